@@ -1,0 +1,52 @@
+"""Firstline (第一线): field inspection and case resolution for environmental petitions."""
+
+from flask import Flask
+
+from config import BASE_DIR, Config
+
+
+def create_app(config_object: type[Config] | object = Config) -> Flask:
+    """Build the app: config, extensions, blueprints, error handlers, commands."""
+    app = Flask(__name__, static_folder="../static", static_url_path="/static")
+    app.config.from_object(config_object)
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_commands(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    """Bind the extension instances to this app."""
+    from app import auth_setup
+    from app.database import init_database
+    from app.extensions import api, csrf, db, migrate
+
+    init_database(app)
+    migrate.init_app(app, db, directory=str(BASE_DIR / "migrations"))
+    auth_setup.init_login(app)
+    csrf.init_app(app)
+    api.init_app(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    """Mount the JSON API under /api/v1 and the server-rendered pages."""
+    from app.api import register_api
+    from app.web import register_web
+
+    register_api(app)
+    register_web(app)
+
+
+def register_errorhandlers(app: Flask) -> None:
+    """One error shape for the API, a Chinese error page for people."""
+    from app.api.errors import init_error_handlers
+
+    init_error_handlers(app)
+
+
+def register_commands(app: Flask) -> None:
+    """Add the ``flask grids``, ``flask demo`` and other commands."""
+    from app.cli import init_commands
+
+    init_commands(app)

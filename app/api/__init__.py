@@ -1,0 +1,15 @@
+"""The JSON API under /api/v1: one flask-smorest blueprint per resource."""
+
+from flask import Flask
+
+from app.extensions import api
+
+
+def register_api(app: Flask) -> None:
+    """Register every resource blueprint; each appears in /api/v1/openapi.json."""
+    from app.api import auth, cases, grids, health
+
+    api.register_blueprint(auth.blp, url_prefix="/api/v1")
+    api.register_blueprint(cases.blp, url_prefix="/api/v1/cases")
+    api.register_blueprint(grids.blp, url_prefix="/api/v1/grids")
+    app.register_blueprint(health.bp)

@@ -1,0 +1,83 @@
+"""One error shape for the whole API: ``{code, message, description, errors}``.
+
+``message`` is a short Chinese sentence a person can act on; ``description`` says the
+same in more detail; ``errors`` maps field names to their problems.
+"""
+
+from flask import Flask, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from app.services.errors import DomainError
+
+STATUS_MESSAGES = {
+    400: "请求格式不正确。",
+    401: "请先登录。",
+    403: "您无权执行此操作。",
+    404: "未找到该记录，或您无权查看。",
+    405: "不支持该请求方法。",
+    409: "与当前状态冲突。",
+    413: "上传内容过大。",
+    415: "不支持的内容类型。",
+    422: "提交的数据有误，请检查后重试。",
+    429: "请求过于频繁，请稍后再试。",
+    500: "服务器内部错误，请稍后再试。",
+}
+
+
+def error_response(code: int, message: str | None = None, errors: dict | None = None):
+    """Build the API's error body with its status code."""
+    message = message or STATUS_MESSAGES.get(code, "请求失败。")
+    body = {
+        "code": code,
+        "message": message,
+        "description": STATUS_MESSAGES.get(code, message),
+        "errors": errors or {},
+    }
+    return jsonify(body), code
+
+
+def _wants_json() -> bool:
+    """API paths answer JSON; pages answer HTML."""
+    return request.path.startswith("/api/") or request.is_json
+
+
+def _respond(code: int, message: str | None, errors: dict | None = None):
+    """Answer JSON to API callers and a Chinese page to people."""
+    if _wants_json():
+        return error_response(code, message, errors)
+    text = message or STATUS_MESSAGES.get(code, "请求失败。")
+    return render_template("error.html", code=code, message=text, errors=errors or {}), code
+
+
+def _flatten_webargs(exc: HTTPException) -> dict:
+    """webargs puts field errors under data.messages.{location}; lift them to the top."""
+    messages = getattr(exc, "data", {}).get("messages", {})
+    flat: dict = {}
+    for location_errors in messages.values():
+        flat.update(location_errors)
+    return flat
+
+
+def init_error_handlers(app: Flask) -> None:
+    """Map every exception the app can raise to the one error shape."""
+
+    @app.errorhandler(DomainError)
+    def handle_domain_error(exc: DomainError):
+        return _respond(exc.status, exc.message, exc.errors)
+
+    @app.errorhandler(CSRFError)
+    def handle_csrf_error(exc: CSRFError):
+        return _respond(400, "安全校验失败（CSRF 令牌缺失或无效），请刷新页面后重试。")
+
+    @app.errorhandler(HTTPException)
+    def handle_http_exception(exc: HTTPException):
+        errors = _flatten_webargs(exc) if exc.code == 422 else {}
+        return _respond(exc.code or 500, None, errors)
+
+    @app.errorhandler(Exception)
+    def handle_unexpected(exc: Exception):
+        if app.testing:
+            raise exc
+        app.logger.exception("unhandled error on %s %s", request.method, request.path)
+        return _respond(500, None)

@@ -1,0 +1,25 @@
+"""Grid boundaries as GeoJSON."""
+
+from flask_login import login_required
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+
+from app.services.grid_geojson import grids_feature_collection
+
+blp = Blueprint("grids", __name__, description="网格 Grids")
+
+
+class GridQuerySchema(Schema):
+    """Which grids to return."""
+
+    level = fields.Integer(load_default=None, validate=validate.OneOf([1, 2, 3]))
+    parent_id = fields.Integer(load_default=None)
+
+
+@blp.route("", methods=["GET"])
+@login_required
+@blp.arguments(GridQuerySchema, location="query", as_kwargs=True)
+@blp.response(200, content_type="application/geo+json")
+def get_grids(level: int | None, parent_id: int | None):
+    """Grid boundaries as an RFC 7946 FeatureCollection, optionally one level or one parent."""
+    return grids_feature_collection(level=level, parent_id=parent_id)

@@ -1,0 +1,34 @@
+"""Flask-Login wiring: how a session cookie becomes a user, and what the unauthenticated see."""
+
+from flask import Flask, redirect, request, url_for
+
+from app.extensions import db, login_manager
+from app.models import User
+
+
+def init_login(app: Flask) -> None:
+    """Bind Flask-Login and its loader."""
+    login_manager.init_app(app)
+    login_manager.session_protection = "basic"
+
+
+@login_manager.user_loader
+def load_user(session_id: str) -> User | None:
+    """Load the user named by ``id:session_version``; a stale version is logged out."""
+    user_id, _, version = session_id.partition(":")
+    if not user_id.isdigit() or not version.isdigit():
+        return None
+    user = db.session.get(User, int(user_id))
+    if user is None or user.session_version != int(version):
+        return None
+    return user
+
+
+@login_manager.unauthorized_handler
+def unauthorized():
+    """API callers get 401 JSON; people are sent to the login page."""
+    from app.api.errors import error_response
+
+    if request.path.startswith("/api/"):
+        return error_response(401, "请先登录。")
+    return redirect(url_for("web.login", next=request.full_path.rstrip("?")))

@@ -1,0 +1,45 @@
+"""Database engine set-up that differs by backend (SpatiaLite needs loading per connection)."""
+
+import os
+from functools import partial
+
+from flask import Flask
+from geoalchemy2 import load_spatialite
+from sqlalchemy import event
+
+from app.extensions import db
+
+
+def _sqlite_connect(dbapi_conn, connection_record, library_path: str) -> None:
+    """Load SpatiaLite and set the pragmas every SQLite connection needs.
+
+    ``init_mode="WGS84"`` with one transaction creates SpatiaLite's metadata in ~10 ms on
+    a new file instead of ~9 s; only WGS-84 reference systems are needed.
+    """
+    os.environ.setdefault("SPATIALITE_LIBRARY_PATH", library_path)
+    dbapi_conn.execute("PRAGMA busy_timeout = 10000")
+    load_spatialite(dbapi_conn, init_mode="WGS84", transaction=True)
+    dbapi_conn.execute("PRAGMA foreign_keys = ON")
+
+
+def init_database(app: Flask) -> None:
+    """Bind Flask-SQLAlchemy and hook backend-specific connection set-up."""
+    db.init_app(app)
+    with app.app_context():
+        engine = db.engine
+        if engine.dialect.name == "sqlite":
+            if engine.url.database and engine.url.database != ":memory:":
+                os.makedirs(os.path.dirname(os.path.abspath(engine.url.database)), exist_ok=True)
+            library = app.config["SPATIALITE_LIBRARY_PATH"]
+            event.listen(engine, "connect", partial(_sqlite_connect, library_path=library))
+            event.listen(engine, "connect", _sqlite_wal)
+
+
+def _sqlite_wal(dbapi_conn, connection_record) -> None:
+    """Write-ahead logging lets the map wall read while an inspector's sync writes."""
+    dbapi_conn.execute("PRAGMA journal_mode = WAL")
+
+
+def is_sqlite() -> bool:
+    """True on the embedded SpatiaLite backend."""
+    return db.engine.dialect.name == "sqlite"

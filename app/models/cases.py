@@ -1,0 +1,114 @@
+"""Cases (案件): one environmental petition, report or patrol discovery, and its numbering."""
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import db
+from app.models.grids import Department, Grid
+from app.models.people import User
+from app.models.types import UTCDateTime, point_column, utcnow
+from app.models.vocab import CaseStatus, CoordSystem, ListKind, Priority
+
+
+class Case(db.Model):
+    """A case (案件): a matter on the existing-problem or potential-problem list.
+
+    Personal data of the petitioner (信访人) lives only in the ``petitioner_*`` columns;
+    services.privacy decides who may read them.
+    """
+
+    __tablename__ = "cases"
+    __table_args__ = (
+        Index("ix_cases_grid_status", "grid_id", "status"),
+        Index("ix_cases_town_status", "town_id", "status"),
+        Index("ix_cases_department_status", "department_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(32), unique=True)
+    list_kind: Mapped[str] = mapped_column(String(16), default=ListKind.EXISTING)
+    channel: Mapped[str] = mapped_column(String(32), index=True)
+    legal_track: Mapped[str | None] = mapped_column(String(32))
+    category: Mapped[str] = mapped_column(String(32), index=True)
+    subcategory: Mapped[str | None] = mapped_column(String(32))
+    sector: Mapped[str] = mapped_column(String(32))
+    priority: Mapped[str] = mapped_column(String(16), default=Priority.NORMAL)
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+
+    # Where: stored in WGS-84; the coordinates as typed are kept with their system so a
+    # GCJ-02 or BD-09 point can be traced back to what was entered.
+    location = mapped_column(point_column(), nullable=True)
+    address: Mapped[str] = mapped_column(String(300), default="")
+    coord_system: Mapped[str] = mapped_column(String(8), default=CoordSystem.WGS84)
+    input_lon: Mapped[float | None] = mapped_column(Float)
+    input_lat: Mapped[float | None] = mapped_column(Float)
+    grid_id: Mapped[int | None] = mapped_column(ForeignKey("grids.id"), index=True)
+    town_id: Mapped[int | None] = mapped_column(ForeignKey("grids.id"), index=True)
+    outside_grid: Mapped[bool] = mapped_column(Boolean, default=False)
+    discovered_by_grid_id: Mapped[int | None] = mapped_column(ForeignKey("grids.id"))
+
+    # Who handles it.
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"), index=True)
+    responsible_person_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    leading_official_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+
+    # Who complained (personal data: see services.privacy).
+    anonymous: Mapped[bool] = mapped_column(Boolean, default=False)
+    petitioner_name: Mapped[str | None] = mapped_column(String(64))
+    petitioner_phone: Mapped[str | None] = mapped_column(String(32), index=True)
+    petitioner_id_number: Mapped[str | None] = mapped_column(String(32))
+
+    # Flags that make a case difficult (疑难).
+    above_level: Mapped[bool] = mapped_column(Boolean, default=False)
+    above_level_count: Mapped[int] = mapped_column(Integer, default=0)
+    repeat_of_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
+    dissatisfied: Mapped[bool] = mapped_column(Boolean, default=False)
+    superior_assigned: Mapped[bool] = mapped_column(Boolean, default=False)
+    inspection_referral: Mapped[str | None] = mapped_column(String(32))
+    suspected_crime: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    status: Mapped[str] = mapped_column(String(24), default=CaseStatus.REGISTERED, index=True)
+
+    # When things happened; the lifecycle fills these.
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    registered_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    assigned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    signed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    first_onsite_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    replied_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    # When things are due; computed by the deadline rules, never typed in.
+    sign_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    onsite_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    notice_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    handle_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The nearest due time of the stage the case is in now; what queues sort by.
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    grid: Mapped[Grid | None] = relationship(foreign_keys=[grid_id])
+    town: Mapped[Grid | None] = relationship(foreign_keys=[town_id])
+    department: Mapped[Department | None] = relationship()
+    responsible_person: Mapped[User | None] = relationship(foreign_keys=[responsible_person_id])
+    leading_official: Mapped[User | None] = relationship(foreign_keys=[leading_official_id])
+    repeat_of: Mapped["Case | None"] = relationship(remote_side="Case.id")
+
+    def __repr__(self) -> str:
+        return f"<Case {self.number} {self.status}>"
+
+
+class CaseNumberCounter(db.Model):
+    """The last case number issued in a year, so numbers never repeat or skip."""
+
+    __tablename__ = "case_number_counters"
+
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last_number: Mapped[int] = mapped_column(Integer, default=0)

@@ -1,0 +1,88 @@
+"""Evidence gathered on site: inspections (现场核查), their photos, and contact cards (联系卡)."""
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Integer, String, Text, Uuid
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import db
+from app.models.types import UTCDateTime, point_column, utcnow
+from app.models.vocab import InspectionKind, LocationSource, PhotoStatus
+
+
+class Inspection(db.Model):
+    """An on-site check (现场核查) or patrol discovery (巡查发现) recorded by an inspector.
+
+    The id is made on the phone at capture time, so a retried upload finds the same row.
+    ``captured_at`` is the device's time of the record; ``received_at`` the server's.
+    """
+
+    __tablename__ = "inspections"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
+    inspector_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    grid_id: Mapped[int | None] = mapped_column(ForeignKey("grids.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(24), default=InspectionKind.ONSITE_CHECK)
+
+    location = mapped_column(point_column(), nullable=True)
+    accuracy_m: Mapped[float | None] = mapped_column(Float)
+    altitude_m: Mapped[float | None] = mapped_column(Float)
+    fix_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    location_source: Mapped[str] = mapped_column(String(16), default=LocationSource.GPS)
+    manual_location: Mapped[bool] = mapped_column(Boolean, default=False)
+    mock_location: Mapped[bool] = mapped_column(Boolean, default=False)
+    outside_own_grid: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    findings: Mapped[dict] = mapped_column(JSON, default=dict)
+    notes: Mapped[str] = mapped_column(Text, default="")
+    # sha256 of the record's canonical content: the same id with other content is a conflict.
+    content_sha256: Mapped[str] = mapped_column(String(64))
+
+    captured_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    photos: Mapped[list["Photo"]] = relationship(back_populates="inspection")
+
+
+class Photo(db.Model):
+    """A photo taken on site. It may be announced by its record before its bytes arrive."""
+
+    __tablename__ = "photos"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    inspection_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("inspections.id"), index=True)
+    status: Mapped[str] = mapped_column(String(16), default=PhotoStatus.EXPECTED)
+    sha256: Mapped[str | None] = mapped_column(String(64), index=True)
+    byte_size: Mapped[int | None] = mapped_column(Integer)
+    width: Mapped[int | None] = mapped_column(Integer)
+    height: Mapped[int | None] = mapped_column(Integer)
+    content_type: Mapped[str | None] = mapped_column(String(32))
+    captured_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    capture_location = mapped_column(point_column(), nullable=True)
+    exif_taken_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    exif_lon: Mapped[float | None] = mapped_column(Float)
+    exif_lat: Mapped[float | None] = mapped_column(Float)
+    exif_far_from_checkin: Mapped[bool] = mapped_column(Boolean, default=False)
+    received_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    inspection: Mapped[Inspection] = relationship(back_populates="photos")
+
+
+class ContactCard(db.Model):
+    """A contact card (联系卡) handed to the citizen: who handles the case and how to reach them."""
+
+    __tablename__ = "contact_cards"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(16), unique=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    issued_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    handler_name: Mapped[str] = mapped_column(String(64))
+    handler_phone: Mapped[str] = mapped_column(String(32))
+    handler_unit: Mapped[str] = mapped_column(String(100))
+    expected_reply_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    location = mapped_column(point_column(), nullable=True)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

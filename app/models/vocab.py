@@ -1,0 +1,171 @@
+"""Controlled vocabularies of the domain, each value with its Chinese label.
+
+Values are stored as short English strings (stable in the database and the API); the
+Chinese label is what people read. DOMAIN.md maps every term.
+"""
+
+from enum import StrEnum
+
+
+class LabelledEnum(StrEnum):
+    """A string enum whose members carry a Chinese label."""
+
+    def __new__(cls, value: str, label: str):
+        """Build a member from (value, label)."""
+        member = str.__new__(cls, value)
+        member._value_ = value
+        member.label = label
+        return member
+
+    @classmethod
+    def labels(cls) -> dict[str, str]:
+        """Map every value to its Chinese label."""
+        return {m.value: m.label for m in cls}
+
+
+class Role(LabelledEnum):
+    """What a user is in the organisation; decides their scope (see services.access)."""
+
+    INSPECTOR = "inspector", "三级网格员"
+    SUPERVISOR = "supervisor", "二级网格管理员"
+    DEPARTMENT_OFFICER = "department_officer", "职能部门人员"
+    LEADING_OFFICIAL = "leading_official", "包案领导"
+    COMMAND_OFFICE = "command_office", "指挥部办公室"
+    ADMIN = "admin", "系统管理员"
+
+
+class ListKind(LabelledEnum):
+    """Which of the campaign's two lists (摸清底数) a case is on."""
+
+    EXISTING = "existing", "信访问题清单"
+    POTENTIAL = "potential", "潜在信访清单"
+
+
+class Channel(LabelledEnum):
+    """How the matter reached the city."""
+
+    LETTER = "letter", "来信"
+    VISIT = "visit", "来访"
+    PHONE_12369 = "phone_12369", "12369电话"
+    ONLINE = "online", "网上信访"
+    TRANSFER_12345 = "transfer_12345", "12345转办"
+    CENTRAL_INSPECTION = "central_inspection", "中央环保督察交办"
+    PROVINCIAL_INSPECTION = "provincial_inspection", "省环保督察交办"
+    SPECIAL_INSPECTION = "special_inspection", "专项督察交办"
+    ABOVE_LEVEL_BEIJING = "above_level_beijing", "赴京越级访"
+    ABOVE_LEVEL_PROVINCE = "above_level_province", "到省越级访"
+    GRID_PATROL = "grid_patrol", "网格巡查发现"
+
+
+class LegalTrack(LabelledEnum):
+    """The legal channel a matter is handled on, fixed at acceptance."""
+
+    VIOLATION_REPORT = "violation_report", "举报"
+    PETITION = "petition", "信访"
+    OTHER_CHANNEL = "other_channel", "其他途径"
+
+
+class Category(LabelledEnum):
+    """Pollution type."""
+
+    AIR = "air", "大气"
+    NOISE = "noise", "噪声"
+    WATER = "water", "水"
+    SOLID_WASTE = "solid_waste", "固废"
+    SOIL = "soil", "土壤"
+    RADIATION = "radiation", "辐射"
+    ECOLOGY = "ecology", "生态破坏"
+
+
+class Subcategory(LabelledEnum):
+    """A finer pollution type; the part before the dot names its category."""
+
+    ODOUR = "air.odour", "恶臭/异味"
+    SMOKE_DUST = "air.smoke_dust", "烟粉尘"
+    INDUSTRIAL_GAS = "air.industrial_gas", "工业废气"
+    CATERING_FUMES = "air.catering_fumes", "餐饮油烟"
+    NOISE_INDUSTRIAL = "noise.industrial", "工业噪声"
+    NOISE_CONSTRUCTION = "noise.construction", "建筑施工噪声"
+    NOISE_SOCIAL = "noise.social", "社会生活噪声"
+    NOISE_TRAFFIC = "noise.traffic", "交通噪声"
+
+
+class Sector(LabelledEnum):
+    """The kind of source complained about; decides the default department."""
+
+    INDUSTRIAL = "industrial", "工业企业"
+    TERTIARY = "tertiary", "三产服务业"
+    LIVESTOCK = "livestock", "畜禽水产养殖"
+    ROAD_WATERWAY = "road_waterway", "道路航道"
+    RIVERSIDE_WHARF = "riverside_wharf", "沿河码头"
+    CONSTRUCTION = "construction", "建筑施工"
+    OUTDATED_CAPACITY = "outdated_capacity", "落后产能"
+    OTHER = "other", "其他"
+
+
+class Priority(LabelledEnum):
+    """How urgent a case is; the city's first-line targets differ by priority."""
+
+    NORMAL = "normal", "一般"
+    URGENT = "urgent", "紧急"
+
+
+class InspectionReferral(LabelledEnum):
+    """Which inspection referred the case, if any."""
+
+    CENTRAL = "central", "中央环保督察"
+    CENTRAL_FOLLOWUP = "central_followup", "中央环保督察回头看"
+    PROVINCIAL = "provincial", "省环保督察"
+    PROVINCIAL_SPECIAL = "provincial_special", "省专项督察"
+
+
+class CoordSystem(LabelledEnum):
+    """The coordinate system a point was entered in; storage is always WGS-84."""
+
+    WGS84 = "wgs84", "WGS-84（GPS）"
+    GCJ02 = "gcj02", "GCJ-02（高德/腾讯）"
+    BD09 = "bd09", "BD-09（百度）"
+
+
+class CaseStatus(LabelledEnum):
+    """Where a case stands in its lifecycle (the lifecycle service owns the transitions)."""
+
+    REGISTERED = "registered", "已登记"
+    DECLINED = "declined", "不予受理"
+    ACCEPTED = "accepted", "已受理"
+    ASSIGNED = "assigned", "已交办"
+    SIGNED = "signed", "已签收"
+    RETURN_REQUESTED = "return_requested", "退单待审"
+    HANDLING = "handling", "办理中"
+    REPLIED = "replied", "已答复"
+    REVIEWED = "reviewed", "已审核"
+    FOLLOWED_UP = "followed_up", "已回访"
+    CLOSED = "closed", "已销号"
+    TRANSFERRED = "transferred", "已转其他途径"
+
+
+OPEN_STATUSES = frozenset(
+    s for s in CaseStatus if s not in {CaseStatus.CLOSED, CaseStatus.DECLINED, CaseStatus.TRANSFERRED}
+)
+
+
+class InspectionKind(LabelledEnum):
+    """Why an inspector stood on the site."""
+
+    ONSITE_CHECK = "onsite_check", "现场核查"
+    PATROL_DISCOVERY = "patrol_discovery", "巡查发现"
+
+
+class LocationSource(LabelledEnum):
+    """Where a recorded position came from."""
+
+    GPS = "gps", "卫星定位"
+    NETWORK = "network", "网络定位"
+    MANUAL = "manual", "地图手选"
+
+
+class PhotoStatus(LabelledEnum):
+    """Whether a photo announced by a record has arrived."""
+
+    EXPECTED = "expected", "待上传"
+    RECEIVED = "received", "已接收"

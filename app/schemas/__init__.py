@@ -1,0 +1,1 @@
+"""Marshmallow schemas: the API's input and output shapes, instantiated once per module."""

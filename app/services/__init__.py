@@ -1,0 +1,1 @@
+"""The rules of Firstline. No Flask request code lives here."""

@@ -1,0 +1,39 @@
+"""Petitioners' personal data: who sees it whole, who sees it masked (DOMAIN.md, Privacy)."""
+
+from app.models import Case, User
+from app.services.access import Action, can
+
+
+def mask_name(name: str | None) -> str | None:
+    """Keep the surname, star the rest: 张三丰 → 张**."""
+    if not name:
+        return name
+    return name[0] + "*" * max(len(name) - 1, 1)
+
+
+def mask_phone(phone: str | None) -> str | None:
+    """Keep only the last four digits: 13812345678 → *******5678."""
+    if not phone:
+        return phone
+    return "*" * max(len(phone) - 4, 0) + phone[-4:]
+
+
+def petitioner_view(case: Case, user: User) -> dict:
+    """The petitioner block of a case as this user may see it."""
+    if case.anonymous:
+        return {"anonymous": True, "name": None, "phone": None, "id_number": None, "masked": False}
+    if can(user, Action.VIEW_PERSONAL_DATA, case):
+        return {
+            "anonymous": False,
+            "name": case.petitioner_name,
+            "phone": case.petitioner_phone,
+            "id_number": case.petitioner_id_number,
+            "masked": False,
+        }
+    return {
+        "anonymous": False,
+        "name": mask_name(case.petitioner_name),
+        "phone": mask_phone(case.petitioner_phone),
+        "id_number": None,
+        "masked": True,
+    }
