@@ -8,6 +8,7 @@ import os
 import tempfile
 
 import pytest
+from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from sqlalchemy import text
 
@@ -34,6 +35,7 @@ def app():
             PHOTO_DIR = f"{tmp_dir}/photos"
 
         app = create_app(Config)
+        app.test_client_class = FreshContextClient
         with app.app_context():
             upgrade()
         yield app
@@ -59,6 +61,19 @@ def empty_all_tables() -> None:
         else:
             for table in tables:
                 conn.execute(text(f"DELETE FROM {table}"))
+
+
+class FreshContextClient(FlaskClient):
+    """A test client whose every request gets its own app context, as in production.
+
+    Tests run inside an app context (to use db.session); without this, requests would
+    share its ``g`` and database session, hiding per-request state such as the loaded
+    user or the CSRF token.
+    """
+
+    def open(self, *args, **kwargs):
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
 
 
 @pytest.fixture

@@ -1,5 +1,6 @@
 """Grid boundaries as GeoJSON."""
 
+from flask import jsonify
 from flask_login import login_required
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
@@ -22,4 +23,6 @@ class GridQuerySchema(Schema):
 @blp.response(200, content_type="application/geo+json")
 def get_grids(level: int | None, parent_id: int | None):
     """Grid boundaries as an RFC 7946 FeatureCollection, optionally one level or one parent."""
-    return grids_feature_collection(level=level, parent_id=parent_id)
+    response = jsonify(grids_feature_collection(level=level, parent_id=parent_id))
+    response.mimetype = "application/geo+json"
+    return response

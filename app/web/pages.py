@@ -12,7 +12,7 @@ from app.services.auth import authenticate, sign_in
 from app.services.case_queries import list_cases
 from app.services.errors import DomainError
 
-bp = Blueprint("web", __name__)
+bp = Blueprint("web", __name__, template_folder="templates")
 
 
 def _safe_next(target: str | None) -> str:
