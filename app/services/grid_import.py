@@ -134,14 +134,14 @@ def _check_codes_and_parents(valid: list[GridFeature], errors: dict[str, str]) -
             errors[f"编码 {feature.code}"] = "编码在文件中重复"
         seen[feature.code] = feature
     parent_codes = {f.parent_code for f in valid if f.parent_code and f.parent_code not in seen}
-    stored = {}
+    levels = {code: f.level for code, f in seen.items()}
     if parent_codes:
         rows = db.session.execute(select(Grid.code, Grid.level).where(Grid.code.in_(parent_codes)))
-        stored = dict(rows.all())
+        levels.update(rows.all())
     for feature in valid:
         if not feature.parent_code:
             continue
-        parent_level = seen[feature.parent_code].level if feature.parent_code in seen else stored.get(feature.parent_code)
+        parent_level = levels.get(feature.parent_code)
         if parent_level is None:
             errors[f"编码 {feature.code}"] = f"上级网格 {feature.parent_code} 不存在"
         elif parent_level != feature.level - 1:

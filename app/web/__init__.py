@@ -5,9 +5,9 @@ from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app
 
+from app.models.types import utcnow
 from app.models.vocab import Category, Role
 from app.services.deadlines import DeadlineState, case_deadline_state
-from app.models.types import utcnow
 
 STATE_LABELS = {
     DeadlineState.GREEN: "期限内",
