@@ -5,6 +5,7 @@ defaults run the embedded SQLite + SpatiaLite database under ``instance/``.
 """
 
 import os
+import secrets
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -19,10 +20,26 @@ def _bool(name: str, default: bool) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def instance_secret() -> str:
+    """A random secret kept in the instance folder, made on first start.
+
+    Sessions then survive restarts and nobody can forge them with a published default.
+    Production sets SECRET_KEY in the environment instead.
+    """
+    path = INSTANCE_DIR / "secret_key"
+    if not path.exists():
+        INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_hex(32))
+    return path.read_text().strip()
+
+
 class Config:
     """Settings for a running Firstline instance."""
 
-    SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-change-me")
+    # None means: use (and on first start make) instance/secret_key; see create_app.
+    SECRET_KEY = os.environ.get("SECRET_KEY")
     SQLALCHEMY_DATABASE_URI = os.environ.get(
         "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'firstline.db'}"
     )

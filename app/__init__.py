@@ -2,13 +2,15 @@
 
 from flask import Flask
 
-from config import BASE_DIR, Config
+from config import BASE_DIR, Config, instance_secret
 
 
 def create_app(config_object: type[Config] | object = Config) -> Flask:
     """Build the app: config, extensions, blueprints, error handlers, commands."""
     app = Flask(__name__, static_folder="../static", static_url_path="/static")
     app.config.from_object(config_object)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = instance_secret()
     register_extensions(app)
     register_blueprints(app)
     register_errorhandlers(app)
