@@ -8,7 +8,9 @@ from app.extensions import db
 
 APP_TABLES = {
     "grids", "departments", "sector_routes", "users", "cases", "case_number_counters",
-    "inspections", "photos", "contact_cards", "case_events",
+    "inspections", "photos", "contact_cards", "case_events", "case_notices", "case_returns",
+    "case_plans", "case_extensions", "case_replies", "follow_ups", "leader_visits",
+    "enforcement_measures", "calendar_days", "deadline_rules", "case_clocks", "notifications", "settings",
 }
 
 

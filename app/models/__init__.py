@@ -2,12 +2,38 @@
 
 from app.models.audit import CaseEvent
 from app.models.cases import Case, CaseNumberCounter
+from app.models.deadlines import CalendarDay, CaseClock, DeadlineRule
 from app.models.evidence import ContactCard, Inspection, Photo
 from app.models.grids import Department, Grid, SectorRoute
+from app.models.handling import (
+    CaseExtension,
+    CaseNotice,
+    CasePlan,
+    CaseReply,
+    CaseReturn,
+    EnforcementMeasure,
+    FollowUp,
+    LeaderVisit,
+)
+from app.models.notifications import Notification
 from app.models.people import User
+from app.models.settings import Setting
 
 __all__ = [
+    "CalendarDay",
     "Case",
+    "CaseClock",
+    "CaseExtension",
+    "CaseNotice",
+    "CasePlan",
+    "CaseReply",
+    "CaseReturn",
+    "DeadlineRule",
+    "EnforcementMeasure",
+    "FollowUp",
+    "LeaderVisit",
+    "Notification",
+    "Setting",
     "CaseEvent",
     "CaseNumberCounter",
     "ContactCard",

@@ -54,6 +54,11 @@ class Case(db.Model):
     department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"), index=True)
     responsible_person_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     leading_official_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    # Who assigned it: the person who must approve a return (退单).
+    assigned_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    department_override_reason: Mapped[str | None] = mapped_column(Text)
+    transferred_to: Mapped[str | None] = mapped_column(String(200))
+    transfer_reason: Mapped[str | None] = mapped_column(Text)
 
     # Who complained (personal data: see services.privacy).
     anonymous: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -69,6 +74,7 @@ class Case(db.Model):
     superior_assigned: Mapped[bool] = mapped_column(Boolean, default=False)
     inspection_referral: Mapped[str | None] = mapped_column(String(32))
     suspected_crime: Mapped[bool] = mapped_column(Boolean, default=False)
+    reopened_count: Mapped[int] = mapped_column(Integer, default=0)
 
     status: Mapped[str] = mapped_column(String(24), default=CaseStatus.REGISTERED, index=True)
 
@@ -99,6 +105,7 @@ class Case(db.Model):
     department: Mapped[Department | None] = relationship()
     responsible_person: Mapped[User | None] = relationship(foreign_keys=[responsible_person_id])
     leading_official: Mapped[User | None] = relationship(foreign_keys=[leading_official_id])
+    assigned_by: Mapped[User | None] = relationship(foreign_keys=[assigned_by_id])
     repeat_of: Mapped["Case | None"] = relationship(remote_side="Case.id")
 
     def __repr__(self) -> str:

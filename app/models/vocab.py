@@ -169,3 +169,53 @@ class PhotoStatus(LabelledEnum):
 
     EXPECTED = "expected", "待上传"
     RECEIVED = "received", "已接收"
+
+
+class ReplyDecision(LabelledEnum):
+    """The decision a written reply states (信访工作条例 Art 32)."""
+
+    SUPPORT = "support", "支持"
+    EXPLAIN = "explain", "解释说明"
+    NOT_SUPPORT = "not_support", "不予支持"
+
+
+class Satisfaction(LabelledEnum):
+    """The petitioner's rating at the follow-up (回访)."""
+
+    SATISFIED = "satisfied", "满意"
+    BASICALLY_SATISFIED = "basically_satisfied", "基本满意"
+    DISSATISFIED = "dissatisfied", "不满意"
+
+
+class EnforcementKind(LabelledEnum):
+    """Enforcement measures the plan names (严格执法)."""
+
+    DAILY_FINE = "daily_fine", "按日连续处罚"
+    SEAL_SEIZE = "seal_seize", "查封扣押"
+    LIMIT_STOP_PRODUCTION = "limit_stop_production", "限产停产"
+    DETENTION_REFERRAL = "detention_referral", "移送行政拘留"
+    POLICE_REFERRAL = "police_referral", "涉嫌犯罪移送公安"
+    ORDERED_CLOSURE = "ordered_closure", "责令停业、关闭"
+    FINE = "fine", "罚款"
+
+
+class NoticeKind(LabelledEnum):
+    """Written notices to the petitioner."""
+
+    ACCEPTANCE = "acceptance", "受理告知"
+    DECLINE = "decline", "不予受理告知"
+    TRANSFER = "transfer", "转其他途径告知"
+    EXTENSION = "extension", "延期告知"
+
+
+class Stage(LabelledEnum):
+    """A clock the deadline engine runs on a case."""
+
+    ACCEPT = "accept", "受理"
+    NOTICE = "notice", "告知"
+    SIGN = "sign", "签收"
+    RETURN_WINDOW = "return_window", "退单期限"
+    ONSITE = "onsite", "首次现场核查"
+    REPORT = "report", "督察件办理情况报告"
+    HANDLE = "handle", "办结"
+    FOLLOW_UP = "follow_up", "回访"
