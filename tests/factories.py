@@ -11,13 +11,17 @@ from werkzeug.security import generate_password_hash
 from app.extensions import db
 from app.models import Case, Department, Grid, User
 from app.models.vocab import CaseStatus, Category, Channel, Role, Sector
+from app.services.deadlines import ensure_default_rules
 from app.services.departments import ensure_default_departments
 from app.services.grid_import import import_grids
 from app.services.grid_locator import locate_point
 from app.services.numbering import next_case_number
+from app.services.timeline import append_event
+from app.services.workcalendar import ensure_default_calendar
 
 PASSWORD = "test-password-1"
-_PASSWORD_HASH = generate_password_hash(PASSWORD)  # hashed once: hashing is slow on purpose
+# A cheap hash keeps hundreds of test logins fast; production hashes use Werkzeug's default.
+_PASSWORD_HASH = generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000")
 _serial = count(1)
 
 # Village squares: town T1 = V11 + V12 (west), town T2 = V21 + V22 (east).
@@ -102,6 +106,8 @@ def make_case(
     defaults.update(fields)
     case = Case(**defaults)
     db.session.add(case)
+    db.session.flush()
+    append_event(case, "register", note="测试登记")
     return case
 
 
@@ -118,6 +124,8 @@ def build_tiny_city() -> TinyCity:
     """Grids, departments, a user of every role and one case per village."""
     city = TinyCity()
     ensure_default_departments()
+    ensure_default_rules()
+    ensure_default_calendar()
     import_grids(tiny_city_features())
     city.grids = {g.code: g for g in db.session.query(Grid)}
     env = db.session.query(Department).filter_by(code="env").one()

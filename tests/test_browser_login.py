@@ -15,11 +15,11 @@ def test_supervisor_signs_in_and_sees_own_town(page, live_server, city, artifact
 
     page.get_by_label("密码").fill("test-password-1")
     page.get_by_role("button", name="登录").click()
-    page.wait_for_url(f"{live_server}/")
+    page.wait_for_url(f"{live_server}/desk/")
     assert "测试sup_T1（二级网格管理员）" in page.locator("header").inner_text()
     rows = page.locator("table.cases tbody tr")
     assert rows.count() == 2
-    numbers = set(page.locator("tbody td:first-child").all_inner_texts())
+    numbers = {row.get_attribute("data-number") for row in rows.all()}
     assert numbers == {city.cases["V11"].number, city.cases["V12"].number}
     page.screenshot(path=str(artifacts_dir / "home-supervisor.png"), full_page=True)
 

@@ -24,10 +24,12 @@ def test_events_chain_from_genesis(city):
     case, actor = city.cases["V11"], city.users["sup_T1"]
     _three_events(case, actor)
     events = db.session.query(CaseEvent).filter_by(case_id=case.id).order_by(CaseEvent.seq).all()
-    assert [e.seq for e in events] == [1, 2, 3]
+    # The factory registered the case (seq 1); the three steps follow it.
+    assert [e.kind for e in events] == ["register", "registered", "assigned", "signed"]
+    assert [e.seq for e in events] == [1, 2, 3, 4]
     assert events[0].prev_hash == GENESIS_HASH
-    assert events[1].prev_hash == events[0].hash and events[2].prev_hash == events[1].hash
-    assert events[2].at == datetime(2026, 11, 2, 1, 30, tzinfo=UTC)
+    assert all(later.prev_hash == earlier.hash for earlier, later in zip(events, events[1:], strict=False))
+    assert events[3].at == datetime(2026, 11, 2, 1, 30, tzinfo=UTC)
     assert verify_chain(case.id) == []
 
 
@@ -35,14 +37,14 @@ def test_database_refuses_to_update_an_event(city):
     case = city.cases["V11"]
     _three_events(case, city.users["sup_T1"])
     with pytest.raises(DBAPIError, match="append-only"):
-        db.session.execute(text("UPDATE case_events SET note = '篡改' WHERE seq = 2"))
+        db.session.execute(text("UPDATE case_events SET note = '篡改' WHERE seq = 3"))
     db.session.rollback()
 
 
 def test_removed_event_breaks_the_chain(city):
     case = city.cases["V11"]
     _three_events(case, city.users["sup_T1"])
-    db.session.execute(delete(CaseEvent).where(CaseEvent.case_id == case.id, CaseEvent.seq == 2))
+    db.session.execute(delete(CaseEvent).where(CaseEvent.case_id == case.id, CaseEvent.seq == 3))
     db.session.commit()
     reasons = [b.reason for b in verify_chain(case.id)]
     assert any("缺失" in r for r in reasons) and any("前序哈希" in r for r in reasons)
@@ -51,7 +53,7 @@ def test_removed_event_breaks_the_chain(city):
 def test_forked_chain_is_refused_by_the_database(city):
     case = city.cases["V11"]
     _three_events(case, city.users["sup_T1"])
-    db.session.add(CaseEvent(case_id=case.id, seq=3, kind="x", note="", data={}, prev_hash="a", hash="b",
+    db.session.add(CaseEvent(case_id=case.id, seq=4, kind="x", note="", data={}, prev_hash="a", hash="b",
                              at=datetime.now(UTC)))
     with pytest.raises(IntegrityError):
         db.session.flush()

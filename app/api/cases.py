@@ -3,9 +3,20 @@
 from flask_login import current_user, login_required
 from flask_smorest import Blueprint
 
-from app.schemas.cases import CasePageSchema, CaseQuerySchema, CaseSchema
+from app.extensions import db
+from app.schemas.cases import (
+    CaseCreatedSchema,
+    CaseCreateSchema,
+    CasePageSchema,
+    CaseQuerySchema,
+    CaseSchema,
+    RepeatCandidateSchema,
+    RepeatQuerySchema,
+)
 from app.services.access import Action, authorize
 from app.services.case_queries import list_cases
+from app.services.coords import to_wgs84
+from app.services.intake import register_case, repeat_candidates
 
 blp = Blueprint("cases", __name__, description="案件 Cases")
 
@@ -25,3 +36,24 @@ def get_cases(page: int, per_page: int, **filters):
 def get_case(case_id: int):
     """One case; 404 when it is outside the caller's scope."""
     return authorize(current_user, case_id, Action.VIEW)
+
+
+@blp.route("", methods=["POST"])
+@login_required
+@blp.arguments(CaseCreateSchema)
+@blp.response(201, CaseCreatedSchema)
+def create_case(data):
+    """Register a case: grid, town, department and number are assigned; repeats are offered."""
+    case, candidates = register_case(current_user, data)
+    db.session.commit()
+    return {"case": case, "repeat_candidates": candidates}
+
+
+@blp.route("/repeat-candidates", methods=["GET"])
+@login_required
+@blp.arguments(RepeatQuerySchema, location="query")
+@blp.response(200, RepeatCandidateSchema(many=True))
+def get_repeat_candidates(query):
+    """Earlier cases in scope from the same phone, or of the same category nearby."""
+    lon, lat = to_wgs84(query["lon"], query["lat"], query["coord_system"])
+    return repeat_candidates(current_user, lon, lat, query["category"], query.get("phone"))

@@ -6,8 +6,10 @@ same in more detail; ``errors`` maps field names to their problems.
 
 from flask import Flask, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException
 
+from app.extensions import db
 from app.services.errors import DomainError
 
 STATUS_MESSAGES = {
@@ -69,6 +71,12 @@ def init_error_handlers(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def handle_csrf_error(exc: CSRFError):
         return _respond(400, "安全校验失败（CSRF 令牌缺失或无效），请刷新页面后重试。")
+
+    @app.errorhandler(IntegrityError)
+    def handle_integrity_error(exc: IntegrityError):
+        # Two people changed the same record at once; the loser retries on fresh data.
+        db.session.rollback()
+        return _respond(409, "数据已被他人同时修改，请刷新后重试。")
 
     @app.errorhandler(HTTPException)
     def handle_http_exception(exc: HTTPException):

@@ -75,6 +75,8 @@ class Case(db.Model):
     inspection_referral: Mapped[str | None] = mapped_column(String(32))
     suspected_crime: Mapped[bool] = mapped_column(Boolean, default=False)
     reopened_count: Mapped[int] = mapped_column(Integer, default=0)
+    # New petitions on this case after it was closed (each reopened it as a repeat).
+    repeat_count: Mapped[int] = mapped_column(Integer, default=0)
 
     status: Mapped[str] = mapped_column(String(24), default=CaseStatus.REGISTERED, index=True)
 

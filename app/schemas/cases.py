@@ -1,10 +1,23 @@
 """Cases as the API shows them; the petitioner block is shaped by services.privacy."""
 
 from flask_login import current_user
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from app.models.vocab import CaseStatus, Category, Channel, InspectionReferral, ListKind
+from app.models.vocab import (
+    CaseStatus,
+    Category,
+    Channel,
+    CoordSystem,
+    InspectionReferral,
+    LegalTrack,
+    ListKind,
+    Priority,
+    Sector,
+    Subcategory,
+)
 from app.schemas.common import DepartmentRefSchema, GridRefSchema, LonLatField, PageMetaSchema, PageQuerySchema
+from app.services import clock
+from app.services.deadlines import case_deadline_state
 from app.services.privacy import petitioner_view
 
 
@@ -14,6 +27,7 @@ class CaseQuerySchema(PageQuerySchema):
     status = fields.List(fields.String(validate=validate.OneOf(list(CaseStatus))), load_default=None)
     grid_id = fields.Integer(load_default=None)
     town_id = fields.Integer(load_default=None)
+    department_id = fields.Integer(load_default=None)
     category = fields.String(load_default=None, validate=validate.OneOf(list(Category)))
     channel = fields.String(load_default=None, validate=validate.OneOf(list(Channel)))
     list_kind = fields.String(load_default=None, validate=validate.OneOf(list(ListKind)))
@@ -70,6 +84,10 @@ class CaseSchema(Schema):
     superior_assigned = fields.Boolean()
     inspection_referral = fields.String(allow_none=True)
     suspected_crime = fields.Boolean()
+    reopened_count = fields.Integer()
+    repeat_count = fields.Integer()
+    legal_track_label = fields.Function(lambda c: LegalTrack(c.legal_track).label if c.legal_track else None)
+    deadline_state = fields.Function(lambda c: str(case_deadline_state(c, clock.now())))
     received_at = fields.AwareDateTime()
     accepted_at = fields.AwareDateTime(allow_none=True)
     assigned_at = fields.AwareDateTime(allow_none=True)
@@ -104,3 +122,68 @@ class CasePageSchema(Schema):
 
 case_schema = CaseSchema()
 case_page_schema = CasePageSchema()
+
+
+class CaseCreateSchema(Schema):
+    """Intake (登记) of a case from any channel."""
+
+    channel = fields.String(required=True, validate=validate.OneOf(list(Channel)))
+    category = fields.String(required=True, validate=validate.OneOf(list(Category)))
+    subcategory = fields.String(load_default=None, validate=validate.OneOf(list(Subcategory)))
+    sector = fields.String(required=True, validate=validate.OneOf(list(Sector)))
+    priority = fields.String(load_default=Priority.NORMAL, validate=validate.OneOf(list(Priority)))
+    title = fields.String(required=True, validate=validate.Length(min=2, max=200))
+    description = fields.String(load_default="", validate=validate.Length(max=5000))
+    address = fields.String(load_default="", validate=validate.Length(max=300))
+    lon = fields.Float(required=True, validate=validate.Range(min=-180, max=180))
+    lat = fields.Float(required=True, validate=validate.Range(min=-90, max=90))
+    coord_system = fields.String(load_default=CoordSystem.WGS84, validate=validate.OneOf(list(CoordSystem)))
+    received_at = fields.AwareDateTime(load_default=None)
+    anonymous = fields.Boolean(load_default=False)
+    petitioner_name = fields.String(load_default="", validate=validate.Length(max=64))
+    petitioner_phone = fields.String(load_default="", validate=validate.Regexp(r"^[0-9+\-() ]{0,32}$",
+                                                                            error="电话号码格式不正确"))
+    petitioner_id_number = fields.String(load_default="", validate=validate.Regexp(
+        r"^(|[0-9]{17}[0-9Xx])$", error="身份证号应为18位"))
+    department_id = fields.Integer(load_default=None)
+    override_reason = fields.String(load_default="", validate=validate.Length(max=2000))
+    repeat_of_id = fields.Integer(load_default=None)
+    inspection_referral = fields.String(load_default=None, validate=validate.OneOf(list(InspectionReferral)))
+    superior_assigned = fields.Boolean(load_default=False)
+    suspected_crime = fields.Boolean(load_default=False)
+    note = fields.String(load_default="", validate=validate.Length(max=2000))
+
+    @validates_schema
+    def _petitioner_or_anonymous(self, data, **kwargs):
+        """A named report needs at least a name or a phone to reply to."""
+        if not data.get("anonymous") and not (data.get("petitioner_name") or data.get("petitioner_phone")):
+            raise ValidationError("请填写信访人姓名或电话，或勾选匿名。", "petitioner_name")
+
+
+class RepeatCandidateSchema(Schema):
+    """An earlier case the new one may repeat."""
+
+    id = fields.Function(lambda c: c.case.id)
+    number = fields.Function(lambda c: c.case.number)
+    title = fields.Function(lambda c: c.case.title)
+    status = fields.Function(lambda c: c.case.status)
+    received_at = fields.Function(lambda c: c.case.received_at.isoformat())
+    reason = fields.String()
+    distance_m = fields.Float(allow_none=True)
+
+
+class RepeatQuerySchema(Schema):
+    """Where and what, to look for earlier cases before registering."""
+
+    lon = fields.Float(required=True, validate=validate.Range(min=-180, max=180))
+    lat = fields.Float(required=True, validate=validate.Range(min=-90, max=90))
+    coord_system = fields.String(load_default=CoordSystem.WGS84, validate=validate.OneOf(list(CoordSystem)))
+    category = fields.String(required=True, validate=validate.OneOf(list(Category)))
+    phone = fields.String(load_default=None, validate=validate.Length(max=32))
+
+
+class CaseCreatedSchema(Schema):
+    """The registered case and the earlier cases it may repeat."""
+
+    case = fields.Nested(CaseSchema)
+    repeat_candidates = fields.List(fields.Nested(RepeatCandidateSchema))

@@ -37,6 +37,12 @@ ROLE_ACTIONS: dict[str, frozenset[Action]] = {
 }
 
 
+def require_role(user: User, *roles: str) -> None:
+    """For actions that are not about one case (editing rules, settings): role or Forbidden."""
+    if user.role not in roles:
+        raise Forbidden()
+
+
 def case_scope(user: User) -> ColumnElement[bool]:
     """The WHERE clause selecting the cases this user may see."""
     role = user.role

@@ -18,6 +18,7 @@ _FLAG_COLUMNS = {
 _EQUAL_COLUMNS = {
     "grid_id": Case.grid_id,
     "town_id": Case.town_id,
+    "department_id": Case.department_id,
     "category": Case.category,
     "channel": Case.channel,
     "list_kind": Case.list_kind,

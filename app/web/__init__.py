@@ -1,12 +1,14 @@
-"""Server-rendered pages: sign-in, the home page, API docs, vendored front-end files."""
+"""Server-rendered pages: sign-in, the supervisor desk, API docs, vendored front-end files."""
 
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from flask import Flask, current_app
+from flask import Flask, current_app, request, url_for
+from flask_login import current_user
+from geoalchemy2.shape import to_shape
 
-from app.models.types import utcnow
-from app.models.vocab import Category, Role
+from app.models.vocab import Role
+from app.services import clock, notifications
 from app.services.deadlines import DeadlineState, case_deadline_state
 
 STATE_LABELS = {
@@ -20,17 +22,21 @@ STATE_LABELS = {
 
 def register_web(app: Flask) -> None:
     """Register the page blueprints and the template helpers."""
-    from app.web import pages, vendor
+    from app.web import desk, pages, vendor
 
     app.register_blueprint(pages.bp)
+    app.register_blueprint(desk.bp)
     app.register_blueprint(vendor.bp)
     app.jinja_env.globals.update(
         role_label=lambda role: Role(role).label,
-        category_label=lambda category: Category(category).label,
         state_label=lambda state: STATE_LABELS[state],
-        deadline_state=lambda case: case_deadline_state(case, utcnow()),
+        deadline_state=lambda case: case_deadline_state(case, clock.now()),
+        step_label=step_label,
+        unread_notifications=lambda: notifications.unread_count(current_user),
+        with_args=with_args,
     )
     app.jinja_env.filters["local_time"] = local_time
+    app.jinja_env.filters["lonlat"] = lonlat
 
 
 def local_time(value: datetime | None) -> str:
@@ -39,3 +45,27 @@ def local_time(value: datetime | None) -> str:
         return "—"
     zone = ZoneInfo(current_app.config["TIME_ZONE"])
     return value.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+
+
+def lonlat(value) -> dict | None:
+    """A stored point as ``{"lon", "lat"}`` for templates, or None."""
+    if value is None:
+        return None
+    point = to_shape(value)
+    return {"lon": point.x, "lat": point.y}
+
+
+def with_args(**changes) -> str:
+    """The current page's URL with some query arguments changed (paging keeps the filters)."""
+    args = request.args.to_dict(flat=False)
+    args.update({key: [value] for key, value in changes.items()})
+    return url_for(request.endpoint, **(request.view_args or {}), **args)
+
+
+def step_label(kind: str) -> str:
+    """The Chinese name of a timeline event kind."""
+    from app.services.lifecycle import STEPS
+
+    if kind in STEPS:
+        return STEPS[kind].label
+    return {"register": "登记", "reopen": "重新办理"}.get(kind, kind)

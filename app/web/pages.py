@@ -3,13 +3,10 @@
 from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required, logout_user
+from flask_login import login_required, logout_user
 
 from app.extensions import db
-from app.models.vocab import CaseStatus
-from app.schemas.auth import scope_description
 from app.services.auth import authenticate, sign_in
-from app.services.case_queries import list_cases
 from app.services.errors import DomainError
 
 bp = Blueprint("web", __name__, template_folder="templates")
@@ -47,15 +44,8 @@ def logout():
 @bp.get("/")
 @login_required
 def home():
-    """The signed-in user's scope and their cases, nearest due time first."""
-    page = list_cases(current_user, page=1, per_page=50, open=True)
-    return render_template(
-        "home.html",
-        cases=page["items"],
-        total=page["meta"]["total"],
-        scope=scope_description(current_user),
-        status_labels=CaseStatus.labels(),
-    )
+    """Everyone starts at the desk's work queue, which shows their own scope."""
+    return redirect(url_for("desk.queue"))
 
 
 @bp.get("/api/v1/docs")

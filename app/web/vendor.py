@@ -12,6 +12,7 @@ bp = Blueprint("vendor", __name__, url_prefix="/vendor")
 
 PACKAGES = {
     "swagger-ui": "swagger-ui-dist",
+    "leaflet": "leaflet/dist",
 }
 
 

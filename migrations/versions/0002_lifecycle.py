@@ -296,11 +296,12 @@ def _add_case_columns():
     op.add_column("cases", sa.Column("transferred_to", sa.String(length=200), nullable=True))
     op.add_column("cases", sa.Column("transfer_reason", sa.Text(), nullable=True))
     op.add_column("cases", sa.Column("reopened_count", sa.Integer(), nullable=False, server_default="0"))
+    op.add_column("cases", sa.Column("repeat_count", sa.Integer(), nullable=False, server_default="0"))
 
 
 def _drop_case_columns():
     """Undo _add_case_columns in place (SQLite 3.35+ drops these columns without a rebuild)."""
     if op.get_bind().dialect.name != "sqlite":
         op.drop_constraint("fk_cases_assigned_by_id_users", "cases", type_="foreignkey")
-    for column in ("reopened_count", "transfer_reason", "transferred_to", "department_override_reason", "assigned_by_id"):
+    for column in ("repeat_count", "reopened_count", "transfer_reason", "transferred_to", "department_override_reason", "assigned_by_id"):
         op.drop_column("cases", column)

@@ -1,0 +1,226 @@
+"""The supervisor desk (办案台): work queue, intake, case page with its actions, notifications."""
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from marshmallow import Schema, ValidationError
+from sqlalchemy import select
+from webargs.flaskparser import parser
+
+from app.extensions import db
+from app.models import Department, Grid, User
+from app.models.vocab import (
+    CaseStatus,
+    Category,
+    Channel,
+    CoordSystem,
+    EnforcementKind,
+    InspectionReferral,
+    LegalTrack,
+    NoticeKind,
+    Priority,
+    ReplyDecision,
+    Role,
+    Satisfaction,
+    Sector,
+    Subcategory,
+)
+from app.schemas.cases import CaseCreateSchema, CaseQuerySchema
+from app.schemas.lifecycle import STEP_SCHEMAS
+from app.services import notifications
+from app.services.access import Action, authorize, can
+from app.services.case_queries import list_cases
+from app.services.case_records import records_of, timeline_of
+from app.services.errors import DomainError
+from app.services.intake import register_case, repeat_candidates
+from app.services.lifecycle import STEPS, available_steps, take
+from app.services.privacy import petitioner_view
+
+bp = Blueprint("desk", __name__, url_prefix="/desk", template_folder="templates")
+
+VOCABULARIES = {
+    "statuses": CaseStatus, "categories": Category, "subcategories": Subcategory, "channels": Channel,
+    "sectors": Sector, "priorities": Priority, "coord_systems": CoordSystem, "referrals": InspectionReferral,
+    "legal_tracks": LegalTrack, "decisions": ReplyDecision, "satisfactions": Satisfaction,
+    "enforcement_kinds": EnforcementKind, "notice_kinds": NoticeKind,
+}
+
+
+@bp.context_processor
+def _vocabularies() -> dict:
+    """Every controlled vocabulary, for select boxes and labels."""
+    return {name: enum.labels() for name, enum in VOCABULARIES.items()}
+
+
+def load_form(schema: Schema, form) -> dict:
+    """Load a submitted form with the API's schema; blank fields count as not given.
+
+    ``findings.x`` fields become the ``findings`` object, as the API takes it.
+    """
+    raw: dict = {}
+    for key, value in form.items():
+        if value == "" or key == "csrf_token":
+            continue
+        group, dot, field = key.partition(".")
+        if dot:
+            raw.setdefault(group, {})[field] = True if value == "true" else value
+        else:
+            raw[key] = value
+    return schema.load(raw, unknown="exclude")
+
+
+def _first_error(errors: dict) -> str:
+    """One readable line from a marshmallow error dict."""
+    field, problems = next(iter(errors.items()))
+    problem = problems[0] if isinstance(problems, list) else problems
+    return f"{field}：{problem}"
+
+
+@bp.get("/")
+@login_required
+def queue():
+    """The work queue: cases in scope, nearest due time first, with filters and bulk assign."""
+    filters = parser.parse(CaseQuerySchema, request, location="query")
+    if filters.get("open") is None and not filters.get("status"):
+        filters["open"] = True
+    page = list_cases(current_user, **filters)
+    return render_template(
+        "desk/queue.html", page=page, filters=filters, grids=_grids_in_scope(),
+        departments=_departments(), can_assign=current_user.role in STEPS["assign"].roles,
+    )
+
+
+def _grids_in_scope() -> list[Grid]:
+    """Villages the user may filter by: their own town's, or all for city-wide roles."""
+    query = select(Grid).where(Grid.level == 3).order_by(Grid.code)
+    if current_user.role == Role.SUPERVISOR:
+        query = query.where(Grid.parent_id == current_user.grid_id)
+    elif current_user.role == Role.INSPECTOR:
+        query = query.where(Grid.id == current_user.grid_id)
+    return list(db.session.scalars(query))
+
+
+def _departments() -> list[Department]:
+    """Every department, for routing choices."""
+    return list(db.session.scalars(select(Department).order_by(Department.id)))
+
+
+@bp.post("/assign")
+@login_required
+def bulk_assign():
+    """Assign several accepted cases at once; each is checked like a single assignment."""
+    try:
+        data = load_form(STEP_SCHEMAS["assign"], request.form)
+    except ValidationError as exc:
+        flash(f"交办失败：{_first_error(exc.messages)}", "error")
+        return redirect(url_for("desk.queue"))
+    done, failed = 0, []
+    for case_id in request.form.getlist("case_id", type=int):
+        try:
+            take(current_user, case_id, "assign", dict(data))
+            db.session.commit()
+            done += 1
+        except DomainError as exc:
+            db.session.rollback()
+            failed.append(f"#{case_id}：{exc.message}")
+    flash(f"已交办 {done} 件。", "ok")
+    for message in failed:
+        flash(message, "error")
+    return redirect(request.referrer or url_for("desk.queue"))
+
+
+@bp.route("/cases/new", methods=["GET", "POST"])
+@login_required
+def new_case():
+    """Register a case from any channel; the map click or typed coordinates place it."""
+    if request.method == "POST":
+        try:
+            case, candidates = register_case(current_user, load_form(CaseCreateSchema(), request.form))
+            db.session.commit()
+        except ValidationError as exc:
+            return _intake_page(exc.messages), 422
+        except DomainError as exc:
+            db.session.rollback()
+            return _intake_page(exc.errors or {"_": exc.message}, exc.message), exc.status
+        repeats = f"发现 {len(candidates)} 件疑似重复件，请核对。" if candidates else ""
+        flash(f"已登记案件 {case.number}。{repeats}", "ok")
+        return redirect(url_for("desk.case_page", case_id=case.id))
+    return _intake_page({})
+
+
+def _intake_page(errors: dict, message: str | None = None) -> str:
+    """The intake form, refilled with what was typed and the errors beside it."""
+    if message is None and errors:
+        message = "请检查标红的项目：" + _first_error(errors)
+    return render_template("desk/new_case.html", errors=errors, message=message, form=request.form,
+                           departments=_departments())
+
+
+@bp.get("/cases/<int:case_id>")
+@login_required
+def case_page(case_id: int):
+    """Everything about one case, and the actions this user may take on it now."""
+    case = authorize(current_user, case_id)
+    return render_template(
+        "desk/case.html", case=case, timeline=timeline_of(case), records=records_of(case),
+        steps=available_steps(current_user, case), petitioner=petitioner_view(case, current_user),
+        show_personal=can(current_user, Action.VIEW_PERSONAL_DATA, case),
+        candidates=_candidates_for(case), departments=_departments(), leaders=_leaders(), people=_names(),
+    )
+
+
+def _candidates_for(case) -> list:
+    """Possible earlier cases for an unlinked registered case."""
+    if case.repeat_of_id or case.location is None or case.status != CaseStatus.REGISTERED:
+        return []
+    from geoalchemy2.shape import to_shape
+
+    point = to_shape(case.location)
+    return repeat_candidates(current_user, point.x, point.y, case.category, case.petitioner_phone, exclude_id=case.id)
+
+
+def _leaders() -> list[User]:
+    """Users who can lead a case (包案领导)."""
+    return list(db.session.scalars(select(User).where(User.role == Role.LEADING_OFFICIAL, User.active)))
+
+
+def _names() -> dict[int, str]:
+    """Staff names by id, for the records on the page (no petitioner data here)."""
+    return dict(db.session.execute(select(User.id, User.full_name)).all())
+
+
+@bp.post("/cases/<int:case_id>/actions/<name>")
+@login_required
+def take_action(case_id: int, name: str):
+    """Take one lifecycle action from the case page's actions panel."""
+    schema = STEP_SCHEMAS.get(name)
+    if schema is None:
+        abort(404)
+    try:
+        case = take(current_user, case_id, name, load_form(schema, request.form))
+        db.session.commit()
+    except ValidationError as exc:
+        flash(f"{STEPS[name].label}失败：{_first_error(exc.messages)}", "error")
+    except DomainError as exc:
+        db.session.rollback()
+        if exc.status == 404:
+            raise
+        flash(exc.message, "error")
+    else:
+        flash(f"已{STEPS[name].label}，案件现为「{CaseStatus(case.status).label}」。", "ok")
+    return redirect(url_for("desk.case_page", case_id=case_id))
+
+
+@bp.get("/notifications")
+@login_required
+def notification_list():
+    """The user's reminders and escalations, newest first."""
+    return render_template("desk/notifications.html", items=notifications.for_user(current_user))
+
+
+@bp.post("/notifications/read")
+@login_required
+def notifications_read():
+    """Mark one notification, or all, as read."""
+    notifications.mark_read(current_user, request.form.get("id", type=int))
+    db.session.commit()
+    return redirect(url_for("desk.notification_list"))

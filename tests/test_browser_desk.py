@@ -1,0 +1,73 @@
+"""The desk in Chromium: register a case by clicking the map, accept and assign it, sign it
+as the department, and watch its colour in the queue as the clock moves (never sleeping)."""
+
+from datetime import timedelta
+
+import pytest
+
+from app.services import clock
+
+pytestmark = pytest.mark.browser
+
+
+def sign_in(page, live_server, username):
+    page.goto(f"{live_server}/login")
+    page.get_by_label("用户名").fill(username)
+    page.get_by_label("密码").fill("test-password-1")
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_url(f"{live_server}/desk/")
+
+
+def take(page, step, fill=None):
+    """Open one action in the case page's panel, fill it, submit, and wait for the result."""
+    action = page.locator(f'details.action[data-step="{step}"]')
+    action.locator("summary").click()
+    for label, value in (fill or {}).items():
+        field = action.get_by_label(label)
+        if field.evaluate("e => e.tagName") == "SELECT":
+            field.select_option(label=value)
+        else:
+            field.fill(value)
+    action.locator("button[type=submit]").click()
+    page.wait_for_load_state()
+    assert page.locator(".flash-ok").count() == 1, page.locator(".flash").all_inner_texts()
+
+
+def queue_state(page, live_server, number):
+    page.goto(f"{live_server}/desk/")
+    return page.locator(f'tr[data-number="{number}"]').get_attribute("data-state")
+
+
+def test_register_assign_sign_and_watch_the_colour(page, live_server, city, artifacts_dir):
+    sign_in(page, live_server, "command")
+    page.get_by_role("link", name="登记案件").click()
+    page.get_by_label("来源渠道").select_option(label="来访")
+    page.get_by_label("污染类型").select_option(label="噪声")
+    page.get_by_label("行业（决定默认承办部门）").select_option(label="工业企业")
+    page.get_by_label("标题").fill("机械厂夜间噪声扰民")
+    page.get_by_label("问题描述").fill("每晚十一点后冲压声明显")
+    page.locator('#pick-map[data-ready="true"]').wait_for()
+    box = page.locator("#pick-map").bounding_box()
+    page.locator("#pick-map").click(position={"x": box["width"] * 0.12, "y": box["height"] * 0.5})  # village V11
+    assert page.get_by_label("经度").input_value() != ""
+    page.get_by_label("电话").fill("13911112222")
+    page.get_by_role("button", name="保存登记").click()
+    page.wait_for_url(f"{live_server}/desk/cases/**")
+    number = page.locator("h1").inner_text().split()[0]
+    assert "V11村" in page.locator(".facts").inner_text()
+    assert "市生态环境局" in page.locator(".facts").inner_text()
+
+    take(page, "accept", {"定性": "信访"})
+    take(page, "assign")
+    assert "已交办" in page.locator(".pill").inner_text()
+    page.get_by_role("button", name="退出").click()
+
+    sign_in(page, live_server, "officer_env")
+    page.locator(f'tr[data-number="{number}"] a').click()
+    take(page, "sign")
+    assert queue_state(page, live_server, number) == "green"  # 24 h for the first on-site check
+    with clock.travel(timedelta(hours=19)):
+        assert queue_state(page, live_server, number) == "yellow"
+    with clock.travel(timedelta(hours=25)):
+        assert queue_state(page, live_server, number) == "red"
+        page.screenshot(path=str(artifacts_dir / "desk-queue-overdue.png"), full_page=True)

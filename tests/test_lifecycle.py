@@ -1,0 +1,312 @@
+"""The lifecycle end to end through the API, on each legal track, and its refusals."""
+
+import uuid
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import Case, CaseClock, CaseEvent, Inspection, Photo, User
+from app.models.vocab import PhotoStatus
+from app.services import clock
+from app.services.timeline import verify_chain
+
+HANDLER = "officer_env"  # the V11 case is industrial → environment bureau
+
+
+class Desk:
+    """One signed-in API client per user, so a walk through the lifecycle reads like the office."""
+
+    def __init__(self, app):
+        self._app = app
+        self._clients = {}
+
+    def client(self, username):
+        """A client signed in as ``username`` (signed in once, then reused)."""
+        if username not in self._clients:
+            client = self._app.test_client()
+            token = client.get("/api/v1/auth/csrf").get_json()["csrf_token"]
+            response = client.post("/api/v1/auth/login", json={"username": username, "password": "test-password-1"},
+                                   headers={"X-CSRFToken": token})
+            assert response.status_code == 200, response.get_json()
+            self._clients[username] = (client, token)
+        return self._clients[username]
+
+    def post(self, username, url, payload=None):
+        """POST JSON as a user, CSRF token included."""
+        client, token = self.client(username)
+        return client.post(url, json=payload or {}, headers={"X-CSRFToken": token})
+
+    def get(self, username, url):
+        """GET as a user."""
+        return self.client(username)[0].get(url)
+
+    def act(self, username, case_id, step, expect=200, **payload):
+        """Take a lifecycle step and check the status code; return the JSON body."""
+        response = self.post(username, f"/api/v1/cases/{case_id}/actions/{step}", payload)
+        assert response.status_code == expect, (step, username, response.get_json())
+        return response.get_json()
+
+
+@pytest.fixture
+def desk(app, city):
+    return Desk(app)
+
+
+def register(desk, username="command", **overrides):
+    """Register a case in village V11 through the API; return the created case JSON."""
+    payload = {
+        "channel": "letter", "category": "air", "subcategory": "air.odour", "sector": "industrial",
+        "title": "化工厂夜间异味", "description": "每晚十点后有刺鼻气味", "address": "V11村工业路8号",
+        "lon": 120.505, "lat": 32.312, "petitioner_name": "李四", "petitioner_phone": "13900001111",
+    } | overrides
+    response = desk.post(username, "/api/v1/cases", payload)
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()
+
+
+def add_onsite_photo(case_id):
+    """What the inspector app's sync leaves behind: an on-site check with a received photo."""
+    case = db.session.get(Case, case_id)
+    inspection = Inspection(id=uuid.uuid4(), case_id=case.id, inspector_id=case.created_by_id, grid_id=case.grid_id,
+                            notes="现场核查", content_sha256="0" * 64, captured_at=clock.now())
+    db.session.add(inspection)
+    db.session.add(Photo(id=uuid.uuid4(), inspection=inspection, status=PhotoStatus.RECEIVED, sha256="1" * 64))
+    db.session.commit()
+
+
+def walk_to_handling(desk, case_id, legal_track="petition"):
+    """registered → accepted → assigned → signed → on-site check → handling."""
+    desk.act("command", case_id, "accept", legal_track=legal_track, notice_text="您反映的问题已受理。")
+    desk.act("sup_T1", case_id, "assign")
+    desk.act(HANDLER, case_id, "sign")
+    desk.act("insp_V11", case_id, "record_onsite", notes="现场闻到明显异味", findings={"source_found": True})
+    add_onsite_photo(case_id)
+    return desk.act(HANDLER, case_id, "plan", measures="限期安装废气处理设施", responsible_name="王五",
+                    target_date="2026-12-20")
+
+
+REPLY = {"request_summary": "要求整治异味", "facts_and_reasons": "经核查属实，已责令整改",
+         "decision": "support", "legal_basis": "《大气污染防治法》第八十条"}
+
+
+def test_petition_track_end_to_end(desk):
+    created = register(desk)
+    case = created["case"]
+    assert case["status"] == "registered" and case["grid"]["code"] == "V11" and case["town"]["code"] == "T1"
+    assert case["department"]["name"] == "市生态环境局"
+    assert case["number"].startswith("HJ")
+    assert case["due_at"] is not None  # the acceptance clock runs from registration
+
+    walk_to_handling(desk, case["id"])
+    desk.act(HANDLER, case["id"], "reply", **REPLY)
+    desk.act("sup_T1", case["id"], "review_pass", note="答复规范")
+    desk.act("sup_T1", case["id"], "follow_up", satisfaction="satisfied", note="电话回访")
+    closed = desk.act("sup_T1", case["id"], "close", note="销号")
+
+    assert closed["status"] == "closed" and closed["closed_at"] and closed["due_at"] is None
+    assert closed["legal_track"] == "petition"
+    open_clocks = db.session.scalars(select(CaseClock).where(CaseClock.case_id == case["id"],
+                                                             CaseClock.done_at.is_(None))).all()
+    assert open_clocks == []
+    kinds = [e["kind"] for e in desk.get("command", f"/api/v1/cases/{case['id']}/timeline").get_json()]
+    assert kinds == ["register", "accept", "assign", "sign", "record_onsite", "plan", "reply", "review_pass",
+                     "follow_up", "close"]
+    assert verify_chain(case["id"]) == []
+
+
+def test_violation_report_track_with_extension(desk):
+    case = register(desk, channel="phone_12369")["case"]
+    walk_to_handling(desk, case["id"], legal_track="violation_report")
+    before = db.session.scalar(select(CaseClock.due_at).where(CaseClock.case_id == case["id"],
+                                                              CaseClock.stage == "handle"))
+    desk.act(HANDLER, case["id"], "request_extension", days=20, reason="需第三方检测")
+    desk.act(HANDLER, case["id"], "request_extension", expect=409, days=5, reason="再延")
+    desk.act(HANDLER, case["id"], "approve_extension", expect=409, notice_text="x")  # wrong role
+    desk.act("sup_T1", case["id"], "approve_extension", notice_text="因需检测，延期20日答复。")
+    db.session.expire_all()
+    after = db.session.scalar(select(CaseClock.due_at).where(CaseClock.case_id == case["id"],
+                                                             CaseClock.stage == "handle"))
+    assert after - before >= timedelta(days=20)
+    refused = desk.act(HANDLER, case["id"], "request_extension", expect=409, days=5, reason="再延")
+    assert "只能延期一次" in refused["message"]
+    desk.act(HANDLER, case["id"], "enforce", kind="daily_fine", document_number="皋环罚〔2026〕12号",
+             decided_on="2026-11-20", amount_yuan="100000")
+    desk.act(HANDLER, case["id"], "reply", **REPLY)
+    desk.act("sup_T1", case["id"], "review_pass")
+    desk.act("sup_T1", case["id"], "follow_up", not_possible_reason="信访人电话停机")
+    assert desk.act("command", case["id"], "close")["status"] == "closed"
+
+
+def test_other_channel_and_decline(desk):
+    transferred = register(desk)["case"]
+    refused = desk.act("command", transferred["id"], "transfer", expect=409)
+    assert "须写明转往何处" in refused["message"] and "须写明转办理由" in refused["message"]
+    done = desk.act("command", transferred["id"], "transfer", transferred_to="市人社局", transfer_reason="劳动纠纷")
+    assert done["status"] == "transferred" and done["legal_track"] == "other_channel"
+
+    declined = register(desk, title="重复诉求已终结")["case"]
+    desk.act("command", declined["id"], "decline", expect=409)
+    assert desk.act("command", declined["id"], "decline", notice_text="已依法终结，不再受理。")["status"] == "declined"
+
+
+def test_return_needs_the_assigners_approval_and_the_window(desk):
+    case = register(desk)["case"]
+    desk.act("command", case["id"], "accept", legal_track="petition")
+    desk.act("sup_T1", case["id"], "assign")
+    desk.act(HANDLER, case["id"], "request_return", expect=409)
+    desk.act(HANDLER, case["id"], "request_return", reason="属养殖污染，应由农业农村局办理")
+    refused = desk.act("sup_T2", case["id"], "approve_return", expect=404)  # another town: not even visible
+    assert refused["code"] == 404
+    desk.act("sup_T1", case["id"], "reject_return", expect=409)
+    back = desk.act("sup_T1", case["id"], "reject_return", note="经核实属工业企业")
+    assert back["status"] == "assigned"
+    with clock.travel(timedelta(days=10)):
+        late = desk.act(HANDLER, case["id"], "request_return", expect=409, reason="再退")
+    assert "已超过退单期限" in late["message"]
+    desk.act(HANDLER, case["id"], "request_return", reason="确属农业")
+    approved = desk.act("sup_T1", case["id"], "approve_return")
+    assert approved["status"] == "accepted"
+
+
+def test_leader_is_required_before_an_inspection_referral_is_handled(desk):
+    case = register(desk, channel="central_inspection")["case"]
+    assert case["inspection_referral"] == "central"
+    desk.act("command", case["id"], "accept", legal_track="petition")
+    desk.act("sup_T1", case["id"], "assign")
+    desk.act(HANDLER, case["id"], "sign")
+    desk.act("insp_V11", case["id"], "record_onsite", notes="核查")
+    refused = desk.act(HANDLER, case["id"], "plan", expect=409, measures="整改", responsible_name="王五",
+                       target_date="2026-12-20")
+    assert "包案领导" in refused["message"]
+    leader = db.session.scalar(select(User).where(User.username == "leader"))
+    desk.act("command", case["id"], "set_leader", leading_official_id=leader.id)
+    desk.act(HANDLER, case["id"], "plan", measures="整改", responsible_name="王五", target_date="2026-12-20")
+    desk.act("leader", case["id"], "leader_visit", note="现场会商")
+    desk.act("leader", case["id"], "leader_sign_off")
+    desk.act("command", case["id"], "report", note="已报送督察组办理情况")
+    records = desk.get("command", f"/desk/cases/{case['id']}")
+    assert records.status_code == 200 and "已审定" in records.text and "现场会商" in records.text
+
+
+def test_dissatisfied_follow_up_reopens_and_close_needs_evidence(desk):
+    case = register(desk)["case"]
+    desk.act("command", case["id"], "accept", legal_track="petition")
+    desk.act("sup_T1", case["id"], "assign")
+    desk.act(HANDLER, case["id"], "sign")
+    desk.act("insp_V11", case["id"], "record_onsite", notes="核查，无照片")
+    desk.act(HANDLER, case["id"], "plan", measures="整改", responsible_name="王五", target_date="2026-12-20")
+    desk.act(HANDLER, case["id"], "reply", **REPLY)
+    desk.act("sup_T1", case["id"], "review_redo", expect=409)
+    assert desk.act("sup_T1", case["id"], "review_redo", note="事实不清")["status"] == "handling"
+    desk.act(HANDLER, case["id"], "reply", **REPLY)
+    desk.act("sup_T1", case["id"], "review_pass")
+    reopened = desk.act("sup_T1", case["id"], "follow_up", satisfaction="dissatisfied", note="仍有异味")
+    assert reopened["status"] == "handling" and reopened["dissatisfied"] and reopened["reopened_count"] == 1
+    desk.act(HANDLER, case["id"], "reply", **REPLY)
+    desk.act("sup_T1", case["id"], "review_pass")
+    refused = desk.act("sup_T1", case["id"], "close", expect=409)
+    assert "须完成回访" in refused["message"] and "带照片的现场核查" in refused["message"]
+    desk.act("sup_T1", case["id"], "follow_up", satisfaction="basically_satisfied")
+    add_onsite_photo(case["id"])
+    assert desk.act("sup_T1", case["id"], "close")["status"] == "closed"
+
+
+def test_new_petition_on_closed_case_reopens_it_as_repeat(desk):
+    original = register(desk)["case"]
+    walk_to_handling(desk, original["id"])
+    desk.act(HANDLER, original["id"], "reply", **REPLY)
+    desk.act("sup_T1", original["id"], "review_pass")
+    desk.act("sup_T1", original["id"], "follow_up", satisfaction="satisfied")
+    desk.act("sup_T1", original["id"], "close")
+
+    created = register(desk, channel="above_level_province", lon=120.5051, lat=32.3121, repeat_of_id=original["id"])
+    assert created["case"]["repeat_of_id"] == original["id"] and created["case"]["above_level"]
+    reopened = desk.get("command", f"/api/v1/cases/{original['id']}").get_json()
+    assert reopened["status"] == "handling" and reopened["repeat_count"] == 1
+    assert reopened["above_level"] and reopened["above_level_count"] == 1
+    assert verify_chain(original["id"]) == []
+
+
+def test_repeat_candidates_by_phone_and_by_place(desk):
+    first = register(desk)["case"]
+    near = register(desk, petitioner_phone="13700000000", lon=120.5052, lat=32.3121)  # ~25 m away, same category
+    assert [c["number"] for c in near["repeat_candidates"]] == [first["number"]]
+    assert "相距约" in near["repeat_candidates"][0]["reason"]
+    far_same_phone = register(desk, category="noise", lon=120.515, lat=32.305)
+    reasons = {c["number"]: c["reason"] for c in far_same_phone["repeat_candidates"]}
+    assert reasons[first["number"]] == "同一信访人电话"
+    far_other = register(desk, category="water", petitioner_phone="13600000000", lon=120.515, lat=32.305)
+    assert far_other["repeat_candidates"] == []
+
+
+def test_intake_converts_gcj02_and_refuses_bad_input(desk):
+    from app.services.coords import wgs84_to_gcj02
+
+    lon, lat = wgs84_to_gcj02(120.505, 32.312)
+    case = register(desk, lon=lon, lat=lat, coord_system="gcj02")["case"]
+    assert abs(case["location"]["lon"] - 120.505) < 1e-6 and abs(case["location"]["lat"] - 32.312) < 1e-6
+    assert case["coord_system"] == "gcj02"
+
+    outside = desk.post("sup_T1", "/api/v1/cases", {**_minimal(), "lon": 120.535})  # east town
+    assert outside.status_code == 422 and "不在您管辖" in outside.get_json()["message"]
+    override = desk.post("command", "/api/v1/cases", {**_minimal(), "department_id": _department_id("urban")})
+    assert override.status_code == 422 and "override_reason" in override.get_json()["errors"]
+    nobody = desk.post("command", "/api/v1/cases", {**_minimal(), "petitioner_name": "", "petitioner_phone": ""})
+    assert nobody.status_code == 422 and "匿名" in str(nobody.get_json()["errors"])
+    anonymous = register(desk, anonymous=True, petitioner_name="", petitioner_phone="")["case"]
+    assert anonymous["petitioner"]["anonymous"] is True
+    assert desk.post("insp_V11", "/api/v1/cases", _minimal()).status_code == 403
+
+
+def _minimal() -> dict:
+    return {"channel": "visit", "category": "noise", "sector": "industrial", "title": "噪声扰民",
+            "lon": 120.505, "lat": 32.31, "petitioner_phone": "13800000000"}
+
+
+def _department_id(code: str) -> int:
+    from app.models import Department
+
+    return db.session.scalar(select(Department.id).where(Department.code == code))
+
+
+def test_actions_endpoint_lists_only_what_this_user_may_do_now(desk):
+    case = register(desk)["case"]
+    as_command = {a["name"] for a in desk.get("command", f"/api/v1/cases/{case['id']}/actions").get_json()}
+    assert {"accept", "decline", "transfer"} <= as_command and "sign" not in as_command
+    as_handler = desk.get(HANDLER, f"/api/v1/cases/{case['id']}/actions").get_json()
+    assert as_handler == []
+
+
+def test_audit_verify_reports_an_edited_event(app, desk):
+    case = register(desk)["case"]
+    desk.act("command", case["id"], "accept", legal_track="petition")
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["audit", "verify"]).exit_code == 0
+    _tamper(case["id"])
+    result = runner.invoke(args=["audit", "verify"])
+    assert result.exit_code == 1
+    assert case["number"] in result.output and "事件内容被修改" in result.output
+
+
+def _tamper(case_id: int) -> None:
+    """Change one event's note as someone with direct database access would, trigger aside."""
+    from sqlalchemy import text
+
+    with db.engine.begin() as conn:
+        if conn.dialect.name == "sqlite":
+            conn.execute(text("DROP TRIGGER case_events_append_only"))
+            conn.execute(text("UPDATE case_events SET note = '篡改' WHERE case_id = :c AND seq = 1"), {"c": case_id})
+            conn.execute(text("CREATE TRIGGER case_events_append_only BEFORE UPDATE ON case_events "
+                              "BEGIN SELECT RAISE(ABORT, 'case_events is append-only'); END"))
+        else:
+            conn.execute(text("ALTER TABLE case_events DISABLE TRIGGER case_events_append_only"))
+            conn.execute(text("UPDATE case_events SET note = '篡改' WHERE case_id = :c AND seq = 1"), {"c": case_id})
+            conn.execute(text("ALTER TABLE case_events ENABLE TRIGGER case_events_append_only"))
+    assert db.session.scalar(select(CaseEvent.note).where(CaseEvent.case_id == case_id, CaseEvent.seq == 1))
+
+
+def test_received_at_from_the_form_is_kept(desk):
+    case = register(desk, received_at="2026-11-01T08:00:00+08:00")["case"]
+    assert case["received_at"] == "2026-11-01T00:00:00+00:00"
