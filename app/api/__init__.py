@@ -7,11 +7,12 @@ from app.extensions import api
 
 def register_api(app: Flask) -> None:
     """Register every resource blueprint; each appears in /api/v1/openapi.json."""
-    from app.api import auth, cases, deadlines, grids, health, lifecycle
+    from app.api import admin_config, auth, cases, deadlines, grids, health, lifecycle
 
     api.register_blueprint(auth.blp, url_prefix="/api/v1")
     api.register_blueprint(cases.blp, url_prefix="/api/v1/cases")
     api.register_blueprint(lifecycle.blp, url_prefix="/api/v1/cases")
     api.register_blueprint(grids.blp, url_prefix="/api/v1/grids")
     api.register_blueprint(deadlines.blp, url_prefix="/api/v1")
+    api.register_blueprint(admin_config.blp, url_prefix="/api/v1")
     app.register_blueprint(health.bp)

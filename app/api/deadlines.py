@@ -1,32 +1,19 @@
 """Deadline rules and the working-day calendar: everyone signed in reads, the admin edits."""
 
-from functools import wraps
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from flask_login import current_user, login_required
+from flask_login import login_required
 from flask_smorest import Blueprint
 
+from app.api.decorators import admin_only
 from app.extensions import db
-from app.models.vocab import Role
 from app.schemas.deadlines import CalendarDaySchema, CalendarQuerySchema, DeadlineRulePatchSchema, DeadlineRuleSchema
 from app.services import clock
-from app.services.access import require_role
 from app.services.deadlines import create_rule, list_rules, update_rule
 from app.services.workcalendar import calendar_days, delete_calendar_day, parse_day, set_calendar_day
 
 blp = Blueprint("deadlines", __name__, description="时限规则与工作日历 Deadline rules and working calendar")
-
-
-def admin_only(view):
-    """Refuse non-admins with 403 before the body is read (so they learn nothing from 422s)."""
-
-    @wraps(view)
-    def wrapper(*args, **kwargs):
-        require_role(current_user, Role.ADMIN)
-        return view(*args, **kwargs)
-
-    return wrapper
 
 
 @blp.route("/deadline-rules", methods=["GET"])

@@ -5,6 +5,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import Department, SectorRoute
 from app.models.vocab import Sector
+from app.services.errors import InvalidInput, NotFound
 
 # (code, name, duty). Codes are stable identifiers; names are what people read.
 DEFAULT_DEPARTMENTS = [
@@ -50,3 +51,22 @@ def department_for_sector(sector: str) -> Department | None:
     """The department a sector's cases go to by default."""
     route = db.session.get(SectorRoute, sector)
     return route.department if route else None
+
+
+def routing_table() -> list[SectorRoute]:
+    """Every sector with the department its cases go to by default."""
+    return list(db.session.scalars(select(SectorRoute).order_by(SectorRoute.sector)))
+
+
+def set_route(sector: str, department_id: int) -> SectorRoute:
+    """Route a sector's new cases to another department (cases already routed stay)."""
+    if sector not in Sector.labels():
+        raise NotFound("没有这个行业。")
+    department = db.session.get(Department, department_id)
+    if department is None:
+        raise InvalidInput("承办部门不存在。", {"department_id": ["不存在"]})
+    route = db.session.get(SectorRoute, sector) or SectorRoute(sector=sector)
+    route.department = department
+    db.session.add(route)
+    db.session.flush()
+    return route

@@ -1,7 +1,17 @@
 """Settings an administrator may change, with their defaults (services read them here)."""
 
+from collections.abc import Callable
+
 from app.extensions import db
 from app.models import Setting
+from app.services.errors import InvalidInput, NotFound
+
+# Each setting: default and the check a new value must pass (with the message if it fails).
+RULES: dict[str, tuple[Callable[[object], bool], str]] = {
+    "repeat_radius_m": (lambda v: isinstance(v, int | float) and 10 <= v <= 5000, "应为 10 至 5000 米"),
+    "repeat_period_days": (lambda v: isinstance(v, int) and 1 <= v <= 3650, "应为 1 至 3650 天"),
+    "yellow_at": (lambda v: isinstance(v, int | float) and 0.1 <= v <= 0.99, "应为 0.1 至 0.99 之间的比例"),
+}
 
 DEFAULTS: dict[str, object] = {
     # Repeat detection at intake: same category within this radius and period.
@@ -20,10 +30,18 @@ def get_setting(key: str):
     return DEFAULTS[key] if row is None else row.value
 
 
+def all_settings() -> dict[str, object]:
+    """Every setting with its current value."""
+    return {key: get_setting(key) for key in DEFAULTS}
+
+
 def set_setting(key: str, value) -> None:
-    """Store a setting (flushed, not committed)."""
+    """Store a checked setting (flushed, not committed); bad values raise InvalidInput."""
     if key not in DEFAULTS:
-        raise KeyError(f"unknown setting {key!r}")
+        raise NotFound("没有这个参数。")
+    check, message = RULES[key]
+    if isinstance(value, bool) or not check(value):
+        raise InvalidInput(f"参数 {key} {message}。", {"value": [message]})
     row = db.session.get(Setting, key)
     if row is None:
         db.session.add(Setting(key=key, value=value))

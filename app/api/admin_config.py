@@ -1,0 +1,68 @@
+"""The routing table (sector → department) and system settings: everyone reads, the admin edits."""
+
+from flask_login import login_required
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields
+
+from app.api.decorators import admin_only
+from app.extensions import db
+from app.models.vocab import Sector
+from app.services.departments import routing_table, set_route
+from app.services.settings import all_settings, set_setting
+
+blp = Blueprint("config", __name__, description="分工路由与系统参数 Routing table and settings")
+
+
+class RouteSchema(Schema):
+    """One row of the routing table."""
+
+    sector = fields.String(dump_only=True)
+    sector_label = fields.Function(lambda r: Sector(r.sector).label, dump_only=True)
+    department_id = fields.Integer(required=True)
+    department_name = fields.Function(lambda r: r.department.name, dump_only=True)
+
+
+class SettingValueSchema(Schema):
+    """A new value for one setting."""
+
+    value = fields.Raw(required=True)
+
+
+@blp.route("/routes", methods=["GET"])
+@login_required
+@blp.response(200, RouteSchema(many=True))
+def get_routes():
+    """Which department each sector's cases go to by default (DOMAIN.md item 9)."""
+    return routing_table()
+
+
+@blp.route("/routes/<sector>", methods=["PUT"])
+@login_required
+@admin_only
+@blp.arguments(RouteSchema)
+@blp.response(200, RouteSchema)
+def put_route(data, sector: str):
+    """Send a sector's new cases to another department (admin)."""
+    route = set_route(sector, data["department_id"])
+    db.session.commit()
+    return route
+
+
+@blp.route("/settings", methods=["GET"])
+@login_required
+@blp.response(200)
+def get_settings():
+    """Every system setting with its current value."""
+    return all_settings()
+
+
+@blp.route("/settings/<key>", methods=["PUT"])
+@login_required
+@admin_only
+@blp.arguments(SettingValueSchema)
+@blp.response(200)
+def put_setting(data, key: str):
+    """Change one setting (admin), e.g. the repeat-detection radius."""
+    set_setting(key, data["value"])
+    db.session.commit()
+    return all_settings()
