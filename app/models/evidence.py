@@ -71,12 +71,19 @@ class Photo(db.Model):
 
 
 class ContactCard(db.Model):
-    """A contact card (联系卡) handed to the citizen: who handles the case and how to reach them."""
+    """A contact card (联系卡) handed to the citizen: who handles the case and how to reach them.
+
+    Its code comes from a block reserved by the inspector's device (CardCodeBlock), so a card
+    issued offline is unique before it ever reaches the server; the code is also the key an
+    idempotent upload uses.
+    """
 
     __tablename__ = "contact_cards"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(16), unique=True)
+    device_id: Mapped[str | None] = mapped_column(String(64))
+    content_sha256: Mapped[str | None] = mapped_column(String(64))
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
     issued_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     handler_name: Mapped[str] = mapped_column(String(64))
@@ -86,3 +93,16 @@ class ContactCard(db.Model):
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     location = mapped_column(point_column(), nullable=True)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class CardCodeBlock(db.Model):
+    """A block of contact-card serials reserved for one device, so cards issued offline never clash."""
+
+    __tablename__ = "card_code_blocks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    device_id: Mapped[str] = mapped_column(String(64))
+    first_serial: Mapped[int] = mapped_column(Integer, unique=True)
+    last_serial: Mapped[int] = mapped_column(Integer)
+    reserved_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

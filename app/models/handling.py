@@ -113,6 +113,8 @@ class FollowUp(db.Model):
     not_possible_reason: Mapped[str] = mapped_column(Text, default="")
     note: Mapped[str] = mapped_column(Text, default="")
     source: Mapped[str] = mapped_column(String(16), default="desk")
+    # A rating from the public status page, once per contact card.
+    contact_card_id: Mapped[int | None] = mapped_column(ForeignKey("contact_cards.id"), unique=True)
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

@@ -28,6 +28,8 @@ class User(UserMixin, db.Model):
     phone: Mapped[str] = mapped_column(String(32), default="")
     unit: Mapped[str] = mapped_column(String(100), default="")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Set when an admin resets the password: the next sign-in must choose a new one.
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
     # Bumped to sign the user out of every device: the login cookie carries it.
     session_version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
