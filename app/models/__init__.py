@@ -1,6 +1,6 @@
 """All models, imported here so that Alembic and the app see every table."""
 
-from app.models.admin import AdminAuditEntry, ApiKey
+from app.models.admin import AdminAuditEntry, ApiKey, LoginAttempt
 from app.models.audit import CaseEvent
 from app.models.cases import Case, CaseNumberCounter
 from app.models.deadlines import CalendarDay, CaseClock, DeadlineRule
@@ -44,6 +44,7 @@ __all__ = [
     "Department",
     "Grid",
     "Inspection",
+    "LoginAttempt",
     "Photo",
     "SectorRoute",
     "User",

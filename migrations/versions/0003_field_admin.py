@@ -63,6 +63,18 @@ def upgrade():
     with op.batch_alter_table('card_code_blocks', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_card_code_blocks_user_id'), ['user_id'], unique=False)
 
+    op.create_table('login_attempts',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('username', sa.String(length=64), nullable=False),
+    sa.Column('address', sa.String(length=64), nullable=False),
+    sa.Column('at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('succeeded', sa.Boolean(), nullable=False),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('login_attempts', schema=None) as batch_op:
+        batch_op.create_index('ix_login_attempts_address_at', ['address', 'at'], unique=False)
+        batch_op.create_index('ix_login_attempts_username_at', ['username', 'at'], unique=False)
+
     # contact_cards has a geometry column: add in place, never rebuild it on SQLite.
     op.add_column('contact_cards', sa.Column('device_id', sa.String(length=64), nullable=True))
     op.add_column('contact_cards', sa.Column('content_sha256', sa.String(length=64), nullable=True))
@@ -97,6 +109,11 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_card_code_blocks_user_id'))
 
     op.drop_table('card_code_blocks')
+    with op.batch_alter_table('login_attempts', schema=None) as batch_op:
+        batch_op.drop_index('ix_login_attempts_username_at')
+        batch_op.drop_index('ix_login_attempts_address_at')
+
+    op.drop_table('login_attempts')
     with op.batch_alter_table('api_keys', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_api_keys_prefix'))
 
