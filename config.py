@@ -43,7 +43,8 @@ class Config:
     SQLALCHEMY_DATABASE_URI = os.environ.get(
         "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'firstline.db'}"
     )
-    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    # hide_parameters: a failed statement never puts a petitioner's name or phone into the logs.
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True, "hide_parameters": True}
     PHOTO_DIR = os.environ.get("PHOTO_DIR", str(INSTANCE_DIR / "photos"))
     TIME_ZONE = os.environ.get("TIME_ZONE", "Asia/Shanghai")
     SPATIALITE_LIBRARY_PATH = os.environ.get("SPATIALITE_LIBRARY_PATH", "mod_spatialite")
@@ -73,10 +74,50 @@ class Config:
     DEMO_SEED_ON_FIRST_RUN = _bool("DEMO_SEED_ON_FIRST_RUN", True)
     PAGE_SIZE_MAX = 200
 
+    # Accounts (docs/deploy.md, "Accounts and sessions"). Length over complexity: a long
+    # phrase is easy to type on a phone and hard to guess; the commonest passwords are refused.
+    PASSWORD_MIN_LENGTH = int(os.environ.get("PASSWORD_MIN_LENGTH", 10))
+    # Failed sign-ins are counted in the database (login_attempts), so every app process
+    # sees the same count: per account, and per client address, within a sliding window.
+    LOGIN_WINDOW_MINUTES = int(os.environ.get("LOGIN_WINDOW_MINUTES", 15))
+    LOGIN_MAX_FAILURES_PER_ACCOUNT = int(os.environ.get("LOGIN_MAX_FAILURES_PER_ACCOUNT", 5))
+    LOGIN_MAX_FAILURES_PER_ADDRESS = int(os.environ.get("LOGIN_MAX_FAILURES_PER_ADDRESS", 20))
+    LOGIN_ATTEMPT_RETENTION_DAYS = int(os.environ.get("LOGIN_ATTEMPT_RETENTION_DAYS", 90))
+    # A desk session ends after this long without a request; an inspector's phone keeps its
+    # session much longer, because it works offline for days and syncs when it can.
+    DESK_IDLE_MINUTES = int(os.environ.get("DESK_IDLE_MINUTES", 30))
+    INSPECTOR_IDLE_DAYS = int(os.environ.get("INSPECTOR_IDLE_DAYS", 7))
+    # A general guard on the JSON API per client address (Flask-Limiter). memory:// counts
+    # per process; several processes share a count only through e.g. redis://host:6379.
+    RATELIMIT_ENABLED = _bool("RATELIMIT_ENABLED", True)
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    RATELIMIT_APPLICATION = os.environ.get("RATELIMIT_API", "600 per minute")
+    RATELIMIT_HEADERS_ENABLED = True
+
+    # Behind nginx: how many proxies set X-Forwarded-For/-Proto (0 = the app is reached directly).
+    # Needed for the client address (throttling) and for HTTPS detection (HSTS, Secure cookies).
+    TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", 0))
+    HSTS_MAX_AGE = int(os.environ.get("HSTS_MAX_AGE", 31536000))
+    # Extra image hosts allowed by the Content-Security-Policy, e.g. a base-map tile server.
+    CSP_IMG_HOSTS = os.environ.get("CSP_IMG_HOSTS", "")
+
+    # Petitioners' personal data on cases closed longer ago than this is anonymised by
+    # ``flask privacy purge``. Keep it above the repeat-detection period (180 days).
+    PERSONAL_DATA_RETENTION_DAYS = int(os.environ.get("PERSONAL_DATA_RETENTION_DAYS", 1095))
+    BACKUP_DIR = os.environ.get("BACKUP_DIR", str(INSTANCE_DIR / "backups"))
+    # Folder of pg_dump / pg_restore; empty means the newest /usr/lib/postgresql/*/bin, else PATH.
+    PG_BIN_DIR = os.environ.get("PG_BIN_DIR", "")
+
 
 class TestConfig(Config):
     """Settings for the test suite: a database URL from the environment or a temp file."""
 
     TESTING = True
     SECRET_KEY = "test-secret"
+    # The suite sends far more API requests a minute than any person; its own test turns it on.
+    RATELIMIT_ENABLED = False
+    # Deadline tests move the clock by days with people signed in; the idle time-out tests
+    # (tests/test_accounts.py) set the production limits themselves.
+    DESK_IDLE_MINUTES = 60 * 24 * 365
+    INSPECTOR_IDLE_DAYS = 365
     SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")

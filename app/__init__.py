@@ -12,6 +12,7 @@ def create_app(config_object: type[Config] | object = Config) -> Flask:
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = instance_secret()
     register_extensions(app)
+    register_security(app)
     register_blueprints(app)
     register_errorhandlers(app)
     register_commands(app)
@@ -29,6 +30,19 @@ def register_extensions(app: Flask) -> None:
     auth_setup.init_login(app)
     csrf.init_app(app)
     api.init_app(app)
+
+
+def register_security(app: Flask) -> None:
+    """Security headers, session idle time-out, API rate limit, personal data kept out of logs."""
+    from app.log_privacy import init_log_privacy
+    from app.ratelimit import init_rate_limits
+    from app.security_headers import init_security_headers
+    from app.session_policy import init_session_policy
+
+    init_log_privacy(app)
+    init_security_headers(app)
+    init_session_policy(app)
+    init_rate_limits(app)
 
 
 def register_blueprints(app: Flask) -> None:

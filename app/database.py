@@ -3,7 +3,7 @@
 import os
 from functools import partial
 
-from flask import Flask
+from flask import Flask, has_request_context, request
 from geoalchemy2 import load_spatialite
 from sqlalchemy import event
 
@@ -17,6 +17,9 @@ def _sqlite_connect(dbapi_conn, connection_record, library_path: str) -> None:
     a new file instead of ~9 s; only WGS-84 reference systems are needed.
     """
     os.environ.setdefault("SPATIALITE_LIBRARY_PATH", library_path)
+    # We issue BEGIN ourselves (see _sqlite_begin); pysqlite's own transaction handling
+    # would also break SAVEPOINTs.
+    dbapi_conn.isolation_level = None
     dbapi_conn.execute("PRAGMA busy_timeout = 10000")
     load_spatialite(dbapi_conn, init_mode="WGS84", transaction=True)
     dbapi_conn.execute("PRAGMA foreign_keys = ON")
@@ -33,11 +36,25 @@ def init_database(app: Flask) -> None:
             library = app.config["SPATIALITE_LIBRARY_PATH"]
             event.listen(engine, "connect", partial(_sqlite_connect, library_path=library))
             event.listen(engine, "connect", _sqlite_wal)
+            event.listen(engine, "begin", _sqlite_begin)
 
 
 def _sqlite_wal(dbapi_conn, connection_record) -> None:
     """Write-ahead logging lets the map wall read while an inspector's sync writes."""
     dbapi_conn.execute("PRAGMA journal_mode = WAL")
+
+
+def _sqlite_begin(conn) -> None:
+    """Writers take SQLite's write lock when their transaction starts (BEGIN IMMEDIATE).
+
+    A transaction that reads first and writes later cannot wait for a busy lock in WAL mode:
+    SQLite fails it at once ("database is locked") if another writer committed meanwhile.
+    Starting every request that may write with the lock queues writers behind each other
+    (up to busy_timeout) instead; page and API reads (GET) still run side by side. Outside
+    requests (commands, scripts) transactions stay deferred: they run alone.
+    """
+    writes = has_request_context() and request.method not in ("GET", "HEAD", "OPTIONS")
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")
 
 
 def is_sqlite() -> bool:

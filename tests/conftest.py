@@ -10,6 +10,7 @@ import threading
 from pathlib import Path
 
 import pytest
+from flask import has_app_context
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from playwright.sync_api import sync_playwright
@@ -77,8 +78,17 @@ class FreshContextClient(FlaskClient):
     """
 
     def open(self, *args, **kwargs):
+        # End the test's own transaction around the request: what the test set up is then
+        # visible to the request, and what the request wrote is visible to the test after
+        # it (SQLite reads from a snapshot taken when a transaction starts).
+        outer = has_app_context()
+        if outer:
+            db.session.commit()
         with self.application.app_context():
-            return super().open(*args, **kwargs)
+            response = super().open(*args, **kwargs)
+        if outer:
+            db.session.commit()
+        return response
 
 
 @pytest.fixture

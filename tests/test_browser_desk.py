@@ -66,8 +66,11 @@ def test_register_assign_sign_and_watch_the_colour(page, live_server, city, arti
     page.locator(f'tr[data-number="{number}"] a').click()
     take(page, "sign")
     assert queue_state(page, live_server, number) == "green"  # 24 h for the first on-site check
+    # Hours pass: the idle desk session has timed out, so the officer signs in again.
     with clock.travel(timedelta(hours=19)):
+        sign_in(page, live_server, "officer_env")
         assert queue_state(page, live_server, number) == "yellow"
     with clock.travel(timedelta(hours=25)):
+        sign_in(page, live_server, "officer_env")
         assert queue_state(page, live_server, number) == "red"
         page.screenshot(path=str(artifacts_dir / "desk-queue-overdue.png"), full_page=True)

@@ -304,7 +304,8 @@ def _tamper(case_id: int) -> None:
             conn.execute(text("ALTER TABLE case_events DISABLE TRIGGER case_events_append_only"))
             conn.execute(text("UPDATE case_events SET note = '篡改' WHERE case_id = :c AND seq = 1"), {"c": case_id})
             conn.execute(text("ALTER TABLE case_events ENABLE TRIGGER case_events_append_only"))
-    assert db.session.scalar(select(CaseEvent.note).where(CaseEvent.case_id == case_id, CaseEvent.seq == 1))
+    db.session.rollback()  # end the test's read snapshot so the next command sees the change
+    assert db.session.scalar(select(CaseEvent.note).where(CaseEvent.case_id == case_id, CaseEvent.seq == 1)) == "篡改"
 
 
 def test_received_at_from_the_form_is_kept(desk):

@@ -7,7 +7,7 @@ from app.extensions import api
 
 def register_api(app: Flask) -> None:
     """Register every resource blueprint; each appears in /api/v1/openapi.json."""
-    from app.api import admin_config, auth, cases, deadlines, grids, health, lifecycle
+    from app.api import admin_config, auth, cases, deadlines, field, grids, health, lifecycle
 
     api.register_blueprint(auth.blp, url_prefix="/api/v1")
     api.register_blueprint(cases.blp, url_prefix="/api/v1/cases")
@@ -15,4 +15,5 @@ def register_api(app: Flask) -> None:
     api.register_blueprint(grids.blp, url_prefix="/api/v1/grids")
     api.register_blueprint(deadlines.blp, url_prefix="/api/v1")
     api.register_blueprint(admin_config.blp, url_prefix="/api/v1")
+    api.register_blueprint(field.blp, url_prefix="/api/v1")
     app.register_blueprint(health.bp)

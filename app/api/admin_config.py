@@ -1,14 +1,15 @@
 """The routing table (sector → department) and system settings: everyone reads, the admin edits."""
 
-from flask_login import login_required
+from flask_login import current_user, login_required
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
 from app.api.decorators import admin_only
 from app.extensions import db
 from app.models.vocab import Sector
-from app.services.departments import routing_table, set_route
-from app.services.settings import all_settings, set_setting
+from app.services.admin_changes import change_route, change_setting
+from app.services.departments import routing_table
+from app.services.settings import all_settings
 
 blp = Blueprint("config", __name__, description="分工路由与系统参数 Routing table and settings")
 
@@ -43,7 +44,7 @@ def get_routes():
 @blp.response(200, RouteSchema)
 def put_route(data, sector: str):
     """Send a sector's new cases to another department (admin)."""
-    route = set_route(sector, data["department_id"])
+    route = change_route(current_user, sector, data["department_id"])
     db.session.commit()
     return route
 
@@ -63,6 +64,6 @@ def get_settings():
 @blp.response(200)
 def put_setting(data, key: str):
     """Change one setting (admin), e.g. the repeat-detection radius."""
-    set_setting(key, data["value"])
+    change_setting(current_user, key, data["value"])
     db.session.commit()
     return all_settings()

@@ -1,13 +1,24 @@
 """Sign in, sign out, and who am I."""
 
+from flask import request
 from flask_login import current_user, login_required, logout_user
 from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
 
+from app.api.errors import error_response
 from app.extensions import db
 from app.schemas.auth import CsrfSchema, LoginSchema, MeSchema
-from app.services.auth import authenticate, sign_in
+from app.services.auth import LoginFailed, authenticate, change_own_password, sign_in, sign_out_everywhere
+from app.services.login_throttle import LoginThrottled
 
 blp = Blueprint("auth", __name__, description="登录与当前用户 Sign-in and the current user")
+
+
+class PasswordChangeSchema(Schema):
+    """The current password and the new one."""
+
+    current_password = fields.String(required=True, load_only=True, validate=validate.Length(min=1, max=256))
+    new_password = fields.String(required=True, load_only=True, validate=validate.Length(min=1, max=256))
 
 
 @blp.route("/auth/csrf", methods=["GET"])
@@ -22,9 +33,23 @@ def get_csrf():
 @blp.route("/auth/login", methods=["POST"])
 @blp.arguments(LoginSchema)
 @blp.response(200, MeSchema)
+@blp.alt_response(429, description="登录失败次数过多，暂时锁定；Retry-After 说明多少秒后可再试")
 def login(credentials):
-    """Sign in with username and password; sets the session cookie."""
-    user = authenticate(credentials["username"], credentials["password"])
+    """Sign in with username and password; sets the session cookie.
+
+    After too many failures for the account or the client address the answer is 429 with
+    a Chinese message saying when to try again. A user whose password an administrator set
+    gets 403 on every other call until they change it (``POST /auth/password``).
+    """
+    try:
+        user = authenticate(credentials["username"], credentials["password"], request.remote_addr or "")
+    except LoginThrottled as exc:
+        response, status = error_response(429, exc.message, exc.errors)
+        response.headers["Retry-After"] = str(exc.retry_after_seconds)
+        return response, status
+    except LoginFailed:
+        db.session.commit()  # keep the failed attempt: it counts towards the lock
+        raise
     sign_in(user)
     db.session.commit()
     return user
@@ -35,6 +60,29 @@ def login(credentials):
 def logout():
     """Sign out of this device."""
     logout_user()
+
+
+@blp.route("/auth/logout-everywhere", methods=["POST"])
+@login_required
+@blp.response(204)
+def logout_everywhere():
+    """Sign out of every device at once (e.g. after losing a phone)."""
+    sign_out_everywhere(current_user)
+    db.session.commit()
+    logout_user()
+
+
+@blp.route("/auth/password", methods=["POST"])
+@login_required
+@blp.arguments(PasswordChangeSchema)
+@blp.response(200, MeSchema)
+def change_password(data):
+    """Change one's own password; other devices are signed out, this one stays signed in."""
+    user = current_user._get_current_object()
+    change_own_password(user, data["current_password"], data["new_password"])
+    sign_in(user)
+    db.session.commit()
+    return user
 
 
 @blp.route("/me", methods=["GET"])

@@ -3,15 +3,15 @@
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from flask_login import login_required
+from flask_login import current_user, login_required
 from flask_smorest import Blueprint
 
 from app.api.decorators import admin_only
 from app.extensions import db
 from app.schemas.deadlines import CalendarDaySchema, CalendarQuerySchema, DeadlineRulePatchSchema, DeadlineRuleSchema
-from app.services import clock
-from app.services.deadlines import create_rule, list_rules, update_rule
-from app.services.workcalendar import calendar_days, delete_calendar_day, parse_day, set_calendar_day
+from app.services import admin_changes, clock
+from app.services.deadlines import list_rules
+from app.services.workcalendar import calendar_days, parse_day
 
 blp = Blueprint("deadlines", __name__, description="时限规则与工作日历 Deadline rules and working calendar")
 
@@ -31,7 +31,7 @@ def get_rules():
 @blp.response(201, DeadlineRuleSchema)
 def post_rule(data):
     """Add a rule (admin); 409 when one with the same stage and filters exists."""
-    rule = create_rule(**data)
+    rule = admin_changes.add_deadline_rule(current_user, **data)
     db.session.commit()
     return rule
 
@@ -43,7 +43,7 @@ def post_rule(data):
 @blp.response(200, DeadlineRuleSchema)
 def patch_rule(changes, rule_id: int):
     """Change a rule's amount, unit, basis or active flag (admin); clocks already running keep theirs."""
-    rule = update_rule(rule_id, **changes)
+    rule = admin_changes.change_deadline_rule(current_user, rule_id, **changes)
     db.session.commit()
     return rule
 
@@ -66,7 +66,7 @@ def get_calendar(year: int | None):
 @blp.response(200, CalendarDaySchema)
 def put_calendar_day(data, day: str):
     """Make a day (YYYY-MM-DD) a working or non-working day (admin); running clocks keep their due time."""
-    row = set_calendar_day(parse_day(day), data["is_working_day"], data["name"])
+    row = admin_changes.set_calendar_day(current_user, parse_day(day), data["is_working_day"], data["name"])
     db.session.commit()
     return row
 
@@ -77,5 +77,5 @@ def put_calendar_day(data, day: str):
 @blp.response(204)
 def delete_calendar(day: str):
     """Return a day (YYYY-MM-DD) to the plain week (admin); ``flask deadlines seed`` restores a notice's day."""
-    delete_calendar_day(parse_day(day))
+    admin_changes.delete_calendar_day(current_user, parse_day(day))
     db.session.commit()

@@ -70,7 +70,8 @@ def init_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def handle_csrf_error(exc: CSRFError):
-        return _respond(400, "安全校验失败（CSRF 令牌缺失或无效），请刷新页面后重试。")
+        # errors.csrf is a stable marker: the inspector app refreshes its token and retries.
+        return _respond(400, "安全校验失败（CSRF 令牌缺失或无效），请刷新页面后重试。", {"csrf": ["invalid"]})
 
     @app.errorhandler(IntegrityError)
     def handle_integrity_error(exc: IntegrityError):

@@ -5,9 +5,12 @@ from flask import Flask
 
 def init_commands(app: Flask) -> None:
     """Register every command group."""
-    from app.cli import audit, deadlines, demo, grids
+    from app.cli import accounts, audit, backup, deadlines, demo, grids, privacy
 
     app.cli.add_command(grids.grids)
     app.cli.add_command(demo.demo)
     app.cli.add_command(audit.audit)
     app.cli.add_command(deadlines.deadlines)
+    app.cli.add_command(accounts.accounts)
+    app.cli.add_command(privacy.privacy)
+    app.cli.add_command(backup.backup)

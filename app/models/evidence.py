@@ -43,7 +43,13 @@ class Inspection(db.Model):
     captured_at: Mapped[datetime] = mapped_column(UTCDateTime)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    photos: Mapped[list["Photo"]] = relationship(back_populates="inspection")
+    photos: Mapped[list["Photo"]] = relationship(back_populates="inspection", order_by="Photo.captured_at")
+    case: Mapped["Case | None"] = relationship()  # noqa: F821 - resolved by the registry
+
+    @property
+    def case_number(self) -> str | None:
+        """The number of the case this record belongs to."""
+        return self.case.number if self.case else None
 
 
 class Photo(db.Model):
@@ -93,6 +99,13 @@ class ContactCard(db.Model):
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     location = mapped_column(point_column(), nullable=True)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    case: Mapped["Case"] = relationship()  # noqa: F821 - resolved by the registry
+
+    @property
+    def case_number(self) -> str:
+        """The number of the case the card is for."""
+        return self.case.number
 
 
 class CardCodeBlock(db.Model):

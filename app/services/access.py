@@ -21,6 +21,7 @@ class Action(StrEnum):
 
     VIEW = "view"
     VIEW_PERSONAL_DATA = "view_personal_data"
+    VIEW_ORIGINAL_PHOTO = "view_original_photo"
 
 
 # Who may read a petitioner's name, phone and ID number (DOMAIN.md, Privacy): those who
@@ -29,10 +30,10 @@ PERSONAL_DATA_ROLES = frozenset({Role.SUPERVISOR, Role.DEPARTMENT_OFFICER, Role.
 
 ROLE_ACTIONS: dict[str, frozenset[Action]] = {
     Role.INSPECTOR: frozenset({Action.VIEW}),
-    Role.SUPERVISOR: frozenset({Action.VIEW, Action.VIEW_PERSONAL_DATA}),
-    Role.DEPARTMENT_OFFICER: frozenset({Action.VIEW, Action.VIEW_PERSONAL_DATA}),
+    Role.SUPERVISOR: frozenset({Action.VIEW, Action.VIEW_PERSONAL_DATA, Action.VIEW_ORIGINAL_PHOTO}),
+    Role.DEPARTMENT_OFFICER: frozenset({Action.VIEW, Action.VIEW_PERSONAL_DATA, Action.VIEW_ORIGINAL_PHOTO}),
     Role.LEADING_OFFICIAL: frozenset({Action.VIEW}),
-    Role.COMMAND_OFFICE: frozenset({Action.VIEW, Action.VIEW_PERSONAL_DATA}),
+    Role.COMMAND_OFFICE: frozenset({Action.VIEW, Action.VIEW_PERSONAL_DATA, Action.VIEW_ORIGINAL_PHOTO}),
     Role.ADMIN: frozenset({Action.VIEW}),
 }
 

@@ -1,4 +1,4 @@
-"""Checking credentials and starting a session."""
+"""Checking credentials, throttling guesses, starting a session, changing one's password."""
 
 from functools import cache
 
@@ -9,7 +9,9 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from app.extensions import db
 from app.models import User
 from app.models.types import utcnow
-from app.services.errors import DomainError
+from app.services.errors import DomainError, InvalidInput
+from app.services.login_throttle import check_not_throttled, record_attempt
+from app.services.passwords import check_password_policy
 
 
 @cache
@@ -25,8 +27,25 @@ class LoginFailed(DomainError):
     status = 401
 
 
-def authenticate(username: str, password: str) -> User:
-    """The user with these credentials, or LoginFailed with a message fit to show."""
+def authenticate(username: str, password: str, address: str = "") -> User:
+    """The user with these credentials, or LoginFailed with a message fit to show.
+
+    Refuses with LoginThrottled (429) before looking at the password when the account or
+    the address has failed too often; every attempt it judges is recorded (flushed), so the
+    caller commits even when it fails.
+    """
+    check_not_throttled(username, address)
+    try:
+        user = _check_credentials(username, password)
+    except LoginFailed:
+        record_attempt(username, address, False)
+        raise
+    record_attempt(username, address, True)
+    return user
+
+
+def _check_credentials(username: str, password: str) -> User:
+    """The user with these credentials, or LoginFailed."""
     user = db.session.scalar(select(User).where(User.username == username.strip()))
     if user is None:
         check_password_hash(_dummy_hash(), password)
@@ -39,6 +58,32 @@ def authenticate(username: str, password: str) -> User:
 
 
 def sign_in(user: User) -> None:
-    """Start a session for the user and note the time."""
+    """Start a session for the user and note the time (the idle clock starts now)."""
+    from app.session_policy import mark_active
+
     login_user(user)
+    mark_active()
     user.last_login_at = utcnow()
+
+
+def change_own_password(user: User, current: str, new: str) -> None:
+    """Replace the user's password after checking the current one and the rules.
+
+    Every other session of the user ends (its cookie carries the old session version); the
+    caller signs the user in again on this device with ``sign_in``.
+    """
+    if not user.check_password(current):
+        raise InvalidInput("当前密码不正确。", {"current_password": ["当前密码不正确"]})
+    if new == current:
+        raise InvalidInput("新密码不能与当前密码相同。", {"new_password": ["新密码不能与当前密码相同"]})
+    check_password_policy(new, user.username, field="new_password")
+    user.set_password(new)
+    user.must_change_password = False
+    user.session_version += 1
+    db.session.flush()
+
+
+def sign_out_everywhere(user: User) -> None:
+    """End every session of this user on every device (the caller also signs out here)."""
+    user.session_version += 1
+    db.session.flush()

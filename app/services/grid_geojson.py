@@ -15,11 +15,11 @@ def grids_feature_collection(level: int | None = None, parent_id: int | None = N
         query = query.where(Grid.level == level)
     if parent_id is not None:
         query = query.where(Grid.parent_id == parent_id)
-    features = [_feature(grid) for grid in db.session.scalars(query)]
+    features = [grid_feature(grid) for grid in db.session.scalars(query)]
     return {"type": "FeatureCollection", "features": features}
 
 
-def _feature(grid: Grid) -> dict:
+def grid_feature(grid: Grid) -> dict:
     """One grid as a Feature with code, name, level and parent in its properties."""
     geom = shapely.orient_polygons(to_shape(grid.geom), exterior_cw=False)
     return {

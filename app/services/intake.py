@@ -57,7 +57,32 @@ def register_case(user: User, data: dict) -> tuple[Case, list[RepeatCandidate]]:
     if user.role == Role.SUPERVISOR and (hit is None or hit.town_id != user.grid_id):
         raise InvalidInput("该位置不在您管辖的镇（街道）范围内，请核对坐标或交指挥部办公室登记。",
                            {"lon": "位置不在本镇（街道）范围内"})
-    case = Case(
+    case = _new_case(user, data, lon, lat, now)
+    _set_petitioner(case, data)
+    _route(case, data)
+    apply_above_level(case)
+    _file(case, user, data.get("note", ""), now)
+    link_repeat(case, user, data.get("repeat_of_id"), now)
+    return case, repeat_candidates(user, lon, lat, case.category, case.petitioner_phone, exclude_id=case.id)
+
+
+def register_patrol_discovery(user: User, discovery: dict, lon: float, lat: float, found_at: datetime) -> Case:
+    """A problem an inspector found on patrol (巡查发现): on the potential-problem list,
+    credited to the inspector's own grid, received at the moment it was found."""
+    data = {**discovery, "channel": Channel.GRID_PATROL, "coord_system": "wgs84", "priority": "normal",
+            "lon": lon, "lat": lat, "received_at": found_at}
+    case = _new_case(user, data, lon, lat, clock.now())
+    case.discovered_by_grid_id = user.grid_id
+    case.anonymous = True  # nobody complained: there is no petitioner
+    _route(case, {})
+    _file(case, user, "网格员巡查发现", clock.now())
+    return case
+
+
+def _new_case(user: User, data: dict, lon: float, lat: float, now: datetime) -> Case:
+    """A registered case at a WGS-84 point, placed in its grid and numbered."""
+    hit = locate_point(lon, lat)
+    return Case(
         number=next_case_number(clock_year(now)),
         list_kind=ListKind.POTENTIAL if data["channel"] == Channel.GRID_PATROL else ListKind.EXISTING,
         channel=data["channel"], category=data["category"], subcategory=data.get("subcategory"),
@@ -71,16 +96,15 @@ def register_case(user: User, data: dict) -> tuple[Case, list[RepeatCandidate]]:
         superior_assigned=data.get("superior_assigned", False),
         inspection_referral=data.get("inspection_referral") or DEFAULT_REFERRAL.get(data["channel"]),
     )
-    _set_petitioner(case, data)
-    _route(case, data)
-    apply_above_level(case)
+
+
+def _file(case: Case, user: User, note: str, now: datetime) -> None:
+    """Save a new case, start its acceptance clock and open its timeline."""
     db.session.add(case)
     db.session.flush()
-    link_repeat(case, user, data.get("repeat_of_id"), now)
     deadlines.start_clock(case, Stage.ACCEPT, case.received_at)
-    append_event(case, "register", user, note=data.get("note", ""),
-                 data={"to": case.status, "channel": case.channel, "repeat_of_id": case.repeat_of_id}, at=now)
-    return case, repeat_candidates(user, lon, lat, case.category, case.petitioner_phone, exclude_id=case.id)
+    append_event(case, "register", user, note=note,
+                 data={"to": case.status, "channel": case.channel}, at=now)
 
 
 def clock_year(moment: datetime) -> int:

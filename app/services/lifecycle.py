@@ -610,14 +610,18 @@ def _follow_up_needs(case: Case, user: User, data: dict) -> list[str]:
 
 
 def record_follow_up(case: Case, user: User | None, satisfaction: str | None, not_possible_reason: str,
-                     note: str, source: str, now: datetime) -> None:
+                     note: str, source: str, now: datetime, contact_card_id: int | None = None) -> FollowUp:
     """Record a follow-up; a dissatisfied rating reopens the case (also used by the public page)."""
-    db.session.add(FollowUp(case_id=case.id, satisfaction=satisfaction, not_possible_reason=not_possible_reason,
-                            note=note, source=source, recorded_by_id=user.id if user else None, recorded_at=now))
+    follow_up = FollowUp(case_id=case.id, satisfaction=satisfaction, not_possible_reason=not_possible_reason,
+                         note=note, source=source, recorded_by_id=user.id if user else None, recorded_at=now,
+                         contact_card_id=contact_card_id)
+    db.session.add(follow_up)
     deadlines.stop_clock(case, Stage.FOLLOW_UP, now)
     if satisfaction == Satisfaction.DISSATISFIED:
         case.dissatisfied = True
         reopen_case(case, now)
+    db.session.flush()
+    return follow_up
 
 
 @step("close", "销号", {S.REVIEWED, S.FOLLOWED_UP}, OVERSEERS, S.CLOSED)

@@ -11,6 +11,9 @@ RULES: dict[str, tuple[Callable[[object], bool], str]] = {
     "repeat_radius_m": (lambda v: isinstance(v, int | float) and 10 <= v <= 5000, "应为 10 至 5000 米"),
     "repeat_period_days": (lambda v: isinstance(v, int) and 1 <= v <= 3650, "应为 1 至 3650 天"),
     "yellow_at": (lambda v: isinstance(v, int | float) and 0.1 <= v <= 0.99, "应为 0.1 至 0.99 之间的比例"),
+    "gps_accept_m": (lambda v: isinstance(v, int | float) and 1 <= v <= 500, "应为 1 至 500 米"),
+    "gps_warn_m": (lambda v: isinstance(v, int | float) and 10 <= v <= 5000, "应为 10 至 5000 米"),
+    "photo_far_m": (lambda v: isinstance(v, int | float) and 10 <= v <= 50000, "应为 10 至 50000 米"),
 }
 
 DEFAULTS: dict[str, object] = {
@@ -19,6 +22,11 @@ DEFAULTS: dict[str, object] = {
     "repeat_period_days": 180,
     # Share of a clock's time after which it turns yellow and the handler is reminded.
     "yellow_at": 0.75,
+    # The inspector app accepts a GPS fix at or under this accuracy, and warns above the next.
+    "gps_accept_m": 20,
+    "gps_warn_m": 100,
+    # A photo whose EXIF position lies farther than this from the check-in is flagged.
+    "photo_far_m": 500,
 }
 
 

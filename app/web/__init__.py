@@ -22,11 +22,14 @@ STATE_LABELS = {
 
 def register_web(app: Flask) -> None:
     """Register the page blueprints and the template helpers."""
-    from app.web import desk, pages, vendor
+    from app.web import admin, desk, field_app, pages, public, vendor
 
     app.register_blueprint(pages.bp)
     app.register_blueprint(desk.bp)
+    app.register_blueprint(public.bp)
     app.register_blueprint(vendor.bp)
+    app.register_blueprint(field_app.bp)
+    app.register_blueprint(admin.bp)
     app.jinja_env.globals.update(
         role_label=lambda role: Role(role).label,
         state_label=lambda state: STATE_LABELS[state],

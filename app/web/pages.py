@@ -1,13 +1,15 @@
-"""Pages people open in a browser: sign-in, home, API docs."""
+"""Pages people open in a browser: sign-in, home, own password, API docs."""
 
 from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_login import login_required, logout_user
+from flask_login import current_user, login_required, logout_user
 
 from app.extensions import db
-from app.services.auth import authenticate, sign_in
+from app.models.vocab import Role
+from app.services.auth import LoginFailed, authenticate, change_own_password, sign_in, sign_out_everywhere
 from app.services.errors import DomainError
+from app.services.login_throttle import LoginThrottled
 
 bp = Blueprint("web", __name__, template_folder="templates")
 
@@ -23,12 +25,19 @@ def _safe_next(target: str | None) -> str:
 def login():
     """The sign-in page."""
     if request.method == "POST":
+        username = request.form.get("username", "")
         try:
-            user = authenticate(request.form.get("username", ""), request.form.get("password", ""))
-        except DomainError as exc:
-            return render_template("login.html", error=exc.message, username=request.form.get("username", "")), 401
+            user = authenticate(username, request.form.get("password", ""), request.remote_addr or "")
+        except LoginThrottled as exc:
+            page = render_template("login.html", error=exc.message, username=username)
+            return page, 429, {"Retry-After": str(exc.retry_after_seconds)}
+        except LoginFailed as exc:
+            db.session.commit()  # keep the failed attempt: it counts towards the lock
+            return render_template("login.html", error=exc.message, username=username), 401
         sign_in(user)
         db.session.commit()
+        if user.must_change_password:
+            return redirect(url_for("web.change_password"))
         return redirect(_safe_next(request.args.get("next")))
     return render_template("login.html", error=None, username="")
 
@@ -41,10 +50,48 @@ def logout():
     return redirect(url_for("web.login"))
 
 
+@bp.post("/logout-everywhere")
+@login_required
+def logout_everywhere():
+    """Sign out of every device (the phone too), then back to the sign-in page."""
+    sign_out_everywhere(current_user)
+    db.session.commit()
+    logout_user()
+    flash("已在所有设备上退出登录。")
+    return redirect(url_for("web.login"))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def change_password():
+    """Change one's own password; required first when an administrator set it."""
+    errors: dict = {}
+    if request.method == "POST":
+        user = current_user._get_current_object()
+        new = request.form.get("new_password", "")
+        if new != request.form.get("confirm_password", ""):
+            errors = {"confirm_password": ["两次输入的新密码不一致"]}
+        else:
+            try:
+                change_own_password(user, request.form.get("current_password", ""), new)
+            except DomainError as exc:
+                db.session.rollback()
+                errors = exc.errors
+            else:
+                sign_in(user)
+                db.session.commit()
+                flash("密码已修改，其他设备上的登录已退出。", "ok")
+                return redirect(url_for("web.home"))
+    status = 422 if errors else 200
+    return render_template("account_password.html", errors=errors), status
+
+
 @bp.get("/")
 @login_required
 def home():
-    """Everyone starts at the desk's work queue, which shows their own scope."""
+    """Administrators start at the administration pages; everyone else at the desk's queue."""
+    if current_user.role == Role.ADMIN:
+        return redirect(url_for("admin.index"))
     return redirect(url_for("desk.queue"))
 
 

@@ -13,6 +13,8 @@ bp = Blueprint("vendor", __name__, url_prefix="/vendor")
 PACKAGES = {
     "swagger-ui": "swagger-ui-dist",
     "leaflet": "leaflet/dist",
+    "idb": "idb/build",
+    "qrcode-generator": "qrcode-generator/dist",
 }
 
 

@@ -1,0 +1,89 @@
+"""The inspector app's sync API: bootstrap for offline use, idempotent uploads, card codes, photos."""
+
+import uuid
+
+from flask import request, send_file
+from flask_login import current_user, login_required
+from flask_smorest import Blueprint
+
+from app.extensions import db
+from app.schemas.field import (
+    CardCodesRequestSchema,
+    CardCodesSchema,
+    CardPutSchema,
+    CardResultSchema,
+    InspectionPutSchema,
+    InspectionResultSchema,
+    PhotoResultSchema,
+)
+from app.services import contact_cards, field_sync
+from app.services.field_bootstrap import bootstrap_for
+from app.services.photo_access import photo_file
+
+blp = Blueprint("field", __name__, description="网格员移动端同步 Inspector app sync")
+
+
+@blp.route("/field/bootstrap", methods=["GET"])
+@login_required
+@blp.response(200)
+def get_bootstrap():
+    """Everything the inspector app keeps for offline work: my grid, my open cases, settings."""
+    return bootstrap_for(current_user)
+
+
+@blp.route("/inspections/<uuid:inspection_id>", methods=["PUT"])
+@login_required
+@blp.arguments(InspectionPutSchema)
+@blp.response(200, InspectionResultSchema)
+@blp.alt_response(201, schema=InspectionResultSchema)
+def put_inspection(body, inspection_id: uuid.UUID):
+    """Upload an on-site check or patrol discovery; a resend of the same content changes nothing."""
+    inspection, created = field_sync.put_inspection(current_user, inspection_id, body)
+    db.session.commit()
+    return inspection, 201 if created else 200
+
+
+@blp.route("/inspections/<uuid:inspection_id>/photos/<uuid:photo_id>", methods=["PUT"])
+@login_required
+@blp.response(200, PhotoResultSchema)
+@blp.alt_response(201, schema=PhotoResultSchema)
+def put_photo(inspection_id: uuid.UUID, photo_id: uuid.UUID):
+    """Upload one announced photo as the raw request body, with X-Content-SHA256."""
+    photo, created = field_sync.put_photo(current_user, inspection_id, photo_id, request.get_data(cache=False),
+                                          request.headers.get("X-Content-SHA256"), request.content_type)
+    db.session.commit()
+    return photo, 201 if created else 200
+
+
+@blp.route("/photos/<uuid:photo_id>/<any(thumb, display, original):variant>", methods=["GET"])
+@login_required
+def get_photo(photo_id: uuid.UUID, variant: str):
+    """A photo's thumbnail, display copy or original, for those who may see its case."""
+    path, mimetype, download_name = photo_file(current_user, photo_id, variant)
+    response = send_file(path, mimetype=mimetype, download_name=download_name, as_attachment=variant == "original",
+                         max_age=86400)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@blp.route("/field/card-codes", methods=["POST"])
+@login_required
+@blp.arguments(CardCodesRequestSchema)
+@blp.response(201, CardCodesSchema)
+def post_card_codes(body):
+    """Reserve a block of contact-card codes for this device, for issuing cards offline."""
+    codes = contact_cards.reserve_codes(current_user, body["device_id"], body["count"])
+    db.session.commit()
+    return {"device_id": body["device_id"], "codes": codes}
+
+
+@blp.route("/contact-cards/<code>", methods=["PUT"])
+@login_required
+@blp.arguments(CardPutSchema)
+@blp.response(200, CardResultSchema)
+@blp.alt_response(201, schema=CardResultSchema)
+def put_contact_card(body, code: str):
+    """Upload a contact card issued on the phone; a resend of the same content changes nothing."""
+    card, created = contact_cards.put_card(current_user, code, body)
+    db.session.commit()
+    return card, 201 if created else 200

@@ -1,0 +1,139 @@
+"""Payloads of the inspector app's sync API (see services.field_sync)."""
+
+from marshmallow import Schema, fields, validate
+
+from app.models.vocab import Category, InspectionKind, LocationSource, Sector, Subcategory
+
+TEXT = validate.Length(max=5000)
+
+
+class LocationSchema(Schema):
+    """Where the phone was, and how sure it was."""
+
+    lon = fields.Float(required=True, validate=validate.Range(min=-180, max=180))
+    lat = fields.Float(required=True, validate=validate.Range(min=-90, max=90))
+    accuracy_m = fields.Float(load_default=None, allow_none=True, validate=validate.Range(min=0))
+    altitude_m = fields.Float(load_default=None, allow_none=True)
+    fix_at = fields.AwareDateTime(load_default=None, allow_none=True)
+    source = fields.String(load_default=LocationSource.GPS, validate=validate.OneOf(list(LocationSource)))
+    mock = fields.Boolean(load_default=False)
+
+
+class FindingsSchema(Schema):
+    """What the inspector found and did on site."""
+
+    source_found = fields.Boolean(load_default=False)
+    violation_found = fields.Boolean(load_default=False)
+    measures = fields.String(load_default="", validate=TEXT)
+    outcome = fields.String(load_default="", validate=TEXT)
+
+
+class AnnouncedPhotoSchema(Schema):
+    """A photo the record will send, with its own capture time and position.
+
+    A phone that shrinks photos before upload loses their EXIF; it may read the camera's
+    own time and position first and send them here (``exif_*``).
+    """
+
+    id = fields.UUID(required=True)
+    captured_at = fields.AwareDateTime(load_default=None, allow_none=True)
+    lon = fields.Float(load_default=None, allow_none=True, validate=validate.Range(min=-180, max=180))
+    lat = fields.Float(load_default=None, allow_none=True, validate=validate.Range(min=-90, max=90))
+    exif_taken_at = fields.AwareDateTime(load_default=None, allow_none=True)
+    exif_lon = fields.Float(load_default=None, allow_none=True, validate=validate.Range(min=-180, max=180))
+    exif_lat = fields.Float(load_default=None, allow_none=True, validate=validate.Range(min=-90, max=90))
+
+
+class DiscoverySchema(Schema):
+    """A new problem found on patrol."""
+
+    category = fields.String(required=True, validate=validate.OneOf(list(Category)))
+    subcategory = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(list(Subcategory)))
+    sector = fields.String(required=True, validate=validate.OneOf(list(Sector)))
+    title = fields.String(required=True, validate=validate.Length(min=2, max=200))
+    description = fields.String(load_default="", validate=TEXT)
+    address = fields.String(load_default="", validate=validate.Length(max=300))
+
+
+class InspectionPutSchema(Schema):
+    """An on-site check or patrol discovery as the phone recorded it."""
+
+    kind = fields.String(required=True, validate=validate.OneOf(list(InspectionKind)))
+    case_id = fields.Integer(load_default=None, allow_none=True)
+    captured_at = fields.AwareDateTime(required=True)
+    location = fields.Nested(LocationSchema, required=True)
+    findings = fields.Nested(FindingsSchema, load_default=dict)
+    notes = fields.String(load_default="", validate=TEXT)
+    photos = fields.List(fields.Nested(AnnouncedPhotoSchema), load_default=list, validate=validate.Length(max=20))
+    discovery = fields.Nested(DiscoverySchema, load_default=None, allow_none=True)
+
+
+class PhotoStateSchema(Schema):
+    """Whether one announced photo has arrived."""
+
+    id = fields.UUID()
+    status = fields.String()
+
+
+class InspectionResultSchema(Schema):
+    """The stored record as the server holds it."""
+
+    id = fields.UUID()
+    case_id = fields.Integer(allow_none=True)
+    case_number = fields.Function(lambda i: i.case_number)
+    captured_at = fields.AwareDateTime()
+    received_at = fields.AwareDateTime()
+    outside_own_grid = fields.Boolean()
+    manual_location = fields.Boolean()
+    photos = fields.List(fields.Nested(PhotoStateSchema))
+    missing_photos = fields.Function(lambda i: [str(p.id) for p in i.photos if p.status != "received"])
+
+
+class PhotoResultSchema(Schema):
+    """A received photo."""
+
+    id = fields.UUID()
+    status = fields.String()
+    sha256 = fields.String()
+    width = fields.Integer()
+    height = fields.Integer()
+    exif_far_from_checkin = fields.Boolean()
+    missing_photos = fields.Function(
+        lambda p: [str(x.id) for x in p.inspection.photos if x.status != "received"])
+
+
+class CardCodesRequestSchema(Schema):
+    """Reserve card codes for one device."""
+
+    device_id = fields.String(required=True, validate=validate.Length(min=4, max=64))
+    count = fields.Integer(load_default=20, validate=validate.Range(min=1, max=50))
+
+
+class CardCodesSchema(Schema):
+    """Codes reserved for a device."""
+
+    device_id = fields.String()
+    codes = fields.List(fields.String())
+
+
+class CardPutSchema(Schema):
+    """A contact card as issued on the phone."""
+
+    case_id = fields.Integer(required=True)
+    handler_name = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    handler_phone = fields.String(required=True, validate=validate.Length(min=3, max=32))
+    handler_unit = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    expected_reply_at = fields.AwareDateTime(load_default=None, allow_none=True)
+    issued_at = fields.AwareDateTime(required=True)
+    location = fields.Nested(LocationSchema, load_default=None, allow_none=True)
+    device_id = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=64))
+
+
+class CardResultSchema(Schema):
+    """A stored card and where the citizen can follow the case."""
+
+    code = fields.String()
+    case_id = fields.Integer()
+    case_number = fields.Function(lambda c: c.case_number)
+    status_url = fields.Function(lambda c: f"/c/{c.code}")
+    qr_svg_url = fields.Function(lambda c: f"/c/{c.code}/qr.svg")

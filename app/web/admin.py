@@ -1,0 +1,528 @@
+"""Administration pages (系统管理), for the admin role only.
+
+A new city is set up here from an empty database: grids from the city's GeoJSON, the
+departments and the routing table, the deadline rules and the working calendar, staff
+from a spreadsheet, API keys for outside systems. Every change goes through a service
+that writes the audit log, which is readable here too.
+"""
+
+from datetime import date
+
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.models import CalendarDay, DeadlineRule, Department, Grid, SectorRoute, User
+from app.models.vocab import Channel, LegalTrack, Priority, Role, Sector, Stage
+from app.services import (
+    accounts,
+    admin_audit,
+    admin_changes,
+    api_keys,
+    clock,
+    deadlines,
+    departments,
+    settings,
+    staff_import,
+    workcalendar,
+)
+from app.services.access import require_role
+from app.services.deadline_defaults import PeriodUnit
+from app.services.errors import DomainError, InvalidInput
+from app.services.login_throttle import recent_failures
+
+bp = Blueprint("admin", __name__, url_prefix="/admin", template_folder="templates")
+
+# Never cache a page that shows a temporary password or a new API key.
+NO_STORE = {"Cache-Control": "no-store"}
+SETTING_LABELS = {
+    "repeat_radius_m": "重复件判定半径（米）", "repeat_period_days": "重复件判定期限（天）",
+    "yellow_at": "黄色预警：时限已用比例", "gps_accept_m": "定位可接受精度（米）", "gps_warn_m": "定位精度警告（米）",
+    "photo_far_m": "照片拍摄位置偏离核查点的提示距离（米）",
+}
+
+
+@bp.before_request
+@login_required
+def _admins_only():
+    """Every page here is for administrators; others get the Chinese 403 page."""
+    require_role(current_user, Role.ADMIN)
+
+
+@bp.context_processor
+def _labels() -> dict:
+    """Vocabularies the admin templates label things with."""
+    return {"roles": Role.labels(), "sectors": Sector.labels(), "stages": Stage.labels(),
+            "units": PeriodUnit.labels(), "legal_tracks": LegalTrack.labels(), "channels": Channel.labels(),
+            "priorities": Priority.labels(), "action_labels": admin_audit.ACTION_LABELS}
+
+
+def _fail(exc: DomainError) -> None:
+    """Undo the failed change and say why at the top of the page."""
+    db.session.rollback()
+    flash(exc.message, "error")
+
+
+# ----------------------------------------------------------------------------- overview
+
+
+@bp.get("/")
+def index():
+    """Where a new city stands in its set-up, and the way to each page."""
+    grid_counts = dict(db.session.execute(select(Grid.level, func.count(Grid.id)).group_by(Grid.level)).all())
+    role_counts = dict(db.session.execute(
+        select(User.role, func.count(User.id)).where(User.active.is_(True)).group_by(User.role)).all())
+    steps = [
+        ("导入网格边界（GeoJSON）", bool(grid_counts.get(3)), url_for("admin.grids"),
+         f"市级 {grid_counts.get(1, 0)} · 镇街 {grid_counts.get(2, 0)} · 村社区 {grid_counts.get(3, 0)}"),
+        ("职能部门与分工路由", _count(SectorRoute) >= len(Sector), url_for("admin.department_list"),
+         f"部门 {_count(Department)} 个，已设路由 {_count(SectorRoute)}/{len(Sector)} 个行业"),
+        ("时限规则与工作日历", _count(DeadlineRule) > 0, url_for("admin.deadline_rules"),
+         f"规则 {_count(DeadlineRule)} 条，特别日期 {_count(CalendarDay)} 天"),
+        ("导入人员（网格员、镇街、部门）", bool(role_counts.get(Role.INSPECTOR)), url_for("admin.staff_import_page"),
+         "、".join(f"{Role(r).label} {n}" for r, n in sorted(role_counts.items())) or "尚无"),
+    ]
+    return render_template("admin/index.html", steps=steps)
+
+
+def _count(model) -> int:
+    """Rows of a table."""
+    return db.session.scalar(select(func.count()).select_from(model))
+
+
+# ----------------------------------------------------------------------------- users
+
+
+def _grid_choices() -> list[Grid]:
+    """Grids an account can belong to, by level then code."""
+    return list(db.session.scalars(select(Grid).order_by(Grid.level, Grid.code)))
+
+
+def _departments() -> list[Department]:
+    """Every department, by code."""
+    return list(db.session.scalars(select(Department).order_by(Department.code)))
+
+
+def _user_form() -> dict:
+    """The submitted account fields."""
+    return {name: request.form.get(name, "") for name in
+            ("username", "full_name", "role", "grid_id", "department_id", "phone", "unit")}
+
+
+@bp.get("/users")
+def user_list():
+    """Every account, filtered by role, state or a name."""
+    active = {"1": True, "0": False}.get(request.args.get("active", ""))
+    users = accounts.list_users(request.args.get("role") or None, request.args.get("q", ""), active)
+    return render_template("admin/users.html", users=users, args=request.args)
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+def user_new():
+    """Create one account; its temporary password is shown once."""
+    form, errors = _user_form(), {}
+    if request.method == "POST":
+        try:
+            user, password = accounts.create_user(current_user, form, request.form.get("password") or None)
+            db.session.commit()
+        except DomainError as exc:
+            db.session.rollback()
+            errors = exc.errors or {"_": [exc.message]}
+        else:
+            return render_template("admin/password_once.html", user=user, password=password, created=True), NO_STORE
+    return render_template("admin/user_form.html", user=None, form=form, errors=errors, grids=_grid_choices(),
+                           departments=_departments()), 422 if errors else 200
+
+
+@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+def user_edit(user_id: int):
+    """Edit an account's role, grid, department and contact details; its account actions."""
+    user = accounts.get_user(user_id)
+    form, errors = {**_user_form(), "username": user.username}, {}
+    if request.method == "POST":
+        try:
+            accounts.update_user(current_user, user_id, form)
+            db.session.commit()
+        except DomainError as exc:
+            db.session.rollback()
+            errors = exc.errors or {"_": [exc.message]}
+        else:
+            flash(f"已保存 {user.username} 的资料。", "ok")
+            return redirect(url_for("admin.user_edit", user_id=user_id))
+    else:
+        form = {"username": user.username, "full_name": user.full_name, "role": user.role,
+                "grid_id": str(user.grid_id or ""), "department_id": str(user.department_id or ""),
+                "phone": user.phone, "unit": user.unit}
+    failures, locked_until = recent_failures(user.username)
+    return render_template("admin/user_form.html", user=user, form=form, errors=errors, grids=_grid_choices(),
+                           departments=_departments(), failures=failures, locked_until=locked_until,
+                           history=accounts.history_count(user)), 422 if errors else 200
+
+
+@bp.post("/users/<int:user_id>/reset-password")
+def user_reset_password(user_id: int):
+    """Give the user a new temporary password (shown once); they are signed out everywhere."""
+    user, password = accounts.reset_password(current_user, user_id)
+    db.session.commit()
+    return render_template("admin/password_once.html", user=user, password=password, created=False), NO_STORE
+
+
+@bp.post("/users/<int:user_id>/logout")
+def user_force_logout(user_id: int):
+    """Sign the user out on every device."""
+    user = accounts.force_logout(current_user, user_id)
+    db.session.commit()
+    flash(f"{user.full_name}（{user.username}）已在所有设备上被强制下线。", "ok")
+    return redirect(url_for("admin.user_edit", user_id=user_id))
+
+
+@bp.post("/users/<int:user_id>/active")
+def user_set_active(user_id: int):
+    """Deactivate or reactivate an account."""
+    active = request.form.get("active") == "1"
+    try:
+        user = accounts.set_active(current_user, user_id, active)
+        db.session.commit()
+        flash(f"已{'启用' if active else '停用'} {user.username}。", "ok")
+    except DomainError as exc:
+        _fail(exc)
+    return redirect(url_for("admin.user_edit", user_id=user_id))
+
+
+@bp.post("/users/<int:user_id>/unlock")
+def user_unlock(user_id: int):
+    """Lift a sign-in lock after too many failed attempts."""
+    user = accounts.unlock(current_user, user_id)
+    db.session.commit()
+    flash(f"已解除 {user.username} 的登录锁定。", "ok")
+    return redirect(url_for("admin.user_edit", user_id=user_id))
+
+
+@bp.post("/users/<int:user_id>/delete")
+def user_delete(user_id: int):
+    """Delete an account made by mistake (refused for anyone with history)."""
+    try:
+        accounts.delete_user(current_user, user_id)
+        db.session.commit()
+    except DomainError as exc:
+        _fail(exc)
+        return redirect(url_for("admin.user_edit", user_id=user_id))
+    flash("已删除该账号。", "ok")
+    return redirect(url_for("admin.user_list"))
+
+
+# ----------------------------------------------------------------------------- staff import
+
+
+@bp.route("/users/import", methods=["GET", "POST"])
+def staff_import_page():
+    """Upload a staff list (.xlsx/.csv): check every row; import all, or only the good rows if asked."""
+    if request.method == "GET":
+        return render_template("admin/staff_import.html", report=None, imported=None)
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        flash("请选择要导入的 .xlsx 或 .csv 文件。", "error")
+        return render_template("admin/staff_import.html", report=None, imported=None), 422
+    try:
+        report = staff_import.check_staff_file(upload.filename, upload.read())
+    except InvalidInput as exc:
+        flash(exc.message, "error")
+        return render_template("admin/staff_import.html", report=None, imported=None), 422
+    good_only = request.form.get("good_rows_only") == "1"
+    if request.form.get("mode") != "import" or (report.bad and not good_only):
+        status = 422 if report.bad else 200
+        page = render_template("admin/staff_import.html", report=report, imported=None, filename=upload.filename)
+        return page, status
+    imported = staff_import.import_staff(current_user, report, good_rows_only=good_only)
+    db.session.commit()
+    return render_template("admin/staff_import.html", report=report, imported=imported,
+                           filename=upload.filename), NO_STORE
+
+
+@bp.get("/users/import/template.csv")
+def staff_import_template():
+    """An example staff file with the expected column headings."""
+    return Response(staff_import.template_csv(), mimetype="text/csv",
+                    headers={"Content-Disposition": "attachment; filename=staff-template.csv"})
+
+
+# ----------------------------------------------------------------------------- grids
+
+
+@bp.route("/grids", methods=["GET", "POST"])
+def grids():
+    """The grids on a map, their counts, and a GeoJSON import (all or nothing)."""
+    errors: dict = {}
+    if request.method == "POST":
+        upload = request.files.get("file")
+        try:
+            if upload is None or not upload.filename:
+                raise InvalidInput("请选择 GeoJSON 文件。")
+            text = _decode_text(upload.read())
+            report = admin_changes.import_grid_file(current_user, text, upload.filename)
+            db.session.commit()
+        except DomainError as exc:
+            db.session.rollback()
+            flash(exc.message, "error")
+            errors = exc.errors
+        else:
+            flash(f"导入完成：新增 {report.created} 个，更新 {report.updated} 个网格。", "ok")
+            if report.repaired:
+                flash(f"已自动修复自相交的边界：{'、'.join(report.repaired)}。", "ok")
+            return redirect(url_for("admin.grids"))
+    towns = list(db.session.scalars(select(Grid).where(Grid.level <= 2).order_by(Grid.level, Grid.code)))
+    villages = dict(db.session.execute(
+        select(Grid.parent_id, func.count(Grid.id)).where(Grid.level == 3).group_by(Grid.parent_id)).all())
+    return render_template("admin/grids.html", towns=towns, villages=villages, errors=errors), 422 if errors else 200
+
+
+def _decode_text(content: bytes) -> str:
+    """An uploaded text file as UTF-8 (with or without BOM), else GB18030."""
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return content.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise InvalidInput("无法识别文件编码，请使用 UTF-8。")
+
+
+# ----------------------------------------------------------------------------- departments and routing
+
+
+@bp.get("/departments")
+def department_list():
+    """Departments, and which one each sector's cases go to by default."""
+    routes = {r.sector: r.department_id for r in departments.routing_table()}
+    return render_template("admin/departments.html", departments=_departments(), routes=routes)
+
+
+@bp.post("/departments")
+def department_create():
+    """Add a department."""
+    try:
+        department = admin_changes.create_department(current_user, request.form.get("code", ""),
+                                                     request.form.get("name", ""), request.form.get("duty", ""))
+        db.session.commit()
+        flash(f"已新增部门 {department.name}。", "ok")
+    except DomainError as exc:
+        _fail(exc)
+    return redirect(url_for("admin.department_list"))
+
+
+@bp.post("/departments/defaults")
+def department_defaults():
+    """Add the standard departments and the default routing table that are missing."""
+    added = admin_changes.create_default_departments(current_user)
+    db.session.commit()
+    flash(f"已补充标准职能部门 {added} 个及默认分工路由。", "ok")
+    return redirect(url_for("admin.department_list"))
+
+
+@bp.post("/departments/<int:department_id>")
+def department_update(department_id: int):
+    """Rename a department or change its duty."""
+    try:
+        admin_changes.update_department(current_user, department_id, request.form.get("name", ""),
+                                        request.form.get("duty", ""))
+        db.session.commit()
+        flash("已保存部门信息。", "ok")
+    except DomainError as exc:
+        _fail(exc)
+    return redirect(url_for("admin.department_list"))
+
+
+@bp.post("/routes")
+def routes_update():
+    """Save the routing table; only the sectors that changed are written (and audited)."""
+    current = {r.sector: r.department_id for r in departments.routing_table()}
+    changed = 0
+    try:
+        for sector in Sector.labels():
+            chosen = request.form.get(f"route-{sector}", type=int)
+            if chosen and chosen != current.get(sector):
+                admin_changes.change_route(current_user, sector, chosen)
+                changed += 1
+        db.session.commit()
+        flash(f"分工路由已保存（修改 {changed} 项），新登记的案件按新路由交办。", "ok")
+    except DomainError as exc:
+        _fail(exc)
+    return redirect(url_for("admin.department_list"))
+
+
+# ----------------------------------------------------------------------------- deadlines and calendar
+
+
+@bp.get("/deadlines")
+def deadline_rules():
+    """The deadline rules and the working-day calendar of a year."""
+    year = request.args.get("year", type=int) or clock.now().year
+    return render_template("admin/deadlines.html", rules=deadlines.list_rules(), year=year,
+                           days=workcalendar.calendar_days(year))
+
+
+@bp.post("/deadlines/defaults")
+def deadline_defaults():
+    """Insert the statutory default rules and the holiday calendar that are missing."""
+    rules = deadlines.ensure_default_rules()
+    days = workcalendar.ensure_default_calendar()
+    admin_audit.record(current_user, "deadline_rule.create", "deadline_rule", "defaults", None,
+                       {"rules_added": rules, "calendar_days_added": days})
+    db.session.commit()
+    flash(f"已载入默认时限规则 {rules} 条、节假日 {days} 天（已修改过的不会被覆盖）。", "ok")
+    return redirect(url_for("admin.deadline_rules"))
+
+
+@bp.post("/deadlines/rules")
+def deadline_rule_create():
+    """Add a rule for a stage and optional filters."""
+    form = request.form
+    try:
+        admin_changes.add_deadline_rule(
+            current_user, stage=_choice(form.get("stage"), Stage, "阶段"), amount=_amount(form.get("amount")),
+            unit=_choice(form.get("unit"), PeriodUnit, "单位"), basis=form.get("basis", "").strip()[:200],
+            legal_track=form.get("legal_track") or None, channel=form.get("channel") or None,
+            priority=form.get("priority") or None,
+        )
+        db.session.commit()
+        flash("已新增时限规则。", "ok")
+    except DomainError as exc:
+        _fail(exc)
+    return redirect(url_for("admin.deadline_rules"))
+
+
+@bp.post("/deadlines/rules/<int:rule_id>")
+def deadline_rule_update(rule_id: int):
+    """Change a rule's amount, unit, basis or whether it is in force."""
+    form = request.form
+    try:
+        admin_changes.change_deadline_rule(
+            current_user, rule_id, amount=_amount(form.get("amount")),
+            unit=_choice(form.get("unit"), PeriodUnit, "单位"), basis=form.get("basis", "").strip()[:200],
+            active=form.get("active") == "1",
+        )
+        db.session.commit()
+        flash("已保存时限规则；已在计时的案件保持原期限。", "ok")
+    except DomainError as exc:
+        _fail(exc)
+    return redirect(url_for("admin.deadline_rules"))
+
+
+def _amount(text: str | None) -> int:
+    """A rule's amount from a form, 1-10000."""
+    if not (text or "").strip().isdigit() or not 1 <= int(text) <= 10000:
+        raise InvalidInput("时限数值应为 1 至 10000 之间的整数。")
+    return int(text)
+
+
+def _choice(value: str | None, enum, what: str) -> str:
+    """A value that must be one of an enum's."""
+    if value not in enum.labels():
+        raise InvalidInput(f"{what}无效。")
+    return value
+
+
+@bp.post("/calendar")
+def calendar_set():
+    """Make a day a holiday or a make-up working day."""
+    try:
+        day = workcalendar.parse_day(request.form.get("day", ""))
+        admin_changes.set_calendar_day(current_user, day, request.form.get("is_working_day") == "1",
+                                       request.form.get("name", "").strip()[:64])
+        db.session.commit()
+        flash(f"已设置 {day.isoformat()}。", "ok")
+    except DomainError as exc:
+        _fail(exc)
+        day = None
+    return redirect(url_for("admin.deadline_rules", year=(day or clock.now()).year))
+
+
+@bp.post("/calendar/<day>/delete")
+def calendar_delete(day: str):
+    """Return a day to the plain week."""
+    try:
+        parsed: date = workcalendar.parse_day(day)
+        admin_changes.delete_calendar_day(current_user, parsed)
+        db.session.commit()
+        flash(f"{day} 已恢复为普通日期。", "ok")
+    except DomainError as exc:
+        _fail(exc)
+    return redirect(url_for("admin.deadline_rules", year=day[:4] if day[:4].isdigit() else None))
+
+
+# ----------------------------------------------------------------------------- settings
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+def settings_page():
+    """System settings with their current values; each change is checked and audited."""
+    if request.method == "POST":
+        changed = 0
+        try:
+            for key in settings.DEFAULTS:
+                raw = request.form.get(key)
+                if raw is None or raw.strip() == "":
+                    continue
+                value = _number(raw, key)
+                if value != settings.get_setting(key):
+                    admin_changes.change_setting(current_user, key, value)
+                    changed += 1
+            db.session.commit()
+            flash(f"已保存（修改 {changed} 项）。", "ok")
+        except DomainError as exc:
+            _fail(exc)
+        return redirect(url_for("admin.settings_page"))
+    return render_template("admin/settings.html", values=settings.all_settings(), defaults=settings.DEFAULTS,
+                           setting_labels=SETTING_LABELS)
+
+
+def _number(raw: str, key: str) -> int | float:
+    """A setting typed into a form: an integer when it has no decimal point."""
+    try:
+        return int(raw) if raw.strip().lstrip("-").isdigit() else float(raw)
+    except ValueError:
+        raise InvalidInput(f"参数 {key} 应为数字。") from None
+
+
+# ----------------------------------------------------------------------------- API keys
+
+
+@bp.route("/api-keys", methods=["GET", "POST"])
+def api_key_list():
+    """Keys of outside systems; a new key is shown once."""
+    if request.method == "POST":
+        try:
+            key, raw = api_keys.create_api_key(current_user, request.form.get("name", ""))
+            db.session.commit()
+        except DomainError as exc:
+            _fail(exc)
+        else:
+            return render_template("admin/api_keys.html", keys=api_keys.list_api_keys(), new_key=raw,
+                                   new_name=key.name), NO_STORE
+    return render_template("admin/api_keys.html", keys=api_keys.list_api_keys(), new_key=None)
+
+
+@bp.post("/api-keys/<int:key_id>/revoke")
+def api_key_revoke(key_id: int):
+    """Stop a key from working."""
+    try:
+        key = api_keys.revoke_api_key(current_user, key_id)
+        db.session.commit()
+        flash(f"已吊销“{key.name}”的密钥。", "ok")
+    except DomainError as exc:
+        _fail(exc)
+    return redirect(url_for("admin.api_key_list"))
+
+
+# ----------------------------------------------------------------------------- audit log
+
+
+@bp.get("/audit")
+def audit_log():
+    """Every administrative change: who, when, what, before and after."""
+    page = max(1, request.args.get("page", 1, type=int))
+    entity = request.args.get("entity") or None
+    result = admin_audit.list_entries(entity=entity, page=page)
+    names = dict(db.session.execute(select(User.id, User.full_name)).all())
+    return render_template("admin/audit.html", result=result, names=names, entity=entity,
+                           changed_fields=admin_audit.changed_fields)

@@ -1,0 +1,348 @@
+// The inspector's app: start-up, screens, sign-in, the service worker and its update prompt.
+// Everything the inspector sees comes from the phone's own copy (IndexedDB); the network is
+// used when it answers, and its absence is shown, never hidden.
+
+import * as api from "./api.js";
+import { initCards, openCardForm, showCard } from "./card.js";
+import { closeRecord, initRecordForm, openRecord, recordDirty } from "./record-form.js";
+import * as store from "./store.js";
+import { ensureCardCodes, listenToWorker, onOutbox, requestBackgroundSync, syncNow } from "./sync.js";
+import { $, h, toast } from "./util.js";
+import { renderOutbox, renderTasks } from "./views.js";
+
+const PROBE_ONLINE_MS = 60000;
+const PROBE_OFFLINE_MS = 15000;
+const VIEWS = ["login", "tasks", "record", "card-issue", "card", "outbox", "me"];
+
+const app = {
+  data: null, view: null, hash: "", progress: null,
+  signedOut: false, updateAccepted: false, version: "", persisted: null,
+};
+
+function show(view) {
+  for (const name of VIEWS) $(`view-${name}`).hidden = name !== view;
+  for (const tab of document.querySelectorAll(".tabs a")) {
+    tab.classList.toggle("active", location.hash.startsWith(`#/${tab.dataset.tab}`));
+  }
+  const toastBox = $("toast");
+  // A message about the screen being left goes with it; one just raised (e.g. "saved") stays.
+  // The card screen is for the citizen to photograph: nothing covers it.
+  const fresh = Date.now() - Number(toastBox.dataset.shownAt || 0) <= 1000;
+  if (view === "card" || (app.view !== view && !fresh)) toastBox.hidden = true;
+  app.view = view;
+  document.body.dataset.view = view;
+  window.scrollTo(0, 0);
+}
+
+const go = (hash) => { location.hash = hash; };
+const findCase = (id) => app.data && app.data.cases.find((c) => String(c.id) === String(id));
+
+/** Draw the screen the address names. */
+async function render() {
+  const [, name = "tasks", arg = ""] = (location.hash || "#/tasks").split("/");
+  app.hash = location.hash;
+  if (!app.data && name !== "login") return show("login");
+  if (name === "login") {
+    $("login-back").hidden = !app.data;
+    $("login-form").elements.username.value ||= (await store.getMeta("username")) || "";
+    return show("login");
+  }
+  if (name === "check" || name === "card") {
+    const caseItem = findCase(arg);
+    if (!caseItem) {
+      toast("本网格的任务中没有这个案件。");
+      return go("#/tasks");
+    }
+    if (name === "check") {
+      openRecord({ kind: "onsite_check", caseItem, data: app.data, onSaved: recordSaved });
+      return show("record");
+    }
+    await openCardForm({ caseItem, data: app.data, onIssued: cardIssued });
+    return show("card-issue");
+  }
+  if (name === "patrol") {
+    openRecord({ kind: "patrol_discovery", data: app.data, onSaved: recordSaved });
+    return show("record");
+  }
+  if (name === "card-view" && (await showCard(decodeURIComponent(arg)))) return show("card");
+  if (name === "outbox") {
+    await drawOutbox();
+    return show("outbox");
+  }
+  if (name === "me") {
+    await drawMe();
+    return show("me");
+  }
+  renderTasks(app.data, await store.outboxItems());
+  return show("tasks");
+}
+
+let restoring = false;
+
+/** Leaving a half-filled record asks first: its photos would be lost. */
+async function onHashChange() {
+  if (restoring) {
+    restoring = false;
+    return;
+  }
+  if (app.view === "record") {
+    if (recordDirty() && !window.confirm("这条记录还没有保存，离开会丢弃已填内容和照片。确定离开？")) {
+      restoring = true;
+      location.hash = app.hash;
+      return;
+    }
+    await closeRecord({ discard: true });
+  }
+  await render();
+}
+
+async function afterQueued() {
+  await updateCounts();
+  requestBackgroundSync();
+  if (api.isOnline() !== false) syncNow({ force: true });
+}
+
+async function recordSaved(item) {
+  toast(api.isOnline() ? "已保存，正在上传。" : "已保存在本机，联网后自动上传。");
+  app.view = null;
+  go(item.body.case_id ? "#/tasks" : "#/outbox");
+  await afterQueued();
+}
+
+async function cardIssued(item) {
+  go(`#/card-view/${encodeURIComponent(item.id)}`);
+  await afterQueued();
+}
+
+/** The header: online or not (by a real request), and how many records wait. */
+async function updateCounts() {
+  const { pending, attention } = await store.outboxCounts();
+  const badge = $("pending");
+  badge.dataset.count = pending;
+  badge.dataset.attention = attention;
+  badge.replaceChildren("待上传 ", h("b", {}, String(pending)));
+  if (attention) badge.append(h("span", { class: "attention", title: "需处理的记录" }, `需处理 ${attention}`));
+}
+
+function showConnectivity(online) {
+  const net = $("net");
+  net.dataset.state = online ? "online" : "offline";
+  net.textContent = online ? "在线" : "离线";
+}
+
+async function drawOutbox() {
+  const userId = app.data ? app.data.user.id : null;
+  await renderOutbox(await store.outboxItems(), app.progress, userId);
+}
+
+async function drawMe() {
+  const user = app.data.user;
+  $("me-name").textContent = `${user.full_name}（${user.username}）`;
+  $("me-grid").textContent = app.data.grid ? app.data.grid.properties.name : "—";
+  $("me-codes").textContent = `${await store.spareCodes(user.id)} 个`;
+  let storage = app.persisted ? "已设为持久保存（浏览器不会自动清除）" : "未获持久保存许可：空间紧张时浏览器可能清除，请尽快上传";
+  if (navigator.storage && navigator.storage.estimate) {
+    const { usage } = await navigator.storage.estimate();
+    storage += `；已用 ${(usage / 1048576).toFixed(1)} MB`;
+  }
+  $("me-storage").textContent = storage;
+  $("me-version").textContent = app.version || "—";
+}
+
+/** Fetch fresh cases; keep the old copy when the server cannot be reached. */
+async function refreshData() {
+  try {
+    const data = await api.bootstrap();
+    await store.saveBootstrap(data);
+    app.data = data;
+    signedIn();
+    if (app.view === "tasks") renderTasks(app.data, await store.outboxItems());
+  } catch (error) {
+    if (error.status === 401) signedOutNow();
+  }
+}
+
+async function topUpCodes() {
+  if (!app.data || app.signedOut) return;
+  try {
+    document.body.dataset.spareCodes = await ensureCardCodes(app.data.user.id);
+  } catch (error) {
+    if (error.status === 401) signedOutNow();
+  }
+}
+
+function signedIn() {
+  app.signedOut = false;
+  $("relogin").hidden = true;
+}
+
+/** The session ended: ask to sign in again; every unsent record stays where it is. */
+function signedOutNow() {
+  if (!app.data) return;
+  const first = !app.signedOut;
+  app.signedOut = true;
+  $("relogin").hidden = false;
+  if (first && app.view !== "record" && app.view !== "card-issue") go("#/login");
+}
+
+async function whenOnline() {
+  if (!app.data) return;
+  await refreshData();
+  await syncNow({ force: true });
+  await topUpCodes();
+}
+
+let probeTimer = null;
+
+async function probeLoop() {
+  clearTimeout(probeTimer);
+  const online = await api.probe();
+  probeTimer = setTimeout(probeLoop, online ? PROBE_ONLINE_MS : PROBE_OFFLINE_MS);
+}
+
+async function onOutboxEvent(event) {
+  if (event.type === "progress") app.progress = event.phase === "settled" ? null : event;
+  if (event.type === "result") {
+    app.progress = null;
+    if (event.state === "signed_out") signedOutNow();
+    if (event.sent) toast(`已上传 ${event.sent} 条记录。`);
+    if (event.state === "forbidden") toast(event.message);
+  }
+  await updateCounts();
+  if (app.view === "outbox") await drawOutbox();
+  if (app.view === "card") await showCard(decodeURIComponent(location.hash.split("/")[2] || ""));
+  if (event.type === "result") {
+    $("sync-status").textContent = SYNC_RESULTS[event.state] || "";
+    document.body.dataset.syncState = event.state;
+  }
+}
+
+const SYNC_RESULTS = {
+  done: "全部记录已处理。", offline: "网络不通，恢复后自动上传。", retry: "服务器暂时无法处理，稍后自动重试。",
+  waiting: "稍后自动重试。", signed_out: "登录已过期，请重新登录后上传。",
+  forbidden: "服务器拒绝了本账号的上传，记录仍保存在本机，请联系管理员。",
+};
+
+async function onLogin(event) {
+  event.preventDefault();
+  const form = event.target;
+  const error = $("login-error");
+  error.hidden = true;
+  form.querySelector("button").disabled = true;
+  try {
+    const me = await api.login(form.elements.username.value.trim(), form.elements.password.value);
+    if (me.role !== "inspector") {
+      await api.logout().catch(() => {});
+      throw new api.ApiError(403, { message: "移动端供三级网格员使用；其他角色请使用电脑端办案台。" });
+    }
+    await store.setMeta("username", me.username);
+    form.elements.password.value = "";
+    await refreshData();
+    if (!app.data || app.data.user.id !== me.id) throw new api.ApiError(0, null);
+    await keepStorage();
+    go("#/tasks");
+    await syncNow({ force: true });
+    await topUpCodes();
+  } catch (failure) {
+    error.textContent = failure.message;
+    error.hidden = false;
+  } finally {
+    form.querySelector("button").disabled = false;
+  }
+}
+
+async function onLogout() {
+  const { pending } = await store.outboxCounts();
+  const warning = pending
+    ? `还有 ${pending} 条记录未上传。退出后它们仍保存在本机，需本人再次登录才能上传。确定退出？`
+    : "确定退出登录？";
+  if (!window.confirm(warning)) return;
+  await api.logout().catch(() => {});
+  await store.forgetBootstrap();
+  const registration = "serviceWorker" in navigator ? await navigator.serviceWorker.getRegistration() : null;
+  if (registration && registration.active) registration.active.postMessage({ type: "CLEAR_DATA" });
+  app.data = null;
+  go("#/login");
+}
+
+/** Ask the browser not to evict the outbox when space runs low. */
+async function keepStorage() {
+  if (!navigator.storage || !navigator.storage.persist) return;
+  app.persisted = (await navigator.storage.persisted()) || (await navigator.storage.persist());
+}
+
+/** Register the worker; a new version waits until the inspector agrees to update. */
+async function registerWorker() {
+  if (!("serviceWorker" in navigator)) return;
+  const { worker, scope } = document.body.dataset;
+  const registration = await navigator.serviceWorker.register(worker, { scope });
+  const offer = (waiting) => {
+    $("update").hidden = false;
+    $("update-now").onclick = () => {
+      app.updateAccepted = true;
+      waiting.postMessage({ type: "SKIP_WAITING" });
+    };
+  };
+  if (registration.waiting && navigator.serviceWorker.controller) offer(registration.waiting);
+  registration.addEventListener("updatefound", () => {
+    const installing = registration.installing;
+    installing.addEventListener("statechange", () => {
+      if (installing.state === "installed" && navigator.serviceWorker.controller) offer(installing);
+    });
+  });
+  navigator.serviceWorker.addEventListener("controllerchange", () => {
+    if (app.updateAccepted) window.location.reload();
+  });
+  await offlineReady();
+}
+
+/** Once a worker controls the page and holds the map files too, say so (tests wait for it). */
+async function offlineReady() {
+  const registration = await navigator.serviceWorker.ready;
+  if (!navigator.serviceWorker.controller) {
+    await new Promise((resolve) => navigator.serviceWorker.addEventListener("controllerchange", resolve, { once: true }));
+  }
+  const channel = new MessageChannel();
+  const reply = new Promise((resolve) => { channel.port1.onmessage = (event) => resolve(event.data); });
+  registration.active.postMessage({ type: "CACHE_DEFERRED" }, [channel.port2]);
+  const answer = await reply;
+  app.version = answer.version;
+  $("me-version").textContent = app.version;
+  document.body.dataset.offlineReady = String(answer.ok);
+}
+
+function wire() {
+  initRecordForm({ onCancel: () => go(app.data ? "#/tasks" : "#/login") });
+  initCards();
+  listenToWorker();
+  onOutbox(onOutboxEvent);
+  api.onConnectivity((online) => {
+    showConnectivity(online);
+    if (online) whenOnline();
+  });
+  $("login-form").addEventListener("submit", onLogin);
+  $("logout").addEventListener("click", onLogout);
+  $("upload-now").addEventListener("click", async () => {
+    $("sync-status").textContent = "正在上传…";
+    await api.probe();
+    await syncNow({ force: true });
+  });
+  window.addEventListener("hashchange", onHashChange);
+  window.addEventListener("online", probeLoop);
+  window.addEventListener("offline", probeLoop);
+}
+
+async function start() {
+  wire();
+  app.data = (await store.loadBootstrap()) || null;
+  await store.purgeOld();
+  await updateCounts();
+  await render();
+  registerWorker().catch(() => { document.body.dataset.offlineReady = "false"; });
+  await probeLoop();
+  if (app.data) document.body.dataset.spareCodes = await store.spareCodes(app.data.user.id);
+  if (navigator.storage && navigator.storage.persisted) app.persisted = await navigator.storage.persisted();
+  if (app.data && api.isOnline() === false) syncNow();
+}
+
+start();

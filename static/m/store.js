@@ -1,0 +1,157 @@
+// The phone's own copy of everything (IndexedDB through the `idb` library): the inspector's
+// bootstrap data, the outbox with its photos, and the reserved contact-card codes.
+
+import { openDB } from "/vendor/idb/index.js";
+import "./outbox-core.js";
+
+import { newId } from "./util.js";
+
+const core = self.FirstlineOutbox;
+const KEEP_SENT_MS = 7 * 24 * 3600 * 1000;
+
+let opened = null;
+
+/** The open database (opened once per page). */
+export function db() {
+  opened ||= core.openFieldDB(openDB);
+  return opened;
+}
+
+/** A value from the small key-value store. */
+export async function getMeta(key) {
+  return (await db()).get("meta", key);
+}
+
+/** Keep a value in the small key-value store. */
+export async function setMeta(key, value) {
+  return (await db()).put("meta", value, key);
+}
+
+/** This phone's id for card-code blocks, made once. */
+export async function deviceId() {
+  let id = await getMeta("device_id");
+  if (!id) {
+    id = newId();
+    await setMeta("device_id", id);
+  }
+  return id;
+}
+
+/** The last bootstrap (user, grid, cases, settings) the server sent, or undefined. */
+export async function loadBootstrap() {
+  return (await db()).get("cache", "bootstrap");
+}
+
+/** Keep the bootstrap for offline use. */
+export async function saveBootstrap(data) {
+  return (await db()).put("cache", data, "bootstrap");
+}
+
+/** Forget the signed-in user's cached data (on sign-out); the outbox stays. */
+export async function forgetBootstrap() {
+  return (await db()).delete("cache", "bootstrap");
+}
+
+/** Every outbox item, oldest first. */
+export async function outboxItems() {
+  return (await db()).getAll("outbox");
+}
+
+/** One outbox item by its key ("inspection:<uuid>" or "card:<code>"). */
+export async function outboxItem(key) {
+  return (await db()).getFromIndex("outbox", "key", key);
+}
+
+/** Put an item back in the queue (used after the user fixed or confirmed something). */
+export async function saveOutboxItem(item) {
+  return (await db()).put("outbox", item);
+}
+
+/** The photos of one record, in the order they were taken. */
+export async function photosOf(recordId) {
+  const photos = await (await db()).getAllFromIndex("photos", "record_id", recordId);
+  return photos.sort((a, b) => a.taken_ms - b.taken_ms);
+}
+
+/** Keep a photo taken for a record still being filled in. */
+export async function saveDraftPhoto(photo) {
+  return (await db()).put("photos", { ...photo, state: "draft" });
+}
+
+/** Drop a photo the inspector removed before saving the record. */
+export async function deleteDraftPhoto(id) {
+  const store = await db();
+  const photo = await store.get("photos", id);
+  if (photo && photo.state === "draft") await store.delete("photos", id);
+}
+
+/** Queue a saved record and mark its photos as waiting, in one transaction. */
+export async function queueInspection(item, photoIds) {
+  const tx = (await db()).transaction(["outbox", "photos"], "readwrite");
+  const photos = tx.objectStore("photos");
+  for (const id of photoIds) {
+    const photo = await photos.get(id);
+    await photos.put({ ...photo, state: "pending" });
+  }
+  await tx.objectStore("outbox").add(newItem(item));
+  await tx.done;
+}
+
+/** Queue a contact card and mark its code as used, in one transaction. */
+export async function queueCard(item, code) {
+  const tx = (await db()).transaction(["outbox", "codes"], "readwrite");
+  const codes = tx.objectStore("codes");
+  await codes.put({ ...(await codes.get(code)), state: "used", used_at: Date.now() });
+  await tx.objectStore("outbox").add(newItem(item));
+  await tx.done;
+}
+
+function newItem(item) {
+  return { state: "pending", attempts: 0, next_try_at: 0, last_error: null, record_sent: false,
+    response: null, created_at: Date.now(), ...item };
+}
+
+/** How many items still wait to go up, and how many need the inspector's attention. */
+export async function outboxCounts(items = null) {
+  const all = items || (await outboxItems());
+  return {
+    pending: all.filter((item) => item.state === "pending").length,
+    attention: all.filter((item) => item.state === "conflict" || item.state === "rejected").length,
+  };
+}
+
+/** A free card code reserved for this user, or null. */
+export async function freeCode(userId) {
+  const codes = await (await db()).getAll("codes");
+  const free = codes.filter((c) => c.state === "free" && c.user_id === userId);
+  free.sort((a, b) => a.code.localeCompare(b.code));
+  return free[0] ? free[0].code : null;
+}
+
+/** How many unused card codes this user has on this phone. */
+export async function spareCodes(userId) {
+  const codes = await (await db()).getAll("codes");
+  return codes.filter((c) => c.state === "free" && c.user_id === userId).length;
+}
+
+/** Keep a block of codes the server reserved for this phone and user. */
+export async function addCodes(codes, userId, device) {
+  const tx = (await db()).transaction("codes", "readwrite");
+  for (const code of codes) {
+    await tx.store.put({ code, user_id: userId, device_id: device, state: "free", reserved_at: Date.now() });
+  }
+  await tx.done;
+}
+
+/** Drop what the server confirmed more than a week ago, and drafts nobody saved. */
+export async function purgeOld(now = Date.now()) {
+  const store = await db();
+  for (const item of await store.getAll("outbox")) {
+    if (item.state !== "sent" || now - item.sent_at < KEEP_SENT_MS) continue;
+    for (const id of item.photo_ids || []) await store.delete("photos", id);
+    await store.delete("outbox", item.seq);
+  }
+  for (const photo of await store.getAll("photos")) {
+    if (photo.state === "draft" && now - photo.taken_ms > KEEP_SENT_MS) await store.delete("photos", photo.id);
+  }
+}

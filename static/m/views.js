@@ -1,0 +1,140 @@
+// Lists drawn from the phone's own data: the task list, the outbox with each item's state.
+
+import { navigationLinks } from "./geo.js";
+import { photosOf } from "./store.js";
+import { $, h, showTime, timeLeft } from "./util.js";
+
+const STATE_NAMES = { green: "期限内", yellow: "临期", red: "已超期", closed: "已办结", none: "无期限" };
+
+/** The colour a case shows now: a deadline that passed while offline turns red at once. */
+export function deadlineState(caseItem, now = Date.now()) {
+  const open = caseItem.deadline_state !== "closed" && caseItem.deadline_state !== "none";
+  if (open && caseItem.due_at && new Date(caseItem.due_at).getTime() < now) return "red";
+  return caseItem.deadline_state || "none";
+}
+
+/** Open cases, nearest deadline first; cases without a deadline last. */
+export function byDeadline(cases) {
+  const due = (c) => (c.due_at ? new Date(c.due_at).getTime() : Infinity);
+  return [...cases].sort((a, b) => due(a) - due(b) || a.number.localeCompare(b.number));
+}
+
+function petitionerLine(petitioner) {
+  if (!petitioner || petitioner.anonymous) return "信访人：匿名";
+  return `信访人：${petitioner.name || "—"}　${petitioner.phone || ""}`;
+}
+
+function taskItem(caseItem, localCounts) {
+  const state = deadlineState(caseItem);
+  const links = caseItem.location ? navigationLinks(caseItem.location.lon, caseItem.location.lat, caseItem.title) : null;
+  const counts = localCounts.get(caseItem.id) || { checks: 0, cards: 0 };
+  const done = [];
+  if (counts.checks) done.push(`本机已核查 ${counts.checks} 次`);
+  if (counts.cards) done.push(`已发联系卡 ${counts.cards} 张`);
+  return h("li", { class: `task state-${state}`, "data-case-id": caseItem.id, "data-number": caseItem.number, "data-state": state },
+    h("div", { class: "task-head" },
+      h("span", { class: "chip" }, STATE_NAMES[state]),
+      h("strong", {}, caseItem.number),
+      h("span", { class: "due" }, caseItem.due_at ? `${timeLeft(caseItem.due_at)}（${showTime(caseItem.due_at)}）` : "无期限")),
+    h("p", { class: "title" }, caseItem.title),
+    h("p", { class: "muted" }, `${caseItem.category_label} · ${caseItem.status_label} · ${caseItem.address || "无地址"}`),
+    h("p", { class: "muted" }, petitionerLine(caseItem.petitioner)),
+    done.length ? h("p", { class: "done" }, done.join("，")) : null,
+    h("div", { class: "actions" },
+      h("a", { class: "button primary", href: `#/check/${caseItem.id}` }, "现场核查"),
+      h("a", { class: "button", href: `#/card/${caseItem.id}` }, "联系卡"),
+      links ? h("a", { class: "button", href: links.geo }, "导航") : null,
+      links ? h("a", { class: "button", href: links.amap, target: "_blank", rel: "noopener" }, "高德") : null));
+}
+
+/** What this phone already did per case (so the list shows it before the server knows). */
+function localCountsByCase(items) {
+  const counts = new Map();
+  for (const item of items) {
+    const caseId = item.body.case_id;
+    if (!caseId) continue;
+    const entry = counts.get(caseId) || { checks: 0, cards: 0 };
+    if (item.kind === "card") entry.cards += 1;
+    else entry.checks += 1;
+    counts.set(caseId, entry);
+  }
+  return counts;
+}
+
+/** Draw the task list from the cached bootstrap. */
+export function renderTasks(data, items) {
+  $("grid-name").textContent = data.grid ? data.grid.properties.name : "";
+  $("data-age").textContent = `案件数据时间：${showTime(data.server_time)}`;
+  const counts = localCountsByCase(items);
+  const cases = byDeadline(data.cases);
+  $("task-list").replaceChildren(...cases.map((c) => taskItem(c, counts)));
+  $("no-tasks").hidden = cases.length > 0;
+}
+
+const ITEM_STATES = {
+  pending: "待上传", sent: "已上传", conflict: "冲突：服务器上已有不同内容", rejected: "服务器未接收",
+};
+const PHOTO_STATES = { draft: "未保存", pending: "待上传", sent: "已上传", conflict: "冲突", rejected: "未接收" };
+
+function itemStateText(item, progress) {
+  if (item.state === "pending" && progress && progress.key === item.key) {
+    return progress.phase === "photo" ? `正在上传第 ${progress.index + 1} 张照片…` : "正在上传…";
+  }
+  if (item.state === "pending" && item.attempts) {
+    return `待重试（已试 ${item.attempts} 次，${showTime(new Date(item.next_try_at).toISOString())} 再试）`;
+  }
+  return ITEM_STATES[item.state];
+}
+
+const FIELD_NAMES = {
+  kind: "记录类型", case_id: "案件", captured_at: "记录时间", location: "位置", findings: "核查情况",
+  notes: "情况说明", photos: "照片", discovery: "发现的问题",
+};
+
+/** Whether the server's copy differs from ours, looking only at what the server shows. */
+function differs(server, client) {
+  if (Array.isArray(server) && (!Array.isArray(client) || server.length !== client.length)) return true;
+  if (server !== null && typeof server === "object") {
+    if (client === null || typeof client !== "object") return true;
+    return Object.keys(server).some((key) => differs(server[key], client[key]));
+  }
+  if (typeof server === "string" && typeof client === "string" && /^\d{4}-\d\d-\d\dT/.test(server)) {
+    return Date.parse(server) !== Date.parse(client);
+  }
+  return JSON.stringify(server) !== JSON.stringify(client ?? null);
+}
+
+/** The fields in which a 409's two versions differ, in Chinese. */
+export function conflictFields(errors) {
+  if (!errors || !errors.server || !errors.client) return [];
+  return Object.keys(errors.server)
+    .filter((key) => differs(errors.server[key], errors.client[key]))
+    .map((key) => FIELD_NAMES[key] || key);
+}
+
+async function outboxItem(item, progress, userId) {
+  const photos = item.kind === "inspection" ? await photosOf(item.id) : [];
+  const error = item.last_error && item.state !== "sent" ? item.last_error.message : null;
+  const other = item.state === "pending" && item.user_id !== userId;
+  return h("li", { class: `outbox-item is-${item.state}`, "data-key": item.key, "data-state": item.state },
+    h("div", { class: "task-head" }, h("strong", {}, item.label), h("span", { class: "chip" }, itemStateText(item, progress))),
+    h("p", { class: "muted" }, `记录时间 ${showTime(item.body.captured_at || item.body.issued_at)}`,
+      item.kind === "card" ? ` · 卡号 ${item.id}` : ""),
+    photos.length ? h("p", { class: "muted" }, photos.map((p, i) => `照片${i + 1}：${PHOTO_STATES[p.state]}`).join("　")) : null,
+    item.response && item.response.case_number && item.kind === "inspection" && !item.body.case_id
+      ? h("p", {}, `已登记为新案件 ${item.response.case_number}`) : null,
+    item.response && item.response.outside_own_grid ? h("p", { class: "warn-text" }, "服务器标记：位置不在本网格内") : null,
+    error ? h("p", { class: item.state === "pending" ? "muted" : "error" }, error) : null,
+    item.state === "conflict" && conflictFields(item.last_error.errors).length
+      ? h("p", { class: "error" }, `不同之处：${conflictFields(item.last_error.errors).join("、")}。请联系二级网格核对，本机记录已保留。`)
+      : null,
+    other ? h("p", { class: "warn-text" }, "此记录由另一位用户保存，需该用户登录后才能上传。") : null,
+    item.kind === "card" ? h("a", { class: "button small", href: `#/card-view/${encodeURIComponent(item.id)}` }, "查看联系卡") : null);
+}
+
+/** Draw the outbox, newest first, each with its state and its photos' states. */
+export async function renderOutbox(items, progress, userId) {
+  const rows = await Promise.all([...items].reverse().map((item) => outboxItem(item, progress, userId)));
+  $("outbox-list").replaceChildren(...rows);
+  $("outbox-empty").hidden = rows.length > 0;
+}

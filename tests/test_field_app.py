@@ -1,0 +1,264 @@
+"""The inspector app's shell, manifest and service worker as the server serves them, and the
+outbox replay (static/m/outbox-core.js) run under node against a scripted server.
+
+The browser tests (test_browser_field.py) show the whole flow once; these check the rules
+one by one: what an installable, offline-capable app needs from the server, and what the
+outbox does with each kind of answer.
+"""
+
+import io
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from app.web import field_app
+
+ROOT = Path(__file__).resolve().parent.parent
+OUTBOX_CORE = ROOT / "static" / "m" / "outbox-core.js"
+
+
+def test_shell_is_served_without_sign_in_and_runs_no_inline_script(client):
+    response = client.get("/m/")
+    assert response.status_code == 200  # no redirect to the login page: the worker must cache it
+    assert response.headers["Cache-Control"] == "no-cache"
+    assert "script-src 'self'" in response.headers["Content-Security-Policy"]
+    html = response.get_data(as_text=True)
+    scripts = re.findall(r"<script\b([^>]*)>(.*?)</script>", html, flags=re.S)
+    assert scripts and all('src="' in attrs and not body.strip() for attrs, body in scripts)
+    assert not re.search(r"\son[a-z]+=", html)  # no inline event handlers
+    assert not re.search(r"\sstyle=", html)
+    assert '<link rel="manifest" href="/m/manifest.webmanifest">' in html
+    assert "csrf" not in html.lower()  # nothing tied to a session in the cached shell
+
+
+def test_manifest_makes_an_installable_standalone_app(client):
+    response = client.get("/m/manifest.webmanifest")
+    assert response.mimetype == "application/manifest+json"
+    manifest = json.loads(response.get_data(as_text=True))
+    assert manifest["name"] == "第一线 · 网格员" and manifest["short_name"] == "第一线"
+    assert (manifest["start_url"], manifest["scope"], manifest["display"]) == ("/m/", "/m/", "standalone")
+    assert manifest["lang"] == "zh-CN" and manifest["theme_color"] == field_app.THEME_COLOUR
+    sizes = {}
+    for icon in manifest["icons"]:
+        with client.get(icon["src"]) as image:
+            assert image.status_code == 200 and image.mimetype == "image/png"
+            width, height = Image.open(io.BytesIO(image.data)).size
+        assert icon["sizes"] == f"{width}x{height}"
+        sizes.setdefault(icon["purpose"], set()).add(width)
+    assert sizes == {"any": {192, 512}, "maskable": {512}}
+
+
+def test_service_worker_is_served_for_the_app_scope_and_never_stale(client):
+    response = client.get("/m/sw.js")
+    assert response.status_code == 200 and response.mimetype == "text/javascript"
+    assert response.headers["Service-Worker-Allowed"] == "/m/"
+    assert response.headers["Cache-Control"] == "no-cache"
+    source = response.get_data(as_text=True)
+    assert "__FIRSTLINE_" not in source
+    assert f'const VERSION = "{field_app.app_version()}";' in source
+
+
+def test_every_file_the_worker_caches_exists(client):
+    """One missing file would make the worker's addAll fail, and the app would never work offline."""
+    source = client.get("/m/sw.js").get_data(as_text=True)
+    lists = re.findall(r"^const (PRECACHE|DEFERRED|WORKER_IMPORTS) = (\[.*\]);$", source, flags=re.M)
+    urls = [url for _, listed in lists for url in json.loads(listed)]
+    assert len(lists) == 3 and "/m/" in urls and "/vendor/leaflet/leaflet.js" in urls
+    for url in urls:
+        with client.get(url) as response:
+            assert response.status_code == 200, url
+            if url.endswith((".js", ".mjs")):
+                assert response.mimetype == "text/javascript", url  # module scripts refuse other types
+
+
+def test_offline_page_and_vendored_packages(client):
+    assert "当前没有网络" in client.get("/m/offline").get_data(as_text=True)
+    with client.get("/vendor/idb/index.js") as idb, client.get("/vendor/qrcode-generator/qrcode.mjs") as qr:
+        assert b"openDB" in idb.data and b"createSvgTag" in qr.data
+    assert client.get("/vendor/idb/../package.json").status_code == 404
+
+
+# ------------------------------------------------------------ the outbox replay, under node
+
+HARNESS = r"""
+globalThis.self = globalThis;
+await import(%(core)s);
+const core = globalThis.FirstlineOutbox;
+const NOW = 1_000_000;
+
+function fakeDb(outbox, photos) {
+  const stores = { outbox: new Map(outbox.map((i) => [i.seq, i])), photos: new Map(photos.map((p) => [p.id, p])) };
+  return {
+    stores,
+    async getAll(name) { return [...stores[name].values()].map((v) => ({ ...v })); },
+    async get(name, key) { const v = stores[name].get(key); return v && { ...v }; },
+    async put(name, value) { stores[name].set(name === "outbox" ? value.seq : value.id, { ...value }); },
+  };
+}
+
+function inspection(seq, id, photoIds, extra = {}) {
+  return { seq, key: `inspection:${id}`, kind: "inspection", id, user_id: 7, url: `/api/v1/inspections/${id}`,
+    body: { kind: "onsite_check", notes: id }, photo_ids: photoIds, state: "pending", attempts: 0,
+    next_try_at: 0, record_sent: false, response: null, ...extra };
+}
+const card = (seq, code) => ({ seq, key: `card:${code}`, kind: "card", id: code, user_id: 7,
+  url: `/api/v1/contact-cards/${code}`, body: { case_id: 1 }, state: "pending", attempts: 0, next_try_at: 0 });
+const photo = (id, recordId) => ({ id, record_id: recordId, blob: new Blob([id]), type: "image/jpeg",
+  sha256: `sha-${id}`, state: "pending" });
+
+/** A server that answers each "METHOD path" from a list of [status, body] (the last one repeats). */
+function server(script) {
+  const calls = [];
+  const fetch = async (url, init) => {
+    const key = `${init.method} ${url}`;
+    calls.push({ key, csrf: init.headers["X-CSRFToken"] || null, sha: init.headers["X-Content-SHA256"] || null });
+    const answers = script[key] || script[`${init.method} *`];
+    if (!answers) throw new TypeError("Failed to fetch");
+    const [status, body] = answers.length > 1 ? answers.shift() : answers[0];
+    return new Response(JSON.stringify(body ?? {}), { status, headers: { "Content-Type": "application/json" } });
+  };
+  return { calls, fetch };
+}
+const ME = { "GET /api/v1/me": [[200, { id: 7, csrf_token: "token-1" }]] };
+
+async function run(outbox, photos, script, options = {}) {
+  const db = fakeDb(outbox, photos);
+  const { calls, fetch } = server({ ...ME, ...script });
+  const result = await core.replay(db, { fetch, now: () => NOW, force: true, ...options });
+  return { result, calls, outbox: [...db.stores.outbox.values()], photos: [...db.stores.photos.values()] };
+}
+
+const out = {};
+out.in_order = await run(
+  [inspection(1, "a", ["p1", "p2"]), card(2, "K7Q2-9XMA")], [photo("p1", "a"), photo("p2", "a")],
+  { "PUT /api/v1/inspections/a": [[201, { missing_photos: ["p1", "p2"] }]], "PUT *": [[201, {}]] });
+out.only_missing_photos = await run(
+  [inspection(1, "a", ["p1", "p2"])], [photo("p1", "a"), photo("p2", "a")],
+  { "PUT /api/v1/inspections/a": [[200, { missing_photos: ["p2"] }]], "PUT *": [[201, {}]] });
+out.server_trouble = await run(
+  [inspection(1, "a", []), card(2, "C")], [], { "PUT /api/v1/inspections/a": [[503, {}]] });
+const unplugged = async () => { throw new TypeError("offline"); };
+out.no_network = await run([inspection(1, "a", [])], [], {}, { fetch: unplugged });
+out.waiting = await run([inspection(1, "a", [], { attempts: 3, next_try_at: NOW + 5000 })], [], {}, { force: false });
+out.signed_out = await run([inspection(1, "a", [])], [], { "GET /api/v1/me": [[401, { message: "请先登录。" }]] });
+out.expired_mid_way = await run([inspection(1, "a", [])], [], { "PUT *": [[401, { message: "请先登录。" }]] });
+out.conflict = await run([inspection(1, "a", []), card(2, "C")], [], {
+  "PUT /api/v1/inspections/a": [[409, { message: "该记录编号已存在且内容不同。", errors: { server: {}, client: {} } }]],
+  "PUT /api/v1/contact-cards/C": [[201, {}]] });
+out.photo_conflict = await run([inspection(1, "a", ["p1"])], [photo("p1", "a")], {
+  "PUT /api/v1/inspections/a": [[201, { missing_photos: ["p1"] }]], "PUT *": [[409, { message: "不同的内容" }]] });
+out.stale_csrf = await run([inspection(1, "a", [])], [], {
+  "GET /api/v1/me": [[200, { id: 7, csrf_token: "token-1" }], [200, { id: 7, csrf_token: "token-2" }]],
+  "PUT /api/v1/inspections/a": [[400, { message: "安全校验失败（CSRF 令牌缺失或无效）" }], [201, {}]] });
+out.other_user = await run([inspection(1, "a", [], { user_id: 99 })], [], { "PUT *": [[201, {}]] });
+
+const db = fakeDb([inspection(1, "a", [])], []);
+const failing = server({ ...ME, "PUT *": [[500, {}]] });
+out.delays = [];
+for (let i = 0; i < 12; i += 1) {
+  await core.replay(db, { fetch: failing.fetch, now: () => NOW, force: true });
+  out.delays.push(db.stores.outbox.get(1).next_try_at - NOW);
+}
+out.base_ms = core.RETRY_BASE_MS;
+out.cap_ms = core.RETRY_CAP_MS;
+console.log(JSON.stringify(out, (key, value) => (value instanceof Blob ? "blob" : value)));
+"""
+
+
+@pytest.fixture(scope="module")
+def replays() -> dict:
+    """Every scenario's result, final outbox and photos, and the calls the server saw."""
+    if shutil.which("node") is None:
+        pytest.skip("node is not installed, so the outbox replay cannot be run")
+    script = HARNESS % {"core": json.dumps(OUTBOX_CORE.as_uri())}
+    done = subprocess.run(["node", "--input-type=module", "-e", script], capture_output=True, text=True, timeout=60,
+                          check=True)
+    return json.loads(done.stdout)
+
+
+def keys(run: dict) -> list[str]:
+    return [call["key"] for call in run["calls"]]
+
+
+def states(run: dict, store: str = "outbox") -> list[str]:
+    return [item["state"] for item in run[store]]
+
+
+def test_a_record_goes_first_then_its_photos_then_the_next_record(replays):
+    run = replays["in_order"]
+    assert keys(run) == [
+        "GET /api/v1/me", "PUT /api/v1/inspections/a", "PUT /api/v1/inspections/a/photos/p1",
+        "PUT /api/v1/inspections/a/photos/p2", "PUT /api/v1/contact-cards/K7Q2-9XMA",
+    ]
+    assert {call["csrf"] for call in run["calls"][1:]} == {"token-1"}
+    assert [call["sha"] for call in run["calls"][2:4]] == ["sha-p1", "sha-p2"]
+    assert states(run) == ["sent", "sent"] and states(run, "photos") == ["sent", "sent"]
+    assert run["result"] == {"state": "done", "sent": 2}
+
+
+def test_only_the_photos_the_server_lacks_are_sent(replays):
+    run = replays["only_missing_photos"]
+    assert keys(run)[1:] == ["PUT /api/v1/inspections/a", "PUT /api/v1/inspections/a/photos/p2"]
+    assert states(run, "photos") == ["sent", "sent"]
+
+
+def test_server_trouble_keeps_the_record_at_the_front_with_a_retry_time(replays):
+    run = replays["server_trouble"]
+    assert keys(run)[1:] == ["PUT /api/v1/inspections/a"]  # the card behind it waits its turn
+    first, behind = run["outbox"]
+    assert (first["state"], first["attempts"], behind["state"]) == ("pending", 1, "pending")
+    assert first["last_error"]["status"] == 503 and run["result"]["state"] == "retry"
+    assert run["result"]["until"] == first["next_try_at"] > 1_000_000
+
+
+def test_without_network_nothing_changes_but_the_retry_time(replays):
+    run = replays["no_network"]
+    assert run["result"] == {"state": "offline", "sent": 0}
+    assert run["outbox"][0]["state"] == "pending" and run["outbox"][0]["attempts"] == 0
+
+
+def test_backoff_grows_exponentially_up_to_a_cap(replays):
+    delays, base, cap = replays["delays"], replays["base_ms"], replays["cap_ms"]
+    for attempt, delay in enumerate(delays, start=1):
+        full = min(cap, base * 2 ** (attempt - 1))
+        assert 0.8 * full <= delay <= full
+    assert max(delays) <= cap and delays[-1] >= 0.8 * cap
+
+
+def test_a_backoff_time_not_yet_reached_waits_unless_forced(replays):
+    run = replays["waiting"]
+    assert run["result"] == {"state": "waiting", "until": 1_005_000, "sent": 0} and keys(run) == []
+
+
+def test_a_signed_out_session_touches_nothing(replays):
+    for name in ("signed_out", "expired_mid_way"):
+        run = replays[name]
+        assert run["result"]["state"] == "signed_out"
+        item = run["outbox"][0]
+        assert (item["state"], item["attempts"], item["record_sent"]) == ("pending", 0, False)
+
+
+def test_a_conflict_is_kept_and_shown_and_the_queue_goes_on(replays):
+    run = replays["conflict"]
+    assert states(run) == ["conflict", "sent"]
+    assert run["outbox"][0]["last_error"]["status"] == 409
+    assert set(run["outbox"][0]["last_error"]["errors"]) == {"server", "client"}
+    photo_run = replays["photo_conflict"]
+    assert states(photo_run) == ["conflict"] and states(photo_run, "photos") == ["conflict"]
+    assert photo_run["outbox"][0]["record_sent"] is True
+
+
+def test_a_stale_csrf_token_is_renewed_once(replays):
+    run = replays["stale_csrf"]
+    assert keys(run) == ["GET /api/v1/me", "PUT /api/v1/inspections/a", "GET /api/v1/me", "PUT /api/v1/inspections/a"]
+    assert run["calls"][-1]["csrf"] == "token-2" and states(run) == ["sent"]
+
+
+def test_records_of_another_user_wait_for_that_user(replays):
+    run = replays["other_user"]
+    assert keys(run) == ["GET /api/v1/me"] and states(run) == ["pending"]

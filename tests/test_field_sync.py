@@ -1,0 +1,302 @@
+"""The inspector app's sync API: idempotent records, photos and cards, and every bad upload."""
+
+import hashlib
+import io
+import threading
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from PIL import Image
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.models import Case, CaseEvent, ContactCard, Inspection, Photo
+from app.services.photos import photo_path
+from tests.test_lifecycle import Desk
+
+INSPECTOR = "insp_V11"
+
+
+def make_jpeg(width=3000, height=2000, gps=(120.505, 32.31), taken="2026:11:29 10:00:00", orientation=None,
+              color=(90, 140, 60)) -> bytes:
+    """A real JPEG with EXIF time, GPS and optionally an orientation, as a phone makes them."""
+    image = Image.new("RGB", (width, height), color)
+    exif = Image.Exif()
+    exif.get_ifd(0x8769)[0x9003] = taken
+    if gps is not None:
+        lon, lat = gps
+        exif.get_ifd(0x8825).update({1: "N", 2: _dms(lat), 3: "E", 4: _dms(lon)})
+    if orientation:
+        exif[0x0112] = orientation
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=80, exif=exif)
+    return out.getvalue()
+
+
+def _dms(value: float) -> tuple[float, float, float]:
+    degrees = int(value)
+    minutes = int((value - degrees) * 60)
+    return float(degrees), float(minutes), round((value - degrees - minutes / 60) * 3600, 4)
+
+
+@pytest.fixture
+def desk(app, city):
+    return Desk(app)
+
+
+def put(desk, username, url, payload):
+    client, token = desk.client(username)
+    return client.put(url, json=payload, headers={"X-CSRFToken": token})
+
+
+def put_bytes(desk, username, url, data, content_type="image/jpeg", sha=None):
+    client, token = desk.client(username)
+    headers = {"X-CSRFToken": token, "Content-Type": content_type}
+    if sha is not False:
+        headers["X-Content-SHA256"] = sha or hashlib.sha256(data).hexdigest()
+    return client.put(url, data=data, headers=headers)
+
+
+def onsite_body(case_id, photo_ids=(), captured_at="2026-11-29T09:30:00+08:00", lon=120.505, lat=32.31, **extra):
+    return {
+        "kind": "onsite_check", "case_id": case_id, "captured_at": captured_at,
+        "location": {"lon": lon, "lat": lat, "accuracy_m": 8.5, "altitude_m": 4.0,
+                     "fix_at": captured_at, "source": "gps", "mock": False},
+        "findings": {"source_found": True, "violation_found": True, "measures": "责令停产", "outcome": "已停产"},
+        "notes": "现场有刺鼻气味",
+        "photos": [{"id": str(p), "captured_at": captured_at, "lon": lon, "lat": lat} for p in photo_ids],
+    } | extra
+
+
+def test_bootstrap_gives_my_grid_and_masked_cases(desk, city):
+    body = desk.get(INSPECTOR, "/api/v1/field/bootstrap").get_json()
+    assert body["grid"]["properties"]["code"] == "V11"
+    assert body["grid"]["geometry"]["type"] == "MultiPolygon"
+    assert [c["number"] for c in body["cases"]] == [city.cases["V11"].number]
+    assert body["cases"][0]["petitioner"]["phone"] == "*******5678"
+    assert body["settings"]["gps_accept_m"] == 20 and body["settings"]["gps_warn_m"] == 100
+    assert desk.get("sup_T1", "/api/v1/field/bootstrap").status_code == 403
+
+
+def test_onsite_check_is_stored_once_with_device_time(desk, city):
+    case = city.cases["V11"]
+    record_id, photo_ids = uuid.uuid4(), [uuid.uuid4(), uuid.uuid4()]
+    body = onsite_body(case.id, photo_ids)
+    first = put(desk, INSPECTOR, f"/api/v1/inspections/{record_id}", body)
+    assert first.status_code == 201
+    result = first.get_json()
+    assert result["captured_at"] == "2026-11-29T01:30:00+00:00"  # the phone's time, not the upload's
+    assert sorted(result["missing_photos"]) == sorted(str(p) for p in photo_ids)
+    again = put(desk, INSPECTOR, f"/api/v1/inspections/{record_id}", body)
+    assert again.status_code == 200 and again.get_json() == result
+    assert db.session.scalar(select(func.count()).select_from(Inspection)) == 1
+    db.session.expire_all()
+    assert db.session.get(Case, case.id).first_onsite_at == datetime(2026, 11, 29, 1, 30, tzinfo=UTC)
+    kinds = db.session.scalars(select(CaseEvent.kind).where(CaseEvent.case_id == case.id)).all()
+    assert kinds.count("record_onsite") == 1
+
+
+def test_changed_record_under_same_id_is_409_with_both_versions(desk, city):
+    record_id = uuid.uuid4()
+    put(desk, INSPECTOR, f"/api/v1/inspections/{record_id}", onsite_body(city.cases["V11"].id))
+    changed = put(desk, INSPECTOR, f"/api/v1/inspections/{record_id}", onsite_body(city.cases["V11"].id,
+                                                                                  notes="改过的内容"))
+    assert changed.status_code == 409
+    errors = changed.get_json()["errors"]
+    assert errors["server"]["notes"] == "现场有刺鼻气味" and errors["client"]["notes"] == "改过的内容"
+
+
+def test_racing_uploads_of_one_record_make_one_row(app, desk, city):
+    record_id = uuid.uuid4()
+    body = onsite_body(city.cases["V11"].id)
+    desk.client(INSPECTOR)
+    results = []
+
+    def send():
+        results.append(put(desk, INSPECTOR, f"/api/v1/inspections/{record_id}", body).status_code)
+
+    threads = [threading.Thread(target=send) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(results) in ([200, 200, 200, 201],), results
+    assert db.session.scalar(select(func.count()).select_from(Inspection)) == 1
+
+
+def test_onsite_check_outside_scope_is_404_and_outside_grid_is_flagged(desk, city):
+    hidden = put(desk, INSPECTOR, f"/api/v1/inspections/{uuid.uuid4()}", onsite_body(city.cases["V12"].id))
+    assert hidden.status_code == 404
+    away = put(desk, INSPECTOR, f"/api/v1/inspections/{uuid.uuid4()}",
+               onsite_body(city.cases["V11"].id, lon=120.515))
+    assert away.status_code == 201 and away.get_json()["outside_own_grid"] is True
+
+
+def test_patrol_discovery_opens_one_potential_case_for_my_grid(desk, city):
+    record_id = uuid.uuid4()
+    body = onsite_body(None) | {"kind": "patrol_discovery", "discovery": {
+        "category": "water", "sector": "livestock", "title": "养殖场污水直排河道", "address": "V11村河边"}}
+    body["location"]["source"] = "manual"
+    created = put(desk, INSPECTOR, f"/api/v1/inspections/{record_id}", body)
+    assert created.status_code == 201 and created.get_json()["manual_location"] is True
+    assert put(desk, INSPECTOR, f"/api/v1/inspections/{record_id}", body).status_code == 200
+    cases = db.session.scalars(select(Case).where(Case.channel == "grid_patrol")).all()
+    assert len(cases) == 1
+    case = cases[0]
+    assert case.list_kind == "potential" and case.discovered_by_grid_id == city.grids["V11"].id
+    assert case.received_at == datetime(2026, 11, 29, 1, 30, tzinfo=UTC) and case.department.code == "agri"
+    assert put(desk, INSPECTOR, f"/api/v1/inspections/{uuid.uuid4()}",
+               onsite_body(None) | {"kind": "patrol_discovery"}).status_code == 422
+
+
+@pytest.fixture
+def announced(desk, city):
+    """A stored on-site check announcing two photos; returns (record id, photo ids)."""
+    record_id, photo_ids = uuid.uuid4(), [uuid.uuid4(), uuid.uuid4()]
+    assert put(desk, INSPECTOR, f"/api/v1/inspections/{record_id}",
+               onsite_body(city.cases["V11"].id, photo_ids)).status_code == 201
+    return record_id, photo_ids
+
+
+def test_photo_upload_is_idempotent_and_stripped(desk, announced):
+    record_id, (first, second) = announced
+    data = make_jpeg(orientation=6)
+    url = f"/api/v1/inspections/{record_id}/photos/{first}"
+    stored = put_bytes(desk, INSPECTOR, url, data)
+    assert stored.status_code == 201
+    assert stored.get_json()["missing_photos"] == [str(second)]
+    assert put_bytes(desk, INSPECTOR, url, data).status_code == 200
+    other = put_bytes(desk, INSPECTOR, url, make_jpeg(color=(10, 10, 10)))
+    assert other.status_code == 409
+    photo = db.session.get(Photo, first)
+    assert photo.exif_taken_at == datetime(2026, 11, 29, 2, 0, tzinfo=UTC)
+    assert abs(photo.exif_lon - 120.505) < 1e-4 and not photo.exif_far_from_checkin
+    with Image.open(photo_path("display", photo.sha256)) as display:
+        assert max(display.size) == 1600 and display.size[1] > display.size[0]  # turned upright
+        assert not display.getexif()
+    with Image.open(photo_path("thumb", photo.sha256)) as thumb:
+        assert max(thumb.size) == 320
+    assert photo_path("original", photo.sha256).read_bytes() == data
+
+
+def test_photo_far_from_checkin_is_flagged(desk, announced):
+    record_id, (first, _) = announced
+    put_bytes(desk, INSPECTOR, f"/api/v1/inspections/{record_id}/photos/{first}", make_jpeg(gps=(120.6, 32.4)))
+    assert db.session.get(Photo, first).exif_far_from_checkin is True
+
+
+def _png(width=50, height=50) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (width, height), (200, 0, 0)).save(out, "PNG")
+    return out.getvalue()
+
+
+def _bomb() -> bytes:
+    """A tiny PNG whose header claims 30000 x 30000 pixels."""
+    out = io.BytesIO()
+    Image.new("1", (30000, 30000)).save(out, "PNG")
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("name, data, content_type, code", [
+    ("empty", b"", "image/jpeg", 422),
+    ("truncated JPEG", make_jpeg(800, 600)[:3000], "image/jpeg", 422),
+    ("PNG named JPEG", _png(), "image/jpeg", 422),
+    ("text file", "这不是照片".encode(), "image/jpeg", 422),
+    ("decompression bomb", _bomb(), "image/png", 422),
+    ("oversize", b"\xff\xd8" + b"0" * (26 * 1024 * 1024), "image/jpeg", 413),
+])
+def test_every_bad_upload_is_a_clear_4xx(desk, announced, name, data, content_type, code):
+    record_id, (first, _) = announced
+    response = put_bytes(desk, INSPECTOR, f"/api/v1/inspections/{record_id}/photos/{first}", data, content_type)
+    assert response.status_code == code, (name, response.get_json())
+    assert response.get_json()["message"]
+    assert db.session.get(Photo, first).status == "expected"
+
+
+def test_bad_checksum_and_unknown_photo(desk, announced):
+    record_id, (first, _) = announced
+    url = f"/api/v1/inspections/{record_id}/photos/{first}"
+    assert put_bytes(desk, INSPECTOR, url, make_jpeg(), sha="0" * 64).status_code == 422
+    assert put_bytes(desk, INSPECTOR, f"/api/v1/inspections/{record_id}/photos/{uuid.uuid4()}",
+                     make_jpeg()).status_code == 404
+    assert put_bytes(desk, "insp_V22", url, make_jpeg()).status_code == 404
+
+
+def test_photo_files_follow_case_scope(desk, announced):
+    record_id, (first, _) = announced
+    put_bytes(desk, INSPECTOR, f"/api/v1/inspections/{record_id}/photos/{first}", make_jpeg())
+    with desk.client(INSPECTOR)[0].get(f"/api/v1/photos/{first}/thumb") as thumb:
+        assert thumb.status_code == 200 and thumb.mimetype == "image/jpeg"
+        assert thumb.headers["X-Content-Type-Options"] == "nosniff"
+    assert desk.get(INSPECTOR, f"/api/v1/photos/{first}/original").status_code == 403
+    with desk.client("sup_T1")[0].get(f"/api/v1/photos/{first}/original") as original:
+        assert original.status_code == 200 and "attachment" in original.headers["Content-Disposition"]
+    assert desk.get("insp_V22", f"/api/v1/photos/{first}/thumb").status_code == 404
+
+
+def test_contact_cards_reserved_issued_offline_and_rated_once(app, desk, city):
+    client, token = desk.client(INSPECTOR)
+    codes = client.post("/api/v1/field/card-codes", json={"device_id": "phone-1", "count": 5},
+                        headers={"X-CSRFToken": token}).get_json()["codes"]
+    assert len(set(codes)) == 5 and all(len(c) == 9 for c in codes)
+    other_codes = desk.post("insp_V22", "/api/v1/field/card-codes", {"device_id": "phone-2", "count": 2})
+    assert not set(codes) & set(other_codes.get_json()["codes"])
+    card = {"case_id": city.cases["V11"].id, "handler_name": "王网格", "handler_phone": "13700001111",
+            "handler_unit": "西镇V11村", "issued_at": "2026-11-29T10:00:00+08:00",
+            "expected_reply_at": "2026-12-10T17:00:00+08:00", "location": {"lon": 120.505, "lat": 32.31},
+            "device_id": "phone-1"}
+    first = put(desk, INSPECTOR, f"/api/v1/contact-cards/{codes[0]}", card)
+    assert first.status_code == 201 and first.get_json()["status_url"] == f"/c/{codes[0]}"
+    assert put(desk, INSPECTOR, f"/api/v1/contact-cards/{codes[0]}", card).status_code == 200
+    assert put(desk, INSPECTOR, f"/api/v1/contact-cards/{codes[0]}", card | {"handler_name": "改"}).status_code == 409
+    assert put(desk, INSPECTOR, "/api/v1/contact-cards/ZZZZ-ZZZZ", card).status_code == 422
+    assert db.session.scalar(select(func.count()).select_from(ContactCard)) == 1
+
+    public = app.test_client()
+    page = public.get(f"/c/{codes[0]}")
+    assert page.status_code == 200 and city.cases["V11"].number in page.text
+    assert "张三丰" not in page.text and "13812345678" not in page.text and "夜间异味明显" not in page.text
+    assert "案件答复后" in page.text
+    assert public.get("/c/0000-0000").status_code == 404
+    svg = public.get(f"/c/{codes[0]}/qr.svg")
+    assert svg.mimetype == "image/svg+xml" and b"<svg" in svg.data
+    assert public.get(f"/c/{codes[0]}/print").status_code == 200
+
+
+def test_public_rating_once_and_dissatisfied_reopens(app, desk, city):
+    case = city.cases["V11"]
+    client, token = desk.client(INSPECTOR)
+    code = client.post("/api/v1/field/card-codes", json={"device_id": "phone-1", "count": 1},
+                       headers={"X-CSRFToken": token}).get_json()["codes"][0]
+    put(desk, INSPECTOR, f"/api/v1/contact-cards/{code}", {
+        "case_id": case.id, "handler_name": "王网格", "handler_phone": "137", "handler_unit": "V11村",
+        "issued_at": (datetime.now(UTC) - timedelta(hours=1)).isoformat()})
+    case.status = "replied"
+    db.session.commit()
+    public = app.test_client()
+    page = public.get(f"/c/{code}")
+    token = page.text.split('name="csrf_token" value="')[1].split('"')[0]
+    rated = public.post(f"/c/{code}/rating", data={"csrf_token": token, "satisfaction": "dissatisfied"},
+                        follow_redirects=True)
+    assert "感谢您的评价" in rated.text and "您已评价：不满意" in rated.text
+    again = public.post(f"/c/{code}/rating", data={"csrf_token": token, "satisfaction": "satisfied"},
+                        follow_redirects=True)
+    assert "您已评价过" in again.text
+    db.session.expire_all()
+    reopened = db.session.get(Case, case.id)
+    assert reopened.status == "handling" and reopened.dissatisfied and reopened.reopened_count == 1
+
+
+def test_exif_read_on_the_phone_is_kept_and_checked(desk, city):
+    record_id, photo_id = uuid.uuid4(), uuid.uuid4()
+    body = onsite_body(city.cases["V11"].id)
+    body["photos"] = [{"id": str(photo_id), "captured_at": body["captured_at"], "lon": 120.505, "lat": 32.31,
+                       "exif_taken_at": "2026-11-29T09:29:00+08:00", "exif_lon": 120.6, "exif_lat": 32.4}]
+    assert put(desk, INSPECTOR, f"/api/v1/inspections/{record_id}", body).status_code == 201
+    resized_without_exif = make_jpeg(1600, 1200, gps=None, taken="")
+    put_bytes(desk, INSPECTOR, f"/api/v1/inspections/{record_id}/photos/{photo_id}", resized_without_exif)
+    photo = db.session.get(Photo, photo_id)
+    assert photo.status == "received" and photo.exif_far_from_checkin is True
+    assert photo.exif_taken_at == datetime(2026, 11, 29, 1, 29, tzinfo=UTC)
