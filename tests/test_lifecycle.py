@@ -311,3 +311,15 @@ def _tamper(case_id: int) -> None:
 def test_received_at_from_the_form_is_kept(desk):
     case = register(desk, received_at="2026-11-01T08:00:00+08:00")["case"]
     assert case["received_at"] == "2026-11-01T00:00:00+00:00"
+
+
+def test_steps_that_need_a_record_say_so_when_it_is_missing(desk, city):
+    """Imported or demo cases may stand in a state without the record it implies: 409, never 500."""
+    case = city.cases["V11"]
+    case.status = "replied"
+    db.session.commit()
+    refused = desk.act("sup_T1", case.id, "review_pass", expect=409)
+    assert "没有待审核的书面答复" in refused["message"]
+    case.status, case.assigned_by_id = "return_requested", city.users["sup_T1"].id
+    db.session.commit()
+    assert "没有待审批的退单申请" in desk.act("sup_T1", case.id, "approve_return", expect=409)["message"]

@@ -366,16 +366,27 @@ def _reject_return(case: Case, user: User, data: dict, now: datetime) -> None:
     _decide_return(case, user, False, data["note"], now)
 
 
+@needs("approve_return")
+def _approve_return_needs(case: Case, user: User, data: dict) -> list[str]:
+    return [] if _pending_return(case) else ["没有待审批的退单申请"]
+
+
 @needs("reject_return")
 def _reject_return_needs(case: Case, user: User, data: dict) -> list[str]:
-    return [] if data.get("note", "").strip() else ["须说明不同意退单的理由"]
+    missing = [] if data.get("note", "").strip() else ["须说明不同意退单的理由"]
+    return missing + _approve_return_needs(case, user, data)
+
+
+def _pending_return(case: Case) -> CaseReturn | None:
+    """The return request waiting for a decision, if any."""
+    return db.session.scalar(
+        select(CaseReturn).where(CaseReturn.case_id == case.id, CaseReturn.approved.is_(None))
+    )
 
 
 def _decide_return(case: Case, user: User, approved: bool, note: str, now: datetime) -> None:
     """Record the decision on the pending return request."""
-    pending = db.session.scalar(
-        select(CaseReturn).where(CaseReturn.case_id == case.id, CaseReturn.approved.is_(None))
-    )
+    pending = _pending_return(case)
     pending.approved, pending.decided_by_id, pending.decided_at, pending.decision_note = approved, user.id, now, note
 
 
@@ -585,9 +596,16 @@ def _review_redo(case: Case, user: User, data: dict, now: datetime) -> None:
     deadlines.resume_clock(case, Stage.HANDLE)
 
 
+@needs("review_pass")
+def _review_pass_needs(case: Case, user: User, data: dict) -> list[str]:
+    reply = latest_reply(case)
+    return [] if reply is not None and reply.review_passed is None else ["没有待审核的书面答复"]
+
+
 @needs("review_redo")
 def _review_redo_needs(case: Case, user: User, data: dict) -> list[str]:
-    return [] if data.get("note", "").strip() else ["须写明退回重办的理由"]
+    missing = [] if data.get("note", "").strip() else ["须写明退回重办的理由"]
+    return missing + _review_pass_needs(case, user, data)
 
 
 def _review(case: Case, user: User, passed: bool, note: str, now: datetime) -> None:

@@ -1,0 +1,148 @@
+"""``flask demo seed``: the demo city a new user logs in to must be complete and believable.
+
+Seeding takes a second or two, and the database is emptied after every test, so each test
+seeds once and checks many things.
+"""
+
+from collections import Counter
+
+from geoalchemy2.shape import to_shape
+from sqlalchemy import func, select, text
+
+from app.extensions import db
+from app.models import Case, CaseEvent, Grid, User
+from app.models.vocab import CaseStatus, Category, Channel, ListKind, Role
+from app.services import clock
+from app.services.deadlines import DeadlineState, case_deadline_state
+from app.services.lifecycle import take
+from app.services.timeline import verify_chain
+from tests.conftest import empty_all_tables
+
+CASES = 400
+ID_WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
+
+
+def seed(app, *args: str):
+    """Run ``flask demo seed`` with a small case count."""
+    return app.test_cli_runner().invoke(args=["demo", "seed", "--cases", str(CASES), *args])
+
+
+def count(model) -> int:
+    """Rows of a model."""
+    return db.session.scalar(select(func.count()).select_from(model))
+
+
+def has_valid_check_digit(id_number: str) -> bool:
+    """GB 11643: the 18th character is fixed by the first 17 digits."""
+    total = sum(int(d) * w for d, w in zip(id_number[:17], ID_WEIGHTS, strict=True))
+    return id_number[17] == "10X98765432"[total % 11]
+
+
+def test_seed_builds_a_complete_city(app, client, auth):
+    result = seed(app)
+    assert result.exit_code == 0, result.output
+    assert "演示城市已生成" in result.output
+
+    grids = db.session.scalars(select(Grid)).all()
+    levels = Counter(g.level for g in grids)
+    assert levels[1] == 1 and levels[2] == 14
+    assert 280 <= levels[3] <= 320
+    by_id = {g.id: g for g in grids}
+    for village in (g for g in grids if g.level == 3):
+        shape, town = to_shape(village.geom), to_shape(by_id[village.parent_id].geom)
+        assert shape.difference(town).area < 1e-9 * shape.area, village.code
+    assert len({g.code for g in grids}) == len(grids)
+
+    inspectors = Counter(db.session.scalars(select(User.grid_id).where(User.role == Role.INSPECTOR)))
+    assert all(inspectors[g.id] >= 2 for g in grids if g.level == 3)
+    for username in ("admin", "command", "town01", "town14", "g01001a", "g01001b", "dept_env", "dept_police",
+                     "leader1"):  # fmt: skip
+        assert auth.login(username, "firstline2026").status_code == 200, username
+        auth.logout()
+    assert {u.role for u in db.session.scalars(select(User))} == {str(r) for r in Role}
+
+    cases = db.session.scalars(select(Case)).all()
+    assert len(cases) == CASES
+    assert {c.channel for c in cases} == {str(c) for c in Channel}
+    assert {c.category for c in cases} == {str(c) for c in Category}
+    assert {c.status for c in cases} == {str(s) for s in CaseStatus}
+    assert all((c.list_kind == ListKind.POTENTIAL) == (c.channel == Channel.GRID_PATROL) for c in cases)
+    assert len({c.number for c in cases}) == CASES
+
+
+def test_cases_agree_with_the_map_and_keep_privacy(app):
+    assert seed(app).exit_code == 0
+
+    rows = db.session.execute(
+        text(
+            "SELECT c.id, c.grid_id, c.outside_grid,"
+            " (SELECT g.id FROM grids g WHERE g.level = 3 AND ST_Covers(g.geom, c.location)"
+            "  ORDER BY g.code LIMIT 1)"
+            " FROM cases c WHERE c.outside_grid OR c.id % 8 = 0"
+        )
+    ).all()
+    assert len(rows) >= 50
+    assert all(grid_id == covering for _, grid_id, _, covering in rows)
+    outside = [r for r in rows if r.outside_grid]
+    assert outside and all(r.grid_id is None for r in outside)
+    assert db.session.scalar(select(func.count()).where(Case.outside_grid, Case.town_id.isnot(None))) == 0
+
+    cases = db.session.scalars(select(Case)).all()
+    anonymous = [c for c in cases if c.anonymous]
+    assert anonymous
+    assert all(c.petitioner_name is None and c.petitioner_phone is None and c.petitioner_id_number is None
+               for c in anonymous)  # fmt: skip
+    named = [c for c in cases if c.petitioner_id_number]
+    assert named and all(len(c.petitioner_phone) == 11 and has_valid_check_digit(c.petitioner_id_number)
+                         for c in named)  # fmt: skip
+
+    closed = next(c for c in cases if c.status == CaseStatus.CLOSED)
+    times = [closed.received_at, closed.accepted_at, closed.assigned_at, closed.signed_at,
+             closed.first_onsite_at, closed.replied_at, closed.closed_at]  # fmt: skip
+    assert None not in times and times == sorted(times) and closed.due_at is None
+    registered = next(c for c in cases if c.status == CaseStatus.REGISTERED)
+    assert registered.accepted_at is None and registered.legal_track is None and registered.due_at is not None
+    dissatisfied = [c for c in cases if c.dissatisfied]
+    assert dissatisfied and all(c.status == CaseStatus.HANDLING and c.reopened_count == 1 and c.replied_at is None
+                                for c in dissatisfied)  # fmt: skip
+    repeat = next(c for c in cases if c.repeat_of_id)
+    assert repeat.repeat_of.category == repeat.category and repeat.repeat_of.received_at < repeat.received_at
+    assert verify_chain(closed.id) == []
+    kinds = db.session.scalars(select(CaseEvent.kind).where(CaseEvent.case_id == closed.id).order_by(CaseEvent.seq))
+    assert list(kinds) == ["register", "accept", "assign", "sign", "record_onsite", "plan", "reply", "review_pass",
+                           "follow_up", "close"]  # fmt: skip
+
+
+def test_demo_cases_show_every_colour_and_take_every_next_step(app):
+    assert seed(app).exit_code == 0
+    now = clock.now()
+    colours = Counter(case_deadline_state(c, now) for c in db.session.scalars(select(Case)))
+    assert colours[DeadlineState.GREEN] > colours[DeadlineState.YELLOW] > 0 and colours[DeadlineState.RED] > 0
+
+    command = db.session.scalar(select(User).where(User.username == "command"))
+    replied = db.session.scalar(select(Case).where(Case.status == CaseStatus.REPLIED).limit(1))
+    assert take(command, replied.id, "review_pass", {}).status == CaseStatus.REVIEWED
+    returned = db.session.scalar(select(Case).where(Case.status == CaseStatus.RETURN_REQUESTED).limit(1))
+    assert take(command, returned.id, "approve_return", {"note": "同意改派"}).status == CaseStatus.ACCEPTED
+    assigned = db.session.scalar(select(Case).where(Case.status == CaseStatus.ASSIGNED).limit(1))
+    signed = take(assigned.responsible_person, assigned.id, "sign", {})
+    assert signed.status == CaseStatus.SIGNED and signed.due_at > now
+    assert verify_chain(signed.id) == []
+
+
+def test_seed_never_duplicates_and_repeats_itself(app):
+    assert seed(app).exit_code == 0
+    first = db.session.execute(select(Case.number, Case.title, func.ST_AsText(Case.location)).order_by(Case.id)).first()
+    counts = (count(Grid), count(User), count(Case))
+
+    refused = seed(app)
+    assert refused.exit_code == 1 and "拒绝" in refused.output
+    skipped = seed(app, "--if-empty")
+    assert skipped.exit_code == 0 and "跳过" in skipped.output
+    assert (count(Grid), count(User), count(Case)) == counts
+
+    db.session.remove()
+    empty_all_tables()
+    assert seed(app).exit_code == 0
+    again = db.session.execute(select(Case.number, Case.title, func.ST_AsText(Case.location)).order_by(Case.id)).first()
+    assert tuple(again) == tuple(first)
