@@ -12,6 +12,6 @@ export FLASK_APP=wsgi
 .venv/bin/flask demo seed --if-empty
 ( while sleep 300; do .venv/bin/flask deadlines sweep >/dev/null 2>&1 || true; done ) &
 sweeper=$!
-trap 'kill "$sweeper" 2>/dev/null || true' EXIT
+trap 'pkill -P "$sweeper" 2>/dev/null; kill "$sweeper" 2>/dev/null || true' EXIT
 .venv/bin/flask deadlines sweep || true
 .venv/bin/flask run --host "${HOST:-127.0.0.1}" --port "${PORT:-5000}"
