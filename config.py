@@ -100,6 +100,19 @@ class Config:
     HSTS_MAX_AGE = int(os.environ.get("HSTS_MAX_AGE", 31536000))
     # Extra image hosts allowed by the Content-Security-Policy, e.g. a base-map tile server.
     CSP_IMG_HOSTS = os.environ.get("CSP_IMG_HOSTS", "")
+    # Map wall (/wall): an optional base-map tile URL template (none by default: the grid
+    # polygons are the map), its coordinate system ("cgcs2000" for Tianditu, used as stored;
+    # "gcj02" for Gaode-type tiles, points and polygons converted before drawing); add the
+    # tile host to CSP_IMG_HOSTS. Kiosk mode shows each town for WALL_KIOSK_SECONDS.
+    WALL_TILE_URL = os.environ.get("WALL_TILE_URL", "")
+    WALL_TILE_SYSTEM = os.environ.get("WALL_TILE_SYSTEM", "cgcs2000")
+    # What {s} in WALL_TILE_URL stands for, e.g. "01234567" for Tianditu's t0-t7 hosts.
+    WALL_TILE_SUBDOMAINS = os.environ.get("WALL_TILE_SUBDOMAINS", "abc")
+    WALL_KIOSK_SECONDS = int(os.environ.get("WALL_KIOSK_SECONDS", 20))
+    # The live feed polls case_events this often and closes after WALL_SSE_MAX_SECONDS
+    # (the browser reconnects by itself with Last-Event-ID).
+    WALL_SSE_POLL_SECONDS = float(os.environ.get("WALL_SSE_POLL_SECONDS", 2))
+    WALL_SSE_MAX_SECONDS = float(os.environ.get("WALL_SSE_MAX_SECONDS", 300))
 
     # Petitioners' personal data on cases closed longer ago than this is anonymised by
     # ``flask privacy purge``. Keep it above the repeat-detection period (180 days).

@@ -5,8 +5,10 @@ it, a temporary SpatiaLite file.
 """
 
 import os
+import shutil
 import tempfile
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -15,6 +17,7 @@ from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from playwright.sync_api import sync_playwright
 from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 from werkzeug.serving import make_server
 
 from app import create_app
@@ -51,22 +54,34 @@ def app():
 
 @pytest.fixture(autouse=True)
 def _clean_database(app):
-    """Run each test in an app context and leave the database empty behind it."""
+    """Run each test in an app context and leave the database and photo folder empty behind it."""
     with app.app_context():
         yield
         db.session.remove()
         empty_all_tables()
+        shutil.rmtree(app.config["PHOTO_DIR"], ignore_errors=True)
 
 
-def empty_all_tables() -> None:
-    """Delete every row of every app table (SpatiaLite's own tables are untouched)."""
+def empty_all_tables(attempts: int = 5) -> None:
+    """Delete every row of every app table (SpatiaLite's own tables are untouched).
+
+    A browser test's live-feed stream may still be polling for a moment after its page
+    closed; if PostgreSQL picks the clean-up as a deadlock victim, try again.
+    """
     tables = [t.name for t in reversed(db.metadata.sorted_tables)]
-    with db.engine.begin() as conn:
-        if conn.dialect.name == "postgresql":
-            conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
-        else:
-            for table in tables:
-                conn.execute(text(f"DELETE FROM {table}"))
+    for attempt in range(attempts):
+        try:
+            with db.engine.begin() as conn:
+                if conn.dialect.name == "postgresql":
+                    conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+                else:
+                    for table in tables:
+                        conn.execute(text(f"DELETE FROM {table}"))
+            return
+        except OperationalError:
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.5)
 
 
 class FreshContextClient(FlaskClient):

@@ -11,7 +11,9 @@ APP_TABLES = {
     "inspections", "photos", "contact_cards", "case_events", "case_notices", "case_returns",
     "case_plans", "case_extensions", "case_replies", "follow_ups", "leader_visits",
     "enforcement_measures", "calendar_days", "deadline_rules", "case_clocks", "notifications", "settings",
-    "card_code_blocks", "admin_audit_log", "api_keys",
+    "card_code_blocks", "admin_audit_log", "api_keys", "case_attachments",
+    "campaigns", "campaign_phases", "submission_requirements", "town_submissions", "failure_records",
+    "early_warning_alerts", "receptions", "reception_cases", "special_checks",
 }
 
 

@@ -7,7 +7,20 @@ from app.extensions import api
 
 def register_api(app: Flask) -> None:
     """Register every resource blueprint; each appears in /api/v1/openapi.json."""
-    from app.api import admin_config, auth, cases, deadlines, field, grids, health, lifecycle
+    from app.api import (
+        admin_config,
+        attachments,
+        auth,
+        campaign,
+        cases,
+        deadlines,
+        field,
+        grids,
+        health,
+        lifecycle,
+        open311,
+        wall,
+    )
 
     api.register_blueprint(auth.blp, url_prefix="/api/v1")
     api.register_blueprint(cases.blp, url_prefix="/api/v1/cases")
@@ -16,4 +29,8 @@ def register_api(app: Flask) -> None:
     api.register_blueprint(deadlines.blp, url_prefix="/api/v1")
     api.register_blueprint(admin_config.blp, url_prefix="/api/v1")
     api.register_blueprint(field.blp, url_prefix="/api/v1")
+    api.register_blueprint(campaign.blp, url_prefix="/api/v1")
+    api.register_blueprint(wall.blp, url_prefix="/api/v1/wall")
+    api.register_blueprint(attachments.blp, url_prefix="/api/v1")
     app.register_blueprint(health.bp)
+    app.register_blueprint(open311.bp)

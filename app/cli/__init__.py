@@ -5,7 +5,7 @@ from flask import Flask
 
 def init_commands(app: Flask) -> None:
     """Register every command group."""
-    from app.cli import accounts, audit, backup, deadlines, demo, grids, privacy
+    from app.cli import accounts, audit, backup, campaign, deadlines, demo, grids, privacy
 
     app.cli.add_command(grids.grids)
     app.cli.add_command(demo.demo)
@@ -14,3 +14,4 @@ def init_commands(app: Flask) -> None:
     app.cli.add_command(accounts.accounts)
     app.cli.add_command(privacy.privacy)
     app.cli.add_command(backup.backup)
+    app.cli.add_command(campaign.campaign)

@@ -1,7 +1,11 @@
 """All models, imported here so that Alembic and the app see every table."""
 
+from app.models.accountability import FailureRecord
 from app.models.admin import AdminAuditEntry, ApiKey, LoginAttempt
+from app.models.alerts import Alert
+from app.models.attachments import CaseAttachment
 from app.models.audit import CaseEvent
+from app.models.campaigns import Campaign, CampaignPhase, SubmissionRequirement, TownSubmission
 from app.models.cases import Case, CaseNumberCounter
 from app.models.deadlines import CalendarDay, CaseClock, DeadlineRule
 from app.models.evidence import CardCodeBlock, ContactCard, Inspection, Photo
@@ -18,13 +22,25 @@ from app.models.handling import (
 )
 from app.models.notifications import Notification
 from app.models.people import User
+from app.models.receptions import Reception, reception_cases
 from app.models.settings import Setting
+from app.models.special_checks import SpecialCheck
 
 __all__ = [
+    "Alert",
+    "Campaign",
+    "CampaignPhase",
+    "FailureRecord",
+    "Reception",
+    "SpecialCheck",
+    "reception_cases",
+    "SubmissionRequirement",
+    "TownSubmission",
     "AdminAuditEntry",
     "ApiKey",
     "CardCodeBlock",
     "CalendarDay",
+    "CaseAttachment",
     "Case",
     "CaseClock",
     "CaseExtension",

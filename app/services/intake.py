@@ -22,7 +22,7 @@ from app.services import clock, deadlines
 from app.services.access import case_scope
 from app.services.coords import to_wgs84
 from app.services.departments import department_for_sector
-from app.services.errors import Forbidden, InvalidInput, NotFound
+from app.services.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.services.grid_locator import locate_point
 from app.services.numbering import next_case_number
 from app.services.settings import get_setting
@@ -187,3 +187,16 @@ def repeat_candidates(user: User, lon: float, lat: float, category: str, phone: 
         elif away is not None and away <= radius:
             found.append(RepeatCandidate(other, f"同类问题，相距约 {away:.0f} 米", away))
     return found[:20]
+
+
+def register_for_api_client(client_name: str, data: dict) -> Case:
+    """Register a case sent by an outside system holding an API key (e.g. Open311), acting as
+    the command office: the first active command-office user is recorded as the registrar and
+    the timeline names the client. Routing, numbering and clocks are those of any intake."""
+    acting = db.session.scalar(select(User).where(User.role == Role.COMMAND_OFFICE, User.active.is_(True))
+                               .order_by(User.id).limit(1))
+    if acting is None:
+        raise Conflict("系统中没有可用的指挥部办公室账号，无法受理接口提交。")
+    data = {"coord_system": "wgs84", "priority": "normal", "note": f"经接口「{client_name}」提交"} | data
+    case, _ = register_case(acting, data)
+    return case

@@ -14,6 +14,22 @@ RULES: dict[str, tuple[Callable[[object], bool], str]] = {
     "gps_accept_m": (lambda v: isinstance(v, int | float) and 1 <= v <= 500, "应为 1 至 500 米"),
     "gps_warn_m": (lambda v: isinstance(v, int | float) and 10 <= v <= 5000, "应为 10 至 5000 米"),
     "photo_far_m": (lambda v: isinstance(v, int | float) and 10 <= v <= 50000, "应为 10 至 50000 米"),
+    # Grid scoring (考核), early warning (预警) and accountability lists (督查问责): DOMAIN.md 7, 11, 12.
+    "score_item_points": (lambda v: isinstance(v, int | float) and 1 <= v <= 1000, "应为 1 至 1000 分"),
+    "score_above_level_deduction": (lambda v: isinstance(v, int | float) and 0 <= v <= 100, "应为 0 至 100 分"),
+    "score_repeat_above_level_deduction": (lambda v: isinstance(v, int | float) and 0 <= v <= 100,
+                                           "应为 0 至 100 分"),
+    "score_zero_during_campaign": (lambda v: v in (0, 1), "应为 1（清零）或 0（不清零）"),
+    "warning_min_cases": (lambda v: isinstance(v, int) and 2 <= v <= 100, "应为 2 至 100 件"),
+    "warning_radius_m": (lambda v: isinstance(v, int | float) and 10 <= v <= 10000, "应为 10 至 10000 米"),
+    "warning_window_hours": (lambda v: isinstance(v, int) and 1 <= v <= 720, "应为 1 至 720 小时"),
+    "interview_top_n": (lambda v: isinstance(v, int) and 0 <= v <= 100, "应为 0 至 100 个镇"),
+    "interview_when_not_falling": (lambda v: v in (0, 1), "应为 1（约谈）或 0（不约谈）"),
+    "unresolved_above_level_min": (lambda v: isinstance(v, int) and 1 <= v <= 100, "应为 1 至 100 次"),
+    "reception_min_per_week": (lambda v: isinstance(v, int) and 0 <= v <= 20, "应为 0 至 20 次"),
+    "reception_department_codes": (lambda v: isinstance(v, list) and all(isinstance(c, str) for c in v),
+                                   "应为部门代码列表"),
+    "key_towns_n": (lambda v: isinstance(v, int) and 0 <= v <= 100, "应为 0 至 100 个镇"),
 }
 
 DEFAULTS: dict[str, object] = {
@@ -27,6 +43,28 @@ DEFAULTS: dict[str, object] = {
     "gps_warn_m": 100,
     # A photo whose EXIF position lies farther than this from the check-in is flagged.
     "photo_far_m": 500,
+    # Grid scoring: the petition item's full points; -2 per above-level petition the grid failed
+    # to discover, handle or resolve, -4 per repeat above-level petition; 1 = zero the item when
+    # an above-level petition arrives during a campaign.
+    "score_item_points": 20,
+    "score_above_level_deduction": 2,
+    "score_repeat_above_level_deduction": 4,
+    "score_zero_during_campaign": 1,
+    # Early warning: this many complaints of one category within the radius and window.
+    "warning_min_cases": 3,
+    "warning_radius_m": 500,
+    "warning_window_hours": 48,
+    # Interviews (约谈): the top N towns by above-level petitions; 1 = also towns whose volume
+    # has not fallen against the same period last year.
+    "interview_top_n": 3,
+    "interview_when_not_falling": 1,
+    # Above-level petitions of this many times or more, still unresolved, are listed.
+    "unresolved_above_level_min": 3,
+    # Receptions (接访): each town and each listed department holds at least this many a week.
+    "reception_min_per_week": 1,
+    "reception_department_codes": ["env"],
+    # Special checks (专项督查): the key towns are the top N by above-level petitions.
+    "key_towns_n": 3,
 }
 
 

@@ -28,6 +28,7 @@ from app.schemas.cases import CaseCreateSchema, CaseQuerySchema
 from app.schemas.lifecycle import STEP_SCHEMAS
 from app.services import notifications
 from app.services.access import Action, authorize, can
+from app.services.attachments import Upload, attach, attachments_of, check_uploads
 from app.services.case_queries import list_cases
 from app.services.case_records import records_of, timeline_of
 from app.services.errors import DomainError
@@ -134,7 +135,10 @@ def new_case():
     """Register a case from any channel; the map click or typed coordinates place it."""
     if request.method == "POST":
         try:
+            uploads = [Upload(f.filename or "", f.read()) for f in request.files.getlist("attachments")]
+            check_uploads(uploads)  # refuse a bad file before anything is saved
             case, candidates = register_case(current_user, load_form(CaseCreateSchema(), request.form))
+            attach(current_user, case, uploads)
             db.session.commit()
         except ValidationError as exc:
             return _intake_page(exc.messages), 422
@@ -165,7 +169,24 @@ def case_page(case_id: int):
         steps=available_steps(current_user, case), petitioner=petitioner_view(case, current_user),
         show_personal=can(current_user, Action.VIEW_PERSONAL_DATA, case),
         candidates=_candidates_for(case), departments=_departments(), leaders=_leaders(), people=_names(),
+        attachments=attachments_of(current_user, case),
     )
+
+
+@bp.post("/cases/<int:case_id>/attachments")
+@login_required
+def upload_attachments(case_id: int):
+    """Add files to a case from its page (handlers only)."""
+    case = authorize(current_user, case_id, Action.VIEW_PERSONAL_DATA)
+    try:
+        stored = attach(current_user, case, [Upload(f.filename or "", f.read())
+                                             for f in request.files.getlist("attachments")])
+        db.session.commit()
+        flash(f"已上传 {len(stored)} 个附件。", "ok")
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+    return redirect(url_for("desk.case_page", case_id=case_id))
 
 
 def _candidates_for(case) -> list:

@@ -1,0 +1,540 @@
+"""The campaign (专项行动), its submissions, grid scores, first-line measures, accountability lists
+and early-warning alerts."""
+
+import json
+from io import BytesIO
+
+from flask import Response, request, send_file
+from flask_login import current_user, login_required
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+
+from app.extensions import db
+from app.models.vocab import Role
+from app.services import (
+    accountability,
+    campaigns,
+    clock,
+    early_warning,
+    exports,
+    first_line,
+    receptions,
+    scoring,
+    special_checks,
+)
+from app.services.access import require_role
+from app.services.errors import InvalidInput, NotFound
+from app.services.periods import period
+
+blp = Blueprint("campaign", __name__,
+                description="专项行动、考核、问责与预警 Campaign, scoring, accountability, alerts")
+
+REPORT_ROLES = accountability.REPORT_ROLES
+
+
+class PeriodSchema(Schema):
+    """A reporting period in Beijing dates (both inclusive); default the running campaign."""
+
+    start = fields.Date(load_default=None)
+    end = fields.Date(load_default=None)
+
+
+class PhaseSchema(Schema):
+    id = fields.Integer(dump_only=True)
+    code = fields.String(dump_only=True)
+    name = fields.String(validate=validate.Length(min=1, max=50))
+    starts_on = fields.Date()
+    ends_on = fields.Date()
+
+
+class PhaseChangeSchema(Schema):
+    name = fields.String(validate=validate.Length(min=1, max=50))
+    starts_on = fields.Date()
+    ends_on = fields.Date()
+
+
+class RequirementChangeSchema(Schema):
+    name = fields.String(validate=validate.Length(min=1, max=100))
+    due_on = fields.Date()
+
+
+class RequirementSchema(Schema):
+    id = fields.Integer(dump_only=True)
+    code = fields.String(dump_only=True)
+    name = fields.String(validate=validate.Length(min=1, max=100))
+    due_on = fields.Date()
+
+
+class CampaignSchema(Schema):
+    id = fields.Integer(dump_only=True)
+    name = fields.String(dump_only=True)
+    starts_on = fields.Date(dump_only=True)
+    ends_on = fields.Date(dump_only=True)
+    phases = fields.List(fields.Nested(PhaseSchema), dump_only=True)
+    requirements = fields.List(fields.Nested(RequirementSchema), dump_only=True)
+
+
+class CampaignCreateSchema(Schema):
+    year = fields.Integer(required=True)
+    name = fields.String(load_default=None, validate=validate.Length(min=1, max=100))
+
+
+class PhaseInfoSchema(Schema):
+    campaign_name = fields.String()
+    phase_name = fields.String()
+    starts_on = fields.Date()
+    ends_on = fields.Date()
+    days_left = fields.Integer()
+
+
+class BoardRowSchema(Schema):
+    town_id = fields.Integer()
+    town_name = fields.String()
+    requirement_id = fields.Integer()
+    requirement_name = fields.String()
+    due_on = fields.Date()
+    submission_id = fields.Integer(allow_none=True)
+    filename = fields.String(allow_none=True)
+    submitted_at = fields.DateTime(allow_none=True)
+    received_at = fields.DateTime(allow_none=True)
+    late = fields.Boolean()
+    missing = fields.Boolean()
+
+
+class SubmissionSchema(Schema):
+    id = fields.Integer()
+    requirement_id = fields.Integer()
+    town_id = fields.Integer()
+    filename = fields.String()
+    size_bytes = fields.Integer()
+    note = fields.String()
+    submitted_at = fields.DateTime()
+    received_at = fields.DateTime(allow_none=True)
+    late = fields.Boolean()
+
+
+class DeductionSchema(Schema):
+    case_id = fields.Integer()
+    case_number = fields.String()
+    grid_id = fields.Integer()
+    points = fields.Float()
+    reason = fields.String()
+
+
+class GridScoreSchema(Schema):
+    grid_id = fields.Integer()
+    grid_name = fields.String()
+    town_id = fields.Integer()
+    score = fields.Float()
+    zeroed = fields.Boolean()
+    zeroed_by = fields.List(fields.Integer())
+    deductions = fields.List(fields.Nested(DeductionSchema))
+
+
+class TownRankSchema(Schema):
+    town_id = fields.Integer()
+    town_name = fields.String()
+    score = fields.Float()
+    above_level = fields.Integer()
+    overdue = fields.Integer()
+    open_cases = fields.Integer()
+
+
+class CaseBriefSchema(Schema):
+    id = fields.Integer()
+    number = fields.String()
+    title = fields.String()
+    town_id = fields.Integer(allow_none=True)
+    grid_id = fields.Integer(allow_none=True)
+    status = fields.String()
+    above_level_count = fields.Integer()
+    inspection_referral = fields.String(allow_none=True)
+    due_at = fields.DateTime(allow_none=True)
+
+
+class FailureRecordSchema(Schema):
+    id = fields.Integer(dump_only=True)
+    case_id = fields.Integer(required=True)
+    case_number = fields.Function(lambda r: r.case.number, dump_only=True)
+    kind = fields.String(required=True, validate=validate.OneOf(list(accountability.FailureKind.labels())))
+    kind_label = fields.Function(lambda r: accountability.FailureKind(r.kind).label, dump_only=True)
+    person_name = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    person_unit = fields.String(load_default="", validate=validate.Length(max=100))
+    person_id = fields.Integer(load_default=None, allow_none=True)
+    note = fields.String(load_default="")
+    referred = fields.Boolean(load_default=False, load_only=True)
+    referred_to_discipline = fields.Boolean(dump_only=True)
+    recorded_at = fields.DateTime(dump_only=True)
+
+
+class NotFallingRowSchema(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    volume = fields.Integer()
+    last_year = fields.Integer()
+
+
+class InterviewTownSchema(Schema):
+    town_id = fields.Integer()
+    town_name = fields.String()
+    above_level = fields.Integer()
+    reasons = fields.List(fields.String())
+
+
+class AccountabilitySchema(Schema):
+    interview_towns = fields.List(fields.Nested(InterviewTownSchema))
+    unresolved_above_level = fields.List(fields.Nested(CaseBriefSchema))
+    unrectified_referrals = fields.List(fields.Nested(CaseBriefSchema))
+    not_falling = fields.Dict(keys=fields.String(), values=fields.List(fields.Nested(NotFallingRowSchema)))
+    failure_records = fields.List(fields.Nested(FailureRecordSchema))
+
+
+class AlertSchema(Schema):
+    id = fields.Integer()
+    category = fields.String()
+    lon = fields.Float()
+    lat = fields.Float()
+    radius_m = fields.Float()
+    case_ids = fields.List(fields.Integer())
+    raised_at = fields.DateTime()
+    last_case_at = fields.DateTime()
+    dismissed_at = fields.DateTime(allow_none=True)
+
+
+def _reports_only() -> None:
+    require_role(current_user, *REPORT_ROLES)
+
+
+@blp.route("/campaigns", methods=["GET"])
+@login_required
+@blp.response(200, CampaignSchema(many=True))
+def get_campaigns():
+    """Every campaign with its phases and what towns must submit."""
+    return campaigns.list_campaigns()
+
+
+@blp.route("/campaigns", methods=["POST"])
+@login_required
+@blp.arguments(CampaignCreateSchema)
+@blp.response(201, CampaignSchema)
+def post_campaign(data):
+    """Start a campaign for a year with the plan's default phases and submissions (command office, admin)."""
+    campaign = campaigns.create_campaign(current_user, data["year"], data.get("name"))
+    db.session.commit()
+    return campaign
+
+
+@blp.route("/campaigns/current", methods=["GET"])
+@login_required
+@blp.response(200, PhaseInfoSchema)
+def get_current_phase():
+    """The running campaign's phase today and the days left in the campaign (404 when none runs)."""
+    info = campaigns.current_phase(clock.now())
+    if info is None:
+        raise NotFound("当前没有进行中的专项行动阶段。")
+    return info
+
+
+@blp.route("/campaigns/phases/<int:phase_id>", methods=["PUT"])
+@login_required
+@blp.arguments(PhaseChangeSchema)
+@blp.response(200, PhaseSchema)
+def put_phase(data, phase_id: int):
+    """Change a phase's name or dates (command office, admin; audited)."""
+    phase = campaigns.change_phase(current_user, phase_id, **data)
+    db.session.commit()
+    return phase
+
+
+@blp.route("/campaigns/requirements/<int:requirement_id>", methods=["PUT"])
+@login_required
+@blp.arguments(RequirementChangeSchema)
+@blp.response(200, RequirementSchema)
+def put_requirement(data, requirement_id: int):
+    """Change a required submission's name or due date (command office, admin; audited)."""
+    requirement = campaigns.change_requirement(current_user, requirement_id, **data)
+    db.session.commit()
+    return requirement
+
+
+@blp.route("/campaigns/<int:campaign_id>/submissions", methods=["GET"])
+@login_required
+@blp.response(200, BoardRowSchema(many=True))
+def get_submission_board(campaign_id: int):
+    """Per town and requirement: submitted, late, received or missing (a supervisor sees their town)."""
+    require_role(current_user, Role.COMMAND_OFFICE, Role.ADMIN, Role.SUPERVISOR)
+    return campaigns.submission_board(current_user, campaigns.get_campaign(campaign_id), clock.now())
+
+
+@blp.route("/campaigns/submissions", methods=["POST"])
+@login_required
+@blp.response(201, SubmissionSchema)
+def post_submission():
+    """Upload a town's document (multipart: requirement_id, file, note; town_id for the command office)."""
+    upload = request.files.get("file")
+    try:
+        requirement_id = int(request.form.get("requirement_id", ""))
+        town_id = int(request.form["town_id"]) if request.form.get("town_id") else None
+    except ValueError as exc:
+        raise InvalidInput("请选择报送要求。", {"requirement_id": ["不正确"]}) from exc
+    row = campaigns.submit(current_user, requirement_id, town_id, upload.filename if upload else "",
+                           upload.read() if upload else b"", upload.mimetype if upload else "",
+                           request.form.get("note", ""))
+    db.session.commit()
+    return row
+
+
+@blp.route("/campaigns/submissions/<int:submission_id>/receive", methods=["POST"])
+@login_required
+@blp.response(200, SubmissionSchema)
+def post_receive(submission_id: int):
+    """The command office marks a submission received (签收)."""
+    row = campaigns.mark_received(current_user, submission_id)
+    db.session.commit()
+    return row
+
+
+@blp.route("/campaigns/submissions/<int:submission_id>/file", methods=["GET"])
+@login_required
+def get_submission_file(submission_id: int):
+    """Download a submitted document (its town and the command office)."""
+    row = campaigns.get_submission(current_user, submission_id)
+    return send_file(BytesIO(row.content or b""), mimetype=row.content_type, as_attachment=True,
+                     download_name=row.filename)
+
+
+@blp.route("/scores/grids", methods=["GET"])
+@login_required
+@blp.arguments(PeriodSchema, location="query")
+@blp.response(200, GridScoreSchema(many=True))
+def get_grid_scores(query):
+    """Each level-3 grid's petition item for the period, every deduction linked to its case."""
+    _reports_only()
+    return scoring.grid_scores(*period(query["start"], query["end"]))
+
+
+@blp.route("/scores/towns", methods=["GET"])
+@login_required
+@blp.arguments(PeriodSchema, location="query")
+@blp.response(200, TownRankSchema(many=True))
+def get_town_ranking(query):
+    """Towns best first: mean of their villages' scores, then above-level, overdue and open cases."""
+    _reports_only()
+    return scoring.town_ranking(*period(query["start"], query["end"]))
+
+
+@blp.route("/first-line", methods=["GET"])
+@login_required
+@blp.arguments(PeriodSchema, location="query")
+@blp.response(200)
+def get_first_line(query):
+    """'First line, first time' measures per level-3 grid and per town for the period."""
+    _reports_only()
+    return first_line.first_line_measures(*period(query["start"], query["end"]))
+
+
+@blp.route("/accountability", methods=["GET"])
+@login_required
+@blp.arguments(PeriodSchema, location="query")
+@blp.response(200, AccountabilitySchema)
+def get_accountability(query):
+    """Towns to interview, unresolved repeat above-level petitions, unrectified referrals,
+    towns and departments whose volume has not fallen, and failure records."""
+    _reports_only()
+    return accountability.accountability_lists(*period(query["start"], query["end"]))
+
+
+@blp.route("/failure-records", methods=["POST"])
+@login_required
+@blp.arguments(FailureRecordSchema)
+@blp.response(201, FailureRecordSchema)
+def post_failure_record(data):
+    """Record a person's failure with the case as evidence (command office)."""
+    row = accountability.record_failure(current_user, **data)
+    db.session.commit()
+    return row
+
+
+@blp.route("/alerts", methods=["GET"])
+@login_required
+@blp.response(200, AlertSchema(many=True))
+def get_alerts():
+    """Active early-warning alerts (clusters of one category in space and time)."""
+    _reports_only()
+    return early_warning.active_alerts(clock.now())
+
+
+@blp.route("/alerts/scan", methods=["POST"])
+@login_required
+@blp.response(200, AlertSchema(many=True))
+def post_alert_scan():
+    """Look for new clusters now (the cron job does the same); return the alerts raised."""
+    require_role(current_user, Role.COMMAND_OFFICE)
+    raised = early_warning.scan()
+    db.session.commit()
+    return raised
+
+
+@blp.route("/alerts/<int:alert_id>/dismiss", methods=["POST"])
+@login_required
+@blp.response(200, AlertSchema)
+def post_alert_dismiss(alert_id: int):
+    """Mark an alert dealt with (command office)."""
+    alert = early_warning.dismiss(current_user, alert_id)
+    db.session.commit()
+    return alert
+
+
+class LedgerQuerySchema(PeriodSchema):
+    """The ledger's period; ``personal=true`` asks for petitioners' personal data (roles allowing)."""
+
+    personal = fields.Boolean(load_default=False)
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@blp.route("/exports/ledger.xlsx", methods=["GET"])
+@login_required
+@blp.arguments(LedgerQuerySchema, location="query")
+def get_ledger(query):
+    """The case ledger (台账) of the caller's cases for the period, with Chinese headings."""
+    content = exports.ledger_xlsx(current_user, *period(query["start"], query["end"]), query["personal"])
+    return send_file(BytesIO(content), mimetype=XLSX, as_attachment=True, download_name="ledger.xlsx")
+
+
+@blp.route("/exports/ranking.xlsx", methods=["GET"])
+@login_required
+@blp.arguments(PeriodSchema, location="query")
+def get_ranking_xlsx(query):
+    """The town ranking for the period as a workbook."""
+    _reports_only()
+    content = exports.ranking_xlsx(scoring.town_ranking(*period(query["start"], query["end"])))
+    return send_file(BytesIO(content), mimetype=XLSX, as_attachment=True, download_name="ranking.xlsx")
+
+
+class ReceptionSchema(Schema):
+    """A reception event (接访)."""
+
+    id = fields.Integer(dump_only=True)
+    kind = fields.String(required=True, validate=validate.OneOf(list(receptions.ReceptionKind.labels())))
+    held_at = fields.AwareDateTime(required=True, default_timezone=None)
+    place = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    receivers = fields.String(required=True, validate=validate.Length(min=1, max=300))
+    town_id = fields.Integer(load_default=None, allow_none=True)
+    department_id = fields.Integer(load_default=None, allow_none=True)
+    case_ids = fields.List(fields.Integer(), load_default=list)
+    note = fields.String(load_default="")
+
+
+class ReceptionOutSchema(ReceptionSchema):
+    case_ids = fields.Function(lambda r: [c.id for c in r.cases])
+
+
+class WeekCheckSchema(Schema):
+    week_of = fields.Date()
+    host_kind = fields.String()
+    host_id = fields.Integer()
+    host_name = fields.String()
+    held = fields.Integer()
+    ok = fields.Boolean()
+
+
+class CheckPlanSchema(PeriodSchema):
+    """When the checks are planned for; the period decides the key towns."""
+
+    planned_on = fields.Date(required=True)
+
+
+class CheckResultSchema(Schema):
+    outcome = fields.String(required=True, validate=validate.OneOf(list(special_checks.CheckOutcome.labels())))
+    result = fields.String(required=True, validate=validate.Length(min=1))
+
+
+class SpecialCheckSchema(Schema):
+    id = fields.Integer()
+    case_id = fields.Integer(allow_none=True)
+    town_id = fields.Integer(allow_none=True)
+    reason = fields.String()
+    planned_on = fields.Date()
+    checked_at = fields.DateTime(allow_none=True)
+    outcome = fields.String(allow_none=True)
+    result = fields.String()
+
+
+class CheckReportSchema(Schema):
+    total = fields.Integer()
+    by_reason = fields.Dict(keys=fields.String(), values=fields.Integer())
+    by_outcome = fields.Dict(keys=fields.String(), values=fields.Integer())
+    checks = fields.List(fields.Nested(SpecialCheckSchema))
+
+
+@blp.route("/receptions", methods=["GET"])
+@login_required
+@blp.arguments(PeriodSchema, location="query")
+@blp.response(200, ReceptionOutSchema(many=True))
+def get_receptions(query):
+    """Receptions held in the period, newest first."""
+    require_role(current_user, *REPORT_ROLES, Role.SUPERVISOR, Role.DEPARTMENT_OFFICER)
+    return receptions.receptions_between(*period(query["start"], query["end"]))
+
+
+@blp.route("/receptions", methods=["POST"])
+@login_required
+@blp.arguments(ReceptionSchema)
+@blp.response(201, ReceptionOutSchema)
+def post_reception(data):
+    """Record a reception: when, where, who received, the cases taken in."""
+    reception = receptions.record_reception(current_user, **data)
+    db.session.commit()
+    return reception
+
+
+@blp.route("/receptions/weekly-check", methods=["GET"])
+@login_required
+@blp.arguments(PeriodSchema, location="query")
+@blp.response(200, WeekCheckSchema(many=True))
+def get_reception_check(query):
+    """Per week, per town and listed department: receptions held and whether enough."""
+    _reports_only()
+    return receptions.weekly_check(*period(query["start"], query["end"]))
+
+
+@blp.route("/special-checks", methods=["POST"])
+@login_required
+@blp.arguments(CheckPlanSchema)
+@blp.response(201, SpecialCheckSchema(many=True))
+def post_special_checks(data):
+    """Plan checks on every open difficult case and the key towns (command office)."""
+    planned = special_checks.plan_checks(current_user, data["planned_on"], *period(data["start"], data["end"]))
+    db.session.commit()
+    return planned
+
+
+@blp.route("/special-checks/<int:check_id>/result", methods=["POST"])
+@login_required
+@blp.arguments(CheckResultSchema)
+@blp.response(200, SpecialCheckSchema)
+def post_check_result(data, check_id: int):
+    """Record a check's result (command office)."""
+    check = special_checks.record_result(current_user, check_id, data["outcome"], data["result"])
+    db.session.commit()
+    return check
+
+
+@blp.route("/special-checks/report", methods=["GET"])
+@login_required
+@blp.response(200, CheckReportSchema)
+def get_check_report():
+    """The special-check report for the city government."""
+    _reports_only()
+    return special_checks.government_report()
+
+
+@blp.route("/exports/cases.geojson", methods=["GET"])
+@login_required
+@blp.arguments(PeriodSchema, location="query")
+def get_cases_geojson(query):
+    """The caller's cases of the period as GeoJSON points (no personal data)."""
+    body = exports.cases_geojson(current_user, *period(query["start"], query["end"]))
+    return Response(json.dumps(body, ensure_ascii=False), mimetype="application/geo+json")

@@ -1,0 +1,124 @@
+"""Grid scoring (网格化监管考核): the petition item per level-3 grid, rolled up to towns.
+
+The rule's parameters are settings (services.settings): the item's full points, the
+deduction per above-level petition (越级访) and per repeat above-level petition, and whether
+an above-level petition during a campaign zeroes the item. Every deduction names its case.
+
+An above-level petition is a case that came in on an above-level channel (赴京/到省越级访);
+its arrival is itself the grid's failure to discover, handle or resolve the matter in time.
+It is a repeat when it is linked to an earlier case (重复越级访).
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.models import Case, Grid
+from app.models.vocab import OPEN_STATUSES
+from app.services import campaigns, clock
+from app.services.intake import ABOVE_LEVEL_CHANNELS
+from app.services.settings import get_setting
+
+OPEN = [str(s) for s in OPEN_STATUSES]
+
+
+@dataclass
+class Deduction:
+    """Points taken from a grid for one case."""
+
+    case_id: int
+    case_number: str
+    grid_id: int
+    points: float
+    reason: str
+
+
+@dataclass
+class GridScore:
+    """A level-3 grid's petition item for a period."""
+
+    grid_id: int
+    grid_name: str
+    town_id: int
+    score: float
+    zeroed: bool
+    deductions: list[Deduction] = field(default_factory=list)
+    zeroed_by: list[int] = field(default_factory=list)
+
+
+@dataclass
+class TownRank:
+    """A town's standing: the mean of its villages' scores, and its petition figures."""
+
+    town_id: int
+    town_name: str
+    score: float
+    above_level: int
+    overdue: int
+    open_cases: int
+
+
+def above_level_petitions(start: datetime, end: datetime) -> list[Case]:
+    """Cases that came in on an above-level channel in [start, end), oldest first."""
+    query = select(Case).where(Case.channel.in_([str(c) for c in ABOVE_LEVEL_CHANNELS]),
+                               Case.received_at >= start, Case.received_at < end)
+    return list(db.session.scalars(query.order_by(Case.received_at, Case.id)))
+
+
+def _during_campaign(case: Case, spans: list[tuple[datetime, datetime]]) -> bool:
+    """True when the case arrived inside a campaign."""
+    return any(s <= case.received_at < e for s, e in spans)
+
+
+def grid_scores(start: datetime, end: datetime) -> list[GridScore]:
+    """Every level-3 grid's item for the period, with its deductions (grid code order)."""
+    item = float(get_setting("score_item_points"))
+    single = float(get_setting("score_above_level_deduction"))
+    repeat = float(get_setting("score_repeat_above_level_deduction"))
+    zero_rule = get_setting("score_zero_during_campaign") == 1
+    spans = [campaigns.campaign_period(c) for c in campaigns.campaigns_in(start, end)]
+    grids = db.session.scalars(select(Grid).where(Grid.level == 3).order_by(Grid.code)).all()
+    scores = {g.id: GridScore(g.id, g.name, g.parent_id, item, False) for g in grids}
+    for case in above_level_petitions(start, end):
+        score = scores.get(case.grid_id)
+        if score is None:
+            continue
+        is_repeat = case.repeat_of_id is not None
+        reason = "重复越级访" if is_repeat else "越级访（未及时发现、处置或化解）"
+        score.deductions.append(Deduction(case.id, case.number, case.grid_id, repeat if is_repeat else single, reason))
+        if zero_rule and _during_campaign(case, spans):
+            score.zeroed = True
+            score.zeroed_by.append(case.id)
+    for score in scores.values():
+        lost = sum(d.points for d in score.deductions)
+        score.score = 0.0 if score.zeroed else max(0.0, item - lost)
+    return list(scores.values())
+
+
+def _count_by_town(query) -> dict[int, int]:
+    """Run a ``SELECT town_id, count`` grouped by town."""
+    return {town_id: n for town_id, n in db.session.execute(query.group_by(Case.town_id))}
+
+
+def town_ranking(start: datetime, end: datetime) -> list[TownRank]:
+    """Towns, best first: score (mean of villages), then fewer above-level, overdue, open cases."""
+    by_town: dict[int, list[float]] = defaultdict(list)
+    for score in grid_scores(start, end):
+        by_town[score.town_id].append(score.score)
+    now = min(clock.now(), end)
+    count = select(Case.town_id, func.count(Case.id))
+    above = _count_by_town(count.where(Case.channel.in_([str(c) for c in ABOVE_LEVEL_CHANNELS]),
+                                       Case.received_at >= start, Case.received_at < end))
+    overdue = _count_by_town(count.where(Case.status.in_(OPEN), Case.due_at < now, Case.received_at < end))
+    opened = _count_by_town(count.where(Case.status.in_(OPEN), Case.received_at < end))
+    towns = db.session.scalars(select(Grid).where(Grid.level == 2)).all()
+    ranks = [
+        TownRank(t.id, t.name, round(sum(by_town[t.id]) / len(by_town[t.id]), 2) if by_town[t.id] else 0.0,
+                 above.get(t.id, 0), overdue.get(t.id, 0), opened.get(t.id, 0))
+        for t in towns
+    ]
+    codes = {t.id: t.code for t in towns}
+    return sorted(ranks, key=lambda r: (-r.score, r.above_level, r.overdue, r.open_cases, codes[r.town_id]))

@@ -1,0 +1,270 @@
+"""Campaign pages of the desk (专项行动): phases and submissions, scores and ranking,
+first-line measures, accountability lists, early-warning alerts, exports. All printable."""
+
+from datetime import date, datetime
+from io import BytesIO
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask_login import current_user, login_required
+from marshmallow import Schema, ValidationError, fields
+
+from app.extensions import db
+from app.models.vocab import Category, Role
+from app.services import (
+    accountability,
+    campaigns,
+    clock,
+    early_warning,
+    exports,
+    first_line,
+    receptions,
+    scoring,
+    special_checks,
+)
+from app.services.access import require_role
+from app.services.errors import DomainError
+from app.services.periods import period
+
+bp = Blueprint("campaign_desk", __name__, url_prefix="/desk/campaign", template_folder="templates")
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+class _PeriodForm(Schema):
+    start = fields.Date(load_default=None)
+    end = fields.Date(load_default=None)
+
+
+def _period():
+    """The period from the query string (blank fields: the running campaign or the last 30 days)."""
+    try:
+        args = _PeriodForm().load({k: v for k, v in request.args.items() if k in ("start", "end") and v})
+    except ValidationError:
+        abort(400)
+    return args, period(args["start"], args["end"])
+
+
+def _reports_only() -> None:
+    require_role(current_user, *accountability.REPORT_ROLES)
+
+
+def _attempt(action, ok_message: str) -> None:
+    """Run a change, commit it, and flash the outcome in Chinese."""
+    try:
+        action()
+        db.session.commit()
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+    else:
+        flash(ok_message, "ok")
+
+
+@bp.get("/")
+@login_required
+def overview():
+    """The running phase, every campaign's phases, and the towns' submission board."""
+    require_role(current_user, Role.COMMAND_OFFICE, Role.ADMIN, Role.SUPERVISOR)
+    now = clock.now()
+    all_campaigns = campaigns.list_campaigns()
+    chosen = next((c for c in all_campaigns if c.id == request.args.get("campaign_id", type=int)), None)
+    chosen = chosen or campaigns.current_campaign(now) or (all_campaigns[0] if all_campaigns else None)
+    board = campaigns.submission_board(current_user, chosen, now) if chosen else []
+    return render_template("campaign/overview.html", phase=campaigns.current_phase(now), campaigns=all_campaigns,
+                           campaign=chosen, board=board, year=campaigns.beijing_date(now).year)
+
+
+@bp.post("/create")
+@login_required
+def create():
+    """Start a campaign with the plan's default phases and submissions."""
+    year = request.form.get("year", type=int) or 0
+    _attempt(lambda: campaigns.create_campaign(current_user, year), f"已创建 {year} 年专项行动。")
+    return redirect(url_for("campaign_desk.overview"))
+
+
+@bp.post("/submissions")
+@login_required
+def upload():
+    """A town uploads a required document."""
+    upload_file = request.files.get("file")
+    requirement_id = request.form.get("requirement_id", type=int) or 0
+    town_id = request.form.get("town_id", type=int)
+    _attempt(lambda: campaigns.submit(current_user, requirement_id, town_id,
+                                      upload_file.filename if upload_file else "",
+                                      upload_file.read() if upload_file else b"",
+                                      upload_file.mimetype if upload_file else "", request.form.get("note", "")),
+             "材料已报送。")
+    return redirect(url_for("campaign_desk.overview"))
+
+
+@bp.post("/submissions/<int:submission_id>/receive")
+@login_required
+def receive(submission_id: int):
+    """The command office marks a submission received."""
+    _attempt(lambda: campaigns.mark_received(current_user, submission_id), "已签收。")
+    return redirect(url_for("campaign_desk.overview"))
+
+
+@bp.get("/scores")
+@login_required
+def scores():
+    """Town ranking and every village's score with its deductions, each linked to its case."""
+    _reports_only()
+    args, (start, end) = _period()
+    return render_template("campaign/scores.html", args=args, start=start, end=end,
+                           ranking=scoring.town_ranking(start, end), grids=scoring.grid_scores(start, end))
+
+
+@bp.get("/first-line")
+@login_required
+def first_line_page():
+    """'First line, first time' measures per village and town."""
+    _reports_only()
+    args, (start, end) = _period()
+    return render_template("campaign/first_line.html", args=args, start=start, end=end,
+                           measures=first_line.first_line_measures(start, end), labels=first_line.MEASURES)
+
+
+@bp.get("/accountability")
+@login_required
+def accountability_page():
+    """Towns to interview and the other accountability lists, with the failure-record form."""
+    _reports_only()
+    args, (start, end) = _period()
+    return render_template("campaign/accountability.html", args=args, start=start, end=end,
+                           lists=accountability.accountability_lists(start, end),
+                           kinds=accountability.FailureKind.labels())
+
+
+@bp.post("/failure-records")
+@login_required
+def add_failure_record():
+    """The command office records a person's failure with the case as evidence."""
+    case_id = request.form.get("case_id", type=int) or 0
+    _attempt(lambda: accountability.record_failure(
+        current_user, case_id, request.form.get("kind", ""), request.form.get("person_name", ""),
+        request.form.get("person_unit", ""), request.form.get("note", ""),
+        referred=request.form.get("referred") == "true"), "问责记录已保存。")
+    return redirect(url_for("campaign_desk.accountability_page"))
+
+
+@bp.get("/alerts")
+@login_required
+def alerts():
+    """Active early-warning alerts."""
+    _reports_only()
+    return render_template("campaign/alerts.html", alerts=early_warning.active_alerts(clock.now()),
+                           categories=Category.labels())
+
+
+@bp.post("/alerts/scan")
+@login_required
+def alerts_scan():
+    """Look for new clusters now."""
+    _attempt(lambda: _scan(), "已完成预警扫描。")
+    return redirect(url_for("campaign_desk.alerts"))
+
+
+def _scan() -> None:
+    require_role(current_user, Role.COMMAND_OFFICE)
+    early_warning.scan()
+
+
+@bp.post("/alerts/<int:alert_id>/dismiss")
+@login_required
+def alerts_dismiss(alert_id: int):
+    """Mark an alert dealt with."""
+    _attempt(lambda: early_warning.dismiss(current_user, alert_id), "预警已处理。")
+    return redirect(url_for("campaign_desk.alerts"))
+
+
+@bp.get("/ledger.xlsx")
+@login_required
+def ledger():
+    """The case ledger; personal data only when ticked and the role may see it."""
+    _, (start, end) = _period()
+    content = exports.ledger_xlsx(current_user, start, end, request.args.get("personal") == "true")
+    return send_file(BytesIO(content), mimetype=XLSX, as_attachment=True, download_name="案件台账.xlsx")
+
+
+@bp.get("/ranking.xlsx")
+@login_required
+def ranking_xlsx():
+    """The town ranking as a workbook."""
+    _reports_only()
+    _, (start, end) = _period()
+    content = exports.ranking_xlsx(scoring.town_ranking(start, end))
+    return send_file(BytesIO(content), mimetype=XLSX, as_attachment=True, download_name="镇街排名.xlsx")
+
+
+@bp.get("/receptions")
+@login_required
+def receptions_page():
+    """Receptions in the period, the weekly check, and the form to record one."""
+    require_role(current_user, *accountability.REPORT_ROLES, Role.SUPERVISOR, Role.DEPARTMENT_OFFICER)
+    args, (start, end) = _period()
+    return render_template("campaign/receptions.html", args=args, start=start, end=end,
+                           items=receptions.receptions_between(start, end),
+                           weeks=receptions.weekly_check(start, end), kinds=receptions.ReceptionKind.labels())
+
+
+@bp.post("/receptions")
+@login_required
+def add_reception():
+    """Record a reception from the form (held_at is Beijing time)."""
+    try:
+        held_at = datetime.fromisoformat(request.form.get("held_at", "")).replace(tzinfo=campaigns.BEIJING)
+    except ValueError:
+        flash("请填写接访时间。", "error")
+        return redirect(url_for("campaign_desk.receptions_page"))
+    case_ids = [int(n) for n in request.form.get("case_ids", "").replace("，", ",").split(",") if n.strip().isdigit()]
+    _attempt(lambda: receptions.record_reception(
+        current_user, request.form.get("kind", ""), held_at, request.form.get("place", ""),
+        request.form.get("receivers", ""), request.form.get("town_id", type=int),
+        request.form.get("department_id", type=int), case_ids, request.form.get("note", "")), "接访已记录。")
+    return redirect(url_for("campaign_desk.receptions_page"))
+
+
+@bp.get("/special-checks")
+@login_required
+def checks_page():
+    """Special checks and the report for the city government (printable)."""
+    _reports_only()
+    return render_template("campaign/checks.html", report=special_checks.government_report(),
+                           reasons=special_checks.CheckReason.labels(), outcomes=special_checks.CheckOutcome.labels(),
+                           today=campaigns.beijing_date(clock.now()))
+
+
+@bp.post("/special-checks")
+@login_required
+def plan_checks():
+    """Plan checks on every open difficult case and the key towns of the running period."""
+    try:
+        planned_on = date.fromisoformat(request.form.get("planned_on", ""))
+    except ValueError:
+        planned_on = campaigns.beijing_date(clock.now())
+    _attempt(lambda: special_checks.plan_checks(current_user, planned_on, *period(None, None)), "督查任务已生成。")
+    return redirect(url_for("campaign_desk.checks_page"))
+
+
+@bp.post("/special-checks/<int:check_id>/result")
+@login_required
+def check_result(check_id: int):
+    """Record a check's result."""
+    _attempt(lambda: special_checks.record_result(current_user, check_id, request.form.get("outcome", ""),
+                                                  request.form.get("result", "")), "督查结果已记录。")
+    return redirect(url_for("campaign_desk.checks_page"))
+
+
+@bp.get("/stage-report")
+@login_required
+def stage_report():
+    """The stage report (阶段性工作报告): ranking, first-line measures, lists and checks on one printable page."""
+    _reports_only()
+    args, (start, end) = _period()
+    lists = accountability.accountability_lists(start, end)
+    return render_template("campaign/stage_report.html", args=args, start=start, end=end,
+                           phase=campaigns.current_phase(clock.now()), ranking=scoring.town_ranking(start, end),
+                           towns=first_line.first_line_measures(start, end)["towns"], labels=first_line.MEASURES,
+                           lists=lists, checks=special_checks.government_report(),
+                           alerts=early_warning.active_alerts(clock.now()))

@@ -1,0 +1,29 @@
+"""The command office's map wall (挂图作战大屏) at /wall: a full-screen page, no scrolling."""
+
+from flask import Blueprint, current_app, render_template
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import Grid
+from app.models.vocab import Category, Channel
+from app.services.errors import Forbidden
+from app.services.wall import WALL_ROLES
+
+bp = Blueprint("wallpage", __name__, url_prefix="/wall", template_folder="templates")
+
+
+@bp.get("/")
+@login_required
+def wall_page():
+    """The map wall; ``?kiosk=1`` starts the tour of the towns at once."""
+    if current_user.role not in WALL_ROLES:
+        raise Forbidden("挂图作战大屏仅供指挥部办公室使用。")
+    config = current_app.config
+    towns = db.session.scalars(select(Grid).where(Grid.level == 2).order_by(Grid.code)).all()
+    return render_template(
+        "wall/wall.html", towns=towns, categories=Category.labels(), channels=Channel.labels(),
+        tile_url=config["WALL_TILE_URL"], tile_system=config["WALL_TILE_SYSTEM"],
+        tile_subdomains=config["WALL_TILE_SUBDOMAINS"],
+        kiosk_seconds=config["WALL_KIOSK_SECONDS"],
+    )

@@ -1,0 +1,215 @@
+"""Time the map wall's viewport endpoint beside the bare SQL query behind it.
+
+    DATABASE_URL=postgresql://postgres@127.0.0.1:5432/wallbench .venv/bin/python bench/wall_viewport.py
+    DATABASE_URL=sqlite:////tmp/wall.db .venv/bin/python bench/wall_viewport.py --runs 15
+
+The database must hold a demo city (``flask db upgrade`` then ``flask demo seed --cases
+1000000``). For each viewport (a 1400 × 950 px map, as on a 1920 × 1080 wall, at several
+zooms and places) the script times, in one run:
+
+* the endpoint: ``GET /api/v1/wall/viewport`` through the app's own WSGI stack (sign-in
+  session, argument parsing, scope, ETag, JSON), without If-None-Match, so every call runs
+  the query;
+* the bare query: the same SQLAlchemy SELECT executed on a plain connection, rows fetched;
+* the revalidation: the same request with the ETag it got back (a 304).
+
+With ``--browser`` it also opens /wall in Chromium (Playwright, 1920 × 1080) on the same
+database and times, for views with more than 100,000 cases in view, the time from a view
+change to the redrawn case layer (request, JSON, drawing on the canvas), the drawing alone,
+and the longest gap between animation frames during a loop of animated pans and zooms.
+
+Figures go to stdout; docs/benchmarks.md records them.
+"""
+
+import argparse
+import math
+import os
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from sqlalchemy import text  # noqa: E402
+
+from app import create_app  # noqa: E402
+from app.extensions import db  # noqa: E402
+from app.models import User  # noqa: E402
+from app.services import clock  # noqa: E402
+from app.services.wall import POINTS_ZOOM, Viewport, cluster_query, points_query  # noqa: E402
+from config import Config  # noqa: E402
+
+MAP_PX = (1400, 950)
+# (label, lon, lat, zoom): the whole city, a town, a village, a street corner.
+VIEWS = [
+    ("city", 120.57, 32.39, 10),
+    ("city", 120.57, 32.39, 11),
+    ("town NW", 120.42, 32.48, 12),
+    ("town SE", 120.70, 32.30, 12),
+    ("town centre", 120.57, 32.39, 13),
+    ("village", 120.50, 32.44, 14),
+    ("village", 120.63, 32.35, 15),
+    ("street", 120.57, 32.39, 16),
+]
+
+
+def parse_args() -> argparse.Namespace:
+    """Command-line options."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=25, help="timed calls per viewport and method")
+    parser.add_argument("--user", default="command")
+    parser.add_argument("--password", default="firstline2026")
+    parser.add_argument("--browser", action="store_true", help="also time the wall in Chromium")
+    parser.add_argument("--min-zoom", type=int, default=0, help="skip the viewports below this zoom")
+    return parser.parse_args()
+
+
+def viewport_box(lon: float, lat: float, zoom: int) -> dict:
+    """The WGS-84 box a MAP_PX map shows around (lon, lat) at this zoom (Web Mercator)."""
+    degrees_per_px = 360.0 / (256 * 2**zoom)
+    half_w = MAP_PX[0] / 2 * degrees_per_px
+    half_h = MAP_PX[1] / 2 * degrees_per_px * math.cos(math.radians(lat))
+    return {"west": lon - half_w, "south": lat - half_h, "east": lon + half_w, "north": lat + half_h, "zoom": zoom}
+
+
+def percentile(samples: list[float], share: float) -> float:
+    """The nearest-rank percentile, in milliseconds."""
+    ordered = sorted(samples)
+    return 1000 * ordered[min(len(ordered) - 1, math.ceil(share * len(ordered)) - 1)]
+
+
+def timed(call, runs: int) -> list[float]:
+    """Wall times of ``runs`` calls after one warm-up call."""
+    call()
+    samples = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        call()
+        samples.append(time.perf_counter() - started)
+    return samples
+
+
+def signed_in_client(app, username: str, password: str):
+    """A test client with a session, signed in through the real API."""
+    client = app.test_client()
+    token = client.get("/api/v1/auth/csrf").get_json()["csrf_token"]
+    response = client.post("/api/v1/auth/login", json={"username": username, "password": password},
+                           headers={"X-CSRFToken": token})
+    if response.status_code != 200:
+        raise SystemExit(f"sign-in failed: {response.status_code} {response.get_data(as_text=True)[:200]}")
+    return client
+
+
+def bench_view(app, client, user, backend, label, lon, lat, zoom, runs) -> str:
+    """One table row: endpoint, bare query and 304 timings for one viewport."""
+    box = viewport_box(lon, lat, zoom)
+    url = "/api/v1/wall/viewport?" + "&".join(f"{k}={v}" for k, v in box.items())
+    first = client.get(url)
+    body = first.get_json()
+    in_view = body["total"] if body["kind"] == "clusters" else len(body["points"])
+    shapes = len(body["clusters"] if body["kind"] == "clusters" else body["points"])
+    endpoint = timed(lambda: client.get(url), runs)
+    # The ETag includes the minute (deadline states change with time): take a fresh one.
+    etag = client.get(url).headers["ETag"]
+    revalidate = timed(lambda: client.get(url, headers={"If-None-Match": etag}), runs)
+    view = Viewport(box["west"], box["south"], box["east"], box["north"], zoom)
+    with app.app_context():
+        caller = db.session.get(User, user)
+        # The endpoint's own choice: single cases at high zoom unless there are too many.
+        query_of = points_query if zoom >= POINTS_ZOOM and body["kind"] == "points" else cluster_query
+        query = query_of(caller, view, clock.now(), {})
+        with db.engine.connect() as conn:
+            if backend == "postgresql":  # the settings the endpoint uses (wall.tune_aggregate_session)
+                conn.execute(text("SET jit = off"))
+                conn.execute(text("SET work_mem = '32MB'"))
+            bare = timed(lambda: conn.execute(query).all(), runs)
+    p95_ratio = percentile(endpoint, 0.95) / percentile(bare, 0.95)
+    return (f"| {label} | {zoom} | {in_view:,} | {shapes:,} | {percentile(endpoint, .5):.1f} | "
+            f"{percentile(endpoint, .95):.1f} | {percentile(bare, .5):.1f} | {percentile(bare, .95):.1f} | "
+            f"{p95_ratio:.2f} | {percentile(revalidate, .5):.1f} |")
+
+
+def main() -> None:
+    """Sign in as the command office and time every viewport."""
+    args = parse_args()
+
+    class BenchConfig(Config):
+        SQLALCHEMY_DATABASE_URI = os.environ["DATABASE_URL"]
+        RATELIMIT_ENABLED = False
+
+    app = create_app(BenchConfig)
+    client = signed_in_client(app, args.user, args.password)
+    with app.app_context():
+        user_id = db.session.scalar(db.select(User.id).where(User.username == args.user))
+        backend = db.engine.dialect.name
+    print(f"backend {backend}, {args.runs} timed calls per viewport and method, map {MAP_PX[0]}x{MAP_PX[1]} px")
+    print("| view | zoom | cases in view | clusters/points | endpoint p50 ms | endpoint p95 ms | "
+          "bare SQL p50 ms | bare SQL p95 ms | p95 ratio | 304 p50 ms |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for label, lon, lat, zoom in (view for view in VIEWS if view[3] >= args.min_zoom):
+        print(bench_view(app, client, user_id, backend, label, lon, lat, zoom, args.runs), flush=True)
+    if args.browser:
+        bench_browser(app, args.user, args.password)
+
+
+BROWSER_VIEWS = [("city", 120.57, 32.39, 11), ("town NW", 120.45, 32.45, 12), ("town SE", 120.68, 32.32, 12)]
+MEASURE_VIEW_JS = """([lon, lat, zoom]) => new Promise((resolve) => {
+  const stats = window.wallStats, before = stats.renders, started = performance.now();
+  window.wallMap.setView([lat, lon], zoom, { animate: false });
+  const wait = () => stats.renders > before
+    ? resolve({ total: performance.now() - started, draw: stats.lastDrawMs, symbols: stats.symbols,
+                inView: Number(document.getElementById('wall-map').dataset.inView) })
+    : requestAnimationFrame(wait);
+  wait();
+})"""
+PAN_LOOP_JS = """() => new Promise((resolve) => {
+  const map = window.wallMap, gaps = [];
+  let last = performance.now(), steps = 0;
+  const frame = (now) => { gaps.push(now - last); last = now; if (steps < 20) requestAnimationFrame(frame); };
+  requestAnimationFrame(frame);
+  const step = () => {
+    steps += 1;
+    if (steps % 5 === 0) map.setZoom(map.getZoom() + (steps % 10 === 0 ? -1 : 1));
+    else map.panBy([steps % 2 ? 300 : -300, steps % 3 ? 150 : -150]);
+    if (steps < 20) setTimeout(step, 400);
+    else setTimeout(() => resolve({ maxGap: Math.max(...gaps), frames: gaps.length }), 1500);
+  };
+  step();
+})"""
+
+
+def bench_browser(app, username: str, password: str) -> None:
+    """Time the wall in Chromium: view change to redrawn layer, and frame gaps while panning."""
+    import threading
+
+    from playwright.sync_api import sync_playwright
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_port}"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=os.environ.get("CHROMIUM", "/usr/bin/chromium"),
+                                             args=["--headless", "--no-sandbox"])
+        page = browser.new_page(viewport={"width": 1920, "height": 1080}, locale="zh-CN")
+        page.goto(f"{base}/login")
+        page.get_by_label("用户名").fill(username)
+        page.get_by_label("密码").fill(password)
+        page.get_by_role("button", name="登录").click()
+        page.wait_for_url(f"{base}/desk/")
+        page.goto(f"{base}/wall/")
+        page.locator('#wall-map[data-ready="true"]').wait_for(timeout=300_000)
+        print("| view | zoom | cases in view | symbols drawn | view change → drawn ms | drawing ms |")
+        print("|---|---|---|---|---|---|")
+        for label, lon, lat, zoom in BROWSER_VIEWS:
+            result = page.evaluate(MEASURE_VIEW_JS, [lon, lat, zoom])
+            print(f"| {label} | {zoom} | {result['inView']:,} | {result['symbols']} | {result['total']:.0f} | "
+                  f"{result['draw']:.1f} |", flush=True)
+        loop = page.evaluate(PAN_LOOP_JS)
+        print(f"pan/zoom loop: {loop['frames']} frames, longest gap between frames {loop['maxGap']:.0f} ms")
+        browser.close()
+    server.shutdown()
+
+
+if __name__ == "__main__":
+    main()

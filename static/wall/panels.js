@@ -1,0 +1,100 @@
+// The wall's side panels: big numbers and small SVG bar charts built with DOM calls
+// (the Content-Security-Policy allows no inline styles; SVG attributes are not styles).
+
+const SVG = "http://www.w3.org/2000/svg";
+
+function el(tag, className, text) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+function figure(label, value, tone = "") {
+  const box = el("div", `figure ${tone}`);
+  box.append(el("span", "figure-value", value), el("span", "figure-label", label));
+  return box;
+}
+
+function percent(value) {
+  return value === null || value === undefined ? "—" : `${value.toFixed(1)}%`;
+}
+
+/** Horizontal bars: rows of [label, value], scaled to the largest. */
+function bars(rows, { colour = "#4fa3ff", format = String } = {}) {
+  const height = 26;
+  const svg = document.createElementNS(SVG, "svg");
+  svg.setAttribute("viewBox", `0 0 300 ${rows.length * height}`);
+  svg.setAttribute("class", "bars");
+  const max = Math.max(1, ...rows.map(([, value]) => value || 0));
+  rows.forEach(([label, value], index) => {
+    const y = index * height;
+    const text = document.createElementNS(SVG, "text");
+    text.setAttribute("x", "0"); text.setAttribute("y", String(y + 18)); text.setAttribute("class", "bar-label");
+    text.textContent = label;
+    const rect = document.createElementNS(SVG, "rect");
+    rect.setAttribute("x", "105"); rect.setAttribute("y", String(y + 5));
+    rect.setAttribute("width", String(Math.max(2, (130 * (value || 0)) / max))); rect.setAttribute("height", "16");
+    rect.setAttribute("fill", colour);
+    const number = document.createElementNS(SVG, "text");
+    number.setAttribute("x", "300"); number.setAttribute("y", String(y + 18)); number.setAttribute("class", "bar-value");
+    number.setAttribute("text-anchor", "end");
+    number.textContent = format(value);
+    svg.append(text, rect, number);
+  });
+  return svg;
+}
+
+function fill(id, ...children) {
+  const body = document.querySelector(`#${id} .panel-body`);
+  body.replaceChildren(...children);
+}
+
+/** The campaign phase line in the header. */
+export function renderPhase(phase) {
+  const line = document.getElementById("phase");
+  line.textContent = phase
+    ? `${phase.campaign_name} · ${phase.phase_name}（至 ${phase.ends_on}，剩 ${phase.days_left} 天）`
+    : "未配置攻坚行动";
+}
+
+/** Every panel from GET /api/v1/wall/panels. */
+export function renderPanels(data) {
+  const c = data.counts;
+  renderPhase(data.phase);
+  const change = c.last_period ? ((100 * (c.this_period - c.last_period)) / c.last_period).toFixed(1) : null;
+  fill("panel-totals", figure(data.period_kind === "campaign" ? "本次攻坚受理" : "本年受理", c.this_period.toLocaleString("zh-CN")),
+    figure("去年同期", c.last_period.toLocaleString("zh-CN")),
+    figure("同比", change === null ? "—" : `${change > 0 ? "+" : ""}${change}%`, change > 0 ? "bad" : "good"));
+  const closedShare = c.open + c.closed ? (100 * c.closed) / (c.open + c.closed) : 0;
+  const meter = el("div", "meter");
+  const meterFill = el("div", "meter-fill");
+  meterFill.style.width = `${closedShare.toFixed(1)}%`;
+  meter.append(meterFill);
+  fill("panel-progress", figure("已销号", c.closed.toLocaleString("zh-CN"), "good"),
+    figure("未办结", c.open.toLocaleString("zh-CN")), figure("销号率", `${closedShare.toFixed(1)}%`), meter);
+  fill("panel-difficult", figure("超期", c.overdue.toLocaleString("zh-CN"), "bad"),
+    figure("越级访", c.above_level.toLocaleString("zh-CN"), "bad"), figure("重复访", c.repeat.toLocaleString("zh-CN")));
+  const r = c.rates;
+  fill("panel-rates", bars([["按时签收", r.sign_on_time], ["按时现场核查", r.onsite_on_time],
+    ["一次办结", r.first_time_resolution], ["满意率", r.satisfaction]], { colour: "#34c759", format: percent }));
+  fill("panel-categories", bars(data.top_categories.map((t) => [t.label, t.count]),
+    { colour: "#4fa3ff", format: (v) => v.toLocaleString("zh-CN") }));
+  renderTowns(data.towns, data.ranking_source);
+}
+
+function renderTowns(towns, source) {
+  const table = el("table", "towns");
+  const head = el("tr");
+  const scoreTitle = source === "scoring" ? "得分" : "未办结";
+  ["#", "镇（街道）", scoreTitle, "越级访", "超期"].forEach((title) => head.append(el("th", "", title)));
+  table.append(head);
+  towns.slice(0, 10).forEach((town, index) => {
+    const row = el("tr");
+    const score = source === "scoring" ? town.score : town.open_cases;
+    [index + 1, town.town_name, score, town.above_level, town.overdue].forEach((value) =>
+      row.append(el("td", "", String(value ?? "—"))));
+    table.append(row);
+  });
+  fill("panel-towns", table);
+}

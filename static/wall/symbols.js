@@ -1,0 +1,74 @@
+// Case symbols drawn straight on Leaflet's canvas (preferCanvas): one canvas for every
+// cluster and case, so tens of thousands of cases in view cost a few hundred canvas shapes
+// and no DOM nodes. Shapes: circle = ordinary case, diamond = above-level petition (越级访),
+// triangle = inspection referral (督察交办), square = leader-led case (领导包案).
+
+export const STATE_COLOURS = { red: "#ff3b30", yellow: "#ffcc00", green: "#34c759", closed: "#8e8e93" };
+const LABEL_FONT = "600 13px 'Noto Sans CJK SC', 'Microsoft YaHei', sans-serif";
+
+function tracePath(ctx, shape, x, y, r) {
+  ctx.beginPath();
+  if (shape === "diamond") {
+    ctx.moveTo(x, y - r * 1.3); ctx.lineTo(x + r * 1.3, y); ctx.lineTo(x, y + r * 1.3); ctx.lineTo(x - r * 1.3, y);
+    ctx.closePath();
+  } else if (shape === "triangle") {
+    ctx.moveTo(x, y - r * 1.3); ctx.lineTo(x + r * 1.2, y + r * 0.9); ctx.lineTo(x - r * 1.2, y + r * 0.9);
+    ctx.closePath();
+  } else if (shape === "square") {
+    ctx.rect(x - r, y - r, r * 2, r * 2);
+  } else {
+    ctx.arc(x, y, r, 0, Math.PI * 2, false);
+  }
+}
+
+/** A circle marker that draws its shape and an optional count label on the canvas renderer. */
+export const CaseSymbol = window.L.CircleMarker.extend({
+  options: { shape: "circle", label: "" },
+
+  _updatePath() {
+    const renderer = this._renderer;
+    if (!renderer._drawing || this._empty()) return;
+    const ctx = renderer._ctx;
+    const { x, y } = this._point;
+    tracePath(ctx, this.options.shape, x, y, this._radius);
+    renderer._fillStroke(ctx, this);
+    if (this.options.label) {
+      ctx.font = LABEL_FONT;
+      ctx.textAlign = "center";
+      ctx.textBaseline = "middle";
+      ctx.fillStyle = this.options.state === "yellow" ? "#111" : "#fff";
+      ctx.fillText(this.options.label, x, y);
+    }
+  },
+});
+
+/** The shape for one case: the most serious flag wins. */
+export function shapeOf(point) {
+  if (point.above_level) return "diamond";
+  if (point.inspection) return "triangle";
+  if (point.leader) return "square";
+  return "circle";
+}
+
+/** A short count label: 1234 → "1234", 12345 → "1.2万". */
+export function countLabel(count) {
+  return count >= 10000 ? `${(count / 10000).toFixed(1)}万` : String(count);
+}
+
+/** A cluster: radius grows with the log of its count, ringed when it holds above-level petitions. */
+export function clusterSymbol(latlng, cluster) {
+  const radius = Math.min(34, 9 + 4 * Math.log10(cluster.count + 1) * 2);
+  return new CaseSymbol(latlng, {
+    radius, shape: "circle", label: countLabel(cluster.count), state: cluster.state,
+    fillColor: STATE_COLOURS[cluster.state], fillOpacity: 0.88,
+    color: cluster.above_level ? "#ff4fd8" : "#0b1320", weight: cluster.above_level ? 3 : 1.5,
+  });
+}
+
+/** One case at high zoom, shaped by its flags and coloured by its deadline state. */
+export function pointSymbol(latlng, point) {
+  return new CaseSymbol(latlng, {
+    radius: 7, shape: shapeOf(point), state: point.state,
+    fillColor: STATE_COLOURS[point.state], fillOpacity: 0.95, color: "#0b1320", weight: 1.5,
+  });
+}

@@ -1,0 +1,343 @@
+"""Campaign, grid scoring, first-line measures, accountability lists and early warning on a
+hand-computed tiny city: every figure below is worked out by hand in the comments."""
+
+import io
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from openpyxl import load_workbook
+
+from app.extensions import db
+from app.models import Alert, ContactCard, FollowUp, Notification
+from app.models.vocab import CaseStatus, Category, Channel, ListKind, Sector
+from app.services import clock
+from app.services.campaigns import create_campaign, current_phase
+from app.services.early_warning import active_alerts, scan
+from app.services.scoring import town_ranking
+from tests.factories import make_case
+from tests.test_lifecycle import Desk
+
+V11, V12, V21, V22 = (120.505, 32.31), (120.515, 32.31), (120.525, 32.31), (120.535, 32.31)
+NOW = datetime(2026, 11, 20, 4, tzinfo=UTC)  # 2026-11-20 12:00 Beijing, in the tackling phase
+PERIOD = "start=2026-10-16&end=2026-11-15"
+
+
+def at(moment):
+    """Move the (possibly already frozen) clock to ``moment``."""
+    return clock.travel(moment - clock.now())
+
+
+def bj(month, day, hour=12, year=2026):
+    """A Beijing wall-clock time as UTC."""
+    return datetime(year, month, day, hour, tzinfo=UTC) - timedelta(hours=8)
+
+
+@pytest.fixture
+def desk(app, city):
+    """Signed-in clients over the tiny city, its base cases moved out of every period."""
+    for case in city.cases.values():
+        case.received_at, case.due_at = bj(8, 1), None
+    create_campaign(city.users["command"], 2026)
+    db.session.commit()
+    with clock.frozen_at(NOW):
+        yield Desk(app)
+
+
+@pytest.fixture
+def scenario(desk, city):
+    """The cases of the worked example (see each comment)."""
+    c = {}
+    # T1/V11: an above-level petition in the campaign (-2, zeroes the item), open, overdue,
+    # petitioned above level 3 times; then its repeat (-4), closed.
+    c["a1"] = make_case(*V11, channel=Channel.ABOVE_LEVEL_BEIJING, above_level=True, above_level_count=3,
+                        received_at=bj(10, 20), due_at=bj(11, 1), status=CaseStatus.HANDLING)
+    c["a2"] = make_case(*V11, channel=Channel.ABOVE_LEVEL_PROVINCE, above_level=True, above_level_count=1,
+                        repeat_of_id=c["a1"].id, received_at=bj(10, 25), due_at=None, status=CaseStatus.CLOSED)
+    # T1/V12: an inspection referral past its handling deadline, one not yet due, and a
+    # 4-times above-level case already closed (neither in the period).
+    c["g"] = make_case(*V12, inspection_referral="central", received_at=bj(8, 15), due_at=None,
+                       handle_due_at=bj(11, 10), status=CaseStatus.HANDLING)
+    c["g2"] = make_case(*V12, inspection_referral="central", received_at=bj(8, 15), due_at=None,
+                        handle_due_at=bj(12, 1), status=CaseStatus.HANDLING)
+    c["f"] = make_case(*V12, above_level=True, above_level_count=4, received_at=bj(8, 20), due_at=None,
+                       status=CaseStatus.CLOSED)
+    # T2/V22: a patrol discovery handled on time; a petition repeating it, late and reopened,
+    # with a contact card and a dissatisfied rating; an open petition not yet due, rated satisfied.
+    c["d1"] = make_case(*V22, channel=Channel.GRID_PATROL, list_kind=ListKind.POTENTIAL, received_at=bj(10, 17),
+                        sign_due_at=bj(10, 18, 10), signed_at=bj(10, 18, 9), onsite_due_at=bj(10, 19),
+                        first_onsite_at=bj(10, 18, 15), due_at=None, status=CaseStatus.CLOSED)
+    c["d2"] = make_case(*V22, repeat_of_id=c["d1"].id, received_at=bj(10, 20), sign_due_at=bj(10, 21),
+                        signed_at=bj(10, 22), onsite_due_at=bj(10, 22), due_at=None, reopened_count=1,
+                        status=CaseStatus.CLOSED)
+    c["d3"] = make_case(*V22, received_at=bj(11, 14), sign_due_at=bj(11, 25), due_at=None,
+                        status=CaseStatus.SIGNED)
+    # The same period a year earlier: T1 had 3 cases (industrial → environment bureau), T2 one
+    # (tertiary → urban management).
+    for point, sector in ((V11, Sector.INDUSTRIAL),) * 3 + ((V21, Sector.TERTIARY),):
+        make_case(*point, sector=sector, received_at=bj(10, 20, year=2025), due_at=None, status=CaseStatus.CLOSED)
+    db.session.add(ContactCard(code="K0001", case_id=c["d2"].id, issued_by_id=city.users["insp_V22"].id,
+                               handler_name="王五", handler_phone="13700000000", handler_unit="东镇"))
+    db.session.add(FollowUp(case_id=c["d2"].id, satisfaction="dissatisfied"))
+    db.session.add(FollowUp(case_id=c["d3"].id, satisfaction="satisfied"))
+    db.session.commit()
+    return c
+
+
+def test_current_phase_and_days_left(desk):
+    info = current_phase(NOW)
+    # 2026-11-20 lies in 攻坚化解 (10-16 to 12-15); 11-20 to 12-31 is 41 days, counting today 42.
+    assert (info.phase_name, info.starts_on, info.ends_on, info.days_left) == (
+        "攻坚化解", date(2026, 10, 16), date(2026, 12, 15), 42)
+    assert current_phase(bj(9, 19)) is None
+    assert current_phase(bj(12, 31, 23)).phase_name == "总结评估"
+    body = desk.get("sup_T1", "/api/v1/campaigns/current").get_json()
+    assert body["days_left"] == 42 and body["phase_name"] == "攻坚化解"
+
+
+def test_submissions_late_received_and_missing(desk, city):
+    campaign = desk.get("command", "/api/v1/campaigns").get_json()[0]
+    work_plan = next(r["id"] for r in campaign["requirements"] if r["code"] == "work_plan")
+    with at(bj(10, 15, 23)):  # the due date itself, 23:00 Beijing: on time
+        on_time = _upload(desk, "sup_T1", work_plan)
+    with at(bj(10, 16, 0) + timedelta(minutes=1)):  # 00:01 the day after: late
+        late = _upload(desk, "sup_T2", work_plan)
+    assert (on_time["late"], late["late"]) == (False, True)
+    # A supervisor cannot file for another town; only the command office marks received.
+    assert _upload(desk, "sup_T1", work_plan, town_id=city.grids["T2"].id, expect=403)
+    assert desk.post("sup_T1", f"/api/v1/campaigns/submissions/{on_time['id']}/receive").status_code == 403
+    assert desk.post("command", f"/api/v1/campaigns/submissions/{on_time['id']}/receive").status_code == 200
+    assert _upload(desk, "sup_T1", work_plan, expect=409)  # received: no replacing it
+    board = desk.get("command", f"/api/v1/campaigns/{campaign['id']}/submissions").get_json()
+    cell = {(r["town_name"], r["requirement_name"]): r for r in board}
+    assert cell[("西镇", "工作方案")]["received_at"] and not cell[("西镇", "工作方案")]["late"]
+    assert cell[("东镇", "工作方案")]["late"] and not cell[("东镇", "工作方案")]["received_at"]
+    # Missing on 11-20: the list (due 10-15) is late; the stage report (due 12-15) is not yet.
+    assert cell[("西镇", "一案一策清单")]["missing"] and cell[("西镇", "一案一策清单")]["late"]
+    assert cell[("西镇", "阶段性工作报告")]["missing"] and not cell[("西镇", "阶段性工作报告")]["late"]
+    mine = desk.get("sup_T2", f"/api/v1/campaigns/{campaign['id']}/submissions").get_json()
+    assert {r["town_name"] for r in mine} == {"东镇"}
+    download = desk.get("command", f"/api/v1/campaigns/submissions/{late['id']}/file")
+    assert download.data == b"plan of sup_T2"
+    assert desk.get("sup_T1", f"/api/v1/campaigns/submissions/{late['id']}/file").status_code == 404
+
+
+def _upload(desk, username, requirement_id, town_id=None, expect=201):
+    client, token = desk.client(username)
+    form = {"requirement_id": str(requirement_id), "file": (io.BytesIO(f"plan of {username}".encode()), "plan.docx")}
+    if town_id:
+        form["town_id"] = str(town_id)
+    response = client.post("/api/v1/campaigns/submissions", data=form, headers={"X-CSRFToken": token},
+                           content_type="multipart/form-data")
+    assert response.status_code == expect, response.get_json()
+    return response.get_json()
+
+
+def test_phase_dates_are_data(desk):
+    campaign = desk.get("command", "/api/v1/campaigns").get_json()[0]
+    tackling = next(p for p in campaign["phases"] if p["code"] == "tackling")
+    assert desk.client("sup_T1")[0].put(f"/api/v1/campaigns/phases/{tackling['id']}", json={},
+                                        headers={"X-CSRFToken": desk.client("sup_T1")[1]}).status_code == 403
+    client, token = desk.client("admin")
+    response = client.put(f"/api/v1/campaigns/phases/{tackling['id']}", json={"ends_on": "2026-11-19"},
+                          headers={"X-CSRFToken": token})
+    assert response.status_code == 200
+    # 11-20 now falls between tackling (ends 11-19) and evaluation (starts 12-16): no phase.
+    assert current_phase(NOW) is None
+
+
+def test_grid_scores_deductions_and_town_ranking(desk, scenario):
+    grids = {g["grid_name"]: g for g in desk.get("command", f"/api/v1/scores/grids?{PERIOD}").get_json()}
+    # V11: a1 -2, a2 (repeat) -4, and a1 arrived during the campaign: the item is zeroed.
+    assert [(d["case_id"], d["points"]) for d in grids["V11村"]["deductions"]] == [
+        (scenario["a1"].id, 2.0), (scenario["a2"].id, 4.0)]
+    assert (grids["V11村"]["score"], grids["V11村"]["zeroed"]) == (0.0, True)
+    assert [grids[n]["score"] for n in ("V12村", "V21村", "V22村")] == [20.0, 20.0, 20.0]
+    ranking = desk.get("command", f"/api/v1/scores/towns?{PERIOD}").get_json()
+    # T2 = mean(20, 20) = 20; T1 = mean(0, 20) = 10. T1: 2 above-level, a1 overdue (due 11-01),
+    # open: its two base cases, a1, g, g2 = 5; T2 open: two base cases and d3 = 3.
+    assert [(r["town_name"], r["score"], r["above_level"], r["overdue"], r["open_cases"]) for r in ranking] == [
+        ("东镇", 20.0, 0, 0, 3), ("西镇", 10.0, 2, 1, 5)]
+    assert desk.get("sup_T1", f"/api/v1/scores/towns?{PERIOD}").status_code == 403
+
+
+def test_scoring_rules_are_settings(desk, scenario):
+    client, token = desk.client("admin")
+    assert client.put("/api/v1/settings/score_zero_during_campaign", json={"value": 0},
+                      headers={"X-CSRFToken": token}).status_code == 200
+    start, end = bj(10, 16, 0), bj(11, 16, 0)
+    # Without zeroing V11 keeps 20 - 2 - 4 = 14, so T1 = mean(14, 20) = 17.
+    assert [(r.town_name, r.score) for r in town_ranking(start, end)] == [("东镇", 20.0), ("西镇", 17.0)]
+
+
+def test_above_level_before_the_campaign_deducts_without_zeroing(desk, city):
+    make_case(*V21, channel=Channel.ABOVE_LEVEL_PROVINCE, above_level=True, received_at=bj(9, 5), due_at=None)
+    db.session.commit()
+    # 9-1 to 9-10 is before the campaign (starts 9-20): V21 = 20 - 2 = 18; T2 = 19; T1 = 20.
+    ranks = desk.get("command", "/api/v1/scores/towns?start=2026-09-01&end=2026-09-10").get_json()
+    assert [(r["town_name"], r["score"]) for r in ranks] == [("西镇", 20.0), ("东镇", 19.0)]
+
+
+def test_first_line_measures(desk, scenario):
+    body = desk.get("command", f"/api/v1/first-line?{PERIOD}").get_json()
+    v22 = next(g for g in body["grids"] if g["name"] == "V22村")["measures"]
+    figures = {k: (v["count"], v["base"]) for k, v in v22.items()}
+    assert figures == {
+        "discovered_first": (2, 3),     # d1 on the potential list, d2 repeats it; d3 does not
+        "signed_on_time": (1, 2),       # d1 on time, d2 late, d3 not due yet
+        "onsite_on_time": (1, 2),       # d1 on time, d2 never on site and past due
+        "contact_card": (1, 2),         # d2 has a card, d3 none; d1 (patrol) has no petitioner
+        "resolved_first_time": (1, 2),  # d1 closed once; d2 reopened; d3 open
+        "satisfied": (1, 2),            # d3 satisfied, d2 dissatisfied
+    }
+    assert v22["signed_on_time"]["rate"] == 0.5
+    t2 = next(t for t in body["towns"] if t["name"] == "东镇")["measures"]
+    assert {k: (v["count"], v["base"]) for k, v in t2.items()} == figures
+
+
+def test_accountability_lists(desk, scenario, city):
+    response = desk.post("command", "/api/v1/failure-records", {
+        "case_id": scenario["d2"].id, "kind": "buck_passing", "person_name": "赵六", "person_unit": "东镇"})
+    assert response.status_code == 201
+    assert desk.post("sup_T1", "/api/v1/failure-records", {
+        "case_id": scenario["d2"].id, "kind": "inaction", "person_name": "某"}).status_code == 403
+    body = desk.get("command", f"/api/v1/accountability?{PERIOD}").get_json()
+    # T1 has the most above-level petitions (2); T2's volume 3 did not fall from last year's 1.
+    assert [(t["town_name"], t["above_level"], t["reasons"]) for t in body["interview_towns"]] == [
+        ("西镇", 2, ["越级访 2 件，居第 1 位"]),
+        ("东镇", 0, ["信访量 3 件，未较去年同期（1 件）下降"]),
+    ]
+    assert [c["id"] for c in body["unresolved_above_level"]] == [scenario["a1"].id]  # f is closed
+    assert [c["id"] for c in body["unrectified_referrals"]] == [scenario["g"].id]    # g2 not due yet
+    # T1 fell (2 < 3); T2 3 >= 1. Environment bureau (市生态环境局) 5 >= 3; urban management has none now.
+    assert [(r["name"], r["volume"], r["last_year"]) for r in body["not_falling"]["towns"]] == [("东镇", 3, 1)]
+    assert [(r["name"], r["volume"], r["last_year"]) for r in body["not_falling"]["departments"]] == [
+        ("市生态环境局", 5, 3)]
+    assert [(r["person_name"], r["kind_label"], r["case_number"]) for r in body["failure_records"]] == [
+        ("赵六", "推诿扯皮", scenario["d2"].number)]
+
+
+def test_early_warning_raises_once_per_cluster(desk, city):
+    near = [(120.525, 32.310), (120.527, 32.310), (120.525, 32.313)]  # ~190 m and ~330 m apart
+    noise = [make_case(*p, category=Category.NOISE, received_at=NOW - timedelta(hours=h))
+             for p, h in zip(near, (40, 5, 1), strict=True)]
+    make_case(120.505, 32.310, category=Category.NOISE, received_at=NOW - timedelta(hours=2))  # ~1.9 km away
+    make_case(120.526, 32.311, category=Category.AIR, received_at=NOW - timedelta(hours=2))    # other category
+    make_case(120.526, 32.310, category=Category.NOISE, received_at=NOW - timedelta(hours=49))  # out of window
+    db.session.commit()
+    raised = desk.post("command", "/api/v1/alerts/scan").get_json()
+    assert [(a["category"], a["case_ids"]) for a in raised] == [("noise", sorted(c.id for c in noise))]
+    assert db.session.query(Notification).filter_by(kind="early_warning", user_id=city.users["command"].id).count() == 1
+    assert desk.post("command", "/api/v1/alerts/scan").get_json() == []  # the same cluster: no second alert
+    fourth = make_case(120.526, 32.311, category=Category.NOISE, received_at=NOW)
+    db.session.commit()
+    assert scan() == []
+    db.session.commit()
+    (alert,) = active_alerts(NOW)
+    assert alert.case_ids == sorted([*(c.id for c in noise), fourth.id])
+    assert db.session.query(Notification).filter_by(kind="early_warning").count() == 1
+    assert len(desk.get("command", "/api/v1/alerts").get_json()) == 1
+    assert active_alerts(NOW + timedelta(hours=49)) == []
+    assert db.session.query(Alert).count() == 1
+
+
+def test_desk_pages_show_the_figures(desk, scenario):
+    client = desk.client("command")[0]
+    scores = client.get(f"/desk/campaign/scores?{PERIOD}").get_data(as_text=True)
+    assert f'/desk/cases/{scenario["a1"].id}"' in scores and "该项清零" in scores
+    assert '<tr data-town="东镇"><td>1</td><td>东镇</td><td>20.0</td>' in scores
+    first = client.get(f"/desk/campaign/first-line?{PERIOD}").get_data(as_text=True)
+    assert "2/3（67%）" in first
+    lists = client.get(f"/desk/campaign/accountability?{PERIOD}").get_data(as_text=True)
+    assert "越级访 2 件，居第 1 位" in lists and scenario["g"].number in lists
+    assert "攻坚化解" in client.get("/desk/campaign/").get_data(as_text=True)
+    report = client.get(f"/desk/campaign/stage-report?{PERIOD}").get_data(as_text=True)
+    assert "拟约谈镇（街道）2 个" in report and "<td>1</td><td>东镇</td><td>20.0</td>" in report
+    assert client.get("/desk/campaign/alerts").status_code == 200
+    assert desk.client("sup_T1")[0].get("/desk/campaign/scores").status_code == 403
+    assert desk.client("sup_T1")[0].get("/desk/campaign/").status_code == 200
+    response = desk.post("command", "/desk/campaign/failure-records",
+                         {"case_id": scenario["d2"].id, "kind": "inaction", "person_name": "孙七"})
+    assert response.status_code == 302
+
+
+def _sheet(response):
+    assert response.status_code == 200
+    return [list(r) for r in load_workbook(io.BytesIO(response.data)).active.iter_rows(values_only=True)]
+
+
+def test_ledger_personal_data_only_when_asked_and_allowed(desk, scenario):
+    plain = _sheet(desk.get("command", f"/api/v1/exports/ledger.xlsx?{PERIOD}"))
+    assert plain[0][:3] == ["序号", "案件编号", "清单类别"] and "信访人姓名" not in plain[0]
+    assert len(plain) == 1 + 5  # a1, a2, d1, d2, d3 received in the period
+    assert not any("张三丰" in str(cell) for row in plain for cell in row)
+    asked = _sheet(desk.get("command", f"/api/v1/exports/ledger.xlsx?{PERIOD}&personal=true"))
+    assert asked[0][-3:] == ["信访人姓名", "联系电话", "身份证号"] and asked[1][-3] == "张三丰"
+    # The admin may not see personal data: asking changes nothing.
+    admin = _sheet(desk.get("admin", f"/api/v1/exports/ledger.xlsx?{PERIOD}&personal=true"))
+    assert "信访人姓名" not in admin[0]
+    # A supervisor's ledger holds only their town's cases (T2: d1, d2, d3).
+    assert len(_sheet(desk.get("sup_T2", f"/desk/campaign/ledger.xlsx?{PERIOD}"))) == 1 + 3
+    ranking = _sheet(desk.get("command", f"/api/v1/exports/ranking.xlsx?{PERIOD}"))
+    assert ranking == [["排名", "镇（街道）", "考核得分", "越级访（件）", "超期未办结（件）", "未办结（件）"],
+                       [1, "东镇", 20, 0, 0, 3], [2, "西镇", 10, 2, 1, 5]]
+
+
+def test_geojson_export_of_the_period(desk, scenario):
+    body = desk.get("sup_T2", f"/api/v1/exports/cases.geojson?{PERIOD}").get_json()
+    assert [f["properties"]["number"] for f in body["features"]] == [
+        scenario[k].number for k in ("d1", "d2", "d3")]
+    assert body["features"][0]["geometry"] == {"type": "Point", "coordinates": [120.535, 32.31]}
+    assert "张三丰" not in desk.get("command", f"/api/v1/exports/cases.geojson?{PERIOD}").get_data(as_text=True)
+
+
+def test_cli_creates_campaign_and_scans(app, city):
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["campaign", "create", "--year", "2027"])
+    assert result.exit_code == 0, result.output
+    assert "2027-09-20 至 2027-12-31" in result.output
+    again = runner.invoke(args=["campaign", "create", "--year", "2027"])
+    assert again.exit_code == 1 and "已经存在" in again.output
+    assert "新预警 0 条" in runner.invoke(args=["campaign", "scan-alerts"]).output
+
+
+def test_receptions_and_the_weekly_check(desk, scenario, city):
+    def record(username, held_at, **extra):
+        payload = {"kind": "public", "held_at": held_at.isoformat(), "place": "镇信访接待室", "receivers": "镇长"}
+        response = desk.post(username, "/api/v1/receptions", payload | extra)
+        assert response.status_code == 201, response.get_json()
+        return response.get_json()
+
+    record("sup_T1", bj(11, 3))
+    large = record("officer_env", bj(11, 5), kind="large", case_ids=[scenario["a1"].id])
+    assert large["case_ids"] == [scenario["a1"].id]
+    assert large["department_id"] == city.users["officer_env"].department_id
+    record("sup_T1", bj(11, 10))
+    record("command", bj(11, 15, 23), town_id=city.grids["T2"].id)  # Sunday 23:00: still the week of 11-09
+    assert desk.post("command", "/api/v1/receptions", {"kind": "public", "held_at": bj(11, 3).isoformat(),
+                                                       "place": "x", "receivers": "y"}).status_code == 422
+    weeks = desk.get("command", "/api/v1/receptions/weekly-check?start=2026-11-02&end=2026-11-15").get_json()
+    assert [(w["week_of"], w["host_name"], w["held"], w["ok"]) for w in weeks] == [
+        ("2026-11-02", "西镇", 1, True), ("2026-11-02", "东镇", 0, False), ("2026-11-02", "市生态环境局", 1, True),
+        ("2026-11-09", "西镇", 1, True), ("2026-11-09", "东镇", 1, True), ("2026-11-09", "市生态环境局", 0, False),
+    ]
+    page = desk.client("sup_T2")[0].get("/desk/campaign/receptions?start=2026-11-02&end=2026-11-15")
+    assert page.status_code == 200 and "未开展" in page.get_data(as_text=True)
+
+
+def test_special_checks_plan_result_and_report(desk, scenario):
+    scenario["d3"].dissatisfied = True
+    db.session.commit()
+    planned = desk.post("command", "/api/v1/special-checks", {"planned_on": "2026-11-21"}).get_json()
+    # Open difficult cases: a1 (above-level), d3 (dissatisfied); a2, d2 and f are closed. Key
+    # towns in the campaign: T1 alone has above-level petitions (a1, a2).
+    assert [(c["case_id"], c["reason"]) for c in planned] == [
+        (scenario["a1"].id, "above_level"), (scenario["d3"].id, "dissatisfied"), (None, "key_town")]
+    assert desk.post("command", "/api/v1/special-checks", {"planned_on": "2026-11-22"}).get_json() == []
+    assert desk.post("command", f"/api/v1/special-checks/{planned[0]['id']}/result",
+                     {"outcome": "rectified", "result": "企业已停产整改"}).status_code == 200
+    report = desk.get("command", "/api/v1/special-checks/report").get_json()
+    assert report["total"] == 3
+    assert report["by_reason"] == {"重复访": 0, "越级访": 1, "不满意件": 1, "上级交办未完成件": 0, "重点镇（街道）": 1}
+    assert report["by_outcome"] == {"已整改到位": 1, "正在整改": 0, "未整改": 0, "待督查": 2}
+    page = desk.client("command")[0].get("/desk/campaign/special-checks").get_data(as_text=True)
+    assert "企业已停产整改" in page and "西镇" in page

@@ -1,0 +1,90 @@
+"""Open311 GeoReport v2: field rules, filters, POST through intake with an API key, errors, and
+no personal data anywhere in what goes out."""
+
+from datetime import UTC, datetime, timedelta
+from xml.etree import ElementTree
+
+import pytest
+
+from app.extensions import db
+from app.models import Case
+from app.services import clock
+from app.services.api_keys import create_api_key
+from tests.factories import make_case
+
+REQUEST_FIELDS = {"service_request_id", "status", "status_notes", "service_name", "service_code", "description",
+                  "agency_responsible", "service_notice", "requested_datetime", "updated_datetime",
+                  "expected_datetime", "address", "address_id", "zipcode", "lat", "long", "media_url"}
+SERVICE_FIELDS = {"service_code", "service_name", "description", "metadata", "type", "keywords", "group"}
+PERSONAL = ("张三丰", "13812345678", "320682199001011234", "李四", "13900001111")
+
+
+@pytest.fixture
+def api_key(city):
+    _, raw = create_api_key(city.users["admin"], "FixMyStreet 测试")
+    db.session.commit()
+    return raw
+
+
+def _no_personal_data(text: str) -> None:
+    assert not any(p in text for p in PERSONAL), text
+
+
+def test_services_json_and_xml(client, city):
+    body = client.get("/open311/v2/services.json").get_json()
+    assert {s["service_code"] for s in body} == {"air", "noise", "water", "solid_waste", "soil", "radiation",
+                                                 "ecology"}
+    assert all(set(s) == SERVICE_FIELDS and s["metadata"] is False and s["type"] == "realtime" for s in body)
+    root = ElementTree.fromstring(client.get("/open311/v2/services.xml").data)
+    assert root.tag == "services" and len(root.findall("service")) == 7
+    assert root.find("service/metadata").text == "false"
+    assert client.get("/open311/v2/services/noise.json").get_json() == {"service_code": "noise", "attributes": []}
+    missing = client.get("/open311/v2/services/nope.json")
+    assert missing.status_code == 404 and missing.get_json()[0]["code"] == 404
+
+
+def test_requests_filters_and_fields(client, city):
+    city.cases["V11"].status = "closed"
+    city.cases["V22"].category = "noise"
+    city.cases["V12"].title = "噪声 联系人13812345678"
+    old = make_case(120.505, 32.31, received_at=clock.now() - timedelta(days=120))
+    db.session.commit()
+    body = client.get("/open311/v2/requests.json").get_json()
+    assert {r["service_request_id"] for r in body} == {c.number for c in city.cases.values()}  # 90 days: not old
+    assert all(set(r) == REQUEST_FIELDS for r in body)
+    v11 = next(r for r in body if r["service_request_id"] == city.cases["V11"].number)
+    assert (v11["status"], v11["service_code"], v11["lat"], v11["long"]) == ("closed", "air", 32.31, 120.505)
+    assert datetime.fromisoformat(v11["requested_datetime"]).tzinfo is not None
+    _no_personal_data(client.get("/open311/v2/requests.json").get_data(as_text=True))
+    assert [r["service_request_id"] for r in client.get("/open311/v2/requests.json?service_code=noise").get_json()] \
+        == [city.cases["V22"].number]
+    assert len(client.get("/open311/v2/requests.json?status=open").get_json()) == 3
+    start = (clock.now() - timedelta(days=200)).astimezone(UTC).isoformat()
+    assert old.number in {r["service_request_id"] for r in
+                          client.get("/open311/v2/requests.json", query_string={"start_date": start}).get_json()}
+    one = client.get(f"/open311/v2/requests/{old.number}.xml")
+    root = ElementTree.fromstring(one.data)
+    assert root.tag == "service_requests" and root.find("request/service_request_id").text == old.number
+    _no_personal_data(one.get_data(as_text=True))
+    bad = client.get("/open311/v2/requests.xml?start_date=yesterday")
+    assert bad.status_code == 400 and ElementTree.fromstring(bad.data).find("error/code").text == "400"
+
+
+def test_post_creates_a_case_through_intake(client, city, api_key):
+    form = {"api_key": api_key, "service_code": "noise", "lat": "32.31", "long": "120.535",
+            "description": "工地夜间施工噪声", "first_name": "四", "last_name": "李", "phone": "13900001111",
+            "address_string": "东镇建设路"}
+    response = client.post("/open311/v2/requests.json", data=form)
+    assert response.status_code == 201, response.get_json()
+    number = response.get_json()[0]["service_request_id"]
+    case = db.session.query(Case).filter_by(number=number).one()
+    assert (case.channel, case.category, case.grid.code, case.petitioner_name, case.status) == (
+        "online", "noise", "V22", "李四", "registered")
+    _no_personal_data(client.get(f"/open311/v2/requests/{number}.json").get_data(as_text=True))
+    updates = client.get("/open311/v2/servicerequestupdates.json").get_json()
+    assert [(u["service_request_id"], u["description"], u["status"]) for u in updates
+            if u["service_request_id"] == number] == [(number, "登记", "open")]
+    denied = client.post("/open311/v2/requests.json", data=form | {"api_key": "fl_nothing_here"})
+    assert denied.status_code == 403 and denied.get_json()[0]["code"] == 403
+    incomplete = client.post("/open311/v2/requests.xml", data={"api_key": api_key, "service_code": "noise"})
+    assert incomplete.status_code == 400 and ElementTree.fromstring(incomplete.data).tag == "errors"

@@ -1,0 +1,224 @@
+"""The map wall's API: exact cluster counts and colours, case cards, ETags, access, live events."""
+
+import math
+import random
+from datetime import timedelta
+
+import pytest
+
+from app.extensions import db
+from app.models import CaseEvent
+from app.models.vocab import CaseStatus, InspectionReferral
+from app.services import clock
+from app.services.deadlines import case_deadline_state
+from app.services.timeline import append_event
+from app.services.wall import POINTS_ZOOM, STATE_RANKS, cell_degrees
+from app.services.wall_events import turned_red
+from tests.factories import EAST, NORTH, SOUTH, WEST, make_case
+
+CITY_BOX = {"west": WEST - 0.01, "south": SOUTH - 0.01, "east": EAST + 0.01, "north": NORTH + 0.01}
+
+
+def scatter_cases(count: int, seed: int = 7) -> list:
+    """Cases at random points of the tiny city, in every deadline state and with every flag."""
+    rng = random.Random(seed)
+    now = clock.now()
+    cases = []
+    for index in range(count):
+        kind = index % 4
+        fields = {
+            0: dict(received_at=now - timedelta(days=2), due_at=now + timedelta(days=10)),  # green
+            1: dict(received_at=now - timedelta(days=9), due_at=now + timedelta(days=1)),  # yellow
+            2: dict(received_at=now - timedelta(days=9), due_at=now - timedelta(hours=1)),  # red
+            3: dict(status=CaseStatus.CLOSED, due_at=now - timedelta(days=3)),  # closed
+        }[kind]
+        if rng.random() < 0.2:
+            fields["above_level"] = True
+        if rng.random() < 0.2:
+            fields["inspection_referral"] = InspectionReferral.PROVINCIAL
+        lon = rng.uniform(WEST + 0.0001, EAST - 0.0001)
+        lat = rng.uniform(SOUTH + 0.0001, NORTH - 0.0001)
+        cases.append(make_case(lon, lat, **fields))
+    db.session.commit()
+    return cases
+
+
+def expected_clusters(cases, zoom: int, box: dict) -> list[tuple]:
+    """Cluster the cases in Python the way the server promises: (count, worst, above-level) per cell."""
+    size = cell_degrees(zoom)
+    now = clock.now()
+    cells: dict[tuple[int, int], list] = {}
+    for case in cases:
+        point = db.session.scalar(db.select(db.func.ST_X(case.location)))
+        lat = db.session.scalar(db.select(db.func.ST_Y(case.location)))
+        if not (box["west"] <= point <= box["east"] and box["south"] <= lat <= box["north"]):
+            continue
+        key = (math.floor((point + 180) / size), math.floor((lat + 90) / size))
+        cells.setdefault(key, []).append(case)
+    return sorted(
+        (len(members), max(STATE_RANKS[str(case_deadline_state(c, now))] for c in members),
+         sum(1 for c in members if c.above_level))
+        for members in cells.values()
+    )
+
+
+def get_viewport(client, zoom: int, box: dict = CITY_BOX, **filters):
+    return client.get("/api/v1/wall/viewport", query_string={**box, "zoom": zoom, **filters})
+
+
+@pytest.mark.parametrize("zoom", [9, 12, 13, 14, 15])
+def test_cluster_counts_and_worst_colours_match_the_cases(client, auth, city, zoom):
+    cases = [*city.cases.values(), *scatter_cases(120)]
+    auth.login("command")
+    body = get_viewport(client, zoom).get_json()
+    assert body["kind"] == "clusters"
+    assert body["total"] == len(cases)
+    got = sorted((c["count"], STATE_RANKS[c["state"]], c["above_level"]) for c in body["clusters"])
+    assert got == expected_clusters(cases, zoom, CITY_BOX)
+
+
+def test_a_partial_viewport_counts_only_the_cases_inside(client, auth, city):
+    cases = [*city.cases.values(), *scatter_cases(80, seed=11)]
+    box = {"west": WEST + 0.005, "south": SOUTH + 0.004, "east": WEST + 0.027, "north": NORTH - 0.003}
+    auth.login("command")
+    body = get_viewport(client, 14, box).get_json()
+    got = sorted((c["count"], STATE_RANKS[c["state"]], c["above_level"]) for c in body["clusters"])
+    assert got == expected_clusters(cases, 14, box)
+    assert 0 < body["total"] < len(cases)
+
+
+def test_the_state_filter_keeps_only_red_cases(client, auth, city):
+    cases = scatter_cases(40)
+    auth.login("command")
+    body = get_viewport(client, 12, state="red").get_json()
+    assert body["total"] == sum(1 for c in cases if str(case_deadline_state(c, clock.now())) == "red")
+    assert {c["state"] for c in body["clusters"]} == {"red"}
+
+
+def test_flag_and_category_filters(client, auth, city):
+    cases = scatter_cases(40)
+    auth.login("command")
+    above = get_viewport(client, 12, flag="above_level").get_json()
+    assert above["total"] == sum(1 for c in cases if c.above_level)
+    leader = get_viewport(client, 12, flag="leader").get_json()
+    assert leader["total"] == 1  # V11's case is led by a leader
+    noise = get_viewport(client, 12, category="noise").get_json()
+    assert noise["total"] == 0
+
+
+def test_high_zoom_sends_single_cases_with_flags_and_no_personal_data(client, auth, city):
+    scatter_cases(12)
+    auth.login("command")
+    response = get_viewport(client, POINTS_ZOOM)
+    body = response.get_json()
+    assert body["kind"] == "points"
+    assert len(body["points"]) == 16
+    assert {"id", "lon", "lat", "state", "above_level", "inspection", "leader"} == set(body["points"][0])
+    assert "张三丰" not in response.get_data(as_text=True)
+
+
+def test_case_card_shows_the_handling_facts_and_no_personal_data(client, auth, city):
+    case = city.cases["V11"]
+    auth.login("command")
+    response = client.get(f"/api/v1/wall/cases/{case.id}")
+    card = response.get_json()
+    assert card["number"] == case.number
+    assert card["town"] == "西镇"
+    assert card["department"] == "市生态环境局"
+    assert card["state"] == "green"
+    assert card["leader"] is True
+    text = response.get_data(as_text=True)
+    for personal in ("张三丰", "13812345678", "320682199001011234", "petitioner"):
+        assert personal not in text
+
+
+def test_an_unchanged_viewport_costs_a_304_until_a_case_changes(client, auth, city):
+    auth.login("command")
+    first = get_viewport(client, 12)
+    assert first.headers["ETag"]
+    again = client.get(first.request.url, headers={"If-None-Match": first.headers["ETag"]})
+    assert again.status_code == 304
+    assert again.get_data() == b""
+    append_event(city.cases["V12"], "sign", note="签收")
+    db.session.commit()
+    changed = client.get(first.request.url, headers={"If-None-Match": first.headers["ETag"]})
+    assert changed.status_code == 200
+    assert changed.headers["ETag"] != first.headers["ETag"]
+
+
+@pytest.mark.parametrize("username", ["sup_T1", "insp_V11", "officer_env", "leader"])
+def test_only_the_command_office_and_admins_see_the_wall(client, auth, city, username):
+    auth.login(username)
+    assert get_viewport(client, 12).status_code == 403
+    assert client.get("/api/v1/wall/panels").status_code == 403
+    page = client.get("/wall/")
+    assert page.status_code == 403
+    assert "挂图作战大屏仅供指挥部办公室使用" in page.get_data(as_text=True)
+
+
+def test_the_wall_page_is_served_to_the_command_office(client, auth, city):
+    auth.login("command")
+    page = client.get("/wall/")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "挂图作战" in html and "西镇" not in html.split("<select")[0]
+    assert "<script>" not in html and "style=" not in html
+
+
+def test_panels_count_open_closed_overdue_and_rank_towns(client, auth, city):
+    cases = scatter_cases(40)
+    auth.login("command")
+    body = client.get("/api/v1/wall/panels").get_json()
+    counts = body["counts"]
+    everything = [*city.cases.values(), *cases]
+    assert counts["closed"] == sum(1 for c in everything if c.status == CaseStatus.CLOSED)
+    assert counts["open"] == len(everything) - counts["closed"]
+    assert counts["overdue"] == sum(1 for c in everything if str(case_deadline_state(c, clock.now())) == "red")
+    assert counts["above_level"] == sum(1 for c in everything if c.above_level)
+    assert {t["town_name"] for t in body["towns"]} == {"西镇", "东镇"}
+    assert body["top_categories"][0]["label"] == "大气"
+
+
+def test_the_live_stream_sends_new_cases_and_closures(client, auth, city, app, monkeypatch):
+    monkeypatch.setitem(app.config, "WALL_SSE_POLL_SECONDS", 0.05)
+    auth.login("command")
+    closed = city.cases["V22"]
+    append_event(closed, "close", note="销号")
+    db.session.commit()
+    response = client.get("/api/v1/wall/events?max_seconds=0.3", headers={"Last-Event-ID": "0"})
+    assert response.mimetype == "text/event-stream"
+    text = response.get_data(as_text=True)
+    assert text.startswith("retry: ")
+    assert text.count("event: new_case") == 4
+    assert "event: closed" in text and closed.number in text
+    last_id = max(int(line[4:]) for line in text.splitlines() if line.startswith("id: "))
+    resumed = client.get("/api/v1/wall/events?max_seconds=0.2", headers={"Last-Event-ID": str(last_id)})
+    assert "event:" not in resumed.get_data(as_text=True)
+
+
+def test_a_fresh_stream_starts_after_the_newest_event_and_tells_the_browser_where(client, auth, city, app,
+                                                                                 monkeypatch):
+    monkeypatch.setitem(app.config, "WALL_SSE_POLL_SECONDS", 0.05)
+    auth.login("command")
+    newest = db.session.scalar(db.select(db.func.max(CaseEvent.id)))
+    text = client.get("/api/v1/wall/events?max_seconds=0.2").get_data(as_text=True)
+    assert "event:" not in text
+    assert text.startswith(f"retry: 3000\nid: {newest}\n\n")  # a reconnect resumes from here
+
+
+def test_turned_red_reports_cases_whose_due_time_passed(city):
+    case = city.cases["V21"]
+    due = case.due_at
+    with clock.travel(timedelta(days=4)):
+        user = city.users["command"]
+        found = turned_red(user, due - timedelta(minutes=1), clock.now())
+    assert [e["number"] for e in found if e["case_id"] == case.id] == [case.number]
+
+
+def test_a_street_view_with_too_many_cases_stays_clustered(client, auth, city, monkeypatch):
+    cases = [*city.cases.values(), *scatter_cases(12)]
+    monkeypatch.setattr("app.services.wall.MAX_POINTS", 10)
+    auth.login("command")
+    body = get_viewport(client, POINTS_ZOOM).get_json()
+    assert body["kind"] == "clusters"
+    assert body["total"] == len(cases)
