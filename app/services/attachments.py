@@ -2,7 +2,6 @@
 those who may read the petitioner's data."""
 
 import hashlib
-import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +15,7 @@ from app.models.attachments import CaseAttachment
 from app.services import clock
 from app.services.access import Action, authorize
 from app.services.errors import InvalidInput, NotFound
+from app.services.photos import write_once
 from app.services.timeline import append_event
 
 MAX_BYTES = 20 * 1024 * 1024
@@ -66,7 +66,7 @@ def attach(user: User, case: Case, uploads: list[Upload]) -> list[CaseAttachment
     stored = []
     for upload, content_type, extension in checked:
         sha = hashlib.sha256(upload.data).hexdigest()
-        _write(attachment_path(sha, extension), upload.data)
+        write_once(attachment_path(sha, extension), upload.data)
         stored.append(CaseAttachment(case_id=case.id, filename=safe_name(upload.filename), content_type=content_type,
                                      sha256=sha, byte_size=len(upload.data), uploaded_by_id=user.id,
                                      uploaded_at=clock.now()))
@@ -91,16 +91,6 @@ def _check(upload: Upload) -> tuple[str, str]:
 def attachment_path(sha: str, extension: str) -> Path:
     """Where an attachment's bytes live."""
     return Path(current_app.config["PHOTO_DIR"]) / "attachments" / sha[:2] / f"{sha}.{extension}"
-
-
-def _write(path: Path, data: bytes) -> None:
-    """Write once per content, atomically."""
-    if path.exists():
-        return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_suffix(f".{os.getpid()}.tmp")
-    temporary.write_bytes(data)
-    os.replace(temporary, path)
 
 
 def attachments_of(user: User, case: Case) -> list[CaseAttachment]:

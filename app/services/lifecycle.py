@@ -10,8 +10,6 @@ and role (409 with what is wrong), and requirements (409 listing what is missing
 applies the step, moves the clocks and writes a hash-chained timeline event.
 """
 
-import hashlib
-import json
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -49,6 +47,7 @@ from app.models.vocab import (
 from app.services import clock, deadlines
 from app.services.access import authorize
 from app.services.errors import Conflict, NotFound
+from app.services.field_sync import content_sha
 from app.services.timeline import append_event
 
 S = CaseStatus
@@ -399,19 +398,13 @@ def _record_onsite(case: Case, user: User, data: dict, now: datetime) -> None:
     inspection = Inspection(
         id=uuid.uuid4(), case_id=case.id, inspector_id=user.id, grid_id=case.grid_id,
         kind=InspectionKind.ONSITE_CHECK, location=case.location, location_source=LocationSource.MANUAL,
-        manual_location=True, content_sha256=content_hash(content), captured_at=data.get("captured_at") or now,
+        manual_location=True, content_sha256=content_sha(content), captured_at=data.get("captured_at") or now,
         received_at=now, **content,
     )
     db.session.add(inspection)
     if case.first_onsite_at is None:
         case.first_onsite_at = inspection.captured_at
     deadlines.stop_clock(case, Stage.ONSITE, now)
-
-
-def content_hash(content: dict) -> str:
-    """sha256 of a record's canonical JSON: equal content, equal hash, on any machine."""
-    canonical = json.dumps(content, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
 @needs("record_onsite")

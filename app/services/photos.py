@@ -193,10 +193,14 @@ def store(processed: ProcessedPhoto, original: bytes) -> None:
         ("display", processed.display, "jpg"),
         ("thumb", processed.thumb, "jpg"),
     ):
-        path = photo_path(kind, processed.sha256, extension)
-        if path.exists():
-            continue
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_suffix(f".{os.getpid()}.tmp")
-        temporary.write_bytes(data)
-        os.replace(temporary, path)
+        write_once(photo_path(kind, processed.sha256, extension), data)
+
+
+def write_once(path: Path, data: bytes) -> None:
+    """Write content-addressed bytes once, atomically (a rename), so readers never see half a file."""
+    if path.exists():
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_suffix(f".{os.getpid()}.tmp")
+    temporary.write_bytes(data)
+    os.replace(temporary, path)
