@@ -11,6 +11,7 @@ def create_app(config_object: type[Config] | object = Config) -> Flask:
     app.config.from_object(config_object)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = instance_secret()
+    register_url_converters(app)
     register_extensions(app)
     register_security(app)
     register_blueprints(app)
@@ -19,13 +20,22 @@ def create_app(config_object: type[Config] | object = Config) -> Flask:
     return app
 
 
+def register_url_converters(app: Flask) -> None:
+    """Ids in URLs stay within the database's integer range (out of range: 404)."""
+    from app.routing import init_url_converters
+
+    init_url_converters(app)
+
+
 def register_extensions(app: Flask) -> None:
-    """Bind the extension instances to this app."""
+    """Bind the extension instances to this app; keep the map wall's summary current on commit."""
     from app import auth_setup
     from app.database import init_database
     from app.extensions import api, csrf, db, migrate
+    from app.services.wall_cells import init_wall_cells
 
     init_database(app)
+    init_wall_cells()
     migrate.init_app(app, db, directory=str(BASE_DIR / "migrations"))
     auth_setup.init_login(app)
     csrf.init_app(app)

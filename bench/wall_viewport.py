@@ -10,7 +10,10 @@ zooms and places) the script times, in one run:
 * the endpoint: ``GET /api/v1/wall/viewport`` through the app's own WSGI stack (sign-in
   session, argument parsing, scope, ETag, JSON), without If-None-Match, so every call runs
   the query;
-* the bare query: the same SQLAlchemy SELECT executed on a plain connection, rows fetched;
+* the bare SQL: the same SQLAlchemy SELECTs the endpoint runs for that view, executed on a
+  plain connection, rows fetched: without filters, the summary rows plus the four edge
+  strips counted live (``wall.summary_queries``); otherwise the live ``GROUP BY``
+  (``wall.cluster_query``); at point zoom, also the point SELECT;
 * the revalidation: the same request with the ETag it got back (a 304).
 
 With ``--browser`` it also opens /wall in Chromium (Playwright, 1920 × 1080) on the same
@@ -36,7 +39,14 @@ from app import create_app  # noqa: E402
 from app.extensions import db  # noqa: E402
 from app.models import User  # noqa: E402
 from app.services import clock  # noqa: E402
-from app.services.wall import POINTS_ZOOM, Viewport, cluster_query, points_query  # noqa: E402
+from app.services.wall import (  # noqa: E402
+    POINTS_ZOOM,
+    Viewport,
+    answers_from_summary,
+    cluster_query,
+    points_query,
+    summary_queries,
+)
 from config import Config  # noqa: E402
 
 MAP_PX = (1400, 950)
@@ -115,18 +125,31 @@ def bench_view(app, client, user, backend, label, lon, lat, zoom, runs) -> str:
     view = Viewport(box["west"], box["south"], box["east"], box["north"], zoom)
     with app.app_context():
         caller = db.session.get(User, user)
-        # The endpoint's own choice: single cases at high zoom unless there are too many.
-        query_of = points_query if zoom >= POINTS_ZOOM and body["kind"] == "points" else cluster_query
-        query = query_of(caller, view, clock.now(), {})
+        queries, path = endpoint_queries(caller, view, body["kind"])
         with db.engine.connect() as conn:
             if backend == "postgresql":  # the settings the endpoint uses (wall.tune_aggregate_session)
                 conn.execute(text("SET jit = off"))
                 conn.execute(text("SET work_mem = '32MB'"))
-            bare = timed(lambda: conn.execute(query).all(), runs)
+                if path.startswith("summary"):
+                    conn.execute(text("SET max_parallel_workers_per_gather = 0"))
+            bare = timed(lambda: [conn.execute(query, parameters).all() for query, parameters in queries], runs)
     p95_ratio = percentile(endpoint, 0.95) / percentile(bare, 0.95)
-    return (f"| {label} | {zoom} | {in_view:,} | {shapes:,} | {percentile(endpoint, .5):.1f} | "
+    return (f"| {label} | {zoom} | {path} | {in_view:,} | {shapes:,} | {percentile(endpoint, .5):.1f} | "
             f"{percentile(endpoint, .95):.1f} | {percentile(bare, .5):.1f} | {percentile(bare, .95):.1f} | "
             f"{p95_ratio:.2f} | {percentile(revalidate, .5):.1f} |")
+
+
+def endpoint_queries(caller: User, view: Viewport, kind: str) -> tuple[list, str]:
+    """The SELECTs (with parameters) the endpoint runs for an unfiltered view, and which path it takes."""
+    now = clock.now()
+    if answers_from_summary(caller, view, {}):
+        queries, path = summary_queries(view, now), "summary"
+    else:
+        queries, path = [(cluster_query(caller, view, now, {}), {})], "live"
+    if view.zoom >= POINTS_ZOOM and kind == "points":
+        queries.append((points_query(caller, view, now, {}), {}))
+        path += " + points"
+    return queries, path
 
 
 def main() -> None:
@@ -143,9 +166,9 @@ def main() -> None:
         user_id = db.session.scalar(db.select(User.id).where(User.username == args.user))
         backend = db.engine.dialect.name
     print(f"backend {backend}, {args.runs} timed calls per viewport and method, map {MAP_PX[0]}x{MAP_PX[1]} px")
-    print("| view | zoom | cases in view | clusters/points | endpoint p50 ms | endpoint p95 ms | "
+    print("| view | zoom | path | cases in view | clusters/points | endpoint p50 ms | endpoint p95 ms | "
           "bare SQL p50 ms | bare SQL p95 ms | p95 ratio | 304 p50 ms |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for label, lon, lat, zoom in (view for view in VIEWS if view[3] >= args.min_zoom):
         print(bench_view(app, client, user_id, backend, label, lon, lat, zoom, args.runs), flush=True)
     if args.browser:

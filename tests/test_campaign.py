@@ -8,7 +8,7 @@ import pytest
 from openpyxl import load_workbook
 
 from app.extensions import db
-from app.models import Alert, ContactCard, FollowUp, Notification
+from app.models import Alert, CaseClock, ContactCard, FollowUp, Notification
 from app.models.vocab import CaseStatus, Category, Channel, ListKind, Sector
 from app.services import clock
 from app.services.campaigns import create_campaign, current_phase
@@ -177,6 +177,66 @@ def test_above_level_before_the_campaign_deducts_without_zeroing(desk, city):
     assert [(r["town_name"], r["score"]) for r in ranks] == [("西镇", 20.0), ("东镇", 19.0)]
 
 
+def _v21(ranks_body):
+    """V21's score row from GET /api/v1/scores/grids."""
+    return next(g for g in ranks_body if g["grid_name"] == "V21村")
+
+
+def test_irregular_petition_zeroes_the_item_during_the_campaign(desk, city):
+    # An irregular petition (非访) registered at intake on 10-20 (tackling phase) in V21: no
+    # points of its own, but the item is zeroed; the same on 9-5 (before the campaign) costs nothing.
+    body = {"channel": "visit", "category": "air", "sector": "industrial", "title": "赴京非正常上访",
+            "lon": V21[0], "lat": V21[1], "petitioner_name": "李四", "irregular": True,
+            "received_at": bj(10, 20).isoformat()}
+    created = desk.post("command", "/api/v1/cases", body)
+    assert created.status_code == 201, created.get_json()
+    assert created.get_json()["case"]["irregular_count"] == 1
+    v21 = _v21(desk.get("command", f"/api/v1/scores/grids?{PERIOD}").get_json())
+    assert (v21["score"], v21["zeroed"]) == (0.0, True)
+    assert [(d["case_number"], d["points"]) for d in v21["deductions"]] == [(created.get_json()["case"]["number"], 0.0)]
+    assert "非访" in v21["deductions"][0]["reason"]
+    before = _v21(desk.get("command", "/api/v1/scores/grids?start=2026-09-01&end=2026-09-30").get_json())
+    assert (before["score"], before["zeroed"]) == (20.0, False)
+    # A later irregular petition linked to the case counts on it too, and the filter finds it.
+    original_id = created.get_json()["case"]["id"]
+    again = desk.post("command", "/api/v1/cases", body | {"repeat_of_id": original_id,
+                                                          "received_at": bj(10, 22).isoformat()})
+    assert again.status_code == 201
+    assert desk.get("command", f"/api/v1/cases/{original_id}").get_json()["irregular_count"] == 2
+    listed = desk.get("command", "/api/v1/cases?irregular=true&per_page=50").get_json()["items"]
+    assert sorted(c["id"] for c in listed) == sorted([original_id, again.get_json()["case"]["id"]])
+
+
+def test_above_level_on_a_matter_the_grid_found_first_and_handled_in_time(desk, city):
+    # Before the campaign (zeroing does not apply), in V21:
+    # p1: found by V21's patrol on 9-1, every clock met → the above-level petition a1 (9-8)
+    #     that repeats it costs nothing;
+    # p2: found by V21 on 9-1 but signed late (due 9-2, signed 9-3) → a2 (9-8) costs 2;
+    # o3: an ordinary petition of 9-1 → a3 (9-9) repeating it is a first above-level petition (2);
+    #     a4 (9-10) repeats o3 again after a3: a repeat above-level petition (4).
+    # V21 = 20 - 0 - 2 - 2 - 4 = 12.
+    p1 = make_case(*V21, channel=Channel.GRID_PATROL, list_kind=ListKind.POTENTIAL, received_at=bj(9, 1),
+                   due_at=None, status=CaseStatus.CLOSED)
+    p2 = make_case(*V21, channel=Channel.GRID_PATROL, list_kind=ListKind.POTENTIAL, received_at=bj(9, 1),
+                   due_at=None, status=CaseStatus.HANDLING)
+    for case in (p1, p2):
+        case.discovered_by_grid_id = case.grid_id
+    db.session.add(CaseClock(case_id=p1.id, stage="sign", started_at=bj(9, 1), due_at=bj(9, 2), done_at=bj(9, 1, 15)))
+    db.session.add(CaseClock(case_id=p2.id, stage="sign", started_at=bj(9, 1), due_at=bj(9, 2), done_at=bj(9, 3)))
+    o3 = make_case(*V21, received_at=bj(9, 1), due_at=None)
+    above = {"channel": Channel.ABOVE_LEVEL_BEIJING, "above_level": True, "due_at": None}
+    a1 = make_case(*V21, repeat_of_id=p1.id, received_at=bj(9, 8), **above)
+    a2 = make_case(*V21, repeat_of_id=p2.id, received_at=bj(9, 8), **above)
+    a3 = make_case(*V21, repeat_of_id=o3.id, received_at=bj(9, 9), **above)
+    a4 = make_case(*V21, repeat_of_id=o3.id, received_at=bj(9, 10), **above)
+    db.session.commit()
+    v21 = _v21(desk.get("command", "/api/v1/scores/grids?start=2026-09-01&end=2026-09-15").get_json())
+    assert {d["case_number"]: d["points"] for d in v21["deductions"]} == {
+        a1.number: 0.0, a2.number: 2.0, a3.number: 2.0, a4.number: 4.0}
+    assert "先行发现" in next(d["reason"] for d in v21["deductions"] if d["case_number"] == a1.number)
+    assert (v21["score"], v21["zeroed"]) == (12.0, False)
+
+
 def test_first_line_measures(desk, scenario):
     body = desk.get("command", f"/api/v1/first-line?{PERIOD}").get_json()
     v22 = next(g for g in body["grids"] if g["name"] == "V22村")["measures"]
@@ -238,6 +298,23 @@ def test_early_warning_raises_once_per_cluster(desk, city):
     assert len(desk.get("command", "/api/v1/alerts").get_json()) == 1
     assert active_alerts(NOW + timedelta(hours=49)) == []
     assert db.session.query(Alert).count() == 1
+
+
+def test_intake_raises_the_alert_when_the_third_complaint_arrives(desk, city):
+    # Two odour complaints registered through the API: no alert; the third within 500 m and
+    # 48 h raises one alert and one notification at intake, with no manual scan.
+    points = [(120.525, 32.310), (120.527, 32.310), (120.525, 32.313)]
+    ids = []
+    for n, (lon, lat) in enumerate(points):
+        body = {"channel": "phone_12369", "category": "air", "sector": "industrial", "title": f"夜间异味{n}",
+                "lon": lon, "lat": lat, "anonymous": True}
+        response = desk.post("command", "/api/v1/cases", body)
+        assert response.status_code == 201, response.get_json()
+        ids.append(response.get_json()["case"]["id"])
+        assert len(active_alerts(NOW)) == (1 if n == 2 else 0)
+    (alert,) = active_alerts(NOW)
+    assert (alert.category, alert.case_ids) == ("air", sorted(ids))
+    assert db.session.query(Notification).filter_by(kind="early_warning").count() == 1
 
 
 def test_desk_pages_show_the_figures(desk, scenario):

@@ -56,6 +56,20 @@ def test_nonexistent_case_looks_the_same_as_out_of_scope(client, auth, city):
     assert outside == missing
 
 
+def test_ids_past_the_database_range_are_404_and_filters_400(client, auth, city):
+    # Past 2**31 - 1 an id cannot exist: the route does not match (404, the one error shape);
+    # a filter past the range is refused with a message, never a 500 from the database.
+    auth.login("command")
+    huge = 99999999999999999999
+    for path in (f"/api/v1/cases/{huge}", f"/api/v1/cases/{2**31}", f"/desk/cases/{huge}"):
+        response = client.get(path)
+        assert response.status_code == 404, path
+    assert client.get(f"/api/v1/cases/{huge}").get_json()["code"] == 404
+    response = client.get(f"/api/v1/cases?grid_id={huge}")
+    assert response.status_code == 400
+    assert response.get_json()["message"] == "参数超出允许的范围，请检查后重试。"
+
+
 def test_cases_need_login(client, city):
     assert client.get("/api/v1/cases").status_code == 401
     assert client.get(f"/api/v1/cases/{city.cases['V11'].id}").status_code == 401

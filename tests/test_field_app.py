@@ -116,7 +116,8 @@ function server(script) {
   const calls = [];
   const fetch = async (url, init) => {
     const key = `${init.method} ${url}`;
-    calls.push({ key, csrf: init.headers["X-CSRFToken"] || null, sha: init.headers["X-Content-SHA256"] || null });
+    calls.push({ key, csrf: init.headers["X-CSRFToken"] || null, sha: init.headers["X-Content-SHA256"] || null,
+      body: typeof init.body === "string" ? JSON.parse(init.body) : null });
     const answers = script[key] || script[`${init.method} *`];
     if (!answers) throw new TypeError("Failed to fetch");
     const [status, body] = answers.length > 1 ? answers.shift() : answers[0];
@@ -156,6 +157,26 @@ out.stale_csrf = await run([inspection(1, "a", [])], [], {
   "GET /api/v1/me": [[200, { id: 7, csrf_token: "token-1" }], [200, { id: 7, csrf_token: "token-2" }]],
   "PUT /api/v1/inspections/a": [[400, { message: "安全校验失败（CSRF 令牌缺失或无效）" }], [201, {}]] });
 out.other_user = await run([inspection(1, "a", [], { user_id: 99 })], [], { "PUT *": [[201, {}]] });
+
+// A patrol grows (store.savePatrol: new body, revision + 1) while its older body is on the way.
+const patrol = { seq: 1, key: "patrol:t", kind: "patrol", id: "t", user_id: 7, url: "/api/v1/patrols/t",
+  body: { track: [1] }, revision: 1, state: "pending", attempts: 0, next_try_at: 0 };
+const patrolDb = fakeDb([patrol], []);
+const patrolServer = server({ ...ME, "PUT /api/v1/patrols/t": [[201, {}], [200, {}]] });
+const growing = async (url, init) => {
+  const answer = await patrolServer.fetch(url, init);
+  const stored = patrolDb.stores.outbox.get(1);
+  if (init.method === "PUT" && stored.revision === 1) {
+    patrolDb.stores.outbox.set(1, { ...stored, body: { track: [1, 2] }, revision: 2 });
+  }
+  return answer;
+};
+out.patrol_grew = { results: [], states: [] };
+for (let i = 0; i < 2; i += 1) {
+  out.patrol_grew.results.push(await core.replay(patrolDb, { fetch: growing, now: () => NOW, force: true }));
+  out.patrol_grew.states.push(patrolDb.stores.outbox.get(1).state);
+}
+out.patrol_grew.calls = patrolServer.calls;
 
 const db = fakeDb([inspection(1, "a", [])], []);
 const failing = server({ ...ME, "PUT *": [[500, {}]] });
@@ -262,3 +283,11 @@ def test_a_stale_csrf_token_is_renewed_once(replays):
 def test_records_of_another_user_wait_for_that_user(replays):
     run = replays["other_user"]
     assert keys(run) == ["GET /api/v1/me"] and states(run) == ["pending"]
+
+
+def test_a_patrol_that_grew_on_the_way_is_sent_again_whole(replays):
+    """The outbox holds one item per patrol: a newer body stays pending until it too is confirmed."""
+    run = replays["patrol_grew"]
+    assert run["states"] == ["pending", "sent"]
+    puts = [call for call in run["calls"] if call["key"] == "PUT /api/v1/patrols/t"]
+    assert [call["body"] for call in puts] == [{"track": [1]}, {"track": [1, 2]}]

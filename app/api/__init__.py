@@ -19,6 +19,9 @@ def register_api(app: Flask) -> None:
         health,
         lifecycle,
         open311,
+        patrol_compliance,
+        patrols,
+        sources,
         wall,
     )
 
@@ -32,5 +35,8 @@ def register_api(app: Flask) -> None:
     api.register_blueprint(campaign.blp, url_prefix="/api/v1")
     api.register_blueprint(wall.blp, url_prefix="/api/v1/wall")
     api.register_blueprint(attachments.blp, url_prefix="/api/v1")
+    api.register_blueprint(patrol_compliance.blp, url_prefix="/api/v1/patrol-compliance")
+    api.register_blueprint(patrols.blp, url_prefix="/api/v1")
+    api.register_blueprint(sources.blp, url_prefix="/api/v1/sources")
     app.register_blueprint(health.bp)
     app.register_blueprint(open311.bp)

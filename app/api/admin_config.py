@@ -2,31 +2,15 @@
 
 from flask_login import current_user, login_required
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields
 
 from app.api.decorators import admin_only
 from app.extensions import db
-from app.models.vocab import Sector
+from app.schemas.config import RouteSchema, SettingValueSchema
 from app.services.admin_changes import change_route, change_setting
 from app.services.departments import routing_table
 from app.services.settings import all_settings
 
 blp = Blueprint("config", __name__, description="分工路由与系统参数 Routing table and settings")
-
-
-class RouteSchema(Schema):
-    """One row of the routing table."""
-
-    sector = fields.String(dump_only=True)
-    sector_label = fields.Function(lambda r: Sector(r.sector).label, dump_only=True)
-    department_id = fields.Integer(required=True)
-    department_name = fields.Function(lambda r: r.department.name, dump_only=True)
-
-
-class SettingValueSchema(Schema):
-    """A new value for one setting."""
-
-    value = fields.Raw(required=True)
 
 
 @blp.route("/routes", methods=["GET"])

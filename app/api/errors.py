@@ -6,7 +6,7 @@ same in more detail; ``errors`` maps field names to their problems.
 
 from flask import Flask, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError
 from werkzeug.exceptions import HTTPException
 
 from app.extensions import db
@@ -78,6 +78,14 @@ def init_error_handlers(app: Flask) -> None:
         # Two people changed the same record at once; the loser retries on fresh data.
         db.session.rollback()
         return _respond(409, "数据已被他人同时修改，请刷新后重试。")
+
+    @app.errorhandler(DataError)
+    @app.errorhandler(OverflowError)
+    def handle_data_error(exc: Exception):
+        # A value the database cannot hold (e.g. a number past its integer range in a filter):
+        # PostgreSQL says DataError, SQLite's driver OverflowError.
+        db.session.rollback()
+        return _respond(400, "参数超出允许的范围，请检查后重试。")
 
     @app.errorhandler(HTTPException)
     def handle_http_exception(exc: HTTPException):

@@ -20,7 +20,17 @@ from app.services.wall import (
     viewport_features,
     village_measures,
 )
-from app.services.wall_events import event_stream
+from app.services.wall_events import event_stream, parse_cursor
+from app.services.wall_layers import (
+    Box,
+    alert_cases,
+    alert_features,
+    payload_etag,
+    source_card,
+    source_points,
+    sources_etag,
+    village_scores,
+)
 from app.services.wall_panels import wall_panels
 
 blp = Blueprint("wall", __name__, description="挂图作战 Map wall")
@@ -123,8 +133,87 @@ def get_events(query):
     config = current_app.config
     max_seconds = query["max_seconds"] if query["max_seconds"] is not None else config["WALL_SSE_MAX_SECONDS"]
     user = current_user._get_current_object()
-    stream = event_stream(user, int(last) if last.isdigit() else None, config["WALL_SSE_POLL_SECONDS"], max_seconds)
+    stream = event_stream(user, parse_cursor(last), config["WALL_SSE_POLL_SECONDS"], max_seconds)
     response = Response(stream_with_context(stream), mimetype="text/event-stream")
     response.headers["Cache-Control"] = "no-cache"
     response.headers["X-Accel-Buffering"] = "no"
     return response
+
+
+# ------------------------------------------------------------------ further layers
+# Watched sources by days since their last patrol, early-warning alerts, village scores
+# (services.wall_layers).
+
+
+class BoxSchema(Schema):
+    """A WGS-84 box: west < east, south < north."""
+
+    west = fields.Float(required=True, validate=validate.Range(-180, 180))
+    south = fields.Float(required=True, validate=validate.Range(-90, 90))
+    east = fields.Float(required=True, validate=validate.Range(-180, 180))
+    north = fields.Float(required=True, validate=validate.Range(-90, 90))
+
+    @validates_schema
+    def _box_not_empty(self, data, **kwargs):
+        """West must be west of east and south south of north."""
+        if data["west"] >= data["east"] or data["south"] >= data["north"]:
+            raise ValidationError("范围无效：应 west < east 且 south < north。")
+
+
+class ScorePeriodSchema(Schema):
+    """The scoring period: the wall's received-date filter (both optional)."""
+
+    received_from = fields.AwareDateTime(load_default=None)
+    received_to = fields.AwareDateTime(load_default=None)
+
+
+def _etagged(etag: str, payload_of) -> Response:
+    """Answer 304 when the client holds ``etag``, else the payload with it."""
+    response = Response(status=304) if etag in request.if_none_match else current_app.json.response(payload_of())
+    response.set_etag(etag)
+    response.headers["Cache-Control"] = "private, no-cache"
+    return response
+
+
+@blp.route("/sources", methods=["GET"])
+@login_required
+@blp.arguments(BoxSchema, location="query")
+def get_sources(query):
+    """Watched sources in a box with days since their last patrol (Beijing dates) and bucket."""
+    require_wall_user(current_user)
+    now = clock.now()
+    return _etagged(sources_etag(current_user, now, query), lambda: source_points(current_user, Box(**query), now))
+
+
+@blp.route("/sources/<int:source_id>", methods=["GET"])
+@login_required
+def get_source_card(source_id: int):
+    """A source card: name, kind, key flag, last patrol, grid, town, responsible unit."""
+    require_wall_user(current_user)
+    return source_card(current_user, source_id, clock.now())
+
+
+@blp.route("/alerts", methods=["GET"])
+@login_required
+def get_alerts():
+    """Active early-warning alerts: centre, radius, category and number of cases."""
+    require_wall_user(current_user)
+    payload = {"alerts": alert_features(clock.now())}
+    return _etagged(payload_etag(payload), lambda: payload)
+
+
+@blp.route("/alerts/<int:alert_id>", methods=["GET"])
+@login_required
+def get_alert_cases(alert_id: int):
+    """An alert's cases: number, category, status, deadline state, town. No personal data."""
+    require_wall_user(current_user)
+    return alert_cases(current_user, alert_id, clock.now())
+
+
+@blp.route("/village-scores", methods=["GET"])
+@login_required
+@blp.arguments(ScorePeriodSchema, location="query")
+def get_village_scores(query):
+    """Each village's assessment score for the period (services.scoring), for shading."""
+    require_wall_user(current_user)
+    return _cached(lambda now: village_scores(now, query), {"village_scores": query})

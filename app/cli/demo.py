@@ -41,6 +41,7 @@ def seed_command(case_count: int, seed: int, if_empty: bool) -> None:
     click.echo(
         f"演示城市已生成：网格 {summary.grids} 个（镇/街道 {summary.towns} 个，村/社区 {summary.villages} 个），"
         f"用户 {summary.users} 个，案件 {summary.cases} 件，办理记录 {summary.events} 条，"
+        f"监管对象 {summary.sources} 个，巡查 {summary.patrols} 次，"
         f"用时 {time.perf_counter() - started:.1f} 秒。"
     )
     click.echo(f"演示账号（admin、command、town01、g01001a、dept_env、leader1 等）的密码均为 {DEMO_PASSWORD}")

@@ -21,13 +21,19 @@ from app.models.handling import (
     LeaderVisit,
 )
 from app.models.notifications import Notification
+from app.models.patrols import Patrol, PatrolCheckin, Source, source_cases
 from app.models.people import User
 from app.models.receptions import Reception, reception_cases
 from app.models.settings import Setting
 from app.models.special_checks import SpecialCheck
+from app.models.wall import WallCell
 
 __all__ = [
     "Alert",
+    "Patrol",
+    "PatrolCheckin",
+    "Source",
+    "source_cases",
     "Campaign",
     "CampaignPhase",
     "FailureRecord",
@@ -64,4 +70,5 @@ __all__ = [
     "Photo",
     "SectorRoute",
     "User",
+    "WallCell",
 ]

@@ -69,6 +69,8 @@ class Case(db.Model):
     # Flags that make a case difficult (疑难).
     above_level: Mapped[bool] = mapped_column(Boolean, default=False)
     above_level_count: Mapped[int] = mapped_column(Integer, default=0)
+    # Irregular petitions (非访: petitions outside the lawful channels and places) on this case.
+    irregular_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     repeat_of_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
     dissatisfied: Mapped[bool] = mapped_column(Boolean, default=False)
     superior_assigned: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -50,3 +50,8 @@ def point_column() -> Geometry:
 def multipolygon_column() -> Geometry:
     """A WGS-84 multipolygon with a spatial index."""
     return Geometry("MULTIPOLYGON", srid=SRID, spatial_index=True)
+
+
+def linestring_column() -> Geometry:
+    """A WGS-84 line (a patrol's track), without a spatial index: it is read by its patrol."""
+    return Geometry("LINESTRING", srid=SRID, spatial_index=False)

@@ -156,6 +156,34 @@ class InspectionKind(LabelledEnum):
     PATROL_DISCOVERY = "patrol_discovery", "巡查发现"
 
 
+class SourceKind(LabelledEnum):
+    """What kind of place a watched source (监管对象) is."""
+
+    FACTORY = "factory", "工业企业"
+    LIVESTOCK_FARM = "livestock_farm", "畜禽养殖场"
+    AQUACULTURE_FARM = "aquaculture_farm", "水产养殖场"
+    RESTAURANT = "restaurant", "餐饮店"
+    CONSTRUCTION_SITE = "construction_site", "建筑工地"
+    WHARF = "wharf", "沿河码头"
+    WORKSHOP = "workshop", "小作坊"
+    OTHER = "other", "其他"
+
+
+class SourceClass(LabelledEnum):
+    """The patrol class of a source; the patrol rules give each class its frequency."""
+
+    KEY = "key", "重点监管对象"
+    COMPLAINED = "complained", "近期被投诉对象"
+    ORDINARY = "ordinary", "一般监管对象"
+
+
+class CheckinOutcome(LabelledEnum):
+    """What the inspector found at a source on patrol."""
+
+    NOTHING_FOUND = "nothing_found", "未发现问题"
+    PROBLEM_FOUND = "problem_found", "发现问题"
+
+
 class LocationSource(LabelledEnum):
     """Where a recorded position came from."""
 

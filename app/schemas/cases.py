@@ -33,6 +33,7 @@ class CaseQuerySchema(PageQuerySchema):
     list_kind = fields.String(load_default=None, validate=validate.OneOf(list(ListKind)))
     inspection_referral = fields.String(load_default=None, validate=validate.OneOf(list(InspectionReferral)))
     above_level = fields.Boolean(load_default=None)
+    irregular = fields.Boolean(load_default=None)
     repeat = fields.Boolean(load_default=None)
     dissatisfied = fields.Boolean(load_default=None)
     superior_assigned = fields.Boolean(load_default=None)
@@ -79,6 +80,7 @@ class CaseSchema(Schema):
     petitioner = fields.Method("get_petitioner")
     above_level = fields.Boolean()
     above_level_count = fields.Integer()
+    irregular_count = fields.Integer()
     repeat_of_id = fields.Integer(allow_none=True)
     dissatisfied = fields.Boolean()
     superior_assigned = fields.Boolean()
@@ -151,6 +153,8 @@ class CaseCreateSchema(Schema):
     inspection_referral = fields.String(load_default=None, validate=validate.OneOf(list(InspectionReferral)))
     superior_assigned = fields.Boolean(load_default=False)
     suspected_crime = fields.Boolean(load_default=False)
+    # An irregular petition (非访): a petition made outside the lawful channels and places.
+    irregular = fields.Boolean(load_default=False)
     note = fields.String(load_default="", validate=validate.Length(max=2000))
 
     @validates_schema

@@ -53,6 +53,10 @@ class DiscoverySchema(Schema):
     title = fields.String(required=True, validate=validate.Length(min=2, max=200))
     description = fields.String(load_default="", validate=TEXT)
     address = fields.String(load_default="", validate=validate.Length(max=300))
+    # Found on patrol at a watched source: the source and the check-in (see services.patrols).
+    # No load_default, so a discovery without them hashes as it always did.
+    source_id = fields.Integer(allow_none=True)
+    patrol_checkin_id = fields.UUID(allow_none=True)
 
 
 class InspectionPutSchema(Schema):

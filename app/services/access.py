@@ -11,7 +11,7 @@ from sqlalchemy import Select, false, select, true
 from sqlalchemy.sql.elements import ColumnElement
 
 from app.extensions import db
-from app.models import Case, User
+from app.models import Case, Grid, SectorRoute, Source, User, source_cases
 from app.models.vocab import Role
 from app.services.errors import Forbidden, NotFound
 
@@ -84,3 +84,53 @@ def _in_scope(user: User, case: Case) -> bool:
     """Ask the database with the same filter, so the scope rule is written once."""
     query = select(Case.id).where(Case.id == case.id, case_scope(user))
     return db.session.scalar(query) is not None
+
+
+# ---------------------------------------------------------------- sources and patrols
+# The source register and patrols follow the same rule as cases: outside scope a row does
+# not exist (404). Inspectors see their grid, supervisors their town, departments the
+# sectors routed to them, leaders the sources of the cases they lead.
+
+SOURCE_EDIT_ROLES = frozenset({Role.SUPERVISOR, Role.COMMAND_OFFICE, Role.ADMIN})
+
+
+def source_scope(user: User) -> ColumnElement[bool]:
+    """The WHERE clause selecting the watched sources (监管对象) this user may see."""
+    role = user.role
+    if role in (Role.COMMAND_OFFICE, Role.ADMIN):
+        return true()
+    if role == Role.INSPECTOR and user.grid_id is not None:
+        return Source.grid_id == user.grid_id
+    if role == Role.SUPERVISOR and user.grid_id is not None:
+        return Source.town_id == user.grid_id
+    if role == Role.DEPARTMENT_OFFICER and user.department_id is not None:
+        routed = select(SectorRoute.sector).where(SectorRoute.department_id == user.department_id)
+        return Source.sector.in_(routed)
+    if role == Role.LEADING_OFFICIAL:
+        led = (select(source_cases.c.source_id).join(Case, Case.id == source_cases.c.case_id)
+               .where(Case.leading_official_id == user.id))
+        return Source.id.in_(led)
+    return false()
+
+
+def authorize_source(user: User, source_id: int, edit: bool = False) -> Source:
+    """Load a source for reading or editing, or raise NotFound (out of scope) / Forbidden."""
+    source = db.session.scalar(select(Source).where(Source.id == source_id, source_scope(user)))
+    if source is None:
+        raise NotFound("监管对象不存在，或不在您的管辖范围内。")
+    if edit and user.role not in SOURCE_EDIT_ROLES:
+        raise Forbidden("只有二级网格管理员、指挥部办公室和系统管理员可以修改监管对象台账。")
+    return source
+
+
+def grid_scope(user: User, grid_column) -> ColumnElement[bool]:
+    """The WHERE clause for rows kept per grid (patrols, check-ins): my grid, or my town's."""
+    role = user.role
+    if role in (Role.COMMAND_OFFICE, Role.ADMIN):
+        return true()
+    if role == Role.INSPECTOR and user.grid_id is not None:
+        return grid_column == user.grid_id
+    if role == Role.SUPERVISOR and user.grid_id is not None:
+        villages = select(Grid.id).where(Grid.parent_id == user.grid_id)
+        return (grid_column == user.grid_id) | grid_column.in_(villages)
+    return false()

@@ -26,6 +26,8 @@ ACTION_LABELS = {
     "calendar_day.set": "设置工作日历", "calendar_day.delete": "恢复工作日历",
     "api_key.create": "新建接口密钥", "api_key.revoke": "吊销接口密钥",
     "privacy.purge": "个人信息匿名化", "privacy.export": "导出信访人信息",
+    "source.create": "新建监管对象", "source.update": "修改监管对象", "source.import": "导入监管对象台账",
+    "source.link_case": "监管对象关联案件", "source.unlink_case": "监管对象取消关联案件",
 }
 
 

@@ -35,6 +35,8 @@ def filtered_cases(user: User, **filters):
     for name, column in _FLAG_COLUMNS.items():
         if filters.get(name) is not None:
             query = query.where(column.is_(filters[name]))
+    if filters.get("irregular") is not None:
+        query = query.where(Case.irregular_count > 0 if filters["irregular"] else Case.irregular_count == 0)
     if filters.get("repeat") is not None:
         query = query.where(Case.repeat_of_id.isnot(None) if filters["repeat"] else Case.repeat_of_id.is_(None))
     if filters.get("status"):

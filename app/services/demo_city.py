@@ -47,11 +47,13 @@ from app.models.vocab import (
     Stage,
     Subcategory,
 )
+from app.services import demo_sources
 from app.services.departments import ensure_default_departments
 from app.services.grid_import import import_grids
 from app.services.grid_locator import GridLocator, get_locator
 from app.services.numbering import format_case_number, reserve_case_numbers
 from app.services.timeline import GENESIS_HASH, event_hash
+from app.services.wall_cells import rebuild_wall_cells
 
 DEMO_PASSWORD = "firstline2026"
 
@@ -1609,6 +1611,8 @@ class SeedSummary:
     users: int
     cases: int
     events: int
+    sources: int = 0
+    patrols: int = 0
 
     @property
     def grids(self) -> int:
@@ -1632,7 +1636,9 @@ def seed_demo_city(case_count: int = 2000, seed: int = 42, now: datetime | None 
     Geography, people and cases draw from three independent streams of the seed, so the
     same seed gives the same map and logins whatever the number of cases.
     """
-    geo_rng, people_rng, case_rng = (np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(3))
+    # A fourth stream (the source register) leaves the first three, and so the city, unchanged.
+    streams = np.random.SeedSequence(seed).spawn(4)
+    geo_rng, people_rng, case_rng, source_rng = (np.random.default_rng(s) for s in streams)
     geography = build_geography(geo_rng)
     import_grids(grid_features(geography.grids))
     departments = ensure_default_departments()
@@ -1644,4 +1650,7 @@ def seed_demo_city(case_count: int = 2000, seed: int = 42, now: datetime | None 
     if case_count:
         city = demo_city_handles(geography, grid_ids, users, department_ids)
         events = insert_demo_cases(case_rng, case_count, city, now or utcnow())
-    return SeedSummary(len(geography.towns), len(geography.villages), len(accounts), case_count, events)
+        rebuild_wall_cells()
+    register = demo_sources.seed_sources(source_rng, now or utcnow())
+    return SeedSummary(len(geography.towns), len(geography.villages), len(accounts), case_count, events,
+                       register.sources, register.patrols)

@@ -5,6 +5,10 @@ Parameters are settings: ``warning_min_cases`` complaints (default 3) of one cat
 ``warning_window_hours`` (48 h). A cluster raises one alert and one notification to every
 command-office user; complaints joining an existing alert's cluster extend it silently.
 An alert stays active until a window has passed since its newest complaint, or it is dismissed.
+
+Intake scans around every newly registered case (``scan_near``: only its category, within
+twice the radius, so it costs a spatial-index look-up); the command office can also rescan
+the whole city from the alerts page.
 """
 
 from datetime import datetime, timedelta
@@ -19,7 +23,7 @@ from app.services import clock
 from app.services.access import require_role
 from app.services.errors import Conflict, NotFound
 from app.services.settings import get_setting
-from app.services.spatial import distance_m
+from app.services.spatial import bbox_around, distance_m, in_bbox
 
 
 def _parameters() -> tuple[int, float, timedelta]:
@@ -34,9 +38,14 @@ def active_alerts(now: datetime) -> list[Alert]:
     return list(db.session.scalars(query.order_by(Alert.raised_at.desc(), Alert.id.desc())))
 
 
-def _points(now: datetime, span: timedelta) -> list[tuple[Case, float, float]]:
-    """Located cases received in the window ending now, oldest first."""
+def _points(now: datetime, span: timedelta, near: Case | None = None) -> list[tuple[Case, float, float]]:
+    """Located cases received in the window ending now, oldest first; with ``near``, only
+    those of its category that could share a cluster with it (within twice the radius)."""
     query = select(Case).where(Case.received_at > now - span, Case.received_at <= now, Case.location.isnot(None))
+    if near is not None:
+        centre = to_shape(near.location)
+        box = bbox_around(centre.x, centre.y, 2 * _parameters()[1])
+        query = query.where(Case.category == near.category, in_bbox("cases", Case.location, Case.id, *box))
     rows = []
     for case in db.session.scalars(query.order_by(Case.received_at, Case.id)):
         point = to_shape(case.location)
@@ -44,14 +53,14 @@ def _points(now: datetime, span: timedelta) -> list[tuple[Case, float, float]]:
     return rows
 
 
-def find_clusters(now: datetime) -> list[list[tuple[Case, float, float]]]:
+def find_clusters(now: datetime, near: Case | None = None) -> list[list[tuple[Case, float, float]]]:
     """Groups of same-category cases around a seed case, each group at least the minimum size.
 
     Every case seeds a candidate (the cases within the radius of it); the largest candidates are
     kept first and a case belongs to at most one cluster.
     """
     minimum, radius, span = _parameters()
-    points = _points(now, span)
+    points = _points(now, span, near)
     candidates = []
     for seed, x, y in points:
         members = [p for p in points if p[0].category == seed.category and distance_m(x, y, p[1], p[2]) <= radius]
@@ -68,12 +77,19 @@ def find_clusters(now: datetime) -> list[list[tuple[Case, float, float]]]:
     return clusters
 
 
-def scan(now: datetime | None = None) -> list[Alert]:
+def scan_near(case: Case) -> list[Alert]:
+    """At intake: raise or extend the alert of the cluster a new case may complete."""
+    if case.location is None:
+        return []
+    return scan(near=case)
+
+
+def scan(now: datetime | None = None, near: Case | None = None) -> list[Alert]:
     """Raise an alert for each new cluster (flushed, not committed); return the new alerts."""
     now = now or clock.now()
     live = active_alerts(now)
     raised = []
-    for members in find_clusters(now):
+    for members in find_clusters(now, near):
         ids = [p[0].id for p in members]
         newest = max(p[0].received_at for p in members)
         existing = next((a for a in live if a.category == members[0][0].category and set(a.case_ids) & set(ids)), None)

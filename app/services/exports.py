@@ -21,7 +21,7 @@ from app.services.scoring import TownRank
 
 LEDGER_HEADINGS = ["序号", "案件编号", "清单类别", "来源", "问题类别", "行业", "问题标题", "问题描述", "地址",
                    "所属镇（街道）", "所属村（社区）", "承办部门", "包案领导", "受理时间", "办理期限", "办结时间",
-                   "办理状态", "越级访次数", "是否重复访", "是否不满意", "督察交办"]
+                   "办理状态", "越级访次数", "非访次数", "是否重复访", "是否不满意", "督察交办"]
 PERSONAL_HEADINGS = ["信访人姓名", "联系电话", "身份证号"]
 RANKING_HEADINGS = ["排名", "镇（街道）", "考核得分", "越级访（件）", "超期未办结（件）", "未办结（件）"]
 
@@ -48,7 +48,7 @@ def ledger_rows(user: User, start: datetime, end: datetime, personal: bool) -> l
                case.department.name if case.department else "",
                case.leading_official.full_name if case.leading_official else "", _local(case.received_at),
                _local(case.handle_due_at), _local(case.closed_at), CaseStatus(case.status).label,
-               case.above_level_count, "是" if case.repeat_of_id or case.repeat_count else "否",
+               case.above_level_count, case.irregular_count, "是" if case.repeat_of_id or case.repeat_count else "否",
                "是" if case.dissatisfied else "否", case.inspection_referral and "是" or "否"]
         if personal:
             row += [case.petitioner_name or "", case.petitioner_phone or "", case.petitioner_id_number or ""]

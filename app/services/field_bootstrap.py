@@ -1,5 +1,12 @@
-"""What the inspector app downloads to work offline."""
+"""What the inspector app downloads to work offline.
 
+Everything the app shows without a network comes from here, once per sign-in and on each
+refresh: the inspector's grid polygon, its open cases, today's patrol (the sources of the
+grid with their due state, as ``GET /api/v1/patrol/today`` gives it) and the settings the
+phone applies by itself (GPS accuracy limits, the check-in radius, the track interval).
+"""
+
+from flask import current_app
 from sqlalchemy import select
 
 from app.extensions import db
@@ -7,7 +14,7 @@ from app.models import Grid, User
 from app.models.vocab import Role
 from app.schemas.auth import me_schema
 from app.schemas.cases import case_schema
-from app.services import clock
+from app.services import clock, patrols
 from app.services.case_queries import list_cases
 from app.services.errors import Forbidden
 from app.services.grid_geojson import grid_feature
@@ -17,7 +24,7 @@ MAX_OFFLINE_CASES = 500
 
 
 def bootstrap_for(user: User) -> dict:
-    """My grid's polygon, its open cases (nearest due first, personal data masked), settings."""
+    """My grid's polygon, its open cases (nearest due first, personal data masked), today's patrol, settings."""
     if user.role != Role.INSPECTOR or user.grid_id is None:
         raise Forbidden("移动端仅供三级网格员使用。")
     grid = db.session.scalar(select(Grid).where(Grid.id == user.grid_id))
@@ -26,11 +33,14 @@ def bootstrap_for(user: User) -> dict:
         "user": me_schema.dump(user),
         "grid": grid_feature(grid),
         "cases": case_schema.dump(cases, many=True),
+        "patrol": patrols.today_for(user),
         "settings": {
             "gps_accept_m": get_setting("gps_accept_m"),
             "gps_warn_m": get_setting("gps_warn_m"),
             "photo_long_edge_px": 1600,
             "max_upload_bytes": _max_upload(),
+            "patrol_radius_m": get_setting("patrol_radius_m"),
+            "patrol_track_interval_s": get_setting("patrol_track_interval_s"),
         },
         "server_time": clock.now().isoformat(),
     }
@@ -38,6 +48,4 @@ def bootstrap_for(user: User) -> dict:
 
 def _max_upload() -> int:
     """The largest request body the server takes."""
-    from flask import current_app
-
     return int(current_app.config["MAX_CONTENT_LENGTH"])

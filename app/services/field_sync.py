@@ -94,6 +94,9 @@ def _case_for(user: User, body: dict) -> Case | None:
     if body["kind"] == InspectionKind.PATROL_DISCOVERY:
         if not body.get("discovery"):
             raise InvalidInput("巡查发现须填写问题类型、行业和标题。", {"discovery": ["必填"]})
+        from app.services import patrols  # imported here: services.patrols imports this module
+
+        patrols.check_discovery_source(user, body["discovery"])
         return None
     if body.get("case_id") is None:
         raise InvalidInput("现场核查须关联案件。", {"case_id": ["必填"]})
@@ -137,6 +140,9 @@ def _apply_to_case(user: User, inspection: Inspection, body: dict) -> None:
         where = body["location"]
         case = register_patrol_discovery(user, body["discovery"], where["lon"], where["lat"], inspection.captured_at)
         inspection.case_id = case.id
+        from app.services import patrols
+
+        patrols.link_discovery(user, inspection, body["discovery"])
         return
     case = db.session.get(Case, inspection.case_id)
     if case.first_onsite_at is None or inspection.captured_at < case.first_onsite_at:

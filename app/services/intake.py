@@ -18,7 +18,7 @@ from app.models.vocab import (
     Role,
     Stage,
 )
-from app.services import clock, deadlines
+from app.services import clock, deadlines, early_warning
 from app.services.access import case_scope
 from app.services.coords import to_wgs84
 from app.services.departments import department_for_sector
@@ -61,6 +61,7 @@ def register_case(user: User, data: dict) -> tuple[Case, list[RepeatCandidate]]:
     _set_petitioner(case, data)
     _route(case, data)
     apply_above_level(case)
+    case.irregular_count = 1 if data.get("irregular") else 0
     _file(case, user, data.get("note", ""), now)
     link_repeat(case, user, data.get("repeat_of_id"), now)
     return case, repeat_candidates(user, lon, lat, case.category, case.petitioner_phone, exclude_id=case.id)
@@ -105,6 +106,7 @@ def _file(case: Case, user: User, note: str, now: datetime) -> None:
     deadlines.start_clock(case, Stage.ACCEPT, case.received_at)
     append_event(case, "register", user, note=note,
                  data={"to": case.status, "channel": case.channel}, at=now)
+    early_warning.scan_near(case)
 
 
 def clock_year(moment: datetime) -> int:
@@ -147,6 +149,8 @@ def link_repeat(case: Case, user: User, original_id: int | None, now: datetime) 
     if case.channel in ABOVE_LEVEL_CHANNELS:
         original.above_level = True
         original.above_level_count += 1
+    if case.irregular_count:
+        original.irregular_count = (original.irregular_count or 0) + 1
     if original.status == CaseStatus.CLOSED:
         reopen_as_repeat(original, user, case, now)
 

@@ -4,9 +4,19 @@ The rule's parameters are settings (services.settings): the item's full points, 
 deduction per above-level petition (越级访) and per repeat above-level petition, and whether
 an above-level petition during a campaign zeroes the item. Every deduction names its case.
 
-An above-level petition is a case that came in on an above-level channel (赴京/到省越级访);
-its arrival is itself the grid's failure to discover, handle or resolve the matter in time.
-It is a repeat when it is linked to an earlier case (重复越级访).
+An above-level petition is a case that came in on an above-level channel (赴京/到省越级访).
+Its arrival is the grid's failure to discover, handle or resolve the matter in time, unless
+the grid had done all three: the petition repeats a matter that this grid discovered first
+(on the potential-problem list, found by the grid before the petition) and whose clocks
+were all met when the petition arrived; such a petition is listed with no deduction.
+
+It is a repeat above-level petition (重复越级访) when the same matter already had an earlier
+above-level petition: its original came in above level, or another above-level petition
+linked to the same original arrived before it.
+
+An irregular petition (非访) is a case registered as one (``irregular_count``). During a
+campaign any above-level or irregular petition zeroes the grid's item when the rule is on;
+an irregular petition outside a campaign deducts nothing by itself.
 """
 
 from collections import defaultdict
@@ -16,7 +26,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import Case, Grid
+from app.models import Case, CaseClock, Grid
 from app.models.vocab import OPEN_STATUSES
 from app.services import campaigns, clock
 from app.services.intake import ABOVE_LEVEL_CHANNELS
@@ -68,6 +78,39 @@ def above_level_petitions(start: datetime, end: datetime) -> list[Case]:
     return list(db.session.scalars(query.order_by(Case.received_at, Case.id)))
 
 
+def irregular_petitions(start: datetime, end: datetime) -> list[Case]:
+    """Cases registered as irregular petitions (非访) in [start, end), oldest first."""
+    query = select(Case).where(Case.irregular_count > 0, Case.received_at >= start, Case.received_at < end)
+    return list(db.session.scalars(query.order_by(Case.received_at, Case.id)))
+
+
+def is_repeat_above_level(case: Case) -> bool:
+    """True when the matter had an above-level petition before this one."""
+    original = case.repeat_of
+    if original is None:
+        return False
+    if original.channel in ABOVE_LEVEL_CHANNELS and original.received_at <= case.received_at:
+        return True
+    earlier = select(Case.id).where(Case.repeat_of_id == original.id, Case.id != case.id,
+                                    Case.channel.in_([str(c) for c in ABOVE_LEVEL_CHANNELS]),
+                                    Case.received_at < case.received_at).limit(1)
+    return db.session.scalar(earlier) is not None
+
+
+def handled_first_by_grid(case: Case) -> bool:
+    """True when the grid discovered the matter first and had met every clock on it when the
+    above-level petition arrived: then the grid did not fail, and nothing is deducted."""
+    original = case.repeat_of
+    if original is None or original.discovered_by_grid_id is None:
+        return False
+    if original.discovered_by_grid_id != case.grid_id or original.received_at >= case.received_at:
+        return False
+    late = select(CaseClock.id).where(
+        CaseClock.case_id == original.id, CaseClock.due_at < case.received_at,
+        (CaseClock.done_at.is_(None)) | (CaseClock.done_at > CaseClock.due_at)).limit(1)
+    return db.session.scalar(late) is None
+
+
 def _during_campaign(case: Case, spans: list[tuple[datetime, datetime]]) -> bool:
     """True when the case arrived inside a campaign."""
     return any(s <= case.received_at < e for s, e in spans)
@@ -86,16 +129,30 @@ def grid_scores(start: datetime, end: datetime) -> list[GridScore]:
         score = scores.get(case.grid_id)
         if score is None:
             continue
-        is_repeat = case.repeat_of_id is not None
-        reason = "重复越级访" if is_repeat else "越级访（未及时发现、处置或化解）"
-        score.deductions.append(Deduction(case.id, case.number, case.grid_id, repeat if is_repeat else single, reason))
+        score.deductions.append(_above_level_deduction(case, single, repeat))
         if zero_rule and _during_campaign(case, spans):
             score.zeroed = True
             score.zeroed_by.append(case.id)
+    for case in irregular_petitions(start, end):
+        score = scores.get(case.grid_id)
+        if score is not None and zero_rule and _during_campaign(case, spans) and case.id not in score.zeroed_by:
+            score.zeroed = True
+            score.zeroed_by.append(case.id)
+            reason = "非访（专项行动期间发生，该项清零）"
+            score.deductions.append(Deduction(case.id, case.number, case.grid_id, 0.0, reason))
     for score in scores.values():
         lost = sum(d.points for d in score.deductions)
         score.score = 0.0 if score.zeroed else max(0.0, item - lost)
     return list(scores.values())
+
+
+def _above_level_deduction(case: Case, single: float, repeat: float) -> Deduction:
+    """The deduction one above-level petition costs its grid, with the reason."""
+    if is_repeat_above_level(case):
+        return Deduction(case.id, case.number, case.grid_id, repeat, "重复越级访")
+    if handled_first_by_grid(case):
+        return Deduction(case.id, case.number, case.grid_id, 0.0, "越级访（网格已先行发现并按时处置，不扣分）")
+    return Deduction(case.id, case.number, case.grid_id, single, "越级访（未及时发现、处置或化解）")
 
 
 def _count_by_town(query) -> dict[int, int]:

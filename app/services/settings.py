@@ -30,6 +30,13 @@ RULES: dict[str, tuple[Callable[[object], bool], str]] = {
     "reception_department_codes": (lambda v: isinstance(v, list) and all(isinstance(c, str) for c in v),
                                    "应为部门代码列表"),
     "key_towns_n": (lambda v: isinstance(v, int) and 0 <= v <= 100, "应为 0 至 100 个镇"),
+    # Grid patrols (网格巡查): DOMAIN.md "Grid patrols"; see services.patrol_rules.
+    "patrol_rules": (lambda v: _valid_patrol_rules(v),
+                     "应为各级网格（1、2、3）对重点、近期被投诉、一般对象的巡查频次："
+                     "{\"times\": 次数, \"period_days\": 天数} 或 null"),
+    "patrol_complained_days": (lambda v: isinstance(v, int) and 1 <= v <= 365, "应为 1 至 365 天"),
+    "patrol_radius_m": (lambda v: isinstance(v, int | float) and 10 <= v <= 2000, "应为 10 至 2000 米"),
+    "patrol_track_interval_s": (lambda v: isinstance(v, int) and 5 <= v <= 600, "应为 5 至 600 秒"),
 }
 
 DEFAULTS: dict[str, object] = {
@@ -65,7 +72,50 @@ DEFAULTS: dict[str, object] = {
     "reception_department_codes": ["env"],
     # Special checks (专项督查): the key towns are the top N by above-level petitions.
     "key_towns_n": 3,
+    # Patrol frequencies per grid level and class of source: "times" patrols within
+    # "period_days" days; null = that level has no duty for that class. Defaults from the
+    # Chengde practice: level 3 patrols its grid every 2 days; level 2 patrols key sources
+    # twice a week and the others every two weeks; level 1 patrols key or complained-about
+    # sources weekly.
+    "patrol_rules": {
+        "3": {"key": {"times": 1, "period_days": 2}, "complained": {"times": 1, "period_days": 2},
+              "ordinary": {"times": 1, "period_days": 2}},
+        "2": {"key": {"times": 2, "period_days": 7}, "complained": {"times": 1, "period_days": 14},
+              "ordinary": {"times": 1, "period_days": 14}},
+        "1": {"key": {"times": 1, "period_days": 7}, "complained": {"times": 1, "period_days": 7},
+              "ordinary": None},
+    },
+    # A source with a case received in the last N days is "complained-about".
+    "patrol_complained_days": 30,
+    # A patrol check-in farther than this from the source is kept but flagged.
+    "patrol_radius_m": 100,
+    # While a patrol is open (and the app in the foreground) its position is sampled this often.
+    "patrol_track_interval_s": 30,
 }
+
+
+def _valid_patrol_rules(value) -> bool:
+    """Rules for levels "1".."3" and every source class: {times, period_days} or null."""
+    if not isinstance(value, dict) or set(value) != {"1", "2", "3"}:
+        return False
+    classes = {"key", "complained", "ordinary"}
+    for per_class in value.values():
+        if not isinstance(per_class, dict) or set(per_class) != classes:
+            return False
+        for rule in per_class.values():
+            if rule is None:
+                continue
+            if not isinstance(rule, dict) or set(rule) != {"times", "period_days"}:
+                return False
+            times, days = rule["times"], rule["period_days"]
+            if not (_plain_int(times) and _plain_int(days) and 1 <= times <= days <= 366):
+                return False
+    return True
+
+
+def _plain_int(value) -> bool:
+    """An int that is not a bool."""
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def get_setting(key: str):

@@ -1,21 +1,24 @@
-"""The map wall (挂图作战): cases on the map at city scale, clustered in SQL.
-
-Everything here is one aggregate query per request, so a viewport over a million cases
-costs what the database spends on it and nothing per row in Python:
+"""The map wall (挂图作战): cases on the map at city scale, clustered without reading them all.
 
 * **Deadline state in SQL.** Grey when the case is finished, red once ``now >= due_at``,
   yellow once the share ``yellow_at`` (admin setting, 75 %) of the time from ``received_at``
-  to ``due_at`` is used, else green. This is the fallback rule of
-  ``deadlines.case_deadline_state`` applied to every case: the exact rule reads each case's
-  open clock (``case_clocks``), which would be one join per case and too slow for a wall
-  of a million cases; ``due_at`` already mirrors the nearest open clock's due time, so red
-  (the colour that matters most) is exact and only the green/yellow boundary can differ
+  to ``due_at`` is used (``wall_cells.yellow_epoch``), else green. This is the fallback rule
+  of ``deadlines.case_deadline_state`` applied to every case: the exact rule reads each
+  case's open clock (``case_clocks``), which would be one join per case and too slow for a
+  wall of a million cases; ``due_at`` already mirrors the nearest open clock's due time, so
+  red (the colour that matters most) is exact and only the green/yellow boundary can differ
   from the desk for a case whose current stage started after ``received_at``.
-* **Grid clustering.** Points are snapped to square cells of ``CELL_PX`` screen pixels at
-  the requested zoom and grouped by cell; each cluster carries its exact count, centroid,
-  worst state and flag counts. From ``POINTS_ZOOM`` on, cases come one by one when there
-  are at most ``MAX_POINTS`` in view.
-* **Bounding box through the spatial index** (``spatial.in_bbox``).
+* **Grid clustering.** Points are snapped to square cells of ``wall_cells.CELL_PX`` screen
+  pixels at the requested zoom; each cluster carries its exact count, centroid, worst state and flag
+  counts. From ``POINTS_ZOOM`` on, cases come one by one when there are at most
+  ``MAX_POINTS`` in view.
+* **Two ways to the same clusters.** Without filters, for a caller who sees every case
+  (the wall's roles), at zooms up to ``wall_cells.BASE_LEVEL``, the clusters come from the
+  per-cell summary (``services.wall_cells``: a few hundred rows for a city view, plus the
+  cases along the view's edges). Any filter (period, category, channel, town, state, flag)
+  cuts across a cell's cases, so a filtered view, a finer zoom and the point layer run the
+  live ``GROUP BY`` over the cases in the box (``wall_cells.in_box``: the spatial index,
+  then an exact coordinate test). Both give identical clusters (tests/test_wall_cells.py).
 * **ETag** from a cheap data revision (the highest event id and case id, both primary keys)
   plus the minute (states change with time), the caller's scope and the query.
 """
@@ -24,22 +27,35 @@ import hashlib
 import json
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 
-from sqlalchemy import Float, Integer, and_, case, cast, func, literal, select, text
+from sqlalchemy import Float, Select, and_, bindparam, case, func, literal, select, text
 from sqlalchemy.sql.elements import ColumnElement
 
 from app.extensions import db
 from app.models import Case, CaseEvent, Department, Grid, User
 from app.models.types import UTCDateTime
-from app.models.vocab import OPEN_STATUSES, Category
+from app.models.vocab import Category
 from app.services.access import case_scope, require_role
 from app.services.errors import NotFound
 from app.services.settings import get_setting
-from app.services.spatial import in_bbox
+from app.services.wall_cells import (
+    BASE_LEVEL,
+    OPEN,
+    Cluster,
+    cell_degrees,
+    cell_index,
+    covered_rect,
+    epoch_seconds,
+    in_box,
+    merge_rows,
+    strip_parameters,
+    strip_where,
+    summary_rows_query,
+    yellow_epoch,
+)
 
 WALL_ROLES = ("command_office", "admin")
-# A cluster cell is this many screen pixels wide at the requested zoom.
-CELL_PX = 64
 # From this zoom on, cases are sent one by one (a village fills the screen), unless the
 # view holds more than MAX_POINTS of them.
 POINTS_ZOOM = 16
@@ -47,7 +63,6 @@ MAX_POINTS = 2000
 # State ranks: a cluster shows its worst member, the highest rank.
 STATE_RANKS = {"closed": 0, "green": 1, "yellow": 2, "red": 3}
 STATE_NAMES = {rank: name for name, rank in STATE_RANKS.items()}
-_OPEN = sorted(str(s) for s in OPEN_STATUSES)
 
 
 @dataclass(frozen=True)
@@ -60,6 +75,11 @@ class Viewport:
     north: float
     zoom: int
 
+    @property
+    def box(self) -> tuple[float, float, float, float]:
+        """(west, south, east, north)."""
+        return self.west, self.south, self.east, self.north
+
 
 def require_wall_user(user: User) -> None:
     """The wall is for the command office and administrators; others get Forbidden."""
@@ -70,18 +90,16 @@ def state_rank(now: datetime, yellow_at: float | None = None) -> ColumnElement[i
     """The deadline state of every case as a SQL expression (rank, see STATE_RANKS)."""
     if yellow_at is None:
         yellow_at = float(get_setting("yellow_at"))
-    moment = literal(now, UTCDateTime())
-    if db.engine.dialect.name == "sqlite":
-        used = func.julianday(moment) - func.julianday(Case.received_at)
-        total = func.julianday(Case.due_at) - func.julianday(Case.received_at)
-    else:
-        used = func.extract("epoch", moment - Case.received_at)
-        total = func.extract("epoch", Case.due_at - Case.received_at)
+    return rank_at(literal(now, UTCDateTime()), literal(yellow_at, Float()))
+
+
+def rank_at(moment: ColumnElement[datetime], yellow_at: ColumnElement[float]) -> ColumnElement[int]:
+    """The deadline state rank of every case at ``moment`` (SQL), yellow after the share ``yellow_at``."""
     return case(
-        (Case.status.not_in(_OPEN), 0),
+        (Case.status.not_in(OPEN), 0),
         (Case.due_at.is_(None), 1),
         (Case.due_at <= moment, 3),
-        (used >= literal(yellow_at, Float()) * total, 2),
+        (epoch_seconds(moment) >= yellow_epoch(yellow_at), 2),
         else_=1,
     )
 
@@ -113,44 +131,74 @@ def wall_filters(user: User, now: datetime, filters: dict) -> list[ColumnElement
     return clauses
 
 
-def cell_degrees(zoom: int) -> float:
-    """The side of a cluster cell in degrees at this zoom (Web Mercator, 256 px tiles)."""
-    return CELL_PX * 360.0 / (256 * 2**zoom)
-
-
-def _cell_index(coordinate, offset: float, size: float):
-    """floor((coordinate + offset) / size), written so both backends floor the same way."""
-    shifted = (coordinate + offset) / size
-    if db.engine.dialect.name == "sqlite":
-        return cast(shifted, Integer)  # truncation is floor: the shifted value is positive
-    return func.floor(shifted)
-
-
-def cluster_query(user: User, view: Viewport, now: datetime, filters: dict):
-    """The SELECT behind the cluster endpoint: one row per occupied cell of the viewport."""
-    size = cell_degrees(view.zoom)
+def _cluster_select(size, rank: ColumnElement[int], where: list) -> Select:
+    """One row per occupied cell (``size`` degrees) among the cases matching ``where``: sums, not averages."""
     lon, lat = func.ST_X(Case.location), func.ST_Y(Case.location)
-    cell_x, cell_y = _cell_index(lon, 180.0, size), _cell_index(lat, 90.0, size)
-    rank = state_rank(now)
-    where = [
-        Case.location.isnot(None),
-        in_bbox("cases", Case.location, Case.id, view.west, view.south, view.east, view.north),
-        *wall_filters(user, now, filters),
-    ]
     return (
         select(
+            cell_index(lon, 180.0, size).label("zoom_x"),
+            cell_index(lat, 90.0, size).label("zoom_y"),
             func.count().label("count"),
-            func.avg(lon).label("lon"),
-            func.avg(lat).label("lat"),
+            func.sum(lon).label("lon_sum"),
+            func.sum(lat).label("lat_sum"),
             func.max(rank).label("worst"),
             func.sum(case((Case.above_level.is_(True), 1), else_=0)).label("above_level"),
             func.sum(case((Case.inspection_referral.isnot(None), 1), else_=0)).label("inspection"),
             func.sum(case((Case.leading_official_id.isnot(None), 1), else_=0)).label("leader"),
             func.min(Case.id).label("case_id"),
         )
-        .where(*where)
-        .group_by(cell_x, cell_y)
+        .where(Case.location.isnot(None), *where)
+        .group_by("zoom_x", "zoom_y")
     )
+
+
+def cluster_query(user: User, view: Viewport, now: datetime, filters: dict) -> Select:
+    """The live SELECT behind the clusters: one row per occupied cell, over every case in the box."""
+    return _cluster_select(cell_degrees(view.zoom), state_rank(now),
+                           [*in_box(view.box), *wall_filters(user, now, filters)])
+
+
+def answers_from_summary(user: User, view: Viewport, filters: dict) -> bool:
+    """True when the summary gives this view's clusters exactly: no filter, every case in scope.
+
+    The wall's roles see every case (access.case_scope); no filter value may be set; the
+    zoom's cells must not be finer than the summary's; some summary cell must lie inside
+    the view (a view smaller than a cell is cheap to count live anyway).
+    """
+    return (user.role in WALL_ROLES and view.zoom <= BASE_LEVEL and not any(filters.values())
+            and covered_rect(*view.box) is not None)
+
+
+def summary_queries(view: Viewport, now: datetime) -> list[tuple[Select, dict]]:
+    """The SELECTs (with parameters) behind a view answered from the summary.
+
+    First the summary rows, then the view's four edge strips counted live.
+    """
+    rect = covered_rect(*view.box)
+    shared = {"now": now, "yellow_at": float(get_setting("yellow_at")), "zoom_size": cell_degrees(view.zoom)}
+    strips = [(strip_statement(db.engine.dialect.name, side), {**shared, **parameters})
+              for side, parameters in strip_parameters(view.box, rect).items()]
+    return [(summary_rows_query(rect, view.zoom, now), {}), *strips]
+
+
+@cache
+def strip_statement(dialect: str, side: str) -> Select:
+    """The live clusters of one edge strip, with parameters; built once per backend and side."""
+    rank = rank_at(bindparam("now", type_=UTCDateTime()), bindparam("yellow_at", type_=Float()))
+    return _cluster_select(bindparam("zoom_size", type_=Float()), rank, strip_where(side))
+
+
+def view_clusters(user: User, view: Viewport, now: datetime, filters: dict) -> list[tuple[tuple[int, int], Cluster]]:
+    """The clusters of a view by cell, from the summary when it answers exactly, else live."""
+    clusters: dict[tuple[int, int], Cluster] = {}
+    from_summary = answers_from_summary(user, view, filters)
+    tune_aggregate_session(live=not from_summary)
+    if from_summary:
+        for query, parameters in summary_queries(view, now):
+            merge_rows(clusters, db.session.execute(query, parameters))
+    else:
+        merge_rows(clusters, db.session.execute(cluster_query(user, view, now, filters)))
+    return sorted(clusters.items())
 
 
 def points_query(user: User, view: Viewport, now: datetime, filters: dict):
@@ -167,7 +215,7 @@ def points_query(user: User, view: Viewport, now: datetime, filters: dict):
         )
         .where(
             Case.location.isnot(None),
-            in_bbox("cases", Case.location, Case.id, view.west, view.south, view.east, view.north),
+            *in_box(view.box),
             *wall_filters(user, now, filters),
         )
         .order_by(Case.id)
@@ -175,16 +223,19 @@ def points_query(user: User, view: Viewport, now: datetime, filters: dict):
     )
 
 
-def tune_aggregate_session() -> None:
-    """On PostgreSQL, settings for one big aggregate in this transaction.
+def tune_aggregate_session(live: bool = True) -> None:
+    """On PostgreSQL, settings for the wall's aggregates in this transaction.
 
-    The planner's cost estimate for a city-wide box is high enough to switch JIT
-    compilation on, which alone takes seconds (more than the query); a little more sort
-    memory lets the grouping hash in memory instead of sorting on disk.
+    The planner's cost estimate for a city-wide box (or a long edge strip of one) is high
+    enough to switch JIT compilation on, which alone takes longer than the query; a little
+    more sort memory lets a live grouping hash in memory instead of sorting on disk. The
+    summary's edge strips read a few thousand cases: starting parallel workers for them
+    costs more than the scan (tens of milliseconds on a busy server).
     """
-    if db.engine.dialect.name == "postgresql":
-        db.session.execute(text("SET LOCAL jit = off"))
-        db.session.execute(text("SET LOCAL work_mem = '32MB'"))
+    if db.engine.dialect.name == "postgresql":  # set_config(..., true) is SET LOCAL, all in one round trip
+        workers = "" if live else ", set_config('max_parallel_workers_per_gather', '0', true)"
+        settings = f"set_config('jit', 'off', true), set_config('work_mem', '32MB', true){workers}"
+        db.session.execute(text(f"SELECT {settings}"))
 
 
 def viewport_features(user: User, view: Viewport, now: datetime, filters: dict) -> dict:
@@ -193,20 +244,19 @@ def viewport_features(user: User, view: Viewport, now: datetime, filters: dict) 
     A street view holding more than MAX_POINTS cases stays clustered, so the wall never
     shows a truncated set.
     """
-    tune_aggregate_session()
-    rows = db.session.execute(cluster_query(user, view, now, filters)).all()
-    if view.zoom >= POINTS_ZOOM and sum(r.count for r in rows) <= MAX_POINTS:
+    cells = view_clusters(user, view, now, filters)
+    total = sum(c.count for _, c in cells)
+    if view.zoom >= POINTS_ZOOM and total <= MAX_POINTS:
         points = db.session.execute(points_query(user, view, now, filters)).all()
         return {"kind": "points", "zoom": view.zoom, "points": [_point(r) for r in points]}
     clusters = [
-        {"count": r.count, "lon": round(float(r.lon), 6), "lat": round(float(r.lat), 6),
-         "state": STATE_NAMES[int(r.worst)], "above_level": int(r.above_level),
-         "inspection": int(r.inspection), "leader": int(r.leader),
-         "case_id": r.case_id if r.count == 1 else None}
-        for r in rows
+        {"count": c.count, "lon": round(c.lon_sum / c.count, 6), "lat": round(c.lat_sum / c.count, 6),
+         "state": STATE_NAMES[c.worst], "above_level": c.above_level, "inspection": c.inspection,
+         "leader": c.leader, "case_id": c.case_id if c.count == 1 else None}
+        for _, c in cells
     ]
-    return {"kind": "clusters", "zoom": view.zoom, "cell_deg": cell_degrees(view.zoom),
-            "total": sum(c["count"] for c in clusters), "clusters": clusters}
+    return {"kind": "clusters", "zoom": view.zoom, "cell_deg": cell_degrees(view.zoom), "total": total,
+            "clusters": clusters}
 
 
 def _point(row) -> dict:
@@ -259,7 +309,7 @@ def village_measures(user: User, now: datetime, filters: dict) -> list[dict]:
     The score is the deduction of the assessment's default rules (DOMAIN.md item 11): 2 points
     per above-level petition, 4 per repeat above-level petition.
     """
-    opened = Case.status.in_(_OPEN)
+    opened = Case.status.in_(OPEN)
     moment = literal(now, UTCDateTime())
     rows = db.session.execute(
         select(

@@ -22,7 +22,7 @@ STATE_LABELS = {
 
 def register_web(app: Flask) -> None:
     """Register the page blueprints and the template helpers."""
-    from app.web import admin, campaign_desk, desk, field_app, pages, public, vendor, wall
+    from app.web import admin, campaign_desk, desk, field_app, pages, patrol_desk, public, sources, vendor, wall
 
     app.register_blueprint(pages.bp)
     app.register_blueprint(desk.bp)
@@ -32,6 +32,8 @@ def register_web(app: Flask) -> None:
     app.register_blueprint(admin.bp)
     app.register_blueprint(campaign_desk.bp)
     app.register_blueprint(wall.bp)
+    app.register_blueprint(sources.bp)
+    app.register_blueprint(patrol_desk.bp)
     app.jinja_env.globals.update(
         role_label=lambda role: Role(role).label,
         state_label=lambda state: STATE_LABELS[state],

@@ -6,6 +6,7 @@ from a spreadsheet, API keys for outside systems. Every change goes through a se
 that writes the audit log, which is readable here too.
 """
 
+import json
 from datetime import date
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
@@ -40,6 +41,10 @@ SETTING_LABELS = {
     "repeat_radius_m": "重复件判定半径（米）", "repeat_period_days": "重复件判定期限（天）",
     "yellow_at": "黄色预警：时限已用比例", "gps_accept_m": "定位可接受精度（米）", "gps_warn_m": "定位精度警告（米）",
     "photo_far_m": "照片拍摄位置偏离核查点的提示距离（米）",
+    "patrol_rules": "巡查频次：各级网格对重点、近期被投诉、一般监管对象（times 次 / period_days 天，null 为不要求）",
+    "patrol_complained_days": "近期被投诉对象：关联案件在最近多少天内受理（天）",
+    "patrol_radius_m": "巡查打卡有效半径（米）", "patrol_track_interval_s": "巡查轨迹采样间隔（秒）",
+    "reception_department_codes": "大接访参加部门（部门代码列表）",
 }
 
 
@@ -463,7 +468,7 @@ def settings_page():
                 raw = request.form.get(key)
                 if raw is None or raw.strip() == "":
                     continue
-                value = _number(raw, key)
+                value = _form_value(raw, key)
                 if value != settings.get_setting(key):
                     admin_changes.change_setting(current_user, key, value)
                     changed += 1
@@ -472,8 +477,34 @@ def settings_page():
         except DomainError as exc:
             _fail(exc)
         return redirect(url_for("admin.settings_page"))
-    return render_template("admin/settings.html", values=settings.all_settings(), defaults=settings.DEFAULTS,
+    structured = {key for key, default in settings.DEFAULTS.items() if _is_structured(default)}
+    shown = {key: _shown(value) for key, value in settings.all_settings().items()}
+    defaults = {key: _shown(value) for key, value in settings.DEFAULTS.items()}
+    return render_template("admin/settings.html", values=shown, defaults=defaults, structured=structured,
                            setting_labels=SETTING_LABELS)
+
+
+def _is_structured(value) -> bool:
+    """Lists and objects (patrol rules, department codes) are edited as JSON, not as a number."""
+    return isinstance(value, dict | list)
+
+
+def _shown(value) -> str:
+    """A setting as typed into the form: JSON for lists and objects, else the plain value."""
+    if _is_structured(value):
+        return json.dumps(value, ensure_ascii=False, indent=2)
+    return str(value)
+
+
+def _form_value(raw: str, key: str):
+    """A setting typed into the form: JSON for a list or object setting, else a number."""
+    if not _is_structured(settings.DEFAULTS[key]):
+        return _number(raw, key)
+    try:
+        return json.loads(raw)
+    except ValueError:
+        label = SETTING_LABELS.get(key, key)
+        raise InvalidInput(f"参数 {label} 应为 JSON 格式（可参照默认值）。", {key: ["JSON 格式有误"]}) from None
 
 
 def _number(raw: str, key: str) -> int | float:

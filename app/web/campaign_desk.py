@@ -7,8 +7,10 @@ from io import BytesIO
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
 from marshmallow import Schema, ValidationError, fields
+from sqlalchemy import select
 
 from app.extensions import db
+from app.models import Case
 from app.models.vocab import Category, Role
 from app.services import (
     accountability,
@@ -153,8 +155,11 @@ def add_failure_record():
 def alerts():
     """Active early-warning alerts."""
     _reports_only()
-    return render_template("campaign/alerts.html", alerts=early_warning.active_alerts(clock.now()),
-                           categories=Category.labels())
+    active = early_warning.active_alerts(clock.now())
+    ids = {case_id for alert in active for case_id in alert.case_ids}
+    numbers = {case_id: number for case_id, number in
+               db.session.execute(select(Case.id, Case.number).where(Case.id.in_(ids)))} if ids else {}
+    return render_template("campaign/alerts.html", alerts=active, numbers=numbers, categories=Category.labels())
 
 
 @bp.post("/alerts/scan")

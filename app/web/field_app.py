@@ -22,7 +22,7 @@ BACKGROUND_COLOUR = "#ffffff"
 # The app's own modules; the shell loads app.js, which imports the rest.
 MODULES = (
     "app.js", "api.js", "store.js", "outbox-core.js", "sync.js", "geo.js", "photos.js",
-    "views.js", "record-form.js", "card.js", "map-pick.js", "util.js",
+    "views.js", "record-form.js", "card.js", "map-pick.js", "patrol.js", "util.js",
 )
 # npm files the app needs with no network (vendor.PACKAGES names them).
 VENDOR_FILES = (("idb", "index.js"), ("qrcode-generator", "qrcode.mjs"))

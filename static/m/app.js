@@ -4,6 +4,10 @@
 
 import * as api from "./api.js";
 import { initCards, openCardForm, showCard } from "./card.js";
+import {
+  closeCheckin, findSource, initPatrol, locateForList, openCheckin, refreshPatrolToday, renderPatrolToday, resumePatrol,
+  stopTracking,
+} from "./patrol.js";
 import { closeRecord, initRecordForm, openRecord, recordDirty } from "./record-form.js";
 import * as store from "./store.js";
 import { ensureCardCodes, listenToWorker, onOutbox, requestBackgroundSync, syncNow } from "./sync.js";
@@ -12,17 +16,18 @@ import { renderOutbox, renderTasks } from "./views.js";
 
 const PROBE_ONLINE_MS = 60000;
 const PROBE_OFFLINE_MS = 15000;
-const VIEWS = ["login", "tasks", "record", "card-issue", "card", "outbox", "me"];
+const VIEWS = ["login", "tasks", "patrols", "checkin", "record", "card-issue", "card", "outbox", "me"];
 
 const app = {
   data: null, view: null, hash: "", progress: null,
-  signedOut: false, updateAccepted: false, version: "", persisted: null,
+  signedOut: false, updateAccepted: false, version: "", persisted: null, discovery: null, recordBack: "#/tasks",
 };
 
 function show(view) {
   for (const name of VIEWS) $(`view-${name}`).hidden = name !== view;
+  const [, current = "tasks"] = (location.hash || "#/tasks").split("/");
   for (const tab of document.querySelectorAll(".tabs a")) {
-    tab.classList.toggle("active", location.hash.startsWith(`#/${tab.dataset.tab}`));
+    tab.classList.toggle("active", tab.dataset.tab.split(" ").includes(current));
   }
   const toastBox = $("toast");
   // A message about the screen being left goes with it; one just raised (e.g. "saved") stays.
@@ -54,6 +59,7 @@ async function render() {
       return go("#/tasks");
     }
     if (name === "check") {
+      app.recordBack = "#/tasks";
       openRecord({ kind: "onsite_check", caseItem, data: app.data, onSaved: recordSaved });
       return show("record");
     }
@@ -61,9 +67,16 @@ async function render() {
     return show("card-issue");
   }
   if (name === "patrol") {
+    app.recordBack = "#/tasks";
     openRecord({ kind: "patrol_discovery", data: app.data, onSaved: recordSaved });
     return show("record");
   }
+  if (name === "patrols") {
+    await renderPatrolToday(app.data);
+    show("patrols");
+    return locateForList(app.data, () => app.view === "patrols");
+  }
+  if (name === "checkin" || name === "discovery") return renderCheckin(name, arg);
   if (name === "card-view" && (await showCard(decodeURIComponent(arg)))) return show("card");
   if (name === "outbox") {
     await drawOutbox();
@@ -85,6 +98,7 @@ async function onHashChange() {
     restoring = false;
     return;
   }
+  if (app.view === "checkin") closeCheckin();
   if (app.view === "record") {
     if (recordDirty() && !window.confirm("这条记录还没有保存，离开会丢弃已填内容和照片。确定离开？")) {
       restoring = true;
@@ -94,6 +108,27 @@ async function onHashChange() {
     await closeRecord({ discard: true });
   }
   await render();
+}
+
+/** The check-in at a source, or the discovery form that its "发现问题" opened. */
+async function renderCheckin(name, arg) {
+  const source = findSource(app.data, arg);
+  if (!source) {
+    toast("今日巡查清单中没有这个监管对象。");
+    return go("#/patrols");
+  }
+  if (name === "discovery") {
+    // The form needs the check-in's fix; after a reload it is gone, so the check-in starts again.
+    if (!app.discovery || app.discovery.source.id !== source.id) return go(`#/checkin/${source.id}`);
+    app.recordBack = `#/checkin/${source.id}`;
+    openRecord({ kind: "patrol_discovery", data: app.data, onSaved: discoverySaved, checkin: app.discovery });
+    return show("record");
+  }
+  openCheckin({ source, data: app.data, onDone: checkinSaved, onProblem: (found) => {
+    app.discovery = found;
+    go(`#/discovery/${source.id}`);
+  } });
+  return show("checkin");
 }
 
 async function afterQueued() {
@@ -107,6 +142,34 @@ async function recordSaved(item) {
   app.view = null;
   go(item.body.case_id ? "#/tasks" : "#/outbox");
   await afterQueued();
+}
+
+async function checkinSaved() {
+  toast(api.isOnline() ? "已打卡：未发现问题。正在上传。" : "已打卡：未发现问题。已保存在本机，联网后自动上传。");
+  go("#/patrols");
+  await afterQueued();
+}
+
+/** A discovery at a source was saved: its check-in ("发现问题") goes into the outbox behind it. */
+async function discoverySaved(item) {
+  await app.discovery.save(item.id);
+  app.discovery = null;
+  toast(api.isOnline() ? "已保存发现的问题和打卡，正在上传。" : "已保存发现的问题和打卡，联网后自动上传。");
+  app.view = null;
+  go("#/patrols");
+  await afterQueued();
+}
+
+/** A track point was added or tracking paused: the counts and the patrol screen show it. */
+async function trackChanged() {
+  await updateCounts();
+  if (app.view === "patrols") await refreshPatrolToday(app.data);
+}
+
+/** The patrol started or ended: upload what can go up, and redraw. */
+async function patrolChanged() {
+  await afterQueued();
+  if (app.view === "patrols") await renderPatrolToday(app.data);
 }
 
 async function cardIssued(item) {
@@ -154,9 +217,12 @@ async function refreshData() {
   try {
     const data = await api.bootstrap();
     await store.saveBootstrap(data);
+    const newUser = !app.data || app.data.user.id !== data.user.id;
     app.data = data;
     signedIn();
+    if (newUser) await resumePatrol(app.data);
     if (app.view === "tasks") renderTasks(app.data, await store.outboxItems());
+    if (app.view === "patrols") await renderPatrolToday(app.data);
   } catch (error) {
     if (error.status === 401) signedOutNow();
   }
@@ -257,6 +323,7 @@ async function onLogout() {
     ? `还有 ${pending} 条记录未上传。退出后它们仍保存在本机，需本人再次登录才能上传。确定退出？`
     : "确定退出登录？";
   if (!window.confirm(warning)) return;
+  stopTracking();
   await api.logout().catch(() => {});
   await store.forgetBootstrap();
   const registration = "serviceWorker" in navigator ? await navigator.serviceWorker.getRegistration() : null;
@@ -312,7 +379,8 @@ async function offlineReady() {
 }
 
 function wire() {
-  initRecordForm({ onCancel: () => go(app.data ? "#/tasks" : "#/login") });
+  initRecordForm({ onCancel: () => go(app.data ? app.recordBack : "#/login") });
+  initPatrol({ onStarted: patrolChanged, onEnded: patrolChanged, onChange: trackChanged });
   initCards();
   listenToWorker();
   onOutbox(onOutboxEvent);
@@ -335,6 +403,7 @@ function wire() {
 async function start() {
   wire();
   app.data = (await store.loadBootstrap()) || null;
+  if (app.data) await resumePatrol(app.data);
   await store.purgeOld();
   await updateCounts();
   await render();

@@ -1,5 +1,5 @@
-// Position: the phone's GPS fix with its accuracy, whether a point is in the inspector's own
-// grid, and links that open a map app's navigation to a case.
+// Position: the phone's GPS fix with its accuracy, distances, whether a point is in the
+// inspector's own grid, and links that open a map app's navigation to a case or a source.
 
 import { wgs84ToGcj02 } from "/static/js/coords.js";
 
@@ -27,6 +27,29 @@ export function quickFix(timeoutMs = 4000) {
     navigator.geolocation.getCurrentPosition((position) => resolve(toFix(position)), () => resolve(null),
       { enableHighAccuracy: true, maximumAge: FRESH_FIX_MS, timeout: timeoutMs });
   });
+}
+
+/** A fix taken now (no cached position), or null when none comes within `timeoutMs`. */
+export function freshFix(timeoutMs = 20000) {
+  if (!("geolocation" in navigator)) return Promise.resolve(null);
+  return new Promise((resolve) => {
+    navigator.geolocation.getCurrentPosition((position) => resolve(toFix(position)), () => resolve(null),
+      { enableHighAccuracy: true, maximumAge: 0, timeout: timeoutMs });
+  });
+}
+
+/** The last fix this page saw, or null. */
+export const lastFix = () => latest;
+
+const EARTH_RADIUS_M = 6371008.8;
+const radians = (degrees) => (degrees * Math.PI) / 180;
+
+/** Metres between two WGS-84 points (haversine, as the server's services/spatial.py counts them). */
+export function distanceM(lon1, lat1, lon2, lat2) {
+  const dLat = radians(lat2 - lat1);
+  const dLon = radians(lon2 - lon1);
+  const a = Math.sin(dLat / 2) ** 2 + Math.cos(radians(lat1)) * Math.cos(radians(lat2)) * Math.sin(dLon / 2) ** 2;
+  return 2 * EARTH_RADIUS_M * Math.asin(Math.sqrt(a));
 }
 
 /**

@@ -1,6 +1,7 @@
-// The outbox: records, photos and contact cards wait in IndexedDB until the server confirms
-// them (ODK/Enketo style: the phone makes each id at capture time; the server answers the same
-// id with the same content as success, with other content as 409).
+// The outbox: records, photos, contact cards, patrols and check-ins wait in IndexedDB until
+// the server confirms them (ODK/Enketo style: the phone makes each id at capture time; the
+// server answers the same id with the same content as success, with other content as 409).
+// A patrol is the one record that changes while it waits: it is resent whole as it grows.
 //
 // A classic script, not a module, because both sides replay the outbox: the page imports it
 // for its side effect, and the service worker loads it with importScripts for Background
@@ -124,8 +125,8 @@
     return { result: "ok", answer: null };
   }
 
-  /** Send a contact card. */
-  async function sendCard(db, item, env) {
+  /** Send a record that has no photos: a contact card, a patrol, a patrol check-in. */
+  async function sendJson(db, item, env) {
     env.onProgress({ key: item.key, phase: "record" });
     const headers = { "Content-Type": "application/json", "X-CSRFToken": env.csrf };
     const answer = await call(env, "PUT", item.url, JSON.stringify(item.body), headers, RECORD_TIMEOUT_MS);
@@ -139,7 +140,10 @@
     const fresh = await db.get("outbox", item.seq);
     if (!fresh) return true;
     const merged = { ...fresh, record_sent: item.record_sent, response: item.response };
-    if (outcome.result === "ok") {
+    if (outcome.result === "ok" && (fresh.revision || 0) !== (item.revision || 0)) {
+      // A patrol that grew while its older version was on the way: the new one goes next.
+      Object.assign(merged, { attempts: 0, next_try_at: 0, last_error: null });
+    } else if (outcome.result === "ok") {
       Object.assign(merged, { state: "sent", sent_at: env.now(), attempts: 0, next_try_at: 0, last_error: null });
     } else if (outcome.result === "conflict" || outcome.result === "rejected") {
       Object.assign(merged, { state: outcome.result, last_error: describe(outcome.answer) });
@@ -181,7 +185,7 @@
     for (const item of pending) {
       if (item.user_id !== who.me.id) continue;
       if (!options.force && item.next_try_at > env.now()) return { state: "waiting", until: item.next_try_at, sent };
-      const send = item.kind === "card" ? sendCard : sendInspection;
+      const send = item.kind === "inspection" ? sendInspection : sendJson;
       let outcome = await send(db, item, env);
       if (outcome.result === "csrf") {
         const again = await whoAmI(env);

@@ -1,5 +1,7 @@
 // The on-site check (现场核查) and patrol discovery (巡查发现) form: live GPS accuracy, the
 // findings, photos. Saving puts the record in the outbox; nothing here needs the network.
+// A discovery made at a source on patrol ("发现问题" at a check-in) comes prefilled from the
+// source and carries the source and the check-in's ids, so the server links the three.
 
 import { inFeature, watchFix } from "./geo.js";
 import { pickOnMap } from "./map-pick.js";
@@ -18,8 +20,11 @@ const metres = (value) => `±${Math.round(value)} 米`;
 /** Whether a form is open with something the inspector would lose by leaving. */
 export const recordDirty = () => Boolean(current && (current.photos.length || current.touched));
 
-/** Open the form for `kind` ("onsite_check" with `caseItem`, or "patrol_discovery"). */
-export function openRecord({ kind, caseItem = null, data, onSaved }) {
+/**
+ * Open the form for `kind` ("onsite_check" with `caseItem`, or "patrol_discovery"). `checkin`
+ * ({source, checkinId, location}) makes it the discovery of a patrol check-in at a source.
+ */
+export function openRecord({ kind, caseItem = null, data, onSaved, checkin = null }) {
   closeRecord();
   const form = $("record-form");
   form.reset();
@@ -28,8 +33,10 @@ export function openRecord({ kind, caseItem = null, data, onSaved }) {
   $("pick-panel").hidden = true;
   $("record-title").textContent = TITLES[kind];
   $("discovery").hidden = kind !== "patrol_discovery";
-  $("record-case").replaceChildren(...(caseItem ? caseSummary(caseItem) : [h("p", { class: "muted" }, "新发现的问题会登记为新案件，计入本网格的“先发现”。")]));
-  current = { kind, caseItem, data, onSaved, id: newId(), photos: [], busy: 0, fix: null, location: null, touched: false };
+  $("record-case").replaceChildren(...(caseItem ? caseSummary(caseItem) : discoverySummary(checkin)));
+  current = { kind, caseItem, data, onSaved, checkin, id: newId(), photos: [], busy: 0, fix: null,
+    location: checkin ? checkin.location : null, touched: false };
+  if (checkin) prefillFromSource(form, checkin.source);
   current.stopWatch = watchFix(onFix, onGpsError);
   filterSubcategories();
   renderGps();
@@ -51,6 +58,20 @@ export function caseSummary(caseItem) {
     h("p", { class: "title" }, caseItem.title),
     h("p", { class: "muted" }, caseItem.address || ""),
   ];
+}
+
+function discoverySummary(checkin) {
+  const note = h("p", { class: "muted" }, "新发现的问题会登记为新案件，计入本网格的“先发现”。");
+  if (!checkin) return [note];
+  const { source } = checkin;
+  return [h("p", { class: "title" }, `巡查对象：${source.name}`), h("p", { class: "muted" }, source.address || ""), note];
+}
+
+/** What the source already tells: its sector, address and a title naming it. */
+function prefillFromSource(form, source) {
+  form.elements.sector.value = source.sector || "";
+  form.elements.address.value = source.address || "";
+  form.elements.title.value = `巡查发现：${source.name}`.slice(0, 200);
 }
 
 function onFix(fix) {
@@ -211,12 +232,19 @@ function buildRecord() {
       description: form.description.value.trim(), address: form.address.value.trim(),
     };
     if (form.subcategory.value) discovery.subcategory = form.subcategory.value;
+    if (current.checkin) {
+      discovery.source_id = current.checkin.source.id;
+      discovery.patrol_checkin_id = current.checkin.checkinId;
+    }
     if (!discovery.category || !discovery.sector) return { error: "请选择污染类型和行业。" };
     if (discovery.title.length < 2) return { error: "请填写标题（至少 2 个字）。" };
     body.discovery = discovery;
   }
   return { body };
 }
+
+/** "巡查发现：<title>", once (a title made at a source already starts with it). */
+const discoveryLabel = (title) => (title.startsWith("巡查发现") ? title : `巡查发现：${title}`);
 
 async function save(event) {
   event.preventDefault();
@@ -226,7 +254,7 @@ async function save(event) {
   const item = {
     key: `inspection:${id}`, kind: "inspection", id, user_id: data.user.id, url: `/api/v1/inspections/${id}`, body,
     photo_ids: photos.map((p) => p.id),
-    label: caseItem ? `现场核查 ${caseItem.number}` : `巡查发现：${body.discovery.title}`,
+    label: caseItem ? `现场核查 ${caseItem.number}` : discoveryLabel(body.discovery.title),
   };
   await queueInspection(item, item.photo_ids);
   await closeRecord();

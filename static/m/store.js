@@ -1,5 +1,6 @@
 // The phone's own copy of everything (IndexedDB through the `idb` library): the inspector's
-// bootstrap data, the outbox with its photos, and the reserved contact-card codes.
+// bootstrap data, the outbox with its photos, the reserved contact-card codes, and the patrol
+// that is open on this phone (with its track, so a reload or a flat battery loses nothing).
 
 import { openDB } from "/vendor/idb/index.js";
 import "./outbox-core.js";
@@ -103,6 +104,40 @@ export async function queueCard(item, code) {
   const codes = tx.objectStore("codes");
   await codes.put({ ...(await codes.get(code)), state: "used", used_at: Date.now() });
   await tx.objectStore("outbox").add(newItem(item));
+  await tx.done;
+}
+
+/** Queue a patrol check-in (巡查打卡). */
+export async function queueCheckin(item) {
+  return (await db()).add("outbox", newItem(item));
+}
+
+/** The patrol this user has open on this phone, or undefined. */
+export async function openPatrol(userId) {
+  return getMeta(`open_patrol:${userId}`);
+}
+
+/**
+ * Keep the patrol and put its latest version in the outbox. A patrol grows while it is open,
+ * so the outbox holds ONE item per patrol whose body is the whole patrol so far, not one per
+ * track point: the server merges the track. `revision` tells a replay that was sending an
+ * older body to leave the item pending (outbox-core.js, settle). An item the server refused
+ * stays as it is, for the inspector to see.
+ */
+export async function savePatrol(patrol, item) {
+  const tx = (await db()).transaction(["outbox", "meta"], "readwrite");
+  const meta = tx.objectStore("meta");
+  if (patrol.ended_at) await meta.delete(`open_patrol:${patrol.user_id}`);
+  else await meta.put(patrol, `open_patrol:${patrol.user_id}`);
+  const outbox = tx.objectStore("outbox");
+  const queued = await outbox.index("key").get(item.key);
+  if (!queued) {
+    await outbox.add(newItem({ ...item, revision: 1 }));
+  } else if (queued.state === "pending" || queued.state === "sent") {
+    const again = queued.state === "sent" ? { attempts: 0, next_try_at: 0, last_error: null } : {};
+    await outbox.put({ ...queued, ...again, body: item.body, label: item.label, state: "pending",
+      revision: (queued.revision || 0) + 1 });
+  }
   await tx.done;
 }
 

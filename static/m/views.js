@@ -1,4 +1,5 @@
 // Lists drawn from the phone's own data: the task list, the outbox with each item's state.
+// (Today's patrol list is drawn by patrol.js.)
 
 import { navigationLinks } from "./geo.js";
 import { photosOf } from "./store.js";
@@ -89,6 +90,8 @@ function itemStateText(item, progress) {
 const FIELD_NAMES = {
   kind: "记录类型", case_id: "案件", captured_at: "记录时间", location: "位置", findings: "核查情况",
   notes: "情况说明", photos: "照片", discovery: "发现的问题",
+  started_at: "开始时间", ended_at: "结束时间", track: "轨迹", patrol_id: "所属巡查", source_id: "监管对象",
+  outcome: "巡查结果", inspection_id: "发现的问题记录",
 };
 
 /** Whether the server's copy differs from ours, looking only at what the server shows. */
@@ -118,12 +121,14 @@ async function outboxItem(item, progress, userId) {
   const other = item.state === "pending" && item.user_id !== userId;
   return h("li", { class: `outbox-item is-${item.state}`, "data-key": item.key, "data-state": item.state },
     h("div", { class: "task-head" }, h("strong", {}, item.label), h("span", { class: "chip" }, itemStateText(item, progress))),
-    h("p", { class: "muted" }, `记录时间 ${showTime(item.body.captured_at || item.body.issued_at)}`,
+    h("p", { class: "muted" }, `记录时间 ${showTime(item.body.captured_at || item.body.issued_at || item.body.started_at)}`,
       item.kind === "card" ? ` · 卡号 ${item.id}` : ""),
     photos.length ? h("p", { class: "muted" }, photos.map((p, i) => `照片${i + 1}：${PHOTO_STATES[p.state]}`).join("　")) : null,
     item.response && item.response.case_number && item.kind === "inspection" && !item.body.case_id
       ? h("p", {}, `已登记为新案件 ${item.response.case_number}`) : null,
     item.response && item.response.outside_own_grid ? h("p", { class: "warn-text" }, "服务器标记：位置不在本网格内") : null,
+    item.response && item.response.outside_radius && item.kind === "checkin"
+      ? h("p", { class: "warn-text" }, `服务器标记：超出打卡范围（距对象 ${Math.round(item.response.distance_m)} 米）`) : null,
     error ? h("p", { class: item.state === "pending" ? "muted" : "error" }, error) : null,
     item.state === "conflict" && conflictFields(item.last_error.errors).length
       ? h("p", { class: "error" }, `不同之处：${conflictFields(item.last_error.errors).join("、")}。请联系二级网格核对，本机记录已保留。`)

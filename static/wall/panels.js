@@ -1,7 +1,6 @@
-// The wall's side panels: big numbers and small SVG bar charts built with DOM calls
-// (the Content-Security-Policy allows no inline styles; SVG attributes are not styles).
-
-const SVG = "http://www.w3.org/2000/svg";
+// The wall's side panels: big numbers and small bar charts built with DOM calls (the
+// Content-Security-Policy allows no inline style attributes; widths are set through the
+// CSSOM, which it allows).
 
 function el(tag, className, text) {
   const node = document.createElement(tag);
@@ -20,29 +19,20 @@ function percent(value) {
   return value === null || value === undefined ? "—" : `${value.toFixed(1)}%`;
 }
 
-/** Horizontal bars: rows of [label, value], scaled to the largest. */
-function bars(rows, { colour = "#4fa3ff", format = String } = {}) {
-  const height = 26;
-  const svg = document.createElementNS(SVG, "svg");
-  svg.setAttribute("viewBox", `0 0 300 ${rows.length * height}`);
-  svg.setAttribute("class", "bars");
+/** Horizontal bars: rows of [label, value], scaled to the largest. Label, bar and figure
+ *  are cells of one CSS grid whose label column is as wide as the longest label, so a long
+ *  label ("按时现场核查") never runs into its bar at any screen size. */
+function bars(rows, { tone = "blue", format = String } = {}) {
+  const grid = el("div", `bars bars-${tone}`);
   const max = Math.max(1, ...rows.map(([, value]) => value || 0));
-  rows.forEach(([label, value], index) => {
-    const y = index * height;
-    const text = document.createElementNS(SVG, "text");
-    text.setAttribute("x", "0"); text.setAttribute("y", String(y + 18)); text.setAttribute("class", "bar-label");
-    text.textContent = label;
-    const rect = document.createElementNS(SVG, "rect");
-    rect.setAttribute("x", "105"); rect.setAttribute("y", String(y + 5));
-    rect.setAttribute("width", String(Math.max(2, (130 * (value || 0)) / max))); rect.setAttribute("height", "16");
-    rect.setAttribute("fill", colour);
-    const number = document.createElementNS(SVG, "text");
-    number.setAttribute("x", "300"); number.setAttribute("y", String(y + 18)); number.setAttribute("class", "bar-value");
-    number.setAttribute("text-anchor", "end");
-    number.textContent = format(value);
-    svg.append(text, rect, number);
+  rows.forEach(([label, value]) => {
+    const track = el("span", "bar-track");
+    const bar = el("span", "bar-fill");
+    bar.style.width = `${Math.max(1, (100 * (value || 0)) / max).toFixed(1)}%`;
+    track.append(bar);
+    grid.append(el("span", "bar-label", label), track, el("span", "bar-value", format(value)));
   });
-  return svg;
+  return grid;
 }
 
 function fill(id, ...children) {
@@ -77,9 +67,9 @@ export function renderPanels(data) {
     figure("越级访", c.above_level.toLocaleString("zh-CN"), "bad"), figure("重复访", c.repeat.toLocaleString("zh-CN")));
   const r = c.rates;
   fill("panel-rates", bars([["按时签收", r.sign_on_time], ["按时现场核查", r.onsite_on_time],
-    ["一次办结", r.first_time_resolution], ["满意率", r.satisfaction]], { colour: "#34c759", format: percent }));
+    ["一次办结", r.first_time_resolution], ["满意率", r.satisfaction]], { tone: "green", format: percent }));
   fill("panel-categories", bars(data.top_categories.map((t) => [t.label, t.count]),
-    { colour: "#4fa3ff", format: (v) => v.toLocaleString("zh-CN") }));
+    { tone: "blue", format: (v) => v.toLocaleString("zh-CN") }));
   renderTowns(data.towns, data.ranking_source);
 }
 

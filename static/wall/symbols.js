@@ -72,3 +72,43 @@ export function pointSymbol(latlng, point) {
     fillColor: STATE_COLOURS[point.state], fillOpacity: 0.95, color: "#0b1320", weight: 1.5,
   });
 }
+
+// Watched sources (监管对象) are rings, not filled dots, so they never read as cases: the
+// ring's colour is the days since the last patrol, a key source (重点) is a larger ring, and
+// a source nobody has patrolled is a dashed red ring.
+// The new layers grow with the screen (2× on a 3840-pixel wall), like the wall's type.
+const LAYER_SCALE = Math.min(2, Math.max(1, window.innerWidth / 1920));
+
+export const PATROL_COLOURS = {
+  fresh: "#34c759", due: "#ffd60a", late: "#ff9500", overdue: "#ff3b30", never: "#ff3b30",
+};
+
+/** One watched source, coloured by its patrol bucket; smaller at city zoom, where ~2,000 of them share the screen. */
+export function sourceSymbol(latlng, source, zoom) {
+  const size = LAYER_SCALE * (zoom <= 11 ? 0.6 : zoom <= 13 ? 0.8 : 1);
+  return window.L.circleMarker(latlng, {
+    radius: (source.key ? 9 : 5.5) * size, weight: (source.key ? 4 : 3) * size,
+    color: PATROL_COLOURS[source.bucket], dashArray: source.bucket === "never" ? `${4 * size} ${3 * size}` : null,
+    fillColor: "#0b1320", fillOpacity: 0.9,
+  });
+}
+
+/** An early-warning alert: its radius on the ground, and a pulsing ring with its count at the centre. */
+export function alertSymbols(latlng, alert) {
+  const L = window.L;
+  const area = L.circle(latlng, {
+    radius: alert.radius_m, color: "#ff2d92", weight: 2.5 * LAYER_SCALE, dashArray: `${8 * LAYER_SCALE} ${6 * LAYER_SCALE}`,
+    fillColor: "#ff2d92", fillOpacity: 0.08,
+  });
+  const marker = document.createElement("div");
+  marker.className = "alert-marker";
+  const ring = document.createElement("span");
+  ring.className = "alert-ring";
+  const label = document.createElement("span");
+  label.className = "alert-label";
+  label.textContent = `预警 ${alert.category_label} ${alert.count}件`;
+  marker.append(ring, label);
+  const size = 40 * LAYER_SCALE;
+  const icon = L.divIcon({ className: "alert-icon", html: marker, iconSize: [size, size], iconAnchor: [size / 2, size / 2] });
+  return [area, L.marker(latlng, { icon, keyboard: false, title: `预警：${alert.category_label} ${alert.count}件` })];
+}

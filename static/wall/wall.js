@@ -1,11 +1,12 @@
 // The map wall (挂图作战): grid polygons as the base map, villages shaded by a measure,
-// cases clustered by the server for the viewport, live updates over Server-Sent Events,
-// and a kiosk tour of the towns. Stored coordinates are WGS-84; with a GCJ-02 base map
-// every point and polygon is shifted before drawing and the viewport shifted back.
+// cases clustered by the server for the viewport, watched sources coloured by days since
+// their last patrol, early-warning alerts as pulsing rings, live updates over Server-Sent
+// Events, and a kiosk tour of the towns. Stored coordinates are WGS-84; with a GCJ-02 base
+// map every point and polygon is shifted before drawing and the viewport shifted back.
 
 import { gcj02ToWgs84, wgs84ToGcj02 } from "../js/coords.js";
 import { renderPanels } from "./panels.js";
-import { clusterSymbol, pointSymbol } from "./symbols.js";
+import { alertSymbols, clusterSymbol, PATROL_COLOURS, pointSymbol, sourceSymbol } from "./symbols.js";
 
 const L = window.L;
 const element = document.getElementById("wall-map");
@@ -16,9 +17,9 @@ const fromMap = (lon, lat) => (gcj ? gcj02ToWgs84(lon, lat) : [lon, lat]);
 const latLngOf = (lon, lat) => { const [x, y] = toMap(lon, lat); return L.latLng(y, x); };
 
 const STATE_TEXT = { red: "已超期", yellow: "临期", green: "期限内", closed: "已销号" };
-const EVENT_TEXT = { new_case: "新案件", state_change: "状态变化", turned_red: "转为超期", closed: "销号" };
+const EVENT_TEXT = { new_case: "新案件", state_change: "状态变化", turned_red: "转为超期", closed: "销号", alert: "预警" };
 // Stats the browser benchmark and tests read: how long the last case layer took to draw.
-const stats = { renders: 0, lastFetchMs: 0, lastDrawMs: 0, symbols: 0 };
+const stats = { renders: 0, lastFetchMs: 0, lastDrawMs: 0, symbols: 0, sourceRenders: 0 };
 window.wallStats = stats;
 
 const map = L.map(element, { preferCanvas: true, zoomSnap: 1, attributionControl: false, zoomControl: true });
@@ -27,6 +28,8 @@ window.wallMap = map;  // for the browser benchmark and tests, as wallStats
 if (urls.tileUrl) L.tileLayer(urls.tileUrl, { maxZoom: 18, subdomains: urls.tileSubdomains }).addTo(map);
 
 const caseLayer = L.layerGroup().addTo(map);
+const sourceLayer = L.layerGroup();
+const alertLayer = L.layerGroup().addTo(map);
 let townLayer = null;
 let villageLayer = null;
 let cityBounds = null;
@@ -85,16 +88,32 @@ async function loadGrids() {
     coordsToLatLng, interactive: false,
     style: { color: "#7fd1ff", weight: 2.2, fill: false },
   }).addTo(map);
-  L.control.layers(null, { "镇（街道）界": townLayer, "村（社区）着色": villageLayer, "案件": caseLayer },
-    { collapsed: false }).addTo(map);
+  L.control.layers(null, {
+    "镇（街道）界": townLayer, "村（社区）着色": villageLayer, "案件": caseLayer,
+    "监管对象（距上次巡查天数）": sourceLayer, "预警": alertLayer,
+  }, { collapsed: false }).addTo(map);
   cityBounds = townLayer.getBounds();
   if (cityBounds.isValid()) map.fitBounds(cityBounds, { animate: false });
   element.dataset.gridsReady = "true";
 }
 
+function scorePeriodParams() {
+  const params = new URLSearchParams();
+  for (const [name, value] of filterParams()) if (name.startsWith("received_")) params.set(name, value);
+  return params;
+}
+
 async function loadVillages() {
-  const data = await getJson(`${urls.villagesUrl}?${filterParams()}`);
-  villageValues = new Map(data.villages.map((v) => [v.grid_id, v]));
+  // Open and overdue per village from the case aggregates; "score" is the points each
+  // village lost in the assessment (services.scoring) for the same period as the ranking.
+  const [data, scores] = await Promise.all([
+    getJson(`${urls.villagesUrl}?${filterParams()}`), getJson(`${urls.villageScoresUrl}?${scorePeriodParams()}`),
+  ]);
+  villageValues = new Map(data.villages.map((v) => [v.grid_id, { open: v.open, overdue: v.overdue, score: 0 }]));
+  for (const village of scores.villages) {
+    const values = villageValues.get(village.grid_id) || { open: 0, overdue: 0 };
+    villageValues.set(village.grid_id, { ...values, score: village.lost });
+  }
   styleVillages();
 }
 
@@ -172,24 +191,145 @@ function cardRow(label, value) {
   return row;
 }
 
-async function openCard(caseId) {
+function showCard(heading, body, tone) {
   const card = document.getElementById("card");
-  const data = await getJson(urls.caseUrl.replace(/0$/, String(caseId)));
-  const flags = [data.above_level && "越级访", data.inspection && "督察交办", data.leader && "领导包案"].filter(Boolean);
-  const due = data.due_at ? new Date(data.due_at).toLocaleString("zh-CN", { timeZone: "Asia/Shanghai" }) : "—";
   const title = document.createElement("h3");
-  title.textContent = data.number;
+  title.textContent = heading;
   const close = document.createElement("button");
   close.type = "button";
   close.textContent = "关闭";
   close.addEventListener("click", () => { card.hidden = true; });
-  const list = document.createElement("dl");
-  list.append(cardRow("类型", data.category), cardRow("镇（街道）", data.town),
-    cardRow("状态", STATE_TEXT[data.state]), cardRow("办理时限", due), cardRow("责任单位", data.department),
-    cardRow("标记", flags.join("、") || "—"));
-  card.className = `wall-card state-${data.state}`;
-  card.replaceChildren(title, list, close);
+  card.className = `wall-card ${tone}`;
+  card.replaceChildren(title, body, close);
   card.hidden = false;
+}
+
+function definitionList(rows) {
+  const list = document.createElement("dl");
+  list.append(...rows.map(([label, value]) => cardRow(label, value)));
+  return list;
+}
+
+const beijingTime = (iso) => new Date(iso).toLocaleString("zh-CN", { timeZone: "Asia/Shanghai", hour12: false });
+
+async function openCard(caseId) {
+  const data = await getJson(urls.caseUrl.replace(/0$/, String(caseId)));
+  const flags = [data.above_level && "越级访", data.inspection && "督察交办", data.leader && "领导包案"].filter(Boolean);
+  const due = data.due_at ? beijingTime(data.due_at) : "—";
+  showCard(data.number, definitionList([["类型", data.category], ["镇（街道）", data.town],
+    ["状态", STATE_TEXT[data.state]], ["办理时限", due], ["责任单位", data.department],
+    ["标记", flags.join("、") || "—"]]), `state-${data.state}`);
+}
+
+// --- Watched sources by days since their last patrol ------------------------------------
+
+let sourceBuckets = [];
+
+function daysText(days) {
+  return days === null ? "从未巡查" : `${days} 天`;
+}
+
+async function openSourceCard(sourceId) {
+  const data = await getJson(urls.sourceUrl.replace(/0$/, String(sourceId)));
+  showCard(data.name, definitionList([["类型", data.kind_label], ["重点", data.key ? "重点监管对象" : "否"],
+    ["上次巡查", data.last_patrol_at ? beijingTime(data.last_patrol_at) : "从未巡查"],
+    ["距今", daysText(data.days)], ["网格", data.grid], ["镇（街道）", data.town],
+    ["责任单位", data.department]]), `patrol-${data.bucket}`);
+}
+
+function renderSourceLegend(buckets) {
+  const legend = document.getElementById("legend-sources");
+  const items = buckets.map((bucket) => {
+    const item = document.createElement("li");
+    const ring = document.createElement("i");
+    ring.className = `ring ring-${bucket.code}`;
+    item.append(ring, bucket.label);
+    return item;
+  });
+  const key = document.createElement("li");
+  const big = document.createElement("i");
+  big.className = "ring ring-key";
+  key.append(big, "重点");
+  const title = document.createElement("li");
+  title.className = "legend-title";
+  title.textContent = "距上次巡查";
+  legend.replaceChildren(title, ...items, key);
+}
+
+function drawSources(data) {
+  const symbols = data.sources.map((source) => {
+    const symbol = sourceSymbol(latLngOf(source.lon, source.lat), source, map.getZoom());
+    symbol.on("click", () => openSourceCard(source.id));
+    return symbol;
+  });
+  sourceLayer.clearLayers();
+  symbols.forEach((symbol) => sourceLayer.addLayer(symbol));
+  if (JSON.stringify(sourceBuckets) !== JSON.stringify(data.buckets)) {
+    sourceBuckets = data.buckets;
+    renderSourceLegend(sourceBuckets);
+  }
+  // Beyond the server's limit the layer says it shows only part of the view.
+  document.querySelector("#legend-sources .legend-title").textContent = data.truncated
+    ? `距上次巡查（仅显示 ${data.sources.length} 个，请放大）` : "距上次巡查";
+  const counts = Object.fromEntries(Object.keys(PATROL_COLOURS).map((code) => [code, 0]));
+  data.sources.forEach((source) => { counts[source.bucket] += 1; });
+  stats.sourceRenders += 1;
+  element.dataset.sources = String(data.sources.length);
+  element.dataset.sourceBuckets = JSON.stringify(counts);
+}
+
+let sourceSerial = 0;
+async function loadSources() {
+  if (!map.hasLayer(sourceLayer)) return;
+  const serial = ++sourceSerial;
+  const bounds = map.getBounds().pad(0.2);
+  const [west, south] = fromMap(bounds.getWest(), bounds.getSouth());
+  const [east, north] = fromMap(bounds.getEast(), bounds.getNorth());
+  const params = new URLSearchParams({
+    west: Math.max(-180, west).toFixed(5), south: Math.max(-90, south).toFixed(5),
+    east: Math.min(180, east).toFixed(5), north: Math.min(90, north).toFixed(5),
+  });
+  const data = await getJson(`${urls.sourcesUrl}?${params}`);
+  if (serial === sourceSerial) drawSources(data);
+}
+
+// --- Early-warning alerts ---------------------------------------------------------------
+
+async function openAlertCard(alertId) {
+  const data = await getJson(urls.alertUrl.replace(/0$/, String(alertId)));
+  const alert = data.alert;
+  const list = document.createElement("ol");
+  list.className = "card-cases";
+  const shown = data.cases.slice(0, 10);
+  for (const item of shown) {
+    const row = document.createElement("li");
+    row.className = `state-${item.state}`;
+    row.textContent = `${item.number} ${item.category_label} ${item.status_label}（${STATE_TEXT[item.state]}）${item.town}`;
+    list.append(row);
+  }
+  if (data.cases.length > shown.length) {
+    const more = document.createElement("li");
+    more.textContent = `另有 ${data.cases.length - shown.length} 件`;
+    list.append(more);
+  }
+  const summary = definitionList([["类型", alert.category_label], ["案件数", `${alert.count} 件`],
+    ["范围", `半径 ${Math.round(alert.radius_m)} 米`], ["发出时间", beijingTime(alert.raised_at)]]);
+  const body = document.createElement("div");
+  body.append(summary, list);
+  showCard(`预警：${alert.category_label}类投诉集中`, body, "alert-card");
+}
+
+async function loadAlerts() {
+  const data = await getJson(urls.alertsUrl);
+  alertLayer.clearLayers();
+  for (const alert of data.alerts) {
+    for (const symbol of alertSymbols(latLngOf(alert.lon, alert.lat), alert)) {
+      symbol.on("click", () => openAlertCard(alert.id));
+      alertLayer.addLayer(symbol);
+    }
+  }
+  document.getElementById("legend-alerts").textContent = `预警 ${data.alerts.length} 起`;
+  element.dataset.alerts = String(data.alerts.length);
 }
 
 // --- Refresh, live feed, kiosk -----------------------------------------------------------
@@ -197,7 +337,18 @@ async function openCard(caseId) {
 let refreshTimer = null;
 function refreshSoon() {
   clearTimeout(refreshTimer);
-  refreshTimer = setTimeout(() => { loadCases(); loadVillages(); loadPanels(); }, 800);
+  refreshTimer = setTimeout(() => { loadCases(); loadVillages(); loadPanels(); loadSources(); loadAlerts(); }, 800);
+}
+
+// The feed keeps as many of the newest items as its panel holds: it never scrolls or clips.
+function fitFeed() {
+  const feed = document.getElementById("feed");
+  while (feed.children.length > 1 && feed.scrollHeight > feed.clientHeight) feed.lastElementChild.remove();
+}
+
+function feedText(event) {
+  if (event.type === "alert") return `${EVENT_TEXT.alert} ${event.category_label}类投诉 ${event.count} 件集中`;
+  return `${EVENT_TEXT[event.type]} ${event.number} ${event.town || ""}`;
 }
 
 function addFeedItem(event) {
@@ -205,15 +356,22 @@ function addFeedItem(event) {
   const item = document.createElement("li");
   item.className = `feed-${event.type}`;
   const time = new Date().toLocaleTimeString("zh-CN", { timeZone: "Asia/Shanghai", hour12: false });
-  item.textContent = `${time} ${EVENT_TEXT[event.type]} ${event.number} ${event.town || ""}`;
+  item.textContent = `${time} ${feedText(event)}`;
   feed.prepend(item);
-  while (feed.children.length > 8) feed.lastElementChild.remove();
+  fitFeed();
 }
 
 function connectLive() {
   const live = document.getElementById("live");
   const source = new EventSource(urls.eventsUrl, { withCredentials: true });
-  source.addEventListener("open", () => { live.textContent = "实时：已连接"; live.dataset.state = "open"; });
+  let opened = false;
+  source.addEventListener("open", () => {
+    live.textContent = "实时：已连接";
+    live.dataset.state = "open";
+    // After a reconnect the server replays what the feed missed; the map and panels reload.
+    if (opened) refreshSoon();
+    opened = true;
+  });
   source.addEventListener("error", () => { live.textContent = "实时：重新连接中"; live.dataset.state = "retrying"; });
   for (const type of Object.keys(EVENT_TEXT)) {
     source.addEventListener(type, (message) => {
@@ -259,14 +417,22 @@ async function start() {
   tickClock();
   setInterval(tickClock, 1000);
   await loadGrids();
-  map.on("moveend", loadCases);
+  map.on("moveend", () => { loadCases(); loadSources(); });
+  map.on("overlayadd overlayremove", (event) => {
+    if (event.layer !== sourceLayer) return;
+    document.getElementById("legend-sources").hidden = event.type === "overlayremove";
+    if (event.type === "overlayadd") loadSources();
+  });
+  window.addEventListener("resize", fitFeed);
+  // Alerts also end by themselves (one window after their newest complaint).
+  setInterval(loadAlerts, 60_000);
   document.getElementById("measure").addEventListener("change", styleVillages);
   document.getElementById("filters").addEventListener("change", (event) => {
     if (event.target.id === "measure") return;
     loadCases(); loadVillages();
   });
   document.getElementById("kiosk").addEventListener("click", () => (kioskTimer ? stopKiosk() : startKiosk()));
-  await Promise.all([loadCases(), loadVillages(), loadPanels()]);
+  await Promise.all([loadCases(), loadVillages(), loadPanels(), loadAlerts()]);
   connectLive();
   element.dataset.ready = "true";
   if (new URLSearchParams(window.location.search).get("kiosk") === "1") startKiosk();

@@ -1,0 +1,71 @@
+"""Patrol compliance (巡查考核): patrols due against done per town, village grid and person,
+sources overdue today, and one grid's sources with their figures."""
+
+from io import BytesIO
+
+from flask import jsonify, send_file
+from flask_login import current_user, login_required
+from flask_smorest import Blueprint
+
+from app.schemas.patrol_compliance import (
+    CompliancePeriodSchema,
+    ComplianceQuerySchema,
+    ComplianceSchema,
+    GridDetailSchema,
+    OverdueQuerySchema,
+    OverdueSourceSchema,
+    TracksQuerySchema,
+)
+from app.services import patrol_compliance
+
+blp = Blueprint("patrol_compliance", __name__, description="巡查考核 Patrol compliance")
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@blp.route("", methods=["GET"])
+@login_required
+@blp.arguments(ComplianceQuerySchema, location="query")
+@blp.response(200, ComplianceSchema)
+def get_compliance(args):
+    """Patrols required and done, rates, overdue sources, flagged check-ins per town, grid and person."""
+    return patrol_compliance.compliance(current_user, args["start"], args["end"], args["town_id"])
+
+
+@blp.route("/overdue", methods=["GET"])
+@login_required
+@blp.arguments(OverdueQuerySchema, location="query")
+@blp.response(200, OverdueSourceSchema(many=True))
+def get_overdue(args):
+    """Sources overdue today for a level's duty (default level 3), most overdue first."""
+    return patrol_compliance.overdue_sources(current_user, args["level"], town_id=args["town_id"],
+                                             grid_id=args["grid_id"])
+
+
+@blp.route("/grids/<int:grid_id>", methods=["GET"])
+@login_required
+@blp.arguments(CompliancePeriodSchema, location="query")
+@blp.response(200, GridDetailSchema)
+def get_grid_detail(args, grid_id: int):
+    """One village grid's figures and each source's rule, days judged, required, done and state."""
+    return patrol_compliance.grid_detail(current_user, grid_id, args["start"], args["end"])
+
+
+@blp.route("/export.xlsx", methods=["GET"])
+@login_required
+@blp.arguments(ComplianceQuerySchema, location="query")
+def get_compliance_xlsx(args):
+    """The compliance tables (towns, grids, people) as a workbook with Chinese headings."""
+    report = patrol_compliance.compliance(current_user, args["start"], args["end"], args["town_id"])
+    return send_file(BytesIO(patrol_compliance.compliance_xlsx(report)), mimetype=XLSX, as_attachment=True,
+                     download_name=f"patrol-compliance-{report['start_on']}-{report['end_on']}.xlsx")
+
+
+@blp.route("/sources/<int:source_id>/tracks", methods=["GET"])
+@login_required
+@blp.arguments(TracksQuerySchema, location="query")
+@blp.response(200, content_type="application/geo+json")
+def get_source_tracks(args, source_id: int):
+    """The tracks of the last patrols that checked in at a source, as GeoJSON, newest first."""
+    response = jsonify(patrol_compliance.source_tracks(current_user, source_id, args["limit"]))
+    response.mimetype = "application/geo+json"
+    return response

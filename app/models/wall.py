@@ -1,0 +1,43 @@
+"""The map wall's summary (挂图作战汇总): cases counted per square cell, at every cluster zoom.
+
+A row holds what the wall's clusters need from the cases in one cell, so a city view reads a
+few hundred rows instead of a million cases. The cells of level ``L`` are the wall's cluster
+cells at Leaflet zoom ``L`` (``services.wall_cells.cell_degrees``); their sides are powers of
+two of one another, so a cell is exactly the union of its four children and every count
+stays exact. services.wall_cells keeps the rows current from the cases; nothing else writes
+them.
+"""
+
+from datetime import datetime
+
+from sqlalchemy import Float, Index, Integer, SmallInteger
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.extensions import db
+from app.models.types import UTCDateTime
+
+
+class WallCell(db.Model):
+    """The cases in one cell of the map wall's grid at one level: counts, sums, earliest times, flags."""
+
+    __tablename__ = "wall_cells"
+    # The primary key serves a view's columns of cells; this index its rows.
+    __table_args__ = (Index("ix_wall_cells_level_y_x", "level", "cell_y", "cell_x"),)
+
+    level: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
+    cell_x: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    cell_y: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    open_count: Mapped[int] = mapped_column(Integer)
+    closed_count: Mapped[int] = mapped_column(Integer)
+    # Sums of the WGS-84 coordinates: the cluster's centroid is the sum over the count.
+    lon_sum: Mapped[float] = mapped_column(Float)
+    lat_sum: Mapped[float] = mapped_column(Float)
+    # Among open cases: the earliest due time (red from then on) and the earliest moment one
+    # turns yellow, in seconds since 1970 (services.wall_cells.yellow_epoch).
+    earliest_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    earliest_yellow: Mapped[float | None] = mapped_column(Float)
+    above_level: Mapped[int] = mapped_column(Integer)
+    inspection: Mapped[int] = mapped_column(Integer)
+    leader: Mapped[int] = mapped_column(Integer)
+    # The lowest case id, which is the case itself when the cell holds one.
+    min_case_id: Mapped[int] = mapped_column(Integer)

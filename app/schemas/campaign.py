@@ -1,0 +1,283 @@
+"""Schemas of the campaign API: periods, phases and submissions, scores and ranking,
+accountability lists, alerts, receptions and special checks."""
+
+from marshmallow import Schema, fields, validate
+
+from app.services import accountability, receptions, special_checks
+
+
+class PeriodSchema(Schema):
+    """A reporting period in Beijing dates (both inclusive); default the running campaign."""
+
+    start = fields.Date(load_default=None)
+    end = fields.Date(load_default=None)
+
+
+class PhaseSchema(Schema):
+    """A campaign phase (阶段) with its dates."""
+
+    id = fields.Integer(dump_only=True)
+    code = fields.String(dump_only=True)
+    name = fields.String(validate=validate.Length(min=1, max=50))
+    starts_on = fields.Date()
+    ends_on = fields.Date()
+
+
+class PhaseChangeSchema(Schema):
+    """A change to a phase's name or dates (command office)."""
+
+    name = fields.String(validate=validate.Length(min=1, max=50))
+    starts_on = fields.Date()
+    ends_on = fields.Date()
+
+
+class RequirementChangeSchema(Schema):
+    """A change to a required submission's name or due date."""
+
+    name = fields.String(validate=validate.Length(min=1, max=100))
+    due_on = fields.Date()
+
+
+class RequirementSchema(Schema):
+    """A submission every town must file (报送要求), with its due date."""
+
+    id = fields.Integer(dump_only=True)
+    code = fields.String(dump_only=True)
+    name = fields.String(validate=validate.Length(min=1, max=100))
+    due_on = fields.Date()
+
+
+class CampaignSchema(Schema):
+    """A campaign with its phases and required submissions."""
+
+    id = fields.Integer(dump_only=True)
+    name = fields.String(dump_only=True)
+    starts_on = fields.Date(dump_only=True)
+    ends_on = fields.Date(dump_only=True)
+    phases = fields.List(fields.Nested(PhaseSchema), dump_only=True)
+    requirements = fields.List(fields.Nested(RequirementSchema), dump_only=True)
+
+
+class CampaignCreateSchema(Schema):
+    """A new campaign for a year, with the default phases and submissions."""
+
+    year = fields.Integer(required=True)
+    name = fields.String(load_default=None, validate=validate.Length(min=1, max=100))
+
+
+class PhaseInfoSchema(Schema):
+    """The running phase and the days left in it."""
+
+    campaign_name = fields.String()
+    phase_name = fields.String()
+    starts_on = fields.Date()
+    ends_on = fields.Date()
+    days_left = fields.Integer()
+
+
+class BoardRowSchema(Schema):
+    """One town × one required submission on the board: filed, received, late or missing."""
+
+    town_id = fields.Integer()
+    town_name = fields.String()
+    requirement_id = fields.Integer()
+    requirement_name = fields.String()
+    due_on = fields.Date()
+    submission_id = fields.Integer(allow_none=True)
+    filename = fields.String(allow_none=True)
+    submitted_at = fields.DateTime(allow_none=True)
+    received_at = fields.DateTime(allow_none=True)
+    late = fields.Boolean()
+    missing = fields.Boolean()
+
+
+class SubmissionSchema(Schema):
+    """A file a town submitted."""
+
+    id = fields.Integer()
+    requirement_id = fields.Integer()
+    town_id = fields.Integer()
+    filename = fields.String()
+    size_bytes = fields.Integer()
+    note = fields.String()
+    submitted_at = fields.DateTime()
+    received_at = fields.DateTime(allow_none=True)
+    late = fields.Boolean()
+
+
+class DeductionSchema(Schema):
+    """Points a grid lost for one case, with the reason."""
+
+    case_id = fields.Integer()
+    case_number = fields.String()
+    grid_id = fields.Integer()
+    points = fields.Float()
+    reason = fields.String()
+
+
+class GridScoreSchema(Schema):
+    """A level-3 grid's petition item for a period, with its deductions."""
+
+    grid_id = fields.Integer()
+    grid_name = fields.String()
+    town_id = fields.Integer()
+    score = fields.Float()
+    zeroed = fields.Boolean()
+    zeroed_by = fields.List(fields.Integer())
+    deductions = fields.List(fields.Nested(DeductionSchema))
+
+
+class TownRankSchema(Schema):
+    """A town's place in the ranking."""
+
+    town_id = fields.Integer()
+    town_name = fields.String()
+    score = fields.Float()
+    above_level = fields.Integer()
+    overdue = fields.Integer()
+    open_cases = fields.Integer()
+
+
+class CaseBriefSchema(Schema):
+    """A case in an accountability list (no personal data)."""
+
+    id = fields.Integer()
+    number = fields.String()
+    title = fields.String()
+    town_id = fields.Integer(allow_none=True)
+    grid_id = fields.Integer(allow_none=True)
+    status = fields.String()
+    above_level_count = fields.Integer()
+    inspection_referral = fields.String(allow_none=True)
+    due_at = fields.DateTime(allow_none=True)
+
+
+class FailureRecordSchema(Schema):
+    """A person recorded for a failure (问责), with the case as evidence."""
+
+    id = fields.Integer(dump_only=True)
+    case_id = fields.Integer(required=True)
+    case_number = fields.Function(lambda r: r.case.number, dump_only=True)
+    kind = fields.String(required=True, validate=validate.OneOf(list(accountability.FailureKind.labels())))
+    kind_label = fields.Function(lambda r: accountability.FailureKind(r.kind).label, dump_only=True)
+    person_name = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    person_unit = fields.String(load_default="", validate=validate.Length(max=100))
+    person_id = fields.Integer(load_default=None, allow_none=True)
+    note = fields.String(load_default="")
+    referred = fields.Boolean(load_default=False, load_only=True)
+    referred_to_discipline = fields.Boolean(dump_only=True)
+    recorded_at = fields.DateTime(dump_only=True)
+
+
+class NotFallingRowSchema(Schema):
+    """A town or department whose volume has not fallen against last year."""
+
+    id = fields.Integer()
+    name = fields.String()
+    volume = fields.Integer()
+    last_year = fields.Integer()
+
+
+class InterviewTownSchema(Schema):
+    """A town to be interviewed (约谈) and why."""
+
+    town_id = fields.Integer()
+    town_name = fields.String()
+    above_level = fields.Integer()
+    reasons = fields.List(fields.String())
+
+
+class AccountabilitySchema(Schema):
+    """Every accountability list at once."""
+
+    interview_towns = fields.List(fields.Nested(InterviewTownSchema))
+    unresolved_above_level = fields.List(fields.Nested(CaseBriefSchema))
+    unrectified_referrals = fields.List(fields.Nested(CaseBriefSchema))
+    not_falling = fields.Dict(keys=fields.String(), values=fields.List(fields.Nested(NotFallingRowSchema)))
+    failure_records = fields.List(fields.Nested(FailureRecordSchema))
+
+
+class AlertSchema(Schema):
+    """An early-warning alert (预警) and the cases in its cluster."""
+
+    id = fields.Integer()
+    category = fields.String()
+    lon = fields.Float()
+    lat = fields.Float()
+    radius_m = fields.Float()
+    case_ids = fields.List(fields.Integer())
+    raised_at = fields.DateTime()
+    last_case_at = fields.DateTime()
+    dismissed_at = fields.DateTime(allow_none=True)
+
+
+class LedgerQuerySchema(PeriodSchema):
+    """The ledger's period; ``personal=true`` asks for petitioners' personal data (roles allowing)."""
+
+    personal = fields.Boolean(load_default=False)
+
+
+class ReceptionSchema(Schema):
+    """A reception event (接访)."""
+
+    id = fields.Integer(dump_only=True)
+    kind = fields.String(required=True, validate=validate.OneOf(list(receptions.ReceptionKind.labels())))
+    held_at = fields.AwareDateTime(required=True, default_timezone=None)
+    place = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    receivers = fields.String(required=True, validate=validate.Length(min=1, max=300))
+    town_id = fields.Integer(load_default=None, allow_none=True)
+    department_id = fields.Integer(load_default=None, allow_none=True)
+    case_ids = fields.List(fields.Integer(), load_default=list)
+    note = fields.String(load_default="")
+
+
+class ReceptionOutSchema(ReceptionSchema):
+    """A reception event as stored, with its cases."""
+
+    case_ids = fields.Function(lambda r: [c.id for c in r.cases])
+
+
+class WeekCheckSchema(Schema):
+    """Whether a town or department held its receptions in one week."""
+
+    week_of = fields.Date()
+    host_kind = fields.String()
+    host_id = fields.Integer()
+    host_name = fields.String()
+    held = fields.Integer()
+    ok = fields.Boolean()
+
+
+class CheckPlanSchema(PeriodSchema):
+    """When the checks are planned for; the period decides the key towns."""
+
+    planned_on = fields.Date(required=True)
+
+
+class CheckResultSchema(Schema):
+    """The result of a special enforcement check."""
+
+    outcome = fields.String(required=True, validate=validate.OneOf(list(special_checks.CheckOutcome.labels())))
+    result = fields.String(required=True, validate=validate.Length(min=1))
+
+
+class SpecialCheckSchema(Schema):
+    """A special enforcement check (专项督查) on a case or a key town."""
+
+    id = fields.Integer()
+    case_id = fields.Integer(allow_none=True)
+    town_id = fields.Integer(allow_none=True)
+    reason = fields.String()
+    planned_on = fields.Date()
+    checked_at = fields.DateTime(allow_none=True)
+    outcome = fields.String(allow_none=True)
+    result = fields.String()
+
+
+class CheckReportSchema(Schema):
+    """The special checks report for the city government."""
+
+    total = fields.Integer()
+    by_reason = fields.Dict(keys=fields.String(), values=fields.Integer())
+    by_outcome = fields.Dict(keys=fields.String(), values=fields.Integer())
+    checks = fields.List(fields.Nested(SpecialCheckSchema))

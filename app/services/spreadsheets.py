@@ -1,0 +1,146 @@
+"""Reading the spreadsheets offices send (.xlsx, and CSV as Excel saves it) into checked rows.
+
+One reader for every import (staff, the source register): the first non-empty row holds the
+column headings as an office types them (a ``Layout`` maps each heading and its synonyms to a
+field); every other non-empty row becomes a ``TableRow`` with its line number as the
+spreadsheet shows it (the heading row is line 1), so a report can name the line to fix.
+CSV files come as Excel saves them: UTF-8 with or without a byte-order mark, or GBK (read as
+GB18030, its superset) from a Chinese Windows "CSV (逗号分隔)".
+"""
+
+import csv
+import io
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Generic, TypeVar
+
+from openpyxl import load_workbook
+
+from app.services.errors import InvalidInput
+
+
+@dataclass(frozen=True)
+class Layout:
+    """The columns of one kind of import: heading (case-folded, without "*") → field."""
+
+    headings: dict[str, str]
+    required: dict[str, str]  # field → the heading to ask for when it is missing
+    template: list[str]       # the headings of the downloadable template, in order
+    what: str                 # what a row holds, for messages: 人员, 监管对象
+    max_rows: int
+
+
+@dataclass
+class TableRow:
+    """One data row of the file: what it says, what is wrong with it, and what it will do."""
+
+    line: int
+    values: dict
+    errors: list[str] = field(default_factory=list)
+    data: dict = field(default_factory=dict)
+
+
+R = TypeVar("R", bound=TableRow)
+
+
+@dataclass
+class FileReport(Generic[R]):
+    """Every row of a file, checked."""
+
+    rows: list[R]
+
+    @property
+    def good(self) -> list[R]:
+        """Rows with no error."""
+        return [r for r in self.rows if not r.errors]
+
+    @property
+    def bad(self) -> list[R]:
+        """Rows with at least one error."""
+        return [r for r in self.rows if r.errors]
+
+
+def read_rows(filename: str, content: bytes, layout: Layout, row_type: type[R]) -> list[R]:
+    """The file's data rows by field; InvalidInput when the file as a whole is unusable."""
+    table = read_table(filename, content)
+    if not table:
+        raise InvalidInput("文件是空的。", {"file": ["文件是空的"]})
+    columns = _columns(table[0][1], layout)
+    rows = [row_type(line, {f: cells[i] if i < len(cells) else "" for f, i in columns.items()})
+            for line, cells in table[1:]]
+    if not rows:
+        raise InvalidInput(f"文件只有表头，没有{layout.what}数据。", {"file": ["没有数据行"]})
+    if len(rows) > layout.max_rows:
+        raise InvalidInput(f"一次最多导入 {layout.max_rows} 行，本文件有 {len(rows)} 行，请分批导入。",
+                           {"file": [f"超过 {layout.max_rows} 行"]})
+    return rows
+
+
+def _columns(header: list[str], layout: Layout) -> dict[str, int]:
+    """Field → column position from the heading row; InvalidInput when a required one is missing."""
+    columns: dict[str, int] = {}
+    for position, heading in enumerate(header):
+        name = layout.headings.get(heading.replace("*", "").strip().lower())
+        if name and name not in columns:
+            columns[name] = position
+    missing = [heading for name, heading in layout.required.items() if name not in columns]
+    if missing:
+        message = f"表头缺少：{'、'.join(missing)}。第一行应为列名，如：{'，'.join(layout.template)}"
+        raise InvalidInput(message, {"file": [message]})
+    return columns
+
+
+def read_table(filename: str, content: bytes) -> list[tuple[int, list[str]]]:
+    """(line number, cells) of every non-empty row of an .xlsx or .csv file."""
+    name = filename.lower()
+    if name.endswith(".xlsx"):
+        return _xlsx_rows(content)
+    if name.endswith(".csv"):
+        return _csv_rows(content)
+    raise InvalidInput("只支持 .xlsx 或 .csv 文件。", {"file": ["只支持 .xlsx 或 .csv 文件"]})
+
+
+def _xlsx_rows(content: bytes) -> list[tuple[int, list[str]]]:
+    """Rows of the first sheet, cells as text (a phone typed as a number keeps its digits)."""
+    try:
+        book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+    except Exception as exc:  # noqa: BLE001 - openpyxl raises many types for a damaged file
+        raise InvalidInput("无法读取该 Excel 文件，请确认是 .xlsx 格式。", {"file": [str(exc)[:200]]}) from exc
+    try:
+        sheet = book.worksheets[0]
+        cells = sheet.iter_rows(values_only=True)
+        rows = [(number, [_cell_text(v) for v in row]) for number, row in enumerate(cells, start=1)]
+    finally:
+        book.close()
+    return [(n, cells) for n, cells in rows if any(cells)]
+
+
+def _cell_text(value) -> str:
+    """A spreadsheet cell as the text a person sees."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return str(value).strip()
+
+
+def _csv_rows(content: bytes) -> list[tuple[int, list[str]]]:
+    """Rows of a CSV in UTF-8 (with or without BOM) or GBK, with their line numbers."""
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            text = content.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        raise InvalidInput("无法识别文件编码，请另存为 UTF-8 或 GBK 编码的 CSV。", {"file": ["编码无法识别"]})
+    reader = csv.reader(io.StringIO(text, newline=""))
+    rows = []
+    try:
+        for cells in reader:
+            rows.append((reader.line_num, [c.strip() for c in cells]))
+    except csv.Error as exc:
+        raise InvalidInput(f"CSV 格式错误（第 {reader.line_num} 行）：{exc}", {"file": [str(exc)]}) from exc
+    return [(n, cells) for n, cells in rows if any(cells)]

@@ -1,0 +1,238 @@
+"""The map wall's summary (wall_cells): the same clusters as the live query, kept current on commit."""
+
+import math
+import random
+from datetime import timedelta
+
+import pytest
+from geoalchemy2.shape import from_shape
+from shapely.geometry import Point
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import Case, WallCell
+from app.models.vocab import CaseStatus, InspectionReferral
+from app.services import clock, wall
+from app.services.settings import set_setting
+from app.services.wall import Viewport, answers_from_summary, cluster_query, view_clusters
+from app.services.wall_cells import BASE_LEVEL, covered_rect, merge_rows, rebuild_wall_cells
+from tests.factories import EAST, NORTH, SOUTH, WEST, make_case
+from tests.test_lifecycle import HANDLER, REPLY, Desk, register, walk_to_handling
+
+CITY = Viewport(WEST - 0.01, SOUTH - 0.01, EAST + 0.01, NORTH + 0.01, 12)
+ZOOMS = [8, 10, 12, 13, 14, 15, 16, BASE_LEVEL]
+
+
+def random_cases(count: int, seed: int) -> list[Case]:
+    """Cases at random points in every deadline state, with every flag, some without a location."""
+    rng = random.Random(seed)
+    now = clock.now()
+    cases = []
+    for index in range(count):
+        received = now - timedelta(hours=rng.uniform(1, 400))
+        fields = dict(received_at=received, due_at=received + timedelta(hours=rng.uniform(-50, 500)),
+                      above_level=rng.random() < 0.2, status=CaseStatus.CLOSED if index % 5 == 0 else CaseStatus.SIGNED)
+        if rng.random() < 0.2:
+            fields["inspection_referral"] = InspectionReferral.CENTRAL
+        if index % 7 == 0:
+            fields["due_at"] = None
+        case = make_case(rng.uniform(WEST, EAST), rng.uniform(SOUTH, NORTH), **fields)
+        if index % 11 == 0:
+            case.leading_official_id = case.created_by_id or 1
+        cases.append(case)
+    db.session.commit()
+    return cases
+
+
+def random_views(seed: int, count: int) -> list[Viewport]:
+    """Boxes of every size over the city, each with edges anywhere (not on cell borders)."""
+    rng = random.Random(seed)
+    views = []
+    for _ in range(count):
+        west, east = sorted(rng.uniform(WEST - 0.005, EAST + 0.005) for _ in range(2))
+        south, north = sorted(rng.uniform(SOUTH - 0.005, NORTH + 0.005) for _ in range(2))
+        views.append(Viewport(west, south, east, north, rng.choice(ZOOMS)))
+    return views
+
+
+def live(user, view: Viewport, now) -> list:
+    """The clusters of the live GROUP BY over the cases in the box."""
+    clusters: dict = {}
+    merge_rows(clusters, db.session.execute(cluster_query(user, view, now, {})))
+    return sorted(clusters.items())
+
+
+def assert_same_clusters(user, view: Viewport, now=None) -> list:
+    """The summary answers this view, and exactly as the live query does; return the clusters."""
+    now = now or clock.now()
+    assert answers_from_summary(user, view, {})
+    summary, expected = view_clusters(user, view, now, {}), live(user, view, now)
+    assert [cell for cell, _ in summary] == [cell for cell, _ in expected]
+    for (_, got), (_, want) in zip(summary, expected, strict=True):
+        assert (got.count, got.worst, got.above_level, got.inspection, got.leader, got.case_id) == \
+               (want.count, want.worst, want.above_level, want.inspection, want.leader, want.case_id)
+        assert math.isclose(got.lon_sum / got.count, want.lon_sum / want.count, abs_tol=1e-9)
+        assert math.isclose(got.lat_sum / got.count, want.lat_sum / want.count, abs_tol=1e-9)
+    return summary
+
+
+def summary_rows() -> list[tuple]:
+    """Every row of the summary, floats rounded to what summation order can change."""
+    rows = db.session.execute(select(WallCell).order_by(WallCell.level, WallCell.cell_x, WallCell.cell_y))
+    return [(c.level, c.cell_x, c.cell_y, c.open_count, c.closed_count, round(c.lon_sum, 6), round(c.lat_sum, 6),
+             c.earliest_due_at, c.earliest_yellow, c.above_level, c.inspection, c.leader, c.min_case_id)
+            for c in rows.scalars()]
+
+
+def assert_summary_current() -> None:
+    """The summary the hook kept equals one recomputed from scratch."""
+    kept = summary_rows()
+    rebuild_wall_cells()
+    assert summary_rows() == kept
+    db.session.rollback()
+
+
+def total(user, view: Viewport = CITY) -> int:
+    """Cases in the view according to the summary."""
+    return sum(c.count for _, c in assert_same_clusters(user, view))
+
+
+def test_random_views_match_the_live_query_at_every_zoom(city):
+    random_cases(250, seed=3)
+    user = city.users["command"]
+    views = [Viewport(CITY.west, CITY.south, CITY.east, CITY.north, zoom) for zoom in ZOOMS]
+    views += [view for view in random_views(5, 60) if covered_rect(*view.box)]
+    assert len(views) > 40
+    for view in views:
+        assert_same_clusters(user, view)
+    assert total(user) == db.session.scalar(select(db.func.count()).where(Case.location.isnot(None)))
+    assert_summary_current()
+
+
+@pytest.mark.parametrize("hours", [-300, 0, 30, 60, 120, 400])
+def test_states_match_before_and_after_cases_turn_yellow_and_red(city, hours):
+    random_cases(120, seed=hours + 500)
+    user = city.users["command"]
+    with clock.travel(timedelta(hours=hours)):
+        for view in [CITY, *random_views(hours + 9, 8)]:
+            if covered_rect(*view.box):
+                assert_same_clusters(user, view)
+
+
+def test_one_case_goes_green_yellow_red_on_the_summary(city):
+    user = city.users["command"]
+    now = clock.now()
+    lone = make_case(120.5151, 32.3151, received_at=now - timedelta(days=1), due_at=now + timedelta(days=3))
+    db.session.commit()
+    view = Viewport(120.514, 32.314, 120.517, 32.317, 15)
+
+    def state() -> int:
+        clusters = assert_same_clusters(user, view)
+        assert [c.case_id for _, c in clusters] == [lone.id]
+        return clusters[0][1].worst
+
+    assert state() == 1
+    with clock.travel(timedelta(days=2, minutes=1)):  # 75 % of the 4 days used
+        assert state() == 2
+    with clock.travel(timedelta(days=3, minutes=1)):
+        assert state() == 3
+
+
+def test_moving_closing_and_deleting_cases_keep_the_summary_current(city):
+    cases = random_cases(60, seed=8)
+    user = city.users["command"]
+    moved = cases[1]
+    moved.location = from_shape(Point(EAST - 0.0003, NORTH - 0.0003), srid=4326)
+    db.session.commit()
+    assert_same_clusters(user, CITY)
+    assert_summary_current()
+    cases[2].status = CaseStatus.CLOSED
+    cases[3].due_at = clock.now() - timedelta(minutes=5)
+    cases[4].above_level = not cases[4].above_level
+    db.session.commit()
+    assert_same_clusters(user, CITY)
+    assert_summary_current()
+    before = total(user)
+    orphan = Case(number="HJ-DEL-1", channel="phone_12369", category="air", sector="industrial", title="待删除",
+                  location=from_shape(Point(WEST + 0.001, SOUTH + 0.001), srid=4326))
+    db.session.add(orphan)
+    db.session.commit()
+    assert total(user) == before + 1
+    db.session.delete(orphan)
+    db.session.commit()
+    assert total(user) == before
+    assert_summary_current()
+
+
+def test_a_rolled_back_change_leaves_the_summary_alone(city):
+    user = city.users["command"]
+    before = total(user)
+    make_case(WEST + 0.002, SOUTH + 0.002)
+    db.session.rollback()
+    db.session.commit()
+    assert total(user) == before
+    assert_summary_current()
+
+
+def test_a_new_yellow_share_rebuilds_the_summary(city):
+    user = city.users["command"]
+    now = clock.now()
+    half = make_case(120.5351, 32.3051, received_at=now - timedelta(days=6), due_at=now + timedelta(days=4))
+    db.session.commit()
+    view = Viewport(120.534, 32.304, 120.537, 32.307, 15)
+    assert [c.worst for _, c in assert_same_clusters(user, view)] == [1]  # 60 % used, yellow at 75 %
+    set_setting("yellow_at", 0.5)
+    db.session.commit()
+    assert [c.worst for _, c in assert_same_clusters(user, view)] == [2]
+    assert [c.case_id for _, c in assert_same_clusters(user, view)] == [half.id]
+    assert_summary_current()
+
+
+def test_the_real_lifecycle_keeps_the_wall_right(app, city):
+    desk = Desk(app)
+    user = city.users["command"]
+    before = total(user)
+    case_id = register(desk)["case"]["id"]
+    assert total(user) == before + 1
+    walk_to_handling(desk, case_id)
+    assert_same_clusters(user, CITY)
+    desk.act(HANDLER, case_id, "reply", **REPLY)
+    desk.act("sup_T1", case_id, "review_pass", note="答复规范")
+    desk.act("sup_T1", case_id, "follow_up", satisfaction="satisfied", note="电话回访")
+    desk.act("sup_T1", case_id, "close", note="销号")
+    view = Viewport(120.503, 32.310, 120.507, 32.314, 16)
+    db.session.commit()
+    clusters = dict(view_clusters(user, Viewport(*CITY.box, 17), clock.now(), {}))
+    mine = [c for c in clusters.values() if c.case_id == case_id and c.count == 1]
+    assert [c.worst for c in mine] == [0]  # closed: grey
+    assert_same_clusters(user, Viewport(*view.box, 14))
+    assert_summary_current()
+
+
+def test_the_endpoint_answers_unfiltered_views_from_the_summary_and_filtered_ones_live(client, auth, city,
+                                                                                     monkeypatch):
+    random_cases(40, seed=12)
+    auth.login("command")
+    calls = []
+    real = wall.summary_queries
+    monkeypatch.setattr(wall, "summary_queries", lambda *args: calls.append(args) or real(*args))
+    query = {"west": CITY.west, "south": CITY.south, "east": CITY.east, "north": CITY.north, "zoom": 13}
+    unfiltered = client.get("/api/v1/wall/viewport", query_string=query).get_json()
+    assert len(calls) == 1
+    filtered = client.get("/api/v1/wall/viewport", query_string={**query, "category": "air"}).get_json()
+    assert len(calls) == 1
+    assert unfiltered["total"] == filtered["total"] == 44  # every case is about air
+    assert unfiltered["clusters"] == filtered["clusters"]
+    red = client.get("/api/v1/wall/viewport", query_string={**query, "state": "red"}).get_json()
+    assert len(calls) == 1 and {c["state"] for c in red["clusters"]} == {"red"}
+
+
+def test_flask_wall_rebuild_cells(app, city):
+    random_cases(30, seed=4)
+    kept = summary_rows()
+    db.session.execute(WallCell.__table__.delete())
+    db.session.commit()
+    result = app.test_cli_runner().invoke(args=["wall", "rebuild-cells"])
+    assert result.exit_code == 0, result.output
+    assert "挂图汇总已重建" in result.output
+    assert summary_rows() == kept
