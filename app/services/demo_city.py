@@ -17,17 +17,14 @@ primary keys are assigned here so links need no round-trip; the timeline is hash
 """
 
 import json
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from math import cos, radians
-from operator import itemgetter
 
 import numpy as np
 import shapely
-from geoalchemy2 import Geometry
 from shapely.geometry import MultiPolygon, Polygon, mapping
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import func, insert, select
 from werkzeug.security import generate_password_hash
 
 from app.extensions import db
@@ -47,7 +44,7 @@ from app.models.vocab import (
     Stage,
     Subcategory,
 )
-from app.services import demo_sources
+from app.services import bulk_load, demo_sources
 from app.services.departments import ensure_default_departments
 from app.services.grid_import import import_grids
 from app.services.grid_locator import GridLocator, get_locator
@@ -595,7 +592,7 @@ def insert_users(rng: np.random.Generator, accounts: list[Account], grid_ids: di
     The demo password is hashed once and the string reused: hashing is slow on purpose
     (tens of milliseconds), so hundreds of separate hashes would take minutes.
     """
-    first_id = _next_id(User)
+    first_id = bulk_load.next_id(User)
     password_hash = generate_password_hash(DEMO_PASSWORD)
     names, phones = full_names(rng, len(accounts)), mobile_numbers(rng, len(accounts))
     rows = [
@@ -613,7 +610,7 @@ def insert_users(rng: np.random.Generator, accounts: list[Account], grid_ids: di
         for k, a in enumerate(accounts)
     ]
     db.session.execute(insert(User.__table__), rows)
-    _advance_sequence(User.__table__)
+    bulk_load.advance_sequence(User.__table__)
     return {a.username: (first_id + k, names[k]) for k, a in enumerate(accounts)}
 
 
@@ -1182,46 +1179,13 @@ def _case_texts(frame: dict, rows: slice, city: DemoCity) -> tuple[list, list, l
     return titles, descriptions, addresses
 
 
-def _python_values(values: np.ndarray) -> list:
-    """A numpy column as Python values: None for a missing id (-1) or time (NaT), and
-    timezone-aware UTC datetimes (what the timeline hashes and the models accept)."""
-    if values.dtype.kind == "M":
-        return [None if v is None else v.replace(tzinfo=UTC) for v in values.astype("datetime64[us]").tolist()]
-    if values.dtype.kind == "i":
-        return [None if v < 0 else v for v in values.tolist()]
-    return values.tolist()
-
-
-def _stored_values(values: np.ndarray, sqlite: bool) -> list:
-    """A numpy column as the driver stores it without SQLAlchemy's per-value processing
-    (most of the time at a million rows): times as text, formatted in one vectorised call.
-
-    SQLite keeps naive UTC in SQLAlchemy's own format ("YYYY-MM-DD HH:MM:SS.ffffff", which
-    UTCDateTime reads back as UTC); PostgreSQL parses ISO 8601 with "Z" as timestamptz.
-    """
-    if values.dtype.kind != "M":
-        return _python_values(values)
-    values = values.astype("datetime64[us]")
-    texts = np.datetime_as_string(values, unit="us", timezone="naive" if sqlite else "UTC")
-    if sqlite:
-        texts = np.char.replace(texts, "T", " ")
-    texts = texts.astype(object)
-    texts[np.isnat(values)] = None
-    return texts.tolist()
-
-
-def _stored_time(moment: datetime, sqlite: bool):
-    """One aware UTC datetime as ``_stored_values`` stores times."""
-    return moment.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds") if sqlite else moment
-
-
 def _case_rows(table: dict, frame: dict, rows: slice, city: DemoCity, numbers: tuple, sqlite: bool) -> tuple:
     """One batch of cases as (column names, row tuples). The location is EWKT text, which
     GeoAlchemy2's bind wraps in GeomFromEWKT (SpatiaLite) and PostGIS parses as is."""
     titles, descriptions, addresses = _case_texts(frame, rows, city)
     years, serials = numbers[0][rows].tolist(), numbers[1][rows].tolist()
     lons, lats = frame["lon"][rows].tolist(), frame["lat"][rows].tolist()
-    columns = {name: _stored_values(values[rows], sqlite) for name, values in table.items()}
+    columns = {name: bulk_load.stored_values(values[rows], sqlite) for name, values in table.items()}
     columns.update(
         number=[format_case_number(y, s) for y, s in zip(years, serials, strict=True)],
         title=titles,
@@ -1231,123 +1195,6 @@ def _case_rows(table: dict, frame: dict, rows: slice, city: DemoCity, numbers: t
         coord_system=[str(CoordSystem.WGS84)] * len(titles),
     )
     return tuple(columns), list(zip(*columns.values(), strict=True))
-
-
-# ---------------------------------------------------------------- writing
-
-
-def _next_id(model) -> int:
-    """The first free primary key: ids are assigned here so links need no round-trip."""
-    return db.session.scalar(select(func.coalesce(func.max(model.id), 0))) + 1
-
-
-def _advance_sequence(table) -> None:
-    """Move PostgreSQL's id sequence past the ids assigned here, or the app's next insert
-    would collide with them (SQLite takes max(id) + 1 by itself)."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(
-            text(f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), (SELECT max(id) FROM {table.name}))")
-        )
-
-
-def _with_scalar_defaults(table, columns: tuple[str, ...], rows: list[tuple]) -> tuple[tuple, list[tuple]]:
-    """Add the columns the rows leave out that have a constant default (a counter starting
-    at 0, say), so a raw insert writes what the ORM would."""
-    extra = {
-        c.name: c.default.arg
-        for c in table.columns
-        if c.name not in columns and c.default is not None and c.default.is_scalar
-    }
-    if not extra:
-        return columns, rows
-    values = tuple(extra.values())
-    return (*columns, *extra), [row + values for row in rows]
-
-
-def _bulk_insert(table, columns: tuple[str, ...], rows: list[tuple]) -> None:
-    """Insert rows (tuples in ``columns`` order; times as ``_stored_values`` gives them, JSON
-    as text) in the session's transaction: the driver's executemany on SQLite, COPY on
-    PostgreSQL (psycopg 3, the driver in requirements.txt). See docs/benchmarks.md for why."""
-    columns, rows = _with_scalar_defaults(table, columns, rows)
-    connection = db.session.connection()
-    if connection.dialect.name == "sqlite":
-        _executemany_rows(connection, table, columns, rows)
-    else:
-        _copy_rows(connection, table, columns, rows)
-
-
-def _executemany_rows(connection, table, columns: tuple[str, ...], rows: list[tuple]) -> None:
-    """executemany on the driver with the statement SQLAlchemy compiles for these columns,
-    so the geometry bind is GeoAlchemy2's own GeomFromEWKT(?)."""
-    compiled = insert(table).compile(dialect=connection.dialect, column_keys=list(columns))
-    in_order = itemgetter(*(columns.index(name) for name in compiled.positiontup))
-    cursor = connection.connection.driver_connection.cursor()
-    try:
-        cursor.executemany(compiled.string, [in_order(row) for row in rows])
-    finally:
-        cursor.close()
-
-
-def _copy_rows(connection, table, columns: tuple[str, ...], rows: list[tuple]) -> None:
-    """COPY rows in with psycopg 3; PostGIS parses the EWKT text of the geometry itself."""
-    statement = f"COPY {table.name} ({', '.join(columns)}) FROM STDIN"
-    with connection.connection.driver_connection.cursor() as cursor, cursor.copy(statement) as copy:
-        for row in rows:
-            copy.write_row(row)
-
-
-@contextmanager
-def _bulk_load(table):
-    """Load a table without its secondary indexes (and SpatiaLite's R-tree insert trigger, and
-    PostgreSQL's foreign keys), then rebuild them once: building an index over a million rows
-    is several times faster than updating it a million times. Safe because the demo is built
-    only into an empty database, in one transaction (a failure rolls the DDL back too)."""
-    connection = db.session.connection()
-    sqlite = connection.dialect.name == "sqlite"
-    saved = _sqlite_drop_indexes(connection, table) if sqlite else _postgres_drop_indexes(connection, table)
-    yield
-    for sql in saved:
-        connection.exec_driver_sql(sql)
-    spatial = [c.name for c in table.columns if isinstance(c.type, Geometry) and c.type.spatial_index]
-    for column in spatial if sqlite else ():
-        connection.exec_driver_sql("SELECT RecoverSpatialIndex(?, ?)", (table.name, column))
-
-
-def _sqlite_drop_indexes(connection, table) -> list[str]:
-    """Drop the table's own indexes and SpatiaLite R-tree insert triggers (``gii_``); return
-    their SQL. Indexes behind UNIQUE constraints have no SQL and stay."""
-    triggers = {f"gii_{table.name}_{c.name}" for c in table.columns if isinstance(c.type, Geometry)}
-    found = connection.exec_driver_sql(
-        "SELECT type, name, sql FROM sqlite_master WHERE tbl_name = ? AND sql IS NOT NULL", (table.name,)
-    ).all()
-    saved = [row for row in found if row.type == "index" or row.name in triggers]
-    for row in saved:
-        connection.exec_driver_sql(f'DROP {row.type.upper()} "{row.name}"')
-    return [row.sql for row in saved]
-
-
-def _postgres_drop_indexes(connection, table) -> list[str]:
-    """Drop the table's foreign keys and the indexes that back no constraint (primary and
-    unique keys stay); return the SQL that restores them. Re-adding a foreign key checks
-    every row in one join, instead of one lookup per key per row during the load."""
-    foreign_keys = connection.exec_driver_sql(
-        "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = to_regclass(%s)"
-        " AND contype = 'f'",
-        (table.name,),
-    ).all()
-    indexes = connection.exec_driver_sql(
-        "SELECT i.relname, pg_get_indexdef(i.oid) FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid"
-        " WHERE x.indrelid = to_regclass(%s)"
-        " AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.oid)",
-        (table.name,),
-    ).all()
-    for name, _ in foreign_keys:
-        connection.exec_driver_sql(f'ALTER TABLE "{table.name}" DROP CONSTRAINT "{name}"')
-    for name, _ in indexes:
-        connection.exec_driver_sql(f'DROP INDEX "{name}"')
-    connection.exec_driver_sql("SET LOCAL maintenance_work_mem = '256MB'")
-    restore_keys = [f'ALTER TABLE "{table.name}" ADD CONSTRAINT "{name}" {sql}' for name, sql in foreign_keys]
-    return [sql for _, sql in indexes] + restore_keys
 
 
 def _batches(count: int) -> list[slice]:
@@ -1439,21 +1286,21 @@ def _register_columns(table: dict, frame: dict, rows: slice) -> dict:
     """Per case of the batch, what its registration event is made of."""
     return {
         "id": table["id"][rows].tolist(),
-        "registered_at": _python_values(frame["registered_at"][rows]),
+        "registered_at": bulk_load.python_values(frame["registered_at"][rows]),
         "created_by": table["created_by_id"][rows].tolist(),
         "channel": table["channel"][rows].tolist(),
-        "repeat_of_id": _python_values(table["repeat_of_id"][rows]),
+        "repeat_of_id": bulk_load.python_values(table["repeat_of_id"][rows]),
     }
 
 
 def _history_columns(table: dict, frame: dict, rows: slice) -> dict:
     """Per case of the batch, what its whole timeline and handling records are made of."""
-    milestones = zip(*(_python_values(frame["milestone_at"][rows, j]) for j in range(len(CHAIN))), strict=True)
+    milestones = zip(*(bulk_load.python_values(frame["milestone_at"][rows, j]) for j in range(len(CHAIN))), strict=True)
     columns = _register_columns(table, frame, rows)
     columns.update(
         milestones=list(milestones),
-        side_at=_python_values(frame["side_at"][rows]),
-        handle_due_at=_python_values(table["handle_due_at"][rows]),
+        side_at=bulk_load.python_values(frame["side_at"][rows]),
+        handle_due_at=bulk_load.python_values(table["handle_due_at"][rows]),
         handler=frame["handler_id"][rows].tolist(),
         field=frame["field_id"][rows].tolist(),
         reopened=frame["reopened"][rows].tolist(),
@@ -1463,7 +1310,7 @@ def _history_columns(table: dict, frame: dict, rows: slice) -> dict:
     for name in ("status", "legal_track", "transferred_to", "category"):
         columns[name] = table[name][rows].tolist()
     for name in ("department_id", "responsible_person_id", "leading_official_id"):
-        columns[name] = _python_values(table[name][rows])
+        columns[name] = bulk_load.python_values(table[name][rows])
     columns["satisfaction"] = _satisfaction(frame, rows, columns)
     return columns
 
@@ -1479,7 +1326,7 @@ def _timeline_rows(cases: list[dict], full: bool, sqlite: bool) -> list[tuple]:
     """Hash-chained event rows (without ids) for a batch of cases, times and JSON as stored
     (json.dumps, as SQLAlchemy's JSON type would)."""
     return [
-        (case_id, seq, kind, actor, _stored_time(at, sqlite), note, json.dumps(data), prev_hash, digest)
+        (case_id, seq, kind, actor, bulk_load.stored_time(at, sqlite), note, json.dumps(data), prev_hash, digest)
         for case in cases
         for case_id, seq, kind, actor, at, note, data, prev_hash, digest in _chain(
             case["id"], _case_steps(case) if full else [_register_step(case)]
@@ -1497,17 +1344,17 @@ def insert_timelines(table: dict, frame: dict, city: DemoCity, sqlite: bool) -> 
     """
     count = len(table["id"])
     full = count <= FULL_TIMELINE_MAX
-    next_id, written = _next_id(CaseEvent), 0
-    with _bulk_load(CaseEvent.__table__):
+    next_id, written = bulk_load.next_id(CaseEvent), 0
+    with bulk_load.bulk_load(CaseEvent.__table__):
         for rows in _batches(count):
             columns = _history_columns(table, frame, rows) if full else _register_columns(table, frame, rows)
             cases = _as_cases(columns, city.command_id)
             events = _timeline_rows(cases, full, sqlite)
-            _bulk_insert(CaseEvent.__table__, EVENT_COLUMNS, [(next_id + k, *e) for k, e in enumerate(events)])
+            bulk_load.bulk_insert(CaseEvent.__table__, EVENT_COLUMNS, [(next_id + k, *e) for k, e in enumerate(events)])
             next_id, written = next_id + len(events), written + len(events)
             if full:
                 insert_handling_records(cases, city.user_names)
-    _advance_sequence(CaseEvent.__table__)
+    bulk_load.advance_sequence(CaseEvent.__table__)
     return written
 
 
@@ -1580,13 +1427,13 @@ def insert_handling_records(cases: list[dict], names: dict[int, str]) -> None:
 def insert_demo_cases(rng: np.random.Generator, count: int, city: DemoCity, now: datetime) -> int:
     """Draw ``count`` cases, number them, insert them and their timelines; return events."""
     frame = draw_cases(rng, count, city, now)
-    table = case_table(frame, _next_id(Case) + np.arange(count))
+    table = case_table(frame, bulk_load.next_id(Case) + np.arange(count))
     numbers = _case_numbers(frame["registered_at"])
     sqlite = db.session.get_bind().dialect.name == "sqlite"
-    with _bulk_load(Case.__table__):
+    with bulk_load.bulk_load(Case.__table__):
         for rows in _batches(count):
-            _bulk_insert(Case.__table__, *_case_rows(table, frame, rows, city, numbers, sqlite))
-    _advance_sequence(Case.__table__)
+            bulk_load.bulk_insert(Case.__table__, *_case_rows(table, frame, rows, city, numbers, sqlite))
+    bulk_load.advance_sequence(Case.__table__)
     insert_clocks(clock_table(frame, table["id"], now, count <= FULL_TIMELINE_MAX), sqlite)
     return insert_timelines(table, frame, city, sqlite)
 
@@ -1594,12 +1441,12 @@ def insert_demo_cases(rng: np.random.Generator, count: int, city: DemoCity, now:
 def insert_clocks(clocks: dict, sqlite: bool) -> None:
     """Write the clocks in batches with ids assigned here."""
     columns = ("id", *clocks)
-    clocks = {"id": _next_id(CaseClock) + np.arange(len(clocks["case_id"])), **clocks}
-    with _bulk_load(CaseClock.__table__):
+    clocks = {"id": bulk_load.next_id(CaseClock) + np.arange(len(clocks["case_id"])), **clocks}
+    with bulk_load.bulk_load(CaseClock.__table__):
         for rows in _batches(len(clocks["id"])):
-            values = [_stored_values(clocks[name][rows], sqlite) for name in columns]
-            _bulk_insert(CaseClock.__table__, columns, list(zip(*values, strict=True)))
-    _advance_sequence(CaseClock.__table__)
+            values = [bulk_load.stored_values(clocks[name][rows], sqlite) for name in columns]
+            bulk_load.bulk_insert(CaseClock.__table__, columns, list(zip(*values, strict=True)))
+    bulk_load.advance_sequence(CaseClock.__table__)
 
 
 @dataclass

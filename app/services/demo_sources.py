@@ -35,7 +35,7 @@ from app.extensions import db
 from app.models import Case, Grid, Patrol, PatrolCheckin, Source, User, source_cases
 from app.models.types import SRID
 from app.models.vocab import CheckinOutcome, LocationSource, Role, SourceKind
-from app.services import demo_city
+from app.services import bulk_load, demo_city
 from app.services.settings import get_setting
 from app.services.sources import SECTOR_OF_KIND
 from app.services.spatial import EARTH_RADIUS_M, distance_m
@@ -100,7 +100,7 @@ def seed_sources(rng: np.random.Generator, now: datetime) -> SourceSeedSummary:
     villages = _villages(now - timedelta(days=CASES_BACK_DAYS))
     sqlite = db.session.get_bind().dialect.name == "sqlite"
     sources = _draw_sources(rng, villages)
-    first_id = demo_city._next_id(Source)
+    first_id = bulk_load.next_id(Source)
     for offset, row in enumerate(sources):
         row["id"] = first_id + offset
     patrols, checkins = _draw_patrols(rng, villages, sources, now, sqlite)
@@ -274,7 +274,7 @@ def _draw_checkins(rng: np.random.Generator, plan: list[PlannedPatrol], radius: 
     minutes = np.cumsum(gaps) - np.repeat(np.cumsum(gaps)[firsts] - gaps[firsts], sizes)
     starts = np.array([p.start.replace(tzinfo=None) for p in plan], dtype="datetime64[us]")
     moments = np.repeat(starts, sizes) + (minutes * 60e6).astype("timedelta64[us]")
-    captured, stored = demo_city._python_values(moments), demo_city._stored_values(moments, sqlite)
+    captured, stored = bulk_load.python_values(moments), bulk_load.stored_values(moments, sqlite)
     outside = rng.random(count) < OUTSIDE_RADIUS_SHARE
     metres = np.where(outside, rng.uniform(1.3, 4, count) * radius, np.abs(rng.normal(0, radius / 5, count)))
     angle = rng.uniform(0, 2 * np.pi, count)
@@ -377,18 +377,18 @@ def _sha(*parts) -> str:
 
 def _insert_sources(rows: list[dict], sqlite: bool) -> None:
     """Bulk-insert the register."""
-    now = demo_city._stored_time(datetime.now(UTC), sqlite)
+    now = bulk_load.stored_time(datetime.now(UTC), sqlite)
     columns = ("id", "code", "name", "kind", "sector", "address", "location", "grid_id", "town_id", "is_key",
                "permit_number", "responsible_name", "responsible_phone", "notes", "active", "last_patrol_at",
                "created_at", "updated_at")
     values = [(r["id"], r["code"], r["name"], r["kind"], r["sector"], r["address"],
                f"SRID={SRID};POINT({r['lon']!r} {r['lat']!r})", r["grid_id"], r["town_id"], r["is_key"],
                r["permit_number"], r["responsible_name"], r["responsible_phone"], "", True,
-               demo_city._stored_time(r["last_patrol_at"], sqlite) if r.get("last_patrol_at") else None, now, now)
+               bulk_load.stored_time(r["last_patrol_at"], sqlite) if r.get("last_patrol_at") else None, now, now)
               for r in rows]
-    with demo_city._bulk_load(Source.__table__):
-        demo_city._bulk_insert(Source.__table__, columns, values)
-    demo_city._advance_sequence(Source.__table__)
+    with bulk_load.bulk_load(Source.__table__):
+        bulk_load.bulk_insert(Source.__table__, columns, values)
+    bulk_load.advance_sequence(Source.__table__)
 
 
 def _linestring(points: list[dict]) -> str:
@@ -404,7 +404,7 @@ def _uuid(value: uuid.UUID, sqlite: bool):
 
 def _insert_patrols(patrols: list[dict], checkins: list[dict], sqlite: bool) -> None:
     """Bulk-insert patrols (with their tracks) and check-ins."""
-    when = partial(demo_city._stored_time, sqlite=sqlite)
+    when = partial(bulk_load.stored_time, sqlite=sqlite)
     patrol_columns = ("id", "inspector_id", "grid_id", "level", "started_at", "ended_at", "track", "track_points",
                       "distance_m", "notes", "content_sha256", "received_at")
     patrol_rows = [
@@ -415,8 +415,8 @@ def _insert_patrols(patrols: list[dict], checkins: list[dict], sqlite: bool) -> 
          when(p["ended_at"]))
         for p in patrols
     ]
-    with demo_city._bulk_load(Patrol.__table__):
-        demo_city._bulk_insert(Patrol.__table__, patrol_columns, patrol_rows)
+    with bulk_load.bulk_load(Patrol.__table__):
+        bulk_load.bulk_insert(Patrol.__table__, patrol_columns, patrol_rows)
     checkin_columns = ("id", "patrol_id", "source_id", "inspector_id", "grid_id", "level", "outcome", "location",
                        "accuracy_m", "location_source", "mock_location", "distance_m", "radius_m", "outside_radius",
                        "case_id", "notes", "content_sha256", "captured_at", "received_at")
@@ -428,5 +428,5 @@ def _insert_patrols(patrols: list[dict], checkins: list[dict], sqlite: bool) -> 
          c["stored_at"], c["stored_at"])
         for c in checkins
     ]
-    with demo_city._bulk_load(PatrolCheckin.__table__):
-        demo_city._bulk_insert(PatrolCheckin.__table__, checkin_columns, checkin_rows)
+    with bulk_load.bulk_load(PatrolCheckin.__table__):
+        bulk_load.bulk_insert(PatrolCheckin.__table__, checkin_columns, checkin_rows)
