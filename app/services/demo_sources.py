@@ -44,6 +44,8 @@ PER_VILLAGE = (5, 8)
 PATROL_DAYS = 30
 # Only cases of the last months are linked to sources (a million-case city stays quick).
 CASES_BACK_DAYS = 180
+# The register was compiled this long before the seed's "now".
+REGISTERED_DAYS_AGO = 365
 KIND_WEIGHTS = {
     SourceKind.RESTAURANT: 0.22, SourceKind.FACTORY: 0.20, SourceKind.LIVESTOCK_FARM: 0.14,
     SourceKind.WORKSHOP: 0.12, SourceKind.CONSTRUCTION_SITE: 0.10, SourceKind.AQUACULTURE_FARM: 0.08,
@@ -105,7 +107,7 @@ def seed_sources(rng: np.random.Generator, now: datetime) -> SourceSeedSummary:
         row["id"] = first_id + offset
     patrols, checkins = _draw_patrols(rng, villages, sources, now, sqlite)
     links = _draw_links(rng, villages, sources, checkins)
-    _insert_sources(sources, sqlite)
+    _insert_sources(sources, sqlite, now)
     _insert_patrols(patrols, checkins, sqlite)
     if links:
         db.session.execute(insert(source_cases), [{"source_id": s, "case_id": c} for s, c in sorted(links)])
@@ -375,16 +377,18 @@ def _sha(*parts) -> str:
     return hashlib.sha256("|".join(map(str, parts)).encode("utf-8")).hexdigest()
 
 
-def _insert_sources(rows: list[dict], sqlite: bool) -> None:
-    """Bulk-insert the register."""
-    now = bulk_load.stored_time(datetime.now(UTC), sqlite)
+def _insert_sources(rows: list[dict], sqlite: bool, now: datetime) -> None:
+    """Bulk-insert the register, compiled a year before ``now`` (before its patrol history,
+    so the due dates and compliance figures count from a registration in the past)."""
+    registered = bulk_load.stored_time(now - timedelta(days=REGISTERED_DAYS_AGO), sqlite)
     columns = ("id", "code", "name", "kind", "sector", "address", "location", "grid_id", "town_id", "is_key",
                "permit_number", "responsible_name", "responsible_phone", "notes", "active", "last_patrol_at",
                "created_at", "updated_at")
     values = [(r["id"], r["code"], r["name"], r["kind"], r["sector"], r["address"],
                f"SRID={SRID};POINT({r['lon']!r} {r['lat']!r})", r["grid_id"], r["town_id"], r["is_key"],
                r["permit_number"], r["responsible_name"], r["responsible_phone"], "", True,
-               bulk_load.stored_time(r["last_patrol_at"], sqlite) if r.get("last_patrol_at") else None, now, now)
+               bulk_load.stored_time(r["last_patrol_at"], sqlite) if r.get("last_patrol_at") else None,
+               registered, registered)
               for r in rows]
     with bulk_load.bulk_load(Source.__table__):
         bulk_load.bulk_insert(Source.__table__, columns, values)
