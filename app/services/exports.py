@@ -5,11 +5,8 @@ see personal data (Action.VIEW_PERSONAL_DATA) and the user asked for them explic
 """
 
 from datetime import datetime
-from io import BytesIO
 
 from geoalchemy2.shape import to_shape
-from openpyxl import Workbook
-from openpyxl.styles import Font
 from sqlalchemy.orm import selectinload
 
 from app.extensions import db
@@ -18,6 +15,7 @@ from app.models.vocab import CaseStatus, Category, Channel, ListKind, Sector
 from app.services.access import ROLE_ACTIONS, Action, scoped_cases
 from app.services.campaigns import BEIJING
 from app.services.scoring import TownRank
+from app.services.spreadsheets import Sheet, workbook
 
 LEDGER_HEADINGS = ["序号", "案件编号", "清单类别", "来源", "问题类别", "行业", "问题标题", "问题描述", "地址",
                    "所属镇（街道）", "所属村（社区）", "承办部门", "包案领导", "受理时间", "办理期限", "办结时间",
@@ -56,32 +54,17 @@ def ledger_rows(user: User, start: datetime, end: datetime, personal: bool) -> l
     return rows
 
 
-def _workbook(title: str, headings: list[str], rows: list[list]) -> bytes:
-    book = Workbook()
-    sheet = book.active
-    sheet.title = title
-    sheet.append(headings)
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    for row in rows:
-        sheet.append(row)
-    sheet.freeze_panes = "A2"
-    out = BytesIO()
-    book.save(out)
-    return out.getvalue()
-
-
 def ledger_xlsx(user: User, start: datetime, end: datetime, personal: bool = False) -> bytes:
     """The ledger workbook; personal data only when asked for and the role allows it."""
     personal = personal and may_export_personal(user)
     headings = LEDGER_HEADINGS + (PERSONAL_HEADINGS if personal else [])
-    return _workbook("案件台账", headings, ledger_rows(user, start, end, personal))
+    return workbook([Sheet("案件台账", headings, ledger_rows(user, start, end, personal))])
 
 
 def ranking_xlsx(ranking: list[TownRank]) -> bytes:
     """The town ranking workbook (no personal data)."""
     rows = [[n, r.town_name, r.score, r.above_level, r.overdue, r.open_cases] for n, r in enumerate(ranking, 1)]
-    return _workbook("镇街排名", RANKING_HEADINGS, rows)
+    return workbook([Sheet("镇街排名", RANKING_HEADINGS, rows)])
 
 
 def cases_geojson(user: User, start: datetime, end: datetime) -> dict:

@@ -25,11 +25,8 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from io import BytesIO
 
 from geoalchemy2.shape import to_shape
-from openpyxl import Workbook
-from openpyxl.styles import Font
 from shapely.geometry import mapping
 from sqlalchemy import false, func, select
 from sqlalchemy.orm import selectinload
@@ -42,6 +39,7 @@ from app.services.access import authorize_source, grid_scope, require_role, sour
 from app.services.campaigns import beijing_date
 from app.services.errors import InvalidInput, NotFound
 from app.services.periods import period
+from app.services.spreadsheets import Sheet, workbook
 
 MAX_ID = 2**31 - 1  # row ids are 32-bit integers on every backend
 COMPLIANCE_ROLES = (Role.INSPECTOR, Role.SUPERVISOR, Role.COMMAND_OFFICE, Role.ADMIN)
@@ -384,26 +382,14 @@ def _activity_cells(row: dict) -> list:
 
 def compliance_xlsx(report: dict) -> bytes:
     """The compliance tables as a workbook: towns, village grids, people (no personal data)."""
-    book = Workbook()
-    sheets = [
-        ("镇（街道）", ["镇（街道）", *DUTY_HEADINGS, "二级应巡查", "二级已巡查", "二级超期", *ACTIVITY_HEADINGS],
-         [[r["name"], *_duty_cells(r), r["level2"]["required"], r["level2"]["done"], r["level2"]["overdue"],
-           *_activity_cells(r)] for r in report["towns"]]),
-        ("三级网格", ["镇（街道）", "三级网格", *DUTY_HEADINGS, *ACTIVITY_HEADINGS],
-         [[r["town_name"], r["name"], *_duty_cells(r), *_activity_cells(r)] for r in report["grids"]]),
-        ("巡查人员", ["姓名", "角色", "所属网格", *ACTIVITY_HEADINGS],
-         [[r["name"], r["role_label"], r["grid_name"], *_activity_cells(r)] for r in report["inspectors"]]),
-    ]
-    book.remove(book.active)
-    for title, headings, rows in sheets:
-        sheet = book.create_sheet(title)
-        sheet.append([f"巡查考核 {report['start_on']} 至 {report['end_on']}"])
-        sheet.append(headings)
-        for cell in sheet[2]:
-            cell.font = Font(bold=True)
-        for row in rows:
-            sheet.append(row)
-        sheet.freeze_panes = "A3"
-    out = BytesIO()
-    book.save(out)
-    return out.getvalue()
+    caption = f"巡查考核 {report['start_on']} 至 {report['end_on']}"
+    return workbook([
+        Sheet("镇（街道）", ["镇（街道）", *DUTY_HEADINGS, "二级应巡查", "二级已巡查", "二级超期", *ACTIVITY_HEADINGS],
+              [[r["name"], *_duty_cells(r), r["level2"]["required"], r["level2"]["done"], r["level2"]["overdue"],
+                *_activity_cells(r)] for r in report["towns"]], caption),
+        Sheet("三级网格", ["镇（街道）", "三级网格", *DUTY_HEADINGS, *ACTIVITY_HEADINGS],
+              [[r["town_name"], r["name"], *_duty_cells(r), *_activity_cells(r)] for r in report["grids"]], caption),
+        Sheet("巡查人员", ["姓名", "角色", "所属网格", *ACTIVITY_HEADINGS],
+              [[r["name"], r["role_label"], r["grid_name"], *_activity_cells(r)] for r in report["inspectors"]],
+              caption),
+    ])

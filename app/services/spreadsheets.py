@@ -1,4 +1,5 @@
-"""Reading the spreadsheets offices send (.xlsx, and CSV as Excel saves it) into checked rows.
+"""Reading the spreadsheets offices send (.xlsx, and CSV as Excel saves it) into checked rows,
+and writing the workbooks they receive (``workbook``).
 
 One reader for every import (staff, the source register): the first non-empty row holds the
 column headings as an office types them (a ``Layout`` maps each heading and its synonyms to a
@@ -14,7 +15,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Generic, TypeVar
 
-from openpyxl import load_workbook
+from openpyxl import Workbook, load_workbook
+from openpyxl.styles import Font
 
 from app.services.errors import InvalidInput
 
@@ -38,6 +40,17 @@ class TableRow:
     values: dict
     errors: list[str] = field(default_factory=list)
     data: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Sheet:
+    """One sheet of an exported workbook: bold headings (frozen), then the rows; an optional
+    caption line (e.g. the period) above the headings."""
+
+    title: str
+    headings: list[str]
+    rows: list[list]
+    caption: str | None = None
 
 
 R = TypeVar("R", bound=TableRow)
@@ -144,3 +157,23 @@ def _csv_rows(content: bytes) -> list[tuple[int, list[str]]]:
     except csv.Error as exc:
         raise InvalidInput(f"CSV 格式错误（第 {reader.line_num} 行）：{exc}", {"file": [str(exc)]}) from exc
     return [(n, cells) for n, cells in rows if any(cells)]
+
+
+def workbook(sheets: list[Sheet]) -> bytes:
+    """An .xlsx file of the given sheets, in order."""
+    book = Workbook()
+    book.remove(book.active)
+    for spec in sheets:
+        sheet = book.create_sheet(spec.title)
+        if spec.caption is not None:
+            sheet.append([spec.caption])
+        sheet.append(spec.headings)
+        heading_row = sheet.max_row
+        for cell in sheet[heading_row]:
+            cell.font = Font(bold=True)
+        for row in spec.rows:
+            sheet.append(row)
+        sheet.freeze_panes = f"A{heading_row + 1}"
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
