@@ -1,43 +1,13 @@
 // Intake form: pick the location on the grid map or type it (in any coordinate system),
 // convert local time to an absolute time, and offer earlier cases as possible repeats.
-import { toWgs84 } from "./coords.js";
-import { gridMap } from "./desk-map.js";
+import { locationPicker } from "./desk-map.js";
 
 const form = document.getElementById("intake-form");
 const field = (name) => form.elements.namedItem(name);
-const mapElement = document.getElementById("pick-map");
-let marker = null;
-
-function typedPoint() {
-  const lon = Number.parseFloat(field("lon").value);
-  const lat = Number.parseFloat(field("lat").value);
-  if (!Number.isFinite(lon) || !Number.isFinite(lat)) return null;
-  try {
-    return toWgs84(lon, lat, field("coord_system").value);
-  } catch {
-    return null;
-  }
-}
-
-function placeMarker(map, lonLat) {
-  if (!lonLat) return;
-  const latLng = [lonLat[1], lonLat[0]];
-  if (marker) marker.setLatLng(latLng);
-  else marker = window.L.marker(latLng).addTo(map);
-}
-
-const { map } = gridMap(mapElement);
-placeMarker(map, typedPoint());
-map.on("click", (event) => {
-  field("coord_system").value = "wgs84";
-  field("lon").value = event.latlng.lng.toFixed(6);
-  field("lat").value = event.latlng.lat.toFixed(6);
-  placeMarker(map, [event.latlng.lng, event.latlng.lat]);
-  findRepeats();
+const { typedPoint } = locationPicker(form, document.getElementById("pick-map"), {
+  marker: (latLng) => window.L.marker(latLng),
+  onChange: () => findRepeats(),
 });
-for (const name of ["lon", "lat", "coord_system"]) {
-  field(name).addEventListener("change", () => { placeMarker(map, typedPoint()); findRepeats(); });
-}
 for (const name of ["category", "petitioner_phone"]) field(name).addEventListener("change", findRepeats);
 
 field("received_at_local").addEventListener("change", (event) => {

@@ -1,5 +1,6 @@
 // Shared map set-up for desk pages: grid polygons from the database are the base map
 // (command rooms and town offices are often on closed networks: no tile server needed).
+import { toWgs84 } from "./coords.js";
 
 const GRID_STYLE = { color: "#0b6e4f", weight: 1, fillOpacity: 0.04 };
 const OWN_GRID_STYLE = { color: "#0b6e4f", weight: 3, fillOpacity: 0.12 };
@@ -21,4 +22,44 @@ export function gridMap(element, { highlightId = null, fit = true } = {}) {
       return layer;
     });
   return { map, ready };
+}
+
+// A form's location fields (lon, lat, coord_system) tied to a grid map: a click fills them in
+// WGS-84, typing (in any coordinate system) moves the marker, and `onChange` hears both.
+// `marker(latLng)` makes the marker; with `centre`, a typed point is zoomed to instead of the
+// whole city. Returns the map and `typedPoint()`, the typed location in WGS-84 (or null).
+export function locationPicker(form, element, { marker: makeMarker, centre = false, onChange = () => {} }) {
+  const field = (name) => form.elements.namedItem(name);
+  const typedPoint = () => {
+    const lon = Number.parseFloat(field("lon").value);
+    const lat = Number.parseFloat(field("lat").value);
+    if (!Number.isFinite(lon) || !Number.isFinite(lat)) return null;
+    try {
+      return toWgs84(lon, lat, field("coord_system").value);
+    } catch {
+      return null;
+    }
+  };
+  let marker = null;
+  const place = (map, lonLat) => {
+    if (!lonLat) return;
+    const latLng = [lonLat[1], lonLat[0]];
+    if (marker) marker.setLatLng(latLng);
+    else marker = makeMarker(latLng).addTo(map);
+  };
+  const start = typedPoint();
+  const { map } = gridMap(element, { fit: !(centre && start) });
+  if (centre && start) map.setView([start[1], start[0]], 14);
+  place(map, start);
+  map.on("click", (event) => {
+    field("coord_system").value = "wgs84";
+    field("lon").value = event.latlng.lng.toFixed(6);
+    field("lat").value = event.latlng.lat.toFixed(6);
+    place(map, [event.latlng.lng, event.latlng.lat]);
+    onChange();
+  });
+  for (const name of ["lon", "lat", "coord_system"]) {
+    field(name).addEventListener("change", () => { place(map, typedPoint()); onChange(); });
+  }
+  return { map, typedPoint };
 }
