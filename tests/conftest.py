@@ -147,10 +147,34 @@ def auth(client) -> AuthActions:
     return AuthActions(client)
 
 
+def _closing_responses(app):
+    """The app with every response body closed however its sending ends.
+
+    Werkzeug's development server closes a response only after draining the request socket;
+    when the browser has reset the connection (it navigated on mid-download), that read
+    raises first and a static file's handle is left open, so ``filterwarnings=error`` fails
+    the test on a ResourceWarning. Here the body is closed when the generator is closed.
+    """
+
+    def serve(environ, start_response):
+        body = app(environ, start_response)
+
+        def chunks():
+            try:
+                yield from body
+            finally:
+                if hasattr(body, "close"):
+                    body.close()
+
+        return chunks()
+
+    return serve
+
+
 @pytest.fixture(scope="session")
 def live_server(app):
     """The app served over real HTTP on a free local port, for the browser tests."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    server = make_server("127.0.0.1", 0, _closing_responses(app), threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
