@@ -10,10 +10,10 @@ zooms and places) the script times, in one run:
 * the endpoint: ``GET /api/v1/wall/viewport`` through the app's own WSGI stack (sign-in
   session, argument parsing, scope, ETag, JSON), without If-None-Match, so every call runs
   the query;
-* the bare SQL: the same SQLAlchemy SELECTs the endpoint runs for that view, executed on a
-  plain connection, rows fetched: without filters, the summary rows plus the four edge
-  strips counted live (``wall.summary_queries``); otherwise the live ``GROUP BY``
-  (``wall.cluster_query``); at point zoom, also the point SELECT;
+* the bare SQL: the same SQLAlchemy SELECT the endpoint runs for that view, executed on a
+  plain connection, rows fetched: without filters, the summary rows of the view's cells
+  (``wall_cells.summary_query``); otherwise the live ``GROUP BY`` (``wall.cluster_query``);
+  at point zoom, also the point SELECT;
 * the revalidation: the same request with the ETag it got back (a 304).
 
 With ``--browser`` it also opens /wall in Chromium (Playwright, 1920 × 1080) on the same
@@ -45,8 +45,8 @@ from app.services.wall import (  # noqa: E402
     answers_from_summary,
     cluster_query,
     points_query,
-    summary_queries,
 )
+from app.services.wall_cells import summary_query  # noqa: E402
 from config import Config  # noqa: E402
 
 MAP_PX = (1400, 950)
@@ -127,11 +127,9 @@ def bench_view(app, client, user, backend, label, lon, lat, zoom, runs) -> str:
         caller = db.session.get(User, user)
         queries, path = endpoint_queries(caller, view, body["kind"])
         with db.engine.connect() as conn:
-            if backend == "postgresql":  # the settings the endpoint uses (wall.tune_aggregate_session)
+            if backend == "postgresql" and path.startswith("live"):  # as wall.tune_aggregate_session
                 conn.execute(text("SET jit = off"))
                 conn.execute(text("SET work_mem = '32MB'"))
-                if path.startswith("summary"):
-                    conn.execute(text("SET max_parallel_workers_per_gather = 0"))
             bare = timed(lambda: [conn.execute(query, parameters).all() for query, parameters in queries], runs)
     p95_ratio = percentile(endpoint, 0.95) / percentile(bare, 0.95)
     return (f"| {label} | {zoom} | {path} | {in_view:,} | {shapes:,} | {percentile(endpoint, .5):.1f} | "
@@ -143,7 +141,7 @@ def endpoint_queries(caller: User, view: Viewport, kind: str) -> tuple[list, str
     """The SELECTs (with parameters) the endpoint runs for an unfiltered view, and which path it takes."""
     now = clock.now()
     if answers_from_summary(caller, view, {}):
-        queries, path = summary_queries(view, now), "summary"
+        queries, path = [summary_query(view.zoom, view.cells, now)], "summary"
     else:
         queries, path = [(cluster_query(caller, view, now, {}), {})], "live"
     if view.zoom >= POINTS_ZOOM and kind == "points":

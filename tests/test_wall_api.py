@@ -44,17 +44,21 @@ def scatter_cases(count: int, seed: int = 7) -> list:
 
 
 def expected_clusters(cases, zoom: int, box: dict) -> list[tuple]:
-    """Cluster the cases in Python the way the server promises: (count, worst, above-level) per cell."""
+    """Cluster the cases in Python the way the server promises: (count, worst, above-level) per cell.
+
+    Every cell the box touches counts whole: all its cases, also those beyond the box's edge.
+    """
     size = cell_degrees(zoom)
     now = clock.now()
+    x0, x1 = math.floor((box["west"] + 180) / size), math.floor((box["east"] + 180) / size)
+    y0, y1 = math.floor((box["south"] + 90) / size), math.floor((box["north"] + 90) / size)
     cells: dict[tuple[int, int], list] = {}
     for case in cases:
         point = db.session.scalar(db.select(db.func.ST_X(case.location)))
         lat = db.session.scalar(db.select(db.func.ST_Y(case.location)))
-        if not (box["west"] <= point <= box["east"] and box["south"] <= lat <= box["north"]):
-            continue
         key = (math.floor((point + 180) / size), math.floor((lat + 90) / size))
-        cells.setdefault(key, []).append(case)
+        if x0 <= key[0] <= x1 and y0 <= key[1] <= y1:
+            cells.setdefault(key, []).append(case)
     return sorted(
         (len(members), max(STATE_RANKS[str(case_deadline_state(c, now))] for c in members),
          sum(1 for c in members if c.above_level))
@@ -77,14 +81,38 @@ def test_cluster_counts_and_worst_colours_match_the_cases(client, auth, city, zo
     assert got == expected_clusters(cases, zoom, CITY_BOX)
 
 
-def test_a_partial_viewport_counts_only_the_cases_inside(client, auth, city):
+def test_a_partial_viewport_counts_the_whole_cells_it_touches(client, auth, city):
     cases = [*city.cases.values(), *scatter_cases(80, seed=11)]
     box = {"west": WEST + 0.005, "south": SOUTH + 0.004, "east": WEST + 0.027, "north": NORTH - 0.003}
     auth.login("command")
-    body = get_viewport(client, 14, box).get_json()
-    got = sorted((c["count"], STATE_RANKS[c["state"]], c["above_level"]) for c in body["clusters"])
-    assert got == expected_clusters(cases, 14, box)
-    assert 0 < body["total"] < len(cases)
+    for query in ({}, {"category": "air"}):  # the summary and the live query alike
+        body = get_viewport(client, 14, box, **query).get_json()
+        got = sorted((c["count"], STATE_RANKS[c["state"]], c["above_level"]) for c in body["clusters"])
+        assert got == expected_clusters(cases, 14, box)
+        assert 0 < body["total"] < len(cases)
+
+
+def test_a_cluster_keeps_its_count_while_the_view_edge_slides_across_it(client, auth, city):
+    scatter_cases(60, seed=5)
+    auth.login("command")
+    size = cell_degrees(14)
+    # The view's west edge moves through the middle of one column of cells.
+    edge = (math.floor((WEST + 0.011 + 180) / size) + 0.2) * size - 180
+    bodies = [get_viewport(client, 14, {**CITY_BOX, "west": edge + shift * size}).get_json()
+              for shift in (0.0, 0.3, 0.6)]
+    assert bodies[0]["clusters"] == bodies[1]["clusters"] == bodies[2]["clusters"]
+    first = get_viewport(client, 14, {**CITY_BOX, "west": edge})
+    inside = client.get("/api/v1/wall/viewport", query_string={**CITY_BOX, "west": edge + 0.5 * size, "zoom": 14},
+                        headers={"If-None-Match": first.headers["ETag"]})
+    assert inside.status_code == 304  # a pan within the same cells asks the same question
+
+
+def test_a_box_far_too_big_for_its_zoom_is_refused_with_a_message(client, auth, city):
+    auth.login("command")
+    response = client.get("/api/v1/wall/viewport",
+                          query_string={"west": 100, "south": 20, "east": 130, "north": 40, "zoom": 18})
+    assert response.status_code == 422
+    assert "范围过大" in response.get_json()["message"]
 
 
 def test_the_state_filter_keeps_only_red_cases(client, auth, city):

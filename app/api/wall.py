@@ -11,6 +11,7 @@ from marshmallow import Schema, fields, validate, validates_schema
 from marshmallow.exceptions import ValidationError
 
 from app.services import clock
+from app.services.errors import InvalidInput
 from app.services.wall import (
     STATE_RANKS,
     Viewport,
@@ -20,6 +21,7 @@ from app.services.wall import (
     viewport_features,
     village_measures,
 )
+from app.services.wall_cells import MAX_VIEW_CELLS
 from app.services.wall_events import event_stream, parse_cursor
 from app.services.wall_layers import (
     Box,
@@ -89,11 +91,14 @@ def _cached(payload_of, query: dict) -> Response:
 @login_required
 @blp.arguments(ViewportSchema, location="query")
 def get_viewport(query):
-    """Clusters for a box and zoom (exact counts, worst state), or single cases at high zoom."""
+    """Clusters for the cells a box touches at a zoom (exact counts, worst state), or single cases at high zoom."""
     require_wall_user(current_user)
-    box = {k: query.pop(k) for k in ("west", "south", "east", "north", "zoom")}
-    view = Viewport(**box)
-    return _cached(lambda now: viewport_features(current_user, view, now, query), {**box, **query})
+    view = Viewport(**{k: query.pop(k) for k in ("west", "south", "east", "north", "zoom")})
+    if view.too_large:
+        raise InvalidInput(f"范围过大：该缩放级别下一次最多查询 {MAX_VIEW_CELLS} 格，请放大地图或缩小范围。")
+    # Keyed by the cells, not the box: a pan within the same cells is the same answer.
+    return _cached(lambda now: viewport_features(current_user, view, now, query),
+                   {"zoom": view.zoom, "cells": view.cells, **query})
 
 
 @blp.route("/villages", methods=["GET"])

@@ -12,24 +12,28 @@
   pixels at the requested zoom; each cluster carries its exact count, centroid, worst state and flag
   counts. From ``POINTS_ZOOM`` on, cases come one by one when there are at most
   ``MAX_POINTS`` in view.
+* **Whole cells.** A view is answered for every cell of its zoom that it touches
+  (``wall_cells.view_cells``): a cluster is all the cases of its cell, so its count is
+  exact and stays put while the view's edge slides across it; the client draws what falls
+  on the screen.
 * **Two ways to the same clusters.** Without filters, for a caller who sees every case
-  (the wall's roles), at zooms up to ``wall_cells.BASE_LEVEL``, the clusters come from the
-  per-cell summary (``services.wall_cells``: a few hundred rows for a city view, plus the
-  cases along the view's edges). Any filter (period, category, channel, town, state, flag)
-  cuts across a cell's cases, so a filtered view, a finer zoom and the point layer run the
-  live ``GROUP BY`` over the cases in the box (``wall_cells.in_box``: the spatial index,
-  then an exact coordinate test). Both give identical clusters (tests/test_wall_cells.py).
-* **ETag** from a cheap data revision (the highest event id and case id, both primary keys)
-  plus the minute (states change with time), the caller's scope and the query.
+  (the wall's roles), at zooms up to ``wall_cells.BASE_LEVEL``, the clusters are rows of
+  the per-cell summary (``services.wall_cells``: one indexed read of a few hundred rows).
+  Any filter (period, category, channel, town, state, flag) cuts across a cell's cases, so
+  a filtered view, a finer zoom and the point layer run the live ``GROUP BY`` over the
+  cases in the cells (``wall_cells.in_cells``: the spatial index, then the cell test).
+  Both give identical clusters (tests/test_wall_cells.py).
+* **ETag** from a cheap data revision (the highest event id and case id, both primary keys,
+  read in one statement) plus the minute (states change with time), the caller's scope, the
+  cells and the filters.
 """
 
 import hashlib
 import json
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cache
 
-from sqlalchemy import Float, Select, and_, bindparam, case, func, literal, select, text
+from sqlalchemy import Float, Row, Select, and_, case, func, literal, select, text
 from sqlalchemy.sql.elements import ColumnElement
 
 from app.extensions import db
@@ -41,17 +45,15 @@ from app.services.errors import NotFound
 from app.services.settings import get_setting
 from app.services.wall_cells import (
     BASE_LEVEL,
+    MAX_VIEW_CELLS,
     OPEN,
-    Cluster,
+    Rect,
     cell_degrees,
     cell_index,
-    covered_rect,
     epoch_seconds,
-    in_box,
-    merge_rows,
-    strip_parameters,
-    strip_where,
-    summary_rows_query,
+    in_cells,
+    summary_query,
+    view_cells,
     yellow_epoch,
 )
 
@@ -79,6 +81,17 @@ class Viewport:
     def box(self) -> tuple[float, float, float, float]:
         """(west, south, east, north)."""
         return self.west, self.south, self.east, self.north
+
+    @property
+    def cells(self) -> Rect:
+        """The cells of this zoom the view touches, inclusive (x0, x1, y0, y1)."""
+        return view_cells(self.box, self.zoom)
+
+    @property
+    def too_large(self) -> bool:
+        """True when the box spans more cells than any screen shows at this zoom."""
+        x0, x1, y0, y1 = self.cells
+        return max(x1 - x0, y1 - y0) + 1 > MAX_VIEW_CELLS
 
 
 def require_wall_user(user: User) -> None:
@@ -153,52 +166,33 @@ def _cluster_select(size, rank: ColumnElement[int], where: list) -> Select:
 
 
 def cluster_query(user: User, view: Viewport, now: datetime, filters: dict) -> Select:
-    """The live SELECT behind the clusters: one row per occupied cell, over every case in the box."""
+    """The live SELECT behind the clusters: one row per occupied cell, in cell order, over the view's cells."""
     return _cluster_select(cell_degrees(view.zoom), state_rank(now),
-                           [*in_box(view.box), *wall_filters(user, now, filters)])
+                           [*in_cells(view.zoom, view.cells), *wall_filters(user, now, filters)]
+                           ).order_by("zoom_x", "zoom_y")
 
 
 def answers_from_summary(user: User, view: Viewport, filters: dict) -> bool:
     """True when the summary gives this view's clusters exactly: no filter, every case in scope.
 
     The wall's roles see every case (access.case_scope); no filter value may be set; the
-    zoom's cells must not be finer than the summary's; some summary cell must lie inside
-    the view (a view smaller than a cell is cheap to count live anyway).
+    zoom's cells must be ones the summary keeps.
     """
-    return (user.role in WALL_ROLES and view.zoom <= BASE_LEVEL and not any(filters.values())
-            and covered_rect(*view.box) is not None)
+    return user.role in WALL_ROLES and view.zoom <= BASE_LEVEL and not any(filters.values())
 
 
-def summary_queries(view: Viewport, now: datetime) -> list[tuple[Select, dict]]:
-    """The SELECTs (with parameters) behind a view answered from the summary.
+def view_clusters(user: User, view: Viewport, now: datetime, filters: dict) -> list[Row]:
+    """The view's clusters, one row per occupied cell, from the summary when it answers exactly, else live.
 
-    First the summary rows, then the view's four edge strips counted live.
+    Each row: ``zoom_x``, ``zoom_y`` (the cell), ``count``, ``lon_sum``, ``lat_sum``,
+    ``worst`` (state rank), ``above_level``, ``inspection``, ``leader`` and ``case_id``
+    (the lowest case id, the case itself when the cell holds one). Sorted by cell, so an
+    answer reads the same whichever way it was computed.
     """
-    rect = covered_rect(*view.box)
-    shared = {"now": now, "yellow_at": float(get_setting("yellow_at")), "zoom_size": cell_degrees(view.zoom)}
-    strips = [(strip_statement(db.engine.dialect.name, side), {**shared, **parameters})
-              for side, parameters in strip_parameters(view.box, rect).items()]
-    return [(summary_rows_query(rect, view.zoom, now), {}), *strips]
-
-
-@cache
-def strip_statement(dialect: str, side: str) -> Select:
-    """The live clusters of one edge strip, with parameters; built once per backend and side."""
-    rank = rank_at(bindparam("now", type_=UTCDateTime()), bindparam("yellow_at", type_=Float()))
-    return _cluster_select(bindparam("zoom_size", type_=Float()), rank, strip_where(side))
-
-
-def view_clusters(user: User, view: Viewport, now: datetime, filters: dict) -> list[tuple[tuple[int, int], Cluster]]:
-    """The clusters of a view by cell, from the summary when it answers exactly, else live."""
-    clusters: dict[tuple[int, int], Cluster] = {}
-    from_summary = answers_from_summary(user, view, filters)
-    tune_aggregate_session(live=not from_summary)
-    if from_summary:
-        for query, parameters in summary_queries(view, now):
-            merge_rows(clusters, db.session.execute(query, parameters))
-    else:
-        merge_rows(clusters, db.session.execute(cluster_query(user, view, now, filters)))
-    return sorted(clusters.items())
+    if answers_from_summary(user, view, filters):
+        return db.session.execute(*summary_query(view.zoom, view.cells, now)).all()
+    tune_aggregate_session()
+    return db.session.execute(cluster_query(user, view, now, filters)).all()
 
 
 def points_query(user: User, view: Viewport, now: datetime, filters: dict):
@@ -215,7 +209,7 @@ def points_query(user: User, view: Viewport, now: datetime, filters: dict):
         )
         .where(
             Case.location.isnot(None),
-            *in_box(view.box),
+            *in_cells(view.zoom, view.cells),
             *wall_filters(user, now, filters),
         )
         .order_by(Case.id)
@@ -223,37 +217,33 @@ def points_query(user: User, view: Viewport, now: datetime, filters: dict):
     )
 
 
-def tune_aggregate_session(live: bool = True) -> None:
-    """On PostgreSQL, settings for the wall's aggregates in this transaction.
+def tune_aggregate_session() -> None:
+    """On PostgreSQL, settings for the wall's live aggregates in this transaction.
 
-    The planner's cost estimate for a city-wide box (or a long edge strip of one) is high
-    enough to switch JIT compilation on, which alone takes longer than the query; a little
-    more sort memory lets a live grouping hash in memory instead of sorting on disk. The
-    summary's edge strips read a few thousand cases: starting parallel workers for them
-    costs more than the scan (tens of milliseconds on a busy server).
+    The planner's cost estimate for a city-wide box is high enough to switch JIT compilation
+    on, which alone takes longer than the query; a little more sort memory lets a live
+    grouping hash in memory instead of sorting on disk.
     """
-    if db.engine.dialect.name == "postgresql":  # set_config(..., true) is SET LOCAL, all in one round trip
-        workers = "" if live else ", set_config('max_parallel_workers_per_gather', '0', true)"
-        settings = f"set_config('jit', 'off', true), set_config('work_mem', '32MB', true){workers}"
-        db.session.execute(text(f"SELECT {settings}"))
+    if db.engine.dialect.name == "postgresql":  # set_config(..., true) is SET LOCAL, one round trip
+        db.session.execute(text("SELECT set_config('jit', 'off', true), set_config('work_mem', '32MB', true)"))
 
 
 def viewport_features(user: User, view: Viewport, now: datetime, filters: dict) -> dict:
-    """Clusters in the viewport, or its single cases at high zoom when there are few enough.
+    """Clusters in the view's cells, or their single cases at high zoom when there are few enough.
 
     A street view holding more than MAX_POINTS cases stays clustered, so the wall never
     shows a truncated set.
     """
-    cells = view_clusters(user, view, now, filters)
-    total = sum(c.count for _, c in cells)
+    rows = view_clusters(user, view, now, filters)
+    total = sum(row[2] for row in rows)  # the count column
     if view.zoom >= POINTS_ZOOM and total <= MAX_POINTS:
         points = db.session.execute(points_query(user, view, now, filters)).all()
         return {"kind": "points", "zoom": view.zoom, "points": [_point(r) for r in points]}
     clusters = [
-        {"count": c.count, "lon": round(c.lon_sum / c.count, 6), "lat": round(c.lat_sum / c.count, 6),
-         "state": STATE_NAMES[c.worst], "above_level": c.above_level, "inspection": c.inspection,
-         "leader": c.leader, "case_id": c.case_id if c.count == 1 else None}
-        for _, c in cells
+        {"count": count, "lon": round(lon_sum / count, 6), "lat": round(lat_sum / count, 6),
+         "state": STATE_NAMES[worst], "above_level": above_level, "inspection": inspection, "leader": leader,
+         "case_id": case_id if count == 1 else None}
+        for _x, _y, count, lon_sum, lat_sum, worst, above_level, inspection, leader, case_id in rows
     ]
     return {"kind": "clusters", "zoom": view.zoom, "cell_deg": cell_degrees(view.zoom), "total": total,
             "clusters": clusters}
@@ -270,9 +260,12 @@ def data_revision() -> tuple[int, int]:
     """A cheap revision of the case data: the highest event id and case id (primary keys).
 
     Every change a case goes through (registration, each lifecycle step) appends an event.
+    Both maxima come from the ends of primary-key indexes, in one round trip.
     """
-    return (db.session.scalar(select(func.max(CaseEvent.id))) or 0,
-            db.session.scalar(select(func.max(Case.id))) or 0)
+    events, cases = db.session.execute(
+        select(select(func.max(CaseEvent.id)).scalar_subquery(), select(func.max(Case.id)).scalar_subquery())
+    ).one()
+    return events or 0, cases or 0
 
 
 def etag_for(user: User, now: datetime, query: dict) -> str:

@@ -24,16 +24,15 @@ Rules:
   The yellow moment depends on the ``yellow_at`` setting, so changing that setting rebuilds
   the table in the same transaction (the hook sees the setting row change; at a million
   cases that save takes as long as ``flask wall rebuild-cells``, about 15 s).
-* **A view's clusters** are the summary cells wholly inside the view, taken as coarse as
-  possible (``tiling``: a ring of finer cells along the edges) and grouped per cluster in
-  SQL (``summary_rows_query``), plus the cases in the thin frame of base cells that straddle
-  the view's edge, counted live through the spatial index in four strips (``strip_where``).
-  Every case in the view is counted once, either way; ``wall.view_clusters`` merges both.
+* **A view's clusters** are the rows of the view's zoom level for the cells the view
+  touches (``view_cells``, ``summary_query``): one row per cluster, read through an index.
+  A view is answered for whole cells, on this path and on the live one (``in_cells``), so
+  both give the same clusters and every count is exactly the cases in its cell.
 """
 
 import math
-from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 
 from sqlalchemy import (
     Float,
@@ -48,9 +47,7 @@ from sqlalchemy import (
     func,
     insert,
     literal,
-    or_,
     select,
-    text,
     tuple_,
 )
 from sqlalchemy import inspect as inspect_state
@@ -59,7 +56,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from app.extensions import db
 from app.models import Case, Setting, WallCell
-from app.models.types import SRID, UTCDateTime
+from app.models.types import UTCDateTime
 from app.models.vocab import OPEN_STATUSES
 from app.services.settings import get_setting
 from app.services.spatial import in_bbox
@@ -99,19 +96,6 @@ def case_cell(level: int) -> tuple[ColumnElement[int], ColumnElement[int]]:
             cell_index(func.ST_Y(Case.location), 90.0, size))
 
 
-def in_box(box: tuple[float, float, float, float], search: tuple[float, float, float, float] | None = None
-           ) -> list[ColumnElement[bool]]:
-    """WHERE clauses: the case lies in ``box``, edges included, found through the spatial index.
-
-    The index narrows the search (to ``search`` if given, a part of the box); the coordinate
-    test makes the answer exact on both backends (SpatiaLite's R-tree keeps 32-bit floats
-    and answers a few decimetres beyond a box's edge).
-    """
-    west, south, east, north = box
-    return [in_bbox("cases", Case.location, Case.id, *(search or box)),
-            func.ST_X(Case.location).between(west, east), func.ST_Y(Case.location).between(south, north)]
-
-
 def epoch_seconds(moment) -> ColumnElement[float]:
     """A timestamp in seconds since 1970 as a double, in SQL."""
     if db.engine.dialect.name == "sqlite":
@@ -124,11 +108,6 @@ def yellow_epoch(yellow_at: float | ColumnElement[float]) -> ColumnElement[float
     share = yellow_at if isinstance(yellow_at, ColumnElement) else literal(yellow_at, Float())
     received = epoch_seconds(Case.received_at)
     return received + share * (epoch_seconds(Case.due_at) - received)
-
-
-def now_epoch(now) -> ColumnElement[float]:
-    """The moment ``now`` in the same seconds as ``yellow_epoch``."""
-    return epoch_seconds(literal(now, UTCDateTime()))
 
 
 def _base_rows(where: list) -> Select:
@@ -267,163 +246,74 @@ def _forget(session: Session, transaction) -> None:
         session.info.pop(_REBUILD, None)
 
 
-# Reading: a view's clusters from the summary plus the live frame along its edges.
-
-
-@dataclass
-class Cluster:
-    """One cluster being summed: count, coordinate sums, worst state rank, flag counts, lowest id."""
-
-    count: int = 0
-    lon_sum: float = 0.0
-    lat_sum: float = 0.0
-    worst: int = 0
-    above_level: int = 0
-    inspection: int = 0
-    leader: int = 0
-    case_id: int | None = None
-
-    def add(self, count, lon_sum, lat_sum, worst, above_level, inspection, leader, case_id) -> None:
-        """Merge the figures of part of this cluster's cases."""
-        self.count += int(count)
-        self.lon_sum += float(lon_sum)
-        self.lat_sum += float(lat_sum)
-        self.worst = max(self.worst, int(worst))
-        self.above_level += int(above_level)
-        self.inspection += int(inspection)
-        self.leader += int(leader)
-        self.case_id = case_id if self.case_id is None else min(self.case_id, case_id)
+# Reading: a view's clusters, whole cells at a time.
 
 
 Rect = tuple[int, int, int, int]
+# A view may touch at most this many cells per side (a 3840 px wall shows 60): a box far
+# too big for its zoom is a client error, not a reason to group a province case by case.
+MAX_VIEW_CELLS = 512
 
 
-def covered_rect(west: float, south: float, east: float, north: float) -> Rect | None:
-    """The base cells wholly inside the box, as inclusive (x0, x1, y0, y1), or None if none is."""
-    size = cell_degrees(BASE_LEVEL)
-    x0, y0 = math.ceil((west + 180.0 + _EDGE_MARGIN) / size), math.ceil((south + 90.0 + _EDGE_MARGIN) / size)
-    x1 = math.floor((east + 180.0 - _EDGE_MARGIN) / size) - 1
-    y1 = math.floor((north + 90.0 - _EDGE_MARGIN) / size) - 1
-    return (x0, x1, y0, y1) if x0 <= x1 and y0 <= y1 else None
+def view_cells(box: tuple[float, float, float, float], zoom: int) -> Rect:
+    """The cells of ``zoom`` the box touches, as inclusive (x0, x1, y0, y1).
 
-
-def level_rect(rect: Rect, level: int) -> Rect | None:
-    """The cells of ``level`` all of whose base cells lie in ``rect`` (None if there are none)."""
-    shift = BASE_LEVEL - level
-    x0, x1, y0, y1 = -((-rect[0]) >> shift), ((rect[1] + 1) >> shift) - 1, -((-rect[2]) >> shift), \
-        ((rect[3] + 1) >> shift) - 1
-    return (x0, x1, y0, y1) if x0 <= x1 and y0 <= y1 else None
-
-
-def ring(rect: Rect, inner: Rect | None) -> list[Rect]:
-    """``rect`` without ``inner`` (which lies inside it) as at most four disjoint rectangles."""
-    if inner is None:
-        return [rect]
-    (x0, x1, y0, y1), (a0, a1, b0, b1) = rect, inner
-    parts = [(x0, a0 - 1, y0, y1), (a1 + 1, x1, y0, y1), (a0, a1, y0, b0 - 1), (a0, a1, b1 + 1, y1)]
-    return [p for p in parts if p[0] <= p[1] and p[2] <= p[3]]
-
-
-def tiling(rect: Rect, zoom: int) -> list[tuple[int, Rect]]:
-    """The coarsest summary cells that tile ``rect``, as (level, rectangle of cells), from ``zoom`` down.
-
-    At each level, the cells wholly inside the view that no coarser cell already covers:
-    a ring along the edges, cut in rectangles so that each one is an index range.
+    A view is answered for whole cells: each cluster is every case in its cell, so its count
+    does not change as the view's edge slides across it, and a small pan within the same
+    cells asks the same question (and gets a 304).
     """
-    parts, inner = [], None
-    for level in range(zoom, BASE_LEVEL + 1):
-        here = level_rect(rect, level)
-        if here is None:
-            continue
-        scaled = None if inner is None else (inner[0] * 2, inner[1] * 2 + 1, inner[2] * 2, inner[3] * 2 + 1)
-        parts += [(level, part) for part in ring(here, scaled)]
-        inner = here
-    return parts
+    size = cell_degrees(zoom)
+    west, south, east, north = box
+    return (math.floor((west + 180.0) / size), math.floor((east + 180.0) / size),
+            math.floor((south + 90.0) / size), math.floor((north + 90.0) / size))
 
 
-def summary_rows_query(rect: Rect, zoom: int, now: datetime) -> Select:
-    """SELECT the clusters of ``zoom`` from the summary cells tiling ``rect``, with their state at ``now``.
+def in_cells(zoom: int, rect: Rect) -> list[ColumnElement[bool]]:
+    """WHERE clauses: the case lies in one of these cells of ``zoom``, found through the spatial index.
 
-    A cell of level ``L`` lies in the zoom's cell ``(x >> (L - zoom), y >> (L - zoom))``.
+    The index searches the cells' box (widened by a hair: SpatiaLite's R-tree keeps 32-bit
+    floats); the cell test, the same expression the clusters group by, makes it exact.
     """
-    worst = case(
-        (WallCell.open_count == 0, 0),
-        (WallCell.earliest_due_at <= literal(now, UTCDateTime()), 3),
-        (WallCell.earliest_yellow <= now_epoch(now), 2),
-        else_=1,
-    )
-    shift = WallCell.level - zoom
-    return (
-        select(
-            WallCell.cell_x.op(">>")(shift).label("zoom_x"), WallCell.cell_y.op(">>")(shift).label("zoom_y"),
-            func.sum(WallCell.open_count + WallCell.closed_count).label("count"),
-            func.sum(WallCell.lon_sum).label("lon_sum"), func.sum(WallCell.lat_sum).label("lat_sum"),
-            func.max(worst).label("worst"), func.sum(WallCell.above_level).label("above_level"),
-            func.sum(WallCell.inspection).label("inspection"), func.sum(WallCell.leader).label("leader"),
-            func.min(WallCell.min_case_id).label("case_id"),
-        )
-        .where(or_(*(_cells_in(level, part) for level, part in tiling(rect, zoom))))
-        .group_by("zoom_x", "zoom_y")
-    )
+    size = cell_degrees(zoom)
+    x0, x1, y0, y1 = rect
+    search = (x0 * size - 180.0 - _EDGE_MARGIN, y0 * size - 90.0 - _EDGE_MARGIN,
+              (x1 + 1) * size - 180.0 + _EDGE_MARGIN, (y1 + 1) * size - 90.0 + _EDGE_MARGIN)
+    x, y = case_cell(zoom)
+    return [in_bbox("cases", Case.location, Case.id, *search), x.between(x0, x1), y.between(y0, y1)]
 
 
-def _cells_in(level: int, rect: Rect) -> ColumnElement[bool]:
-    """SQL: the rows of a rectangle of cells, written so each backend reads them through an index.
+def summary_query(zoom: int, rect: Rect, now: datetime) -> tuple[Select, dict]:
+    """The SELECT (and its parameters) of the clusters of ``zoom`` in these cells, from the summary.
 
-    The short side is listed (an equality on the index's second column), the long side is
-    a range: SQLite cannot tell a narrow range from a wide one when both are parameters.
+    One row per occupied cell of that level, with its state at ``now``, in cell order, read
+    through an index: the narrow side of the rectangle is listed (an equality on the index's second
+    column), the long side is a range (SQLite cannot tell a narrow range from a wide one
+    when both are parameters).
     """
     x0, x1, y0, y1 = rect
-    if x1 - x0 <= y1 - y0:
-        return and_(WallCell.level == level, WallCell.cell_x.in_(range(x0, x1 + 1)), WallCell.cell_y.between(y0, y1))
-    return and_(WallCell.level == level, WallCell.cell_y.in_(range(y0, y1 + 1)), WallCell.cell_x.between(x0, x1))
+    list_x = x1 - x0 <= y1 - y0
+    listed, (low, high) = (range(x0, x1 + 1), (y0, y1)) if list_x else (range(y0, y1 + 1), (x0, x1))
+    return (_summary_statement(db.engine.dialect.name, list_x),
+            {"level": zoom, "listed": list(listed), "low": low, "high": high, "now": now})
 
 
-STRIP_SIDES = ("west", "east", "south", "north")
-
-
-def strip_where(side: str) -> list[ColumnElement[bool]]:
-    """WHERE clauses for the view's cases in one edge strip, with parameters (``strip_parameters``).
-
-    The spatial index searches the strip (``search_*``), the coordinate test keeps the view
-    (``view_*``), and the base-cell test (``x0`` … ``y1``: the covered rectangle) decides
-    which strip a case belongs to, so the corners are counted once. Written with parameters
-    so that each statement is built once per process (``wall.strip_statement``).
-    """
-    search = [bindparam(f"search_{k}", type_=Float()) for k in "wsen"]
-    view = [bindparam(f"view_{k}", type_=Float()) for k in "wsen"]
-    if db.engine.dialect.name == "sqlite":
-        frame = text("f_table_name = 'cases' AND f_geometry_column = 'location' "
-                     "AND search_frame = BuildMbr(:search_w, :search_s, :search_e, :search_n, 4326)")
-        found = Case.id.in_(select(text("rowid")).select_from(text("SpatialIndex")).where(frame))
-    else:
-        found = func.ST_Intersects(Case.location, func.ST_MakeEnvelope(*search, SRID))
-    x, y = case_cell(BASE_LEVEL)
-    x0, x1, y0, y1 = (bindparam(k, type_=Integer()) for k in ("x0", "x1", "y0", "y1"))
-    test = {"west": x < x0, "east": x > x1, "south": and_(x.between(x0, x1), y < y0),
-            "north": and_(x.between(x0, x1), y > y1)}[side]
-    return [found, func.ST_X(Case.location).between(view[0], view[2]),
-            func.ST_Y(Case.location).between(view[1], view[3]), test]
-
-
-def strip_parameters(box: tuple[float, float, float, float], rect: Rect) -> dict[str, dict]:
-    """Per side, the parameters of ``strip_where``: the strip searched, the view, the covered rectangle."""
-    west, south, east, north = box
-    size, m = cell_degrees(BASE_LEVEL), _EDGE_MARGIN
-    inner_w, inner_e = rect[0] * size - 180.0, (rect[1] + 1) * size - 180.0
-    inner_s, inner_n = rect[2] * size - 90.0, (rect[3] + 1) * size - 90.0
-    strips = {"west": (west, south, inner_w + m, north), "east": (inner_e - m, south, east, north),
-              "south": (inner_w - m, south, inner_e + m, inner_s + m),
-              "north": (inner_w - m, inner_n - m, inner_e + m, north)}
-    common = {"view_w": west, "view_s": south, "view_e": east, "view_n": north,
-              "x0": rect[0], "x1": rect[1], "y0": rect[2], "y1": rect[3]}
-    return {side: {**common, **dict(zip(("search_w", "search_s", "search_e", "search_n"), strip, strict=True))}
-            for side, strip in strips.items()}
-
-
-def merge_rows(clusters: dict[tuple[int, int], Cluster], rows) -> None:
-    """Add cluster rows (``zoom_x``, ``zoom_y``, sums, worst, flags, ``case_id``) to the clusters."""
-    for row in rows:
-        cluster = clusters.setdefault((int(row.zoom_x), int(row.zoom_y)), Cluster())
-        cluster.add(row.count, row.lon_sum, row.lat_sum, row.worst, row.above_level, row.inspection, row.leader,
-                    row.case_id)
+@cache
+def _summary_statement(dialect: str, list_x: bool) -> Select:
+    """The summary SELECT with parameters, built once per backend and orientation."""
+    moment = bindparam("now", type_=UTCDateTime())
+    worst = case(
+        (WallCell.open_count == 0, 0),
+        (WallCell.earliest_due_at <= moment, 3),
+        (WallCell.earliest_yellow <= epoch_seconds(moment), 2),
+        else_=1,
+    )
+    listed, ranged = (WallCell.cell_x, WallCell.cell_y) if list_x else (WallCell.cell_y, WallCell.cell_x)
+    return select(
+        WallCell.cell_x.label("zoom_x"), WallCell.cell_y.label("zoom_y"),
+        (WallCell.open_count + WallCell.closed_count).label("count"),
+        WallCell.lon_sum, WallCell.lat_sum, worst.label("worst"), WallCell.above_level, WallCell.inspection,
+        WallCell.leader, WallCell.min_case_id.label("case_id"),
+    ).where(WallCell.level == bindparam("level", type_=Integer()),
+            listed.in_(bindparam("listed", expanding=True, type_=Integer())),
+            ranged.between(bindparam("low", type_=Integer()), bindparam("high", type_=Integer()))
+            ).order_by("zoom_x", "zoom_y")

@@ -151,7 +151,7 @@ function drawCases(data) {
   caseLayer.clearLayers();
   symbols.forEach((symbol) => caseLayer.addLayer(symbol));
   const total = data.kind === "clusters" ? data.total : data.points.length;
-  document.getElementById("in-view").textContent = `视野内 ${total.toLocaleString("zh-CN")} 件`;
+  document.getElementById("in-view").textContent = `图上 ${total.toLocaleString("zh-CN")} 件`;
   stats.lastDrawMs = performance.now() - started;
   stats.symbols = symbols.length;
   stats.renders += 1;
