@@ -11,10 +11,14 @@ zooms and places) the script times, in one run:
   session, argument parsing, scope, ETag, JSON), without If-None-Match, so every call runs
   the query;
 * the bare SQL: the same SQLAlchemy SELECT the endpoint runs for that view, executed on a
-  plain connection, rows fetched: without filters, the summary rows of the view's cells
-  (``wall_cells.summary_query``); otherwise the live ``GROUP BY`` (``wall.cluster_query``);
-  at point zoom, also the point SELECT;
+  plain connection, rows fetched: the summary rows of the view's cells
+  (``wall_cells.summary_query``) when the summary answers, else the live ``GROUP BY``
+  (``wall.cluster_query``); at point zoom, also the point SELECT;
 * the revalidation: the same request with the ETag it got back (a 304).
+
+Before the table it prints the floor: a signed-in request that runs no query of its own
+(``GET /api/v1/auth/me``), what any endpoint costs in this stack. With ``--filtered`` it
+also times views with one filter set (``FILTERED_VIEWS``).
 
 With ``--browser`` it also opens /wall in Chromium (Playwright, 1920 × 1080) on the same
 database and times, for views with more than 100,000 cases in view, the time from a view
@@ -40,6 +44,7 @@ from app.extensions import db  # noqa: E402
 from app.models import User  # noqa: E402
 from app.services import clock  # noqa: E402
 from app.services.wall import (  # noqa: E402
+    AGGREGATE_SETTINGS,
     POINTS_ZOOM,
     Viewport,
     answers_from_summary,
@@ -61,6 +66,18 @@ VIEWS = [
     ("village", 120.63, 32.35, 15),
     ("street", 120.57, 32.39, 16),
 ]
+# (label, lon, lat, zoom, filters): one filter of category, channel, town or flag is read
+# from the summary's filter rows up to zoom 14; a period or a deadline state runs live.
+FILTERED_VIEWS = [
+    ("city, 噪声", 120.57, 32.39, 11, {"category": ["noise"]}),
+    ("city, 越级访", 120.57, 32.39, 11, {"flag": ["above_level"]}),
+    ("town centre, 来访", 120.57, 32.39, 13, {"channel": ["visit"]}),
+    ("village, 噪声", 120.50, 32.44, 14, {"category": ["noise"]}),
+    ("village, 噪声", 120.63, 32.35, 15, {"category": ["noise"]}),
+    ("city, 已超期", 120.57, 32.39, 11, {"state": ["red"]}),
+    ("town centre, 已超期", 120.57, 32.39, 13, {"state": ["red"]}),
+    ("village, 已超期", 120.63, 32.35, 15, {"state": ["red"]}),
+]
 
 
 def parse_args() -> argparse.Namespace:
@@ -71,6 +88,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--password", default="firstline2026")
     parser.add_argument("--browser", action="store_true", help="also time the wall in Chromium")
     parser.add_argument("--min-zoom", type=int, default=0, help="skip the viewports below this zoom")
+    parser.add_argument("--filtered", action="store_true", help="also time views with one filter set")
     return parser.parse_args()
 
 
@@ -110,12 +128,16 @@ def signed_in_client(app, username: str, password: str):
     return client
 
 
-def bench_view(app, client, user, backend, label, lon, lat, zoom, runs) -> str:
-    """One table row: endpoint, bare query and 304 timings for one viewport."""
+def bench_view(app, client, user, backend, label, lon, lat, zoom, runs, filters=None) -> str:
+    """One table row: endpoint, bare query and 304 timings for one viewport (and filters)."""
+    filters = filters or {}
     box = viewport_box(lon, lat, zoom)
-    url = "/api/v1/wall/viewport?" + "&".join(f"{k}={v}" for k, v in box.items())
-    first = client.get(url)
-    body = first.get_json()
+    query = [*box.items(), *((name, value) for name, values in filters.items() for value in values)]
+    url = "/api/v1/wall/viewport?" + "&".join(f"{k}={v}" for k, v in query)
+    started = time.perf_counter()
+    body = client.get(url).get_json()
+    if time.perf_counter() - started > 1.0:
+        runs = min(runs, 5)  # a slow live view: a few calls say enough
     in_view = body["total"] if body["kind"] == "clusters" else len(body["points"])
     shapes = len(body["clusters"] if body["kind"] == "clusters" else body["points"])
     endpoint = timed(lambda: client.get(url), runs)
@@ -125,11 +147,10 @@ def bench_view(app, client, user, backend, label, lon, lat, zoom, runs) -> str:
     view = Viewport(box["west"], box["south"], box["east"], box["north"], zoom)
     with app.app_context():
         caller = db.session.get(User, user)
-        queries, path = endpoint_queries(caller, view, body["kind"])
+        queries, path = endpoint_queries(caller, view, body["kind"], filters)
         with db.engine.connect() as conn:
             if backend == "postgresql" and path.startswith("live"):  # as wall.tune_aggregate_session
-                conn.execute(text("SET jit = off"))
-                conn.execute(text("SET work_mem = '32MB'"))
+                conn.execute(text(f"SELECT {AGGREGATE_SETTINGS}"))
             bare = timed(lambda: [conn.execute(query, parameters).all() for query, parameters in queries], runs)
     p95_ratio = percentile(endpoint, 0.95) / percentile(bare, 0.95)
     return (f"| {label} | {zoom} | {path} | {in_view:,} | {shapes:,} | {percentile(endpoint, .5):.1f} | "
@@ -137,15 +158,16 @@ def bench_view(app, client, user, backend, label, lon, lat, zoom, runs) -> str:
             f"{p95_ratio:.2f} | {percentile(revalidate, .5):.1f} |")
 
 
-def endpoint_queries(caller: User, view: Viewport, kind: str) -> tuple[list, str]:
-    """The SELECTs (with parameters) the endpoint runs for an unfiltered view, and which path it takes."""
+def endpoint_queries(caller: User, view: Viewport, kind: str, filters: dict) -> tuple[list, str]:
+    """The SELECTs (with parameters) the endpoint runs for a view, and which path it takes."""
     now = clock.now()
-    if answers_from_summary(caller, view, {}):
-        queries, path = [summary_query(view.zoom, view.cells, now)], "summary"
+    facets = answers_from_summary(caller, view, filters)
+    if facets is not None:
+        queries, path = [summary_query(view.zoom, view.cells, now, facets)], "summary"
     else:
-        queries, path = [(cluster_query(caller, view, now, {}), {})], "live"
+        queries, path = [(cluster_query(caller, view, now, filters), {})], "live"
     if view.zoom >= POINTS_ZOOM and kind == "points":
-        queries.append((points_query(caller, view, now, {}), {}))
+        queries.append((points_query(caller, view, now, filters), {}))
         path += " + points"
     return queries, path
 
@@ -164,11 +186,18 @@ def main() -> None:
         user_id = db.session.scalar(db.select(User.id).where(User.username == args.user))
         backend = db.engine.dialect.name
     print(f"backend {backend}, {args.runs} timed calls per viewport and method, map {MAP_PX[0]}x{MAP_PX[1]} px")
-    print("| view | zoom | path | cases in view | clusters/points | endpoint p50 ms | endpoint p95 ms | "
-          "bare SQL p50 ms | bare SQL p95 ms | p95 ratio | 304 p50 ms |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    floor = timed(lambda: client.get("/api/v1/auth/me"), args.runs)
+    print(f"floor: a signed-in GET /api/v1/auth/me (no query of its own) p50 {percentile(floor, .5):.1f} ms, "
+          f"p95 {percentile(floor, .95):.1f} ms")
+    header = ("| view | zoom | path | cases in view | clusters/points | endpoint p50 ms | endpoint p95 ms | "
+              "bare SQL p50 ms | bare SQL p95 ms | p95 ratio | 304 p50 ms |\n" + "|---" * 11 + "|")
+    print(header)
     for label, lon, lat, zoom in (view for view in VIEWS if view[3] >= args.min_zoom):
         print(bench_view(app, client, user_id, backend, label, lon, lat, zoom, args.runs), flush=True)
+    if args.filtered:
+        print("\nFiltered views\n" + header)
+        for label, lon, lat, zoom, filters in FILTERED_VIEWS:
+            print(bench_view(app, client, user_id, backend, label, lon, lat, zoom, args.runs, filters), flush=True)
     if args.browser:
         bench_browser(app, args.user, args.password)
 

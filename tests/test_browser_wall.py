@@ -61,6 +61,20 @@ def test_the_wall_shows_the_demo_city_live(app, browser, live_server, artifacts_
     no_scroll = page.evaluate("[document.documentElement.scrollHeight, document.documentElement.scrollWidth]")
     assert no_scroll == [1080, 1920]
 
+    # A filter redraws the cases: the whole city is in view, so the map counts every noise case.
+    with app.app_context():
+        from app.models import Case
+
+        noise = db.session.scalar(db.select(db.func.count()).where(Case.location.isnot(None),
+                                                                   Case.category == "noise"))
+    for value, expected in (("noise", noise), ("", None)):
+        renders = page.evaluate("window.wallStats.renders")
+        page.select_option("#filters select[name=category]", value)
+        page.wait_for_function("(n) => window.wallStats.renders > n", arg=renders, timeout=10_000)
+        if expected is not None:
+            assert int(wall_map.get_attribute("data-in-view")) == expected > 0
+    assert int(wall_map.get_attribute("data-in-view")) > 0.9 * CASES
+
     with app.app_context():
         from app.models import Case
 

@@ -11,11 +11,11 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Case, WallCell
-from app.models.vocab import CaseStatus, InspectionReferral
+from app.models.vocab import CaseStatus, Category, Channel, InspectionReferral
 from app.services import clock, wall
 from app.services.settings import set_setting
 from app.services.wall import Viewport, answers_from_summary, cluster_query, view_clusters
-from app.services.wall_cells import BASE_LEVEL, rebuild_wall_cells
+from app.services.wall_cells import BASE_LEVEL, FACET_LEVEL, rebuild_wall_cells
 from tests.factories import EAST, NORTH, SOUTH, WEST, make_case
 from tests.test_lifecycle import HANDLER, REPLY, Desk, register, walk_to_handling
 
@@ -23,8 +23,11 @@ CITY = Viewport(WEST - 0.01, SOUTH - 0.01, EAST + 0.01, NORTH + 0.01, 12)
 ZOOMS = [8, 10, 12, 13, 14, 15, 16, BASE_LEVEL]
 
 
-def random_cases(count: int, seed: int) -> list[Case]:
-    """Cases at random points in every deadline state, with every flag, some without a location."""
+def random_cases(count: int, seed: int, varied: bool = False) -> list[Case]:
+    """Cases at random points in every deadline state, with every flag, some without a location.
+
+    ``varied``: also of several categories and channels, some repeating an earlier case.
+    """
     rng = random.Random(seed)
     now = clock.now()
     cases = []
@@ -39,6 +42,11 @@ def random_cases(count: int, seed: int) -> list[Case]:
         case = make_case(rng.uniform(WEST, EAST), rng.uniform(SOUTH, NORTH), **fields)
         if index % 11 == 0:
             case.leading_official_id = case.created_by_id or 1
+        if varied:
+            case.category = rng.choice([Category.AIR, Category.NOISE, Category.WATER])
+            case.channel = rng.choice([Channel.PHONE_12369, Channel.VISIT, Channel.ONLINE])
+            if cases and rng.random() < 0.15:
+                case.repeat_of = cases[0]
         cases.append(case)
     db.session.commit()
     return cases
@@ -55,16 +63,16 @@ def random_views(seed: int, count: int) -> list[Viewport]:
     return views
 
 
-def live(user, view: Viewport, now) -> list:
+def live(user, view: Viewport, now, filters=None) -> list:
     """The clusters of the live GROUP BY over the cases in the view's cells, by cell."""
-    return sorted(db.session.execute(cluster_query(user, view, now, {})).all())
+    return sorted(db.session.execute(cluster_query(user, view, now, filters or {})).all())
 
 
-def assert_same_clusters(user, view: Viewport, now=None) -> list:
+def assert_same_clusters(user, view: Viewport, now=None, filters=None) -> list:
     """The summary answers this view, and exactly as the live query does; return the clusters by cell."""
-    now = now or clock.now()
-    assert answers_from_summary(user, view, {})
-    summary, expected = sorted(view_clusters(user, view, now, {})), live(user, view, now)
+    now, filters = now or clock.now(), filters or {}
+    assert answers_from_summary(user, view, filters) is not None
+    summary, expected = sorted(view_clusters(user, view, now, filters)), live(user, view, now, filters)
     assert [(c.zoom_x, c.zoom_y) for c in summary] == [(c.zoom_x, c.zoom_y) for c in expected]
     for got, want in zip(summary, expected, strict=True):
         assert (got.count, got.worst, got.above_level, got.inspection, got.leader, got.case_id) == \
@@ -76,9 +84,11 @@ def assert_same_clusters(user, view: Viewport, now=None) -> list:
 
 def summary_rows() -> list[tuple]:
     """Every row of the summary, floats rounded to what summation order can change."""
-    rows = db.session.execute(select(WallCell).order_by(WallCell.level, WallCell.cell_x, WallCell.cell_y))
-    return [(c.level, c.cell_x, c.cell_y, c.open_count, c.closed_count, round(c.lon_sum, 6), round(c.lat_sum, 6),
-             c.earliest_due_at, c.earliest_yellow, c.above_level, c.inspection, c.leader, c.min_case_id)
+    rows = db.session.execute(select(WallCell).order_by(WallCell.level, WallCell.cell_x, WallCell.cell_y,
+                                                        WallCell.facet))
+    return [(c.level, c.cell_x, c.cell_y, c.facet, c.open_count, c.closed_count, round(c.lon_sum, 6),
+             round(c.lat_sum, 6), c.earliest_due_at, c.earliest_yellow, c.above_level, c.inspection, c.leader,
+             c.min_case_id)
             for c in rows.scalars()]
 
 
@@ -106,6 +116,49 @@ def test_random_views_match_the_live_query_at_every_zoom(city):
     assert_summary_current()
 
 
+FACET_FILTERS = [{"category": ["noise"]}, {"category": ["air", "water"]}, {"channel": ["visit"]},
+                 {"flag": ["above_level"]}, {"flag": ["inspection"]}, {"flag": ["leader"]}, {"flag": ["repeat"]},
+                 {"state": ["closed"]}]
+
+
+def test_filtered_views_from_the_filter_rows_match_the_live_query(city):
+    random_cases(200, seed=21, varied=True)
+    user = city.users["command"]
+    towns = [{"town_id": town.id} for town in city.grids.values() if town.level == 2]
+    views = [Viewport(*CITY.box, zoom) for zoom in (8, 10, 12, 13, 14)]
+    views += [view for view in random_views(17, 30) if view.zoom <= FACET_LEVEL]
+    for filters in [*FACET_FILTERS, *towns]:
+        for view in views:
+            assert_same_clusters(user, view, filters=filters)
+    assert_summary_current()
+
+
+def test_the_filter_rows_stay_current_as_cases_change(city):
+    cases = random_cases(60, seed=22, varied=True)
+    user = city.users["command"]
+    cases[1].category = Category.WATER
+    cases[2].above_level = not cases[2].above_level
+    cases[3].location = from_shape(Point(EAST - 0.0004, NORTH - 0.0004), srid=4326)
+    cases[4].repeat_of = cases[5]
+    db.session.commit()
+    for filters in FACET_FILTERS:
+        assert_same_clusters(user, Viewport(*CITY.box, FACET_LEVEL), filters=filters)
+    assert_summary_current()
+
+
+def test_period_state_and_two_filters_at_once_go_live(city):
+    user = city.users["command"]
+    view = Viewport(*CITY.box, 12)
+    assert answers_from_summary(user, view, {"category": ["noise"], "channel": ["visit"]}) is None
+    assert answers_from_summary(user, view, {"state": ["red"]}) is None
+    assert answers_from_summary(user, view, {"state": ["closed", "green"]}) is None
+    assert answers_from_summary(user, view, {"received_from": clock.now()}) is None
+    assert answers_from_summary(user, view, {"flag": ["leader", "repeat"]}) is None
+    assert answers_from_summary(user, Viewport(*CITY.box, FACET_LEVEL + 1), {"category": ["noise"]}) is None
+    assert answers_from_summary(user, view, {"category": ["air", "air"]}) == ["category:air"]
+    assert answers_from_summary(city.users["sup_T1"], view, {}) is None  # sees one town only
+
+
 @pytest.mark.parametrize("hours", [-300, 0, 30, 60, 120, 400])
 def test_states_match_before_and_after_cases_turn_yellow_and_red(city, hours):
     random_cases(120, seed=hours + 500)
@@ -113,6 +166,17 @@ def test_states_match_before_and_after_cases_turn_yellow_and_red(city, hours):
     with clock.travel(timedelta(hours=hours)):
         for view in [CITY, *random_views(hours + 9, 8)]:
             assert_same_clusters(user, view)
+
+
+@pytest.mark.parametrize("hours", [0, 60, 400])
+def test_the_state_filter_finds_exactly_the_cases_of_that_colour(city, hours):
+    random_cases(150, seed=hours + 31)
+    with clock.travel(timedelta(hours=hours)):
+        now = clock.now()
+        for name, rank in wall.STATE_RANKS.items():
+            by_rank = db.session.scalar(select(db.func.count()).where(wall.state_rank(now) == rank))
+            by_range = db.session.scalar(select(db.func.count()).where(wall.state_is(name, now)))
+            assert by_range == by_rank, name
 
 
 def test_one_case_goes_green_yellow_red_on_the_summary(city):
@@ -216,11 +280,13 @@ def test_the_endpoint_answers_unfiltered_views_from_the_summary_and_filtered_one
     unfiltered = client.get("/api/v1/wall/viewport", query_string=query).get_json()
     assert len(calls) == 1
     filtered = client.get("/api/v1/wall/viewport", query_string={**query, "category": "air"}).get_json()
-    assert len(calls) == 1
+    assert len(calls) == 2  # one category: its filter rows
+    dated = client.get("/api/v1/wall/viewport", query_string={**query, "received_from": "2020-01-01T00:00:00+08:00"})
+    assert len(calls) == 2 and dated.get_json()["clusters"] == filtered["clusters"]  # a period: live
     assert unfiltered["total"] == filtered["total"] == 44  # every case is about air
     assert unfiltered["clusters"] == filtered["clusters"]
     red = client.get("/api/v1/wall/viewport", query_string={**query, "state": "red"}).get_json()
-    assert len(calls) == 1 and {c["state"] for c in red["clusters"]} == {"red"}
+    assert len(calls) == 2 and {c["state"] for c in red["clusters"]} == {"red"}
 
 
 def test_flask_wall_rebuild_cells(app, city):

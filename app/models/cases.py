@@ -24,6 +24,8 @@ class Case(db.Model):
         Index("ix_cases_grid_status", "grid_id", "status"),
         Index("ix_cases_town_status", "town_id", "status"),
         Index("ix_cases_department_status", "department_id", "status"),
+        # The wall's deadline-state filter: open cases overdue (or not yet) by due time.
+        Index("ix_cases_status_due", "status", "due_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

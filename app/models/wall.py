@@ -6,11 +6,15 @@ cells at Leaflet zoom ``L`` (``services.wall_cells.cell_degrees``); their sides 
 two of one another, so a cell is exactly the union of its four children and every count
 stays exact. services.wall_cells keeps the rows current from the cases; nothing else writes
 them.
+
+Each cell has a row for all its cases (``facet`` empty) and, at the coarser levels (up to
+``services.wall_cells.FACET_LEVEL``), one row per value of each filter the wall offers
+(category, channel, town, flag), so a filtered city view is as cheap as an unfiltered one.
 """
 
 from datetime import datetime
 
-from sqlalchemy import Float, Index, Integer, SmallInteger
+from sqlalchemy import Float, Index, Integer, SmallInteger, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
@@ -21,12 +25,16 @@ class WallCell(db.Model):
     """The cases in one cell of the map wall's grid at one level: counts, sums, earliest times, flags."""
 
     __tablename__ = "wall_cells"
-    # The primary key serves a view's columns of cells; this index its rows.
-    __table_args__ = (Index("ix_wall_cells_level_y_x", "level", "cell_y", "cell_x"),)
+    # The primary key serves the refresh (a cell's rows at every facet); this index a view
+    # (one level, the facets asked for, a run of columns, a range of rows in each).
+    __table_args__ = (Index("ix_wall_cells_level_facet_x_y", "level", "facet", "cell_x", "cell_y"),)
 
     level: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
     cell_x: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     cell_y: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    # "" for all the cell's cases, else the filter value the row counts: "category:noise",
+    # "channel:hotline_12345", "town:7", "flag:above_level" (services.wall_cells.FACETS).
+    facet: Mapped[str] = mapped_column(String(48), primary_key=True, default="")
     open_count: Mapped[int] = mapped_column(Integer)
     closed_count: Mapped[int] = mapped_column(Integer)
     # Sums of the WGS-84 coordinates: the cluster's centroid is the sum over the count.

@@ -16,13 +16,14 @@
   (``wall_cells.view_cells``): a cluster is all the cases of its cell, so its count is
   exact and stays put while the view's edge slides across it; the client draws what falls
   on the screen.
-* **Two ways to the same clusters.** Without filters, for a caller who sees every case
-  (the wall's roles), at zooms up to ``wall_cells.BASE_LEVEL``, the clusters are rows of
-  the per-cell summary (``services.wall_cells``: one indexed read of a few hundred rows).
-  Any filter (period, category, channel, town, state, flag) cuts across a cell's cases, so
-  a filtered view, a finer zoom and the point layer run the live ``GROUP BY`` over the
-  cases in the cells (``wall_cells.in_cells``: the spatial index, then the cell test).
-  Both give identical clusters (tests/test_wall_cells.py).
+* **Two ways to the same clusters.** For a caller who sees every case (the wall's roles),
+  the clusters are rows of the per-cell summary (``services.wall_cells``: one indexed read
+  of a few hundred rows) without filters at zooms up to ``wall_cells.BASE_LEVEL``, and with
+  one filter of category, channel, town or a single flag up to ``wall_cells.FACET_LEVEL``.
+  The period and the deadline state cut across a cell's cases (and two filters across its
+  filter rows), so those views, finer filtered zooms and the point layer run the live
+  ``GROUP BY`` over the cases in the cells (``wall_cells.in_cells``: the spatial index,
+  then the cell test). Both give identical clusters (tests/test_wall_cells.py).
 * **ETag** from a cheap data revision (the highest event id and case id, both primary keys,
   read in one statement) plus the minute (states change with time), the caller's scope, the
   cells and the filters.
@@ -33,7 +34,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Float, Row, Select, and_, case, func, literal, select, text
+from sqlalchemy import Float, Row, Select, and_, case, func, literal, not_, or_, select, text
 from sqlalchemy.sql.elements import ColumnElement
 
 from app.extensions import db
@@ -45,6 +46,7 @@ from app.services.errors import NotFound
 from app.services.settings import get_setting
 from app.services.wall_cells import (
     BASE_LEVEL,
+    FACET_LEVEL,
     MAX_VIEW_CELLS,
     OPEN,
     Rect,
@@ -52,6 +54,7 @@ from app.services.wall_cells import (
     cell_index,
     epoch_seconds,
     in_cells,
+    summary_facets,
     summary_query,
     view_cells,
     yellow_epoch,
@@ -117,6 +120,19 @@ def rank_at(moment: ColumnElement[datetime], yellow_at: ColumnElement[float]) ->
     )
 
 
+def state_is(name: str, now: datetime) -> ColumnElement[bool]:
+    """SQL: the case is in this deadline state at ``now``; the same cases as ``state_rank``, but
+    written as ranges on status and due time, so that an index (``ix_cases_status_due``) finds them."""
+    opened, moment = Case.status.in_(OPEN), literal(now, UTCDateTime())
+    yellow = epoch_seconds(moment) >= yellow_epoch(literal(float(get_setting("yellow_at")), Float()))
+    return {
+        "closed": Case.status.not_in(OPEN),
+        "red": and_(opened, Case.due_at <= moment),
+        "yellow": and_(opened, Case.due_at > moment, yellow),
+        "green": and_(opened, or_(Case.due_at.is_(None), and_(Case.due_at > moment, not_(yellow)))),
+    }[name]
+
+
 def wall_filters(user: User, now: datetime, filters: dict) -> list[ColumnElement[bool]]:
     """WHERE clauses for the wall's filters (period, category, channel, state, flags), in scope."""
     clauses: list[ColumnElement[bool]] = [case_scope(user)]
@@ -131,7 +147,7 @@ def wall_filters(user: User, now: datetime, filters: dict) -> list[ColumnElement
     if filters.get("town_id"):
         clauses.append(Case.town_id == filters["town_id"])
     if filters.get("state"):
-        clauses.append(state_rank(now).in_([STATE_RANKS[s] for s in filters["state"]]))
+        clauses.append(or_(*(state_is(name, now) for name in sorted(set(filters["state"])))))
     flags = filters.get("flag") or []
     if "above_level" in flags:
         clauses.append(Case.above_level.is_(True))
@@ -172,13 +188,19 @@ def cluster_query(user: User, view: Viewport, now: datetime, filters: dict) -> S
                            ).order_by("zoom_x", "zoom_y")
 
 
-def answers_from_summary(user: User, view: Viewport, filters: dict) -> bool:
-    """True when the summary gives this view's clusters exactly: no filter, every case in scope.
+def answers_from_summary(user: User, view: Viewport, filters: dict) -> list[str] | None:
+    """The summary rows (``facet`` values) that give this view's clusters exactly, or None.
 
-    The wall's roles see every case (access.case_scope); no filter value may be set; the
-    zoom's cells must be ones the summary keeps.
+    The wall's roles see every case (access.case_scope); the zoom's cells must be ones the
+    summary keeps; the filters must be none, or one of category, channel, town or a single
+    flag (``wall_cells.summary_facets``) at a zoom that has rows for them.
     """
-    return user.role in WALL_ROLES and view.zoom <= BASE_LEVEL and not any(filters.values())
+    if user.role not in WALL_ROLES or view.zoom > BASE_LEVEL:
+        return None
+    facets = summary_facets(filters)
+    if facets is None or (facets != [""] and view.zoom > FACET_LEVEL):
+        return None
+    return facets
 
 
 def view_clusters(user: User, view: Viewport, now: datetime, filters: dict) -> list[Row]:
@@ -186,11 +208,11 @@ def view_clusters(user: User, view: Viewport, now: datetime, filters: dict) -> l
 
     Each row: ``zoom_x``, ``zoom_y`` (the cell), ``count``, ``lon_sum``, ``lat_sum``,
     ``worst`` (state rank), ``above_level``, ``inspection``, ``leader`` and ``case_id``
-    (the lowest case id, the case itself when the cell holds one). Sorted by cell, so an
-    answer reads the same whichever way it was computed.
+    (the lowest case id, the case itself when the cell holds one), in cell order.
     """
-    if answers_from_summary(user, view, filters):
-        return db.session.execute(*summary_query(view.zoom, view.cells, now)).all()
+    facets = answers_from_summary(user, view, filters)
+    if facets is not None:
+        return db.session.execute(*summary_query(view.zoom, view.cells, now, facets)).all()
     tune_aggregate_session()
     return db.session.execute(cluster_query(user, view, now, filters)).all()
 
@@ -217,6 +239,9 @@ def points_query(user: User, view: Viewport, now: datetime, filters: dict):
     )
 
 
+AGGREGATE_SETTINGS = "set_config('jit', 'off', true), set_config('work_mem', '32MB', true)"
+
+
 def tune_aggregate_session() -> None:
     """On PostgreSQL, settings for the wall's live aggregates in this transaction.
 
@@ -225,7 +250,7 @@ def tune_aggregate_session() -> None:
     grouping hash in memory instead of sorting on disk.
     """
     if db.engine.dialect.name == "postgresql":  # set_config(..., true) is SET LOCAL, one round trip
-        db.session.execute(text("SELECT set_config('jit', 'off', true), set_config('work_mem', '32MB', true)"))
+        db.session.execute(text(f"SELECT {AGGREGATE_SETTINGS}"))
 
 
 def viewport_features(user: User, view: Viewport, now: datetime, filters: dict) -> dict:

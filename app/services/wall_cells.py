@@ -25,7 +25,8 @@ Rules:
   the table in the same transaction (the hook sees the setting row change; at a million
   cases that save takes as long as ``flask wall rebuild-cells``, about 15 s).
 * **A view's clusters** are the rows of the view's zoom level for the cells the view
-  touches (``view_cells``, ``summary_query``): one row per cluster, read through an index.
+  touches (``view_cells``, ``summary_query``): one row per cluster (summed over the filter
+  rows asked for, ``summary_facets``), read through an index.
   A view is answered for whole cells, on this path and on the live one (``in_cells``), so
   both give the same clusters and every count is exactly the cases in its cell.
 """
@@ -38,6 +39,7 @@ from sqlalchemy import (
     Float,
     Integer,
     Select,
+    String,
     and_,
     bindparam,
     case,
@@ -67,8 +69,9 @@ CELL_PX = 64
 BASE_LEVEL = 17
 # Seconds between 1970-01-01 and the Julian day SQLite counts from.
 _JULIAN_1970 = 2440587.5
-# How far inside a view's edge a cell must lie to be read from the summary, in degrees:
-# far above any rounding of a cell index (about 1e-13 degrees), far below a cell.
+# How far a spatial-index search reaches beyond a cell's edge, in degrees: far above any
+# rounding of a cell index (about 1e-13 degrees), far below a cell. The exact cell test
+# follows the search.
 _EDGE_MARGIN = 1e-9
 # Session.info keys of the hook's pending work.
 _DIRTY = "wall_cells_dirty"
@@ -110,13 +113,59 @@ def yellow_epoch(yellow_at: float | ColumnElement[float]) -> ColumnElement[float
     return received + share * (epoch_seconds(Case.due_at) - received)
 
 
-def _base_rows(where: list) -> Select:
-    """SELECT the base-level summary rows of the cases matching ``where``."""
-    x, y = case_cell(BASE_LEVEL)
+# Filter rows: from FACET_LEVEL up, each cell also has one row per value of each filter the
+# wall offers that its cases carry, so a view filtered on one of them is read like an
+# unfiltered one. Finer zooms show few enough cases to count them live when filtered.
+FACET_LEVEL = 14
+
+
+def _facets() -> list[tuple[ColumnElement[str], list[ColumnElement[bool]]]]:
+    """Each filter row kind: its ``facet`` value per case (SQL) and the cases it counts."""
+    return [
+        (literal("category:") + Case.category, []),
+        (literal("channel:") + Case.channel, []),
+        (literal("town:") + cast(Case.town_id, String), [Case.town_id.isnot(None)]),
+        (literal("flag:above_level"), [Case.above_level.is_(True)]),
+        (literal("flag:inspection"), [Case.inspection_referral.isnot(None)]),
+        (literal("flag:leader"), [Case.leading_official_id.isnot(None)]),
+        (literal("flag:repeat"), [Case.repeat_of_id.isnot(None)]),
+        (literal("state:closed"), [Case.status.not_in(OPEN)]),
+    ]
+
+
+def summary_facets(filters: dict) -> list[str] | None:
+    """The ``facet`` values whose rows answer these filters exactly, or None if rows cannot.
+
+    No filter is the rows for all cases. One filter is its value's rows: values of one
+    category or channel exclude each other, so their rows add up; flags are combined with
+    AND, so only one flag is answered; of the deadline states only 销号 (closed) does not
+    move with the clock. The period, the other states and two filters at once cut across
+    rows: those go live.
+    """
+    given = {name: value for name, value in filters.items() if value}
+    if not given:
+        return [""]
+    if len(given) > 1:
+        return None
+    ((name, value),) = given.items()
+    if name in ("category", "channel"):
+        return [f"{name}:{v}" for v in sorted(set(value))]
+    if name == "town_id":
+        return [f"town:{int(value)}"]
+    if name == "flag" and len(set(value)) == 1:
+        return [f"flag:{value[0]}"]
+    if name == "state" and set(value) == {"closed"}:
+        return ["state:closed"]
+    return None
+
+
+def _base_rows(level: int, facet: ColumnElement[str], where: list) -> Select:
+    """SELECT summary rows of ``level`` straight from the cases matching ``where``, one per cell and facet."""
+    x, y = case_cell(level)
     opened = Case.status.in_(OPEN)
     return (
         select(
-            literal(BASE_LEVEL).label("level"), x.label("cell_x"), y.label("cell_y"),
+            literal(level).label("level"), x.label("cell_x"), y.label("cell_y"), facet.label("facet"),
             func.sum(case((opened, 1), else_=0)), func.sum(case((opened, 0), else_=1)),
             func.sum(func.ST_X(Case.location)), func.sum(func.ST_Y(Case.location)),
             func.min(case((opened, Case.due_at))),
@@ -127,27 +176,27 @@ def _base_rows(where: list) -> Select:
             func.min(Case.id),
         )
         .where(Case.location.isnot(None), *where)
-        .group_by("cell_x", "cell_y")
+        .group_by("cell_x", "cell_y", "facet")
     )
 
 
-_COLUMNS = ["level", "cell_x", "cell_y", "open_count", "closed_count", "lon_sum", "lat_sum", "earliest_due_at",
-            "earliest_yellow", "above_level", "inspection", "leader", "min_case_id"]
+_COLUMNS = ["level", "cell_x", "cell_y", "facet", "open_count", "closed_count", "lon_sum", "lat_sum",
+            "earliest_due_at", "earliest_yellow", "above_level", "inspection", "leader", "min_case_id"]
 
 
 def _parent_rows(level: int, where: list) -> Select:
-    """SELECT the rows of ``level`` rolled up from their children at ``level + 1``."""
+    """SELECT the rows of ``level`` rolled up from their children at ``level + 1``, facet by facet."""
     child = WallCell
     return (
         select(
             literal(level).label("level"), (child.cell_x // 2).label("parent_x"), (child.cell_y // 2).label("parent_y"),
-            func.sum(child.open_count), func.sum(child.closed_count), func.sum(child.lon_sum),
+            child.facet, func.sum(child.open_count), func.sum(child.closed_count), func.sum(child.lon_sum),
             func.sum(child.lat_sum), func.min(child.earliest_due_at), func.min(child.earliest_yellow),
             func.sum(child.above_level), func.sum(child.inspection), func.sum(child.leader),
             func.min(child.min_case_id),
         )
         .where(child.level == level + 1, *where)
-        .group_by("parent_x", "parent_y")
+        .group_by("parent_x", "parent_y", child.facet)
     )
 
 
@@ -158,14 +207,23 @@ def _cell_box(level: int, x: int, y: int) -> tuple[float, float, float, float]:
             (x + 1) * size - 180.0 + _EDGE_MARGIN, (y + 1) * size - 90.0 + _EDGE_MARGIN)
 
 
+def _in_cell(level: int, cell_x: int, cell_y: int) -> list[ColumnElement[bool]]:
+    """WHERE clauses: the case lies in this cell of ``level``, found through the spatial index."""
+    x, y = case_cell(level)
+    return [in_bbox("cases", Case.location, Case.id, *_cell_box(level, cell_x, cell_y)), x == cell_x, y == cell_y]
+
+
 def refresh_cells(session: Session, cells: set[tuple[int, int]]) -> None:
-    """Recompute these base cells from the cases, then every coarser cell above them."""
+    """Recompute these base cells from the cases, then every coarser cell above them.
+
+    At ``FACET_LEVEL`` the filter rows are recounted from the cases too (the finer levels
+    have none to roll up); above it, every row rolls up from its children.
+    """
     session.execute(delete(WallCell).where(WallCell.level == BASE_LEVEL,
                                            tuple_(WallCell.cell_x, WallCell.cell_y).in_(sorted(cells))))
-    x, y = case_cell(BASE_LEVEL)
     for cell_x, cell_y in sorted(cells):
-        box = in_bbox("cases", Case.location, Case.id, *_cell_box(BASE_LEVEL, cell_x, cell_y))
-        session.execute(insert(WallCell).from_select(_COLUMNS, _base_rows([box, x == cell_x, y == cell_y])))
+        session.execute(insert(WallCell).from_select(
+            _COLUMNS, _base_rows(BASE_LEVEL, literal(""), _in_cell(BASE_LEVEL, cell_x, cell_y))))
     for level in range(BASE_LEVEL - 1, -1, -1):
         cells = {(cx >> 1, cy >> 1) for cx, cy in cells}
         children = sorted((2 * px + dx, 2 * py + dy) for px, py in cells for dx in (0, 1) for dy in (0, 1))
@@ -173,15 +231,23 @@ def refresh_cells(session: Session, cells: set[tuple[int, int]]) -> None:
                                                tuple_(WallCell.cell_x, WallCell.cell_y).in_(sorted(cells))))
         session.execute(insert(WallCell).from_select(
             _COLUMNS, _parent_rows(level, [tuple_(WallCell.cell_x, WallCell.cell_y).in_(children)])))
+        if level == FACET_LEVEL:
+            for cell_x, cell_y in sorted(cells):
+                for facet, applies in _facets():
+                    session.execute(insert(WallCell).from_select(
+                        _COLUMNS, _base_rows(level, facet, [*_in_cell(level, cell_x, cell_y), *applies])))
 
 
 def rebuild_wall_cells(session: Session | None = None) -> int:
     """Recompute the whole summary from the cases (bulk loads, a new yellow_at); return base cells."""
     session = session or db.session
     session.execute(delete(WallCell))
-    session.execute(insert(WallCell).from_select(_COLUMNS, _base_rows([])))
+    session.execute(insert(WallCell).from_select(_COLUMNS, _base_rows(BASE_LEVEL, literal(""), [])))
     for level in range(BASE_LEVEL - 1, -1, -1):
         session.execute(insert(WallCell).from_select(_COLUMNS, _parent_rows(level, [])))
+        if level == FACET_LEVEL:
+            for facet, applies in _facets():
+                session.execute(insert(WallCell).from_select(_COLUMNS, _base_rows(level, facet, applies)))
     return session.scalar(select(func.count()).select_from(WallCell).where(WallCell.level == BASE_LEVEL)) or 0
 
 
@@ -250,6 +316,9 @@ def _forget(session: Session, transaction) -> None:
 
 
 Rect = tuple[int, int, int, int]
+# From this zoom on (a view of a few kilometres), SQLite searches the live path's cases
+# through the spatial index; wider views read them through the filters' own indexes.
+SQLITE_SPATIAL_ZOOM = 14
 # A view may touch at most this many cells per side (a 3840 px wall shows 60): a box far
 # too big for its zoom is a client error, not a reason to group a province case by case.
 MAX_VIEW_CELLS = 512
@@ -273,33 +342,37 @@ def in_cells(zoom: int, rect: Rect) -> list[ColumnElement[bool]]:
 
     The index searches the cells' box (widened by a hair: SpatiaLite's R-tree keeps 32-bit
     floats); the cell test, the same expression the clusters group by, makes it exact.
+    PostgreSQL weighs the spatial index against the others (a filter's) with its table
+    statistics. SQLite has none for the R-tree and, offered it, always walks it: for a view
+    wider than ``SQLITE_SPATIAL_ZOOM`` shows, that is a random read of every case in a
+    town or the city, so there the other filters' indexes (or one sequential scan) serve.
     """
     size = cell_degrees(zoom)
     x0, x1, y0, y1 = rect
+    x, y = case_cell(zoom)
+    cells = [Case.location.isnot(None), x.between(x0, x1), y.between(y0, y1)]
+    if db.engine.dialect.name == "sqlite" and zoom < SQLITE_SPATIAL_ZOOM:
+        return cells
     search = (x0 * size - 180.0 - _EDGE_MARGIN, y0 * size - 90.0 - _EDGE_MARGIN,
               (x1 + 1) * size - 180.0 + _EDGE_MARGIN, (y1 + 1) * size - 90.0 + _EDGE_MARGIN)
-    x, y = case_cell(zoom)
-    return [in_bbox("cases", Case.location, Case.id, *search), x.between(x0, x1), y.between(y0, y1)]
+    return [in_bbox("cases", Case.location, Case.id, *search), *cells]
 
 
-def summary_query(zoom: int, rect: Rect, now: datetime) -> tuple[Select, dict]:
+def summary_query(zoom: int, rect: Rect, now: datetime, facets: list[str]) -> tuple[Select, dict]:
     """The SELECT (and its parameters) of the clusters of ``zoom`` in these cells, from the summary.
 
-    One row per occupied cell of that level, with its state at ``now``, in cell order, read
-    through an index: the narrow side of the rectangle is listed (an equality on the index's second
-    column), the long side is a range (SQLite cannot tell a narrow range from a wide one
-    when both are parameters).
+    One row per occupied cell of that level, summed over the ``facets`` asked for
+    (``summary_facets``), with its state at ``now``, in cell order. The index on (level,
+    facet, column, row) reads exactly those rows: one seek per facet and column of cells.
     """
     x0, x1, y0, y1 = rect
-    list_x = x1 - x0 <= y1 - y0
-    listed, (low, high) = (range(x0, x1 + 1), (y0, y1)) if list_x else (range(y0, y1 + 1), (x0, x1))
-    return (_summary_statement(db.engine.dialect.name, list_x),
-            {"level": zoom, "listed": list(listed), "low": low, "high": high, "now": now})
+    return (_summary_statement(db.engine.dialect.name),
+            {"level": zoom, "facets": facets, "columns": list(range(x0, x1 + 1)), "low": y0, "high": y1, "now": now})
 
 
 @cache
-def _summary_statement(dialect: str, list_x: bool) -> Select:
-    """The summary SELECT with parameters, built once per backend and orientation."""
+def _summary_statement(dialect: str) -> Select:
+    """The summary SELECT with parameters, built once per backend."""
     moment = bindparam("now", type_=UTCDateTime())
     worst = case(
         (WallCell.open_count == 0, 0),
@@ -307,13 +380,19 @@ def _summary_statement(dialect: str, list_x: bool) -> Select:
         (WallCell.earliest_yellow <= epoch_seconds(moment), 2),
         else_=1,
     )
-    listed, ranged = (WallCell.cell_x, WallCell.cell_y) if list_x else (WallCell.cell_y, WallCell.cell_x)
-    return select(
-        WallCell.cell_x.label("zoom_x"), WallCell.cell_y.label("zoom_y"),
-        (WallCell.open_count + WallCell.closed_count).label("count"),
-        WallCell.lon_sum, WallCell.lat_sum, worst.label("worst"), WallCell.above_level, WallCell.inspection,
-        WallCell.leader, WallCell.min_case_id.label("case_id"),
-    ).where(WallCell.level == bindparam("level", type_=Integer()),
-            listed.in_(bindparam("listed", expanding=True, type_=Integer())),
-            ranged.between(bindparam("low", type_=Integer()), bindparam("high", type_=Integer()))
-            ).order_by("zoom_x", "zoom_y")
+    return (
+        select(
+            WallCell.cell_x.label("zoom_x"), WallCell.cell_y.label("zoom_y"),
+            func.sum(WallCell.open_count + WallCell.closed_count).label("count"),
+            func.sum(WallCell.lon_sum).label("lon_sum"), func.sum(WallCell.lat_sum).label("lat_sum"),
+            func.max(worst).label("worst"), func.sum(WallCell.above_level).label("above_level"),
+            func.sum(WallCell.inspection).label("inspection"), func.sum(WallCell.leader).label("leader"),
+            func.min(WallCell.min_case_id).label("case_id"),
+        )
+        .where(WallCell.level == bindparam("level", type_=Integer()),
+               WallCell.facet.in_(bindparam("facets", expanding=True, type_=String())),
+               WallCell.cell_x.in_(bindparam("columns", expanding=True, type_=Integer())),
+               WallCell.cell_y.between(bindparam("low", type_=Integer()), bindparam("high", type_=Integer())))
+        .group_by(WallCell.cell_x, WallCell.cell_y)
+        .order_by("zoom_x", "zoom_y")
+    )

@@ -162,10 +162,22 @@ function drawCases(data) {
 async function loadCases() {
   const serial = ++requestSerial;
   const started = performance.now();
-  const data = await getJson(`${urls.viewportUrl}?${viewportParams()}`);
-  if (serial !== requestSerial) return;  // a newer view was asked for meanwhile
-  stats.lastFetchMs = performance.now() - started;
-  drawCases(data);
+  const count = document.getElementById("in-view");
+  // A period or deadline-state filter over a whole city is counted live and can take a few
+  // seconds: say so rather than leave the old figure standing.
+  const slow = setTimeout(() => { if (serial === requestSerial) count.textContent = "正在统计…"; }, 400);
+  try {
+    const data = await getJson(`${urls.viewportUrl}?${viewportParams()}`);
+    if (serial !== requestSerial) return;  // a newer view was asked for meanwhile
+    stats.lastFetchMs = performance.now() - started;
+    drawCases(data);
+  } catch {
+    if (serial !== requestSerial) return;
+    count.textContent = "案件加载失败，稍后自动重试";
+    setTimeout(() => { if (serial === requestSerial) loadCases(); }, 15_000);
+  } finally {
+    clearTimeout(slow);
+  }
 }
 
 async function loadPanels() {
