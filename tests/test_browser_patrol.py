@@ -210,7 +210,8 @@ def test_an_offline_patrol_day_reaches_the_server_once(browser, live_server, cit
     expect(source_row(page, sources["restaurant"])).to_contain_text("今日已巡查")
 
     page.get_by_role("button", name="结束巡查").click()
-    expect(page.get_by_role("button", name="开始巡查")).to_be_visible()
+    # Ending waits up to 5 s for a last fresh fix (END_FIX_TIMEOUT_MS in static/m/patrol.js).
+    expect(page.get_by_role("button", name="开始巡查")).to_be_visible(timeout=10_000)
     expect(page.locator("#pending b")).to_have_text("5")  # the patrol, three check-ins, the discovery
     assert (count(Patrol), count(PatrolCheckin), count(Inspection)) == (0, 0, 0)  # nothing left the phone
 
