@@ -18,6 +18,7 @@ from app.services import clock
 from app.services.access import authorize
 from app.services.errors import Conflict, InvalidInput, NotFound
 from app.services.field_sync import canonical_json, content_sha, require_field_user
+from app.services.idempotent import insert_once
 from app.services.timeline import append_event
 
 MAX_BLOCK = 50
@@ -73,20 +74,24 @@ def put_card(user: User, code: str, body: dict) -> tuple[ContactCard, bool]:
     serial = decode_code(code)
     if serial is None or not _reserved_by(user, serial):
         raise InvalidInput("联系卡编号无效，或不是本人设备预留的编号。", {"code": ["无效"]})
-    sha = content_sha(body)
-    existing = db.session.scalar(select(ContactCard).where(ContactCard.code == encode_code(serial)))
-    if existing is not None:
-        if existing.content_sha256 == sha and existing.issued_by_id == user.id:
-            return existing, False
-        raise Conflict("该联系卡编号已使用且内容不同。", {"server": {"case_id": existing.case_id},
-                                                         "client": json.loads(canonical_json(body))})
-    case = authorize(user, body["case_id"])
-    card = _new_card(user, encode_code(serial), body, sha, case)
-    db.session.add(card)
-    db.session.flush()
-    append_event(case, "contact_card", user, note=f"发放联系卡 {card.code}",
-                 data={"code": card.code, "issued_at": card.issued_at.isoformat()}, at=clock.now())
-    return card, True
+    sha, code = content_sha(body), encode_code(serial)
+
+    def stored() -> ContactCard | None:
+        return db.session.scalar(select(ContactCard).where(ContactCard.code == code))
+
+    existing = stored()
+    if existing is None:
+        case = authorize(user, body["case_id"])
+        card = _new_card(user, code, body, sha, case)
+        existing = insert_once(card, stored)
+        if existing is None:
+            append_event(case, "contact_card", user, note=f"发放联系卡 {card.code}",
+                         data={"code": card.code, "issued_at": card.issued_at.isoformat()}, at=clock.now())
+            return card, True
+    if existing.content_sha256 == sha and existing.issued_by_id == user.id:
+        return existing, False
+    raise Conflict("该联系卡编号已使用且内容不同。", {"server": {"case_id": existing.case_id},
+                                                     "client": json.loads(canonical_json(body))})
 
 
 def _reserved_by(user: User, serial: int) -> bool:

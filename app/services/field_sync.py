@@ -14,7 +14,6 @@ from datetime import datetime
 from geoalchemy2.shape import from_shape, to_shape
 from shapely.geometry import Point
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
 from app.models import Case, Inspection, Photo, User
@@ -24,6 +23,7 @@ from app.services import clock, deadlines, photos
 from app.services.access import authorize
 from app.services.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.services.grid_locator import locate_point
+from app.services.idempotent import insert_once
 from app.services.intake import register_patrol_discovery
 from app.services.settings import get_setting
 from app.services.spatial import distance_m
@@ -64,21 +64,14 @@ def put_inspection(user: User, inspection_id: uuid.UUID, body: dict) -> tuple[In
     require_field_user(user)
     sha = content_sha(body)
     existing = db.session.get(Inspection, inspection_id)
-    if existing is not None:
-        return _same_or_conflict(existing, user, sha, body), False
-    case = _case_for(user, body)
-    inspection = _new_inspection(user, inspection_id, body, sha, case)
-    try:
-        with db.session.begin_nested():
-            db.session.add(inspection)
-            db.session.flush()
-    except IntegrityError:
-        # Another request with this id won the race: answer as a retry would.
-        db.session.expire_all()
-        return _same_or_conflict(db.session.get(Inspection, inspection_id), user, sha, body), False
-    _add_expected_photos(inspection, body["photos"])
-    _apply_to_case(user, inspection, body)
-    return inspection, True
+    if existing is None:
+        inspection = _new_inspection(user, inspection_id, body, sha, _case_for(user, body))
+        existing = insert_once(inspection, lambda: db.session.get(Inspection, inspection_id))
+        if existing is None:
+            _add_expected_photos(inspection, body["photos"])
+            _apply_to_case(user, inspection, body)
+            return inspection, True
+    return _same_or_conflict(existing, user, sha, body), False
 
 
 def _same_or_conflict(existing: Inspection, user: User, sha: str, body: dict) -> Inspection:

@@ -36,7 +36,6 @@ from math import ceil
 from geoalchemy2.shape import from_shape, to_shape
 from shapely.geometry import LineString, Point, mapping
 from sqlalchemy import func, insert, or_, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from app.extensions import db
@@ -48,6 +47,7 @@ from app.services.access import authorize_source, grid_scope, source_scope
 from app.services.campaigns import beijing_date, day_start
 from app.services.errors import Conflict, InvalidInput, NotFound
 from app.services.field_sync import canonical_json, content_sha, require_field_user
+from app.services.idempotent import insert_once
 from app.services.settings import get_setting
 from app.services.spatial import distance_m
 
@@ -74,15 +74,7 @@ def _insert_patrol(user: User, patrol_id: uuid.UUID, started_at: datetime) -> Pa
     patrol = Patrol(id=patrol_id, inspector_id=user.id, grid_id=user.grid_id, level=_level(user),
                     started_at=started_at, track_points=[], distance_m=0.0, notes="", content_sha256="",
                     received_at=clock.now())
-    try:
-        with db.session.begin_nested():
-            db.session.add(patrol)
-            db.session.flush()
-    except IntegrityError:
-        # Another upload with this id won the race: continue with its row.
-        db.session.expire_all()
-        return _locked_patrol(patrol_id)
-    return patrol
+    return insert_once(patrol, lambda: _locked_patrol(patrol_id)) or patrol
 
 
 def _locked_patrol(patrol_id: uuid.UUID) -> Patrol | None:
@@ -163,23 +155,18 @@ def put_checkin(user: User, checkin_id: uuid.UUID, body: dict) -> tuple[PatrolCh
     require_field_user(user)
     sha = content_sha(body)
     existing = db.session.get(PatrolCheckin, checkin_id)
-    if existing is not None:
-        return _same_checkin_or_conflict(existing, user, sha, body), False
-    source = authorize_source(user, body["source_id"])
-    _check_checkin(body)
-    patrol = _patrol_for_checkin(user, body)
-    checkin = _new_checkin(user, checkin_id, body, sha, source, patrol)
-    try:
-        with db.session.begin_nested():
-            db.session.add(checkin)
+    if existing is None:
+        source = authorize_source(user, body["source_id"])
+        _check_checkin(body)
+        patrol = _patrol_for_checkin(user, body)
+        checkin = _new_checkin(user, checkin_id, body, sha, source, patrol)
+        existing = insert_once(checkin, lambda: db.session.get(PatrolCheckin, checkin_id))
+        if existing is None:
+            _raise_last_patrol_at(source, checkin.captured_at)
+            _link_from_checkin(user, checkin)
             db.session.flush()
-    except IntegrityError:
-        db.session.expire_all()
-        return _same_checkin_or_conflict(db.session.get(PatrolCheckin, checkin_id), user, sha, body), False
-    _raise_last_patrol_at(source, checkin.captured_at)
-    _link_from_checkin(user, checkin)
-    db.session.flush()
-    return checkin, True
+            return checkin, True
+    return _same_checkin_or_conflict(existing, user, sha, body), False
 
 
 def _raise_last_patrol_at(source: Source, at: datetime) -> None:
