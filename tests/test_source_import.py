@@ -143,6 +143,8 @@ def test_gcj02_rows_are_converted(city):
     run_import(city, csv_bytes(rows), "a.csv")
     point = to_shape(db.session.scalar(select(Source.location)))
     assert abs(point.x - 120.5152) < 1e-6 and abs(point.y - 32.3101) < 1e-6
+    source = db.session.scalar(select(Source))
+    assert source.coord_system == "gcj02" and abs(source.input_lon - lon) < 1e-9 and abs(source.input_lat - lat) < 1e-9
 
 
 def test_whole_file_problems_are_clear(city, monkeypatch):

@@ -65,6 +65,10 @@ def test_gcj02_input_is_stored_as_wgs84(city):
     assert stored.grid.code == "V12"
     point = to_shape(db.session.scalar(select(Source.location).where(Source.id == source.id)))
     assert abs(point.x - V12[0]) < 1e-7 and abs(point.y - V12[1]) < 1e-7
+    # What was typed is kept beside it, with its system, as on a case.
+    assert (source.coord_system, source.input_lon, source.input_lat) == ("gcj02", lon, lat)
+    moved = update_source(city.users["admin"], source.id, {"lon": V12[0], "lat": V12[1], "coord_system": "wgs84"})
+    assert (moved.coord_system, moved.input_lon, moved.input_lat) == ("wgs84", V12[0], V12[1])
 
 
 @pytest.mark.parametrize("fields, message", [
@@ -346,3 +350,18 @@ def test_import_page_reports_bad_lines_then_imports_the_good_rows(app, city):
     template = sup.get("/desk/sources/import/template.xlsx")
     assert template.status_code == 200 and template.data[:2] == b"PK"
     assert api_client(app, "officer_env").get("/desk/sources/import").status_code == 403
+
+
+def test_the_detail_page_and_the_api_show_the_coordinates_as_typed(app, city):
+    lon, lat = (round(value, 6) for value in wgs84_to_gcj02(*V11))
+    sup = api_client(app, "sup_T1")
+    done = sup.post("/desk/sources/new", {"name": "高德取点厂", "kind": "factory", "lon": f"{lon:.6f}",
+                                          "lat": f"{lat:.6f}", "coord_system": "gcj02"})
+    assert done.status_code == 302
+    source = db.session.scalar(select(Source).where(Source.name == "高德取点厂"))
+    page = sup.get(f"/desk/sources/{source.id}").get_data(as_text=True)
+    assert "录入坐标" in page and "GCJ-02" in page and f"{lon:.6f}" in page
+    body = sup.get(f"/api/v1/sources/{source.id}").get_json()
+    assert body["coord_system"] == "gcj02"
+    assert body["input_location"] == {"lon": lon, "lat": lat}
+    assert abs(body["location"]["lon"] - V11[0]) < 1e-5  # the typed point, rounded to 6 decimals, converted

@@ -43,7 +43,12 @@ class Source(db.Model):
     kind: Mapped[str] = mapped_column(String(32))
     sector: Mapped[str] = mapped_column(String(32))
     address: Mapped[str] = mapped_column(String(300), default="")
+    # Stored in WGS-84; the coordinates as typed are kept with their system, as on a case,
+    # so a GCJ-02 or BD-09 point can be traced back to what was entered.
     location = mapped_column(point_column(), nullable=False)
+    coord_system: Mapped[str | None] = mapped_column(String(8))  # None: registered before it was kept
+    input_lon: Mapped[float | None] = mapped_column(Float)
+    input_lat: Mapped[float | None] = mapped_column(Float)
     grid_id: Mapped[int | None] = mapped_column(ForeignKey("grids.id"), index=True)
     town_id: Mapped[int | None] = mapped_column(ForeignKey("grids.id"), index=True)
     is_key: Mapped[bool] = mapped_column(Boolean, default=False)

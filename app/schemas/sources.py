@@ -38,6 +38,10 @@ class SourceSchema(Schema):
     sector_label = fields.Function(lambda s: Sector(s.sector).label)
     address = fields.String()
     location = LonLatField()
+    # What was typed, in its system (None for sources registered before it was kept).
+    coord_system = fields.String(allow_none=True)
+    input_location = fields.Function(
+        lambda s: {"lon": s.input_lon, "lat": s.input_lat} if s.input_lon is not None else None)
     grid = fields.Nested(GridRefSchema, allow_none=True)
     town = fields.Nested(GridRefSchema, allow_none=True)
     is_key = fields.Boolean()

@@ -381,11 +381,12 @@ def _insert_sources(rows: list[dict], sqlite: bool, now: datetime) -> None:
     """Bulk-insert the register, compiled a year before ``now`` (before its patrol history,
     so the due dates and compliance figures count from a registration in the past)."""
     registered = bulk_load.stored_time(now - timedelta(days=REGISTERED_DAYS_AGO), sqlite)
-    columns = ("id", "code", "name", "kind", "sector", "address", "location", "grid_id", "town_id", "is_key",
-               "permit_number", "responsible_name", "responsible_phone", "notes", "active", "last_patrol_at",
-               "created_at", "updated_at")
+    columns = ("id", "code", "name", "kind", "sector", "address", "location", "coord_system", "input_lon",
+               "input_lat", "grid_id", "town_id", "is_key", "permit_number", "responsible_name", "responsible_phone",
+               "notes", "active", "last_patrol_at", "created_at", "updated_at")
     values = [(r["id"], r["code"], r["name"], r["kind"], r["sector"], r["address"],
-               f"SRID={SRID};POINT({r['lon']!r} {r['lat']!r})", r["grid_id"], r["town_id"], r["is_key"],
+               f"SRID={SRID};POINT({r['lon']!r} {r['lat']!r})", "wgs84", r["lon"], r["lat"], r["grid_id"],
+               r["town_id"], r["is_key"],
                r["permit_number"], r["responsible_name"], r["responsible_phone"], "", True,
                bulk_load.stored_time(r["last_patrol_at"], sqlite) if r.get("last_patrol_at") else None,
                registered, registered)

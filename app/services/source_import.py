@@ -161,7 +161,8 @@ def _check_location(user: User, row: SourceRow, locator: GridLocator) -> None:
     except InvalidInput as exc:
         row.errors.append(exc.message.rstrip("。"))
         return
-    row.data.update(lon=where.lon, lat=where.lat, coord_system=CoordSystem.WGS84.value)
+    # The values as typed, in their system: the source keeps them beside the converted point.
+    row.data.update(lon=where.input_lon, lat=where.input_lat, coord_system=where.coord_system)
 
 
 def _kind(text: str, row: SourceRow) -> str | None:

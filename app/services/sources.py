@@ -56,12 +56,15 @@ SECTOR_OF_KIND = {
 
 @dataclass
 class Placement:
-    """A checked location: the stored WGS-84 point and the grid and town it falls in."""
+    """A checked location: the stored WGS-84 point, the grid and town it falls in, and what was typed."""
 
     lon: float
     lat: float
     grid_id: int
     town_id: int | None
+    coord_system: str = CoordSystem.WGS84
+    input_lon: float | None = None
+    input_lat: float | None = None
 
 
 @dataclass
@@ -138,14 +141,16 @@ def place(user: User, lon, lat, coord_system: str = CoordSystem.WGS84,
         raise InvalidInput("经度、纬度须为数字。", {"lon": ["经度、纬度须为数字"]}) from None
     if not (-180 <= lon <= 180 and -90 <= lat <= 90):
         raise InvalidInput("经纬度超出范围（经度 -180～180，纬度 -90～90）。", {"lon": ["经纬度超出范围"]})
-    lon, lat = to_wgs84(lon, lat, coord_system or CoordSystem.WGS84)
+    system = coord_system or CoordSystem.WGS84
+    typed_lon, typed_lat = lon, lat
+    lon, lat = to_wgs84(lon, lat, system)
     hit = (locator or get_locator()).locate(lon, lat)
     if hit is None:
         raise InvalidInput("该位置不在本市任何三级网格（村、社区）内，请核对经纬度和坐标系。",
                            {"lon": ["位置不在任何三级网格内"]})
     if user.role == Role.SUPERVISOR and hit.town_id != user.grid_id:
         raise InvalidInput("该位置不在您管辖的镇（街道）范围内。", {"lon": ["位置不在本镇（街道）范围内"]})
-    return Placement(lon, lat, hit.grid_id, hit.town_id)
+    return Placement(lon, lat, hit.grid_id, hit.town_id, str(system), typed_lon, typed_lat)
 
 
 def _require_editor(user: User) -> None:
@@ -248,6 +253,7 @@ def _apply(source: Source, data: dict, where: Placement | None) -> None:
     if where is not None:
         source.location = from_shape(Point(where.lon, where.lat), srid=SRID)
         source.grid_id, source.town_id = where.grid_id, where.town_id
+        source.coord_system, source.input_lon, source.input_lat = where.coord_system, where.input_lon, where.input_lat
 
 
 def source_snapshot(source: Source) -> dict:
