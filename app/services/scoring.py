@@ -23,7 +23,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, exists, func, or_, select
+from sqlalchemy.orm import aliased
 
 from app.extensions import db
 from app.models import Case, CaseClock, Grid
@@ -33,6 +34,7 @@ from app.services.intake import ABOVE_LEVEL_CHANNELS
 from app.services.settings import get_setting
 
 OPEN = [str(s) for s in OPEN_STATUSES]
+ABOVE_LEVEL = [str(c) for c in ABOVE_LEVEL_CHANNELS]
 
 
 @dataclass
@@ -73,8 +75,7 @@ class TownRank:
 
 def above_level_petitions(start: datetime, end: datetime) -> list[Case]:
     """Cases that came in on an above-level channel in [start, end), oldest first."""
-    query = select(Case).where(Case.channel.in_([str(c) for c in ABOVE_LEVEL_CHANNELS]),
-                               Case.received_at >= start, Case.received_at < end)
+    query = select(Case).where(Case.channel.in_(ABOVE_LEVEL), Case.received_at >= start, Case.received_at < end)
     return list(db.session.scalars(query.order_by(Case.received_at, Case.id)))
 
 
@@ -84,35 +85,51 @@ def irregular_petitions(start: datetime, end: datetime) -> list[Case]:
     return list(db.session.scalars(query.order_by(Case.received_at, Case.id)))
 
 
-def is_repeat_above_level(case: Case) -> bool:
-    """True when the matter had an above-level petition before this one."""
-    original = case.repeat_of
-    if original is None:
+def _petition_facts(start: datetime, end: datetime) -> Select:
+    """SELECT, for every above-level petition in [start, end), what its deduction depends on.
+
+    One statement for all of them (a campaign month at city scale holds thousands): the
+    petition, its original matter (channel, arrival, discovering grid), whether another
+    above-level petition on that matter came earlier (``had_earlier``), and whether any of
+    the original's clocks was due before the petition and missed (``original_late``).
+    """
+    original, earlier = aliased(Case), aliased(Case)
+    had_earlier = exists().where(earlier.repeat_of_id == Case.repeat_of_id, earlier.id != Case.id,
+                                 earlier.channel.in_(ABOVE_LEVEL), earlier.received_at < Case.received_at)
+    original_late = exists().where(CaseClock.case_id == Case.repeat_of_id, CaseClock.due_at < Case.received_at,
+                                   or_(CaseClock.done_at.is_(None), CaseClock.done_at > CaseClock.due_at))
+    return (
+        select(Case.id, Case.number, Case.grid_id, Case.received_at, original.id.label("original_id"),
+               original.channel.label("original_channel"), original.received_at.label("original_received_at"),
+               original.discovered_by_grid_id, had_earlier.label("had_earlier"),
+               original_late.label("original_late"))
+        .outerjoin(original, original.id == Case.repeat_of_id)
+        .where(Case.channel.in_(ABOVE_LEVEL), Case.received_at >= start, Case.received_at < end)
+        .order_by(Case.received_at, Case.id)
+    )
+
+
+def is_repeat_above_level(facts) -> bool:
+    """True when the matter had an above-level petition before this one (a ``_petition_facts`` row)."""
+    if facts.original_id is None:
         return False
-    if original.channel in ABOVE_LEVEL_CHANNELS and original.received_at <= case.received_at:
+    if facts.original_channel in ABOVE_LEVEL and facts.original_received_at <= facts.received_at:
         return True
-    earlier = select(Case.id).where(Case.repeat_of_id == original.id, Case.id != case.id,
-                                    Case.channel.in_([str(c) for c in ABOVE_LEVEL_CHANNELS]),
-                                    Case.received_at < case.received_at).limit(1)
-    return db.session.scalar(earlier) is not None
+    return bool(facts.had_earlier)
 
 
-def handled_first_by_grid(case: Case) -> bool:
+def handled_first_by_grid(facts) -> bool:
     """True when the grid discovered the matter first and had met every clock on it when the
     above-level petition arrived: then the grid did not fail, and nothing is deducted."""
-    original = case.repeat_of
-    if original is None or original.discovered_by_grid_id is None:
+    if facts.original_id is None or facts.discovered_by_grid_id is None:
         return False
-    if original.discovered_by_grid_id != case.grid_id or original.received_at >= case.received_at:
+    if facts.discovered_by_grid_id != facts.grid_id or facts.original_received_at >= facts.received_at:
         return False
-    late = select(CaseClock.id).where(
-        CaseClock.case_id == original.id, CaseClock.due_at < case.received_at,
-        (CaseClock.done_at.is_(None)) | (CaseClock.done_at > CaseClock.due_at)).limit(1)
-    return db.session.scalar(late) is None
+    return not facts.original_late
 
 
-def _during_campaign(case: Case, spans: list[tuple[datetime, datetime]]) -> bool:
-    """True when the case arrived inside a campaign."""
+def _during_campaign(case, spans: list[tuple[datetime, datetime]]) -> bool:
+    """True when the case (or a row with its ``received_at``) arrived inside a campaign."""
     return any(s <= case.received_at < e for s, e in spans)
 
 
@@ -125,14 +142,14 @@ def grid_scores(start: datetime, end: datetime) -> list[GridScore]:
     spans = [campaigns.campaign_period(c) for c in campaigns.campaigns_in(start, end)]
     grids = db.session.scalars(select(Grid).where(Grid.level == 3).order_by(Grid.code)).all()
     scores = {g.id: GridScore(g.id, g.name, g.parent_id, item, False) for g in grids}
-    for case in above_level_petitions(start, end):
-        score = scores.get(case.grid_id)
+    for facts in db.session.execute(_petition_facts(start, end)):
+        score = scores.get(facts.grid_id)
         if score is None:
             continue
-        score.deductions.append(_above_level_deduction(case, single, repeat))
-        if zero_rule and _during_campaign(case, spans):
+        score.deductions.append(_above_level_deduction(facts, single, repeat))
+        if zero_rule and _during_campaign(facts, spans):
             score.zeroed = True
-            score.zeroed_by.append(case.id)
+            score.zeroed_by.append(facts.id)
     for case in irregular_petitions(start, end):
         score = scores.get(case.grid_id)
         if score is not None and zero_rule and _during_campaign(case, spans) and case.id not in score.zeroed_by:
@@ -146,13 +163,13 @@ def grid_scores(start: datetime, end: datetime) -> list[GridScore]:
     return list(scores.values())
 
 
-def _above_level_deduction(case: Case, single: float, repeat: float) -> Deduction:
-    """The deduction one above-level petition costs its grid, with the reason."""
-    if is_repeat_above_level(case):
-        return Deduction(case.id, case.number, case.grid_id, repeat, "重复越级访")
-    if handled_first_by_grid(case):
-        return Deduction(case.id, case.number, case.grid_id, 0.0, "越级访（网格已先行发现并按时处置，不扣分）")
-    return Deduction(case.id, case.number, case.grid_id, single, "越级访（未及时发现、处置或化解）")
+def _above_level_deduction(facts, single: float, repeat: float) -> Deduction:
+    """The deduction one above-level petition (a ``_petition_facts`` row) costs its grid, with the reason."""
+    if is_repeat_above_level(facts):
+        return Deduction(facts.id, facts.number, facts.grid_id, repeat, "重复越级访")
+    if handled_first_by_grid(facts):
+        return Deduction(facts.id, facts.number, facts.grid_id, 0.0, "越级访（网格已先行发现并按时处置，不扣分）")
+    return Deduction(facts.id, facts.number, facts.grid_id, single, "越级访（未及时发现、处置或化解）")
 
 
 def _count_by_town(query) -> dict[int, int]:
@@ -167,8 +184,8 @@ def town_ranking(start: datetime, end: datetime) -> list[TownRank]:
         by_town[score.town_id].append(score.score)
     now = min(clock.now(), end)
     count = select(Case.town_id, func.count(Case.id))
-    above = _count_by_town(count.where(Case.channel.in_([str(c) for c in ABOVE_LEVEL_CHANNELS]),
-                                       Case.received_at >= start, Case.received_at < end))
+    above = _count_by_town(count.where(Case.channel.in_(ABOVE_LEVEL), Case.received_at >= start,
+                                       Case.received_at < end))
     overdue = _count_by_town(count.where(Case.status.in_(OPEN), Case.due_at < now, Case.received_at < end))
     opened = _count_by_town(count.where(Case.status.in_(OPEN), Case.received_at < end))
     towns = db.session.scalars(select(Grid).where(Grid.level == 2)).all()

@@ -346,10 +346,25 @@ async function loadAlerts() {
 
 // --- Refresh, live feed, kiosk -----------------------------------------------------------
 
+// The cases on the map follow every event; the city-wide statistics (panels, village
+// shading) are aggregates over every case, seconds of work at a million cases, so a busy
+// stream refreshes them at most every STATS_EVERY_MS (the last event is always shown).
+const STATS_EVERY_MS = 30_000;
 let refreshTimer = null;
+let statsTimer = null;
+let statsAt = Date.now();
+function refreshStats() {
+  if (statsTimer) return;
+  statsTimer = setTimeout(() => {
+    statsTimer = null;
+    statsAt = Date.now();
+    loadVillages();
+    loadPanels();
+  }, Math.max(0, statsAt + STATS_EVERY_MS - Date.now()));
+}
 function refreshSoon() {
   clearTimeout(refreshTimer);
-  refreshTimer = setTimeout(() => { loadCases(); loadVillages(); loadPanels(); loadSources(); loadAlerts(); }, 800);
+  refreshTimer = setTimeout(() => { loadCases(); loadSources(); loadAlerts(); refreshStats(); }, 800);
 }
 
 // The feed keeps as many of the newest items as its panel holds: it never scrolls or clips.
