@@ -192,8 +192,8 @@ def answers_from_summary(user: User, view: Viewport, filters: dict) -> list[str]
     """The summary rows (``facet`` values) that give this view's clusters exactly, or None.
 
     The wall's roles see every case (access.case_scope); the zoom's cells must be ones the
-    summary keeps; the filters must be none, or one of category, channel, town or a single
-    flag (``wall_cells.summary_facets``) at a zoom that has rows for them.
+    summary keeps; the filters must be none, or one of category, channel, town, a single
+    flag or the closed state (``wall_cells.summary_facets``) at a zoom that has rows for them.
     """
     if user.role not in WALL_ROLES or view.zoom > BASE_LEVEL:
         return None

@@ -36,6 +36,7 @@ from datetime import datetime
 from functools import cache
 
 from sqlalchemy import (
+    CompoundSelect,
     Float,
     Integer,
     Select,
@@ -51,6 +52,7 @@ from sqlalchemy import (
     literal,
     select,
     tuple_,
+    union_all,
 )
 from sqlalchemy import inspect as inspect_state
 from sqlalchemy.orm import Session
@@ -159,7 +161,7 @@ def summary_facets(filters: dict) -> list[str] | None:
     return None
 
 
-def _base_rows(level: int, facet: ColumnElement[str], where: list) -> Select:
+def _base_rows(level: int, facet: ColumnElement[str], where: list, yellow_at: float) -> Select:
     """SELECT summary rows of ``level`` straight from the cases matching ``where``, one per cell and facet."""
     x, y = case_cell(level)
     opened = Case.status.in_(OPEN)
@@ -169,7 +171,7 @@ def _base_rows(level: int, facet: ColumnElement[str], where: list) -> Select:
             func.sum(case((opened, 1), else_=0)), func.sum(case((opened, 0), else_=1)),
             func.sum(func.ST_X(Case.location)), func.sum(func.ST_Y(Case.location)),
             func.min(case((opened, Case.due_at))),
-            func.min(case((and_(opened, Case.due_at.isnot(None)), yellow_epoch(float(get_setting("yellow_at")))))),
+            func.min(case((and_(opened, Case.due_at.isnot(None)), yellow_epoch(yellow_at)))),
             func.sum(case((Case.above_level.is_(True), 1), else_=0)),
             func.sum(case((Case.inspection_referral.isnot(None), 1), else_=0)),
             func.sum(case((Case.leading_official_id.isnot(None), 1), else_=0)),
@@ -213,17 +215,23 @@ def _in_cell(level: int, cell_x: int, cell_y: int) -> list[ColumnElement[bool]]:
     return [in_bbox("cases", Case.location, Case.id, *_cell_box(level, cell_x, cell_y)), x == cell_x, y == cell_y]
 
 
+def _facet_rows(where: list, yellow_at: float) -> CompoundSelect:
+    """SELECT the filter rows of ``FACET_LEVEL`` from the cases matching ``where``: every kind in one statement."""
+    return union_all(*(_base_rows(FACET_LEVEL, facet, [*where, *applies], yellow_at) for facet, applies in _facets()))
+
+
 def refresh_cells(session: Session, cells: set[tuple[int, int]]) -> None:
     """Recompute these base cells from the cases, then every coarser cell above them.
 
     At ``FACET_LEVEL`` the filter rows are recounted from the cases too (the finer levels
     have none to roll up); above it, every row rolls up from its children.
     """
+    yellow_at = float(get_setting("yellow_at"))
     session.execute(delete(WallCell).where(WallCell.level == BASE_LEVEL,
                                            tuple_(WallCell.cell_x, WallCell.cell_y).in_(sorted(cells))))
     for cell_x, cell_y in sorted(cells):
         session.execute(insert(WallCell).from_select(
-            _COLUMNS, _base_rows(BASE_LEVEL, literal(""), _in_cell(BASE_LEVEL, cell_x, cell_y))))
+            _COLUMNS, _base_rows(BASE_LEVEL, literal(""), _in_cell(BASE_LEVEL, cell_x, cell_y), yellow_at)))
     for level in range(BASE_LEVEL - 1, -1, -1):
         cells = {(cx >> 1, cy >> 1) for cx, cy in cells}
         children = sorted((2 * px + dx, 2 * py + dy) for px, py in cells for dx in (0, 1) for dy in (0, 1))
@@ -233,21 +241,20 @@ def refresh_cells(session: Session, cells: set[tuple[int, int]]) -> None:
             _COLUMNS, _parent_rows(level, [tuple_(WallCell.cell_x, WallCell.cell_y).in_(children)])))
         if level == FACET_LEVEL:
             for cell_x, cell_y in sorted(cells):
-                for facet, applies in _facets():
-                    session.execute(insert(WallCell).from_select(
-                        _COLUMNS, _base_rows(level, facet, [*_in_cell(level, cell_x, cell_y), *applies])))
+                session.execute(insert(WallCell).from_select(
+                    _COLUMNS, _facet_rows(_in_cell(level, cell_x, cell_y), yellow_at)))
 
 
 def rebuild_wall_cells(session: Session | None = None) -> int:
     """Recompute the whole summary from the cases (bulk loads, a new yellow_at); return base cells."""
     session = session or db.session
+    yellow_at = float(get_setting("yellow_at"))
     session.execute(delete(WallCell))
-    session.execute(insert(WallCell).from_select(_COLUMNS, _base_rows(BASE_LEVEL, literal(""), [])))
+    session.execute(insert(WallCell).from_select(_COLUMNS, _base_rows(BASE_LEVEL, literal(""), [], yellow_at)))
     for level in range(BASE_LEVEL - 1, -1, -1):
         session.execute(insert(WallCell).from_select(_COLUMNS, _parent_rows(level, [])))
         if level == FACET_LEVEL:
-            for facet, applies in _facets():
-                session.execute(insert(WallCell).from_select(_COLUMNS, _base_rows(level, facet, applies)))
+            session.execute(insert(WallCell).from_select(_COLUMNS, _facet_rows([], yellow_at)))
     return session.scalar(select(func.count()).select_from(WallCell).where(WallCell.level == BASE_LEVEL)) or 0
 
 
