@@ -75,13 +75,14 @@ class EventQuerySchema(Schema):
 
 
 def _cached(payload_of, query: dict) -> Response:
-    """Answer 304 when the client's ETag is current, else the payload with its ETag."""
+    """Case-data answers: keyed by the data revision, the minute, the caller and the query."""
     now = clock.now()
-    etag = etag_for(current_user, now, query)
-    if etag in request.if_none_match:
-        response = Response(status=304)
-    else:
-        response = current_app.json.response(payload_of(now))
+    return _etagged(etag_for(current_user, now, query), lambda: payload_of(now))
+
+
+def _etagged(etag: str, payload_of) -> Response:
+    """Answer 304 when the client holds ``etag``, else the payload with it."""
+    response = Response(status=304) if etag in request.if_none_match else current_app.json.response(payload_of())
     response.set_etag(etag)
     response.headers["Cache-Control"] = "private, no-cache"
     return response
@@ -170,14 +171,6 @@ class ScorePeriodSchema(Schema):
 
     received_from = fields.AwareDateTime(load_default=None)
     received_to = fields.AwareDateTime(load_default=None)
-
-
-def _etagged(etag: str, payload_of) -> Response:
-    """Answer 304 when the client holds ``etag``, else the payload with it."""
-    response = Response(status=304) if etag in request.if_none_match else current_app.json.response(payload_of())
-    response.set_etag(etag)
-    response.headers["Cache-Control"] = "private, no-cache"
-    return response
 
 
 @blp.route("/sources", methods=["GET"])

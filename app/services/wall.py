@@ -296,9 +296,12 @@ def data_revision() -> tuple[int, int]:
 def etag_for(user: User, now: datetime, query: dict) -> str:
     """An ETag for a wall response: data revision, the minute, the caller's scope and query."""
     minute = now.replace(second=0, microsecond=0).isoformat()
-    key = json.dumps([data_revision(), minute, user.role, user.grid_id, user.department_id, user.id, query],
-                     sort_keys=True, default=str)
-    return hashlib.sha256(key.encode()).hexdigest()[:32]
+    return etag_digest([data_revision(), minute, user.role, user.grid_id, user.department_id, user.id, query])
+
+
+def etag_digest(value) -> str:
+    """A short stable hash of a JSON-able value: every ETag of the wall's layers."""
+    return hashlib.sha256(json.dumps(value, sort_keys=True, default=str).encode()).hexdigest()[:32]
 
 
 def case_card(user: User, case_id: int, now: datetime) -> dict:

@@ -23,8 +23,6 @@ Rules:
   as the town ranking in the side panels. Shading uses the points lost.
 """
 
-import hashlib
-import json
 from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
@@ -42,7 +40,7 @@ from app.services.early_warning import active_alerts
 from app.services.errors import InvalidInput, NotFound
 from app.services.settings import get_setting
 from app.services.spatial import in_bbox
-from app.services.wall import STATE_NAMES, state_rank
+from app.services.wall import STATE_NAMES, etag_digest, state_rank
 from app.services.wall_panels import period_bounds
 
 MAX_SOURCES = 5000
@@ -153,17 +151,12 @@ def sources_etag(user: User, now: datetime, query: dict) -> str:
                func.max(Source.updated_at))
     ).one()
     key = [list(revision), local_date(now), user.role, user.grid_id, user.department_id, user.id, query]
-    return _digest(key)
-
-
-def _digest(value) -> str:
-    """A short stable hash of a JSON-able value."""
-    return hashlib.sha256(json.dumps(value, sort_keys=True, default=str).encode()).hexdigest()[:32]
+    return etag_digest(key)
 
 
 def payload_etag(payload) -> str:
     """An ETag that is the hash of the answer itself (for small answers)."""
-    return _digest(payload)
+    return etag_digest(payload)
 
 
 def alert_features(now: datetime) -> list[dict]:

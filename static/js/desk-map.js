@@ -24,6 +24,19 @@ export function gridMap(element, { highlightId = null, fit = true } = {}) {
   return { map, ready };
 }
 
+export const SOURCE_STYLE = { radius: 9, color: "#8a4b08", weight: 3, fillOpacity: 0.6 };
+
+// A watched source (element's data-lon, data-lat, data-grid-id) on its village grid, zoomed in.
+export function sourceMap(element) {
+  const gridId = Number.parseInt(element.dataset.gridId, 10);
+  const lon = Number.parseFloat(element.dataset.lon);
+  const lat = Number.parseFloat(element.dataset.lat);
+  const { map } = gridMap(element, { highlightId: Number.isNaN(gridId) ? null : gridId, fit: false });
+  window.L.circleMarker([lat, lon], SOURCE_STYLE).addTo(map);
+  map.setView([lat, lon], 14);
+  return map;
+}
+
 // A form's location fields (lon, lat, coord_system) tied to a grid map: a click fills them in
 // WGS-84, typing (in any coordinate system) moves the marker, and `onChange` hears both.
 // `marker(latLng)` makes the marker; with `centre`, a typed point is zoomed to instead of the

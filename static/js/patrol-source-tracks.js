@@ -1,9 +1,8 @@
 // Source page: the tracks of the last patrols that checked in at this source, on the source's
 // village grid, with a link to each patrol.
-import { gridMap } from "./desk-map.js";
+import { sourceMap } from "./desk-map.js";
 
 const TRACK_STYLE = { weight: 4, opacity: 0.85 };
-const SOURCE_STYLE = { radius: 9, color: "#8a4b08", weight: 3, fillOpacity: 0.6 };
 const SHADES = ["#1565c0", "#6a1b9a", "#00838f", "#ef6c00", "#5d4037"];
 
 function listItem(feature, patrolUrl) {
@@ -19,12 +18,7 @@ function listItem(feature, patrolUrl) {
 async function showTracks(section) {
   const element = section.querySelector(".map");
   const list = section.querySelector(".track-list");
-  const gridId = Number.parseInt(element.dataset.gridId, 10);
-  const lon = Number.parseFloat(element.dataset.lon);
-  const lat = Number.parseFloat(element.dataset.lat);
-  const { map } = gridMap(element, { highlightId: Number.isNaN(gridId) ? null : gridId, fit: false });
-  window.L.circleMarker([lat, lon], SOURCE_STYLE).addTo(map);
-  map.setView([lat, lon], 14);
+  const map = sourceMap(element);
   const response = await fetch(section.dataset.tracksUrl, { credentials: "same-origin" });
   if (!response.ok) throw new Error(`tracks: ${response.status}`);
   const tracks = await response.json();
