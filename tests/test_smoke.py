@@ -1,5 +1,9 @@
 """The app starts, answers health checks and serves its API document."""
 
+import pytest
+
+from app.extensions import db
+
 
 def test_healthz_reports_database(client):
     response = client.get("/healthz")
@@ -15,10 +19,6 @@ def test_tiny_city_builds(city):
 
 def test_postgres_plans_each_statement_for_its_own_parameters(app):
     """No server-side prepared statements: a generic plan made the wall's state filter 30x slower."""
-    import pytest
-
-    from app.extensions import db
-
     with app.app_context():
         if db.engine.dialect.name != "postgresql":
             pytest.skip("PostgreSQL only")
