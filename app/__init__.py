@@ -32,7 +32,7 @@ def register_extensions(app: Flask) -> None:
     from app import auth_setup
     from app.database import init_database
     from app.extensions import api, csrf, db, migrate
-    from app.services.wall_cells import init_wall_cells
+    from app.services.wall.cells import init_wall_cells
 
     init_database(app)
     init_wall_cells()
@@ -66,7 +66,7 @@ def register_blueprints(app: Flask) -> None:
 
 def register_errorhandlers(app: Flask) -> None:
     """One error shape for the API, a Chinese error page for people."""
-    from app.api.errors import init_error_handlers
+    from app.errors import init_error_handlers
 
     init_error_handlers(app)
 

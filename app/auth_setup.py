@@ -27,7 +27,7 @@ def load_user(session_id: str) -> User | None:
 @login_manager.unauthorized_handler
 def unauthorized():
     """API callers get 401 JSON; people are sent to the login page."""
-    from app.api.errors import error_response
+    from app.errors import error_response
 
     if request.path.startswith("/api/"):
         return error_response(401, "请先登录。")

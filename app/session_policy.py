@@ -73,7 +73,7 @@ def init_session_policy(app: Flask) -> None:
 
 def _expire_if_idle():
     """Sign out an idle session; the response to give, or None to carry on."""
-    from app.api.errors import error_response
+    from app.errors import error_response
 
     now = clock.now().timestamp()
     seen = session.get(SEEN_KEY)
@@ -93,7 +93,7 @@ def _expire_if_idle():
 
 def _must_change_password():
     """Keep the user on the change-password page (or tell an API client why not)."""
-    from app.api.errors import error_response
+    from app.errors import error_response
 
     if request.path.startswith("/api/"):
         return error_response(403, MUST_CHANGE_MESSAGE, {"password": ["须先修改密码"]})

@@ -15,7 +15,7 @@ from PIL import Image, ImageDraw
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from app.services.photos import process_upload  # noqa: E402
+from app.services.field.photos import process_upload  # noqa: E402
 
 
 def twelve_megapixel_jpeg() -> bytes:

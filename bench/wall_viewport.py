@@ -42,8 +42,9 @@ from sqlalchemy import text  # noqa: E402
 from app import create_app  # noqa: E402
 from app.extensions import db  # noqa: E402
 from app.models import User  # noqa: E402
-from app.services import clock  # noqa: E402
-from app.services.wall import (  # noqa: E402
+from app.services import clock
+from app.services.wall.cells import summary_query  # noqa: E402
+from app.services.wall.clusters import (  # noqa: E402
     AGGREGATE_SETTINGS,
     POINTS_ZOOM,
     Viewport,
@@ -51,7 +52,6 @@ from app.services.wall import (  # noqa: E402
     cluster_query,
     points_query,
 )
-from app.services.wall_cells import summary_query  # noqa: E402
 from config import Config  # noqa: E402
 
 MAP_PX = (1400, 950)

@@ -11,13 +11,13 @@ from werkzeug.security import generate_password_hash
 from app.extensions import db
 from app.models import Case, Department, Grid, User
 from app.models.vocab import CaseStatus, Category, Channel, Role, Sector
-from app.services.deadlines import ensure_default_rules
-from app.services.departments import ensure_default_departments
-from app.services.grid_import import import_grids
-from app.services.grid_locator import locate_point
-from app.services.numbering import next_case_number
-from app.services.timeline import append_event
-from app.services.workcalendar import ensure_default_calendar
+from app.services.cases.deadlines import ensure_default_rules
+from app.services.cases.departments import ensure_default_departments
+from app.services.cases.numbering import next_case_number
+from app.services.cases.timeline import append_event
+from app.services.cases.workcalendar import ensure_default_calendar
+from app.services.geo.grid_import import import_grids
+from app.services.geo.grid_locator import locate_point
 
 PASSWORD = "test-password-1"
 # A cheap hash keeps hundreds of test logins fast; production hashes use Werkzeug's default.

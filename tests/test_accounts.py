@@ -9,7 +9,7 @@ from app import create_app
 from app.extensions import db
 from app.models import LoginAttempt
 from app.services import clock
-from app.services.passwords import password_problem
+from app.services.admin.passwords import password_problem
 from config import TestConfig
 from tests.page_client import PageClient
 

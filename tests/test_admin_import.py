@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import User
-from app.services.staff_import import check_staff_file
+from app.services.admin.staff_import import check_staff_file
 from tests.page_client import PageClient, secrets_on
 
 HEADER = "用户名,姓名,角色,网格编码,部门编码,电话,单位,初始密码"

@@ -8,7 +8,7 @@ import pytest
 from app.extensions import db
 from app.models.vocab import CaseStatus, Channel
 from app.services import clock
-from app.services.campaigns import create_campaign
+from app.services.campaign.phases import create_campaign
 from tests.factories import make_case
 from tests.test_browser_desk import sign_in
 

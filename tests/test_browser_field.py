@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models import Case, ContactCard, Inspection, Photo, User
 from app.models.vocab import Channel, InspectionKind, ListKind, PhotoStatus
-from app.services import coords
+from app.services.geo import coords
 from app.web import field_app
 
 pytestmark = pytest.mark.browser

@@ -24,10 +24,11 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models import Inspection, Patrol, PatrolCheckin, Photo, Source, source_cases
 from app.models.vocab import CheckinOutcome, InspectionKind, ListKind, PhotoStatus
-from app.services import clock, patrol_rules
-from app.services.campaigns import beijing_date
-from app.services.grid_locator import locate_point
-from app.services.patrol_rules import PatrolRule
+from app.services import clock
+from app.services.campaign.phases import beijing_date
+from app.services.geo.grid_locator import locate_point
+from app.services.patrols import rules as patrol_rules
+from app.services.patrols.rules import PatrolRule
 from app.services.settings import set_setting
 from tests.test_browser_field import REQUEUE_EVERYTHING, camera_jpeg, count, phone_context, sign_in
 

@@ -14,10 +14,11 @@ from shapely.geometry import Point
 from app.extensions import db
 from app.models import Case, Source
 from app.models.vocab import Sector, SourceKind
-from app.services import clock, early_warning
-from app.services.coords import wgs84_to_gcj02
-from app.services.grid_locator import locate_point
-from app.services.timeline import append_event
+from app.services import clock
+from app.services.campaign import early_warning
+from app.services.cases.timeline import append_event
+from app.services.geo.coords import wgs84_to_gcj02
+from app.services.geo.grid_locator import locate_point
 from tests.factories import EAST, NORTH, SOUTH, WEST, make_case
 
 pytestmark = pytest.mark.browser

@@ -11,9 +11,9 @@ from app.extensions import db
 from app.models import Alert, CaseClock, ContactCard, FollowUp, Notification
 from app.models.vocab import CaseStatus, Category, Channel, ListKind, Sector
 from app.services import clock
-from app.services.campaigns import create_campaign, current_phase
-from app.services.early_warning import active_alerts, scan
-from app.services.scoring import town_ranking
+from app.services.campaign.early_warning import active_alerts, scan
+from app.services.campaign.phases import create_campaign, current_phase
+from app.services.campaign.scoring import town_ranking
 from tests.factories import make_case
 from tests.test_lifecycle import Desk
 

@@ -11,9 +11,9 @@ import math
 import numpy as np
 import pytest
 
+from app.errors import InvalidInput
 from app.models.vocab import CoordSystem
-from app.services import coords
-from app.services.errors import InvalidInput
+from app.services.geo import coords
 
 SAME_ALGORITHM_DEG = 1e-9
 VENDOR_DEG = 1e-6

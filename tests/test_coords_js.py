@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from app.services import coords
+from app.services.geo import coords
 
 pytestmark = pytest.mark.skipif(
     shutil.which("node") is None, reason="node is not installed, so static/js/coords.js cannot be run"

@@ -11,12 +11,13 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
+from app.errors import Conflict, InvalidInput
 from app.extensions import db
 from app.models import Case, CaseClock, DeadlineRule, Notification
 from app.models.vocab import CaseStatus, Channel, LegalTrack, Priority, Role, Stage
 from app.services import clock
-from app.services.deadline_defaults import DEFAULT_RULES
-from app.services.deadlines import (
+from app.services.cases.deadline_defaults import DEFAULT_RULES
+from app.services.cases.deadlines import (
     DeadlineState,
     NoDeadlineRule,
     case_deadline_state,
@@ -34,9 +35,8 @@ from app.services.deadlines import (
     sweep_warnings,
     update_rule,
 )
-from app.services.errors import Conflict, InvalidInput
+from app.services.cases.workcalendar import ensure_default_calendar, set_calendar_day
 from app.services.settings import set_setting
-from app.services.workcalendar import ensure_default_calendar, set_calendar_day
 from tests.factories import make_user
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")

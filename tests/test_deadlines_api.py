@@ -9,8 +9,8 @@ from app.extensions import db
 from app.models import Case
 from app.models.vocab import Channel, Stage
 from app.services import clock
-from app.services.deadlines import compute_due, ensure_default_rules, rule_for
-from app.services.workcalendar import ensure_default_calendar
+from app.services.cases.deadlines import compute_due, ensure_default_rules, rule_for
+from app.services.cases.workcalendar import ensure_default_calendar
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 

@@ -13,9 +13,9 @@ from app.extensions import db
 from app.models import Case, CaseEvent, Grid, User
 from app.models.vocab import CaseStatus, Category, Channel, ListKind, Role
 from app.services import clock
-from app.services.deadlines import DeadlineState, case_deadline_state
-from app.services.lifecycle import take
-from app.services.timeline import verify_chain
+from app.services.cases.deadlines import DeadlineState, case_deadline_state
+from app.services.cases.lifecycle import take
+from app.services.cases.timeline import verify_chain
 from tests.conftest import empty_all_tables
 
 CASES = 400

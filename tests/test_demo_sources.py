@@ -12,7 +12,7 @@ from app.extensions import db
 from app.models import Case, Grid, Patrol, PatrolCheckin, Source, User, source_cases
 from app.models.vocab import Role
 from app.services import clock
-from app.services.sources import SECTOR_OF_KIND
+from app.services.patrols.sources import SECTOR_OF_KIND
 
 
 def test_seeded_register_and_patrols_are_consistent(app, auth):

@@ -8,7 +8,7 @@ from sqlalchemy import func, select, text
 
 from app.extensions import db
 from app.models import Grid
-from app.services.grid_locator import get_locator, locate_point
+from app.services.geo.grid_locator import get_locator, locate_point
 from tests.factories import VILLAGE_BOXES, grid_feature, tiny_city_features
 
 

@@ -6,7 +6,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
 from app.models import CardCodeBlock
-from app.services.idempotent import insert_once
+from app.services.field.idempotent import insert_once
 
 
 def block(user_id: int, first: int) -> CardCodeBlock:

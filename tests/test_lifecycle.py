@@ -10,7 +10,7 @@ from app.extensions import db
 from app.models import Case, CaseClock, CaseEvent, Inspection, Photo, User
 from app.models.vocab import PhotoStatus
 from app.services import clock
-from app.services.timeline import verify_chain
+from app.services.cases.timeline import verify_chain
 
 HANDLER = "officer_env"  # the V11 case is industrial → environment bureau
 
@@ -242,7 +242,7 @@ def test_repeat_candidates_by_phone_and_by_place(desk):
 
 
 def test_intake_converts_gcj02_and_refuses_bad_input(desk):
-    from app.services.coords import wgs84_to_gcj02
+    from app.services.geo.coords import wgs84_to_gcj02
 
     lon, lat = wgs84_to_gcj02(120.505, 32.312)
     case = register(desk, lon=lon, lat=lat, coord_system="gcj02")["case"]

@@ -13,7 +13,8 @@ import pytest
 from app.extensions import db
 from app.models import CaseExtension, CasePlan, CaseReply, CaseReturn, FollowUp, Inspection, Photo
 from app.models.vocab import CaseStatus, PhotoStatus, Stage
-from app.services import clock, deadlines
+from app.services import clock
+from app.services.cases import deadlines
 from tests.factories import make_case
 from tests.test_lifecycle import REPLY, Desk
 

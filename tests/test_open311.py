@@ -9,7 +9,7 @@ import pytest
 from app.extensions import db
 from app.models import Case
 from app.services import clock
-from app.services.api_keys import create_api_key
+from app.services.admin.api_keys import create_api_key
 from tests.factories import make_case
 
 REQUEST_FIELDS = {"service_request_id", "status", "status_notes", "service_name", "service_code", "description",

@@ -15,8 +15,8 @@ from app.extensions import db
 from app.models import Patrol, PatrolCheckin, Source, User, source_cases
 from app.models.vocab import Role
 from app.services import clock
-from app.services.patrol_compliance import compliance, grid_detail, overdue_sources, required_patrols
-from app.services.patrol_rules import PatrolRule
+from app.services.patrols.compliance import compliance, grid_detail, overdue_sources, required_patrols
+from app.services.patrols.rules import PatrolRule
 from app.services.settings import set_setting
 from tests.factories import make_case, make_user
 from tests.test_lifecycle import Desk

@@ -15,8 +15,9 @@ from sqlalchemy import insert, select
 
 from app.extensions import db
 from app.models import AdminAuditEntry, PatrolCheckin, Source, source_cases
-from app.services import clock, patrols
-from app.services.patrol_rules import checkin_level, due_state
+from app.services import clock
+from app.services.patrols import rounds
+from app.services.patrols.rules import checkin_level, due_state
 from app.services.settings import get_setting, set_setting
 from tests.factories import make_case
 from tests.page_client import PageClient
@@ -145,7 +146,7 @@ def test_supervisor_checkins_count_for_level_2_only(city):
     supervisor = city.users["sup_T1"]
     assert checkin_level(supervisor.grid.level) == 2 and checkin_level(None) == 1
     with clock.frozen_at(noon(D)):
-        patrols.put_checkin(supervisor, uuid.uuid4(), {
+        rounds.put_checkin(supervisor, uuid.uuid4(), {
             "patrol_id": None, "source_id": source.id, "outcome": "nothing_found",
             "captured_at": bj(D, 11), "notes": "", "inspection_id": None,
             "location": {"lon": 120.505, "lat": 32.31, "accuracy_m": 5.0, "source": "gps", "mock": False}})

@@ -13,8 +13,8 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models import Case, Patrol, PatrolCheckin, Source, source_cases
 from app.services import clock
-from app.services.campaigns import beijing_date
-from app.services.grid_locator import locate_point
+from app.services.campaign.phases import beijing_date
+from app.services.geo.grid_locator import locate_point
 from tests.test_lifecycle import Desk
 
 INSPECTOR = "insp_V11"

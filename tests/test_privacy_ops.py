@@ -11,7 +11,7 @@ from app.extensions import db
 from app.models import AdminAuditEntry, CaseNotice, CaseReply, LoginAttempt
 from app.models.vocab import CaseStatus
 from app.services import clock
-from app.services.timeline import append_event, verify_chain
+from app.services.cases.timeline import append_event, verify_chain
 from tests.db_snapshot import snapshot
 from tests.factories import make_case
 from tests.page_client import PageClient

@@ -10,13 +10,13 @@ from geoalchemy2.shape import to_shape
 from openpyxl import Workbook, load_workbook
 from sqlalchemy import func, select
 
+from app.errors import Forbidden, InvalidInput
 from app.extensions import db
 from app.models import AdminAuditEntry, Source
-from app.services import source_import
-from app.services.coords import wgs84_to_gcj02
-from app.services.errors import Forbidden, InvalidInput
-from app.services.source_import import check_source_file, import_sources
-from app.services.sources import create_source
+from app.services.geo.coords import wgs84_to_gcj02
+from app.services.patrols import source_import
+from app.services.patrols.source_import import check_source_file, import_sources
+from app.services.patrols.sources import create_source
 from tests.page_client import PageClient
 
 HEADER = ["编号", "单位名称", "类型", "行业", "地址", "经度", "纬度", "坐标系", "重点监管", "排污许可证编号", "负责人",

@@ -11,13 +11,13 @@ from geoalchemy2.shape import from_shape, to_shape
 from shapely.geometry import Point
 from sqlalchemy import select
 
+from app.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.extensions import db
 from app.models import AdminAuditEntry, Patrol, PatrolCheckin, Source
 from app.models.vocab import CheckinOutcome
 from app.services import clock
-from app.services.coords import wgs84_to_gcj02
-from app.services.errors import Conflict, Forbidden, InvalidInput, NotFound
-from app.services.sources import create_source, link_case, list_sources, source_history, update_source
+from app.services.geo.coords import wgs84_to_gcj02
+from app.services.patrols.sources import create_source, link_case, list_sources, source_history, update_source
 from tests.page_client import PageClient
 
 V11 = (120.505, 32.31)

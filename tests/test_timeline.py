@@ -8,8 +8,8 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from app.extensions import db
 from app.models import CaseEvent
-from app.services.numbering import next_case_number, reserve_case_numbers
-from app.services.timeline import GENESIS_HASH, append_event, verify_chain
+from app.services.cases.numbering import next_case_number, reserve_case_numbers
+from app.services.cases.timeline import GENESIS_HASH, append_event, verify_chain
 
 
 def _three_events(case, actor):

@@ -10,10 +10,10 @@ from app.extensions import db
 from app.models import CaseEvent
 from app.models.vocab import CaseStatus, InspectionReferral
 from app.services import clock
-from app.services.deadlines import case_deadline_state
-from app.services.timeline import append_event
-from app.services.wall import POINTS_ZOOM, STATE_RANKS, cell_degrees
-from app.services.wall_events import turned_red
+from app.services.cases.deadlines import case_deadline_state
+from app.services.cases.timeline import append_event
+from app.services.wall.clusters import POINTS_ZOOM, STATE_RANKS, cell_degrees
+from app.services.wall.events import turned_red
 from tests.factories import EAST, NORTH, SOUTH, WEST, make_case
 
 CITY_BOX = {"west": WEST - 0.01, "south": SOUTH - 0.01, "east": EAST + 0.01, "north": NORTH + 0.01}
@@ -245,7 +245,7 @@ def test_turned_red_reports_cases_whose_due_time_passed(city):
 
 def test_a_street_view_with_too_many_cases_stays_clustered(client, auth, city, monkeypatch):
     cases = [*city.cases.values(), *scatter_cases(12)]
-    monkeypatch.setattr("app.services.wall.MAX_POINTS", 10)
+    monkeypatch.setattr("app.services.wall.clusters.MAX_POINTS", 10)
     auth.login("command")
     body = get_viewport(client, POINTS_ZOOM).get_json()
     assert body["kind"] == "clusters"

@@ -12,10 +12,11 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import Case, WallCell
 from app.models.vocab import CaseStatus, Category, Channel, InspectionReferral
-from app.services import clock, wall
+from app.services import clock
 from app.services.settings import set_setting
-from app.services.wall import Viewport, answers_from_summary, cluster_query, view_clusters
-from app.services.wall_cells import BASE_LEVEL, FACET_LEVEL, rebuild_wall_cells
+from app.services.wall import clusters as wall
+from app.services.wall.cells import BASE_LEVEL, FACET_LEVEL, rebuild_wall_cells
+from app.services.wall.clusters import Viewport, answers_from_summary, cluster_query, view_clusters
 from tests.factories import EAST, NORTH, SOUTH, WEST, make_case
 from tests.test_lifecycle import HANDLER, REPLY, Desk, register, walk_to_handling
 

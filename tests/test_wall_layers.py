@@ -10,10 +10,11 @@ from shapely.geometry import Point
 from app.extensions import db
 from app.models import Source
 from app.models.vocab import Channel, Sector, SourceKind
-from app.services import clock, early_warning, scoring
-from app.services.campaigns import create_campaign
-from app.services.grid_locator import locate_point
-from app.services.timeline import append_event
+from app.services import clock
+from app.services.campaign import early_warning, scoring
+from app.services.campaign.phases import create_campaign
+from app.services.cases.timeline import append_event
+from app.services.geo.grid_locator import locate_point
 from tests.factories import EAST, NORTH, SOUTH, WEST, make_case
 
 CITY_BOX = {"west": WEST - 0.01, "south": SOUTH - 0.01, "east": EAST + 0.01, "north": NORTH + 0.01}
@@ -97,7 +98,7 @@ def test_a_partial_box_holds_only_the_sources_inside(client, auth, sources):
 
 
 def test_a_box_with_too_many_sources_says_it_is_cut_short(client, auth, sources, monkeypatch):
-    monkeypatch.setattr("app.services.wall_layers.MAX_SOURCES", 3)
+    monkeypatch.setattr("app.services.wall.layers.MAX_SOURCES", 3)
     auth.login("command")
     body = get_sources(client).get_json()
     assert body["truncated"] is True and len(body["sources"]) == 3

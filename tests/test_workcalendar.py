@@ -5,11 +5,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from app.errors import InvalidInput
 from app.extensions import db
 from app.models import CalendarDay
-from app.services.deadline_defaults import HOLIDAYS_2026
-from app.services.errors import InvalidInput
-from app.services.workcalendar import (
+from app.services.cases.deadline_defaults import HOLIDAYS_2026
+from app.services.cases.workcalendar import (
     WorkCalendar,
     ensure_default_calendar,
     format_local,

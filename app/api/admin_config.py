@@ -6,8 +6,8 @@ from flask_smorest import Blueprint
 from app.api.decorators import admin_only
 from app.extensions import db
 from app.schemas.config import RouteSchema, SettingValueSchema
-from app.services.admin_changes import change_route, change_setting
-from app.services.departments import routing_table
+from app.services.admin.changes import change_route, change_setting
+from app.services.cases.departments import routing_table
 from app.services.settings import all_settings
 
 blp = Blueprint("config", __name__, description="分工路由与系统参数 Routing table and settings")

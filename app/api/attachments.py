@@ -7,7 +7,7 @@ from marshmallow import Schema, fields
 
 from app.extensions import db
 from app.services.access import Action, authorize
-from app.services.attachments import Upload, attach, attachment_file, attachments_of
+from app.services.cases.attachments import Upload, attach, attachment_file, attachments_of
 
 blp = Blueprint("attachments", __name__, description="案件附件 Case attachments")
 

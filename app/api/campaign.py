@@ -8,6 +8,7 @@ from flask import Response, request, send_file
 from flask_login import current_user, login_required
 from flask_smorest import Blueprint
 
+from app.errors import InvalidInput, NotFound
 from app.extensions import db
 from app.models.vocab import Role
 from app.schemas.campaign import (
@@ -35,10 +36,10 @@ from app.schemas.campaign import (
     TownRankSchema,
     WeekCheckSchema,
 )
-from app.services import (
+from app.services import clock
+from app.services.access import require_role
+from app.services.campaign import (
     accountability,
-    campaigns,
-    clock,
     early_warning,
     exports,
     first_line,
@@ -46,9 +47,10 @@ from app.services import (
     scoring,
     special_checks,
 )
-from app.services.access import require_role
-from app.services.errors import InvalidInput, NotFound
-from app.services.periods import period
+from app.services.campaign import (
+    phases as campaigns,
+)
+from app.services.campaign.periods import period
 
 blp = Blueprint("campaign", __name__,
                 description="专项行动、考核、问责与预警 Campaign, scoring, accountability, alerts")

@@ -14,9 +14,9 @@ from app.schemas.cases import (
     RepeatQuerySchema,
 )
 from app.services.access import Action, authorize
-from app.services.case_queries import list_cases
-from app.services.coords import to_wgs84
-from app.services.intake import register_case, repeat_candidates
+from app.services.cases.intake import register_case, repeat_candidates
+from app.services.cases.queries import list_cases
+from app.services.geo.coords import to_wgs84
 
 blp = Blueprint("cases", __name__, description="案件 Cases")
 

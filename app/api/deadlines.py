@@ -9,9 +9,10 @@ from flask_smorest import Blueprint
 from app.api.decorators import admin_only
 from app.extensions import db
 from app.schemas.deadlines import CalendarDaySchema, CalendarQuerySchema, DeadlineRulePatchSchema, DeadlineRuleSchema
-from app.services import admin_changes, clock
-from app.services.deadlines import list_rules
-from app.services.workcalendar import calendar_days, parse_day
+from app.services import clock
+from app.services.admin import changes as admin_changes
+from app.services.cases.deadlines import list_rules
+from app.services.cases.workcalendar import calendar_days, parse_day
 
 blp = Blueprint("deadlines", __name__, description="时限规则与工作日历 Deadline rules and working calendar")
 

@@ -16,9 +16,10 @@ from app.schemas.field import (
     InspectionResultSchema,
     PhotoResultSchema,
 )
-from app.services import contact_cards, field_sync
-from app.services.field_bootstrap import bootstrap_for
-from app.services.photo_access import photo_file
+from app.services.field import contact_cards
+from app.services.field import sync as field_sync
+from app.services.field.bootstrap import bootstrap_for
+from app.services.field.photo_access import photo_file
 
 blp = Blueprint("field", __name__, description="网格员移动端同步 Inspector app sync")
 

@@ -5,7 +5,7 @@ from flask_login import login_required
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from app.services.grid_geojson import grids_feature_collection
+from app.services.geo.grid_geojson import grids_feature_collection
 
 blp = Blueprint("grids", __name__, description="网格 Grids")
 

@@ -7,8 +7,8 @@ from app.extensions import db
 from app.schemas.cases import CaseSchema
 from app.schemas.lifecycle import STEP_SCHEMAS, StepInfoSchema, TimelineEventSchema
 from app.services.access import authorize
-from app.services.case_records import timeline_of
-from app.services.lifecycle import STEPS, available_steps, take
+from app.services.cases.lifecycle import STEPS, available_steps, take
+from app.services.cases.records import timeline_of
 
 blp = Blueprint("lifecycle", __name__, description="案件办理流程 Case lifecycle")
 

@@ -7,10 +7,10 @@ from xml.etree import ElementTree
 from flask import Blueprint, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 
+from app.errors import DomainError, Forbidden, InvalidInput
 from app.extensions import csrf, db
-from app.services import open311
-from app.services.api_keys import verify_api_key
-from app.services.errors import DomainError, Forbidden, InvalidInput
+from app.services.admin.api_keys import verify_api_key
+from app.services.campaign import open311
 
 bp = Blueprint("open311", __name__, url_prefix="/open311/v2")
 csrf.exempt(bp)  # outside systems authenticate with an API key, not a session

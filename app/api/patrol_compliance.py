@@ -16,7 +16,7 @@ from app.schemas.patrol_compliance import (
     OverdueSourceSchema,
     TracksQuerySchema,
 )
-from app.services import patrol_compliance
+from app.services.patrols import compliance as patrol_compliance
 
 blp = Blueprint("patrol_compliance", __name__, description="巡查考核 Patrol compliance")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

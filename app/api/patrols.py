@@ -15,7 +15,7 @@ from app.schemas.patrols import (
     PatrolQuerySchema,
     PatrolResultSchema,
 )
-from app.services import patrols
+from app.services.patrols import rounds
 
 blp = Blueprint("patrols", __name__, description="网格巡查 Grid patrols")
 
@@ -27,7 +27,7 @@ blp = Blueprint("patrols", __name__, description="网格巡查 Grid patrols")
 @blp.alt_response(201, schema=PatrolResultSchema)
 def put_patrol(body, patrol_id: uuid.UUID):
     """Upload a patrol, again as it grows: track points are merged, start and end never change."""
-    patrol, created = patrols.put_patrol(current_user, patrol_id, body)
+    patrol, created = rounds.put_patrol(current_user, patrol_id, body)
     db.session.commit()
     return patrol, 201 if created else 200
 
@@ -39,7 +39,7 @@ def put_patrol(body, patrol_id: uuid.UUID):
 @blp.alt_response(201, schema=CheckinResultSchema)
 def put_checkin(body, checkin_id: uuid.UUID):
     """Upload a check-in at a source; a resend of the same content changes nothing."""
-    checkin, created = patrols.put_checkin(current_user, checkin_id, body)
+    checkin, created = rounds.put_checkin(current_user, checkin_id, body)
     db.session.commit()
     return checkin, 201 if created else 200
 
@@ -49,7 +49,7 @@ def put_checkin(body, checkin_id: uuid.UUID):
 @blp.response(200)
 def get_today():
     """Today's patrol: every active source of my grid with its due state, overdue first."""
-    return patrols.today_for(current_user)
+    return rounds.today_for(current_user)
 
 
 @blp.route("/patrols", methods=["GET"])
@@ -58,7 +58,7 @@ def get_today():
 @blp.response(200, PatrolPageSchema)
 def get_patrols(page: int, per_page: int, **filters):
     """Patrols in the caller's scope, newest first, by date range, inspector, grid or town."""
-    return patrols.list_patrols(current_user, page=page, per_page=per_page, **filters)
+    return rounds.list_patrols(current_user, page=page, per_page=per_page, **filters)
 
 
 @blp.route("/patrols/<uuid:patrol_id>", methods=["GET"])
@@ -66,4 +66,4 @@ def get_patrols(page: int, per_page: int, **filters):
 @blp.response(200, PatrolDetailSchema)
 def get_patrol(patrol_id: uuid.UUID):
     """One patrol with its track (GeoJSON LineString) and check-ins; 404 outside scope."""
-    return patrols.patrol_detail(current_user, patrol_id)
+    return rounds.patrol_detail(current_user, patrol_id)

@@ -5,7 +5,7 @@ from flask_login import current_user, login_required
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
-from app.api.errors import error_response
+from app.errors import InvalidInput, error_response
 from app.extensions import db
 from app.schemas.sources import (
     SourceCreateSchema,
@@ -16,9 +16,8 @@ from app.schemas.sources import (
     SourceSchema,
     SourceWriteSchema,
 )
-from app.services import source_import, sources
 from app.services.access import authorize_source
-from app.services.errors import InvalidInput
+from app.services.patrols import source_import, sources
 
 blp = Blueprint("sources", __name__, description="监管对象台账 Source register")
 

@@ -10,9 +10,10 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate, validates_schema
 from marshmallow.exceptions import ValidationError
 
+from app.errors import InvalidInput
 from app.services import clock
-from app.services.errors import InvalidInput
-from app.services.wall import (
+from app.services.wall.cells import MAX_VIEW_CELLS
+from app.services.wall.clusters import (
     STATE_RANKS,
     Viewport,
     case_card,
@@ -21,9 +22,8 @@ from app.services.wall import (
     viewport_features,
     village_measures,
 )
-from app.services.wall_cells import MAX_VIEW_CELLS
-from app.services.wall_events import event_stream, parse_cursor
-from app.services.wall_layers import (
+from app.services.wall.events import event_stream, parse_cursor
+from app.services.wall.layers import (
     Box,
     alert_cases,
     alert_features,
@@ -33,7 +33,7 @@ from app.services.wall_layers import (
     sources_etag,
     village_scores,
 )
-from app.services.wall_panels import wall_panels
+from app.services.wall.panels import wall_panels
 
 blp = Blueprint("wall", __name__, description="挂图作战 Map wall")
 

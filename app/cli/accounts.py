@@ -5,10 +5,10 @@ import sys
 import click
 from flask.cli import AppGroup
 
+from app.errors import DomainError
 from app.extensions import db
 from app.models.vocab import Role
-from app.services import accounts as account_service
-from app.services.errors import DomainError
+from app.services.admin import accounts as account_service
 
 accounts = AppGroup("accounts", help="账号 Accounts.")
 

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import Case
-from app.services.timeline import verify_all_chains
+from app.services.cases.timeline import verify_all_chains
 
 audit = AppGroup("audit", help="审计 Audit trail.")
 

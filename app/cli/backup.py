@@ -6,8 +6,8 @@ from pathlib import Path
 import click
 from flask.cli import AppGroup
 
-from app.services.backup import create_backup, restore_backup
-from app.services.errors import DomainError
+from app.errors import DomainError
+from app.services.admin.backup import create_backup, restore_backup
 
 backup = AppGroup("backup", help="备份与恢复 Backups.")
 

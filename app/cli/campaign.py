@@ -4,12 +4,12 @@ import click
 from flask.cli import AppGroup
 from sqlalchemy import select
 
+from app.errors import DomainError
 from app.extensions import db
 from app.models import User
 from app.models.vocab import Role
-from app.services.campaigns import create_campaign
-from app.services.early_warning import scan
-from app.services.errors import DomainError
+from app.services.campaign.early_warning import scan
+from app.services.campaign.phases import create_campaign
 
 campaign = AppGroup("campaign", help="专项行动 Campaign: phases, early warning.")
 

@@ -5,8 +5,8 @@ from flask.cli import AppGroup
 
 from app.extensions import db
 from app.services import clock
-from app.services.deadlines import ensure_default_rules, sweep_warnings
-from app.services.workcalendar import ensure_default_calendar
+from app.services.cases.deadlines import ensure_default_rules, sweep_warnings
+from app.services.cases.workcalendar import ensure_default_calendar
 
 deadlines = AppGroup("deadlines", help="时限规则、工作日历与超期预警 Deadline rules, calendar and warnings.")
 

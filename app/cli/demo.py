@@ -7,8 +7,8 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
+from app.demo.city import DEMO_PASSWORD, existing_data_counts, seed_demo_city
 from app.extensions import db
-from app.services.demo_city import DEMO_PASSWORD, existing_data_counts, seed_demo_city
 
 demo = AppGroup("demo", help="演示数据 Demo city.")
 

@@ -6,9 +6,9 @@ from pathlib import Path
 import click
 from flask.cli import AppGroup
 
+from app.errors import InvalidInput
 from app.extensions import db
-from app.services.errors import InvalidInput
-from app.services.grid_import import import_grids, load_feature_collection
+from app.services.geo.grid_import import import_grids, load_feature_collection
 
 grids = AppGroup("grids", help="网格边界 Grid boundaries.")
 

@@ -9,12 +9,12 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
+from app.errors import InvalidInput
 from app.extensions import db
 from app.services import clock
-from app.services.errors import InvalidInput
-from app.services.login_throttle import prune_attempts
-from app.services.petitioner_export import export_petitioner
-from app.services.retention import purge
+from app.services.admin.petitioner_export import export_petitioner
+from app.services.admin.retention import purge
+from app.services.admin.throttling import prune_attempts
 
 privacy = AppGroup("privacy", help="个人信息 Petitioners' personal data: retention and export.")
 

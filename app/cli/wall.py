@@ -6,7 +6,7 @@ import click
 from flask.cli import AppGroup
 
 from app.extensions import db
-from app.services.wall_cells import rebuild_wall_cells
+from app.services.wall.cells import rebuild_wall_cells
 
 wall = AppGroup("wall", help="挂图作战 Map wall.")
 

@@ -3,7 +3,7 @@ accountability lists, alerts, receptions and special checks."""
 
 from marshmallow import Schema, fields, validate
 
-from app.services import accountability, receptions, special_checks
+from app.services.campaign import accountability, receptions, special_checks
 
 
 class PeriodSchema(Schema):

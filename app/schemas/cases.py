@@ -17,8 +17,8 @@ from app.models.vocab import (
 )
 from app.schemas.common import DepartmentRefSchema, GridRefSchema, LonLatField, PageMetaSchema, PageQuerySchema
 from app.services import clock
-from app.services.deadlines import case_deadline_state
-from app.services.privacy import petitioner_view
+from app.services.cases.deadlines import case_deadline_state
+from app.services.cases.privacy import petitioner_view
 
 
 class CaseQuerySchema(PageQuerySchema):

@@ -3,7 +3,7 @@
 from marshmallow import Schema, fields, validate
 
 from app.models.vocab import Channel, LegalTrack, Priority, Stage
-from app.services.deadline_defaults import PeriodUnit
+from app.services.cases.deadline_defaults import PeriodUnit
 
 
 def _one_of(enum, what: str) -> validate.OneOf:

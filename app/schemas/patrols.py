@@ -5,7 +5,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from app.models.vocab import CheckinOutcome, LocationSource
 from app.schemas.common import GridRefSchema, LonLatField, PageMetaSchema, PageQuerySchema
-from app.services.patrols import MAX_TRACK_POINTS, track_geojson
+from app.services.patrols.rounds import MAX_TRACK_POINTS, track_geojson
 
 TEXT = validate.Length(max=5000)
 

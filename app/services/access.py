@@ -10,10 +10,10 @@ from enum import StrEnum
 from sqlalchemy import Select, false, select, true
 from sqlalchemy.sql.elements import ColumnElement
 
+from app.errors import Forbidden, NotFound
 from app.extensions import db
 from app.models import Case, Grid, SectorRoute, Source, User, source_cases
 from app.models.vocab import Role
-from app.services.errors import Forbidden, NotFound
 
 
 class Action(StrEnum):

@@ -1,97 +1,115 @@
-"""Settings an administrator may change, with their defaults (services read them here)."""
+"""Settings an administrator may change: one table that holds, for each, its default, the
+check a new value must pass, the message when it fails, its Chinese label and help.
+
+Validation (``set_setting``), defaults (``get_setting``) and the admin page all read
+``SETTINGS``: adding a setting is one row here, and it appears, labelled, on /admin/settings.
+"""
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
+from app.errors import InvalidInput, NotFound
 from app.extensions import db
 from app.models import Setting
-from app.services.errors import InvalidInput, NotFound
 
-# Each setting: default and the check a new value must pass (with the message if it fails).
-RULES: dict[str, tuple[Callable[[object], bool], str]] = {
-    "repeat_radius_m": (lambda v: isinstance(v, int | float) and 10 <= v <= 5000, "应为 10 至 5000 米"),
-    "repeat_period_days": (lambda v: isinstance(v, int) and 1 <= v <= 3650, "应为 1 至 3650 天"),
-    "yellow_at": (lambda v: isinstance(v, int | float) and 0.1 <= v <= 0.99, "应为 0.1 至 0.99 之间的比例"),
-    "gps_accept_m": (lambda v: isinstance(v, int | float) and 1 <= v <= 500, "应为 1 至 500 米"),
-    "gps_warn_m": (lambda v: isinstance(v, int | float) and 10 <= v <= 5000, "应为 10 至 5000 米"),
-    "photo_far_m": (lambda v: isinstance(v, int | float) and 10 <= v <= 50000, "应为 10 至 50000 米"),
-    # Grid scoring (考核), early warning (预警) and accountability lists (督查问责): DOMAIN.md 7, 11, 12.
-    "score_item_points": (lambda v: isinstance(v, int | float) and 1 <= v <= 1000, "应为 1 至 1000 分"),
-    "score_above_level_deduction": (lambda v: isinstance(v, int | float) and 0 <= v <= 100, "应为 0 至 100 分"),
-    "score_repeat_above_level_deduction": (lambda v: isinstance(v, int | float) and 0 <= v <= 100,
-                                           "应为 0 至 100 分"),
-    "score_zero_during_campaign": (lambda v: v in (0, 1), "应为 1（清零）或 0（不清零）"),
-    "warning_min_cases": (lambda v: isinstance(v, int) and 2 <= v <= 100, "应为 2 至 100 件"),
-    "warning_radius_m": (lambda v: isinstance(v, int | float) and 10 <= v <= 10000, "应为 10 至 10000 米"),
-    "warning_window_hours": (lambda v: isinstance(v, int) and 1 <= v <= 720, "应为 1 至 720 小时"),
-    "interview_top_n": (lambda v: isinstance(v, int) and 0 <= v <= 100, "应为 0 至 100 个镇"),
-    "interview_when_not_falling": (lambda v: v in (0, 1), "应为 1（约谈）或 0（不约谈）"),
-    "unresolved_above_level_min": (lambda v: isinstance(v, int) and 1 <= v <= 100, "应为 1 至 100 次"),
-    "reception_min_per_week": (lambda v: isinstance(v, int) and 0 <= v <= 20, "应为 0 至 20 次"),
-    "reception_department_codes": (lambda v: isinstance(v, list) and all(isinstance(c, str) for c in v),
-                                   "应为部门代码列表"),
-    "key_towns_n": (lambda v: isinstance(v, int) and 0 <= v <= 100, "应为 0 至 100 个镇"),
-    # Grid patrols (网格巡查): DOMAIN.md "Grid patrols"; see services.patrol_rules.
-    "patrol_rules": (lambda v: _valid_patrol_rules(v),
-                     "应为各级网格（1、2、3）对重点、近期被投诉、一般对象的巡查频次："
-                     "{\"times\": 次数, \"period_days\": 天数} 或 null"),
-    "patrol_complained_days": (lambda v: isinstance(v, int) and 1 <= v <= 365, "应为 1 至 365 天"),
-    "patrol_radius_m": (lambda v: isinstance(v, int | float) and 10 <= v <= 2000, "应为 10 至 2000 米"),
-    "patrol_track_interval_s": (lambda v: isinstance(v, int) and 5 <= v <= 600, "应为 5 至 600 秒"),
+
+@dataclass(frozen=True)
+class SettingDef:
+    """One setting: its key, default, check (with the message when it fails), label and help."""
+
+    key: str
+    default: object
+    check: Callable[[object], bool]
+    message: str
+    label: str
+    help: str = ""
+
+    @property
+    def structured(self) -> bool:
+        """Lists and objects are edited as JSON; everything else is a number."""
+        return isinstance(self.default, dict | list)
+
+
+def _number(low: float, high: float, integer: bool = False) -> Callable[[object], bool]:
+    """A check for a number (an int when ``integer``) within [low, high]; never a bool."""
+    kinds = int if integer else int | float
+    return lambda v: isinstance(v, kinds) and not isinstance(v, bool) and low <= v <= high
+
+
+def _flag(v) -> bool:
+    """A 0/1 switch."""
+    return v in (0, 1) and not isinstance(v, bool)
+
+
+_DEFAULT_PATROL_RULES = {
+    "3": {"key": {"times": 1, "period_days": 2}, "complained": {"times": 1, "period_days": 2},
+          "ordinary": {"times": 1, "period_days": 2}},
+    "2": {"key": {"times": 2, "period_days": 7}, "complained": {"times": 1, "period_days": 14},
+          "ordinary": {"times": 1, "period_days": 14}},
+    "1": {"key": {"times": 1, "period_days": 7}, "complained": {"times": 1, "period_days": 7},
+          "ordinary": None},
 }
 
-DEFAULTS: dict[str, object] = {
-    # Repeat detection at intake: same category within this radius and period.
-    "repeat_radius_m": 200,
-    "repeat_period_days": 180,
-    # Share of a clock's time after which it turns yellow and the handler is reminded.
-    "yellow_at": 0.75,
+SETTINGS: dict[str, SettingDef] = {row.key: row for row in (
+    # Intake (受理): repeat detection looks for the same category within this radius and period.
+    SettingDef("repeat_radius_m", 200, _number(10, 5000), "应为 10 至 5000 米", "重复件判定半径（米）",
+               "受理时在此半径内查找同类案件。"),
+    SettingDef("repeat_period_days", 180, _number(1, 3650, True), "应为 1 至 3650 天", "重复件判定期限（天）",
+               "受理时在此期限内查找同类案件。"),
+    # Deadlines: the share of a clock's time after which it turns yellow and the handler is reminded.
+    SettingDef("yellow_at", 0.75, _number(0.1, 0.99), "应为 0.1 至 0.99 之间的比例", "黄色预警：时限已用比例",
+               "时限用去此比例后案件变黄并提醒承办人，例如 0.75 即 75%。"),
     # The inspector app accepts a GPS fix at or under this accuracy, and warns above the next.
-    "gps_accept_m": 20,
-    "gps_warn_m": 100,
-    # A photo whose EXIF position lies farther than this from the check-in is flagged.
-    "photo_far_m": 500,
-    # Grid scoring: the petition item's full points; -2 per above-level petition the grid failed
-    # to discover, handle or resolve, -4 per repeat above-level petition; 1 = zero the item when
-    # an above-level petition arrives during a campaign.
-    "score_item_points": 20,
-    "score_above_level_deduction": 2,
-    "score_repeat_above_level_deduction": 4,
-    "score_zero_during_campaign": 1,
-    # Early warning: this many complaints of one category within the radius and window.
-    "warning_min_cases": 3,
-    "warning_radius_m": 500,
-    "warning_window_hours": 48,
-    # Interviews (约谈): the top N towns by above-level petitions; 1 = also towns whose volume
-    # has not fallen against the same period last year.
-    "interview_top_n": 3,
-    "interview_when_not_falling": 1,
-    # Above-level petitions of this many times or more, still unresolved, are listed.
-    "unresolved_above_level_min": 3,
+    SettingDef("gps_accept_m", 20, _number(1, 500), "应为 1 至 500 米", "定位可接受精度（米）",
+               "手机定位精度达到此值即直接采用。"),
+    SettingDef("gps_warn_m", 100, _number(10, 5000), "应为 10 至 5000 米", "定位精度警告（米）",
+               "定位精度差于此值时提醒网格员。"),
+    SettingDef("photo_far_m", 500, _number(10, 50000), "应为 10 至 50000 米",
+               "照片拍摄位置偏离核查点的提示距离（米）", "照片自带的拍摄位置离核查点超过此距离即标记。"),
+    # Grid scoring (考核), DOMAIN.md 7: the item's points, -2 per above-level petition the grid
+    # failed to discover, handle or resolve, -4 per repeat one, and whether a campaign zeroes it.
+    SettingDef("score_item_points", 20, _number(1, 1000), "应为 1 至 1000 分", "信访考核项满分（分）"),
+    SettingDef("score_above_level_deduction", 2, _number(0, 100), "应为 0 至 100 分",
+               "每件越级访扣分（分）", "网格未能先发现、先处置或化解的越级访，每件扣分。"),
+    SettingDef("score_repeat_above_level_deduction", 4, _number(0, 100), "应为 0 至 100 分",
+               "每件重复越级访扣分（分）"),
+    SettingDef("score_zero_during_campaign", 1, _flag, "应为 1（清零）或 0（不清零）",
+               "专项行动期间出现越级访该项清零（1 是，0 否）"),
+    # Early warning (预警), DOMAIN.md 11: this many complaints of one category in the radius and window.
+    SettingDef("warning_min_cases", 3, _number(2, 100, True), "应为 2 至 100 件", "预警：同类投诉件数（件）"),
+    SettingDef("warning_radius_m", 500, _number(10, 10000), "应为 10 至 10000 米", "预警：范围半径（米）"),
+    SettingDef("warning_window_hours", 48, _number(1, 720, True), "应为 1 至 720 小时", "预警：时间窗口（小时）"),
+    # Accountability (督查问责), DOMAIN.md 12.
+    SettingDef("interview_top_n", 3, _number(0, 100, True), "应为 0 至 100 个镇",
+               "约谈：越级访最多的前几个镇（个）"),
+    SettingDef("interview_when_not_falling", 1, _flag, "应为 1（约谈）或 0（不约谈）",
+               "约谈：越级访同比未下降的镇也约谈（1 是，0 否）"),
+    SettingDef("unresolved_above_level_min", 3, _number(1, 100, True), "应为 1 至 100 次",
+               "久拖不决：越级访达到几次列入名单（次）"),
     # Receptions (接访): each town and each listed department holds at least this many a week.
-    "reception_min_per_week": 1,
-    "reception_department_codes": ["env"],
+    SettingDef("reception_min_per_week", 1, _number(0, 20, True), "应为 0 至 20 次", "每周最少接访次数（次）"),
+    SettingDef("reception_department_codes", ["env"],
+               lambda v: isinstance(v, list) and all(isinstance(c, str) for c in v), "应为部门代码列表",
+               "大接访参加部门（部门代码列表）", "JSON 列表，例如 [\"env\", \"urban\"]。"),
     # Special checks (专项督查): the key towns are the top N by above-level petitions.
-    "key_towns_n": 3,
-    # Patrol frequencies per grid level and class of source: "times" patrols within
-    # "period_days" days; null = that level has no duty for that class. Defaults from the
-    # Chengde practice: level 3 patrols its grid every 2 days; level 2 patrols key sources
-    # twice a week and the others every two weeks; level 1 patrols key or complained-about
-    # sources weekly.
-    "patrol_rules": {
-        "3": {"key": {"times": 1, "period_days": 2}, "complained": {"times": 1, "period_days": 2},
-              "ordinary": {"times": 1, "period_days": 2}},
-        "2": {"key": {"times": 2, "period_days": 7}, "complained": {"times": 1, "period_days": 14},
-              "ordinary": {"times": 1, "period_days": 14}},
-        "1": {"key": {"times": 1, "period_days": 7}, "complained": {"times": 1, "period_days": 7},
-              "ordinary": None},
-    },
-    # A source with a case received in the last N days is "complained-about".
-    "patrol_complained_days": 30,
-    # A patrol check-in farther than this from the source is kept but flagged.
-    "patrol_radius_m": 100,
-    # While a patrol is open (and the app in the foreground) its position is sampled this often.
-    "patrol_track_interval_s": 30,
-}
+    SettingDef("key_towns_n", 3, _number(0, 100, True), "应为 0 至 100 个镇", "专项督查重点镇数量（个）"),
+    # Grid patrols (网格巡查), DOMAIN.md "Grid patrols"; see services.patrols.rules. Defaults from
+    # the Chengde practice: level 3 every source every 2 days; level 2 key sources twice a week,
+    # the others every two weeks; level 1 key or complained-about sources weekly.
+    SettingDef("patrol_rules", _DEFAULT_PATROL_RULES, lambda v: _valid_patrol_rules(v),
+               "应为各级网格（1、2、3）对重点、近期被投诉、一般对象的巡查频次："
+               "{\"times\": 次数, \"period_days\": 天数} 或 null",
+               "巡查频次：各级网格对重点、近期被投诉、一般监管对象",
+               "times 次 / period_days 天，null 为不要求。"),
+    SettingDef("patrol_complained_days", 30, _number(1, 365, True), "应为 1 至 365 天",
+               "近期被投诉对象：关联案件在最近多少天内受理（天）"),
+    SettingDef("patrol_radius_m", 100, _number(10, 2000), "应为 10 至 2000 米", "巡查打卡有效半径（米）",
+               "打卡位置离监管对象超过此距离仍记录，但标记为范围外。"),
+    SettingDef("patrol_track_interval_s", 30, _number(5, 600, True), "应为 5 至 600 秒", "巡查轨迹采样间隔（秒）",
+               "巡查进行中（应用在前台时）每隔此时间记录一次位置。"),
+)}
+
+DEFAULTS: dict[str, object] = {key: row.default for key, row in SETTINGS.items()}
 
 
 def _valid_patrol_rules(value) -> bool:
@@ -133,11 +151,11 @@ def all_settings() -> dict[str, object]:
 
 def set_setting(key: str, value) -> None:
     """Store a checked setting (flushed, not committed); bad values raise InvalidInput."""
-    if key not in DEFAULTS:
+    row_def = SETTINGS.get(key)
+    if row_def is None:
         raise NotFound("没有这个参数。")
-    check, message = RULES[key]
-    if isinstance(value, bool) or not check(value):
-        raise InvalidInput(f"参数 {key} {message}。", {"value": [message]})
+    if isinstance(value, bool) or not row_def.check(value):
+        raise InvalidInput(f"参数「{row_def.label}」{row_def.message}。", {"value": [row_def.message]})
     row = db.session.get(Setting, key)
     if row is None:
         db.session.add(Setting(key=key, value=value))

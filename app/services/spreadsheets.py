@@ -18,7 +18,7 @@ from typing import Generic, TypeVar
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Font
 
-from app.services.errors import InvalidInput
+from app.errors import InvalidInput
 
 
 @dataclass(frozen=True)

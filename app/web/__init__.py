@@ -8,8 +8,9 @@ from flask_login import current_user
 from geoalchemy2.shape import to_shape
 
 from app.models.vocab import Role
-from app.services import clock, notifications
-from app.services.deadlines import DeadlineState, case_deadline_state
+from app.services import clock
+from app.services.cases import notifications
+from app.services.cases.deadlines import DeadlineState, case_deadline_state
 
 STATE_LABELS = {
     DeadlineState.GREEN: "期限内",
@@ -71,7 +72,7 @@ def with_args(**changes) -> str:
 
 def step_label(kind: str) -> str:
     """The Chinese name of a timeline event kind."""
-    from app.services.lifecycle import STEPS
+    from app.services.cases.lifecycle import STEPS
 
     if kind in STEPS:
         return STEPS[kind].label

@@ -13,41 +13,22 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
+from app.errors import DomainError, InvalidInput
 from app.extensions import db
 from app.models import CalendarDay, DeadlineRule, Department, Grid, SectorRoute, User
 from app.models.vocab import Channel, LegalTrack, Priority, Role, Sector, Stage
-from app.services import (
-    accounts,
-    admin_audit,
-    admin_changes,
-    api_keys,
-    clock,
-    deadlines,
-    departments,
-    settings,
-    staff_import,
-    workcalendar,
-)
+from app.services import clock, settings
 from app.services.access import require_role
-from app.services.deadline_defaults import PeriodUnit
-from app.services.errors import DomainError, InvalidInput
-from app.services.login_throttle import recent_failures
+from app.services.admin import accounts, api_keys, changes, staff_import
+from app.services.admin import audit as admin_audit
+from app.services.admin.throttling import recent_failures
+from app.services.cases import deadlines, departments, workcalendar
+from app.services.cases.deadline_defaults import PeriodUnit
 
 bp = Blueprint("admin", __name__, url_prefix="/admin", template_folder="templates")
 
 # Never cache a page that shows a temporary password or a new API key.
 NO_STORE = {"Cache-Control": "no-store"}
-SETTING_LABELS = {
-    "repeat_radius_m": "重复件判定半径（米）", "repeat_period_days": "重复件判定期限（天）",
-    "yellow_at": "黄色预警：时限已用比例", "gps_accept_m": "定位可接受精度（米）", "gps_warn_m": "定位精度警告（米）",
-    "photo_far_m": "照片拍摄位置偏离核查点的提示距离（米）",
-    "patrol_rules": "巡查频次：各级网格对重点、近期被投诉、一般监管对象（times 次 / period_days 天，null 为不要求）",
-    "patrol_complained_days": "近期被投诉对象：关联案件在最近多少天内受理（天）",
-    "patrol_radius_m": "巡查打卡有效半径（米）", "patrol_track_interval_s": "巡查轨迹采样间隔（秒）",
-    "reception_department_codes": "大接访参加部门（部门代码列表）",
-}
-
-
 @bp.before_request
 @login_required
 def _admins_only():
@@ -265,7 +246,7 @@ def grids():
             if upload is None or not upload.filename:
                 raise InvalidInput("请选择 GeoJSON 文件。")
             text = _decode_text(upload.read())
-            report = admin_changes.import_grid_file(current_user, text, upload.filename)
+            report = changes.import_grid_file(current_user, text, upload.filename)
             db.session.commit()
         except DomainError as exc:
             db.session.rollback()
@@ -306,7 +287,7 @@ def department_list():
 def department_create():
     """Add a department."""
     try:
-        department = admin_changes.create_department(current_user, request.form.get("code", ""),
+        department = changes.create_department(current_user, request.form.get("code", ""),
                                                      request.form.get("name", ""), request.form.get("duty", ""))
         db.session.commit()
         flash(f"已新增部门 {department.name}。", "ok")
@@ -318,7 +299,7 @@ def department_create():
 @bp.post("/departments/defaults")
 def department_defaults():
     """Add the standard departments and the default routing table that are missing."""
-    added = admin_changes.create_default_departments(current_user)
+    added = changes.create_default_departments(current_user)
     db.session.commit()
     flash(f"已补充标准职能部门 {added} 个及默认分工路由。", "ok")
     return redirect(url_for("admin.department_list"))
@@ -328,7 +309,7 @@ def department_defaults():
 def department_update(department_id: int):
     """Rename a department or change its duty."""
     try:
-        admin_changes.update_department(current_user, department_id, request.form.get("name", ""),
+        changes.update_department(current_user, department_id, request.form.get("name", ""),
                                         request.form.get("duty", ""))
         db.session.commit()
         flash("已保存部门信息。", "ok")
@@ -346,7 +327,7 @@ def routes_update():
         for sector in Sector.labels():
             chosen = request.form.get(f"route-{sector}", type=int)
             if chosen and chosen != current.get(sector):
-                admin_changes.change_route(current_user, sector, chosen)
+                changes.change_route(current_user, sector, chosen)
                 changed += 1
         db.session.commit()
         flash(f"分工路由已保存（修改 {changed} 项），新登记的案件按新路由交办。", "ok")
@@ -383,7 +364,7 @@ def deadline_rule_create():
     """Add a rule for a stage and optional filters."""
     form = request.form
     try:
-        admin_changes.add_deadline_rule(
+        changes.add_deadline_rule(
             current_user, stage=_choice(form.get("stage"), Stage, "阶段"), amount=_amount(form.get("amount")),
             unit=_choice(form.get("unit"), PeriodUnit, "单位"), basis=form.get("basis", "").strip()[:200],
             legal_track=form.get("legal_track") or None, channel=form.get("channel") or None,
@@ -401,7 +382,7 @@ def deadline_rule_update(rule_id: int):
     """Change a rule's amount, unit, basis or whether it is in force."""
     form = request.form
     try:
-        admin_changes.change_deadline_rule(
+        changes.change_deadline_rule(
             current_user, rule_id, amount=_amount(form.get("amount")),
             unit=_choice(form.get("unit"), PeriodUnit, "单位"), basis=form.get("basis", "").strip()[:200],
             active=form.get("active") == "1",
@@ -432,7 +413,7 @@ def calendar_set():
     """Make a day a holiday or a make-up working day."""
     try:
         day = workcalendar.parse_day(request.form.get("day", ""))
-        admin_changes.set_calendar_day(current_user, day, request.form.get("is_working_day") == "1",
+        changes.set_calendar_day(current_user, day, request.form.get("is_working_day") == "1",
                                        request.form.get("name", "").strip()[:64])
         db.session.commit()
         flash(f"已设置 {day.isoformat()}。", "ok")
@@ -447,7 +428,7 @@ def calendar_delete(day: str):
     """Return a day to the plain week."""
     try:
         parsed: date = workcalendar.parse_day(day)
-        admin_changes.delete_calendar_day(current_user, parsed)
+        changes.delete_calendar_day(current_user, parsed)
         db.session.commit()
         flash(f"{day} 已恢复为普通日期。", "ok")
     except DomainError as exc:
@@ -464,46 +445,39 @@ def settings_page():
     if request.method == "POST":
         changed = 0
         try:
-            for key in settings.DEFAULTS:
+            for key in settings.SETTINGS:
                 raw = request.form.get(key)
                 if raw is None or raw.strip() == "":
                     continue
                 value = _form_value(raw, key)
                 if value != settings.get_setting(key):
-                    admin_changes.change_setting(current_user, key, value)
+                    changes.change_setting(current_user, key, value)
                     changed += 1
             db.session.commit()
             flash(f"已保存（修改 {changed} 项）。", "ok")
         except DomainError as exc:
             _fail(exc)
         return redirect(url_for("admin.settings_page"))
-    structured = {key for key, default in settings.DEFAULTS.items() if _is_structured(default)}
     shown = {key: _shown(value) for key, value in settings.all_settings().items()}
-    defaults = {key: _shown(value) for key, value in settings.DEFAULTS.items()}
-    return render_template("admin/settings.html", values=shown, defaults=defaults, structured=structured,
-                           setting_labels=SETTING_LABELS)
-
-
-def _is_structured(value) -> bool:
-    """Lists and objects (patrol rules, department codes) are edited as JSON, not as a number."""
-    return isinstance(value, dict | list)
+    return render_template("admin/settings.html", rows=settings.SETTINGS.values(), values=shown,
+                           shown_default=_shown)
 
 
 def _shown(value) -> str:
     """A setting as typed into the form: JSON for lists and objects, else the plain value."""
-    if _is_structured(value):
+    if isinstance(value, dict | list):
         return json.dumps(value, ensure_ascii=False, indent=2)
     return str(value)
 
 
 def _form_value(raw: str, key: str):
     """A setting typed into the form: JSON for a list or object setting, else a number."""
-    if not _is_structured(settings.DEFAULTS[key]):
+    if not settings.SETTINGS[key].structured:
         return _number(raw, key)
     try:
         return json.loads(raw)
     except ValueError:
-        label = SETTING_LABELS.get(key, key)
+        label = settings.SETTINGS[key].label
         raise InvalidInput(f"参数 {label} 应为 JSON 格式（可参照默认值）。", {key: ["JSON 格式有误"]}) from None
 
 

@@ -9,13 +9,14 @@ from flask_login import current_user, login_required
 from marshmallow import Schema, ValidationError, fields
 from sqlalchemy import select
 
+from app.errors import DomainError
 from app.extensions import db
 from app.models import Case
 from app.models.vocab import Category, Role
-from app.services import (
+from app.services import clock
+from app.services.access import require_role
+from app.services.campaign import (
     accountability,
-    campaigns,
-    clock,
     early_warning,
     exports,
     first_line,
@@ -23,9 +24,10 @@ from app.services import (
     scoring,
     special_checks,
 )
-from app.services.access import require_role
-from app.services.errors import DomainError
-from app.services.periods import period
+from app.services.campaign import (
+    phases as campaigns,
+)
+from app.services.campaign.periods import period
 
 bp = Blueprint("campaign_desk", __name__, url_prefix="/desk/campaign", template_folder="templates")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

@@ -6,6 +6,7 @@ from marshmallow import Schema, ValidationError
 from sqlalchemy import select
 from webargs.flaskparser import parser
 
+from app.errors import DomainError
 from app.extensions import db
 from app.models import Department, Grid, User
 from app.models.vocab import (
@@ -26,15 +27,14 @@ from app.models.vocab import (
 )
 from app.schemas.cases import CaseCreateSchema, CaseQuerySchema
 from app.schemas.lifecycle import STEP_SCHEMAS
-from app.services import notifications
 from app.services.access import Action, authorize, can
-from app.services.attachments import Upload, attach, attachments_of, check_uploads
-from app.services.case_queries import list_cases
-from app.services.case_records import records_of, timeline_of
-from app.services.errors import DomainError
-from app.services.intake import register_case, repeat_candidates
-from app.services.lifecycle import STEPS, available_steps, take
-from app.services.privacy import petitioner_view
+from app.services.cases import notifications
+from app.services.cases.attachments import Upload, attach, attachments_of, check_uploads
+from app.services.cases.intake import register_case, repeat_candidates
+from app.services.cases.lifecycle import STEPS, available_steps, take
+from app.services.cases.privacy import petitioner_view
+from app.services.cases.queries import list_cases
+from app.services.cases.records import records_of, timeline_of
 
 bp = Blueprint("desk", __name__, url_prefix="/desk", template_folder="templates")
 

@@ -15,14 +15,15 @@ from flask_login import current_user, login_required
 from marshmallow import ValidationError
 from sqlalchemy import select
 
+from app.errors import InvalidInput
 from app.extensions import db
 from app.models import Grid
 from app.models.vocab import CheckinOutcome, Role
 from app.schemas.patrol_compliance import ComplianceQuerySchema, OverdueQuerySchema
-from app.services import patrol_compliance, patrols
 from app.services.access import grid_scope, require_role
-from app.services.campaigns import beijing_date
-from app.services.errors import InvalidInput
+from app.services.campaign.phases import beijing_date
+from app.services.patrols import compliance as patrol_compliance
+from app.services.patrols import rounds
 
 bp = Blueprint("patrol_desk", __name__, url_prefix="/desk/patrols", template_folder="templates")
 
@@ -61,7 +62,7 @@ def compliance_page():
     level = _query(OverdueQuerySchema(), ("level",))["level"]
     report = patrol_compliance.compliance(current_user, args["start"], args["end"], args["town_id"])
     overdue = patrol_compliance.overdue_sources(current_user, level, town_id=args["town_id"])
-    recent = patrols.list_patrols(current_user, per_page=RECENT_PATROLS, start=report["start_on"],
+    recent = rounds.list_patrols(current_user, per_page=RECENT_PATROLS, start=report["start_on"],
                                   end=report["end_on"], town_id=args["town_id"])
     return render_template("patrol_desk/compliance.html", report=report, overdue=overdue, level=level,
                            recent=recent["items"], recent_total=recent["meta"]["total"], towns=_towns(),
@@ -82,7 +83,7 @@ def grid_page(grid_id: int):
 def patrol_page(patrol_id: uuid.UUID):
     """One patrol: who, when, how far, and the map with its grid, track, sources and check-ins."""
     require_role(current_user, *patrol_compliance.COMPLIANCE_ROLES)
-    patrol = patrols.patrol_detail(current_user, patrol_id)
+    patrol = rounds.patrol_detail(current_user, patrol_id)
     grid_level = patrol.grid.level if patrol.grid else 3
     return render_template("patrol_desk/patrol.html", patrol=patrol, grid_level=grid_level,
                            geo=patrol_compliance.patrol_map(current_user, patrol), outcomes=CheckinOutcome.labels(),

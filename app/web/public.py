@@ -6,10 +6,10 @@ import io
 import segno
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 
+from app.errors import DomainError
 from app.extensions import db
 from app.models.vocab import Category, Satisfaction
-from app.services.contact_cards import PUBLIC_STEPS, public_view, rate
-from app.services.errors import DomainError
+from app.services.field.contact_cards import PUBLIC_STEPS, public_view, rate
 
 bp = Blueprint("public", __name__, url_prefix="/c", template_folder="templates")
 

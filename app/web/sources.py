@@ -13,13 +13,13 @@ from marshmallow import Schema, ValidationError
 from sqlalchemy import false, select
 from webargs.flaskparser import parser
 
+from app.errors import DomainError, InvalidInput
 from app.extensions import db
 from app.models import Grid
 from app.models.vocab import CheckinOutcome, CoordSystem, Role, Sector, SourceKind
 from app.schemas.sources import SourceCreateSchema, SourceQuerySchema, SourceWriteSchema
-from app.services import source_import, sources
 from app.services.access import SOURCE_EDIT_ROLES, authorize_source
-from app.services.errors import DomainError, InvalidInput
+from app.services.patrols import source_import, sources
 
 bp = Blueprint("source_desk", __name__, url_prefix="/desk/sources", template_folder="templates")
 

@@ -4,11 +4,11 @@ from flask import Blueprint, current_app, render_template
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from app.errors import Forbidden
 from app.extensions import db
 from app.models import Grid
 from app.models.vocab import Category, Channel
-from app.services.errors import Forbidden
-from app.services.wall import WALL_ROLES
+from app.services.wall.clusters import WALL_ROLES
 
 bp = Blueprint("wallpage", __name__, url_prefix="/wall", template_folder="templates")
 

@@ -1,0 +1,134 @@
+"""Accountability lists (督查问责清单) for the command office.
+
+Parameters are settings: ``interview_top_n`` (towns with most above-level petitions),
+``interview_when_not_falling`` (also towns whose volume has not fallen against the same
+period a year earlier) and ``unresolved_above_level_min`` (above-level petitions of this many
+times still unresolved).
+"""
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+
+from app.errors import InvalidInput, NotFound
+from app.extensions import db
+from app.models import Case, Department, FailureRecord, Grid, User
+from app.models.vocab import LabelledEnum, Role
+from app.services import clock
+from app.services.access import require_role
+from app.services.campaign.scoring import OPEN, above_level_petitions
+from app.services.settings import get_setting
+
+REPORT_ROLES = (Role.COMMAND_OFFICE, Role.ADMIN, Role.LEADING_OFFICIAL)
+
+
+class FailureKind(LabelledEnum):
+    """What a person failed to do (问责情形)."""
+
+    FINE_NOT_IMPOSED = "fine_not_imposed", "应罚未罚"
+    FALSIFICATION = "falsification", "弄虚作假"
+    BUCK_PASSING = "buck_passing", "推诿扯皮"
+    INACTION = "inaction", "不作为、慢作为"
+
+
+def year_before(start: datetime, end: datetime) -> tuple[datetime, datetime]:
+    """The same period a year earlier (same calendar dates; 29 Feb becomes 28 Feb)."""
+    def back(moment: datetime) -> datetime:
+        try:
+            return moment.replace(year=moment.year - 1)
+        except ValueError:
+            return moment.replace(year=moment.year - 1, day=28)
+    return back(start), back(end)
+
+
+def _volume(column, start: datetime, end: datetime) -> dict[int, int]:
+    """Cases received in [start, end) per town or department."""
+    query = select(column, func.count(Case.id)).where(Case.received_at >= start, Case.received_at < end)
+    return {key: n for key, n in db.session.execute(query.group_by(column)) if key is not None}
+
+
+def not_falling(start: datetime, end: datetime) -> dict[str, list[dict]]:
+    """Towns and departments with cases this period and no fewer than the same period last year."""
+    before = year_before(start, end)
+    result = {}
+    for kind, column, model in (("towns", Case.town_id, Grid), ("departments", Case.department_id, Department)):
+        now, then = _volume(column, start, end), _volume(column, *before)
+        rows = [{"id": key, "name": db.session.get(model, key).name, "volume": n, "last_year": then.get(key, 0)}
+                for key, n in now.items() if n >= then.get(key, 0)]
+        result[kind] = sorted(rows, key=lambda r: (-r["volume"], r["name"]))
+    return result
+
+
+def interview_towns(start: datetime, end: datetime) -> list[dict]:
+    """Towns to be interviewed (约谈), each with its reasons."""
+    counts: dict[int, int] = {}
+    for case in above_level_petitions(start, end):
+        if case.town_id is not None:
+            counts[case.town_id] = counts.get(case.town_id, 0) + 1
+    reasons: dict[int, list[str]] = {}
+    top_n = int(get_setting("interview_top_n"))
+    for rank, (town_id, n) in enumerate(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:top_n], 1):
+        reasons.setdefault(town_id, []).append(f"越级访 {n} 件，居第 {rank} 位")
+    if get_setting("interview_when_not_falling") == 1:
+        for row in not_falling(start, end)["towns"]:
+            reason = f"信访量 {row['volume']} 件，未较去年同期（{row['last_year']} 件）下降"
+            reasons.setdefault(row["id"], []).append(reason)
+    return [{"town_id": t, "town_name": db.session.get(Grid, t).name, "above_level": counts.get(t, 0), "reasons": r}
+            for t, r in sorted(reasons.items(), key=lambda kv: (-counts.get(kv[0], 0), kv[0]))]
+
+
+def unresolved_above_level() -> list[Case]:
+    """Open cases petitioned above level at least the configured number of times."""
+    minimum = int(get_setting("unresolved_above_level_min"))
+    query = select(Case).where(Case.above_level_count >= minimum, Case.status.in_(OPEN))
+    return list(db.session.scalars(query.order_by(Case.above_level_count.desc(), Case.received_at)))
+
+
+def unrectified_referrals(now: datetime) -> list[Case]:
+    """Inspection referrals (督察交办件) still open past their handling deadline."""
+    due = func.coalesce(Case.handle_due_at, Case.due_at)
+    query = select(Case).where(Case.inspection_referral.isnot(None), Case.status.in_(OPEN), due < now)
+    return list(db.session.scalars(query.order_by(due, Case.id)))
+
+
+def accountability_lists(start: datetime, end: datetime) -> dict:
+    """Every list the command office reports on, for the period."""
+    return {
+        "interview_towns": interview_towns(start, end),
+        "unresolved_above_level": unresolved_above_level(),
+        "unrectified_referrals": unrectified_referrals(clock.now()),
+        "not_falling": not_falling(start, end),
+        "failure_records": failure_records(),
+    }
+
+
+def record_failure(actor: User, case_id: int, kind: str, person_name: str, person_unit: str = "",
+                   note: str = "", person_id: int | None = None, referred: bool = False) -> FailureRecord:
+    """The command office records a person's failure, with the case as evidence."""
+    require_role(actor, Role.COMMAND_OFFICE)
+    if kind not in FailureKind.labels():
+        raise InvalidInput("问责情形不正确。", {"kind": ["不正确"]})
+    if db.session.get(Case, case_id) is None:
+        raise NotFound("案件不存在。")
+    if not person_name.strip():
+        raise InvalidInput("请填写责任人姓名。", {"person_name": ["必填"]})
+    if person_id is not None and db.session.get(User, person_id) is None:
+        raise InvalidInput("责任人账号不存在。", {"person_id": ["不存在"]})
+    row = FailureRecord(case_id=case_id, kind=kind, person_name=person_name.strip(), person_unit=person_unit,
+                        note=note, person_id=person_id, referred_to_discipline=referred,
+                        recorded_by_id=actor.id, recorded_at=clock.now())
+    db.session.add(row)
+    db.session.flush()
+    return row
+
+
+def failure_records() -> list[FailureRecord]:
+    """Every failure record, newest first."""
+    return list(db.session.scalars(select(FailureRecord).order_by(FailureRecord.recorded_at.desc(),
+                                                                  FailureRecord.id.desc())))
+
+
+def window(start: datetime | None, end: datetime | None, default_days: int = 30) -> tuple[datetime, datetime]:
+    """A period defaulting to the last ``default_days`` days."""
+    end = end or clock.now()
+    return start or end - timedelta(days=default_days), end

@@ -1,0 +1,131 @@
+"""Early warning (预警机制): complaints of one category clustering in space and time.
+
+Parameters are settings: ``warning_min_cases`` complaints (default 3) of one category within
+``warning_radius_m`` (500 m) of one another's centre, received within
+``warning_window_hours`` (48 h). A cluster raises one alert and one notification to every
+command-office user; complaints joining an existing alert's cluster extend it silently.
+An alert stays active until a window has passed since its newest complaint, or it is dismissed.
+
+Intake scans around every newly registered case (``scan_near``: only its category, within
+twice the radius, so it costs a spatial-index look-up); the command office can also rescan
+the whole city from the alerts page.
+"""
+
+from datetime import datetime, timedelta
+
+from geoalchemy2.shape import to_shape
+from sqlalchemy import select
+
+from app.errors import Conflict, NotFound
+from app.extensions import db
+from app.models import Alert, Case, Notification, User
+from app.models.vocab import Category, Role
+from app.services import clock
+from app.services.access import require_role
+from app.services.geo.spatial import bbox_around, distance_m, in_bbox
+from app.services.settings import get_setting
+
+
+def _parameters() -> tuple[int, float, timedelta]:
+    return (int(get_setting("warning_min_cases")), float(get_setting("warning_radius_m")),
+            timedelta(hours=int(get_setting("warning_window_hours"))))
+
+
+def active_alerts(now: datetime) -> list[Alert]:
+    """Alerts not dismissed whose newest complaint is within one window of ``now``, newest first."""
+    _, _, span = _parameters()
+    query = select(Alert).where(Alert.dismissed_at.is_(None), Alert.last_case_at >= now - span)
+    return list(db.session.scalars(query.order_by(Alert.raised_at.desc(), Alert.id.desc())))
+
+
+def _points(now: datetime, span: timedelta, near: Case | None = None) -> list[tuple[Case, float, float]]:
+    """Located cases received in the window ending now, oldest first; with ``near``, only
+    those of its category that could share a cluster with it (within twice the radius)."""
+    query = select(Case).where(Case.received_at > now - span, Case.received_at <= now, Case.location.isnot(None))
+    if near is not None:
+        centre = to_shape(near.location)
+        box = bbox_around(centre.x, centre.y, 2 * _parameters()[1])
+        query = query.where(Case.category == near.category, in_bbox("cases", Case.location, Case.id, *box))
+    rows = []
+    for case in db.session.scalars(query.order_by(Case.received_at, Case.id)):
+        point = to_shape(case.location)
+        rows.append((case, point.x, point.y))
+    return rows
+
+
+def find_clusters(now: datetime, near: Case | None = None) -> list[list[tuple[Case, float, float]]]:
+    """Groups of same-category cases around a seed case, each group at least the minimum size.
+
+    Every case seeds a candidate (the cases within the radius of it); the largest candidates are
+    kept first and a case belongs to at most one cluster.
+    """
+    minimum, radius, span = _parameters()
+    points = _points(now, span, near)
+    candidates = []
+    for seed, x, y in points:
+        members = [p for p in points if p[0].category == seed.category and distance_m(x, y, p[1], p[2]) <= radius]
+        if len(members) >= minimum:
+            candidates.append(members)
+    candidates.sort(key=lambda m: (-len(m), m[0][0].received_at, m[0][0].id))
+    taken: set[int] = set()
+    clusters = []
+    for members in candidates:
+        free = [p for p in members if p[0].id not in taken]
+        if len(free) >= minimum:
+            clusters.append(free)
+            taken.update(p[0].id for p in free)
+    return clusters
+
+
+def scan_near(case: Case) -> list[Alert]:
+    """At intake: raise or extend the alert of the cluster a new case may complete."""
+    if case.location is None:
+        return []
+    return scan(near=case)
+
+
+def scan(now: datetime | None = None, near: Case | None = None) -> list[Alert]:
+    """Raise an alert for each new cluster (flushed, not committed); return the new alerts."""
+    now = now or clock.now()
+    live = active_alerts(now)
+    raised = []
+    for members in find_clusters(now, near):
+        ids = [p[0].id for p in members]
+        newest = max(p[0].received_at for p in members)
+        existing = next((a for a in live if a.category == members[0][0].category and set(a.case_ids) & set(ids)), None)
+        if existing is not None:
+            existing.case_ids = sorted(set(existing.case_ids) | set(ids))
+            existing.last_case_at = max(existing.last_case_at, newest)
+            continue
+        alert = Alert(category=members[0][0].category, lon=sum(p[1] for p in members) / len(members),
+                      lat=sum(p[2] for p in members) / len(members), radius_m=_parameters()[1],
+                      case_ids=sorted(ids), raised_at=now, last_case_at=newest)
+        db.session.add(alert)
+        live.append(alert)
+        raised.append(alert)
+        _notify(alert, members[0][0])
+    db.session.flush()
+    return raised
+
+
+def _notify(alert: Alert, first: Case) -> None:
+    """One notification to every command-office user."""
+    label = Category(alert.category).label
+    message = (f"预警：{len(alert.case_ids)} 件{label}类投诉在 {alert.radius_m:.0f} 米范围内集中出现，"
+               "请研判是否为突发污染。")
+    for user in db.session.scalars(select(User).where(User.role == Role.COMMAND_OFFICE, User.active.is_(True))):
+        db.session.add(Notification(user_id=user.id, case_id=first.id, kind="early_warning", message=message,
+                                    created_at=clock.now()))
+
+
+def dismiss(actor: User, alert_id: int) -> Alert:
+    """The command office closes an alert it has dealt with."""
+    require_role(actor, Role.COMMAND_OFFICE)
+    alert = db.session.get(Alert, alert_id)
+    if alert is None:
+        raise NotFound("预警不存在。")
+    if alert.dismissed_at is not None:
+        raise Conflict("该预警已处理。")
+    alert.dismissed_at = clock.now()
+    db.session.flush()
+    return alert

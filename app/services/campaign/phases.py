@@ -1,0 +1,247 @@
+"""The campaign (专项行动): phases and dates as data, and the towns' required submissions.
+
+Dates are Beijing calendar dates; a submission is late when the Beijing date it arrived
+falls after the requirement's due date.
+"""
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+
+from app.errors import Conflict, Forbidden, InvalidInput, NotFound
+from app.extensions import db
+from app.models import Campaign, CampaignPhase, Grid, SubmissionRequirement, TownSubmission, User
+from app.models.vocab import Role
+from app.services import clock
+from app.services.access import require_role
+from app.services.admin import audit
+
+BEIJING = ZoneInfo("Asia/Shanghai")
+MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+
+# The plan's defaults (DOMAIN.md item 5): (code, Chinese name, start month-day, end month-day).
+DEFAULT_PHASES = (
+    ("self_inspection", "自查自纠", (9, 20), (10, 15)),
+    ("tackling", "攻坚化解", (10, 16), (12, 15)),
+    ("evaluation", "总结评估", (12, 16), (12, 31)),
+)
+# What each town submits: (code, Chinese name, due month-day).
+DEFAULT_REQUIREMENTS = (
+    ("work_plan", "工作方案", (10, 15)),
+    ("case_plan_list", "一案一策清单", (10, 15)),
+    ("stage_report", "阶段性工作报告", (12, 15)),
+)
+PHASE_FIELDS = ("code", "name", "starts_on", "ends_on")
+REQUIREMENT_FIELDS = ("code", "name", "due_on")
+
+
+@dataclass
+class PhaseInfo:
+    """The phase a campaign is in today, for the wall and the desk."""
+
+    campaign_name: str
+    phase_name: str
+    starts_on: date
+    ends_on: date
+    days_left: int
+
+
+def beijing_date(moment: datetime) -> date:
+    """The calendar date in Beijing at a UTC moment."""
+    return moment.astimezone(BEIJING).date()
+
+
+def day_start(day: date) -> datetime:
+    """00:00 Beijing time of a date, as UTC."""
+    return datetime.combine(day, time(0), BEIJING).astimezone(UTC)
+
+
+def campaign_period(campaign: Campaign) -> tuple[datetime, datetime]:
+    """The campaign as a UTC interval [first day 00:00, day after the last day 00:00)."""
+    return day_start(campaign.starts_on), day_start(campaign.ends_on + timedelta(days=1))
+
+
+def current_campaign(now: datetime) -> Campaign | None:
+    """The campaign running on now's Beijing date (the latest-starting one if several)."""
+    today = beijing_date(now)
+    query = select(Campaign).where(Campaign.starts_on <= today, Campaign.ends_on >= today)
+    return db.session.scalar(query.order_by(Campaign.starts_on.desc(), Campaign.id.desc()).limit(1))
+
+
+def current_phase(now: datetime) -> PhaseInfo | None:
+    """The running campaign's phase today; days_left counts today and the campaign's last day."""
+    campaign = current_campaign(now)
+    if campaign is None:
+        return None
+    today = beijing_date(now)
+    phase = next((p for p in campaign.phases if p.starts_on <= today <= p.ends_on), None)
+    if phase is None:
+        return None
+    return PhaseInfo(campaign.name, phase.name, phase.starts_on, phase.ends_on, (campaign.ends_on - today).days + 1)
+
+
+def campaigns_in(start: datetime, end: datetime) -> list[Campaign]:
+    """Campaigns overlapping the UTC interval [start, end)."""
+    query = select(Campaign).where(Campaign.starts_on <= beijing_date(end), Campaign.ends_on >= beijing_date(start))
+    return list(db.session.scalars(query))
+
+
+def list_campaigns() -> list[Campaign]:
+    """Every campaign, newest first."""
+    return list(db.session.scalars(select(Campaign).order_by(Campaign.starts_on.desc(), Campaign.id.desc())))
+
+
+def get_campaign(campaign_id: int) -> Campaign:
+    """One campaign or NotFound."""
+    campaign = db.session.get(Campaign, campaign_id)
+    if campaign is None:
+        raise NotFound("专项行动不存在。")
+    return campaign
+
+
+def create_campaign(actor: User, year: int, name: str | None = None) -> Campaign:
+    """A campaign for a year with the plan's default phases and submissions (editable after)."""
+    require_role(actor, Role.COMMAND_OFFICE, Role.ADMIN)
+    if not 2000 <= year <= 2100:
+        raise InvalidInput("年份应在 2000 至 2100 之间。", {"year": ["年份不正确"]})
+    if db.session.scalar(select(Campaign.id).where(Campaign.starts_on == date(year, *DEFAULT_PHASES[0][2]))):
+        raise Conflict(f"{year} 年的专项行动已经存在，请修改其阶段而不是重复创建。")
+    phases = [CampaignPhase(code=c, name=n, starts_on=date(year, *s), ends_on=date(year, *e))
+              for c, n, s, e in DEFAULT_PHASES]
+    requirements = [SubmissionRequirement(code=c, name=n, due_on=date(year, *d)) for c, n, d in DEFAULT_REQUIREMENTS]
+    campaign = Campaign(name=name or f"{year}年环境信访百日攻坚行动", starts_on=phases[0].starts_on,
+                        ends_on=phases[-1].ends_on, phases=phases, requirements=requirements)
+    db.session.add(campaign)
+    db.session.flush()
+    audit.record(actor, "campaign.create", "campaign", campaign.id, None,
+                       {"name": campaign.name, "year": year})
+    return campaign
+
+
+def change_phase(actor: User, phase_id: int, **changes) -> CampaignPhase:
+    """Change a phase's name or dates (audited); the campaign's span follows its phases."""
+    require_role(actor, Role.COMMAND_OFFICE, Role.ADMIN)
+    phase = db.session.get(CampaignPhase, phase_id)
+    if phase is None:
+        raise NotFound("阶段不存在。")
+    before = audit.snapshot(phase, PHASE_FIELDS)
+    for key in ("name", "starts_on", "ends_on"):
+        if changes.get(key) is not None:
+            setattr(phase, key, changes[key])
+    if phase.ends_on < phase.starts_on:
+        raise InvalidInput("阶段结束日期不能早于开始日期。", {"ends_on": ["早于开始日期"]})
+    campaign = phase.campaign
+    campaign.starts_on = min(p.starts_on for p in campaign.phases)
+    campaign.ends_on = max(p.ends_on for p in campaign.phases)
+    db.session.flush()
+    audit.record(actor, "campaign_phase.update", "campaign_phase", phase.id, before,
+                       audit.snapshot(phase, PHASE_FIELDS))
+    return phase
+
+
+def change_requirement(actor: User, requirement_id: int, **changes) -> SubmissionRequirement:
+    """Change what towns must submit, or its due date (audited)."""
+    require_role(actor, Role.COMMAND_OFFICE, Role.ADMIN)
+    requirement = db.session.get(SubmissionRequirement, requirement_id)
+    if requirement is None:
+        raise NotFound("报送要求不存在。")
+    before = audit.snapshot(requirement, REQUIREMENT_FIELDS)
+    for key in ("name", "due_on"):
+        if changes.get(key) is not None:
+            setattr(requirement, key, changes[key])
+    db.session.flush()
+    audit.record(actor, "submission_requirement.update", "submission_requirement", requirement.id, before,
+                       audit.snapshot(requirement, REQUIREMENT_FIELDS))
+    return requirement
+
+
+def submit(actor: User, requirement_id: int, town_id: int | None, filename: str, content: bytes,
+           content_type: str = "application/octet-stream", note: str = "") -> TownSubmission:
+    """A town uploads its document; a new upload replaces one not yet received."""
+    requirement = db.session.get(SubmissionRequirement, requirement_id)
+    if requirement is None:
+        raise NotFound("报送要求不存在。")
+    town_id = _submitting_town(actor, town_id)
+    if not content:
+        raise InvalidInput("请选择要上传的文件。", {"file": ["文件为空"]})
+    if len(content) > MAX_UPLOAD_BYTES:
+        raise InvalidInput("文件超过 20 MB。", {"file": ["文件过大"]})
+    row = db.session.scalar(select(TownSubmission).where(TownSubmission.requirement_id == requirement.id,
+                                                         TownSubmission.town_id == town_id))
+    if row is not None and row.received_at is not None:
+        raise Conflict("指挥部办公室已签收该材料，不能再替换。")
+    if row is None:
+        row = TownSubmission(requirement_id=requirement.id, town_id=town_id)
+        db.session.add(row)
+    now = clock.now()
+    row.filename, row.content, row.content_type = filename[:200] or "upload", content, content_type[:100]
+    row.size_bytes, row.note, row.submitted_at, row.submitted_by_id = len(content), note, now, actor.id
+    row.late = beijing_date(now) > requirement.due_on
+    db.session.flush()
+    return row
+
+
+def _submitting_town(actor: User, town_id: int | None) -> int:
+    """A supervisor submits for their own town; the command office may file for any town."""
+    if actor.role == Role.SUPERVISOR:
+        if town_id not in (None, actor.grid_id):
+            raise Forbidden("只能报送本镇（街道）的材料。")
+        town_id = actor.grid_id
+    elif actor.role != Role.COMMAND_OFFICE:
+        raise Forbidden("只有镇（街道）和指挥部办公室可以报送材料。")
+    town = db.session.get(Grid, town_id) if town_id is not None else None
+    if town is None or town.level != 2:
+        raise InvalidInput("请选择报送材料的镇（街道）。", {"town_id": ["不是镇（街道）"]})
+    return town.id
+
+
+def mark_received(actor: User, submission_id: int) -> TownSubmission:
+    """The command office marks a submission received (签收)."""
+    require_role(actor, Role.COMMAND_OFFICE)
+    row = db.session.get(TownSubmission, submission_id)
+    if row is None:
+        raise NotFound("报送材料不存在。")
+    if row.received_at is not None:
+        raise Conflict("该材料已签收。")
+    row.received_at, row.received_by_id = clock.now(), actor.id
+    db.session.flush()
+    return row
+
+
+def get_submission(actor: User, submission_id: int) -> TownSubmission:
+    """A submission its town or the command office may read."""
+    row = db.session.get(TownSubmission, submission_id)
+    if row is None or not _may_see_town(actor, row.town_id):
+        raise NotFound("报送材料不存在。")
+    return row
+
+
+def _may_see_town(actor: User, town_id: int) -> bool:
+    """The command office and admin see every town; a supervisor only their own."""
+    return actor.role in (Role.COMMAND_OFFICE, Role.ADMIN) or (
+        actor.role == Role.SUPERVISOR and actor.grid_id == town_id)
+
+
+def submission_board(actor: User, campaign: Campaign, now: datetime) -> list[dict]:
+    """Per town and requirement: submitted when, late or not, received or not, overdue if missing."""
+    towns = db.session.scalars(select(Grid).where(Grid.level == 2).order_by(Grid.code)).all()
+    rows = {(s.requirement_id, s.town_id): s for s in db.session.scalars(
+        select(TownSubmission).join(SubmissionRequirement).where(SubmissionRequirement.campaign_id == campaign.id))}
+    today = beijing_date(now)
+    board = []
+    for town in towns:
+        if not _may_see_town(actor, town.id):
+            continue
+        for requirement in campaign.requirements:
+            row = rows.get((requirement.id, town.id))
+            board.append({
+                "town_id": town.id, "town_name": town.name, "requirement_id": requirement.id,
+                "requirement_name": requirement.name, "due_on": requirement.due_on,
+                "submission_id": row.id if row else None, "filename": row.filename if row else None,
+                "submitted_at": row.submitted_at if row else None, "received_at": row.received_at if row else None,
+                "late": row.late if row else today > requirement.due_on,
+                "missing": row is None,
+            })
+    return board

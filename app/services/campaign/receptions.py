@@ -1,0 +1,90 @@
+"""Reception events (接访): recording them, and the weekly check that every town and each
+listed department held at least ``reception_min_per_week`` (settings; default 1, departments
+``reception_department_codes`` default ["env"], the environment bureau)."""
+
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import select
+
+from app.errors import InvalidInput
+from app.extensions import db
+from app.models import Case, Department, Grid, Reception, User
+from app.models.vocab import LabelledEnum, Role
+from app.services import clock
+from app.services.access import require_role
+from app.services.campaign.phases import beijing_date, day_start
+from app.services.settings import get_setting
+
+
+class ReceptionKind(LabelledEnum):
+    """Which kind of reception."""
+
+    PUBLIC = "public", "领导公开接访"
+    LARGE = "large", "大接访"
+
+
+def record_reception(actor: User, kind: str, held_at: datetime, place: str, receivers: str,
+                     town_id: int | None = None, department_id: int | None = None, case_ids: list[int] = (),
+                     note: str = "") -> Reception:
+    """Record a reception; a supervisor records their own town's."""
+    require_role(actor, Role.COMMAND_OFFICE, Role.SUPERVISOR, Role.DEPARTMENT_OFFICER)
+    if kind not in ReceptionKind.labels():
+        raise InvalidInput("接访类型不正确。", {"kind": ["不正确"]})
+    if actor.role == Role.SUPERVISOR:
+        town_id, department_id = actor.grid_id, None
+    elif actor.role == Role.DEPARTMENT_OFFICER:
+        town_id, department_id = None, actor.department_id
+    if (town_id is None) == (department_id is None):
+        raise InvalidInput("请选择举办接访的镇（街道）或部门（二者选一）。", {"town_id": ["须选一"]})
+    if town_id is not None and (db.session.get(Grid, town_id) is None or db.session.get(Grid, town_id).level != 2):
+        raise InvalidInput("镇（街道）不存在。", {"town_id": ["不存在"]})
+    if department_id is not None and db.session.get(Department, department_id) is None:
+        raise InvalidInput("部门不存在。", {"department_id": ["不存在"]})
+    if not place.strip() or not receivers.strip():
+        raise InvalidInput("请填写接访地点和接访人。", {"place": ["必填"], "receivers": ["必填"]})
+    cases = list(db.session.scalars(select(Case).where(Case.id.in_(list(case_ids))))) if case_ids else []
+    if len(cases) != len(set(case_ids)):
+        raise InvalidInput("所列案件不存在。", {"case_ids": ["不存在"]})
+    reception = Reception(kind=kind, held_at=held_at, place=place.strip(), receivers=receivers.strip(),
+                          town_id=town_id, department_id=department_id, note=note, cases=cases,
+                          recorded_by_id=actor.id, recorded_at=clock.now())
+    db.session.add(reception)
+    db.session.flush()
+    return reception
+
+
+def receptions_between(start: datetime, end: datetime) -> list[Reception]:
+    """Receptions held in [start, end), newest first."""
+    query = select(Reception).where(Reception.held_at >= start, Reception.held_at < end)
+    return list(db.session.scalars(query.order_by(Reception.held_at.desc(), Reception.id.desc())))
+
+
+def _weeks(start: datetime, end: datetime) -> list[date]:
+    """The Mondays (Beijing) of every whole or part week in [start, end)."""
+    first = beijing_date(start)
+    monday = first - timedelta(days=first.weekday())
+    last = beijing_date(end - timedelta(microseconds=1))
+    weeks = []
+    while monday <= last:
+        weeks.append(monday)
+        monday += timedelta(days=7)
+    return weeks
+
+
+def weekly_check(start: datetime, end: datetime) -> list[dict]:
+    """For each week and each town or listed department: receptions held, and whether enough."""
+    minimum = int(get_setting("reception_min_per_week"))
+    codes = list(get_setting("reception_department_codes"))
+    towns = db.session.scalars(select(Grid).where(Grid.level == 2).order_by(Grid.code))
+    hosts = [("town", g.id, g.name) for g in towns]
+    hosts += [("department", d.id, d.name) for d in db.session.scalars(
+        select(Department).where(Department.code.in_(codes)).order_by(Department.code))]
+    weeks = _weeks(start, end)
+    held: dict[tuple, int] = {}
+    for r in receptions_between(day_start(weeks[0]) if weeks else start, end):
+        day = beijing_date(r.held_at)
+        key = (day - timedelta(days=day.weekday()), "town" if r.town_id else "department", r.town_id or r.department_id)
+        held[key] = held.get(key, 0) + 1
+    return [{"week_of": w, "host_kind": kind, "host_id": host_id, "host_name": name,
+             "held": held.get((w, kind, host_id), 0), "ok": held.get((w, kind, host_id), 0) >= minimum}
+            for w in weeks for kind, host_id, name in hosts]

@@ -1,0 +1,339 @@
+"""The deadline engine: rules, each case's stage clocks, their colour, and the warnings.
+
+A clock runs per case and stage (``case_clocks``). Its due time comes from the most
+specific active rule (``deadline_rules``) and the working-day calendar
+(services.workcalendar, which documents how periods are counted). A clock is green while
+less than ``yellow_at`` (a setting, 75 % by default) of its time is used, yellow after,
+red when overdue. ``sweep_warnings`` turns yellow into a reminder (催办) and red into an
+escalation (督办), each once.
+
+Services flush, never commit: the caller (a request or a CLI command) commits.
+"""
+
+from collections import Counter
+from dataclasses import asdict
+from datetime import datetime
+from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from sqlalchemy import or_, select
+
+from app.errors import Conflict, DomainError, InvalidInput, NotFound
+from app.extensions import db
+from app.models import Case, CaseClock, DeadlineRule, Notification, User
+from app.models.vocab import OPEN_STATUSES, Role, Stage
+from app.services.cases.deadline_defaults import DEFAULT_RULES, MAX_EXTENSION_DAYS
+from app.services.cases.workcalendar import WorkCalendar, format_local
+from app.services.settings import get_setting
+
+# The case columns that mirror one stage's due time, for lists and the map wall.
+_MIRRORED_STAGES = {
+    Stage.SIGN: "sign_due_at",
+    Stage.ONSITE: "onsite_due_at",
+    Stage.NOTICE: "notice_due_at",
+    Stage.HANDLE: "handle_due_at",
+}
+# Rule filters, most specific first: a channel beats a legal track beats a priority.
+_FILTERS = ("channel", "legal_track", "priority")
+_EDITABLE_RULE_FIELDS = ("amount", "unit", "active", "basis")
+
+
+class DeadlineState(StrEnum):
+    """How a clock stands, as the queue and the map wall colour it."""
+
+    GREEN = "green"
+    YELLOW = "yellow"
+    RED = "red"
+    CLOSED = "closed"
+    NONE = "none"
+
+
+class NoDeadlineRule(DomainError):
+    """No active rule gives this stage a time limit for this case."""
+
+    status = 409
+
+    def __init__(self, stage: str):
+        super().__init__(f"“{Stage(stage).label}”阶段没有适用于该案件的时限规则。")
+
+
+# --- Rules -----------------------------------------------------------------------------
+
+
+def ensure_default_rules() -> int:
+    """Insert every default rule whose stage and filters have no row yet; edits stay. Returns how many."""
+    existing = {(r.stage, r.legal_track, r.channel, r.priority) for r in db.session.scalars(select(DeadlineRule))}
+    added = 0
+    for default in DEFAULT_RULES:
+        if default.key not in existing:
+            db.session.add(DeadlineRule(**asdict(default), active=True))
+            added += 1
+    db.session.flush()
+    return added
+
+
+def rule_for(case: Case, stage: str) -> DeadlineRule | None:
+    """The most specific active rule for this case's stage (a NULL filter matches anything)."""
+    query = select(DeadlineRule).where(DeadlineRule.stage == stage, DeadlineRule.active.is_(True))
+    for name in _FILTERS:
+        column = getattr(DeadlineRule, name)
+        query = query.where(or_(column.is_(None), column == getattr(case, name)))
+    rules = list(db.session.scalars(query.order_by(DeadlineRule.id)))
+    return max(rules, key=_specificity, default=None)
+
+
+def _specificity(rule: DeadlineRule) -> tuple[bool, ...]:
+    """Sort key: which filters a rule sets, the channel weighing most (ties: the oldest rule)."""
+    return tuple(getattr(rule, name) is not None for name in _FILTERS)
+
+
+def list_rules() -> list[DeadlineRule]:
+    """Every rule, active or not, grouped by stage."""
+    return list(db.session.scalars(select(DeadlineRule).order_by(DeadlineRule.stage, DeadlineRule.id)))
+
+
+def create_rule(stage: str, amount: int, unit: str, basis: str = "", active: bool = True, **filters) -> DeadlineRule:
+    """Add a rule; Conflict when one with the same stage and filters exists (edit that one)."""
+    values = {name: filters.get(name) for name in _FILTERS}
+    duplicate = select(DeadlineRule.id).where(DeadlineRule.stage == stage)
+    for name, value in values.items():
+        column = getattr(DeadlineRule, name)
+        duplicate = duplicate.where(column.is_(None) if value is None else column == value)
+    if db.session.scalar(duplicate) is not None:
+        raise Conflict("已有相同阶段和条件的时限规则，请修改该规则。")
+    rule = DeadlineRule(stage=stage, amount=amount, unit=unit, basis=basis, active=active, **values)
+    db.session.add(rule)
+    db.session.flush()
+    return rule
+
+
+def update_rule(rule_id: int, **changes) -> DeadlineRule:
+    """Change a rule's amount, unit, basis or active flag; clocks already running keep their due time."""
+    rule = db.session.get(DeadlineRule, rule_id)
+    if rule is None:
+        raise NotFound("时限规则不存在。")
+    for name in _EDITABLE_RULE_FIELDS:
+        if name in changes:
+            setattr(rule, name, changes[name])
+    db.session.flush()
+    return rule
+
+
+# --- Clocks ----------------------------------------------------------------------------
+
+
+def compute_due(case: Case, stage: str, started_at: datetime) -> tuple[datetime, DeadlineRule]:
+    """When this case's stage is due if it starts at ``started_at``, and the rule that says so."""
+    rule = rule_for(case, stage)
+    if rule is None:
+        raise NoDeadlineRule(stage)
+    return WorkCalendar.load().period_end(started_at, rule.amount, rule.unit), rule
+
+
+def start_clock(case: Case, stage: str, started_at: datetime) -> CaseClock | None:
+    """Start (or, on reopening, restart) the case's clock for a stage, then refresh its due times.
+
+    Returns None, and removes any old clock of that stage, when no rule gives the stage a
+    limit for this case (e.g. the inspection report of an ordinary case).
+    """
+    _ensure_flushed(case)
+    clock = clock_for(case, stage)
+    try:
+        due_at, rule = compute_due(case, stage, started_at)
+    except NoDeadlineRule:
+        if clock is not None:
+            db.session.delete(clock)
+        refresh_case_due(case)
+        return None
+    if clock is None:
+        clock = CaseClock(case_id=case.id, stage=stage)
+        db.session.add(clock)
+    clock.started_at, clock.due_at, clock.rule_id = started_at, due_at, rule.id
+    clock.done_at, clock.warned = None, ""
+    refresh_case_due(case)
+    return clock
+
+
+def stop_clock(case: Case, stage: str, done_at: datetime) -> None:
+    """Mark the stage met at ``done_at`` (a clock already met keeps its first time), then refresh."""
+    clock = clock_for(case, stage)
+    if clock is None:
+        return
+    if clock.done_at is None:
+        clock.done_at = done_at
+    refresh_case_due(case)
+
+
+def extend_clock(case: Case, stage: str, days: int) -> CaseClock:
+    """Move a running clock's due time by ``days`` calendar days (信访工作条例 第三十四条: ≤ 30)."""
+    if not 1 <= days <= MAX_EXTENSION_DAYS:
+        message = f"延期天数应为 1 至 {MAX_EXTENSION_DAYS} 日。"
+        raise InvalidInput(message, {"days": [message]})
+    clock = clock_for(case, stage)
+    if clock is None or clock.done_at is not None:
+        raise Conflict(f"“{Stage(stage).label}”阶段没有正在计时的期限，无法延期。")
+    clock.due_at = WorkCalendar.load().extend(clock.due_at, days)
+    clock.warned = ""  # a new due time earns its own warnings
+    refresh_case_due(case)
+    return clock
+
+
+def resume_clock(case: Case, stage: str) -> CaseClock | None:
+    """Run a met clock again with its old start and due time (work sent back to be redone); refresh.
+
+    Warnings already sent for that due time are not repeated. No-op when there is no clock.
+    """
+    clock = clock_for(case, stage)
+    if clock is not None:
+        clock.done_at = None
+        refresh_case_due(case)
+    return clock
+
+
+def refresh_case_due(case: Case) -> None:
+    """Set ``case.due_at`` to its nearest open clock and mirror the per-stage due columns."""
+    clocks = list(db.session.scalars(select(CaseClock).where(CaseClock.case_id == case.id)))
+    case.due_at = min((c.due_at for c in clocks if c.done_at is None), default=None)
+    due_by_stage = {c.stage: c.due_at for c in clocks}
+    for stage, column in _MIRRORED_STAGES.items():
+        setattr(case, column, due_by_stage.get(stage))
+    db.session.flush()
+
+
+def open_clocks(case: Case) -> list[CaseClock]:
+    """The case's clocks still running, nearest due time first."""
+    if case.id is None:
+        return []
+    query = select(CaseClock).where(CaseClock.case_id == case.id, CaseClock.done_at.is_(None))
+    return list(db.session.scalars(query.order_by(CaseClock.due_at, CaseClock.id)))
+
+
+def clock_for(case: Case, stage: str) -> CaseClock | None:
+    """The case's clock of one stage, running or not (None before it ever started)."""
+    if case.id is None:
+        return None
+    return db.session.scalar(select(CaseClock).where(CaseClock.case_id == case.id, CaseClock.stage == stage))
+
+
+def _ensure_flushed(case: Case) -> None:
+    """A clock needs the case's id: flush a case that was only just added."""
+    if case.id is None:
+        db.session.flush()
+
+
+# --- Colours ---------------------------------------------------------------------------
+
+
+def clock_state(
+    started_at: datetime, due_at: datetime | None, now: datetime, yellow_at: float | None = None
+) -> DeadlineState:
+    """The state of one clock that started at ``started_at`` and is due at ``due_at``.
+
+    ``yellow_at`` is the share of time used that turns it yellow; by default the
+    administrator's ``yellow_at`` setting.
+    """
+    if due_at is None:
+        return DeadlineState.NONE
+    if now >= due_at:
+        return DeadlineState.RED
+    if yellow_at is None:
+        yellow_at = float(get_setting("yellow_at"))
+    total = (due_at - started_at).total_seconds()
+    used = (now - started_at).total_seconds()
+    if total <= 0 or used / total >= yellow_at:
+        return DeadlineState.YELLOW
+    return DeadlineState.GREEN
+
+
+def case_deadline_state(case: Case, now: datetime, yellow_at: float | None = None) -> DeadlineState:
+    """The colour of a case: grey when finished, else the state of its nearest open clock.
+
+    Cases without clocks (demo data, rows older than the engine) fall back to the time
+    from receipt to ``case.due_at``.
+    """
+    if case.status not in OPEN_STATUSES:
+        return DeadlineState.CLOSED
+    clocks = open_clocks(case)
+    if clocks:
+        return clock_state(clocks[0].started_at, clocks[0].due_at, now, yellow_at)
+    return clock_state(case.received_at, case.due_at, now, yellow_at)
+
+
+# --- Warnings --------------------------------------------------------------------------
+
+
+def sweep_warnings(now: datetime) -> dict[str, int]:
+    """Send each open clock's reminder when it turns yellow and its escalation when it turns red.
+
+    Each is sent once (``clock.warned`` remembers); a clock found already red gets only the
+    escalation. Returns counts: clocks reminded, clocks escalated, notifications created,
+    and warnings that found nobody to send to.
+    """
+    yellow_at = float(get_setting("yellow_at"))
+    zone = ZoneInfo(current_app.config["TIME_ZONE"])
+    counts = Counter(reminders=0, escalations=0, notifications=0, no_recipient=0)
+    for clock, case in _clocks_not_yet_red():
+        state = clock_state(clock.started_at, clock.due_at, now, yellow_at)
+        if state == DeadlineState.RED:
+            kind, recipients, counter = "escalation", escalation_recipients(case), "escalations"
+        elif state == DeadlineState.YELLOW and not clock.warned:
+            kind, recipients, counter = "reminder", reminder_recipients(case), "reminders"
+        else:
+            continue
+        message = warning_message(kind, case, clock, zone)
+        db.session.add_all(
+            Notification(user_id=user.id, case_id=case.id, kind=kind, message=message, created_at=now)
+            for user in recipients
+        )
+        clock.warned = state.value
+        counts[counter] += 1
+        counts["notifications"] += len(recipients)
+        counts["no_recipient"] += 0 if recipients else 1
+    db.session.flush()
+    return dict(counts)
+
+
+def _clocks_not_yet_red() -> list[tuple[CaseClock, Case]]:
+    """Running clocks of open cases whose escalation has not been sent, nearest due first."""
+    query = (
+        select(CaseClock, Case)
+        .join(Case, Case.id == CaseClock.case_id)
+        .where(
+            CaseClock.done_at.is_(None),
+            CaseClock.warned != DeadlineState.RED.value,
+            Case.status.in_([str(s) for s in OPEN_STATUSES]),
+        )
+        .order_by(CaseClock.due_at, CaseClock.id)
+    )
+    return [(clock, case) for clock, case in db.session.execute(query)]
+
+
+def reminder_recipients(case: Case) -> list[User]:
+    """Who is reminded (催办): the responsible person, else the department's officers, else the town's supervisors."""
+    person = case.responsible_person
+    if person is not None and person.active:
+        return [person]
+    officers = _active_users(Role.DEPARTMENT_OFFICER, department_id=case.department_id)
+    return officers or _active_users(Role.SUPERVISOR, grid_id=case.town_id)
+
+
+def escalation_recipients(case: Case) -> list[User]:
+    """Who is told of an overdue clock (督办): the town's supervisors and the whole command office."""
+    return _active_users(Role.SUPERVISOR, grid_id=case.town_id) + _active_users(Role.COMMAND_OFFICE)
+
+
+def _active_users(role: Role, **where) -> list[User]:
+    """Active users of one role, filtered by equal columns; none when a filter value is missing."""
+    if any(value is None for value in where.values()):
+        return []
+    query = select(User).filter_by(role=role, active=True, **where).order_by(User.id)
+    return list(db.session.scalars(query))
+
+
+def warning_message(kind: str, case: Case, clock: CaseClock, zone: ZoneInfo) -> str:
+    """The Chinese text of a reminder or an escalation."""
+    label, due = Stage(clock.stage).label, format_local(clock.due_at, zone)
+    if kind == "escalation":
+        return f"【督办】案件{case.number}“{label}”已超过时限（{due}到期），请督促办理并说明原因。"
+    return f"【催办】案件{case.number}“{label}”将于{due}到期，请抓紧办理。"

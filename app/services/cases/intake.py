@@ -1,0 +1,208 @@
+"""Registering a case (登记): place it, route it, number it, and look for repeats."""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from geoalchemy2.shape import from_shape, to_shape
+from shapely.geometry import Point
+from sqlalchemy import or_, select
+
+from app.errors import Conflict, Forbidden, InvalidInput, NotFound
+from app.extensions import db
+from app.models import Case, Department, User
+from app.models.types import SRID
+from app.models.vocab import (
+    CaseStatus,
+    Channel,
+    InspectionReferral,
+    ListKind,
+    Role,
+    Stage,
+)
+from app.services import clock
+from app.services.access import case_scope
+from app.services.campaign import early_warning
+from app.services.cases import deadlines
+from app.services.cases.departments import department_for_sector
+from app.services.cases.numbering import next_case_number
+from app.services.cases.timeline import append_event
+from app.services.geo.coords import to_wgs84
+from app.services.geo.grid_locator import locate_point
+from app.services.geo.spatial import bbox_around, distance_m, in_bbox
+from app.services.settings import get_setting
+
+INTAKE_ROLES = {Role.SUPERVISOR, Role.COMMAND_OFFICE}
+ABOVE_LEVEL_CHANNELS = {Channel.ABOVE_LEVEL_BEIJING, Channel.ABOVE_LEVEL_PROVINCE}
+DEFAULT_REFERRAL = {
+    Channel.CENTRAL_INSPECTION: InspectionReferral.CENTRAL,
+    Channel.PROVINCIAL_INSPECTION: InspectionReferral.PROVINCIAL,
+    Channel.SPECIAL_INSPECTION: InspectionReferral.PROVINCIAL_SPECIAL,
+}
+
+
+@dataclass
+class RepeatCandidate:
+    """An earlier case that the new one may repeat, and why it was offered."""
+
+    case: Case
+    reason: str
+    distance_m: float | None
+
+
+def register_case(user: User, data: dict) -> tuple[Case, list[RepeatCandidate]]:
+    """Create a case from validated intake data; return it with its repeat candidates."""
+    if user.role not in INTAKE_ROLES:
+        raise Forbidden("只有二级网格管理员和指挥部办公室可以登记案件。")
+    now = clock.now()
+    lon, lat = to_wgs84(data["lon"], data["lat"], data["coord_system"])
+    hit = locate_point(lon, lat)
+    if user.role == Role.SUPERVISOR and (hit is None or hit.town_id != user.grid_id):
+        raise InvalidInput("该位置不在您管辖的镇（街道）范围内，请核对坐标或交指挥部办公室登记。",
+                           {"lon": "位置不在本镇（街道）范围内"})
+    case = _new_case(user, data, lon, lat, now)
+    _set_petitioner(case, data)
+    _route(case, data)
+    apply_above_level(case)
+    case.irregular_count = 1 if data.get("irregular") else 0
+    _file(case, user, data.get("note", ""), now)
+    link_repeat(case, user, data.get("repeat_of_id"), now)
+    return case, repeat_candidates(user, lon, lat, case.category, case.petitioner_phone, exclude_id=case.id)
+
+
+def register_patrol_discovery(user: User, discovery: dict, lon: float, lat: float, found_at: datetime) -> Case:
+    """A problem an inspector found on patrol (巡查发现): on the potential-problem list,
+    credited to the inspector's own grid, received at the moment it was found."""
+    data = {**discovery, "channel": Channel.GRID_PATROL, "coord_system": "wgs84", "priority": "normal",
+            "lon": lon, "lat": lat, "received_at": found_at}
+    case = _new_case(user, data, lon, lat, clock.now())
+    case.discovered_by_grid_id = user.grid_id
+    case.anonymous = True  # nobody complained: there is no petitioner
+    _route(case, {})
+    _file(case, user, "网格员巡查发现", clock.now())
+    return case
+
+
+def _new_case(user: User, data: dict, lon: float, lat: float, now: datetime) -> Case:
+    """A registered case at a WGS-84 point, placed in its grid and numbered."""
+    hit = locate_point(lon, lat)
+    return Case(
+        number=next_case_number(clock_year(now)),
+        list_kind=ListKind.POTENTIAL if data["channel"] == Channel.GRID_PATROL else ListKind.EXISTING,
+        channel=data["channel"], category=data["category"], subcategory=data.get("subcategory"),
+        sector=data["sector"], priority=data["priority"], title=data["title"],
+        description=data.get("description", ""), address=data.get("address", ""),
+        location=from_shape(Point(lon, lat), srid=SRID), coord_system=data["coord_system"],
+        input_lon=data["lon"], input_lat=data["lat"],
+        grid_id=hit.grid_id if hit else None, town_id=hit.town_id if hit else None, outside_grid=hit is None,
+        status=CaseStatus.REGISTERED, received_at=data.get("received_at") or now, registered_at=now,
+        created_by_id=user.id, suspected_crime=data.get("suspected_crime", False),
+        superior_assigned=data.get("superior_assigned", False),
+        inspection_referral=data.get("inspection_referral") or DEFAULT_REFERRAL.get(data["channel"]),
+    )
+
+
+def _file(case: Case, user: User, note: str, now: datetime) -> None:
+    """Save a new case, start its acceptance clock and open its timeline."""
+    db.session.add(case)
+    db.session.flush()
+    deadlines.start_clock(case, Stage.ACCEPT, case.received_at)
+    append_event(case, "register", user, note=note,
+                 data={"to": case.status, "channel": case.channel}, at=now)
+    early_warning.scan_near(case)
+
+
+def clock_year(moment: datetime) -> int:
+    """The year a case number carries: the registration year in Beijing time."""
+    return (moment + timedelta(hours=8)).year
+
+
+def _set_petitioner(case: Case, data: dict) -> None:
+    """Personal data, unless the report is anonymous (then none is kept at all)."""
+    case.anonymous = data.get("anonymous", False)
+    if case.anonymous:
+        return
+    case.petitioner_name = data.get("petitioner_name") or None
+    case.petitioner_phone = data.get("petitioner_phone") or None
+    case.petitioner_id_number = data.get("petitioner_id_number") or None
+
+
+def _route(case: Case, data: dict) -> None:
+    """Department from the routing table; a different choice needs a reason."""
+    routed = department_for_sector(case.sector)
+    chosen_id = data.get("department_id") or (routed.id if routed else None)
+    if chosen_id is not None and db.session.get(Department, chosen_id) is None:
+        raise InvalidInput("承办部门不存在。", {"department_id": "不存在"})
+    if routed is not None and chosen_id != routed.id:
+        if not data.get("override_reason", "").strip():
+            raise InvalidInput(f"改派至非默认部门（默认：{routed.name}）须说明理由。",
+                               {"override_reason": "改派须说明理由"})
+        case.department_override_reason = data["override_reason"]
+    case.department_id = chosen_id
+
+
+def link_repeat(case: Case, user: User, original_id: int | None, now: datetime) -> None:
+    """Link a repeat petition to its original: count above-level visits, reopen if closed."""
+    if original_id is None:
+        return
+    original = db.session.scalar(select(Case).where(Case.id == original_id, case_scope(user)))
+    if original is None:
+        raise NotFound("所选原案件不存在，或不在您的管辖范围内。")
+    case.repeat_of_id = original.id
+    if case.channel in ABOVE_LEVEL_CHANNELS:
+        original.above_level = True
+        original.above_level_count += 1
+    if case.irregular_count:
+        original.irregular_count = (original.irregular_count or 0) + 1
+    if original.status == CaseStatus.CLOSED:
+        reopen_as_repeat(original, user, case, now)
+
+
+def reopen_as_repeat(original: Case, user: User, new_case: Case, now: datetime) -> None:
+    """A new petition on a closed case reopens it (marked repeat) with a fresh handling clock."""
+    from app.services.cases.lifecycle import reopen_case
+
+    original.repeat_count += 1
+    reopen_case(original, now)
+    append_event(original, "reopen", user, note=f"新信访 {new_case.number} 重复反映，重新办理",
+                 data={"from": CaseStatus.CLOSED, "to": original.status, "reason_kind": "repeat"}, at=now)
+
+
+def apply_above_level(case: Case) -> None:
+    """An above-level channel marks the case itself above-level."""
+    if case.channel in ABOVE_LEVEL_CHANNELS and not case.above_level:
+        case.above_level, case.above_level_count = True, max(case.above_level_count or 0, 1)
+
+
+def repeat_candidates(user: User, lon: float, lat: float, category: str, phone: str | None,
+                      exclude_id: int | None = None) -> list[RepeatCandidate]:
+    """Earlier cases in the user's scope from the same phone, or of the same category nearby."""
+    radius = float(get_setting("repeat_radius_m"))
+    since = clock.now() - timedelta(days=int(get_setting("repeat_period_days")))
+    nearby = (Case.category == category) & in_bbox("cases", Case.location, Case.id, *bbox_around(lon, lat, radius))
+    same_phone = Case.petitioner_phone == phone if phone else None
+    query = select(Case).where(case_scope(user), Case.received_at >= since,
+                               or_(nearby, same_phone) if same_phone is not None else nearby)
+    if exclude_id is not None:
+        query = query.where(Case.id != exclude_id)
+    found = []
+    for other in db.session.scalars(query.order_by(Case.received_at.desc()).limit(200)):
+        point = to_shape(other.location) if other.location is not None else None
+        away = distance_m(lon, lat, point.x, point.y) if point is not None else None
+        if phone and other.petitioner_phone == phone:
+            found.append(RepeatCandidate(other, "同一信访人电话", away))
+        elif away is not None and away <= radius:
+            found.append(RepeatCandidate(other, f"同类问题，相距约 {away:.0f} 米", away))
+    return found[:20]
+
+
+def register_for_api_client(client_name: str, data: dict) -> Case:
+    """Register a case sent by an outside system holding an API key (e.g. Open311), acting as
+    the command office: the first active command-office user is recorded as the registrar and
+    the timeline names the client. Routing, numbering and clocks are those of any intake."""
+    acting = db.session.scalar(select(User).where(User.role == Role.COMMAND_OFFICE, User.active.is_(True))
+                               .order_by(User.id).limit(1))
+    if acting is None:
+        raise Conflict("系统中没有可用的指挥部办公室账号，无法受理接口提交。")
+    data = {"coord_system": "wgs84", "priority": "normal", "note": f"经接口「{client_name}」提交"} | data
+    case, _ = register_case(acting, data)
+    return case

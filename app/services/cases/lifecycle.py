@@ -1,0 +1,697 @@
+"""The case lifecycle as one state machine: every transition, who may take it, what it needs.
+
+register → accept / decline / transfer → assign → sign, or return (退单, approved by the
+assigner) → on-site check → plan (一案一策) and handle → extension (once, ≤ 30 days,
+approved) → reply → review (pass, or back to redo) → follow-up (satisfaction) → close
+(销号). A dissatisfied rating or a new petition reopens a closed case.
+
+``take()`` is the only way a case changes state. It checks scope (404 outside it), state
+and role (409 with what is wrong), and requirements (409 listing what is missing); then
+applies the step, moves the clocks and writes a hash-chained timeline event.
+"""
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import exists, select
+
+from app.errors import Conflict, NotFound
+from app.extensions import db
+from app.models import (
+    Case,
+    CaseExtension,
+    CaseNotice,
+    CasePlan,
+    CaseReply,
+    CaseReturn,
+    Department,
+    EnforcementMeasure,
+    FollowUp,
+    Inspection,
+    LeaderVisit,
+    Photo,
+    User,
+)
+from app.models.vocab import (
+    CaseStatus,
+    InspectionKind,
+    LegalTrack,
+    LocationSource,
+    NoticeKind,
+    PhotoStatus,
+    Role,
+    Satisfaction,
+    Stage,
+)
+from app.services import clock
+from app.services.access import authorize
+from app.services.cases import deadlines
+from app.services.cases.timeline import append_event
+from app.services.field.sync import content_sha
+
+S = CaseStatus
+MAX_EXTENSION_DAYS = 30
+
+# Roles grouped by what they do in the lifecycle.
+INTAKE = frozenset({Role.SUPERVISOR, Role.COMMAND_OFFICE})
+HANDLERS = frozenset({Role.SUPERVISOR, Role.DEPARTMENT_OFFICER})
+OVERSEERS = frozenset({Role.SUPERVISOR, Role.COMMAND_OFFICE})
+FIELD = frozenset({Role.INSPECTOR, Role.SUPERVISOR, Role.DEPARTMENT_OFFICER})
+AFTER_ASSIGN = frozenset({S.ASSIGNED, S.SIGNED, S.RETURN_REQUESTED, S.HANDLING, S.REPLIED, S.REVIEWED})
+
+
+@dataclass(frozen=True)
+class Step:
+    """One transition: where it may start, who may take it, and what it does."""
+
+    name: str
+    label: str
+    sources: frozenset[str]
+    roles: frozenset[str]
+    target: str | None
+    missing: Callable[[Case, User, dict], list[str]]
+    apply: Callable[[Case, User, dict, datetime], None]
+    refuse: Callable[[Case, User], str | None] = lambda case, user: None
+
+
+STEPS: dict[str, Step] = {}
+
+
+def step(name: str, label: str, sources, roles, target=None, refuse=None):
+    """Register a transition; the decorated function applies it, ``missing`` is attached after."""
+
+    def register(apply):
+        STEPS[name] = Step(name, label, frozenset(sources), frozenset(roles), target,
+                           _nothing_missing, apply, refuse or (lambda case, user: None))
+        return apply
+
+    return register
+
+
+def needs(name: str):
+    """Attach the requirement check of a registered transition."""
+
+    def attach(check):
+        STEPS[name] = _replace(STEPS[name], missing=check)
+        return check
+
+    return attach
+
+
+def _replace(original: Step, **changes) -> Step:
+    """A copy of a frozen Step with some fields changed."""
+    fields = {**original.__dict__, **changes}
+    return Step(**fields)
+
+
+def _nothing_missing(case: Case, user: User, data: dict) -> list[str]:
+    """Default requirement check: nothing beyond the payload schema."""
+    return []
+
+
+# ---------------------------------------------------------------- the one entry point
+
+
+def take(user: User, case_id: int, name: str, data: dict) -> Case:
+    """Take transition ``name`` on a case for a user, or raise NotFound / Conflict."""
+    case = authorize(user, case_id)
+    chosen = STEPS.get(name)
+    if chosen is None:
+        raise NotFound("没有这个办理操作。")
+    _check_allowed(chosen, case, user)
+    missing = chosen.missing(case, user, data)
+    if missing:
+        raise Conflict(f"不能{chosen.label}：" + "；".join(missing), {"missing": missing})
+    now = clock.now()
+    before = case.status
+    chosen.apply(case, user, data, now)
+    if chosen.target is not None and case.status == before:
+        case.status = chosen.target
+    deadlines.refresh_case_due(case)
+    append_event(case, name, user, note=data.get("note", ""), data=_event_data(before, case, data), at=now)
+    return case
+
+
+def _check_allowed(chosen: Step, case: Case, user: User) -> None:
+    """State, then role, then any per-person rule; each refusal says why in Chinese."""
+    if case.status not in chosen.sources:
+        raise Conflict(f"案件当前为「{CaseStatus(case.status).label}」，不能{chosen.label}。")
+    if user.role not in chosen.roles:
+        raise Conflict(f"{Role(user.role).label}不能{chosen.label}。")
+    reason = chosen.refuse(case, user)
+    if reason:
+        raise Conflict(reason)
+
+
+# Fields a timeline event keeps. Free text (notices, replies) may name the petitioner, so it
+# stays in its own table, behind the same access rules as the petitioner's data.
+_EVENT_FIELDS = (
+    "legal_track", "department_id", "responsible_person_id", "leading_official_id", "days",
+    "decision", "satisfaction", "kind", "target_date", "reason_kind", "transferred_to",
+)
+
+
+def _event_data(before: str, case: Case, data: dict) -> dict:
+    """What the timeline keeps of a step: the move and its structured fields."""
+    kept = {k: data[k] for k in _EVENT_FIELDS if data.get(k) is not None}
+    kept = {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in kept.items()}
+    return {"from": before, "to": case.status, **kept}
+
+
+def available_steps(user: User, case: Case) -> list[Step]:
+    """The transitions this user may take on this case now (requirements are checked on taking)."""
+    return [
+        s for s in STEPS.values()
+        if case.status in s.sources and user.role in s.roles and not s.refuse(case, user)
+    ]
+
+
+# ---------------------------------------------------------------- acceptance
+
+
+@step("accept", "受理", {S.REGISTERED}, INTAKE, S.ACCEPTED)
+def _accept(case: Case, user: User, data: dict, now: datetime) -> None:
+    case.legal_track = data["legal_track"]
+    case.accepted_at = now
+    deadlines.stop_clock(case, Stage.ACCEPT, now)
+    deadlines.start_clock(case, Stage.HANDLE, now)
+    if case.inspection_referral or case.channel in _INSPECTION_CHANNELS:
+        deadlines.start_clock(case, Stage.REPORT, now)
+    if case.legal_track == LegalTrack.PETITION:
+        deadlines.start_clock(case, Stage.NOTICE, now)
+    if data.get("notice_text"):
+        _issue_notice(case, user, NoticeKind.ACCEPTANCE, data["notice_text"], now)
+
+
+_INSPECTION_CHANNELS = {"central_inspection", "provincial_inspection", "special_inspection"}
+
+
+@needs("accept")
+def _accept_needs(case: Case, user: User, data: dict) -> list[str]:
+    if data.get("legal_track") not in (LegalTrack.VIOLATION_REPORT, LegalTrack.PETITION):
+        return ["受理时须定性为「举报」或「信访」（其他途径请用「转其他途径」）"]
+    return []
+
+
+@step("decline", "不予受理", {S.REGISTERED}, INTAKE, S.DECLINED)
+def _decline(case: Case, user: User, data: dict, now: datetime) -> None:
+    case.legal_track = LegalTrack.PETITION
+    _issue_notice(case, user, NoticeKind.DECLINE, data["notice_text"], now)
+    deadlines.stop_clock(case, Stage.ACCEPT, now)
+
+
+@needs("decline")
+def _decline_needs(case: Case, user: User, data: dict) -> list[str]:
+    return [] if data.get("notice_text", "").strip() else ["须填写不予受理的书面告知（理由与依据）"]
+
+
+@step("transfer", "转其他途径", {S.REGISTERED}, INTAKE, S.TRANSFERRED)
+def _transfer(case: Case, user: User, data: dict, now: datetime) -> None:
+    case.legal_track = LegalTrack.OTHER_CHANNEL
+    case.transferred_to = data["transferred_to"]
+    case.transfer_reason = data["transfer_reason"]
+    if data.get("notice_text"):
+        _issue_notice(case, user, NoticeKind.TRANSFER, data["notice_text"], now)
+    deadlines.stop_clock(case, Stage.ACCEPT, now)
+
+
+@needs("transfer")
+def _transfer_needs(case: Case, user: User, data: dict) -> list[str]:
+    missing = []
+    if not data.get("transferred_to", "").strip():
+        missing.append("须写明转往何处（途径或部门）")
+    if not data.get("transfer_reason", "").strip():
+        missing.append("须写明转办理由")
+    return missing
+
+
+@step("notify", "书面告知", {S.ACCEPTED, S.ASSIGNED, S.SIGNED, S.HANDLING}, INTAKE | HANDLERS)
+def _notify(case: Case, user: User, data: dict, now: datetime) -> None:
+    _issue_notice(case, user, NoticeKind.ACCEPTANCE, data["notice_text"], now)
+
+
+@needs("notify")
+def _notify_needs(case: Case, user: User, data: dict) -> list[str]:
+    return [] if data.get("notice_text", "").strip() else ["须填写告知内容"]
+
+
+def _issue_notice(case: Case, user: User, kind: str, text: str, now: datetime) -> None:
+    """Record a written notice; an acceptance notice meets the notice clock."""
+    db.session.add(CaseNotice(case_id=case.id, kind=kind, text=text, issued_by_id=user.id, issued_at=now))
+    if kind == NoticeKind.ACCEPTANCE:
+        deadlines.stop_clock(case, Stage.NOTICE, now)
+
+
+@step("report", "报送办理情况", {S.ACCEPTED, S.ASSIGNED, S.SIGNED, S.HANDLING}, INTAKE | HANDLERS)
+def _report(case: Case, user: User, data: dict, now: datetime) -> None:
+    deadlines.stop_clock(case, Stage.REPORT, now)
+
+
+@needs("report")
+def _report_needs(case: Case, user: User, data: dict) -> list[str]:
+    return [] if data.get("note", "").strip() else ["须填写办理情况报告内容"]
+
+
+OPEN = frozenset({S.REGISTERED, S.ACCEPTED}) | AFTER_ASSIGN
+
+
+@step("link_repeat", "标记为重复件", OPEN, INTAKE)
+def _link_repeat(case: Case, user: User, data: dict, now: datetime) -> None:
+    from app.services.cases.intake import link_repeat
+
+    link_repeat(case, user, data["repeat_of_id"], now)
+
+
+@needs("link_repeat")
+def _link_repeat_needs(case: Case, user: User, data: dict) -> list[str]:
+    if not data.get("repeat_of_id"):
+        return ["须选择原案件"]
+    if data["repeat_of_id"] == case.id:
+        return ["不能标记为自身的重复件"]
+    return ["已标记为重复件"] if case.repeat_of_id else []
+
+
+# ---------------------------------------------------------------- assignment and returns
+
+
+@step("assign", "交办", {S.ACCEPTED}, INTAKE, S.ASSIGNED)
+def _assign(case: Case, user: User, data: dict, now: datetime) -> None:
+    routed = routed_department(case)
+    department_id = data.get("department_id") or (routed.id if routed else None)
+    if routed is not None and department_id != routed.id:
+        case.department_override_reason = data["override_reason"]
+    case.department_id = department_id
+    if "responsible_person_id" in data:
+        case.responsible_person_id = data["responsible_person_id"]
+    if data.get("leading_official_id"):
+        case.leading_official_id = data["leading_official_id"]
+    case.assigned_at, case.assigned_by_id = now, user.id
+    deadlines.start_clock(case, Stage.SIGN, now)
+    deadlines.start_clock(case, Stage.RETURN_WINDOW, now)
+
+
+@needs("assign")
+def _assign_needs(case: Case, user: User, data: dict) -> list[str]:
+    missing = []
+    routed = routed_department(case)
+    chosen = data.get("department_id") or (routed.id if routed else None)
+    if chosen is None or db.session.get(Department, chosen) is None:
+        missing.append("须指定承办部门")
+    elif routed is not None and chosen != routed.id and not data.get("override_reason", "").strip():
+        missing.append(f"改派至非默认部门（默认：{routed.name}）须说明理由")
+    missing += _people_exist(data, ("responsible_person_id", "leading_official_id"))
+    if data.get("leading_official_id"):
+        leader = db.session.get(User, data["leading_official_id"])
+        if leader is not None and leader.role != Role.LEADING_OFFICIAL:
+            missing.append("包案领导须为包案领导角色的用户")
+    return missing
+
+
+def routed_department(case: Case) -> Department | None:
+    """The department the routing table gives this case's sector."""
+    from app.services.cases.departments import department_for_sector
+
+    return department_for_sector(case.sector)
+
+
+def _people_exist(data: dict, keys: tuple[str, ...]) -> list[str]:
+    """A message for each named user id that does not exist."""
+    return [f"用户 {data[k]} 不存在" for k in keys if data.get(k) and db.session.get(User, data[k]) is None]
+
+
+@step("sign", "签收", {S.ASSIGNED}, HANDLERS, S.SIGNED)
+def _sign(case: Case, user: User, data: dict, now: datetime) -> None:
+    case.signed_at = now
+    if case.responsible_person_id is None:
+        case.responsible_person_id = user.id
+    deadlines.stop_clock(case, Stage.SIGN, now)
+    deadlines.stop_clock(case, Stage.RETURN_WINDOW, now)
+    deadlines.start_clock(case, Stage.ONSITE, now)
+
+
+@step("request_return", "退单", {S.ASSIGNED}, HANDLERS, S.RETURN_REQUESTED)
+def _request_return(case: Case, user: User, data: dict, now: datetime) -> None:
+    db.session.add(CaseReturn(case_id=case.id, reason=data["reason"], requested_by_id=user.id, requested_at=now))
+
+
+@needs("request_return")
+def _request_return_needs(case: Case, user: User, data: dict) -> list[str]:
+    missing = [] if data.get("reason", "").strip() else ["须说明退单理由（为何不属本单位职责）"]
+    window = deadlines.clock_for(case, Stage.RETURN_WINDOW)
+    if window is not None and clock.now() > window.due_at:
+        missing.append("已超过退单期限（交办后5个工作日内），请签收办理")
+    return missing
+
+
+def _only_assigner(case: Case, user: User) -> str | None:
+    """Only the person who assigned the case, or the command office, decides a return."""
+    if user.role == Role.COMMAND_OFFICE or case.assigned_by_id == user.id:
+        return None
+    return "只有交办人或指挥部办公室可以审批退单。"
+
+
+@step("approve_return", "同意退单", {S.RETURN_REQUESTED}, INTAKE, S.ACCEPTED, refuse=_only_assigner)
+def _approve_return(case: Case, user: User, data: dict, now: datetime) -> None:
+    _decide_return(case, user, True, data.get("note", ""), now)
+    case.assigned_at = None
+    case.responsible_person_id = None
+    deadlines.stop_clock(case, Stage.SIGN, now)
+    deadlines.stop_clock(case, Stage.RETURN_WINDOW, now)
+
+
+@step("reject_return", "不同意退单", {S.RETURN_REQUESTED}, INTAKE, S.ASSIGNED, refuse=_only_assigner)
+def _reject_return(case: Case, user: User, data: dict, now: datetime) -> None:
+    _decide_return(case, user, False, data["note"], now)
+
+
+@needs("approve_return")
+def _approve_return_needs(case: Case, user: User, data: dict) -> list[str]:
+    return [] if _pending_return(case) else ["没有待审批的退单申请"]
+
+
+@needs("reject_return")
+def _reject_return_needs(case: Case, user: User, data: dict) -> list[str]:
+    missing = [] if data.get("note", "").strip() else ["须说明不同意退单的理由"]
+    return missing + _approve_return_needs(case, user, data)
+
+
+def _pending_return(case: Case) -> CaseReturn | None:
+    """The return request waiting for a decision, if any."""
+    return db.session.scalar(
+        select(CaseReturn).where(CaseReturn.case_id == case.id, CaseReturn.approved.is_(None))
+    )
+
+
+def _decide_return(case: Case, user: User, approved: bool, note: str, now: datetime) -> None:
+    """Record the decision on the pending return request."""
+    pending = _pending_return(case)
+    pending.approved, pending.decided_by_id, pending.decided_at, pending.decision_note = approved, user.id, now, note
+
+
+# ---------------------------------------------------------------- on site and handling
+
+
+@step("record_onsite", "现场核查", {S.SIGNED, S.HANDLING}, FIELD)
+def _record_onsite(case: Case, user: User, data: dict, now: datetime) -> None:
+    content = {"findings": data.get("findings", {}), "notes": data.get("notes", "")}
+    inspection = Inspection(
+        id=uuid.uuid4(), case_id=case.id, inspector_id=user.id, grid_id=case.grid_id,
+        kind=InspectionKind.ONSITE_CHECK, location=case.location, location_source=LocationSource.MANUAL,
+        manual_location=True, content_sha256=content_sha(content), captured_at=data.get("captured_at") or now,
+        received_at=now, **content,
+    )
+    db.session.add(inspection)
+    if case.first_onsite_at is None:
+        case.first_onsite_at = inspection.captured_at
+    deadlines.stop_clock(case, Stage.ONSITE, now)
+
+
+@needs("record_onsite")
+def _record_onsite_needs(case: Case, user: User, data: dict) -> list[str]:
+    return [] if (data.get("notes", "").strip() or data.get("findings")) else ["须填写核查情况"]
+
+
+@step("plan", "制定一案一策", {S.SIGNED, S.HANDLING}, HANDLERS, S.HANDLING)
+def _plan(case: Case, user: User, data: dict, now: datetime) -> None:
+    db.session.add(CasePlan(
+        case_id=case.id, measures=data["measures"], department_id=case.department_id,
+        responsible_person_id=data.get("responsible_person_id"), responsible_name=data["responsible_name"],
+        target_date=data["target_date"], created_by_id=user.id, created_at=now,
+    ))
+
+
+@needs("plan")
+def _plan_needs(case: Case, user: User, data: dict) -> list[str]:
+    missing = [label for key, label in (("measures", "须填写化解措施"), ("responsible_name", "须填写责任人"))
+               if not str(data.get(key, "")).strip()]
+    if not data.get("target_date"):
+        missing.append("须填写整改期限")
+    if case.first_onsite_at is None:
+        missing.append("须先完成现场核查")
+    if needs_leader(case) and case.leading_official_id is None:
+        missing.append("督察交办件和越级访须先明确包案领导")
+    return missing + _people_exist(data, ("responsible_person_id",))
+
+
+def needs_leader(case: Case) -> bool:
+    """Inspection referrals and above-level petitions are led by a named official (领导包案)."""
+    return bool(case.inspection_referral) or case.above_level or case.channel in _INSPECTION_CHANNELS
+
+
+@step("set_leader", "明确包案领导", AFTER_ASSIGN | {S.ACCEPTED}, OVERSEERS)
+def _set_leader(case: Case, user: User, data: dict, now: datetime) -> None:
+    case.leading_official_id = data["leading_official_id"]
+
+
+@needs("set_leader")
+def _set_leader_needs(case: Case, user: User, data: dict) -> list[str]:
+    leader = db.session.get(User, data.get("leading_official_id") or 0)
+    return [] if leader is not None and leader.role == Role.LEADING_OFFICIAL else ["须选择一名包案领导"]
+
+
+@step("leader_visit", "领导现场核查", AFTER_ASSIGN, {Role.LEADING_OFFICIAL})
+def _leader_visit(case: Case, user: User, data: dict, now: datetime) -> None:
+    db.session.add(LeaderVisit(case_id=case.id, leader_id=user.id, visited_at=data.get("visited_at") or now,
+                               note=data.get("note", ""), recorded_at=now))
+
+
+@step("leader_sign_off", "领导审定方案", {S.HANDLING}, {Role.LEADING_OFFICIAL})
+def _leader_sign_off(case: Case, user: User, data: dict, now: datetime) -> None:
+    plan = latest_plan(case)
+    plan.leader_signed_off_by_id, plan.leader_signed_off_at = user.id, now
+
+
+@needs("leader_sign_off")
+def _leader_sign_off_needs(case: Case, user: User, data: dict) -> list[str]:
+    return [] if latest_plan(case) is not None else ["尚无一案一策方案可审定"]
+
+
+def latest_plan(case: Case) -> CasePlan | None:
+    """The plan in force: the newest one."""
+    return db.session.scalar(
+        select(CasePlan).where(CasePlan.case_id == case.id).order_by(CasePlan.id.desc()).limit(1)
+    )
+
+
+@step("enforce", "记录执法措施", {S.SIGNED, S.HANDLING}, HANDLERS)
+def _enforce(case: Case, user: User, data: dict, now: datetime) -> None:
+    db.session.add(EnforcementMeasure(
+        case_id=case.id, kind=data["kind"], document_number=data.get("document_number", ""),
+        decided_on=data.get("decided_on"), amount_yuan=data.get("amount_yuan"), note=data.get("note", ""),
+        recorded_by_id=user.id, recorded_at=now,
+    ))
+
+
+# ---------------------------------------------------------------- extension
+
+
+@step("request_extension", "申请延期", {S.HANDLING}, HANDLERS)
+def _request_extension(case: Case, user: User, data: dict, now: datetime) -> None:
+    db.session.add(CaseExtension(case_id=case.id, days=data["days"], reason=data["reason"],
+                                 requested_by_id=user.id, requested_at=now))
+
+
+@needs("request_extension")
+def _request_extension_needs(case: Case, user: User, data: dict) -> list[str]:
+    missing = []
+    if _extensions(case, approved=True) or _extensions(case, approved=None):
+        missing.append("每件只能延期一次（已申请或已批准延期）")
+    if not 1 <= int(data.get("days") or 0) <= MAX_EXTENSION_DAYS:
+        missing.append(f"延期天数须为 1 至 {MAX_EXTENSION_DAYS} 天")
+    if not data.get("reason", "").strip():
+        missing.append("须说明延期理由")
+    return missing
+
+
+def _extensions(case: Case, approved: bool | None) -> list[CaseExtension]:
+    """The case's extension requests with a given decision (None: pending)."""
+    decided = CaseExtension.approved.is_(None) if approved is None else CaseExtension.approved.is_(approved)
+    return list(db.session.scalars(select(CaseExtension).where(CaseExtension.case_id == case.id, decided)))
+
+
+def _not_own_extension(case: Case, user: User) -> str | None:
+    """Nobody approves their own request."""
+    pending = _extensions(case, approved=None)
+    if pending and pending[0].requested_by_id == user.id:
+        return "不能审批本人提出的延期申请。"
+    return None
+
+
+@step("approve_extension", "批准延期", {S.HANDLING}, OVERSEERS, refuse=_not_own_extension)
+def _approve_extension(case: Case, user: User, data: dict, now: datetime) -> None:
+    request = _extensions(case, approved=None)[0]
+    request.approved, request.decided_by_id, request.decided_at = True, user.id, now
+    deadlines.extend_clock(case, Stage.HANDLE, request.days)
+    _issue_notice(case, user, NoticeKind.EXTENSION, data["notice_text"], now)
+
+
+@needs("approve_extension")
+def _approve_extension_needs(case: Case, user: User, data: dict) -> list[str]:
+    missing = [] if _extensions(case, approved=None) else ["没有待审批的延期申请"]
+    if not data.get("notice_text", "").strip():
+        missing.append("须填写告知信访人的延期理由")
+    return missing
+
+
+@step("reject_extension", "不批准延期", {S.HANDLING}, OVERSEERS, refuse=_not_own_extension)
+def _reject_extension(case: Case, user: User, data: dict, now: datetime) -> None:
+    request = _extensions(case, approved=None)[0]
+    request.approved, request.decided_by_id, request.decided_at = False, user.id, now
+
+
+@needs("reject_extension")
+def _reject_extension_needs(case: Case, user: User, data: dict) -> list[str]:
+    return [] if _extensions(case, approved=None) else ["没有待审批的延期申请"]
+
+
+# ---------------------------------------------------------------- reply, review, follow-up, close
+
+
+@step("reply", "答复办结", {S.HANDLING}, HANDLERS, S.REPLIED)
+def _reply(case: Case, user: User, data: dict, now: datetime) -> None:
+    db.session.add(CaseReply(
+        case_id=case.id, request_summary=data["request_summary"], facts_and_reasons=data["facts_and_reasons"],
+        decision=data["decision"], legal_basis=data["legal_basis"], replied_by_id=user.id, replied_at=now,
+    ))
+    case.replied_at = now
+    deadlines.stop_clock(case, Stage.HANDLE, now)
+
+
+@needs("reply")
+def _reply_needs(case: Case, user: User, data: dict) -> list[str]:
+    labels = {"request_summary": "信访请求", "facts_and_reasons": "事实和理由", "legal_basis": "法律依据"}
+    missing = [f"答复须写明{label}" for key, label in labels.items() if not data.get(key, "").strip()]
+    if not data.get("decision"):
+        missing.append("答复须写明处理意见（支持/解释说明/不予支持）")
+    if latest_plan(case) is None:
+        missing.append("须先制定一案一策")
+    return missing
+
+
+def latest_reply(case: Case) -> CaseReply | None:
+    """The newest written reply."""
+    return db.session.scalar(
+        select(CaseReply).where(CaseReply.case_id == case.id).order_by(CaseReply.id.desc()).limit(1)
+    )
+
+
+@step("review_pass", "审核通过", {S.REPLIED}, OVERSEERS, S.REVIEWED)
+def _review_pass(case: Case, user: User, data: dict, now: datetime) -> None:
+    _review(case, user, True, data.get("note", ""), now)
+    deadlines.start_clock(case, Stage.FOLLOW_UP, now)
+
+
+@step("review_redo", "退回重办", {S.REPLIED}, OVERSEERS, S.HANDLING)
+def _review_redo(case: Case, user: User, data: dict, now: datetime) -> None:
+    _review(case, user, False, data["note"], now)
+    case.replied_at = None
+    deadlines.resume_clock(case, Stage.HANDLE)
+
+
+@needs("review_pass")
+def _review_pass_needs(case: Case, user: User, data: dict) -> list[str]:
+    reply = latest_reply(case)
+    return [] if reply is not None and reply.review_passed is None else ["没有待审核的书面答复"]
+
+
+@needs("review_redo")
+def _review_redo_needs(case: Case, user: User, data: dict) -> list[str]:
+    missing = [] if data.get("note", "").strip() else ["须写明退回重办的理由"]
+    return missing + _review_pass_needs(case, user, data)
+
+
+def _review(case: Case, user: User, passed: bool, note: str, now: datetime) -> None:
+    """Record the supervisor's review on the newest reply."""
+    reply = latest_reply(case)
+    reply.review_passed, reply.reviewed_by_id, reply.reviewed_at, reply.review_note = passed, user.id, now, note
+
+
+@step("follow_up", "回访", {S.REVIEWED}, OVERSEERS | HANDLERS, S.FOLLOWED_UP)
+def _follow_up(case: Case, user: User, data: dict, now: datetime) -> None:
+    record_follow_up(case, user, data.get("satisfaction"), data.get("not_possible_reason", ""),
+                     data.get("note", ""), "desk", now)
+
+
+@needs("follow_up")
+def _follow_up_needs(case: Case, user: User, data: dict) -> list[str]:
+    if data.get("satisfaction") or data.get("not_possible_reason", "").strip():
+        return []
+    return ["须记录满意度，或说明无法回访的原因"]
+
+
+def record_follow_up(case: Case, user: User | None, satisfaction: str | None, not_possible_reason: str,
+                     note: str, source: str, now: datetime, contact_card_id: int | None = None) -> FollowUp:
+    """Record a follow-up; a dissatisfied rating reopens the case (also used by the public page)."""
+    follow_up = FollowUp(case_id=case.id, satisfaction=satisfaction, not_possible_reason=not_possible_reason,
+                         note=note, source=source, recorded_by_id=user.id if user else None, recorded_at=now,
+                         contact_card_id=contact_card_id)
+    db.session.add(follow_up)
+    deadlines.stop_clock(case, Stage.FOLLOW_UP, now)
+    if satisfaction == Satisfaction.DISSATISFIED:
+        case.dissatisfied = True
+        reopen_case(case, now)
+    db.session.flush()
+    return follow_up
+
+
+@step("close", "销号", {S.REVIEWED, S.FOLLOWED_UP}, OVERSEERS, S.CLOSED)
+def _close(case: Case, user: User, data: dict, now: datetime) -> None:
+    case.closed_at = now
+    for open_clock in deadlines.open_clocks(case):
+        deadlines.stop_clock(case, open_clock.stage, now)
+
+
+@needs("close")
+def _close_needs(case: Case, user: User, data: dict) -> list[str]:
+    missing = []
+    reply = latest_reply(case)
+    if reply is None or not reply.review_passed:
+        missing.append("须有审核通过的书面答复")
+    if not _has_follow_up(case):
+        missing.append("须完成回访，或记录无法回访的原因")
+    if not _has_onsite_photo(case):
+        missing.append("须至少有一次带照片的现场核查")
+    return missing
+
+
+def _has_follow_up(case: Case) -> bool:
+    """A follow-up that is not a dissatisfied rating (which would have reopened the case)."""
+    query = select(FollowUp.id).where(
+        FollowUp.case_id == case.id,
+        (FollowUp.satisfaction.is_(None)) | (FollowUp.satisfaction != Satisfaction.DISSATISFIED),
+    )
+    return db.session.scalar(query.limit(1)) is not None
+
+
+def _has_onsite_photo(case: Case) -> bool:
+    """At least one on-site check of this case with a received photo."""
+    query = select(
+        exists().where(Inspection.case_id == case.id, Photo.inspection_id == Inspection.id,
+                       Photo.status == PhotoStatus.RECEIVED)
+    )
+    return bool(db.session.scalar(query))
+
+
+@step("reopen", "重新办理", {S.CLOSED, S.FOLLOWED_UP}, OVERSEERS, S.HANDLING)
+def _reopen_step(case: Case, user: User, data: dict, now: datetime) -> None:
+    if data.get("reason_kind") == "repeat":
+        case.repeat_count += 1
+    else:
+        case.dissatisfied = True
+    reopen_case(case, now)
+
+
+@needs("reopen")
+def _reopen_needs(case: Case, user: User, data: dict) -> list[str]:
+    return [] if data.get("note", "").strip() else ["须说明重新办理的原因"]
+
+
+def reopen_case(case: Case, now: datetime) -> None:
+    """Back to handling with a fresh handling clock."""
+    case.status = CaseStatus.HANDLING
+    case.closed_at = None
+    case.replied_at = None
+    case.reopened_count += 1
+    deadlines.start_clock(case, Stage.HANDLE, now)

@@ -1,0 +1,52 @@
+"""What the inspector app downloads to work offline.
+
+Everything the app shows without a network comes from here, once per sign-in and on each
+refresh: the inspector's grid polygon, its open cases, today's patrol (the sources of the
+grid with their due state, as ``GET /api/v1/patrol/today`` gives it) and the settings the
+phone applies by itself (GPS accuracy limits, the check-in radius, the track interval).
+"""
+
+from flask import current_app
+from sqlalchemy import select
+
+from app.errors import Forbidden
+from app.extensions import db
+from app.models import Grid, User
+from app.models.vocab import Role
+from app.schemas.auth import me_schema
+from app.schemas.cases import case_schema
+from app.services import clock
+from app.services.cases.queries import list_cases
+from app.services.geo.grid_geojson import grid_feature
+from app.services.patrols import rounds
+from app.services.settings import get_setting
+
+MAX_OFFLINE_CASES = 500
+
+
+def bootstrap_for(user: User) -> dict:
+    """My grid's polygon, its open cases (nearest due first, personal data masked), today's patrol, settings."""
+    if user.role != Role.INSPECTOR or user.grid_id is None:
+        raise Forbidden("移动端仅供三级网格员使用。")
+    grid = db.session.scalar(select(Grid).where(Grid.id == user.grid_id))
+    cases = list_cases(user, page=1, per_page=MAX_OFFLINE_CASES, open=True)["items"]
+    return {
+        "user": me_schema.dump(user),
+        "grid": grid_feature(grid),
+        "cases": case_schema.dump(cases, many=True),
+        "patrol": rounds.today_for(user),
+        "settings": {
+            "gps_accept_m": get_setting("gps_accept_m"),
+            "gps_warn_m": get_setting("gps_warn_m"),
+            "photo_long_edge_px": 1600,
+            "max_upload_bytes": _max_upload(),
+            "patrol_radius_m": get_setting("patrol_radius_m"),
+            "patrol_track_interval_s": get_setting("patrol_track_interval_s"),
+        },
+        "server_time": clock.now().isoformat(),
+    }
+
+
+def _max_upload() -> int:
+    """The largest request body the server takes."""
+    return int(current_app.config["MAX_CONTENT_LENGTH"])

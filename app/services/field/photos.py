@@ -1,0 +1,206 @@
+"""The photo pipeline: check an upload is a real photo, read its EXIF, keep the original as
+evidence, and make a 1600 px display copy and a 320 px thumbnail with all metadata stripped.
+
+Files are stored by content (sha256), so the same photo sent twice is stored once:
+``PHOTO_DIR/{original,display,thumb}/<sha[:2]>/<sha>.<ext>``.
+"""
+
+import hashlib
+import io
+import os
+import warnings
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pillow_heif
+from flask import current_app
+from PIL import Image, UnidentifiedImageError
+
+from app.errors import InvalidInput
+
+pillow_heif.register_heif_opener()
+
+# A 50 MP phone photo is the largest real input; anything bigger is refused before decoding,
+# so a small file that claims a huge size (a decompression bomb) never reaches memory.
+MAX_PIXELS = 50_000_000
+Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+DISPLAY_EDGE = 1600
+THUMB_EDGE = 320
+FORMATS = {"JPEG": ("image/jpeg", "jpg"), "PNG": ("image/png", "png"), "HEIF": ("image/heic", "heic")}
+EXIF_IFD, GPS_IFD = 0x8769, 0x8825
+DATETIME_ORIGINAL, OFFSET_TIME_ORIGINAL = 0x9003, 0x9011
+
+
+@dataclass
+class ProcessedPhoto:
+    """What the pipeline learnt from an upload, and the derived images."""
+
+    sha256: str
+    byte_size: int
+    width: int
+    height: int
+    content_type: str
+    extension: str
+    taken_at: datetime | None
+    lon: float | None
+    lat: float | None
+    display: bytes
+    thumb: bytes
+
+
+def sha256_hex(data: bytes) -> str:
+    """The hex sha256 of some bytes."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def process_upload(data: bytes, zone: str = "Asia/Shanghai") -> ProcessedPhoto:
+    """Check, read and derive; raise InvalidInput with a Chinese reason for anything unusable."""
+    if not data:
+        raise InvalidInput("照片内容为空，请重新拍摄上传。")
+    image = _open(data)
+    content_type, extension = FORMATS[image.format]
+    taken_at, lon, lat = _exif_facts(image, ZoneInfo(zone))
+    size = image.size
+    display, thumb = _derivatives(image)
+    return ProcessedPhoto(sha256_hex(data), len(data), size[0], size[1], content_type, extension,
+                          taken_at, lon, lat, display, thumb)
+
+
+def _open(data: bytes) -> Image.Image:
+    """Open and identify an image without decoding its pixels yet."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data))
+    except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning, OSError) as exc:
+        raise InvalidInput("文件不是可识别的照片（仅支持 JPEG、PNG、HEIC）。") from exc
+    if image.format not in FORMATS:
+        raise InvalidInput(f"不支持的图片格式 {image.format}，仅支持 JPEG、PNG、HEIC。")
+    width, height = image.size
+    if width * height > MAX_PIXELS or width == 0 or height == 0:
+        raise InvalidInput("照片像素过大或尺寸无效，已拒收。")
+    return image
+
+
+# EXIF orientation → the transpose that turns the picture upright.
+UPRIGHT = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180, 4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE, 6: Image.Transpose.ROTATE_270, 7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+
+
+def _derivatives(image: Image.Image) -> tuple[bytes, bytes]:
+    """The display copy and thumbnail, upright, RGB, with no metadata at all.
+
+    Shrink first, turn upright after: rotating a 1600 px image costs a fraction of a 12 MP one.
+    """
+    width, height = image.size
+    scale = DISPLAY_EDGE / max(width, height)
+    if image.format == "JPEG" and scale < 1:
+        # Let libjpeg decode at 1/2, 1/4 or 1/8 scale: ask in the image's own aspect.
+        image.draft("RGB", (max(1, round(width * scale)), max(1, round(height * scale))))
+    try:
+        orientation = image.getexif().get(0x0112)
+        image.load()
+        display = image.convert("RGB")
+    except (OSError, ValueError, SyntaxError) as exc:
+        raise InvalidInput("照片文件不完整或已损坏，请重新上传。") from exc
+    display.thumbnail((DISPLAY_EDGE, DISPLAY_EDGE), Image.Resampling.BILINEAR, reducing_gap=2.0)
+    if orientation in UPRIGHT:
+        display = display.transpose(UPRIGHT[orientation])
+    thumb = display.copy()
+    thumb.thumbnail((THUMB_EDGE, THUMB_EDGE), Image.Resampling.BILINEAR, reducing_gap=2.0)
+    return _jpeg(display, 85), _jpeg(thumb, 80)
+
+
+def _jpeg(image: Image.Image, quality: int) -> bytes:
+    """Encode as a JPEG carrying no EXIF, XMP or ICC data."""
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=quality)
+    return out.getvalue()
+
+
+def _exif_facts(image: Image.Image, zone: ZoneInfo) -> tuple[datetime | None, float | None, float | None]:
+    """DateTimeOriginal (in the phone's offset, else the city's zone) and the GPS position."""
+    try:
+        exif = image.getexif()
+        details = exif.get_ifd(EXIF_IFD)
+        gps = exif.get_ifd(GPS_IFD)
+    except (OSError, ValueError, TypeError, KeyError, SyntaxError):
+        return None, None, None
+    return _taken_at(details, zone), *_gps_position(gps)
+
+
+def _taken_at(details: dict, zone: ZoneInfo) -> datetime | None:
+    """EXIF 'YYYY:MM:DD HH:MM:SS' as an aware UTC time."""
+    raw = details.get(DATETIME_ORIGINAL)
+    if not isinstance(raw, str):
+        return None
+    try:
+        local = datetime.strptime(raw.strip()[:19], "%Y:%m:%d %H:%M:%S")
+    except ValueError:
+        return None
+    offset = details.get(OFFSET_TIME_ORIGINAL)
+    tz = _parse_offset(offset) or zone
+    return local.replace(tzinfo=tz).astimezone(UTC)
+
+
+def _parse_offset(offset) -> timezone | None:
+    """'+08:00' → a fixed offset, or None."""
+    if not isinstance(offset, str) or len(offset) != 6 or offset[0] not in "+-":
+        return None
+    try:
+        hours, minutes = int(offset[1:3]), int(offset[4:6])
+    except ValueError:
+        return None
+    sign = 1 if offset[0] == "+" else -1
+    return timezone(sign * timedelta(hours=hours, minutes=minutes))
+
+
+def _gps_position(gps: dict) -> tuple[float | None, float | None]:
+    """Decimal lon/lat from EXIF GPS rationals (tags 1-4), or (None, None)."""
+    try:
+        lat = _degrees(gps[2]) * (-1 if gps.get(1) == "S" else 1)
+        lon = _degrees(gps[4]) * (-1 if gps.get(3) == "W" else 1)
+    except (KeyError, TypeError, ValueError, ZeroDivisionError, IndexError):
+        return None, None
+    if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+        return None, None
+    return lon, lat
+
+
+def _degrees(value) -> float:
+    """(degrees, minutes, seconds) rationals → decimal degrees."""
+    degrees, minutes, seconds = (float(part) for part in value)
+    return degrees + minutes / 60 + seconds / 3600
+
+
+# ---------------------------------------------------------------- storage
+
+
+def photo_path(kind: str, sha: str, extension: str = "jpg") -> Path:
+    """Where one variant of a photo lives under PHOTO_DIR."""
+    return Path(current_app.config["PHOTO_DIR"]) / kind / sha[:2] / f"{sha}.{extension}"
+
+
+def store(processed: ProcessedPhoto, original: bytes) -> None:
+    """Write the original and its derivatives, once per content (atomic renames)."""
+    for kind, data, extension in (
+        ("original", original, processed.extension),
+        ("display", processed.display, "jpg"),
+        ("thumb", processed.thumb, "jpg"),
+    ):
+        write_once(photo_path(kind, processed.sha256, extension), data)
+
+
+def write_once(path: Path, data: bytes) -> None:
+    """Write content-addressed bytes once, atomically (a rename), so readers never see half a file."""
+    if path.exists():
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_suffix(f".{os.getpid()}.tmp")
+    temporary.write_bytes(data)
+    os.replace(temporary, path)

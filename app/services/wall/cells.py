@@ -1,0 +1,405 @@
+"""The map wall's summary (``wall_cells``): clusters for a city view from a few hundred rows.
+
+The wall clusters cases into square cells of ``CELL_PX`` screen pixels; at Leaflet zoom
+``z`` a cell is ``90 / 2**z`` degrees. Because every zoom halves the cell, the cell a point
+falls in at zoom ``z`` is its cell at a finer level ``L`` shifted right by ``L - z`` bits
+(exactly, in floating point too: dividing by ``90 / 2**z`` only rescales by a power of two).
+So one table holds, for every level from 0 to ``BASE_LEVEL``, each occupied cell's open and
+closed counts, coordinate sums, earliest due time and earliest yellow moment of its open
+cases, flag counts and lowest case id; a cell is the exact union of its four children.
+
+Rules:
+
+* **One way in.** ``refresh_cells`` recomputes the base cells named from the ``cases`` rows
+  (a cell holds few cases, so recomputing from the source is cheap and always right) and
+  rolls each one up, level by level, from its four children. A session hook
+  (``init_wall_cells``) collects the cells of every case inserted, changed or deleted through
+  the ORM (the old and the new location) and refreshes them just before the transaction
+  commits. Bulk loads that bypass the ORM (``demo_city``) call ``rebuild_wall_cells``, as
+  does ``flask wall rebuild-cells`` and migration 0007.
+* **Deadline state, exactly as the live query.** Red when the earliest due time of an open
+  case has passed; yellow when the earliest yellow moment has (``yellow_epoch``: received
+  plus the ``yellow_at`` share of the time to due, in seconds, computed by the same SQL
+  expression that ``wall.state_rank`` uses); else green if anything is open; else closed.
+  The yellow moment depends on the ``yellow_at`` setting, so changing that setting rebuilds
+  the table in the same transaction (the hook sees the setting row change; at a million
+  cases that save takes as long as ``flask wall rebuild-cells``, about 15 s).
+* **A view's clusters** are the rows of the view's zoom level for the cells the view
+  touches (``view_cells``, ``summary_query``): one row per cluster (summed over the filter
+  rows asked for, ``summary_facets``), read through an index.
+  A view is answered for whole cells, on this path and on the live one (``in_cells``), so
+  both give the same clusters and every count is exactly the cases in its cell.
+"""
+
+import math
+from datetime import datetime
+from functools import cache
+
+from sqlalchemy import (
+    CompoundSelect,
+    Float,
+    Integer,
+    Select,
+    String,
+    and_,
+    bindparam,
+    case,
+    cast,
+    delete,
+    event,
+    func,
+    insert,
+    literal,
+    select,
+    tuple_,
+    union_all,
+)
+from sqlalchemy import inspect as inspect_state
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
+
+from app.extensions import db
+from app.models import Case, Setting, WallCell
+from app.models.types import UTCDateTime
+from app.models.vocab import OPEN_STATUSES
+from app.services.geo.spatial import in_bbox
+from app.services.settings import get_setting
+
+# A cluster cell is this many screen pixels wide at the requested zoom.
+CELL_PX = 64
+# The finest level summarised; finer cluster zooms read the cases themselves.
+BASE_LEVEL = 17
+# Seconds between 1970-01-01 and the Julian day SQLite counts from.
+_JULIAN_1970 = 2440587.5
+# How far a spatial-index search reaches beyond a cell's edge, in degrees: far above any
+# rounding of a cell index (about 1e-13 degrees), far below a cell. The exact cell test
+# follows the search.
+_EDGE_MARGIN = 1e-9
+# Session.info keys of the hook's pending work.
+_DIRTY = "wall_cells_dirty"
+_REBUILD = "wall_cells_rebuild"
+OPEN = sorted(str(s) for s in OPEN_STATUSES)
+
+
+def cell_degrees(zoom: int) -> float:
+    """The side of a cluster cell in degrees at this zoom (Web Mercator, 256 px tiles)."""
+    return CELL_PX * 360.0 / (256 * 2**zoom)
+
+
+def cell_index(coordinate, offset: float, size) -> ColumnElement[int]:
+    """floor((coordinate + offset) / size) as an integer, the same on both backends."""
+    shifted = (coordinate + offset) / size
+    if db.engine.dialect.name == "sqlite":
+        return cast(shifted, Integer)  # truncation is floor: the shifted value is positive
+    return cast(func.floor(shifted), Integer)
+
+
+def case_cell(level: int) -> tuple[ColumnElement[int], ColumnElement[int]]:
+    """The cell of each case's location at a level, as (x, y) SQL expressions."""
+    size = cell_degrees(level)
+    return (cell_index(func.ST_X(Case.location), 180.0, size),
+            cell_index(func.ST_Y(Case.location), 90.0, size))
+
+
+def epoch_seconds(moment) -> ColumnElement[float]:
+    """A timestamp in seconds since 1970 as a double, in SQL."""
+    if db.engine.dialect.name == "sqlite":
+        return (func.julianday(moment) - _JULIAN_1970) * 86400.0
+    return cast(func.extract("epoch", moment), Float)
+
+
+def yellow_epoch(yellow_at: float | ColumnElement[float]) -> ColumnElement[float]:
+    """When each case turns yellow: received plus the yellow_at share of the time to due."""
+    share = yellow_at if isinstance(yellow_at, ColumnElement) else literal(yellow_at, Float())
+    received = epoch_seconds(Case.received_at)
+    return received + share * (epoch_seconds(Case.due_at) - received)
+
+
+# Filter rows: from FACET_LEVEL up, each cell also has one row per value of each filter the
+# wall offers that its cases carry, so a view filtered on one of them is read like an
+# unfiltered one. Finer zooms show few enough cases to count them live when filtered.
+FACET_LEVEL = 14
+
+
+def _facets() -> list[tuple[ColumnElement[str], list[ColumnElement[bool]]]]:
+    """Each filter row kind: its ``facet`` value per case (SQL) and the cases it counts."""
+    return [
+        (literal("category:") + Case.category, []),
+        (literal("channel:") + Case.channel, []),
+        (literal("town:") + cast(Case.town_id, String), [Case.town_id.isnot(None)]),
+        (literal("flag:above_level"), [Case.above_level.is_(True)]),
+        (literal("flag:inspection"), [Case.inspection_referral.isnot(None)]),
+        (literal("flag:leader"), [Case.leading_official_id.isnot(None)]),
+        (literal("flag:repeat"), [Case.repeat_of_id.isnot(None)]),
+        (literal("state:closed"), [Case.status.not_in(OPEN)]),
+    ]
+
+
+def summary_facets(filters: dict) -> list[str] | None:
+    """The ``facet`` values whose rows answer these filters exactly, or None if rows cannot.
+
+    No filter is the rows for all cases. One filter is its value's rows: values of one
+    category or channel exclude each other, so their rows add up; flags are combined with
+    AND, so only one flag is answered; of the deadline states only 销号 (closed) does not
+    move with the clock. The period, the other states and two filters at once cut across
+    rows: those go live.
+    """
+    given = {name: value for name, value in filters.items() if value}
+    if not given:
+        return [""]
+    if len(given) > 1:
+        return None
+    ((name, value),) = given.items()
+    if name in ("category", "channel"):
+        return [f"{name}:{v}" for v in sorted(set(value))]
+    if name == "town_id":
+        return [f"town:{int(value)}"]
+    if name == "flag" and len(set(value)) == 1:
+        return [f"flag:{value[0]}"]
+    if name == "state" and set(value) == {"closed"}:
+        return ["state:closed"]
+    return None
+
+
+def _base_rows(level: int, facet: ColumnElement[str], where: list, yellow_at: float) -> Select:
+    """SELECT summary rows of ``level`` straight from the cases matching ``where``, one per cell and facet."""
+    x, y = case_cell(level)
+    opened = Case.status.in_(OPEN)
+    return (
+        select(
+            literal(level).label("level"), x.label("cell_x"), y.label("cell_y"), facet.label("facet"),
+            func.sum(case((opened, 1), else_=0)), func.sum(case((opened, 0), else_=1)),
+            func.sum(func.ST_X(Case.location)), func.sum(func.ST_Y(Case.location)),
+            func.min(case((opened, Case.due_at))),
+            func.min(case((and_(opened, Case.due_at.isnot(None)), yellow_epoch(yellow_at)))),
+            func.sum(case((Case.above_level.is_(True), 1), else_=0)),
+            func.sum(case((Case.inspection_referral.isnot(None), 1), else_=0)),
+            func.sum(case((Case.leading_official_id.isnot(None), 1), else_=0)),
+            func.min(Case.id),
+        )
+        .where(Case.location.isnot(None), *where)
+        .group_by("cell_x", "cell_y", "facet")
+    )
+
+
+_COLUMNS = ["level", "cell_x", "cell_y", "facet", "open_count", "closed_count", "lon_sum", "lat_sum",
+            "earliest_due_at", "earliest_yellow", "above_level", "inspection", "leader", "min_case_id"]
+
+
+def _parent_rows(level: int, where: list) -> Select:
+    """SELECT the rows of ``level`` rolled up from their children at ``level + 1``, facet by facet."""
+    child = WallCell
+    return (
+        select(
+            literal(level).label("level"), (child.cell_x // 2).label("parent_x"), (child.cell_y // 2).label("parent_y"),
+            child.facet, func.sum(child.open_count), func.sum(child.closed_count), func.sum(child.lon_sum),
+            func.sum(child.lat_sum), func.min(child.earliest_due_at), func.min(child.earliest_yellow),
+            func.sum(child.above_level), func.sum(child.inspection), func.sum(child.leader),
+            func.min(child.min_case_id),
+        )
+        .where(child.level == level + 1, *where)
+        .group_by("parent_x", "parent_y", child.facet)
+    )
+
+
+def _cell_box(level: int, x: int, y: int) -> tuple[float, float, float, float]:
+    """A cell's (west, south, east, north), widened by the edge margin."""
+    size = cell_degrees(level)
+    return (x * size - 180.0 - _EDGE_MARGIN, y * size - 90.0 - _EDGE_MARGIN,
+            (x + 1) * size - 180.0 + _EDGE_MARGIN, (y + 1) * size - 90.0 + _EDGE_MARGIN)
+
+
+def _in_cell(level: int, cell_x: int, cell_y: int) -> list[ColumnElement[bool]]:
+    """WHERE clauses: the case lies in this cell of ``level``, found through the spatial index."""
+    x, y = case_cell(level)
+    return [in_bbox("cases", Case.location, Case.id, *_cell_box(level, cell_x, cell_y)), x == cell_x, y == cell_y]
+
+
+def _facet_rows(where: list, yellow_at: float) -> CompoundSelect:
+    """SELECT the filter rows of ``FACET_LEVEL`` from the cases matching ``where``: every kind in one statement."""
+    return union_all(*(_base_rows(FACET_LEVEL, facet, [*where, *applies], yellow_at) for facet, applies in _facets()))
+
+
+def refresh_cells(session: Session, cells: set[tuple[int, int]]) -> None:
+    """Recompute these base cells from the cases, then every coarser cell above them.
+
+    At ``FACET_LEVEL`` the filter rows are recounted from the cases too (the finer levels
+    have none to roll up); above it, every row rolls up from its children.
+    """
+    yellow_at = float(get_setting("yellow_at"))
+    session.execute(delete(WallCell).where(WallCell.level == BASE_LEVEL,
+                                           tuple_(WallCell.cell_x, WallCell.cell_y).in_(sorted(cells))))
+    for cell_x, cell_y in sorted(cells):
+        session.execute(insert(WallCell).from_select(
+            _COLUMNS, _base_rows(BASE_LEVEL, literal(""), _in_cell(BASE_LEVEL, cell_x, cell_y), yellow_at)))
+    for level in range(BASE_LEVEL - 1, -1, -1):
+        cells = {(cx >> 1, cy >> 1) for cx, cy in cells}
+        children = sorted((2 * px + dx, 2 * py + dy) for px, py in cells for dx in (0, 1) for dy in (0, 1))
+        session.execute(delete(WallCell).where(WallCell.level == level,
+                                               tuple_(WallCell.cell_x, WallCell.cell_y).in_(sorted(cells))))
+        session.execute(insert(WallCell).from_select(
+            _COLUMNS, _parent_rows(level, [tuple_(WallCell.cell_x, WallCell.cell_y).in_(children)])))
+        if level == FACET_LEVEL:
+            for cell_x, cell_y in sorted(cells):
+                session.execute(insert(WallCell).from_select(
+                    _COLUMNS, _facet_rows(_in_cell(level, cell_x, cell_y), yellow_at)))
+
+
+def rebuild_wall_cells(session: Session | None = None) -> int:
+    """Recompute the whole summary from the cases (bulk loads, a new yellow_at); return base cells."""
+    session = session or db.session
+    yellow_at = float(get_setting("yellow_at"))
+    session.execute(delete(WallCell))
+    session.execute(insert(WallCell).from_select(_COLUMNS, _base_rows(BASE_LEVEL, literal(""), [], yellow_at)))
+    for level in range(BASE_LEVEL - 1, -1, -1):
+        session.execute(insert(WallCell).from_select(_COLUMNS, _parent_rows(level, [])))
+        if level == FACET_LEVEL:
+            session.execute(insert(WallCell).from_select(_COLUMNS, _facet_rows([], yellow_at)))
+    return session.scalar(select(func.count()).select_from(WallCell).where(WallCell.level == BASE_LEVEL)) or 0
+
+
+# The session hook: collect the cells cases leave and enter, refresh them before commit.
+
+
+def init_wall_cells() -> None:
+    """Listen on the app's database session (once per process, whatever the number of apps)."""
+    for name, listener in (("before_flush", _cells_left), ("after_flush", _cells_entered),
+                           ("before_commit", _refresh_before_commit), ("after_transaction_end", _forget)):
+        if not event.contains(db.session, name, listener):
+            event.listen(db.session, name, listener)
+
+
+def _case_id(obj: Case) -> int | None:
+    """A case's primary key without loading anything."""
+    identity = inspect_state(obj).identity
+    return identity[0] if identity else obj.__dict__.get("id")
+
+
+def _cells_of(session: Session, case_ids: list[int]) -> set[tuple[int, int]]:
+    """The base cells the stored locations of these cases fall in."""
+    if not case_ids:
+        return set()
+    x, y = case_cell(BASE_LEVEL)
+    rows = session.connection().execute(select(x, y).where(Case.id.in_(case_ids), Case.location.isnot(None)))
+    return {(int(a), int(b)) for a, b in rows}
+
+
+def _cells_left(session: Session, flush_context, instances) -> None:
+    """Before a flush: the stored cells of cases about to move or be deleted."""
+    leaving = [_case_id(obj) for obj in session.deleted if isinstance(obj, Case)]
+    leaving += [_case_id(obj) for obj in session.dirty
+                if isinstance(obj, Case) and inspect_state(obj).attrs.location.history.has_changes()]
+    session.info.setdefault(_DIRTY, set()).update(_cells_of(session, [i for i in leaving if i is not None]))
+
+
+def _cells_entered(session: Session, flush_context) -> None:
+    """After a flush: the cells of every case written; a new yellow_at means a rebuild."""
+    written = [_case_id(obj) for obj in (*session.new, *session.dirty)
+               if isinstance(obj, Case) and (obj in session.new or session.is_modified(obj))]
+    session.info.setdefault(_DIRTY, set()).update(_cells_of(session, [i for i in written if i is not None]))
+    if any(isinstance(obj, Setting) and obj.key == "yellow_at"
+           for obj in (*session.new, *session.dirty, *session.deleted)):
+        session.info[_REBUILD] = True
+
+
+def _refresh_before_commit(session: Session) -> None:
+    """Bring the summary up to date with everything this transaction wrote."""
+    session.flush()
+    cells, rebuild = session.info.pop(_DIRTY, set()), session.info.pop(_REBUILD, False)
+    if rebuild:
+        rebuild_wall_cells(session)
+    elif cells:
+        refresh_cells(session, cells)
+
+
+def _forget(session: Session, transaction) -> None:
+    """When the outermost transaction ends (committed or rolled back), drop what it noted."""
+    if transaction.parent is None:
+        session.info.pop(_DIRTY, None)
+        session.info.pop(_REBUILD, None)
+
+
+# Reading: a view's clusters, whole cells at a time.
+
+
+Rect = tuple[int, int, int, int]
+# From this zoom on (a view of a few kilometres), SQLite searches the live path's cases
+# through the spatial index; wider views read them through the filters' own indexes.
+SQLITE_SPATIAL_ZOOM = 14
+# A view may touch at most this many cells per side (a 3840 px wall shows 60): a box far
+# too big for its zoom is a client error, not a reason to group a province case by case.
+MAX_VIEW_CELLS = 512
+
+
+def view_cells(box: tuple[float, float, float, float], zoom: int) -> Rect:
+    """The cells of ``zoom`` the box touches, as inclusive (x0, x1, y0, y1).
+
+    A view is answered for whole cells: each cluster is every case in its cell, so its count
+    does not change as the view's edge slides across it, and a small pan within the same
+    cells asks the same question (and gets a 304).
+    """
+    size = cell_degrees(zoom)
+    west, south, east, north = box
+    return (math.floor((west + 180.0) / size), math.floor((east + 180.0) / size),
+            math.floor((south + 90.0) / size), math.floor((north + 90.0) / size))
+
+
+def in_cells(zoom: int, rect: Rect) -> list[ColumnElement[bool]]:
+    """WHERE clauses: the case lies in one of these cells of ``zoom``, found through the spatial index.
+
+    The index searches the cells' box (widened by a hair: SpatiaLite's R-tree keeps 32-bit
+    floats); the cell test, the same expression the clusters group by, makes it exact.
+    PostgreSQL weighs the spatial index against the others (a filter's) with its table
+    statistics. SQLite has none for the R-tree and, offered it, always walks it: for a view
+    wider than ``SQLITE_SPATIAL_ZOOM`` shows, that is a random read of every case in a
+    town or the city, so there the other filters' indexes (or one sequential scan) serve.
+    """
+    size = cell_degrees(zoom)
+    x0, x1, y0, y1 = rect
+    x, y = case_cell(zoom)
+    cells = [Case.location.isnot(None), x.between(x0, x1), y.between(y0, y1)]
+    if db.engine.dialect.name == "sqlite" and zoom < SQLITE_SPATIAL_ZOOM:
+        return cells
+    search = (x0 * size - 180.0 - _EDGE_MARGIN, y0 * size - 90.0 - _EDGE_MARGIN,
+              (x1 + 1) * size - 180.0 + _EDGE_MARGIN, (y1 + 1) * size - 90.0 + _EDGE_MARGIN)
+    return [in_bbox("cases", Case.location, Case.id, *search), *cells]
+
+
+def summary_query(zoom: int, rect: Rect, now: datetime, facets: list[str]) -> tuple[Select, dict]:
+    """The SELECT (and its parameters) of the clusters of ``zoom`` in these cells, from the summary.
+
+    One row per occupied cell of that level, summed over the ``facets`` asked for
+    (``summary_facets``), with its state at ``now``, in cell order. The index on (level,
+    facet, column, row) reads exactly those rows: one seek per facet and column of cells.
+    """
+    x0, x1, y0, y1 = rect
+    return (_summary_statement(db.engine.dialect.name),
+            {"level": zoom, "facets": facets, "columns": list(range(x0, x1 + 1)), "low": y0, "high": y1, "now": now})
+
+
+@cache
+def _summary_statement(dialect: str) -> Select:
+    """The summary SELECT with parameters, built once per backend."""
+    moment = bindparam("now", type_=UTCDateTime())
+    worst = case(
+        (WallCell.open_count == 0, 0),
+        (WallCell.earliest_due_at <= moment, 3),
+        (WallCell.earliest_yellow <= epoch_seconds(moment), 2),
+        else_=1,
+    )
+    return (
+        select(
+            WallCell.cell_x.label("zoom_x"), WallCell.cell_y.label("zoom_y"),
+            func.sum(WallCell.open_count + WallCell.closed_count).label("count"),
+            func.sum(WallCell.lon_sum).label("lon_sum"), func.sum(WallCell.lat_sum).label("lat_sum"),
+            func.max(worst).label("worst"), func.sum(WallCell.above_level).label("above_level"),
+            func.sum(WallCell.inspection).label("inspection"), func.sum(WallCell.leader).label("leader"),
+            func.min(WallCell.min_case_id).label("case_id"),
+        )
+        .where(WallCell.level == bindparam("level", type_=Integer()),
+               WallCell.facet.in_(bindparam("facets", expanding=True, type_=String())),
+               WallCell.cell_x.in_(bindparam("columns", expanding=True, type_=Integer())),
+               WallCell.cell_y.between(bindparam("low", type_=Integer()), bindparam("high", type_=Integer())))
+        .group_by(WallCell.cell_x, WallCell.cell_y)
+        .order_by("zoom_x", "zoom_y")
+    )

@@ -1,0 +1,348 @@
+"""The map wall (挂图作战): cases on the map at city scale, clustered without reading them all.
+
+* **Deadline state in SQL.** Grey when the case is finished, red once ``now >= due_at``,
+  yellow once the share ``yellow_at`` (admin setting, 75 %) of the time from ``received_at``
+  to ``due_at`` is used (``wall_cells.yellow_epoch``), else green. This is the fallback rule
+  of ``deadlines.case_deadline_state`` applied to every case: the exact rule reads each
+  case's open clock (``case_clocks``), which would be one join per case and too slow for a
+  wall of a million cases; ``due_at`` already mirrors the nearest open clock's due time, so
+  red (the colour that matters most) is exact and only the green/yellow boundary can differ
+  from the desk for a case whose current stage started after ``received_at``.
+* **Grid clustering.** Points are snapped to square cells of ``wall_cells.CELL_PX`` screen
+  pixels at the requested zoom; each cluster carries its exact count, centroid, worst state and flag
+  counts. From ``POINTS_ZOOM`` on, cases come one by one when there are at most
+  ``MAX_POINTS`` in view.
+* **Whole cells.** A view is answered for every cell of its zoom that it touches
+  (``wall_cells.view_cells``): a cluster is all the cases of its cell, so its count is
+  exact and stays put while the view's edge slides across it; the client draws what falls
+  on the screen.
+* **Two ways to the same clusters.** For a caller who sees every case (the wall's roles),
+  the clusters are rows of the per-cell summary (``services.wall_cells``: one indexed read
+  of a few hundred rows) without filters at zooms up to ``wall_cells.BASE_LEVEL``, and with
+  one filter of category, channel, town or a single flag up to ``wall_cells.FACET_LEVEL``.
+  The period and the deadline state cut across a cell's cases (and two filters across its
+  filter rows), so those views, finer filtered zooms and the point layer run the live
+  ``GROUP BY`` over the cases in the cells (``wall_cells.in_cells``: the spatial index,
+  then the cell test). Both give identical clusters (tests/test_wall_cells.py).
+* **ETag** from a cheap data revision (the highest event id and case id, both primary keys,
+  read in one statement) plus the minute (states change with time), the caller's scope, the
+  cells and the filters.
+"""
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Float, Row, Select, and_, case, func, literal, not_, or_, select, text
+from sqlalchemy.sql.elements import ColumnElement
+
+from app.errors import NotFound
+from app.extensions import db
+from app.models import Case, CaseEvent, Department, Grid, User
+from app.models.types import UTCDateTime
+from app.models.vocab import Category
+from app.services.access import case_scope, require_role
+from app.services.settings import get_setting
+from app.services.wall.cells import (
+    BASE_LEVEL,
+    FACET_LEVEL,
+    MAX_VIEW_CELLS,
+    OPEN,
+    Rect,
+    cell_degrees,
+    cell_index,
+    epoch_seconds,
+    in_cells,
+    summary_facets,
+    summary_query,
+    view_cells,
+    yellow_epoch,
+)
+
+WALL_ROLES = ("command_office", "admin")
+# From this zoom on, cases are sent one by one (a village fills the screen), unless the
+# view holds more than MAX_POINTS of them.
+POINTS_ZOOM = 16
+MAX_POINTS = 2000
+# State ranks: a cluster shows its worst member, the highest rank.
+STATE_RANKS = {"closed": 0, "green": 1, "yellow": 2, "red": 3}
+STATE_NAMES = {rank: name for name, rank in STATE_RANKS.items()}
+
+
+@dataclass(frozen=True)
+class Viewport:
+    """A map view: the box in WGS-84 degrees and the Leaflet zoom."""
+
+    west: float
+    south: float
+    east: float
+    north: float
+    zoom: int
+
+    @property
+    def box(self) -> tuple[float, float, float, float]:
+        """(west, south, east, north)."""
+        return self.west, self.south, self.east, self.north
+
+    @property
+    def cells(self) -> Rect:
+        """The cells of this zoom the view touches, inclusive (x0, x1, y0, y1)."""
+        return view_cells(self.box, self.zoom)
+
+    @property
+    def too_large(self) -> bool:
+        """True when the box spans more cells than any screen shows at this zoom."""
+        x0, x1, y0, y1 = self.cells
+        return max(x1 - x0, y1 - y0) + 1 > MAX_VIEW_CELLS
+
+
+def require_wall_user(user: User) -> None:
+    """The wall is for the command office and administrators; others get Forbidden."""
+    require_role(user, *WALL_ROLES)
+
+
+def state_rank(now: datetime, yellow_at: float | None = None) -> ColumnElement[int]:
+    """The deadline state of every case as a SQL expression (rank, see STATE_RANKS)."""
+    if yellow_at is None:
+        yellow_at = float(get_setting("yellow_at"))
+    return rank_at(literal(now, UTCDateTime()), literal(yellow_at, Float()))
+
+
+def rank_at(moment: ColumnElement[datetime], yellow_at: ColumnElement[float]) -> ColumnElement[int]:
+    """The deadline state rank of every case at ``moment`` (SQL), yellow after the share ``yellow_at``."""
+    return case(
+        (Case.status.not_in(OPEN), 0),
+        (Case.due_at.is_(None), 1),
+        (Case.due_at <= moment, 3),
+        (epoch_seconds(moment) >= yellow_epoch(yellow_at), 2),
+        else_=1,
+    )
+
+
+def state_is(name: str, now: datetime) -> ColumnElement[bool]:
+    """SQL: the case is in this deadline state at ``now``; the same cases as ``state_rank``, but
+    written as ranges on status and due time, so that an index (``ix_cases_status_due``) finds them."""
+    opened, moment = Case.status.in_(OPEN), literal(now, UTCDateTime())
+    yellow = epoch_seconds(moment) >= yellow_epoch(literal(float(get_setting("yellow_at")), Float()))
+    return {
+        "closed": Case.status.not_in(OPEN),
+        "red": and_(opened, Case.due_at <= moment),
+        "yellow": and_(opened, Case.due_at > moment, yellow),
+        "green": and_(opened, or_(Case.due_at.is_(None), and_(Case.due_at > moment, not_(yellow)))),
+    }[name]
+
+
+def wall_filters(user: User, now: datetime, filters: dict) -> list[ColumnElement[bool]]:
+    """WHERE clauses for the wall's filters (period, category, channel, state, flags), in scope."""
+    clauses: list[ColumnElement[bool]] = [case_scope(user)]
+    if filters.get("received_from"):
+        clauses.append(Case.received_at >= filters["received_from"])
+    if filters.get("received_to"):
+        clauses.append(Case.received_at < filters["received_to"])
+    if filters.get("category"):
+        clauses.append(Case.category.in_(filters["category"]))
+    if filters.get("channel"):
+        clauses.append(Case.channel.in_(filters["channel"]))
+    if filters.get("town_id"):
+        clauses.append(Case.town_id == filters["town_id"])
+    if filters.get("state"):
+        clauses.append(or_(*(state_is(name, now) for name in sorted(set(filters["state"])))))
+    flags = filters.get("flag") or []
+    if "above_level" in flags:
+        clauses.append(Case.above_level.is_(True))
+    if "inspection" in flags:
+        clauses.append(Case.inspection_referral.isnot(None))
+    if "leader" in flags:
+        clauses.append(Case.leading_official_id.isnot(None))
+    if "repeat" in flags:
+        clauses.append(Case.repeat_of_id.isnot(None))
+    return clauses
+
+
+def _cluster_select(size, rank: ColumnElement[int], where: list) -> Select:
+    """One row per occupied cell (``size`` degrees) among the cases matching ``where``: sums, not averages."""
+    lon, lat = func.ST_X(Case.location), func.ST_Y(Case.location)
+    return (
+        select(
+            cell_index(lon, 180.0, size).label("zoom_x"),
+            cell_index(lat, 90.0, size).label("zoom_y"),
+            func.count().label("count"),
+            func.sum(lon).label("lon_sum"),
+            func.sum(lat).label("lat_sum"),
+            func.max(rank).label("worst"),
+            func.sum(case((Case.above_level.is_(True), 1), else_=0)).label("above_level"),
+            func.sum(case((Case.inspection_referral.isnot(None), 1), else_=0)).label("inspection"),
+            func.sum(case((Case.leading_official_id.isnot(None), 1), else_=0)).label("leader"),
+            func.min(Case.id).label("case_id"),
+        )
+        .where(Case.location.isnot(None), *where)
+        .group_by("zoom_x", "zoom_y")
+    )
+
+
+def cluster_query(user: User, view: Viewport, now: datetime, filters: dict) -> Select:
+    """The live SELECT behind the clusters: one row per occupied cell, in cell order, over the view's cells."""
+    return _cluster_select(cell_degrees(view.zoom), state_rank(now),
+                           [*in_cells(view.zoom, view.cells), *wall_filters(user, now, filters)]
+                           ).order_by("zoom_x", "zoom_y")
+
+
+def answers_from_summary(user: User, view: Viewport, filters: dict) -> list[str] | None:
+    """The summary rows (``facet`` values) that give this view's clusters exactly, or None.
+
+    The wall's roles see every case (access.case_scope); the zoom's cells must be ones the
+    summary keeps; the filters must be none, or one of category, channel, town, a single
+    flag or the closed state (``wall_cells.summary_facets``) at a zoom that has rows for them.
+    """
+    if user.role not in WALL_ROLES or view.zoom > BASE_LEVEL:
+        return None
+    facets = summary_facets(filters)
+    if facets is None or (facets != [""] and view.zoom > FACET_LEVEL):
+        return None
+    return facets
+
+
+def view_clusters(user: User, view: Viewport, now: datetime, filters: dict) -> list[Row]:
+    """The view's clusters, one row per occupied cell, from the summary when it answers exactly, else live.
+
+    Each row: ``zoom_x``, ``zoom_y`` (the cell), ``count``, ``lon_sum``, ``lat_sum``,
+    ``worst`` (state rank), ``above_level``, ``inspection``, ``leader`` and ``case_id``
+    (the lowest case id, the case itself when the cell holds one), in cell order.
+    """
+    facets = answers_from_summary(user, view, filters)
+    if facets is not None:
+        return db.session.execute(*summary_query(view.zoom, view.cells, now, facets)).all()
+    tune_aggregate_session()
+    return db.session.execute(cluster_query(user, view, now, filters)).all()
+
+
+def points_query(user: User, view: Viewport, now: datetime, filters: dict):
+    """The SELECT behind the point layer at high zoom: one row per case, no personal data."""
+    return (
+        select(
+            Case.id,
+            func.ST_X(Case.location).label("lon"),
+            func.ST_Y(Case.location).label("lat"),
+            state_rank(now).label("worst"),
+            Case.above_level,
+            Case.inspection_referral,
+            Case.leading_official_id,
+        )
+        .where(
+            Case.location.isnot(None),
+            *in_cells(view.zoom, view.cells),
+            *wall_filters(user, now, filters),
+        )
+        .order_by(Case.id)
+        .limit(MAX_POINTS)
+    )
+
+
+AGGREGATE_SETTINGS = "set_config('jit', 'off', true), set_config('work_mem', '32MB', true)"
+
+
+def tune_aggregate_session() -> None:
+    """On PostgreSQL, settings for the wall's live aggregates in this transaction.
+
+    The planner's cost estimate for a city-wide box is high enough to switch JIT compilation
+    on, which alone takes longer than the query; a little more sort memory lets a live
+    grouping hash in memory instead of sorting on disk.
+    """
+    if db.engine.dialect.name == "postgresql":  # set_config(..., true) is SET LOCAL, one round trip
+        db.session.execute(text(f"SELECT {AGGREGATE_SETTINGS}"))
+
+
+def viewport_features(user: User, view: Viewport, now: datetime, filters: dict) -> dict:
+    """Clusters in the view's cells, or their single cases at high zoom when there are few enough.
+
+    A street view holding more than MAX_POINTS cases stays clustered, so the wall never
+    shows a truncated set.
+    """
+    rows = view_clusters(user, view, now, filters)
+    total = sum(row[2] for row in rows)  # the count column
+    if view.zoom >= POINTS_ZOOM and total <= MAX_POINTS:
+        points = db.session.execute(points_query(user, view, now, filters)).all()
+        return {"kind": "points", "zoom": view.zoom, "points": [_point(r) for r in points]}
+    clusters = [
+        {"count": count, "lon": round(lon_sum / count, 6), "lat": round(lat_sum / count, 6),
+         "state": STATE_NAMES[worst], "above_level": above_level, "inspection": inspection, "leader": leader,
+         "case_id": case_id if count == 1 else None}
+        for _x, _y, count, lon_sum, lat_sum, worst, above_level, inspection, leader, case_id in rows
+    ]
+    return {"kind": "clusters", "zoom": view.zoom, "cell_deg": cell_degrees(view.zoom), "total": total,
+            "clusters": clusters}
+
+
+def _point(row) -> dict:
+    """One case of the point layer as JSON: position, state and flags only."""
+    return {"id": row.id, "lon": round(row.lon, 6), "lat": round(row.lat, 6), "state": STATE_NAMES[row.worst],
+            "above_level": bool(row.above_level), "inspection": row.inspection_referral is not None,
+            "leader": row.leading_official_id is not None}
+
+
+def data_revision() -> tuple[int, int]:
+    """A cheap revision of the case data: the highest event id and case id (primary keys).
+
+    Every change a case goes through (registration, each lifecycle step) appends an event.
+    Both maxima come from the ends of primary-key indexes, in one round trip.
+    """
+    events, cases = db.session.execute(
+        select(select(func.max(CaseEvent.id)).scalar_subquery(), select(func.max(Case.id)).scalar_subquery())
+    ).one()
+    return events or 0, cases or 0
+
+
+def etag_for(user: User, now: datetime, query: dict) -> str:
+    """An ETag for a wall response: data revision, the minute, the caller's scope and query."""
+    minute = now.replace(second=0, microsecond=0).isoformat()
+    return etag_digest([data_revision(), minute, user.role, user.grid_id, user.department_id, user.id, query])
+
+
+def etag_digest(value) -> str:
+    """A short stable hash of a JSON-able value: every ETag of the wall's layers."""
+    return hashlib.sha256(json.dumps(value, sort_keys=True, default=str).encode()).hexdigest()[:32]
+
+
+def case_card(user: User, case_id: int, now: datetime) -> dict:
+    """What a click on the wall shows: number, category, town, state, due time, unit. No personal data."""
+    row = db.session.execute(
+        select(Case.number, Case.category, Case.status, Case.due_at, Grid.name.label("town"),
+               Department.name.label("department"), Case.above_level, Case.inspection_referral,
+               Case.leading_official_id, state_rank(now).label("worst"))
+        .outerjoin(Grid, Grid.id == Case.town_id)
+        .outerjoin(Department, Department.id == Case.department_id)
+        .where(Case.id == case_id, case_scope(user))
+    ).first()
+    if row is None:
+        raise NotFound("案件不存在，或不在您的管辖范围内。")
+    return {
+        "id": case_id, "number": row.number, "category": Category(row.category).label,
+        "town": row.town or "—", "status": row.status, "state": STATE_NAMES[row.worst], "due_at": row.due_at,
+        "department": row.department or "—", "above_level": bool(row.above_level),
+        "inspection": row.inspection_referral is not None, "leader": row.leading_official_id is not None,
+    }
+
+
+def village_measures(user: User, now: datetime, filters: dict) -> list[dict]:
+    """Per village (level-3 grid): open, overdue and a score estimate, for shading.
+
+    The score is the deduction of the assessment's default rules (DOMAIN.md item 11): 2 points
+    per above-level petition, 4 per repeat above-level petition.
+    """
+    opened = Case.status.in_(OPEN)
+    moment = literal(now, UTCDateTime())
+    rows = db.session.execute(
+        select(
+            Case.grid_id,
+            func.sum(case((opened, 1), else_=0)).label("open"),
+            func.sum(case((and_(opened, Case.due_at <= moment), 1), else_=0)).label("overdue"),
+            func.sum(case((and_(Case.above_level.is_(True), Case.repeat_of_id.isnot(None)), 4),
+                          (Case.above_level.is_(True), 2), else_=0)).label("score"),
+        )
+        .where(Case.grid_id.isnot(None), *wall_filters(user, now, filters))
+        .group_by(Case.grid_id)
+    ).all()
+    return [{"grid_id": r.grid_id, "open": int(r.open), "overdue": int(r.overdue), "score": int(r.score)}
+            for r in rows]
+
