@@ -15,6 +15,7 @@ PACKAGES = {
     "leaflet": "leaflet/dist",
     "idb": "idb/build",
     "qrcode-generator": "qrcode-generator/dist",
+    "exifr": "exifr/dist",
 }
 
 
