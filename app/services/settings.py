@@ -109,9 +109,6 @@ SETTINGS: dict[str, SettingDef] = {row.key: row for row in (
                "巡查进行中（应用在前台时）每隔此时间记录一次位置。"),
 )}
 
-DEFAULTS: dict[str, object] = {key: row.default for key, row in SETTINGS.items()}
-
-
 def _valid_patrol_rules(value) -> bool:
     """Rules for levels "1".."3" and every source class: {times, period_days} or null."""
     if not isinstance(value, dict) or set(value) != {"1", "2", "3"}:
@@ -138,15 +135,15 @@ def _plain_int(value) -> bool:
 
 def get_setting(key: str):
     """The stored value of a setting, or its default."""
-    if key not in DEFAULTS:
+    if key not in SETTINGS:
         raise KeyError(f"unknown setting {key!r}")
     row = db.session.get(Setting, key)
-    return DEFAULTS[key] if row is None else row.value
+    return SETTINGS[key].default if row is None else row.value
 
 
 def all_settings() -> dict[str, object]:
     """Every setting with its current value."""
-    return {key: get_setting(key) for key in DEFAULTS}
+    return {key: get_setting(key) for key in SETTINGS}
 
 
 def set_setting(key: str, value) -> None:

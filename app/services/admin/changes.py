@@ -34,7 +34,7 @@ def change_route(actor: User, sector: str, department_id: int) -> SectorRoute:
 
 def change_setting(actor: User, key: str, value) -> None:
     """Store a new value for one setting."""
-    before = settings.get_setting(key) if key in settings.DEFAULTS else None
+    before = settings.get_setting(key) if key in settings.SETTINGS else None
     settings.set_setting(key, value)
     admin_audit.record(actor, "setting.update", "setting", key, {"value": before}, {"value": value})
 
