@@ -1,7 +1,7 @@
 """The demo city's source register (监管对象台账) and a month of grid patrols (网格巡查).
 
-``seed_sources`` runs after the demo city's grids, users and cases exist (``services.demo_city``)
-and reads them from the database, so it needs nothing but a random generator:
+``seed_sources`` runs after the demo city's grids, users and cases exist (``seed``) and reads
+them from the database, so it needs nothing but a random generator:
 
 - 5-8 sources per village, placed at random inside the village polygon, of kinds a county
   has (restaurants and factories most, wharves fewest) with the sector that kind belongs to;
@@ -32,7 +32,7 @@ from geoalchemy2.shape import to_shape
 from sqlalchemy import insert, select
 
 from app.demo import bulk_load
-from app.demo import city as demo_city
+from app.demo.people import full_names, mobile_numbers
 from app.extensions import db
 from app.models import Case, Grid, Patrol, PatrolCheckin, Source, User, source_cases
 from app.models.types import SRID
@@ -147,7 +147,7 @@ def _draw_sources(rng: np.random.Generator, villages: list[Village]) -> list[dic
     weights = np.array(list(KIND_WEIGHTS.values()))
     counts = rng.integers(PER_VILLAGE[0], PER_VILLAGE[1] + 1, len(villages))
     total = int(counts.sum())
-    names, phones = demo_city.full_names(rng, total), demo_city.mobile_numbers(rng, total)
+    names, phones = full_names(rng, total), mobile_numbers(rng, total)
     serials: dict[str, int] = {}
     rows = []
     for village, count in zip(villages, counts.tolist(), strict=True):
