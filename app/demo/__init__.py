@@ -3,7 +3,8 @@
 ``flask demo seed`` (app/cli/demo.py) fills an empty database with grids, departments, a
 login of every role, N cases with their handling history, a source register and a month of
 patrols, all from one seed. It is not a rule of the domain: nothing under app/services
-imports it.
+imports it. It reads the rules it follows (vocabularies, default time limits, the lifecycle's
+transitions) from app/models and app/services rather than restating them.
 
 Modules, each importing only those above it:
 

@@ -37,6 +37,7 @@ from app.demo.tables import (
     CHANNELS,
     CLOSE,
     COLOUR_SHARES,
+    DEFAULT_CHANNEL_WEIGHT,
     DEPTH,
     FOLLOW_UP,
     HALF_SIZE,
@@ -77,6 +78,7 @@ from app.models.vocab import (
     Priority,
     Sector,
 )
+from app.services.cases.intake import DEFAULT_REFERRAL
 from app.services.cases.numbering import format_case_number, reserve_case_numbers
 from app.services.geo.grid_locator import GridLocator, get_locator
 
@@ -159,15 +161,13 @@ def _draw_kinds(rng: np.random.Generator, count: int) -> dict:
 def _draw_channels(rng: np.random.Generator, count: int) -> dict:
     """How each case arrived, and which inspection referred it (central ones split between
     the first round and the follow-up "回头看")."""
-    channel = _choose(rng, count, [CHANNEL_WEIGHTS[c] for c in CHANNELS])
+    channel = _choose(rng, count, [CHANNEL_WEIGHTS.get(c, DEFAULT_CHANNEL_WEIGHT) for c in CHANNELS])
     referral = np.full(count, None, dtype=object)
     followup = rng.random(count) < 0.3
-    referral[channel == CHANNELS.index(Channel.CENTRAL_INSPECTION)] = str(InspectionReferral.CENTRAL)
-    referral[(channel == CHANNELS.index(Channel.CENTRAL_INSPECTION)) & followup] = str(
-        InspectionReferral.CENTRAL_FOLLOWUP
-    )
-    referral[channel == CHANNELS.index(Channel.PROVINCIAL_INSPECTION)] = str(InspectionReferral.PROVINCIAL)
-    referral[channel == CHANNELS.index(Channel.SPECIAL_INSPECTION)] = str(InspectionReferral.PROVINCIAL_SPECIAL)
+    for inspection, default in DEFAULT_REFERRAL.items():
+        referral[channel == CHANNELS.index(inspection)] = str(default)
+    central = channel == CHANNELS.index(Channel.CENTRAL_INSPECTION)
+    referral[central & followup] = str(InspectionReferral.CENTRAL_FOLLOWUP)
     return {"channel": channel, "inspection_referral": referral}
 
 

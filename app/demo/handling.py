@@ -1,7 +1,8 @@
 """What handling the generated cases went through, as services.cases.lifecycle would have recorded it.
 
-Deadlines: the clocks (case_clocks) each step started, with the default time limits, and the
-due times deadlines mirrors onto a case. Timeline: every case's hash-chained events, as ``append_event`` writes them. Handling
+Deadlines: the clocks (case_clocks) each step started, with the general default limit of
+each stage from services.cases.deadline_defaults, and the due times deadlines mirrors onto a
+case. Timeline: every case's hash-chained events, as ``append_event`` writes them. Handling
 records: the plans, replies and reviews, follow-ups and pending return requests the
 lifecycle's next steps read, so every next step works on a demo case as on a real one.
 
@@ -19,41 +20,59 @@ from sqlalchemy import insert
 from app.demo import bulk_load
 from app.demo.tables import (
     ACCEPT,
-    ACCEPT_HOURS,
     ASSIGN,
     CHAIN,
     CHANNELS,
     FOLLOW_UP,
-    FOLLOW_UP_HOURS,
     FULL_TIMELINE_MAX,
-    HANDLE_HOURS,
-    NOTICE_HOURS,
     ONSITE,
-    ONSITE_HOURS,
     PLAN,
     PLAN_MEASURES,
     PROBLEMS,
     REPLY,
     REPLY_FACTS,
-    REPORT_HOURS,
-    RETURN_HOURS,
     REVIEW,
     SIDE_STEPS,
     SIGN,
-    SIGN_HOURS,
-    STATE_BEFORE,
     STATUSES,
     STEP_NOTES,
     index_of,
 )
 from app.extensions import db
 from app.models import CaseClock, CaseEvent, CasePlan, CaseReply, CaseReturn, FollowUp
-from app.models.vocab import CaseStatus, Channel, LegalTrack, Stage
+from app.models.vocab import CaseStatus, LegalTrack, ReplyDecision, Satisfaction, Stage
+from app.services.cases.deadline_defaults import DEFAULT_RULES, DefaultRule, PeriodUnit
+from app.services.cases.lifecycle import STEPS
 from app.services.cases.timeline import GENESIS_HASH, event_hash
 
 # ---------------------------------------------------------------- deadlines
 
 
+def _rule_hours(rule: DefaultRule) -> int:
+    """A default limit in hours on a plain calendar (the demo's clocks ignore the work
+    calendar): working days count 7 days per 5, so the return window's 5 working days are a
+    week and the follow-up's 1 working day is a day."""
+    if rule.unit == PeriodUnit.HOURS:
+        return rule.amount
+    days = rule.amount if rule.unit == PeriodUnit.CALENDAR_DAYS else round(rule.amount * 7 / 5)
+    return days * 24
+
+
+def _default_hours(stage: Stage, legal_track: LegalTrack | None = None) -> int:
+    """The general default limit of a stage in hours: the rule with no channel or priority of
+    its own (the demo leaves the narrower limits for urgent cases and hotlines aside)."""
+    return next(
+        _rule_hours(r) for r in DEFAULT_RULES
+        if r.stage == stage and r.legal_track == legal_track and r.channel is None and r.priority is None
+    )  # fmt: skip
+
+
+ACCEPT_HOURS, NOTICE_HOURS = _default_hours(Stage.ACCEPT), _default_hours(Stage.NOTICE, LegalTrack.PETITION)
+SIGN_HOURS, RETURN_HOURS = _default_hours(Stage.SIGN), _default_hours(Stage.RETURN_WINDOW)
+ONSITE_HOURS, FOLLOW_UP_HOURS = _default_hours(Stage.ONSITE), _default_hours(Stage.FOLLOW_UP)
+HANDLE_HOURS = {t: _default_hours(Stage.HANDLE, t) for t in (LegalTrack.VIOLATION_REPORT, LegalTrack.PETITION)}
+# The inspection report is due only on the channels that have a limit for it.
+REPORT_HOURS = {r.channel: _rule_hours(r) for r in DEFAULT_RULES if r.stage == Stage.REPORT and r.priority is None}
 CLOCK_STAGES = (Stage.ACCEPT, Stage.NOTICE, Stage.REPORT, Stage.SIGN, Stage.RETURN_WINDOW, Stage.ONSITE,
                 Stage.HANDLE, Stage.FOLLOW_UP)  # fmt: skip
 
@@ -74,14 +93,14 @@ def _stage_clocks(frame: dict, times: dict) -> list[tuple]:
                             HANDLE_HOURS[LegalTrack.VIOLATION_REPORT])  # fmt: skip
     handle_from = np.where(frame["reopened"], chain[:, FOLLOW_UP], chain[:, ACCEPT])
     accepted = depth > ACCEPT
-    reports = accepted & np.isin(frame["channel"], index_of(CHANNELS, [Channel.CENTRAL_INSPECTION,
-                                                                        Channel.PROVINCIAL_INSPECTION]))  # fmt: skip
+    reports = accepted & np.isin(frame["channel"], index_of(CHANNELS, list(REPORT_HOURS)))
+    report_hours = np.array([REPORT_HOURS.get(c, 0) for c in CHANNELS])[frame["channel"]]
     return [
         (np.ones(count, bool), np.zeros(count), np.full(count, float(ACCEPT_HOURS)),
          np.where(decided, times["side_hours"], met(ACCEPT))),
         (accepted & (track == str(LegalTrack.PETITION)), chain[:, ACCEPT], chain[:, ACCEPT] + NOTICE_HOURS,
          chain[:, ACCEPT]),
-        (reports, chain[:, ACCEPT], chain[:, ACCEPT] + REPORT_HOURS, met(ASSIGN)),
+        (reports, chain[:, ACCEPT], chain[:, ACCEPT] + report_hours, met(ASSIGN)),
         (depth > ASSIGN, chain[:, ASSIGN], chain[:, ASSIGN] + SIGN_HOURS, met(SIGN)),
         (depth > ASSIGN, chain[:, ASSIGN], chain[:, ASSIGN] + RETURN_HOURS, met(SIGN)),
         (depth > SIGN, chain[:, SIGN], chain[:, SIGN] + ONSITE_HOURS, met(ONSITE)),
@@ -160,6 +179,17 @@ def insert_clocks(clocks: dict, sqlite: bool) -> None:
 EVENT_COLUMNS = ("id", "case_id", "seq", "kind", "actor_id", "at", "note", "data", "prev_hash", "hash")
 
 
+def _states_along_chain() -> list[CaseStatus]:
+    """The state a case is in before each step of CHAIN, then after the last, walked along the
+    lifecycle's own transitions (a step that moves no state, as the on-site check, keeps it)."""
+    states = [CaseStatus.REGISTERED]
+    for name, *_ in CHAIN:
+        states.append(STEPS[name].target or states[-1])
+    return states
+
+
+STATES = _states_along_chain()
+
 
 @dataclass
 class _EventContent:
@@ -189,13 +219,13 @@ def _chain(case_id: int, steps: list[tuple]) -> list[tuple]:
 
 def _register_step(case: dict) -> tuple:
     """The registration event, with the data intake records."""
-    data = {"to": "registered", "channel": case["channel"], "repeat_of_id": case["repeat_of_id"]}
+    data = {"to": str(CaseStatus.REGISTERED), "channel": case["channel"], "repeat_of_id": case["repeat_of_id"]}
     return ("register", "", case["created_by"], case["registered_at"], data)
 
 
 def _step_data(index: int, case: dict) -> dict:
     """What services.lifecycle keeps of a step: the move and its structured fields."""
-    after = STATE_BEFORE[index + 1] if index + 1 < len(STATE_BEFORE) else "closed"
+    after = STATES[index + 1]
     fields = {}
     if index == ACCEPT:
         fields = {"legal_track": case["legal_track"]}
@@ -205,9 +235,9 @@ def _step_data(index: int, case: dict) -> dict:
         fields = {"decision": case["decision"]}
     elif index == FOLLOW_UP:
         fields = {"satisfaction": case["satisfaction"]}
-        after = "handling" if case["reopened"] else after
+        after = CaseStatus.HANDLING if case["reopened"] else after
     kept = {k: v for k, v in fields.items() if v is not None}
-    return {"from": STATE_BEFORE[index], "to": after, **kept}
+    return {"from": str(STATES[index]), "to": str(after), **kept}
 
 
 def _case_steps(case: dict) -> list[tuple]:
@@ -221,7 +251,7 @@ def _case_steps(case: dict) -> list[tuple]:
         steps.append((name, STEP_NOTES.get(name, ""), actors[actor], at, _step_data(index, case)))
     side = SIDE_STEPS.get(case["status"])
     if side:
-        data = {"from": STATE_BEFORE[len(steps) - 1], "to": case["status"]}
+        data = {"from": str(STATES[len(steps) - 1]), "to": case["status"]}
         if case["transferred_to"]:
             data["transferred_to"] = case["transferred_to"]
         steps.append((side[0], "", actors[side[1]], case["side_at"], data))
@@ -233,7 +263,9 @@ def _satisfaction(frame: dict, rows: slice, columns: dict) -> list[str | None]:
     satisfied otherwise; none where nobody could be asked (anonymous or patrol-found)."""
     basically = (frame["template"][rows] % 4 == 0).tolist()
     return [
-        "dissatisfied" if reopened else ("basically_satisfied" if rough else "satisfied") if asked else None
+        str(Satisfaction.DISSATISFIED) if reopened
+        else str(Satisfaction.BASICALLY_SATISFIED if rough else Satisfaction.SATISFIED) if asked
+        else None
         for reopened, rough, asked in zip(columns["reopened"], basically, columns["has_petitioner"], strict=True)
     ]
 
@@ -261,7 +293,8 @@ def _history_columns(table: dict, frame: dict, rows: slice) -> dict:
         field=frame["field_id"][rows].tolist(),
         reopened=frame["reopened"][rows].tolist(),
         has_petitioner=(table["petitioner_name"][rows] != None).tolist(),  # noqa: E711
-        decision=np.where(frame["template"][rows] % 5 == 0, "explain", "support").tolist(),
+        decision=np.where(frame["template"][rows] % 5 == 0, str(ReplyDecision.EXPLAIN),
+                          str(ReplyDecision.SUPPORT)).tolist(),
     )
     for name in ("status", "legal_track", "transferred_to", "category"):
         columns[name] = table[name][rows].tolist()

@@ -36,7 +36,7 @@ from app.demo.people import full_names, mobile_numbers
 from app.extensions import db
 from app.models import Case, Grid, Patrol, PatrolCheckin, Source, User, source_cases
 from app.models.types import SRID
-from app.models.vocab import CheckinOutcome, LocationSource, Role, SourceKind
+from app.models.vocab import CheckinOutcome, CoordSystem, LocationSource, Role, SourceKind
 from app.services.geo.spatial import EARTH_RADIUS_M, distance_m
 from app.services.patrols.sources import SECTOR_OF_KIND
 from app.services.settings import get_setting
@@ -386,8 +386,8 @@ def _insert_sources(rows: list[dict], sqlite: bool, now: datetime) -> None:
                "input_lat", "grid_id", "town_id", "is_key", "permit_number", "responsible_name", "responsible_phone",
                "notes", "active", "last_patrol_at", "created_at", "updated_at")
     values = [(r["id"], r["code"], r["name"], r["kind"], r["sector"], r["address"],
-               f"SRID={SRID};POINT({r['lon']!r} {r['lat']!r})", "wgs84", r["lon"], r["lat"], r["grid_id"],
-               r["town_id"], r["is_key"],
+               f"SRID={SRID};POINT({r['lon']!r} {r['lat']!r})", CoordSystem.WGS84.value, r["lon"], r["lat"],
+               r["grid_id"], r["town_id"], r["is_key"],
                r["permit_number"], r["responsible_name"], r["responsible_phone"], "", True,
                bulk_load.stored_time(r["last_patrol_at"], sqlite) if r.get("last_patrol_at") else None,
                registered, registered)

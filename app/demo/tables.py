@@ -12,7 +12,7 @@ from math import cos, radians
 
 import numpy as np
 
-from app.models.vocab import CaseStatus, Category, Channel, LegalTrack, Sector, Subcategory
+from app.models.vocab import CaseStatus, Category, Channel, Sector, Subcategory
 
 CITY_CODE = "HX"
 CITY_NAME = "海兴市"
@@ -211,15 +211,22 @@ CHANNEL_WEIGHTS = {
     Channel.CENTRAL_INSPECTION: 1.2, Channel.PROVINCIAL_INSPECTION: 1.5, Channel.SPECIAL_INSPECTION: 1.3,
     Channel.ABOVE_LEVEL_BEIJING: 0.8, Channel.ABOVE_LEVEL_PROVINCE: 1.7, Channel.GRID_PATROL: 21.5,
 }  # fmt: skip
+# A channel added to the vocabulary after these weights were set gets this small weight, so
+# ``flask demo seed`` keeps working and the demo shows a few cases of it until it gets its own.
+DEFAULT_CHANNEL_WEIGHT = 1.0
 STATUS_WEIGHTS = {
     CaseStatus.REGISTERED: 4, CaseStatus.DECLINED: 3, CaseStatus.ACCEPTED: 3, CaseStatus.ASSIGNED: 5,
     CaseStatus.SIGNED: 4, CaseStatus.RETURN_REQUESTED: 1.5, CaseStatus.HANDLING: 12, CaseStatus.REPLIED: 4,
     CaseStatus.REVIEWED: 3, CaseStatus.FOLLOWED_UP: 3, CaseStatus.CLOSED: 54, CaseStatus.TRANSFERRED: 3.5,
 }  # fmt: skip
-PETITION_CHANNELS = (Channel.LETTER, Channel.VISIT, Channel.ONLINE, Channel.ABOVE_LEVEL_BEIJING,
-                     Channel.ABOVE_LEVEL_PROVINCE)  # fmt: skip
-ABOVE_LEVEL_CHANNELS = (Channel.ABOVE_LEVEL_BEIJING, Channel.ABOVE_LEVEL_PROVINCE)
-INSPECTION_CHANNELS = (Channel.CENTRAL_INSPECTION, Channel.PROVINCIAL_INSPECTION, Channel.SPECIAL_INSPECTION)
+# Channel groups read off the vocabulary by member name rather than listed again, so a channel
+# added there under such a name joins its group: above-level petitions (赴京, 到省, ...) and
+# inspection referrals.
+ABOVE_LEVEL_CHANNELS = tuple(c for c in Channel if c.name.startswith("ABOVE_LEVEL_"))
+INSPECTION_CHANNELS = tuple(c for c in Channel if c.name.endswith("_INSPECTION"))
+# Which channels the demo treats as petitions proper (信访) at acceptance, and which may repeat
+# an earlier case: the demo's choice, as the desk chooses the legal track case by case.
+PETITION_CHANNELS = (Channel.LETTER, Channel.VISIT, Channel.ONLINE, *ABOVE_LEVEL_CHANNELS)
 REPEATABLE_CHANNELS = (*PETITION_CHANNELS, Channel.PHONE_12369, Channel.TRANSFER_12345)
 
 # The lifecycle as the chain of steps services.lifecycle takes, in order: (step name, who
@@ -236,14 +243,12 @@ CHAIN = (
     ("close", "desk", 2, 72),
 )
 ACCEPT, ASSIGN, SIGN, ONSITE, PLAN, REPLY, REVIEW, FOLLOW_UP, CLOSE = range(len(CHAIN))
-# Where each status sits on the chain, and the state it was in before each step.
+# Where each status sits on the chain.
 DEPTH = {
     CaseStatus.REGISTERED: 0, CaseStatus.DECLINED: 0, CaseStatus.TRANSFERRED: 0, CaseStatus.ACCEPTED: 1,
     CaseStatus.ASSIGNED: 2, CaseStatus.RETURN_REQUESTED: 2, CaseStatus.SIGNED: 3, CaseStatus.HANDLING: 5,
     CaseStatus.REPLIED: 6, CaseStatus.REVIEWED: 7, CaseStatus.FOLLOWED_UP: 8, CaseStatus.CLOSED: 9,
 }  # fmt: skip
-STATE_BEFORE = ("registered", "accepted", "assigned", "signed", "signed", "handling", "replied", "reviewed",
-                "followed_up")  # fmt: skip
 # Statuses reached by a step off the chain: (step name, who, hours after the last step: low, high).
 SIDE_STEPS = {
     CaseStatus.DECLINED: ("decline", "desk", 2, 72),
@@ -252,13 +257,6 @@ SIDE_STEPS = {
 }
 # A quarter of the cases in handling were reopened by a dissatisfied follow-up (~3 % of all).
 REOPENED_SHARE_OF_HANDLING = 0.25
-# Default time limits (services.deadline_defaults), in hours, as the demo's clocks use them:
-# acceptance 15 days, signing and the first on-site visit 24 h each, the inspection report
-# 7 days, handling 30 days for reports of violations and 60 for petitions, follow-up 1 day.
-# The return window of 5 working days is taken as a calendar week.
-ACCEPT_HOURS, SIGN_HOURS, ONSITE_HOURS, REPORT_HOURS, FOLLOW_UP_HOURS = 15 * 24, 24, 24, 7 * 24, 24
-HANDLE_HOURS = {LegalTrack.VIOLATION_REPORT: 30 * 24, LegalTrack.PETITION: 60 * 24}
-NOTICE_HOURS, RETURN_HOURS = 15 * 24, 7 * 24
 PLAN_MEASURES = "责令当事单位限期整改、落实污染防治措施；整改期间加密巡查，整改完成后组织复查并答复信访人。"
 REPLY_FACTS = "经现场核查，反映情况基本属实。已责令当事单位限期整改，整改情况经复查已落实到位。"
 # Per category: the problem as a reply names it, and the law it cites.
