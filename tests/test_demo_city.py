@@ -9,6 +9,7 @@ from collections import Counter
 from geoalchemy2.shape import to_shape
 from sqlalchemy import func, select, text
 
+from app.demo.tables import CHANNEL_WEIGHTS
 from app.extensions import db
 from app.models import Case, CaseEvent, Grid, User
 from app.models.vocab import CaseStatus, Category, Channel, ListKind, Role
@@ -146,3 +147,12 @@ def test_seed_never_duplicates_and_repeats_itself(app):
     assert seed(app).exit_code == 0
     again = db.session.execute(select(Case.number, Case.title, func.ST_AsText(Case.location)).order_by(Case.id)).first()
     assert tuple(again) == tuple(first)
+
+
+def test_a_channel_the_demo_has_no_weight_for_still_gets_cases(app, monkeypatch):
+    # As when a channel is added to the vocabulary before the demo learns its share.
+    monkeypatch.delitem(CHANNEL_WEIGHTS, Channel.SPECIAL_INSPECTION)
+    result = seed(app)
+    assert result.exit_code == 0, result.output
+    special = select(func.count(Case.id)).where(Case.channel == Channel.SPECIAL_INSPECTION)
+    assert db.session.scalar(special) >= 1

@@ -1,4 +1,4 @@
-"""The demo city's source register and month of patrols (services.demo_sources): plausible,
+"""The demo city's source register and month of patrols (app.demo.sources): plausible,
 consistent with the grids, the inspectors and the cases, and usable through the API."""
 
 from collections import Counter

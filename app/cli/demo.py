@@ -7,7 +7,8 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from app.demo.city import DEMO_PASSWORD, existing_data_counts, seed_demo_city
+from app.demo.people import DEMO_PASSWORD
+from app.demo.seed import existing_data_counts, seed_demo_city
 from app.extensions import db
 
 demo = AppGroup("demo", help="演示数据 Demo city.")

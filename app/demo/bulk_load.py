@@ -17,6 +17,13 @@ from sqlalchemy import func, insert, select, text
 
 from app.extensions import db
 
+BATCH_SIZE = 10_000
+
+
+def batches(count: int) -> list[slice]:
+    """Row ranges of BATCH_SIZE: big enough to amortise a round-trip, small enough for memory."""
+    return [slice(start, min(start + BATCH_SIZE, count)) for start in range(0, count, BATCH_SIZE)]
+
 
 def python_values(values: np.ndarray) -> list:
     """A numpy column as Python values: None for a missing id (-1) or time (NaT), and

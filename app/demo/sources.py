@@ -1,7 +1,7 @@
 """The demo city's source register (监管对象台账) and a month of grid patrols (网格巡查).
 
-``seed_sources`` runs after the demo city's grids, users and cases exist (``services.demo_city``)
-and reads them from the database, so it needs nothing but a random generator:
+``seed_sources`` runs after the demo city's grids, users and cases exist (``seed``) and reads
+them from the database, so it needs nothing but a random generator:
 
 - 5-8 sources per village, placed at random inside the village polygon, of kinds a county
   has (restaurants and factories most, wharves fewest) with the sector that kind belongs to;
@@ -32,11 +32,11 @@ from geoalchemy2.shape import to_shape
 from sqlalchemy import insert, select
 
 from app.demo import bulk_load
-from app.demo import city as demo_city
+from app.demo.people import full_names, mobile_numbers
 from app.extensions import db
 from app.models import Case, Grid, Patrol, PatrolCheckin, Source, User, source_cases
 from app.models.types import SRID
-from app.models.vocab import CheckinOutcome, LocationSource, Role, SourceKind
+from app.models.vocab import CheckinOutcome, CoordSystem, LocationSource, Role, SourceKind
 from app.services.geo.spatial import EARTH_RADIUS_M, distance_m
 from app.services.patrols.sources import SECTOR_OF_KIND
 from app.services.settings import get_setting
@@ -147,7 +147,7 @@ def _draw_sources(rng: np.random.Generator, villages: list[Village]) -> list[dic
     weights = np.array(list(KIND_WEIGHTS.values()))
     counts = rng.integers(PER_VILLAGE[0], PER_VILLAGE[1] + 1, len(villages))
     total = int(counts.sum())
-    names, phones = demo_city.full_names(rng, total), demo_city.mobile_numbers(rng, total)
+    names, phones = full_names(rng, total), mobile_numbers(rng, total)
     serials: dict[str, int] = {}
     rows = []
     for village, count in zip(villages, counts.tolist(), strict=True):
@@ -386,8 +386,8 @@ def _insert_sources(rows: list[dict], sqlite: bool, now: datetime) -> None:
                "input_lat", "grid_id", "town_id", "is_key", "permit_number", "responsible_name", "responsible_phone",
                "notes", "active", "last_patrol_at", "created_at", "updated_at")
     values = [(r["id"], r["code"], r["name"], r["kind"], r["sector"], r["address"],
-               f"SRID={SRID};POINT({r['lon']!r} {r['lat']!r})", "wgs84", r["lon"], r["lat"], r["grid_id"],
-               r["town_id"], r["is_key"],
+               f"SRID={SRID};POINT({r['lon']!r} {r['lat']!r})", CoordSystem.WGS84.value, r["lon"], r["lat"],
+               r["grid_id"], r["town_id"], r["is_key"],
                r["permit_number"], r["responsible_name"], r["responsible_phone"], "", True,
                bulk_load.stored_time(r["last_patrol_at"], sqlite) if r.get("last_patrol_at") else None,
                registered, registered)
