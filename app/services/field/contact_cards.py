@@ -16,10 +16,9 @@ from app.models import CardCodeBlock, Case, ContactCard, FollowUp, User
 from app.models.types import SRID
 from app.models.vocab import CaseStatus, Satisfaction
 from app.services import clock
-from app.services.access import authorize
+from app.services.access import authorize, require_field_user
 from app.services.cases.timeline import append_event
-from app.services.field.idempotent import insert_once
-from app.services.field.sync import canonical_json, content_sha, require_field_user
+from app.services.field.idempotent import canonical_json, content_sha, insert_once
 
 MAX_BLOCK = 50
 # Codes are 40-bit serials scrambled by an affine bijection, so consecutive cards do not

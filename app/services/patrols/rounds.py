@@ -5,7 +5,7 @@ Rules:
 
 - Patrols and check-ins get their UUIDs on the phone and arrive through the outbox in any
   order, any number of times. Only people who go on site upload them
-  (``field_sync.require_field_user``).
+  (``access.require_field_user``).
 - A patrol is an upsert by its id, because it grows while it is open: track points are
   merged (union by their time, sorted; a point already stored wins), ``started_at`` never
   changes, ``ended_at`` once set never changes, non-empty notes replace the stored ones.
@@ -44,10 +44,9 @@ from app.models import Grid, Inspection, Patrol, PatrolCheckin, Source, User, so
 from app.models.types import SRID
 from app.models.vocab import CheckinOutcome, InspectionKind, Sector, SourceKind
 from app.services import clock
-from app.services.access import authorize_source, grid_scope, source_scope
+from app.services.access import authorize_source, grid_scope, require_field_user, source_scope
 from app.services.campaign.phases import beijing_date, day_start
-from app.services.field.idempotent import insert_once
-from app.services.field.sync import canonical_json, content_sha, require_field_user
+from app.services.field.idempotent import canonical_json, content_sha, insert_once
 from app.services.geo.spatial import distance_m
 from app.services.patrols import rules as patrol_rules
 from app.services.settings import get_setting
