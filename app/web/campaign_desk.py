@@ -74,7 +74,7 @@ def overview():
     chosen = chosen or campaigns.current_campaign(now) or (all_campaigns[0] if all_campaigns else None)
     board = campaigns.submission_board(current_user, chosen, now) if chosen else []
     return render_template("campaign/overview.html", phase=campaigns.current_phase(now), campaigns=all_campaigns,
-                           campaign=chosen, board=board, year=campaigns.beijing_date(now).year)
+                           campaign=chosen, board=board, year=clock.beijing_date(now).year)
 
 
 @bp.post("/create")
@@ -220,7 +220,7 @@ def receptions_page():
 def add_reception():
     """Record a reception from the form (held_at is Beijing time)."""
     try:
-        held_at = datetime.fromisoformat(request.form.get("held_at", "")).replace(tzinfo=campaigns.BEIJING)
+        held_at = datetime.fromisoformat(request.form.get("held_at", "")).replace(tzinfo=clock.BEIJING)
     except ValueError:
         flash("请填写接访时间。", "error")
         return redirect(url_for("campaign_desk.receptions_page"))
@@ -239,7 +239,7 @@ def checks_page():
     _reports_only()
     return render_template("campaign/checks.html", report=special_checks.government_report(),
                            reasons=special_checks.CheckReason.labels(), outcomes=special_checks.CheckOutcome.labels(),
-                           today=campaigns.beijing_date(clock.now()))
+                           today=clock.beijing_date(clock.now()))
 
 
 @bp.post("/special-checks")
@@ -249,7 +249,7 @@ def plan_checks():
     try:
         planned_on = date.fromisoformat(request.form.get("planned_on", ""))
     except ValueError:
-        planned_on = campaigns.beijing_date(clock.now())
+        planned_on = clock.beijing_date(clock.now())
     _attempt(lambda: special_checks.plan_checks(current_user, planned_on, *period(None, None)), "督查任务已生成。")
     return redirect(url_for("campaign_desk.checks_page"))
 

@@ -12,7 +12,7 @@ from app.models import Case, Department, Grid, Reception, User
 from app.models.vocab import LabelledEnum, Role
 from app.services import clock
 from app.services.access import require_role
-from app.services.campaign.phases import beijing_date, day_start
+from app.services.clock import beijing_date, day_start
 from app.services.settings import get_setting
 
 

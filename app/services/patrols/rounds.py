@@ -45,7 +45,7 @@ from app.models.types import SRID
 from app.models.vocab import CheckinOutcome, InspectionKind, Sector, SourceKind
 from app.services import clock
 from app.services.access import authorize_source, grid_scope, require_field_user, source_scope
-from app.services.campaign.phases import beijing_date, day_start
+from app.services.clock import beijing_date, day_start
 from app.services.field.idempotent import canonical_json, content_sha, insert_once
 from app.services.geo.spatial import distance_m
 from app.services.patrols import rules as patrol_rules
