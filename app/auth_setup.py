@@ -2,6 +2,7 @@
 
 from flask import Flask, redirect, request, url_for
 
+from app.errors import error_response
 from app.extensions import db, login_manager
 from app.models import User
 
@@ -27,8 +28,6 @@ def load_user(session_id: str) -> User | None:
 @login_manager.unauthorized_handler
 def unauthorized():
     """API callers get 401 JSON; people are sent to the login page."""
-    from app.errors import error_response
-
     if request.path.startswith("/api/"):
         return error_response(401, "请先登录。")
     return redirect(url_for("web.login", next=request.full_path.rstrip("?")))

@@ -17,6 +17,7 @@ from app.models.types import SRID
 from app.models.vocab import CaseStatus, Satisfaction
 from app.services import clock
 from app.services.access import authorize, require_field_user
+from app.services.cases.lifecycle import record_follow_up
 from app.services.cases.timeline import append_event
 from app.services.field.idempotent import canonical_json, content_sha, insert_once
 
@@ -159,8 +160,6 @@ def public_view(code: str) -> PublicView:
 
 def rate(code: str, satisfaction: str, note: str) -> FollowUp:
     """The citizen's one rating for a card; a dissatisfied one reopens the case."""
-    from app.services.cases.lifecycle import record_follow_up
-
     view = public_view(code)
     if view.rating is not None:
         raise Conflict("您已评价过，感谢您的反馈。")
