@@ -5,10 +5,11 @@ from flask_login import current_user, login_required, logout_user
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
+from app.auth_setup import sign_in
 from app.errors import error_response
 from app.extensions import db
 from app.schemas.auth import CsrfSchema, LoginSchema, MeSchema
-from app.services.admin.auth import LoginFailed, authenticate, change_own_password, sign_in, sign_out_everywhere
+from app.services.admin.auth import LoginFailed, authenticate, change_own_password, sign_out_everywhere
 from app.services.admin.throttling import LoginThrottled
 
 blp = Blueprint("auth", __name__, description="登录与当前用户 Sign-in and the current user")
