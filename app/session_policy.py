@@ -19,6 +19,7 @@ from datetime import timedelta
 from flask import Flask, current_app, flash, redirect, request, session, url_for
 from flask_login import current_user, logout_user
 
+from app.errors import error_response
 from app.models.vocab import Role
 from app.services import clock
 
@@ -73,8 +74,6 @@ def init_session_policy(app: Flask) -> None:
 
 def _expire_if_idle():
     """Sign out an idle session; the response to give, or None to carry on."""
-    from app.errors import error_response
-
     now = clock.now().timestamp()
     seen = session.get(SEEN_KEY)
     if seen is not None and now - seen > idle_limit(current_user.role).total_seconds():
@@ -93,8 +92,6 @@ def _expire_if_idle():
 
 def _must_change_password():
     """Keep the user on the change-password page (or tell an API client why not)."""
-    from app.errors import error_response
-
     if request.path.startswith("/api/"):
         return error_response(403, MUST_CHANGE_MESSAGE, {"password": ["须先修改密码"]})
     return redirect(url_for("web.change_password"))

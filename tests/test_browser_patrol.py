@@ -25,7 +25,7 @@ from app.extensions import db
 from app.models import Inspection, Patrol, PatrolCheckin, Photo, Source, source_cases
 from app.models.vocab import CheckinOutcome, InspectionKind, ListKind, PhotoStatus
 from app.services import clock
-from app.services.campaign.phases import beijing_date
+from app.services.clock import beijing_date
 from app.services.geo.grid_locator import locate_point
 from app.services.patrols import rules as patrol_rules
 from app.services.patrols.rules import PatrolRule

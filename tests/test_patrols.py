@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models import Case, Patrol, PatrolCheckin, Source, source_cases
 from app.services import clock
-from app.services.campaign.phases import beijing_date
+from app.services.clock import beijing_date
 from app.services.geo.grid_locator import locate_point
 from tests.test_lifecycle import Desk
 

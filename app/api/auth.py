@@ -3,15 +3,31 @@
 from flask import request
 from flask_login import current_user, login_required, logout_user
 from flask_smorest import Blueprint
+from flask_wtf.csrf import generate_csrf
 from marshmallow import Schema, fields, validate
 
+from app.auth_setup import sign_in
 from app.errors import error_response
 from app.extensions import db
+from app.models import User
 from app.schemas.auth import CsrfSchema, LoginSchema, MeSchema
-from app.services.admin.auth import LoginFailed, authenticate, change_own_password, sign_in, sign_out_everywhere
+from app.services.admin.auth import LoginFailed, authenticate, change_own_password, sign_out_everywhere
 from app.services.admin.throttling import LoginThrottled
 
 blp = Blueprint("auth", __name__, description="登录与当前用户 Sign-in and the current user")
+
+
+class SignedIn:
+    """The signed-in user as ``MeSchema`` shows them: the user's own fields, plus a CSRF
+    token for the client's next state-changing request (made here, from the session)."""
+
+    def __init__(self, user: User):
+        self.user = user
+        self.csrf_token = generate_csrf()
+
+    def __getattr__(self, name: str):
+        """Every other field is the user's own."""
+        return getattr(self.user, name)
 
 
 class PasswordChangeSchema(Schema):
@@ -25,8 +41,6 @@ class PasswordChangeSchema(Schema):
 @blp.response(200, CsrfSchema)
 def get_csrf():
     """Get a CSRF token to send as X-CSRFToken with the login request."""
-    from flask_wtf.csrf import generate_csrf
-
     return {"csrf_token": generate_csrf()}
 
 
@@ -52,7 +66,7 @@ def login(credentials):
         raise
     sign_in(user)
     db.session.commit()
-    return user
+    return SignedIn(user)
 
 
 @blp.route("/auth/logout", methods=["POST"])
@@ -82,7 +96,7 @@ def change_password(data):
     change_own_password(user, data["current_password"], data["new_password"])
     sign_in(user)
     db.session.commit()
-    return user
+    return SignedIn(user)
 
 
 @blp.route("/me", methods=["GET"])
@@ -90,4 +104,4 @@ def change_password(data):
 @blp.response(200, MeSchema)
 def me():
     """The signed-in user, their role and scope."""
-    return current_user
+    return SignedIn(current_user)

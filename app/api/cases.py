@@ -15,7 +15,7 @@ from app.schemas.cases import (
 )
 from app.services.access import Action, authorize
 from app.services.cases.intake import register_case, repeat_candidates
-from app.services.cases.queries import list_cases
+from app.services.cases.queries import case_view, case_views, list_cases
 from app.services.geo.coords import to_wgs84
 
 blp = Blueprint("cases", __name__, description="案件 Cases")
@@ -27,7 +27,8 @@ blp = Blueprint("cases", __name__, description="案件 Cases")
 @blp.response(200, CasePageSchema)
 def get_cases(page: int, per_page: int, **filters):
     """Cases in the caller's scope, nearest due time first, filtered and paged."""
-    return list_cases(current_user, page=page, per_page=per_page, **filters)
+    cases = list_cases(current_user, page=page, per_page=per_page, **filters)
+    return cases | {"items": case_views(current_user, cases["items"])}
 
 
 @blp.route("/<int:case_id>", methods=["GET"])
@@ -35,7 +36,7 @@ def get_cases(page: int, per_page: int, **filters):
 @blp.response(200, CaseSchema)
 def get_case(case_id: int):
     """One case; 404 when it is outside the caller's scope."""
-    return authorize(current_user, case_id, Action.VIEW)
+    return case_view(current_user, authorize(current_user, case_id, Action.VIEW))
 
 
 @blp.route("", methods=["POST"])
@@ -46,7 +47,7 @@ def create_case(data):
     """Register a case: grid, town, department and number are assigned; repeats are offered."""
     case, candidates = register_case(current_user, data)
     db.session.commit()
-    return {"case": case, "repeat_candidates": candidates}
+    return {"case": case_view(current_user, case), "repeat_candidates": candidates}
 
 
 @blp.route("/repeat-candidates", methods=["GET"])

@@ -6,7 +6,10 @@ from flask import request, send_file
 from flask_login import current_user, login_required
 from flask_smorest import Blueprint
 
+from app.api.auth import SignedIn
 from app.extensions import db
+from app.schemas.auth import me_schema
+from app.schemas.cases import case_schema
 from app.schemas.field import (
     CardCodesRequestSchema,
     CardCodesSchema,
@@ -29,7 +32,9 @@ blp = Blueprint("field", __name__, description="网格员移动端同步 Inspect
 @blp.response(200)
 def get_bootstrap():
     """Everything the inspector app keeps for offline work: my grid, my open cases, settings."""
-    return bootstrap_for(current_user)
+    offline = bootstrap_for(current_user)
+    return offline | {"user": me_schema.dump(SignedIn(offline["user"])),
+                      "cases": case_schema.dump(offline["cases"], many=True)}
 
 
 @blp.route("/inspections/<uuid:inspection_id>", methods=["PUT"])

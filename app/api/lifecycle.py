@@ -8,6 +8,7 @@ from app.schemas.cases import CaseSchema
 from app.schemas.lifecycle import STEP_SCHEMAS, StepInfoSchema, TimelineEventSchema
 from app.services.access import authorize
 from app.services.cases.lifecycle import STEPS, available_steps, take
+from app.services.cases.queries import case_view
 from app.services.cases.records import timeline_of
 
 blp = Blueprint("lifecycle", __name__, description="案件办理流程 Case lifecycle")
@@ -35,7 +36,7 @@ def _action_view(name: str):
     def view(data, case_id: int):
         case = take(current_user, case_id, name, data)
         db.session.commit()
-        return case
+        return case_view(current_user, case)
 
     view.__name__ = f"take_{name}"
     view.__doc__ = f"{STEPS[name].label}（{name}）\n\n409 lists what is missing; 404 outside the caller's scope."

@@ -70,6 +70,10 @@ class Source(db.Model):
         return f"<Source {self.code} {self.name}>"
 
 
+# The most samples one patrol's track keeps (the upload is refused beyond it).
+MAX_TRACK_POINTS = 20_000
+
+
 class Patrol(db.Model):
     """One patrol (一次巡查): an inspector out in the grid from start to end, with the track.
 

@@ -247,3 +247,45 @@ class Stage(LabelledEnum):
     REPORT = "report", "督察件办理情况报告"
     HANDLE = "handle", "办结"
     FOLLOW_UP = "follow_up", "回访"
+
+
+class PeriodUnit(LabelledEnum):
+    """How a deadline rule's amount is counted (see services.workcalendar for the convention)."""
+
+    HOURS = "hours", "小时"
+    CALENDAR_DAYS = "calendar_days", "日"
+    WORKING_DAYS = "working_days", "工作日"
+
+
+class FailureKind(LabelledEnum):
+    """What a person failed to do, on the accountability list (问责情形)."""
+
+    FINE_NOT_IMPOSED = "fine_not_imposed", "应罚未罚"
+    FALSIFICATION = "falsification", "弄虚作假"
+    BUCK_PASSING = "buck_passing", "推诿扯皮"
+    INACTION = "inaction", "不作为、慢作为"
+
+
+class ReceptionKind(LabelledEnum):
+    """Which kind of reception (接访)."""
+
+    PUBLIC = "public", "领导公开接访"
+    LARGE = "large", "大接访"
+
+
+class CheckReason(LabelledEnum):
+    """Why a special enforcement check (专项督查) was planned."""
+
+    REPEAT = "repeat", "重复访"
+    ABOVE_LEVEL = "above_level", "越级访"
+    DISSATISFIED = "dissatisfied", "不满意件"
+    SUPERIOR_ASSIGNED = "superior_assigned", "上级交办未完成件"
+    KEY_TOWN = "key_town", "重点镇（街道）"
+
+
+class CheckOutcome(LabelledEnum):
+    """What a special enforcement check found."""
+
+    RECTIFIED = "rectified", "已整改到位"
+    IN_PROGRESS = "in_progress", "正在整改"
+    NOT_RECTIFIED = "not_rectified", "未整改"

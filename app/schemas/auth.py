@@ -14,7 +14,8 @@ class LoginSchema(Schema):
 
 
 class MeSchema(Schema):
-    """The signed-in user, their role and their scope."""
+    """The signed-in user, their role and their scope, from a ``SignedIn`` (api.auth) that
+    brings the CSRF token for the client's next state-changing request."""
 
     id = fields.Integer()
     username = fields.String()
@@ -26,13 +27,7 @@ class MeSchema(Schema):
     grid = fields.Nested(GridRefSchema, allow_none=True)
     department = fields.Nested(DepartmentRefSchema, allow_none=True)
     scope = fields.Function(lambda u: scope_description(u))
-    csrf_token = fields.Method("get_csrf_token")
-
-    def get_csrf_token(self, user) -> str:
-        """A CSRF token for the client's next state-changing request."""
-        from flask_wtf.csrf import generate_csrf
-
-        return generate_csrf()
+    csrf_token = fields.String(dump_only=True)
 
 
 def scope_description(user) -> str:

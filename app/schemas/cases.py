@@ -1,6 +1,7 @@
-"""Cases as the API shows them; the petitioner block is shaped by services.privacy."""
+"""Cases as the API shows them. A case is dumped from a ``CaseView`` (services.cases.queries),
+which brings the petitioner block as services.cases.privacy decided it for the viewer and
+the deadline state."""
 
-from flask_login import current_user
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from app.models.vocab import (
@@ -16,9 +17,6 @@ from app.models.vocab import (
     Subcategory,
 )
 from app.schemas.common import DepartmentRefSchema, GridRefSchema, LonLatField, PageMetaSchema, PageQuerySchema
-from app.services import clock
-from app.services.cases.deadlines import case_deadline_state
-from app.services.cases.privacy import petitioner_view
 
 
 class CaseQuerySchema(PageQuerySchema):
@@ -51,7 +49,7 @@ class PetitionerSchema(Schema):
 
 
 class CaseSchema(Schema):
-    """One case."""
+    """One case, from a ``CaseView``."""
 
     id = fields.Integer()
     number = fields.String()
@@ -77,7 +75,7 @@ class CaseSchema(Schema):
     department = fields.Nested(DepartmentRefSchema, allow_none=True)
     responsible_person = fields.Function(lambda c: _person(c.responsible_person))
     leading_official = fields.Function(lambda c: _person(c.leading_official))
-    petitioner = fields.Method("get_petitioner")
+    petitioner = fields.Nested(PetitionerSchema, dump_only=True)
     above_level = fields.Boolean()
     above_level_count = fields.Integer()
     irregular_count = fields.Integer()
@@ -89,7 +87,7 @@ class CaseSchema(Schema):
     reopened_count = fields.Integer()
     repeat_count = fields.Integer()
     legal_track_label = fields.Function(lambda c: LegalTrack(c.legal_track).label if c.legal_track else None)
-    deadline_state = fields.Function(lambda c: str(case_deadline_state(c, clock.now())))
+    deadline_state = fields.String(dump_only=True)
     received_at = fields.AwareDateTime()
     accepted_at = fields.AwareDateTime(allow_none=True)
     assigned_at = fields.AwareDateTime(allow_none=True)
@@ -102,10 +100,6 @@ class CaseSchema(Schema):
     notice_due_at = fields.AwareDateTime(allow_none=True)
     handle_due_at = fields.AwareDateTime(allow_none=True)
     due_at = fields.AwareDateTime(allow_none=True)
-
-    def get_petitioner(self, case) -> dict:
-        """Whole for those who handle the case, masked for everyone else."""
-        return PetitionerSchema().dump(petitioner_view(case, current_user))
 
 
 def _person(user) -> dict | None:

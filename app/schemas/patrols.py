@@ -1,11 +1,13 @@
 """Payloads of the patrol API: uploads from the inspector app and the patrol queries
 (see services.patrols)."""
 
+from geoalchemy2.shape import to_shape
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from shapely.geometry import mapping
 
+from app.models.patrols import MAX_TRACK_POINTS, Patrol
 from app.models.vocab import CheckinOutcome, LocationSource
 from app.schemas.common import GridRefSchema, LonLatField, PageMetaSchema, PageQuerySchema
-from app.services.patrols.rounds import MAX_TRACK_POINTS, track_geojson
 
 TEXT = validate.Length(max=5000)
 
@@ -142,6 +144,13 @@ class PatrolSummarySchema(Schema):
     outside_radius_count = fields.Function(lambda p: sum(c.outside_radius for c in p.checkins))
     problem_count = fields.Function(lambda p: sum(c.outcome == CheckinOutcome.PROBLEM_FOUND for c in p.checkins))
     notes = fields.String()
+
+
+def track_geojson(patrol: Patrol) -> dict | None:
+    """The patrol's track as a GeoJSON LineString (None below two points)."""
+    if patrol.track is None:
+        return None
+    return mapping(to_shape(patrol.track))
 
 
 class PatrolDetailSchema(PatrolSummarySchema):

@@ -27,6 +27,8 @@ class Action(StrEnum):
 # Who may read a petitioner's name, phone and ID number (DOMAIN.md, Privacy): those who
 # handle the case. Leaders, inspectors and admins see masked data only.
 PERSONAL_DATA_ROLES = frozenset({Role.SUPERVISOR, Role.DEPARTMENT_OFFICER, Role.COMMAND_OFFICE})
+# Who goes on site and so uploads field records (on-site checks, patrols, contact cards).
+FIELD_ROLES = {Role.INSPECTOR, Role.SUPERVISOR, Role.DEPARTMENT_OFFICER}
 
 ROLE_ACTIONS: dict[str, frozenset[Action]] = {
     Role.INSPECTOR: frozenset({Action.VIEW}),
@@ -42,6 +44,12 @@ def require_role(user: User, *roles: str) -> None:
     """For actions that are not about one case (editing rules, settings): role or Forbidden."""
     if user.role not in roles:
         raise Forbidden()
+
+
+def require_field_user(user: User) -> None:
+    """Only people who go on site upload field records."""
+    if user.role not in FIELD_ROLES:
+        raise Forbidden("只有网格员和办案人员可以上传现场记录。")
 
 
 def case_scope(user: User) -> ColumnElement[bool]:

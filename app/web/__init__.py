@@ -11,6 +11,7 @@ from app.models.vocab import Role
 from app.services import clock
 from app.services.cases import notifications
 from app.services.cases.deadlines import DeadlineState, case_deadline_state
+from app.services.cases.lifecycle import STEPS
 
 STATE_LABELS = {
     DeadlineState.GREEN: "期限内",
@@ -72,8 +73,6 @@ def with_args(**changes) -> str:
 
 def step_label(kind: str) -> str:
     """The Chinese name of a timeline event kind."""
-    from app.services.cases.lifecycle import STEPS
-
     if kind in STEPS:
         return STEPS[kind].label
     return {"register": "登记", "reopen": "重新办理"}.get(kind, kind)

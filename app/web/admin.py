@@ -16,14 +16,13 @@ from sqlalchemy import func, select
 from app.errors import DomainError, InvalidInput
 from app.extensions import db
 from app.models import CalendarDay, DeadlineRule, Department, Grid, SectorRoute, User
-from app.models.vocab import Channel, LegalTrack, Priority, Role, Sector, Stage
+from app.models.vocab import Channel, LegalTrack, PeriodUnit, Priority, Role, Sector, Stage
 from app.services import clock, settings
 from app.services.access import require_role
 from app.services.admin import accounts, api_keys, changes, staff_import
 from app.services.admin import audit as admin_audit
 from app.services.admin.throttling import recent_failures
 from app.services.cases import deadlines, departments, workcalendar
-from app.services.cases.deadline_defaults import PeriodUnit
 
 bp = Blueprint("admin", __name__, url_prefix="/admin", template_folder="templates")
 

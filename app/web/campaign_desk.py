@@ -12,7 +12,7 @@ from sqlalchemy import select
 from app.errors import DomainError
 from app.extensions import db
 from app.models import Case
-from app.models.vocab import Category, Role
+from app.models.vocab import Category, CheckOutcome, CheckReason, FailureKind, ReceptionKind, Role
 from app.services import clock
 from app.services.access import require_role
 from app.services.campaign import (
@@ -74,7 +74,7 @@ def overview():
     chosen = chosen or campaigns.current_campaign(now) or (all_campaigns[0] if all_campaigns else None)
     board = campaigns.submission_board(current_user, chosen, now) if chosen else []
     return render_template("campaign/overview.html", phase=campaigns.current_phase(now), campaigns=all_campaigns,
-                           campaign=chosen, board=board, year=campaigns.beijing_date(now).year)
+                           campaign=chosen, board=board, year=clock.beijing_date(now).year)
 
 
 @bp.post("/create")
@@ -137,7 +137,7 @@ def accountability_page():
     args, (start, end) = _period()
     return render_template("campaign/accountability.html", args=args, start=start, end=end,
                            lists=accountability.accountability_lists(start, end),
-                           kinds=accountability.FailureKind.labels())
+                           kinds=FailureKind.labels())
 
 
 @bp.post("/failure-records")
@@ -212,7 +212,7 @@ def receptions_page():
     args, (start, end) = _period()
     return render_template("campaign/receptions.html", args=args, start=start, end=end,
                            items=receptions.receptions_between(start, end),
-                           weeks=receptions.weekly_check(start, end), kinds=receptions.ReceptionKind.labels())
+                           weeks=receptions.weekly_check(start, end), kinds=ReceptionKind.labels())
 
 
 @bp.post("/receptions")
@@ -220,7 +220,7 @@ def receptions_page():
 def add_reception():
     """Record a reception from the form (held_at is Beijing time)."""
     try:
-        held_at = datetime.fromisoformat(request.form.get("held_at", "")).replace(tzinfo=campaigns.BEIJING)
+        held_at = datetime.fromisoformat(request.form.get("held_at", "")).replace(tzinfo=clock.BEIJING)
     except ValueError:
         flash("请填写接访时间。", "error")
         return redirect(url_for("campaign_desk.receptions_page"))
@@ -238,8 +238,8 @@ def checks_page():
     """Special checks and the report for the city government (printable)."""
     _reports_only()
     return render_template("campaign/checks.html", report=special_checks.government_report(),
-                           reasons=special_checks.CheckReason.labels(), outcomes=special_checks.CheckOutcome.labels(),
-                           today=campaigns.beijing_date(clock.now()))
+                           reasons=CheckReason.labels(), outcomes=CheckOutcome.labels(),
+                           today=clock.beijing_date(clock.now()))
 
 
 @bp.post("/special-checks")
@@ -249,7 +249,7 @@ def plan_checks():
     try:
         planned_on = date.fromisoformat(request.form.get("planned_on", ""))
     except ValueError:
-        planned_on = campaigns.beijing_date(clock.now())
+        planned_on = clock.beijing_date(clock.now())
     _attempt(lambda: special_checks.plan_checks(current_user, planned_on, *period(None, None)), "督查任务已生成。")
     return redirect(url_for("campaign_desk.checks_page"))
 

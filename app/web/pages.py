@@ -5,10 +5,11 @@ from urllib.parse import urlsplit
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, logout_user
 
+from app.auth_setup import sign_in
 from app.errors import DomainError
 from app.extensions import db
 from app.models.vocab import Role
-from app.services.admin.auth import LoginFailed, authenticate, change_own_password, sign_in, sign_out_everywhere
+from app.services.admin.auth import LoginFailed, authenticate, change_own_password, sign_out_everywhere
 from app.services.admin.throttling import LoginThrottled
 
 bp = Blueprint("web", __name__, template_folder="templates")

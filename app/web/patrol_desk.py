@@ -21,7 +21,7 @@ from app.models import Grid
 from app.models.vocab import CheckinOutcome, Role
 from app.schemas.patrol_compliance import ComplianceQuerySchema, OverdueQuerySchema
 from app.services.access import grid_scope, require_role
-from app.services.campaign.phases import beijing_date
+from app.services.clock import beijing_date
 from app.services.patrols import compliance as patrol_compliance
 from app.services.patrols import rounds
 

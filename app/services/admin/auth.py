@@ -1,15 +1,16 @@
-"""Checking credentials, throttling guesses, starting a session, changing one's password."""
+"""Checking credentials, throttling guesses, changing one's password.
+
+Starting the session itself is the login wiring's part (``app.auth_setup.sign_in``).
+"""
 
 from functools import cache
 
-from flask_login import login_user
 from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.errors import DomainError, InvalidInput
 from app.extensions import db
 from app.models import User
-from app.models.types import utcnow
 from app.services.admin.passwords import check_password_policy
 from app.services.admin.throttling import check_not_throttled, record_attempt
 
@@ -57,20 +58,11 @@ def _check_credentials(username: str, password: str) -> User:
     return user
 
 
-def sign_in(user: User) -> None:
-    """Start a session for the user and note the time (the idle clock starts now)."""
-    from app.session_policy import mark_active
-
-    login_user(user)
-    mark_active()
-    user.last_login_at = utcnow()
-
-
 def change_own_password(user: User, current: str, new: str) -> None:
     """Replace the user's password after checking the current one and the rules.
 
     Every other session of the user ends (its cookie carries the old session version); the
-    caller signs the user in again on this device with ``sign_in``.
+    caller signs the user in again on this device with ``auth_setup.sign_in``.
     """
     if not user.check_password(current):
         raise InvalidInput("当前密码不正确。", {"current_password": ["当前密码不正确"]})

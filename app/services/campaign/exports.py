@@ -13,8 +13,8 @@ from app.extensions import db
 from app.models import Case, User
 from app.models.vocab import CaseStatus, Category, Channel, ListKind, Sector
 from app.services.access import ROLE_ACTIONS, Action, scoped_cases
-from app.services.campaign.phases import BEIJING
 from app.services.campaign.scoring import TownRank
+from app.services.clock import BEIJING
 from app.services.spreadsheets import Sheet, workbook
 
 LEDGER_HEADINGS = ["序号", "案件编号", "清单类别", "来源", "问题类别", "行业", "问题标题", "问题描述", "地址",

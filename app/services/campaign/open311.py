@@ -19,6 +19,7 @@ from app.models import ApiKey, Case, CaseEvent
 from app.models.vocab import OPEN_STATUSES, CaseStatus, Category, Channel, Sector
 from app.services import clock
 from app.services.cases.intake import register_for_api_client
+from app.services.cases.lifecycle import STEPS
 
 MAX_REQUESTS = 1000
 DEFAULT_DAYS = 90
@@ -138,6 +139,4 @@ def _update_status(event: CaseEvent, case: Case) -> str:
 
 
 def _step_label(kind: str) -> str:
-    from app.services.cases.lifecycle import STEPS
-
     return STEPS[kind].label if kind in STEPS else {"register": "登记", "reopen": "重新办理"}.get(kind, kind)

@@ -17,8 +17,8 @@ def period(start_on: date | None, end_on: date | None) -> tuple[datetime, dateti
         running = phases.current_campaign(now)
         if running is not None:
             return phases.campaign_period(running)
-    end_on = end_on or phases.beijing_date(now)
+    end_on = end_on or clock.beijing_date(now)
     start_on = start_on or end_on - timedelta(days=29)
     if end_on < start_on:
         raise InvalidInput("结束日期不能早于开始日期。", {"end": ["早于开始日期"]})
-    return phases.day_start(start_on), phases.day_start(end_on + timedelta(days=1))
+    return clock.day_start(start_on), clock.day_start(end_on + timedelta(days=1))

@@ -5,8 +5,7 @@ falls after the requirement's due date.
 """
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 
@@ -17,8 +16,8 @@ from app.models.vocab import Role
 from app.services import clock
 from app.services.access import require_role
 from app.services.admin import audit
+from app.services.clock import beijing_date, day_start
 
-BEIJING = ZoneInfo("Asia/Shanghai")
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 
 # The plan's defaults (DOMAIN.md item 5): (code, Chinese name, start month-day, end month-day).
@@ -46,16 +45,6 @@ class PhaseInfo:
     starts_on: date
     ends_on: date
     days_left: int
-
-
-def beijing_date(moment: datetime) -> date:
-    """The calendar date in Beijing at a UTC moment."""
-    return moment.astimezone(BEIJING).date()
-
-
-def day_start(day: date) -> datetime:
-    """00:00 Beijing time of a date, as UTC."""
-    return datetime.combine(day, time(0), BEIJING).astimezone(UTC)
 
 
 def campaign_period(campaign: Campaign) -> tuple[datetime, datetime]:

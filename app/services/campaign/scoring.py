@@ -31,7 +31,7 @@ from app.models import Case, CaseClock, Grid
 from app.models.vocab import OPEN_STATUSES
 from app.services import clock
 from app.services.campaign import phases
-from app.services.cases.intake import ABOVE_LEVEL_CHANNELS
+from app.services.cases.repeats import ABOVE_LEVEL_CHANNELS
 from app.services.settings import get_setting
 
 OPEN = [str(s) for s in OPEN_STATUSES]

@@ -14,7 +14,7 @@ from app.extensions import db
 from app.models import Case, User
 from app.models.attachments import CaseAttachment
 from app.services import clock
-from app.services.access import Action, authorize
+from app.services.access import Action, authorize, can
 from app.services.cases.timeline import append_event
 from app.services.field.photos import write_once
 
@@ -95,8 +95,6 @@ def attachment_path(sha: str, extension: str) -> Path:
 
 def attachments_of(user: User, case: Case) -> list[CaseAttachment]:
     """A case's attachments, for those who may read them (others get an empty list)."""
-    from app.services.access import can
-
     if not can(user, Action.VIEW_PERSONAL_DATA, case):
         return []
     return list(db.session.scalars(select(CaseAttachment).where(CaseAttachment.case_id == case.id)

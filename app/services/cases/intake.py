@@ -7,7 +7,7 @@ from geoalchemy2.shape import from_shape, to_shape
 from shapely.geometry import Point
 from sqlalchemy import or_, select
 
-from app.errors import Conflict, Forbidden, InvalidInput, NotFound
+from app.errors import Conflict, Forbidden, InvalidInput
 from app.extensions import db
 from app.models import Case, Department, User
 from app.models.types import SRID
@@ -25,6 +25,7 @@ from app.services.campaign import early_warning
 from app.services.cases import deadlines
 from app.services.cases.departments import department_for_sector
 from app.services.cases.numbering import next_case_number
+from app.services.cases.repeats import ABOVE_LEVEL_CHANNELS, link_repeat
 from app.services.cases.timeline import append_event
 from app.services.geo.coords import to_wgs84
 from app.services.geo.grid_locator import locate_point
@@ -32,7 +33,6 @@ from app.services.geo.spatial import bbox_around, distance_m, in_bbox
 from app.services.settings import get_setting
 
 INTAKE_ROLES = {Role.SUPERVISOR, Role.COMMAND_OFFICE}
-ABOVE_LEVEL_CHANNELS = {Channel.ABOVE_LEVEL_BEIJING, Channel.ABOVE_LEVEL_PROVINCE}
 DEFAULT_REFERRAL = {
     Channel.CENTRAL_INSPECTION: InspectionReferral.CENTRAL,
     Channel.PROVINCIAL_INSPECTION: InspectionReferral.PROVINCIAL,
@@ -138,33 +138,6 @@ def _route(case: Case, data: dict) -> None:
                                {"override_reason": "改派须说明理由"})
         case.department_override_reason = data["override_reason"]
     case.department_id = chosen_id
-
-
-def link_repeat(case: Case, user: User, original_id: int | None, now: datetime) -> None:
-    """Link a repeat petition to its original: count above-level visits, reopen if closed."""
-    if original_id is None:
-        return
-    original = db.session.scalar(select(Case).where(Case.id == original_id, case_scope(user)))
-    if original is None:
-        raise NotFound("所选原案件不存在，或不在您的管辖范围内。")
-    case.repeat_of_id = original.id
-    if case.channel in ABOVE_LEVEL_CHANNELS:
-        original.above_level = True
-        original.above_level_count += 1
-    if case.irregular_count:
-        original.irregular_count = (original.irregular_count or 0) + 1
-    if original.status == CaseStatus.CLOSED:
-        reopen_as_repeat(original, user, case, now)
-
-
-def reopen_as_repeat(original: Case, user: User, new_case: Case, now: datetime) -> None:
-    """A new petition on a closed case reopens it (marked repeat) with a fresh handling clock."""
-    from app.services.cases.lifecycle import reopen_case
-
-    original.repeat_count += 1
-    reopen_case(original, now)
-    append_event(original, "reopen", user, note=f"新信访 {new_case.number} 重复反映，重新办理",
-                 data={"from": CaseStatus.CLOSED, "to": original.status, "reason_kind": "repeat"}, at=now)
 
 
 def apply_above_level(case: Case) -> None:

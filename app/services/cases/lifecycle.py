@@ -48,8 +48,10 @@ from app.models.vocab import (
 from app.services import clock
 from app.services.access import authorize
 from app.services.cases import deadlines
+from app.services.cases.departments import department_for_sector
+from app.services.cases.repeats import link_repeat, reopen_case
 from app.services.cases.timeline import append_event
-from app.services.field.sync import content_sha
+from app.services.field.idempotent import content_sha
 
 S = CaseStatus
 MAX_EXTENSION_DAYS = 30
@@ -259,8 +261,6 @@ OPEN = frozenset({S.REGISTERED, S.ACCEPTED}) | AFTER_ASSIGN
 
 @step("link_repeat", "标记为重复件", OPEN, INTAKE)
 def _link_repeat(case: Case, user: User, data: dict, now: datetime) -> None:
-    from app.services.cases.intake import link_repeat
-
     link_repeat(case, user, data["repeat_of_id"], now)
 
 
@@ -311,8 +311,6 @@ def _assign_needs(case: Case, user: User, data: dict) -> list[str]:
 
 def routed_department(case: Case) -> Department | None:
     """The department the routing table gives this case's sector."""
-    from app.services.cases.departments import department_for_sector
-
     return department_for_sector(case.sector)
 
 
@@ -686,12 +684,3 @@ def _reopen_step(case: Case, user: User, data: dict, now: datetime) -> None:
 @needs("reopen")
 def _reopen_needs(case: Case, user: User, data: dict) -> list[str]:
     return [] if data.get("note", "").strip() else ["须说明重新办理的原因"]
-
-
-def reopen_case(case: Case, now: datetime) -> None:
-    """Back to handling with a fresh handling clock."""
-    case.status = CaseStatus.HANDLING
-    case.closed_at = None
-    case.replied_at = None
-    case.reopened_count += 1
-    deadlines.start_clock(case, Stage.HANDLE, now)

@@ -1,4 +1,4 @@
-"""Reading cases: scoped, filtered, ordered and paged lists."""
+"""Reading cases: scoped, filtered, ordered and paged lists, and a case as one user sees it."""
 
 from math import ceil
 
@@ -8,7 +8,10 @@ from sqlalchemy.orm import selectinload
 from app.extensions import db
 from app.models import Case, User
 from app.models.vocab import OPEN_STATUSES
+from app.services import clock
 from app.services.access import scoped_cases
+from app.services.cases.deadlines import case_deadline_state
+from app.services.cases.privacy import petitioner_view
 
 _FLAG_COLUMNS = {
     "above_level": Case.above_level,
@@ -67,3 +70,27 @@ def list_cases(user: User, page: int = 1, per_page: int = 50, **filters) -> dict
         "items": items,
         "meta": {"page": page, "per_page": per_page, "total": total, "pages": ceil(total / per_page)},
     }
+
+
+class CaseView:
+    """A case as one user sees it now, for the API to dump: the case's own fields, plus the
+    petitioner block as ``privacy`` decided it for this user and the deadline state now."""
+
+    def __init__(self, case: Case, petitioner: dict, deadline_state: str):
+        self.case = case
+        self.petitioner = petitioner
+        self.deadline_state = deadline_state
+
+    def __getattr__(self, name: str):
+        """Every other field is the case's own."""
+        return getattr(self.case, name)
+
+
+def case_view(user: User, case: Case) -> CaseView:
+    """The case as this user may see it: personal data masked unless they handle it."""
+    return CaseView(case, petitioner_view(case, user), str(case_deadline_state(case, clock.now())))
+
+
+def case_views(user: User, cases: list[Case]) -> list[CaseView]:
+    """Each case as this user may see it."""
+    return [case_view(user, case) for case in cases]

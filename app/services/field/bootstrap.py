@@ -13,10 +13,8 @@ from app.errors import Forbidden
 from app.extensions import db
 from app.models import Grid, User
 from app.models.vocab import Role
-from app.schemas.auth import me_schema
-from app.schemas.cases import case_schema
 from app.services import clock
-from app.services.cases.queries import list_cases
+from app.services.cases.queries import case_views, list_cases
 from app.services.geo.grid_geojson import grid_feature
 from app.services.patrols import rounds
 from app.services.settings import get_setting
@@ -25,15 +23,19 @@ MAX_OFFLINE_CASES = 500
 
 
 def bootstrap_for(user: User) -> dict:
-    """My grid's polygon, its open cases (nearest due first, personal data masked), today's patrol, settings."""
+    """My grid's polygon, its open cases (nearest due first, personal data masked), today's patrol, settings.
+
+    The user and the cases come as objects (a ``User``, ``CaseView``s) for the API to dump
+    with its schemas; the rest is plain JSON data already.
+    """
     if user.role != Role.INSPECTOR or user.grid_id is None:
         raise Forbidden("移动端仅供三级网格员使用。")
     grid = db.session.scalar(select(Grid).where(Grid.id == user.grid_id))
     cases = list_cases(user, page=1, per_page=MAX_OFFLINE_CASES, open=True)["items"]
     return {
-        "user": me_schema.dump(user),
+        "user": user,
         "grid": grid_feature(grid),
-        "cases": case_schema.dump(cases, many=True),
+        "cases": case_views(user, cases),
         "patrol": rounds.today_for(user),
         "settings": {
             "gps_accept_m": get_setting("gps_accept_m"),

@@ -16,10 +16,10 @@ from app.models import CardCodeBlock, Case, ContactCard, FollowUp, User
 from app.models.types import SRID
 from app.models.vocab import CaseStatus, Satisfaction
 from app.services import clock
-from app.services.access import authorize
+from app.services.access import authorize, require_field_user
+from app.services.cases.lifecycle import record_follow_up
 from app.services.cases.timeline import append_event
-from app.services.field.idempotent import insert_once
-from app.services.field.sync import canonical_json, content_sha, require_field_user
+from app.services.field.idempotent import canonical_json, content_sha, insert_once
 
 MAX_BLOCK = 50
 # Codes are 40-bit serials scrambled by an affine bijection, so consecutive cards do not
@@ -160,8 +160,6 @@ def public_view(code: str) -> PublicView:
 
 def rate(code: str, satisfaction: str, note: str) -> FollowUp:
     """The citizen's one rating for a card; a dissatisfied one reopens the case."""
-    from app.services.cases.lifecycle import record_follow_up
-
     view = public_view(code)
     if view.rating is not None:
         raise Conflict("您已评价过，感谢您的反馈。")

@@ -5,16 +5,39 @@ contact card's code) when it captures the record, and resends until it hears bac
 record may therefore arrive twice, even at the same moment over two connections. Each
 upload looks for the stored record first (a plain resend is answered from it); a new one is
 inserted here, and a request that loses the race to insert it answers as a resend would.
+Whether a resend is the same record is decided on its content: the sha256 of one canonical
+JSON text (``content_sha``).
 """
 
+import hashlib
+import json
 from collections.abc import Callable
+from datetime import datetime
 from typing import TypeVar
 
 from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
+from app.services import clock
 
 Row = TypeVar("Row")
+
+
+def canonical_json(body: dict) -> str:
+    """One text for one content: sorted keys, no spaces, times and ids as strings."""
+    return json.dumps(body, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=_plain)
+
+
+def _plain(value) -> str:
+    """JSON for datetimes (UTC ISO) and UUIDs."""
+    if isinstance(value, datetime):
+        return value.astimezone(clock.now().tzinfo).isoformat()
+    return str(value)
+
+
+def content_sha(body: dict) -> str:
+    """The sha256 of a record's canonical content."""
+    return hashlib.sha256(canonical_json(body).encode("utf-8")).hexdigest()
 
 
 def insert_once(row: Row, stored: Callable[[], Row | None]) -> Row | None:

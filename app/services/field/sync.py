@@ -6,56 +6,31 @@ with other content is a conflict (409) that shows both versions; a record is acc
 before its photos, which it lists as missing until they arrive.
 """
 
-import hashlib
 import json
 import uuid
-from datetime import datetime
 
 from geoalchemy2.shape import from_shape, to_shape
 from shapely.geometry import Point
 from sqlalchemy import select
 
-from app.errors import Conflict, Forbidden, InvalidInput, NotFound
+from app.errors import Conflict, InvalidInput, NotFound
 from app.extensions import db
 from app.models import Case, Inspection, Photo, User
 from app.models.types import SRID
-from app.models.vocab import CaseStatus, InspectionKind, LocationSource, PhotoStatus, Role, Stage
+from app.models.vocab import CaseStatus, InspectionKind, LocationSource, PhotoStatus, Stage
 from app.services import clock
-from app.services.access import authorize
+from app.services.access import authorize, require_field_user
 from app.services.cases import deadlines
 from app.services.cases.intake import register_patrol_discovery
 from app.services.cases.timeline import append_event
 from app.services.field import photos
-from app.services.field.idempotent import insert_once
+from app.services.field.idempotent import canonical_json, content_sha, insert_once
 from app.services.geo.grid_locator import locate_point
 from app.services.geo.spatial import distance_m
+from app.services.patrols import rounds
 from app.services.settings import get_setting
 
-FIELD_ROLES = {Role.INSPECTOR, Role.SUPERVISOR, Role.DEPARTMENT_OFFICER}
 ONSITE_STATES = {CaseStatus.ASSIGNED, CaseStatus.SIGNED, CaseStatus.HANDLING, CaseStatus.RETURN_REQUESTED}
-
-
-def canonical_json(body: dict) -> str:
-    """One text for one content: sorted keys, no spaces, times and ids as strings."""
-    return json.dumps(body, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=_plain)
-
-
-def _plain(value) -> str:
-    """JSON for datetimes (UTC ISO) and UUIDs."""
-    if isinstance(value, datetime):
-        return value.astimezone(clock.now().tzinfo).isoformat()
-    return str(value)
-
-
-def content_sha(body: dict) -> str:
-    """The sha256 of a record's canonical content."""
-    return hashlib.sha256(canonical_json(body).encode("utf-8")).hexdigest()
-
-
-def require_field_user(user: User) -> None:
-    """Only people who go on site upload field records."""
-    if user.role not in FIELD_ROLES:
-        raise Forbidden("只有网格员和办案人员可以上传现场记录。")
 
 
 # ---------------------------------------------------------------- inspections
@@ -89,8 +64,6 @@ def _case_for(user: User, body: dict) -> Case | None:
     if body["kind"] == InspectionKind.PATROL_DISCOVERY:
         if not body.get("discovery"):
             raise InvalidInput("巡查发现须填写问题类型、行业和标题。", {"discovery": ["必填"]})
-        from app.services.patrols import rounds
-
         rounds.check_discovery_source(user, body["discovery"])
         return None
     if body.get("case_id") is None:
@@ -135,8 +108,6 @@ def _apply_to_case(user: User, inspection: Inspection, body: dict) -> None:
         where = body["location"]
         case = register_patrol_discovery(user, body["discovery"], where["lon"], where["lat"], inspection.captured_at)
         inspection.case_id = case.id
-        from app.services.patrols import rounds
-
         rounds.link_discovery(user, inspection, body["discovery"])
         return
     case = db.session.get(Case, inspection.case_id)

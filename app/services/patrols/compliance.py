@@ -38,7 +38,7 @@ from app.models.vocab import CheckinOutcome, Role, SourceClass, SourceKind
 from app.services import clock
 from app.services.access import authorize_source, grid_scope, require_role, source_scope
 from app.services.campaign.periods import period
-from app.services.campaign.phases import beijing_date
+from app.services.clock import beijing_date
 from app.services.patrols import rounds, rules
 from app.services.spreadsheets import Sheet, workbook
 

@@ -5,7 +5,7 @@ Rules:
 
 - Patrols and check-ins get their UUIDs on the phone and arrive through the outbox in any
   order, any number of times. Only people who go on site upload them
-  (``field_sync.require_field_user``).
+  (``access.require_field_user``).
 - A patrol is an upsert by its id, because it grows while it is open: track points are
   merged (union by their time, sorted; a point already stored wins), ``started_at`` never
   changes, ``ended_at`` once set never changes, non-empty notes replace the stored ones.
@@ -34,25 +34,24 @@ from datetime import UTC, date, datetime, timedelta
 from math import ceil
 
 from geoalchemy2.shape import from_shape, to_shape
-from shapely.geometry import LineString, Point, mapping
+from shapely.geometry import LineString, Point
 from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.orm import selectinload
 
 from app.errors import Conflict, InvalidInput, NotFound
 from app.extensions import db
 from app.models import Grid, Inspection, Patrol, PatrolCheckin, Source, User, source_cases
+from app.models.patrols import MAX_TRACK_POINTS
 from app.models.types import SRID
 from app.models.vocab import CheckinOutcome, InspectionKind, Sector, SourceKind
 from app.services import clock
-from app.services.access import authorize_source, grid_scope, source_scope
-from app.services.campaign.phases import beijing_date, day_start
-from app.services.field.idempotent import insert_once
-from app.services.field.sync import canonical_json, content_sha, require_field_user
+from app.services.access import authorize_source, grid_scope, require_field_user, source_scope
+from app.services.clock import beijing_date, day_start
+from app.services.field.idempotent import canonical_json, content_sha, insert_once
 from app.services.geo.spatial import distance_m
 from app.services.patrols import rules as patrol_rules
 from app.services.settings import get_setting
 
-MAX_TRACK_POINTS = 20_000
 # A phone clock may run a little fast; a check-in dated later than this is refused.
 FUTURE_TOLERANCE = timedelta(minutes=10)
 STATE_ORDER = {"overdue": 0, "due": 1, "ok": 2, "not_required": 3}
@@ -398,10 +397,3 @@ def patrol_detail(user: User, patrol_id: uuid.UUID) -> Patrol:
     if patrol is None:
         raise NotFound("巡查记录不存在，或不在您的管辖范围内。")
     return patrol
-
-
-def track_geojson(patrol: Patrol) -> dict | None:
-    """The patrol's track as a GeoJSON LineString (None below two points)."""
-    if patrol.track is None:
-        return None
-    return mapping(to_shape(patrol.track))

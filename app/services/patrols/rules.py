@@ -33,7 +33,7 @@ from app.extensions import db
 from app.models import Case, PatrolCheckin, Source, source_cases
 from app.models.vocab import SourceClass
 from app.services import clock
-from app.services.campaign.phases import beijing_date, day_start
+from app.services.clock import beijing_date, day_start
 from app.services.settings import get_setting
 
 LOOKBACK_DAYS = 120
