@@ -3,7 +3,7 @@ accountability lists, alerts, receptions and special checks."""
 
 from marshmallow import Schema, fields, validate
 
-from app.services.campaign import accountability, receptions, special_checks
+from app.models.vocab import CheckOutcome, FailureKind, ReceptionKind
 
 
 class PeriodSchema(Schema):
@@ -158,8 +158,8 @@ class FailureRecordSchema(Schema):
     id = fields.Integer(dump_only=True)
     case_id = fields.Integer(required=True)
     case_number = fields.Function(lambda r: r.case.number, dump_only=True)
-    kind = fields.String(required=True, validate=validate.OneOf(list(accountability.FailureKind.labels())))
-    kind_label = fields.Function(lambda r: accountability.FailureKind(r.kind).label, dump_only=True)
+    kind = fields.String(required=True, validate=validate.OneOf(list(FailureKind.labels())))
+    kind_label = fields.Function(lambda r: FailureKind(r.kind).label, dump_only=True)
     person_name = fields.String(required=True, validate=validate.Length(min=1, max=64))
     person_unit = fields.String(load_default="", validate=validate.Length(max=100))
     person_id = fields.Integer(load_default=None, allow_none=True)
@@ -221,7 +221,7 @@ class ReceptionSchema(Schema):
     """A reception event (接访)."""
 
     id = fields.Integer(dump_only=True)
-    kind = fields.String(required=True, validate=validate.OneOf(list(receptions.ReceptionKind.labels())))
+    kind = fields.String(required=True, validate=validate.OneOf(list(ReceptionKind.labels())))
     held_at = fields.AwareDateTime(required=True, default_timezone=None)
     place = fields.String(required=True, validate=validate.Length(min=1, max=200))
     receivers = fields.String(required=True, validate=validate.Length(min=1, max=300))
@@ -257,7 +257,7 @@ class CheckPlanSchema(PeriodSchema):
 class CheckResultSchema(Schema):
     """The result of a special enforcement check."""
 
-    outcome = fields.String(required=True, validate=validate.OneOf(list(special_checks.CheckOutcome.labels())))
+    outcome = fields.String(required=True, validate=validate.OneOf(list(CheckOutcome.labels())))
     result = fields.String(required=True, validate=validate.Length(min=1))
 
 

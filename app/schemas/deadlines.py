@@ -2,8 +2,7 @@
 
 from marshmallow import Schema, fields, validate
 
-from app.models.vocab import Channel, LegalTrack, Priority, Stage
-from app.services.cases.deadline_defaults import PeriodUnit
+from app.models.vocab import Channel, LegalTrack, PeriodUnit, Priority, Stage
 
 
 def _one_of(enum, what: str) -> validate.OneOf:

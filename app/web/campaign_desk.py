@@ -12,7 +12,7 @@ from sqlalchemy import select
 from app.errors import DomainError
 from app.extensions import db
 from app.models import Case
-from app.models.vocab import Category, Role
+from app.models.vocab import Category, CheckOutcome, CheckReason, FailureKind, ReceptionKind, Role
 from app.services import clock
 from app.services.access import require_role
 from app.services.campaign import (
@@ -137,7 +137,7 @@ def accountability_page():
     args, (start, end) = _period()
     return render_template("campaign/accountability.html", args=args, start=start, end=end,
                            lists=accountability.accountability_lists(start, end),
-                           kinds=accountability.FailureKind.labels())
+                           kinds=FailureKind.labels())
 
 
 @bp.post("/failure-records")
@@ -212,7 +212,7 @@ def receptions_page():
     args, (start, end) = _period()
     return render_template("campaign/receptions.html", args=args, start=start, end=end,
                            items=receptions.receptions_between(start, end),
-                           weeks=receptions.weekly_check(start, end), kinds=receptions.ReceptionKind.labels())
+                           weeks=receptions.weekly_check(start, end), kinds=ReceptionKind.labels())
 
 
 @bp.post("/receptions")
@@ -238,7 +238,7 @@ def checks_page():
     """Special checks and the report for the city government (printable)."""
     _reports_only()
     return render_template("campaign/checks.html", report=special_checks.government_report(),
-                           reasons=special_checks.CheckReason.labels(), outcomes=special_checks.CheckOutcome.labels(),
+                           reasons=CheckReason.labels(), outcomes=CheckOutcome.labels(),
                            today=campaigns.beijing_date(clock.now()))
 
 

@@ -13,22 +13,13 @@ from sqlalchemy import func, select
 from app.errors import InvalidInput, NotFound
 from app.extensions import db
 from app.models import Case, Department, FailureRecord, Grid, User
-from app.models.vocab import LabelledEnum, Role
+from app.models.vocab import FailureKind, Role
 from app.services import clock
 from app.services.access import require_role
 from app.services.campaign.scoring import OPEN, above_level_petitions
 from app.services.settings import get_setting
 
 REPORT_ROLES = (Role.COMMAND_OFFICE, Role.ADMIN, Role.LEADING_OFFICIAL)
-
-
-class FailureKind(LabelledEnum):
-    """What a person failed to do (问责情形)."""
-
-    FINE_NOT_IMPOSED = "fine_not_imposed", "应罚未罚"
-    FALSIFICATION = "falsification", "弄虚作假"
-    BUCK_PASSING = "buck_passing", "推诿扯皮"
-    INACTION = "inaction", "不作为、慢作为"
 
 
 def year_before(start: datetime, end: datetime) -> tuple[datetime, datetime]:

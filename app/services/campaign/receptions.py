@@ -9,18 +9,11 @@ from sqlalchemy import select
 from app.errors import InvalidInput
 from app.extensions import db
 from app.models import Case, Department, Grid, Reception, User
-from app.models.vocab import LabelledEnum, Role
+from app.models.vocab import ReceptionKind, Role
 from app.services import clock
 from app.services.access import require_role
 from app.services.campaign.phases import beijing_date, day_start
 from app.services.settings import get_setting
-
-
-class ReceptionKind(LabelledEnum):
-    """Which kind of reception."""
-
-    PUBLIC = "public", "领导公开接访"
-    LARGE = "large", "大接访"
 
 
 def record_reception(actor: User, kind: str, held_at: datetime, place: str, receivers: str,

@@ -10,29 +10,11 @@ from sqlalchemy import or_, select
 from app.errors import Conflict, InvalidInput, NotFound
 from app.extensions import db
 from app.models import Case, SpecialCheck, User
-from app.models.vocab import LabelledEnum, Role
+from app.models.vocab import CheckOutcome, CheckReason, Role
 from app.services import clock
 from app.services.access import require_role
 from app.services.campaign.scoring import OPEN, above_level_petitions
 from app.services.settings import get_setting
-
-
-class CheckReason(LabelledEnum):
-    """Why a check was planned."""
-
-    REPEAT = "repeat", "重复访"
-    ABOVE_LEVEL = "above_level", "越级访"
-    DISSATISFIED = "dissatisfied", "不满意件"
-    SUPERIOR_ASSIGNED = "superior_assigned", "上级交办未完成件"
-    KEY_TOWN = "key_town", "重点镇（街道）"
-
-
-class CheckOutcome(LabelledEnum):
-    """What the check found."""
-
-    RECTIFIED = "rectified", "已整改到位"
-    IN_PROGRESS = "in_progress", "正在整改"
-    NOT_RECTIFIED = "not_rectified", "未整改"
 
 
 def _reason(case: Case) -> str:

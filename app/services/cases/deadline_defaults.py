@@ -1,4 +1,4 @@
-"""Deadline defaults as data: the units of a period, the default rules, and the 2026 calendar.
+"""Deadline defaults as data: the default rules and the 2026 calendar.
 
 An administrator changes all of this at run time (``/api/v1/deadline-rules``,
 ``/api/v1/calendar``); ``flask deadlines seed`` only inserts what is missing.
@@ -7,15 +7,7 @@ An administrator changes all of this at run time (``/api/v1/deadline-rules``,
 from dataclasses import dataclass
 from datetime import date
 
-from app.models.vocab import Channel, LabelledEnum, LegalTrack, Priority, Stage
-
-
-class PeriodUnit(LabelledEnum):
-    """How a rule's amount is counted (see services.workcalendar for the convention)."""
-
-    HOURS = "hours", "小时"
-    CALENDAR_DAYS = "calendar_days", "日"
-    WORKING_DAYS = "working_days", "工作日"
+from app.models.vocab import Channel, LegalTrack, PeriodUnit, Priority, Stage
 
 
 @dataclass(frozen=True)

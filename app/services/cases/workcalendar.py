@@ -30,7 +30,8 @@ from sqlalchemy import select
 from app.errors import DomainError, InvalidInput, NotFound
 from app.extensions import db
 from app.models import CalendarDay
-from app.services.cases.deadline_defaults import HOLIDAYS_2026, Holiday, PeriodUnit
+from app.models.vocab import PeriodUnit
+from app.services.cases.deadline_defaults import HOLIDAYS_2026, Holiday
 
 # A calendar with no working day for a whole year is an editing mistake, not a reason to loop.
 _MAX_DAYS_WITHOUT_WORK = 366
