@@ -105,7 +105,7 @@ def get_viewport(query):
 @login_required
 @blp.arguments(WallFilterSchema, location="query")
 def get_villages(query):
-    """Open, overdue and score per village, for shading the village grids."""
+    """Open and overdue cases per village, for shading the village grids."""
     require_wall_user(current_user)
     return _cached(lambda now: {"villages": village_measures(current_user, now, query)}, {"villages": query})
 

@@ -325,11 +325,8 @@ def case_card(user: User, case_id: int, now: datetime) -> dict:
 
 
 def village_measures(user: User, now: datetime, filters: dict) -> list[dict]:
-    """Per village (level-3 grid): open, overdue and a score estimate, for shading.
-
-    The score is the deduction of the assessment's default rules (DOMAIN.md item 11): 2 points
-    per above-level petition, 4 per repeat above-level petition.
-    """
+    """Per village (level-3 grid): open and overdue cases, for shading (the assessment score
+    is ``layers.village_scores``, from the scoring rules' settings)."""
     opened = Case.status.in_(OPEN)
     moment = literal(now, UTCDateTime())
     rows = db.session.execute(
@@ -337,12 +334,9 @@ def village_measures(user: User, now: datetime, filters: dict) -> list[dict]:
             Case.grid_id,
             func.sum(case((opened, 1), else_=0)).label("open"),
             func.sum(case((and_(opened, Case.due_at <= moment), 1), else_=0)).label("overdue"),
-            func.sum(case((and_(Case.above_level.is_(True), Case.repeat_of_id.isnot(None)), 4),
-                          (Case.above_level.is_(True), 2), else_=0)).label("score"),
         )
         .where(Case.grid_id.isnot(None), *wall_filters(user, now, filters))
         .group_by(Case.grid_id)
     ).all()
-    return [{"grid_id": r.grid_id, "open": int(r.open), "overdue": int(r.overdue), "score": int(r.score)}
-            for r in rows]
+    return [{"grid_id": r.grid_id, "open": int(r.open), "overdue": int(r.overdue)} for r in rows]
 

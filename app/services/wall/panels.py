@@ -1,8 +1,7 @@
 """The wall's side panels, each a SQL aggregate over the case table (no per-case Python).
 
-The campaign phase and the town ranking come from ``services.campaigns`` and
-``services.scoring`` when those modules exist (imported lazily); otherwise the phase reads
-"未配置攻坚行动" and the ranking is built here from above-level, overdue and open counts.
+The campaign phase comes from ``campaign.phases`` (none outside a campaign: the wall reads
+"未配置攻坚行动") and the town ranking from ``campaign.scoring``, the assessment's own rules.
 The period compared is the running campaign so far (or, with none, the year to date) against
 the same dates last year.
 """
@@ -14,10 +13,11 @@ from flask import current_app
 from sqlalchemy import and_, case, func, literal, select
 
 from app.extensions import db
-from app.models import Case, FollowUp, Grid, User
+from app.models import Case, FollowUp, User
 from app.models.types import UTCDateTime
 from app.models.vocab import OPEN_STATUSES, CaseStatus, Category, Satisfaction
 from app.services.access import case_scope
+from app.services.campaign import phases, scoring
 
 _OPEN = sorted(str(s) for s in OPEN_STATUSES)
 TOP_CATEGORIES = 5
@@ -49,11 +49,7 @@ def _year_before(moment: datetime) -> datetime:
 
 
 def _campaign_start(now: datetime) -> datetime | None:
-    """When the running campaign began, from services.campaigns when that module exists."""
-    try:
-        from app.services.campaign import phases
-    except ImportError:
-        return None
+    """When the running campaign began, or None outside a campaign."""
     campaign = phases.current_campaign(now)
     return phases.campaign_period(campaign)[0] if campaign else None
 
@@ -113,42 +109,15 @@ def top_categories(user: User, since: datetime) -> list[dict]:
     return [{"category": r.category, "label": Category(r.category).label, "count": r.n} for r in rows]
 
 
-def town_ranking_fallback(user: User, now: datetime) -> list[dict]:
-    """Towns by above-level petitions, then overdue, then open cases (our own aggregates)."""
-    opened = Case.status.in_(_OPEN)
-    moment = literal(now, UTCDateTime())
-    above = _count(Case.above_level.is_(True))
-    overdue = _count(and_(opened, Case.due_at <= moment))
-    rows = db.session.execute(
-        select(Grid.id, Grid.name, above.label("above_level"), overdue.label("overdue"),
-               _count(opened).label("open_cases"))
-        .join(Case, Case.town_id == Grid.id)
-        .where(case_scope(user))
-        .group_by(Grid.id, Grid.name)
-        .order_by(above.desc(), overdue.desc(), Grid.name)
-    ).all()
-    return [{"town_id": r.id, "town_name": r.name, "score": None, "above_level": int(r.above_level),
-             "overdue": int(r.overdue), "open_cases": int(r.open_cases)} for r in rows]
-
-
-def town_ranking(user: User, now: datetime) -> tuple[list[dict], str]:
-    """The ranking from services.scoring when present, else our own; and which one it is."""
-    try:
-        from app.services.campaign import scoring
-    except ImportError:
-        return town_ranking_fallback(user, now), "aggregates"
+def town_ranking(now: datetime) -> list[dict]:
+    """The towns, best first, as the assessment (``scoring.town_ranking``) ranks them this period."""
     start, *_ = period_bounds(now)
-    ranks = scoring.town_ranking(start, now)
     return [{"town_id": r.town_id, "town_name": r.town_name, "score": r.score, "above_level": r.above_level,
-             "overdue": r.overdue, "open_cases": r.open_cases} for r in ranks], "scoring"
+             "overdue": r.overdue, "open_cases": r.open_cases} for r in scoring.town_ranking(start, now)]
 
 
 def campaign_phase(now: datetime) -> dict | None:
-    """The current campaign phase from services.campaigns, or None when not configured."""
-    try:
-        from app.services.campaign import phases
-    except ImportError:
-        return None
+    """The current campaign phase, or None outside a campaign."""
     phase = phases.current_phase(now)
     if phase is None:
         return None
@@ -160,7 +129,6 @@ def campaign_phase(now: datetime) -> dict | None:
 def wall_panels(user: User, now: datetime) -> dict:
     """Everything the side panels show, as one JSON document."""
     start, *_ = period_bounds(now)
-    ranking, ranking_source = town_ranking(user, now)
     return {
         "as_of": now.isoformat(),
         "period_start": start.isoformat(),
@@ -168,6 +136,5 @@ def wall_panels(user: User, now: datetime) -> dict:
         "phase": campaign_phase(now),
         "counts": progress_counts(user, now),
         "top_categories": top_categories(user, start),
-        "towns": ranking,
-        "ranking_source": ranking_source,
+        "towns": town_ranking(now),
     }
