@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import Case, ContactCard, Inspection, Photo, User
-from app.models.vocab import Channel, InspectionKind, ListKind, PhotoStatus
+from app.models.vocab import Channel, DeadlineState, InspectionKind, ListKind, PhotoStatus
 from app.services.geo import coords
 from app.web import field_app
 
@@ -120,6 +120,7 @@ def test_offline_check_and_card_reach_the_server_once(phone, live_server, city, 
     task = page.locator(f'li.task[data-number="{number}"]')
     expect(task).to_be_visible()
     expect(page.locator("li.task")).to_have_count(1)  # only the inspector's own village
+    expect(task.locator(".chip")).to_have_text(DeadlineState.GREEN.label)  # the server's words, from the bootstrap
     expect(task).to_contain_text("信访人：张")
     expect(task).not_to_contain_text("13812345678")  # petitioner's phone masked
     expect(task.get_by_role("link", name="导航")).to_have_attribute("href", re.compile(r"^geo:32\.310000,120\.505000"))

@@ -143,6 +143,7 @@ def test_phase_dates_are_data(desk):
     assert response.status_code == 200
     # 11-20 now falls between tackling (ends 11-19) and evaluation (starts 12-16): no phase.
     assert current_phase(NOW) is None
+    assert "修改行动阶段" in desk.get("admin", "/admin/audit").text  # the change is named in the log
 
 
 def test_grid_scores_deductions_and_town_ranking(desk, scenario):

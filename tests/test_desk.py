@@ -1,12 +1,15 @@
 """The supervisor desk pages: queue, filters, intake form, actions panel, bulk assign, messages."""
 
 import re
+from datetime import timedelta
 
 from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Case, Notification
 from app.models.vocab import CaseStatus
+from app.services import clock
+from app.services.settings import set_setting
 
 
 def _token(page_text: str) -> str:
@@ -97,3 +100,15 @@ def test_notifications_page_lists_and_marks_read(client, city):
     assert "即将到期" in page.text and 'class="badge"' in page.text
     client.post("/desk/notifications/read", data={"csrf_token": _token(page.text)})
     assert 'class="badge"' not in client.get("/desk/notifications").text
+
+
+def test_deadline_words_follow_the_yellow_share_the_city_set(client, city):
+    """Yellow quotes the ``yellow_at`` setting, not a fixed 75 %; a closed case reads 已销号."""
+    set_setting("yellow_at", 0.8)
+    late, closed = city.cases["V11"], city.cases["V12"]
+    late.received_at, late.due_at = clock.now() - timedelta(days=9), clock.now() + timedelta(days=1)
+    closed.status = CaseStatus.CLOSED
+    db.session.commit()
+    _sign_in(client, "sup_T1")
+    assert "临期（已用时80%以上）" in client.get(f"/desk/cases/{late.id}").text
+    assert re.search(r"期限 [^<]* · 已销号</span>", client.get(f"/desk/cases/{closed.id}").text)

@@ -76,6 +76,10 @@ def test_bootstrap_gives_my_grid_and_masked_cases(desk, city):
     assert [c["number"] for c in body["cases"]] == [city.cases["V11"].number]
     assert body["cases"][0]["petitioner"]["phone"] == "*******5678"
     assert body["settings"]["gps_accept_m"] == 20 and body["settings"]["gps_warn_m"] == 100
+    # The phone words its states as the desk does: a finished case is 已销号 everywhere.
+    assert body["labels"]["deadline_states"] == {"green": "期限内", "yellow": "临期", "red": "已超期",
+                                                 "closed": "已销号", "none": "无期限"}
+    assert body["labels"]["patrol_states"]["overdue"] == "已超期"
     assert desk.get("sup_T1", "/api/v1/field/bootstrap").status_code == 403
 
 

@@ -8,8 +8,10 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Case, CaseClock, CaseEvent, Inspection, Photo, User
-from app.models.vocab import PhotoStatus
+from app.models.vocab import Channel, PhotoStatus, Stage
 from app.services import clock
+from app.services.cases import deadlines
+from app.services.cases.lifecycle import needs_leader
 from app.services.cases.timeline import verify_chain
 
 HANDLER = "officer_env"  # the V11 case is industrial → environment bureau
@@ -168,6 +170,30 @@ def test_return_needs_the_assigners_approval_and_the_window(desk):
     desk.act(HANDLER, case["id"], "request_return", reason="确属农业")
     approved = desk.act("sup_T1", case["id"], "approve_return")
     assert approved["status"] == "accepted"
+
+
+@pytest.mark.parametrize("channel", list(Channel))
+def test_a_channel_s_group_decides_list_referral_above_level_and_report_clock(desk, channel):
+    """Every rule that treats channels alike reads the channel's group from the vocabulary,
+    so a channel added there is treated like its group everywhere."""
+    case = register(desk, channel=channel)["case"]
+    assert case["list_kind"] == ("potential" if channel.is_patrol else "existing")
+    assert case["above_level"] is channel.above_level
+    assert case["inspection_referral"] == channel.inspection_referral
+    desk.act("command", case["id"], "accept", legal_track="petition")
+    accepted = db.session.get(Case, case["id"])
+    assert needs_leader(accepted) is (channel.above_level or channel.is_inspection)
+    stages = set(db.session.scalars(select(CaseClock.stage).where(CaseClock.case_id == case["id"])))
+    timed = deadlines.rule_for(accepted, Stage.REPORT) is not None  # the rules time central and provincial ones
+    assert (Stage.REPORT in stages) is (channel.is_inspection and timed)
+
+
+def test_channel_groups_are_the_plan_s():
+    """Above-level means a visit to Beijing or the province; three channels bring inspection referrals."""
+    assert Channel.above_level_channels() == (Channel.ABOVE_LEVEL_BEIJING, Channel.ABOVE_LEVEL_PROVINCE)
+    assert {c for c in Channel if c.is_inspection} == {
+        Channel.CENTRAL_INSPECTION, Channel.PROVINCIAL_INSPECTION, Channel.SPECIAL_INSPECTION}
+    assert [c for c in Channel if c.is_patrol] == [Channel.GRID_PATROL]
 
 
 def test_leader_is_required_before_an_inspection_referral_is_handled(desk):

@@ -1,7 +1,11 @@
 """The map wall's API: exact cluster counts and colours, case cards, ETags, access, live events."""
 
+import html
+import json
 import math
 import random
+import re
+from collections import Counter
 from datetime import timedelta
 
 import pytest
@@ -10,10 +14,12 @@ from app.extensions import db
 from app.models import CaseEvent
 from app.models.vocab import CaseStatus, InspectionReferral
 from app.services import clock
+from app.services.campaign import scoring
 from app.services.cases.deadlines import case_deadline_state
 from app.services.cases.timeline import append_event
 from app.services.wall.clusters import POINTS_ZOOM, STATE_RANKS, cell_degrees
 from app.services.wall.events import turned_red
+from app.services.wall.panels import period_bounds
 from tests.factories import EAST, NORTH, SOUTH, WEST, make_case
 
 CITY_BOX = {"west": WEST - 0.01, "south": SOUTH - 0.01, "east": EAST + 0.01, "north": NORTH + 0.01}
@@ -193,6 +199,33 @@ def test_the_wall_page_is_served_to_the_command_office(client, auth, city):
     assert "<script>" not in html and "style=" not in html
 
 
+def test_the_wall_words_its_states_and_flags_as_the_desk_does(client, auth, city):
+    """The legend, the filters and wall.js all read one table the page carries (models.vocab)."""
+    auth.login("command")
+    page = client.get("/wall/").get_data(as_text=True)
+    labels = json.loads(html.unescape(re.search(r"data-labels='([^']*)'", page).group(1)))
+    assert labels["deadline_states"] == {"red": "已超期", "yellow": "临期", "green": "期限内", "closed": "已销号"}
+    assert labels["flags"] == {"above_level": "越级访", "inspection": "督察交办", "leader": "领导包案",
+                               "repeat": "重复访"}
+    state_filter = page.split('name="state"')[1].split("</select>")[0]
+    assert re.findall(r'<option value="(\w+)">([^<]+)</option>', state_filter) == [
+        ("red", "已超期"), ("yellow", "临期"), ("green", "期限内"), ("closed", "已销号")]  # worst first
+    assert '<i class="dot dot-closed"></i>已销号' in page
+
+
+def test_villages_count_open_and_overdue_cases(client, auth, city):
+    """Village shading by case counts; the assessment score is /wall/village-scores, from the rules."""
+    cases = [*city.cases.values(), *scatter_cases(40)]
+    auth.login("command")
+    villages = client.get("/api/v1/wall/villages").get_json()["villages"]
+    now = clock.now()
+    opened = Counter(c.grid_id for c in cases if c.status != CaseStatus.CLOSED)
+    overdue = Counter(c.grid_id for c in cases if str(case_deadline_state(c, now)) == "red")
+    assert {v["grid_id"]: (v["open"], v["overdue"]) for v in villages} == {
+        grid_id: (opened[grid_id], overdue[grid_id]) for grid_id in {c.grid_id for c in cases}}
+    assert all(set(v) == {"grid_id", "open", "overdue"} for v in villages)
+
+
 def test_panels_count_open_closed_overdue_and_rank_towns(client, auth, city):
     cases = scatter_cases(40)
     auth.login("command")
@@ -203,6 +236,9 @@ def test_panels_count_open_closed_overdue_and_rank_towns(client, auth, city):
     assert counts["open"] == len(everything) - counts["closed"]
     assert counts["overdue"] == sum(1 for c in everything if str(case_deadline_state(c, clock.now())) == "red")
     assert counts["above_level"] == sum(1 for c in everything if c.above_level)
+    start, *_ = period_bounds(clock.now())
+    assert [(t["town_name"], t["score"]) for t in body["towns"]] == [
+        (r.town_name, r.score) for r in scoring.town_ranking(start, clock.now())]
     assert {t["town_name"] for t in body["towns"]} == {"西镇", "东镇"}
     assert body["top_categories"][0]["label"] == "大气"
 

@@ -11,6 +11,7 @@ from marshmallow import Schema, fields, validate, validates_schema
 from marshmallow.exceptions import ValidationError
 
 from app.errors import InvalidInput
+from app.models.vocab import WallFlag
 from app.services import clock
 from app.services.wall.cells import MAX_VIEW_CELLS
 from app.services.wall.clusters import (
@@ -37,8 +38,6 @@ from app.services.wall.panels import wall_panels
 
 blp = Blueprint("wall", __name__, description="挂图作战 Map wall")
 
-FLAGS = ("above_level", "inspection", "leader", "repeat")
-
 
 class WallFilterSchema(Schema):
     """The wall's filters: period, category, channel, deadline state, flags, town."""
@@ -48,7 +47,7 @@ class WallFilterSchema(Schema):
     category = fields.List(fields.String(), load_default=list)
     channel = fields.List(fields.String(), load_default=list)
     state = fields.List(fields.String(validate=validate.OneOf(list(STATE_RANKS))), load_default=list)
-    flag = fields.List(fields.String(validate=validate.OneOf(FLAGS)), load_default=list)
+    flag = fields.List(fields.String(validate=validate.OneOf(list(WallFlag))), load_default=list)
     town_id = fields.Integer(load_default=None)
 
 
@@ -106,7 +105,7 @@ def get_viewport(query):
 @login_required
 @blp.arguments(WallFilterSchema, location="query")
 def get_villages(query):
-    """Open, overdue and score per village, for shading the village grids."""
+    """Open and overdue cases per village, for shading the village grids."""
     require_wall_user(current_user)
     return _cached(lambda now: {"villages": village_measures(current_user, now, query)}, {"villages": query})
 

@@ -78,7 +78,6 @@ from app.models.vocab import (
     Priority,
     Sector,
 )
-from app.services.cases.intake import DEFAULT_REFERRAL
 from app.services.cases.numbering import format_case_number, reserve_case_numbers
 from app.services.geo.grid_locator import GridLocator, get_locator
 
@@ -164,8 +163,8 @@ def _draw_channels(rng: np.random.Generator, count: int) -> dict:
     channel = _choose(rng, count, [CHANNEL_WEIGHTS.get(c, DEFAULT_CHANNEL_WEIGHT) for c in CHANNELS])
     referral = np.full(count, None, dtype=object)
     followup = rng.random(count) < 0.3
-    for inspection, default in DEFAULT_REFERRAL.items():
-        referral[channel == CHANNELS.index(inspection)] = str(default)
+    for inspection in INSPECTION_CHANNELS:
+        referral[channel == CHANNELS.index(inspection)] = str(inspection.inspection_referral)
     central = channel == CHANNELS.index(Channel.CENTRAL_INSPECTION)
     referral[central & followup] = str(InspectionReferral.CENTRAL_FOLLOWUP)
     return {"channel": channel, "inspection_referral": referral}

@@ -219,11 +219,10 @@ STATUS_WEIGHTS = {
     CaseStatus.SIGNED: 4, CaseStatus.RETURN_REQUESTED: 1.5, CaseStatus.HANDLING: 12, CaseStatus.REPLIED: 4,
     CaseStatus.REVIEWED: 3, CaseStatus.FOLLOWED_UP: 3, CaseStatus.CLOSED: 54, CaseStatus.TRANSFERRED: 3.5,
 }  # fmt: skip
-# Channel groups read off the vocabulary by member name rather than listed again, so a channel
-# added there under such a name joins its group: above-level petitions (赴京, 到省, ...) and
-# inspection referrals.
-ABOVE_LEVEL_CHANNELS = tuple(c for c in Channel if c.name.startswith("ABOVE_LEVEL_"))
-INSPECTION_CHANNELS = tuple(c for c in Channel if c.name.endswith("_INSPECTION"))
+# Channel groups come from the vocabulary, so a channel added there joins its group:
+# above-level petitions (赴京, 到省, ...) and inspection referrals.
+ABOVE_LEVEL_CHANNELS = tuple(Channel.above_level_channels())
+INSPECTION_CHANNELS = tuple(c for c in Channel if c.is_inspection)
 # Which channels the demo treats as petitions proper (信访) at acceptance, and which may repeat
 # an earlier case: the demo's choice, as the desk chooses the legal track case by case.
 PETITION_CHANNELS = (Channel.LETTER, Channel.VISIT, Channel.ONLINE, *ABOVE_LEVEL_CHANNELS)

@@ -34,6 +34,10 @@ class Role(LabelledEnum):
     ADMIN = "admin", "系统管理员"
 
 
+# What each level of the grid is called (一级: the city, 二级: a town, 三级: a village).
+GRID_LEVEL_NAMES = {1: "一级网格", 2: "二级网格", 3: "三级网格"}
+
+
 class ListKind(LabelledEnum):
     """Which of the campaign's two lists (摸清底数) a case is on."""
 
@@ -41,20 +45,56 @@ class ListKind(LabelledEnum):
     POTENTIAL = "potential", "潜在信访清单"
 
 
+class InspectionReferral(LabelledEnum):
+    """Which inspection referred the case, if any."""
+
+    CENTRAL = "central", "中央环保督察"
+    CENTRAL_FOLLOWUP = "central_followup", "中央环保督察回头看"
+    PROVINCIAL = "provincial", "省环保督察"
+    PROVINCIAL_SPECIAL = "provincial_special", "省专项督察"
+
+
 class Channel(LabelledEnum):
-    """How the matter reached the city."""
+    """How the matter reached the city, and the groups the rules treat alike.
+
+    A member may carry its group facts as a third item: ``above_level`` (越级访: marks the
+    case above-level and costs the grid points), ``referral`` (an inspection referral
+    (督察交办): the case gets that referral by default, a handling-report clock and a
+    leading official) or ``patrol`` (found by an inspector on patrol: the potential-problem
+    list, no petitioner, no contact card). Adding a channel is one line here.
+    """
+
+    def __new__(cls, value: str, label: str, facts: dict | None = None):
+        """Build a member from (value, label[, facts])."""
+        member = str.__new__(cls, value)
+        member._value_, member.label = value, label
+        facts = facts or {}
+        member.above_level = facts.get("above_level", False)
+        member.inspection_referral = facts.get("referral")
+        member.is_patrol = facts.get("patrol", False)
+        return member
 
     LETTER = "letter", "来信"
     VISIT = "visit", "来访"
     PHONE_12369 = "phone_12369", "12369电话"
     ONLINE = "online", "网上信访"
     TRANSFER_12345 = "transfer_12345", "12345转办"
-    CENTRAL_INSPECTION = "central_inspection", "中央环保督察交办"
-    PROVINCIAL_INSPECTION = "provincial_inspection", "省环保督察交办"
-    SPECIAL_INSPECTION = "special_inspection", "专项督察交办"
-    ABOVE_LEVEL_BEIJING = "above_level_beijing", "赴京越级访"
-    ABOVE_LEVEL_PROVINCE = "above_level_province", "到省越级访"
-    GRID_PATROL = "grid_patrol", "网格巡查发现"
+    CENTRAL_INSPECTION = "central_inspection", "中央环保督察交办", {"referral": InspectionReferral.CENTRAL}
+    PROVINCIAL_INSPECTION = "provincial_inspection", "省环保督察交办", {"referral": InspectionReferral.PROVINCIAL}
+    SPECIAL_INSPECTION = "special_inspection", "专项督察交办", {"referral": InspectionReferral.PROVINCIAL_SPECIAL}
+    ABOVE_LEVEL_BEIJING = "above_level_beijing", "赴京越级访", {"above_level": True}
+    ABOVE_LEVEL_PROVINCE = "above_level_province", "到省越级访", {"above_level": True}
+    GRID_PATROL = "grid_patrol", "网格巡查发现", {"patrol": True}
+
+    @property
+    def is_inspection(self) -> bool:
+        """True for a channel that brings inspection referrals."""
+        return self.inspection_referral is not None
+
+    @classmethod
+    def above_level_channels(cls) -> tuple["Channel", ...]:
+        """The above-level channels (赴京/到省越级访), in declaration order."""
+        return tuple(c for c in cls if c.above_level)
 
 
 class LegalTrack(LabelledEnum):
@@ -108,15 +148,6 @@ class Priority(LabelledEnum):
 
     NORMAL = "normal", "一般"
     URGENT = "urgent", "紧急"
-
-
-class InspectionReferral(LabelledEnum):
-    """Which inspection referred the case, if any."""
-
-    CENTRAL = "central", "中央环保督察"
-    CENTRAL_FOLLOWUP = "central_followup", "中央环保督察回头看"
-    PROVINCIAL = "provincial", "省环保督察"
-    PROVINCIAL_SPECIAL = "provincial_special", "省专项督察"
 
 
 class CoordSystem(LabelledEnum):
@@ -182,6 +213,15 @@ class CheckinOutcome(LabelledEnum):
 
     NOTHING_FOUND = "nothing_found", "未发现问题"
     PROBLEM_FOUND = "problem_found", "发现问题"
+
+
+class PatrolDueState(LabelledEnum):
+    """Where a watched source stands against a level's patrol duty today."""
+
+    NOT_REQUIRED = "not_required", "无巡查要求"
+    OK = "ok", "按期"
+    DUE = "due", "今日到期"
+    OVERDUE = "overdue", "已超期"
 
 
 class LocationSource(LabelledEnum):
@@ -250,20 +290,31 @@ class Stage(LabelledEnum):
 
 
 class PeriodUnit(LabelledEnum):
-    """How a deadline rule's amount is counted (see services.workcalendar for the convention)."""
+    """How a deadline rule's amount is counted (see services.cases.workcalendar for the convention)."""
 
     HOURS = "hours", "小时"
     CALENDAR_DAYS = "calendar_days", "日"
     WORKING_DAYS = "working_days", "工作日"
 
 
-class FailureKind(LabelledEnum):
-    """What a person failed to do, on the accountability list (问责情形)."""
+class DeadlineState(LabelledEnum):
+    """How a case's nearest deadline stands: the colour and the words of the desk, the phone and
+    the wall. Grey (closed) is every case no longer open, however it ended."""
 
-    FINE_NOT_IMPOSED = "fine_not_imposed", "应罚未罚"
-    FALSIFICATION = "falsification", "弄虚作假"
-    BUCK_PASSING = "buck_passing", "推诿扯皮"
-    INACTION = "inaction", "不作为、慢作为"
+    GREEN = "green", "期限内"
+    YELLOW = "yellow", "临期"
+    RED = "red", "已超期"
+    CLOSED = "closed", "已销号"
+    NONE = "none", "无期限"
+
+
+class WallFlag(LabelledEnum):
+    """The marks the map wall filters cases by and draws as shapes."""
+
+    ABOVE_LEVEL = "above_level", "越级访"
+    INSPECTION = "inspection", "督察交办"
+    LEADER = "leader", "领导包案"
+    REPEAT = "repeat", "重复访"
 
 
 class ReceptionKind(LabelledEnum):
@@ -289,3 +340,30 @@ class CheckOutcome(LabelledEnum):
     RECTIFIED = "rectified", "已整改到位"
     IN_PROGRESS = "in_progress", "正在整改"
     NOT_RECTIFIED = "not_rectified", "未整改"
+
+
+class FailureKind(LabelledEnum):
+    """What a person failed to do (问责情形)."""
+
+    FINE_NOT_IMPOSED = "fine_not_imposed", "应罚未罚"
+    FALSIFICATION = "falsification", "弄虚作假"
+    BUCK_PASSING = "buck_passing", "推诿扯皮"
+    INACTION = "inaction", "不作为、慢作为"
+
+
+# What each administration action (管理操作日志) is called on the audit page.
+AUDIT_ACTION_LABELS = {
+    "user.create": "新建用户", "user.update": "修改用户", "user.deactivate": "停用用户", "user.activate": "启用用户",
+    "user.delete": "删除用户", "user.reset_password": "重置密码", "user.force_logout": "强制下线",
+    "user.unlock": "解除登录锁定", "user.import": "批量导入用户",
+    "grid.import": "导入网格", "department.create": "新建部门", "department.update": "修改部门",
+    "route.update": "修改分工路由", "setting.update": "修改系统参数",
+    "deadline_rule.create": "新增时限规则", "deadline_rule.update": "修改时限规则",
+    "calendar_day.set": "设置工作日历", "calendar_day.delete": "恢复工作日历",
+    "api_key.create": "新建接口密钥", "api_key.revoke": "吊销接口密钥",
+    "privacy.purge": "个人信息匿名化", "privacy.export": "导出信访人信息",
+    "source.create": "新建监管对象", "source.update": "修改监管对象", "source.import": "导入监管对象台账",
+    "source.link_case": "监管对象关联案件", "source.unlink_case": "监管对象取消关联案件",
+    "campaign.create": "新建专项行动", "campaign_phase.update": "修改行动阶段",
+    "submission_requirement.update": "修改报送要求",
+}

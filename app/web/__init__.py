@@ -7,19 +7,12 @@ from flask import Flask, current_app, request, url_for
 from flask_login import current_user
 from geoalchemy2.shape import to_shape
 
-from app.models.vocab import Role
+from app.models.vocab import DeadlineState, Role
 from app.services import clock
 from app.services.cases import notifications
-from app.services.cases.deadlines import DeadlineState, case_deadline_state
+from app.services.cases.deadlines import case_deadline_state
 from app.services.cases.lifecycle import STEPS
-
-STATE_LABELS = {
-    DeadlineState.GREEN: "期限内",
-    DeadlineState.YELLOW: "临期（已用时75%以上）",
-    DeadlineState.RED: "已超期",
-    DeadlineState.CLOSED: "已办结",
-    DeadlineState.NONE: "无期限",
-}
+from app.services.settings import get_setting
 
 
 def register_web(app: Flask) -> None:
@@ -38,7 +31,7 @@ def register_web(app: Flask) -> None:
     app.register_blueprint(patrol_desk.bp)
     app.jinja_env.globals.update(
         role_label=lambda role: Role(role).label,
-        state_label=lambda state: STATE_LABELS[state],
+        state_label=state_label,
         deadline_state=lambda case: case_deadline_state(case, clock.now()),
         step_label=step_label,
         unread_notifications=lambda: notifications.unread_count(current_user),
@@ -69,6 +62,15 @@ def with_args(**changes) -> str:
     args = request.args.to_dict(flat=False)
     args.update({key: [value] for key, value in changes.items()})
     return url_for(request.endpoint, **(request.view_args or {}), **args)
+
+
+def state_label(state: str) -> str:
+    """A deadline state in words; yellow also says the share of time used that turned it yellow
+    (the ``yellow_at`` setting), so the desk never quotes a threshold the city has changed."""
+    label = DeadlineState(state).label
+    if state == DeadlineState.YELLOW:
+        return f"{label}（已用时{float(get_setting('yellow_at')) * 100:g}%以上）"
+    return label
 
 
 def step_label(kind: str) -> str:

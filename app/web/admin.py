@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from app.errors import DomainError, InvalidInput
 from app.extensions import db
 from app.models import CalendarDay, DeadlineRule, Department, Grid, SectorRoute, User
-from app.models.vocab import Channel, LegalTrack, PeriodUnit, Priority, Role, Sector, Stage
+from app.models.vocab import AUDIT_ACTION_LABELS, Channel, LegalTrack, PeriodUnit, Priority, Role, Sector, Stage
 from app.services import clock, settings
 from app.services.access import require_role
 from app.services.admin import accounts, api_keys, changes, staff_import
@@ -40,7 +40,7 @@ def _labels() -> dict:
     """Vocabularies the admin templates label things with."""
     return {"roles": Role.labels(), "sectors": Sector.labels(), "stages": Stage.labels(),
             "units": PeriodUnit.labels(), "legal_tracks": LegalTrack.labels(), "channels": Channel.labels(),
-            "priorities": Priority.labels(), "action_labels": admin_audit.ACTION_LABELS}
+            "priorities": Priority.labels(), "action_labels": AUDIT_ACTION_LABELS}
 
 
 def _fail(exc: DomainError) -> None:

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from app.errors import InvalidInput
 from app.extensions import db
 from app.models import Grid
-from app.models.vocab import CheckinOutcome, Role
+from app.models.vocab import GRID_LEVEL_NAMES, CheckinOutcome, Role
 from app.schemas.patrol_compliance import ComplianceQuerySchema, OverdueQuerySchema
 from app.services.access import grid_scope, require_role
 from app.services.clock import beijing_date
@@ -66,7 +66,7 @@ def compliance_page():
                                   end=report["end_on"], town_id=args["town_id"])
     return render_template("patrol_desk/compliance.html", report=report, overdue=overdue, level=level,
                            recent=recent["items"], recent_total=recent["meta"]["total"], towns=_towns(),
-                           args=args)
+                           args=args, levels=GRID_LEVEL_NAMES)
 
 
 @bp.get("/grids/<int:grid_id>")

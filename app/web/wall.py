@@ -7,8 +7,8 @@ from sqlalchemy import select
 from app.errors import Forbidden
 from app.extensions import db
 from app.models import Grid
-from app.models.vocab import Category, Channel
-from app.services.wall.clusters import WALL_ROLES
+from app.models.vocab import Category, Channel, WallFlag
+from app.services.wall.clusters import STATE_RANKS, WALL_ROLES
 
 bp = Blueprint("wallpage", __name__, url_prefix="/wall", template_folder="templates")
 
@@ -21,8 +21,11 @@ def wall_page():
         raise Forbidden("挂图作战大屏仅供指挥部办公室使用。")
     config = current_app.config
     towns = db.session.scalars(select(Grid).where(Grid.level == 2).order_by(Grid.code)).all()
+    # The wall's words for its deadline states (worst first) and flags; wall.js reads the same table.
+    states = {state: state.label for state in sorted(STATE_RANKS, key=STATE_RANKS.get, reverse=True)}
     return render_template(
         "wall/wall.html", towns=towns, categories=Category.labels(), channels=Channel.labels(),
+        labels={"deadline_states": states, "flags": WallFlag.labels()},
         tile_url=config["WALL_TILE_URL"], tile_system=config["WALL_TILE_SYSTEM"],
         tile_subdomains=config["WALL_TILE_SUBDOMAINS"],
         kiosk_seconds=config["WALL_KIOSK_SECONDS"],

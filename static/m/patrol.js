@@ -15,7 +15,7 @@
 
 import { distanceM, freshFix, lastFix, navigationLinks, quickFix, watchFix } from "./geo.js";
 import { openPatrol, outboxItems, queueCheckin, savePatrol } from "./store.js";
-import { $, h, isoWithOffset, newId, showTime } from "./util.js";
+import { $, h, isoWithOffset, labelsOf, newId, showTime } from "./util.js";
 
 const DEFAULTS = { gps_accept_m: 20, gps_warn_m: 100, patrol_radius_m: 100, patrol_track_interval_s: 30 };
 const URGENT = new Set(["overdue", "due"]);
@@ -80,15 +80,19 @@ export function patrolOrder(entries, fix) {
 
 const metres = (value) => (value >= 1000 ? `${(value / 1000).toFixed(1)} 公里` : `${Math.round(value)} 米`);
 
-function dueChip(due) {
-  if (due.state === "overdue") return { css: "state-red", chip: `逾期 ${due.days_overdue} 天`, note: `应于 ${due.due_on} 前巡查` };
-  if (due.state === "due") return { css: "state-yellow", chip: "今日到期", note: `应于今天（${due.due_on}）巡查` };
-  if (due.state === "ok") return { css: "state-green", chip: "正常", note: `下次 ${due.due_on}` };
-  return { css: "state-none", chip: "无巡查要求", note: "本级网格对该对象无频次要求" };
+/** A source's colour, chip and note; the chip's words are the server's (bootstrap `labels`). */
+function dueChip(due, names) {
+  const chip = names[due.state] ?? "";
+  if (due.state === "overdue") {
+    return { css: "state-red", chip: `${chip} ${due.days_overdue} 天`, note: `应于 ${due.due_on} 前巡查` };
+  }
+  if (due.state === "due") return { css: "state-yellow", chip, note: `应于今天（${due.due_on}）巡查` };
+  if (due.state === "ok") return { css: "state-green", chip, note: `下次 ${due.due_on}` };
+  return { css: "state-none", chip, note: "本级网格对该对象无频次要求" };
 }
 
-function sourceItem({ source, due, distance }, fix, today) {
-  const { css, chip, note } = dueChip(due);
+function sourceItem({ source, due, distance }, fix, today, names) {
+  const { css, chip, note } = dueChip(due, names);
   const links = navigationLinks(source.lon, source.lat, source.name);
   const doneToday = due.patrol_days.includes(today);
   return h("li", { class: `task source ${css}`, "data-source-id": source.id, "data-state": due.state,
@@ -140,7 +144,8 @@ export async function renderPatrolToday(data) {
   const today = cityDay();
   const fix = lastFix();
   const ordered = await patrolEntries(data, fix, today);
-  $("source-list").replaceChildren(...ordered.map((entry) => sourceItem(entry, fix, today)));
+  const names = labelsOf(data, "patrol_states");
+  $("source-list").replaceChildren(...ordered.map((entry) => sourceItem(entry, fix, today, names)));
   $("no-sources").hidden = ordered.length > 0;
   const urgent = ordered.filter((entry) => URGENT.has(entry.due.state)).length;
   $("patrol-summary").textContent = `${today} · 共 ${ordered.length} 个监管对象，今日须巡查 ${urgent} 个。`

@@ -14,6 +14,10 @@ export function h(tag, attrs = {}, ...children) {
   return element;
 }
 
+/** The words of one of the server's vocabularies, sent in the bootstrap's `labels` ("deadline_states",
+ *  "patrol_states"); empty for a bootstrap cached before it carried them, until the next refresh. */
+export const labelsOf = (data, vocabulary) => (data && data.labels && data.labels[vocabulary]) || {};
+
 /** The element with this id. */
 export const $ = (id) => document.getElementById(id);
 
@@ -46,7 +50,6 @@ export function showTime(iso) {
 
 /** "还剩 2 天" / "已超期 5 小时" for a deadline, from now. */
 export function timeLeft(iso, now = Date.now()) {
-  if (!iso) return "无期限";
   const ms = new Date(iso).getTime() - now;
   const hours = Math.abs(ms) / 3600000;
   const amount = hours >= 48 ? `${Math.floor(hours / 24)} 天` : `${Math.max(1, Math.floor(hours))} 小时`;

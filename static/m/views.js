@@ -3,9 +3,7 @@
 
 import { navigationLinks } from "./geo.js";
 import { photosOf } from "./store.js";
-import { $, h, showTime, timeLeft } from "./util.js";
-
-const STATE_NAMES = { green: "期限内", yellow: "临期", red: "已超期", closed: "已办结", none: "无期限" };
+import { $, h, labelsOf, showTime, timeLeft } from "./util.js";
 
 /** The colour a case shows now: a deadline that passed while offline turns red at once. */
 export function deadlineState(caseItem, now = Date.now()) {
@@ -25,7 +23,7 @@ function petitionerLine(petitioner) {
   return `信访人：${petitioner.name || "—"}　${petitioner.phone || ""}`;
 }
 
-function taskItem(caseItem, localCounts) {
+function taskItem(caseItem, localCounts, names) {
   const state = deadlineState(caseItem);
   const links = caseItem.location ? navigationLinks(caseItem.location.lon, caseItem.location.lat, caseItem.title) : null;
   const counts = localCounts.get(caseItem.id) || { checks: 0, cards: 0 };
@@ -34,9 +32,9 @@ function taskItem(caseItem, localCounts) {
   if (counts.cards) done.push(`已发联系卡 ${counts.cards} 张`);
   return h("li", { class: `task state-${state}`, "data-case-id": caseItem.id, "data-number": caseItem.number, "data-state": state },
     h("div", { class: "task-head" },
-      h("span", { class: "chip" }, STATE_NAMES[state]),
+      h("span", { class: "chip" }, names[state]),
       h("strong", {}, caseItem.number),
-      h("span", { class: "due" }, caseItem.due_at ? `${timeLeft(caseItem.due_at)}（${showTime(caseItem.due_at)}）` : "无期限")),
+      h("span", { class: "due" }, caseItem.due_at ? `${timeLeft(caseItem.due_at)}（${showTime(caseItem.due_at)}）` : names.none)),
     h("p", { class: "title" }, caseItem.title),
     h("p", { class: "muted" }, `${caseItem.category_label} · ${caseItem.status_label} · ${caseItem.address || "无地址"}`),
     h("p", { class: "muted" }, petitionerLine(caseItem.petitioner)),
@@ -68,7 +66,8 @@ export function renderTasks(data, items) {
   $("data-age").textContent = `案件数据时间：${showTime(data.server_time)}`;
   const counts = localCountsByCase(items);
   const cases = byDeadline(data.cases);
-  $("task-list").replaceChildren(...cases.map((c) => taskItem(c, counts)));
+  const names = labelsOf(data, "deadline_states");
+  $("task-list").replaceChildren(...cases.map((c) => taskItem(c, counts, names)));
   $("no-tasks").hidden = cases.length > 0;
 }
 

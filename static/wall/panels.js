@@ -70,19 +70,17 @@ export function renderPanels(data) {
     ["一次办结", r.first_time_resolution], ["满意率", r.satisfaction]], { tone: "green", format: percent }));
   fill("panel-categories", bars(data.top_categories.map((t) => [t.label, t.count]),
     { tone: "blue", format: (v) => v.toLocaleString("zh-CN") }));
-  renderTowns(data.towns, data.ranking_source);
+  renderTowns(data.towns);
 }
 
-function renderTowns(towns, source) {
+function renderTowns(towns) {
   const table = el("table", "towns");
   const head = el("tr");
-  const scoreTitle = source === "scoring" ? "得分" : "未办结";
-  ["#", "镇（街道）", scoreTitle, "越级访", "超期"].forEach((title) => head.append(el("th", "", title)));
+  ["#", "镇（街道）", "得分", "越级访", "超期"].forEach((title) => head.append(el("th", "", title)));
   table.append(head);
   towns.slice(0, 10).forEach((town, index) => {
     const row = el("tr");
-    const score = source === "scoring" ? town.score : town.open_cases;
-    [index + 1, town.town_name, score, town.above_level, town.overdue].forEach((value) =>
+    [index + 1, town.town_name, town.score, town.above_level, town.overdue].forEach((value) =>
       row.append(el("td", "", String(value ?? "—"))));
     table.append(row);
   });

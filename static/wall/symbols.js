@@ -3,7 +3,14 @@
 // and no DOM nodes. Shapes: circle = ordinary case, diamond = above-level petition (越级访),
 // triangle = inspection referral (督察交办), square = leader-led case (领导包案).
 
-export const STATE_COLOURS = { red: "#ff3b30", yellow: "#ffcc00", green: "#34c759", closed: "#8e8e93" };
+// A deadline state's colour is wall.css's (--state-red, ...), read once per state.
+const stateColours = new Map();
+function stateColour(state) {
+  if (!stateColours.has(state)) {
+    stateColours.set(state, getComputedStyle(document.documentElement).getPropertyValue(`--state-${state}`).trim());
+  }
+  return stateColours.get(state);
+}
 const LABEL_FONT = "600 13px 'Noto Sans CJK SC', 'Microsoft YaHei', sans-serif";
 
 function tracePath(ctx, shape, x, y, r) {
@@ -60,7 +67,7 @@ export function clusterSymbol(latlng, cluster) {
   const radius = Math.min(34, 9 + 4 * Math.log10(cluster.count + 1) * 2);
   return new CaseSymbol(latlng, {
     radius, shape: "circle", label: countLabel(cluster.count), state: cluster.state,
-    fillColor: STATE_COLOURS[cluster.state], fillOpacity: 0.88,
+    fillColor: stateColour(cluster.state), fillOpacity: 0.88,
     color: cluster.above_level ? "#ff4fd8" : "#0b1320", weight: cluster.above_level ? 3 : 1.5,
   });
 }
@@ -69,7 +76,7 @@ export function clusterSymbol(latlng, cluster) {
 export function pointSymbol(latlng, point) {
   return new CaseSymbol(latlng, {
     radius: 7, shape: shapeOf(point), state: point.state,
-    fillColor: STATE_COLOURS[point.state], fillOpacity: 0.95, color: "#0b1320", weight: 1.5,
+    fillColor: stateColour(point.state), fillOpacity: 0.95, color: "#0b1320", weight: 1.5,
   });
 }
 

@@ -16,7 +16,9 @@ const toMap = (lon, lat) => (gcj ? wgs84ToGcj02(lon, lat) : [lon, lat]);
 const fromMap = (lon, lat) => (gcj ? gcj02ToWgs84(lon, lat) : [lon, lat]);
 const latLngOf = (lon, lat) => { const [x, y] = toMap(lon, lat); return L.latLng(y, x); };
 
-const STATE_TEXT = { red: "已超期", yellow: "临期", green: "期限内", closed: "已销号" };
+// The words for the deadline states and flags come with the page, from the server's vocabulary.
+const LABELS = JSON.parse(urls.labels);
+const STATE_TEXT = LABELS.deadline_states;
 const EVENT_TEXT = { new_case: "新案件", state_change: "状态变化", turned_red: "转为超期", closed: "销号", alert: "预警" };
 // Stats the browser benchmark and tests read: how long the last case layer took to draw.
 const stats = { renders: 0, lastFetchMs: 0, lastDrawMs: 0, symbols: 0, sourceRenders: 0 };
@@ -226,7 +228,7 @@ const beijingTime = (iso) => new Date(iso).toLocaleString("zh-CN", { timeZone: "
 
 async function openCard(caseId) {
   const data = await getJson(urls.caseUrl.replace(/0$/, String(caseId)));
-  const flags = [data.above_level && "越级访", data.inspection && "督察交办", data.leader && "领导包案"].filter(Boolean);
+  const flags = ["above_level", "inspection", "leader"].filter((flag) => data[flag]).map((flag) => LABELS.flags[flag]);
   const due = data.due_at ? beijingTime(data.due_at) : "—";
   showCard(data.number, definitionList([["类型", data.category], ["镇（街道）", data.town],
     ["状态", STATE_TEXT[data.state]], ["办理时限", due], ["责任单位", data.department],

@@ -15,21 +15,6 @@ from app.extensions import db
 from app.models import AdminAuditEntry, User
 from app.services import clock
 
-# What each action is called on the audit page.
-ACTION_LABELS = {
-    "user.create": "新建用户", "user.update": "修改用户", "user.deactivate": "停用用户", "user.activate": "启用用户",
-    "user.delete": "删除用户", "user.reset_password": "重置密码", "user.force_logout": "强制下线",
-    "user.unlock": "解除登录锁定", "user.import": "批量导入用户",
-    "grid.import": "导入网格", "department.create": "新建部门", "department.update": "修改部门",
-    "route.update": "修改分工路由", "setting.update": "修改系统参数",
-    "deadline_rule.create": "新增时限规则", "deadline_rule.update": "修改时限规则",
-    "calendar_day.set": "设置工作日历", "calendar_day.delete": "恢复工作日历",
-    "api_key.create": "新建接口密钥", "api_key.revoke": "吊销接口密钥",
-    "privacy.purge": "个人信息匿名化", "privacy.export": "导出信访人信息",
-    "source.create": "新建监管对象", "source.update": "修改监管对象", "source.import": "导入监管对象台账",
-    "source.link_case": "监管对象关联案件", "source.unlink_case": "监管对象取消关联案件",
-}
-
 
 def _plain(value):
     """A value as JSON can hold it (dates as ISO text, decimals as strings)."""

@@ -50,7 +50,7 @@ def case_marks(case: Case, carded: set[int], ratings: dict[int, str], now: datet
         "discovered_first": first,
         "signed_on_time": _on_time(case.signed_at, case.sign_due_at, now),
         "onsite_on_time": _on_time(case.first_onsite_at, case.onsite_due_at, now),
-        "contact_card": None if case.channel == Channel.GRID_PATROL else case.id in carded,
+        "contact_card": None if Channel(case.channel).is_patrol else case.id in carded,
         "resolved_first_time": (case.reopened_count == 0 and case.repeat_count == 0)
         if case.status == CaseStatus.CLOSED else None,
         "satisfied": ratings[case.id] in CONTENT if case.id in ratings else None,

@@ -28,14 +28,13 @@ from sqlalchemy.orm import aliased
 
 from app.extensions import db
 from app.models import Case, CaseClock, Grid
-from app.models.vocab import OPEN_STATUSES
+from app.models.vocab import OPEN_STATUSES, Channel
 from app.services import clock
 from app.services.campaign import phases
-from app.services.cases.repeats import ABOVE_LEVEL_CHANNELS
 from app.services.settings import get_setting
 
 OPEN = [str(s) for s in OPEN_STATUSES]
-ABOVE_LEVEL = [str(c) for c in ABOVE_LEVEL_CHANNELS]
+ABOVE_LEVEL = [str(c) for c in Channel.above_level_channels()]
 
 
 @dataclass

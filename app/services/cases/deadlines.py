@@ -13,7 +13,6 @@ Services flush, never commit: the caller (a request or a CLI command) commits.
 from collections import Counter
 from dataclasses import asdict
 from datetime import datetime
-from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from flask import current_app
@@ -22,7 +21,7 @@ from sqlalchemy import or_, select
 from app.errors import Conflict, DomainError, InvalidInput, NotFound
 from app.extensions import db
 from app.models import Case, CaseClock, DeadlineRule, Notification, User
-from app.models.vocab import OPEN_STATUSES, Role, Stage
+from app.models.vocab import OPEN_STATUSES, DeadlineState, Role, Stage
 from app.services.cases.deadline_defaults import DEFAULT_RULES, MAX_EXTENSION_DAYS
 from app.services.cases.workcalendar import WorkCalendar, format_local
 from app.services.settings import get_setting
@@ -37,16 +36,6 @@ _MIRRORED_STAGES = {
 # Rule filters, most specific first: a channel beats a legal track beats a priority.
 _FILTERS = ("channel", "legal_track", "priority")
 _EDITABLE_RULE_FIELDS = ("amount", "unit", "active", "basis")
-
-
-class DeadlineState(StrEnum):
-    """How a clock stands, as the queue and the map wall colour it."""
-
-    GREEN = "green"
-    YELLOW = "yellow"
-    RED = "red"
-    CLOSED = "closed"
-    NONE = "none"
 
 
 class NoDeadlineRule(DomainError):

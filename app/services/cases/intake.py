@@ -14,7 +14,6 @@ from app.models.types import SRID
 from app.models.vocab import (
     CaseStatus,
     Channel,
-    InspectionReferral,
     ListKind,
     Role,
     Stage,
@@ -25,7 +24,7 @@ from app.services.campaign import early_warning
 from app.services.cases import deadlines
 from app.services.cases.departments import department_for_sector
 from app.services.cases.numbering import next_case_number
-from app.services.cases.repeats import ABOVE_LEVEL_CHANNELS, link_repeat
+from app.services.cases.repeats import link_repeat
 from app.services.cases.timeline import append_event
 from app.services.geo.coords import to_wgs84
 from app.services.geo.grid_locator import locate_point
@@ -33,11 +32,6 @@ from app.services.geo.spatial import bbox_around, distance_m, in_bbox
 from app.services.settings import get_setting
 
 INTAKE_ROLES = {Role.SUPERVISOR, Role.COMMAND_OFFICE}
-DEFAULT_REFERRAL = {
-    Channel.CENTRAL_INSPECTION: InspectionReferral.CENTRAL,
-    Channel.PROVINCIAL_INSPECTION: InspectionReferral.PROVINCIAL,
-    Channel.SPECIAL_INSPECTION: InspectionReferral.PROVINCIAL_SPECIAL,
-}
 
 
 @dataclass
@@ -85,9 +79,10 @@ def register_patrol_discovery(user: User, discovery: dict, lon: float, lat: floa
 def _new_case(user: User, data: dict, lon: float, lat: float, now: datetime) -> Case:
     """A registered case at a WGS-84 point, placed in its grid and numbered."""
     hit = locate_point(lon, lat)
+    channel = Channel(data["channel"])
     return Case(
         number=next_case_number(clock_year(now)),
-        list_kind=ListKind.POTENTIAL if data["channel"] == Channel.GRID_PATROL else ListKind.EXISTING,
+        list_kind=ListKind.POTENTIAL if channel.is_patrol else ListKind.EXISTING,
         channel=data["channel"], category=data["category"], subcategory=data.get("subcategory"),
         sector=data["sector"], priority=data["priority"], title=data["title"],
         description=data.get("description", ""), address=data.get("address", ""),
@@ -97,7 +92,7 @@ def _new_case(user: User, data: dict, lon: float, lat: float, now: datetime) -> 
         status=CaseStatus.REGISTERED, received_at=data.get("received_at") or now, registered_at=now,
         created_by_id=user.id, suspected_crime=data.get("suspected_crime", False),
         superior_assigned=data.get("superior_assigned", False),
-        inspection_referral=data.get("inspection_referral") or DEFAULT_REFERRAL.get(data["channel"]),
+        inspection_referral=data.get("inspection_referral") or channel.inspection_referral,
     )
 
 
@@ -142,7 +137,7 @@ def _route(case: Case, data: dict) -> None:
 
 def apply_above_level(case: Case) -> None:
     """An above-level channel marks the case itself above-level."""
-    if case.channel in ABOVE_LEVEL_CHANNELS and not case.above_level:
+    if Channel(case.channel).above_level and not case.above_level:
         case.above_level, case.above_level_count = True, max(case.above_level_count or 0, 1)
 
 

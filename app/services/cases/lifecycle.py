@@ -36,6 +36,7 @@ from app.models import (
 )
 from app.models.vocab import (
     CaseStatus,
+    Channel,
     InspectionKind,
     LegalTrack,
     LocationSource,
@@ -179,15 +180,12 @@ def _accept(case: Case, user: User, data: dict, now: datetime) -> None:
     case.accepted_at = now
     deadlines.stop_clock(case, Stage.ACCEPT, now)
     deadlines.start_clock(case, Stage.HANDLE, now)
-    if case.inspection_referral or case.channel in _INSPECTION_CHANNELS:
+    if case.inspection_referral or Channel(case.channel).is_inspection:
         deadlines.start_clock(case, Stage.REPORT, now)
     if case.legal_track == LegalTrack.PETITION:
         deadlines.start_clock(case, Stage.NOTICE, now)
     if data.get("notice_text"):
         _issue_notice(case, user, NoticeKind.ACCEPTANCE, data["notice_text"], now)
-
-
-_INSPECTION_CHANNELS = {"central_inspection", "provincial_inspection", "special_inspection"}
 
 
 @needs("accept")
@@ -435,7 +433,7 @@ def _plan_needs(case: Case, user: User, data: dict) -> list[str]:
 
 def needs_leader(case: Case) -> bool:
     """Inspection referrals and above-level petitions are led by a named official (领导包案)."""
-    return bool(case.inspection_referral) or case.above_level or case.channel in _INSPECTION_CHANNELS
+    return bool(case.inspection_referral) or case.above_level or Channel(case.channel).is_inspection
 
 
 @step("set_leader", "明确包案领导", AFTER_ASSIGN | {S.ACCEPTED}, OVERSEERS)

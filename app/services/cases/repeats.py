@@ -19,9 +19,6 @@ from app.services.access import case_scope
 from app.services.cases import deadlines
 from app.services.cases.timeline import append_event
 
-ABOVE_LEVEL_CHANNELS = {Channel.ABOVE_LEVEL_BEIJING, Channel.ABOVE_LEVEL_PROVINCE}
-
-
 def link_repeat(case: Case, user: User, original_id: int | None, now: datetime) -> None:
     """Link a repeat petition to its original: count above-level visits, reopen if closed."""
     if original_id is None:
@@ -30,7 +27,7 @@ def link_repeat(case: Case, user: User, original_id: int | None, now: datetime) 
     if original is None:
         raise NotFound("所选原案件不存在，或不在您的管辖范围内。")
     case.repeat_of_id = original.id
-    if case.channel in ABOVE_LEVEL_CHANNELS:
+    if Channel(case.channel).above_level:
         original.above_level = True
         original.above_level_count += 1
     if case.irregular_count:

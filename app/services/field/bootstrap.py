@@ -12,7 +12,7 @@ from sqlalchemy import select
 from app.errors import Forbidden
 from app.extensions import db
 from app.models import Grid, User
-from app.models.vocab import Role
+from app.models.vocab import DeadlineState, PatrolDueState, Role
 from app.services import clock
 from app.services.cases.queries import case_views, list_cases
 from app.services.geo.grid_geojson import grid_feature
@@ -45,6 +45,7 @@ def bootstrap_for(user: User) -> dict:
             "patrol_radius_m": get_setting("patrol_radius_m"),
             "patrol_track_interval_s": get_setting("patrol_track_interval_s"),
         },
+        "labels": {"deadline_states": DeadlineState.labels(), "patrol_states": PatrolDueState.labels()},
         "server_time": clock.now().isoformat(),
     }
 

@@ -34,7 +34,7 @@ from sqlalchemy.orm import selectinload
 from app.errors import InvalidInput, NotFound
 from app.extensions import db
 from app.models import Grid, Patrol, PatrolCheckin, Source, User
-from app.models.vocab import CheckinOutcome, Role, SourceClass, SourceKind
+from app.models.vocab import CheckinOutcome, PatrolDueState, Role, SourceClass, SourceKind
 from app.services import clock
 from app.services.access import authorize_source, grid_scope, require_role, source_scope
 from app.services.campaign.periods import period
@@ -44,7 +44,6 @@ from app.services.spreadsheets import Sheet, workbook
 
 MAX_ID = 2**31 - 1  # row ids are 32-bit integers on every backend
 COMPLIANCE_ROLES = (Role.INSPECTOR, Role.SUPERVISOR, Role.COMMAND_OFFICE, Role.ADMIN)
-STATE_LABELS = {"ok": "按期", "due": "今日到期", "overdue": "已超期", "not_required": "无巡查要求"}
 
 
 @dataclass
@@ -122,7 +121,7 @@ def duty_figures(duties: Iterable[SourceDuty]) -> dict:
     done = sum(d.done for d in with_duty)
     return {"sources": sum(1 for d in with_duty if d.days > 0), "required": required, "done": done,
             "rate": round(done / required, 4) if required else None,
-            "overdue": sum(1 for d in with_duty if d.due.state == "overdue")}
+            "overdue": sum(1 for d in with_duty if d.due.state == PatrolDueState.OVERDUE)}
 
 
 def _authorized_town(user: User, town_id: int | None) -> Grid | None:
@@ -280,7 +279,7 @@ def _source_row(duty: SourceDuty, today: date) -> dict:
             "source_class": due.source_class, "class_label": SourceClass(due.source_class).label,
             "rule_label": due.rule.label if due.rule else "无要求", "days": duty.days, "required": duty.required,
             "done": duty.done, "patrol_days": duty.done_days, "last_on": due.last_on, "due_on": due.due_on,
-            "state": due.state, "state_label": STATE_LABELS[due.state], "days_overdue": due.days_overdue(today)}
+            "state": due.state, "state_label": due.state.label, "days_overdue": due.days_overdue(today)}
 
 
 def overdue_sources(user: User, level: int = 3, now: datetime | None = None, town_id: int | None = None,
@@ -298,7 +297,7 @@ def overdue_sources(user: User, level: int = 3, now: datetime | None = None, tow
     sources = _active_sources(*conditions)
     states = rules.due_states(sources, level, now)
     today = beijing_date(now)
-    rows = [_overdue_row(s, states[s.id], today) for s in sources if states[s.id].state == "overdue"]
+    rows = [_overdue_row(s, states[s.id], today) for s in sources if states[s.id].state == PatrolDueState.OVERDUE]
     return sorted(rows, key=lambda r: (-r["days_overdue"], r["code"]))
 
 

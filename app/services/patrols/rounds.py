@@ -43,7 +43,7 @@ from app.extensions import db
 from app.models import Grid, Inspection, Patrol, PatrolCheckin, Source, User, source_cases
 from app.models.patrols import MAX_TRACK_POINTS
 from app.models.types import SRID
-from app.models.vocab import CheckinOutcome, InspectionKind, Sector, SourceKind
+from app.models.vocab import GRID_LEVEL_NAMES, CheckinOutcome, InspectionKind, PatrolDueState, Sector, SourceKind
 from app.services import clock
 from app.services.access import authorize_source, grid_scope, require_field_user, source_scope
 from app.services.clock import beijing_date, day_start
@@ -54,7 +54,8 @@ from app.services.settings import get_setting
 
 # A phone clock may run a little fast; a check-in dated later than this is refused.
 FUTURE_TOLERANCE = timedelta(minutes=10)
-STATE_ORDER = {"overdue": 0, "due": 1, "ok": 2, "not_required": 3}
+STATE_ORDER = {PatrolDueState.OVERDUE: 0, PatrolDueState.DUE: 1, PatrolDueState.OK: 2,
+               PatrolDueState.NOT_REQUIRED: 3}
 
 
 # ---------------------------------------------------------------- patrols
@@ -299,7 +300,7 @@ def today_for(user: User, now: datetime | None = None) -> dict:
     items = [{"source": source_item(s), "due": states[s.id].as_dict(today)} for s in sources]
     items.sort(key=_today_order)
     return {
-        "level": level, "level_label": patrol_rules.LEVEL_NAMES[level], "today": today.isoformat(),
+        "level": level, "level_label": GRID_LEVEL_NAMES[level], "today": today.isoformat(),
         "settings": {"patrol_radius_m": get_setting("patrol_radius_m"),
                      "patrol_track_interval_s": get_setting("patrol_track_interval_s")},
         "rules": _rules_dict(level), "items": items,

@@ -31,14 +31,13 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Case, PatrolCheckin, Source, source_cases
-from app.models.vocab import SourceClass
+from app.models.vocab import PatrolDueState, SourceClass
 from app.services import clock
 from app.services.clock import beijing_date, day_start
 from app.services.settings import get_setting
 
 LOOKBACK_DAYS = 120
 LEVELS = (1, 2, 3)
-LEVEL_NAMES = {1: "一级网格", 2: "二级网格", 3: "三级网格"}
 
 
 @dataclass(frozen=True)
@@ -64,7 +63,7 @@ class DueState:
     rule: PatrolRule | None
     patrol_days: tuple[date, ...]  # distinct patrol days counted for this level, newest first
     due_on: date | None
-    state: str  # not_required | ok | due | overdue
+    state: PatrolDueState
 
     @property
     def last_on(self) -> date | None:
@@ -122,13 +121,13 @@ def due_on(patrol_days: list[date], rule: PatrolRule, registered_on: date, windo
     return max(registered_on, window_start) + timedelta(days=rule.period_days)
 
 
-def state_on(today: date, due: date | None) -> str:
+def state_on(today: date, due: date | None) -> PatrolDueState:
     """ok before the due date, due on it, overdue after; not_required without a rule."""
     if due is None:
-        return "not_required"
+        return PatrolDueState.NOT_REQUIRED
     if today > due:
-        return "overdue"
-    return "due" if today == due else "ok"
+        return PatrolDueState.OVERDUE
+    return PatrolDueState.DUE if today == due else PatrolDueState.OK
 
 
 def complained_source_ids(source_ids: Iterable[int], now: datetime) -> set[int]:

@@ -41,7 +41,7 @@ from app.errors import NotFound
 from app.extensions import db
 from app.models import Case, CaseEvent, Department, Grid, User
 from app.models.types import UTCDateTime
-from app.models.vocab import Category
+from app.models.vocab import Category, DeadlineState
 from app.services.access import case_scope, require_role
 from app.services.settings import get_setting
 from app.services.wall.cells import (
@@ -66,7 +66,7 @@ WALL_ROLES = ("command_office", "admin")
 POINTS_ZOOM = 16
 MAX_POINTS = 2000
 # State ranks: a cluster shows its worst member, the highest rank.
-STATE_RANKS = {"closed": 0, "green": 1, "yellow": 2, "red": 3}
+STATE_RANKS = {DeadlineState.CLOSED: 0, DeadlineState.GREEN: 1, DeadlineState.YELLOW: 2, DeadlineState.RED: 3}
 STATE_NAMES = {rank: name for name, rank in STATE_RANKS.items()}
 
 
@@ -126,10 +126,10 @@ def state_is(name: str, now: datetime) -> ColumnElement[bool]:
     opened, moment = Case.status.in_(OPEN), literal(now, UTCDateTime())
     yellow = epoch_seconds(moment) >= yellow_epoch(literal(float(get_setting("yellow_at")), Float()))
     return {
-        "closed": Case.status.not_in(OPEN),
-        "red": and_(opened, Case.due_at <= moment),
-        "yellow": and_(opened, Case.due_at > moment, yellow),
-        "green": and_(opened, or_(Case.due_at.is_(None), and_(Case.due_at > moment, not_(yellow)))),
+        DeadlineState.CLOSED: Case.status.not_in(OPEN),
+        DeadlineState.RED: and_(opened, Case.due_at <= moment),
+        DeadlineState.YELLOW: and_(opened, Case.due_at > moment, yellow),
+        DeadlineState.GREEN: and_(opened, or_(Case.due_at.is_(None), and_(Case.due_at > moment, not_(yellow)))),
     }[name]
 
 
@@ -325,11 +325,8 @@ def case_card(user: User, case_id: int, now: datetime) -> dict:
 
 
 def village_measures(user: User, now: datetime, filters: dict) -> list[dict]:
-    """Per village (level-3 grid): open, overdue and a score estimate, for shading.
-
-    The score is the deduction of the assessment's default rules (DOMAIN.md item 11): 2 points
-    per above-level petition, 4 per repeat above-level petition.
-    """
+    """Per village (level-3 grid): open and overdue cases, for shading (the assessment score
+    is ``layers.village_scores``, from the scoring rules' settings)."""
     opened = Case.status.in_(OPEN)
     moment = literal(now, UTCDateTime())
     rows = db.session.execute(
@@ -337,12 +334,9 @@ def village_measures(user: User, now: datetime, filters: dict) -> list[dict]:
             Case.grid_id,
             func.sum(case((opened, 1), else_=0)).label("open"),
             func.sum(case((and_(opened, Case.due_at <= moment), 1), else_=0)).label("overdue"),
-            func.sum(case((and_(Case.above_level.is_(True), Case.repeat_of_id.isnot(None)), 4),
-                          (Case.above_level.is_(True), 2), else_=0)).label("score"),
         )
         .where(Case.grid_id.isnot(None), *wall_filters(user, now, filters))
         .group_by(Case.grid_id)
     ).all()
-    return [{"grid_id": r.grid_id, "open": int(r.open), "overdue": int(r.overdue), "score": int(r.score)}
-            for r in rows]
+    return [{"grid_id": r.grid_id, "open": int(r.open), "overdue": int(r.overdue)} for r in rows]
 

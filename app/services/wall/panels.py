@@ -1,9 +1,9 @@
 """The wall's side panels, each a SQL aggregate over the case table (no per-case Python).
 
-The campaign phase and the town ranking come from ``campaign.phases`` and
-``campaign.scoring``; with no campaign configured there is no phase. The period compared
-is the running campaign so far (or, with none, the year to date) against the same dates
-last year.
+The campaign phase comes from ``campaign.phases`` (none outside a campaign: the wall reads
+"未配置攻坚行动") and the town ranking from ``campaign.scoring``, the assessment's own rules.
+The period compared is the running campaign so far (or, with none, the year to date) against
+the same dates last year.
 """
 
 from datetime import datetime, time
@@ -49,7 +49,7 @@ def _year_before(moment: datetime) -> datetime:
 
 
 def _campaign_start(now: datetime) -> datetime | None:
-    """When the running campaign began, if one is running."""
+    """When the running campaign began, or None outside a campaign."""
     campaign = phases.current_campaign(now)
     return phases.campaign_period(campaign)[0] if campaign else None
 
@@ -110,15 +110,14 @@ def top_categories(user: User, since: datetime) -> list[dict]:
 
 
 def town_ranking(now: datetime) -> list[dict]:
-    """The towns as campaign.scoring ranks them over the period compared."""
+    """The towns, best first, as the assessment (``scoring.town_ranking``) ranks them this period."""
     start, *_ = period_bounds(now)
-    ranks = scoring.town_ranking(start, now)
     return [{"town_id": r.town_id, "town_name": r.town_name, "score": r.score, "above_level": r.above_level,
-             "overdue": r.overdue, "open_cases": r.open_cases} for r in ranks]
+             "overdue": r.overdue, "open_cases": r.open_cases} for r in scoring.town_ranking(start, now)]
 
 
 def campaign_phase(now: datetime) -> dict | None:
-    """The current campaign phase, or None when not configured."""
+    """The current campaign phase, or None outside a campaign."""
     phase = phases.current_phase(now)
     if phase is None:
         return None
@@ -138,5 +137,4 @@ def wall_panels(user: User, now: datetime) -> dict:
         "counts": progress_counts(user, now),
         "top_categories": top_categories(user, start),
         "towns": town_ranking(now),
-        "ranking_source": "scoring",  # the wall titles the towns' score column by it
     }
