@@ -19,6 +19,7 @@ from app.services.access import case_scope
 from app.services.cases import deadlines
 from app.services.cases.timeline import append_event
 
+
 def link_repeat(case: Case, user: User, original_id: int | None, now: datetime) -> None:
     """Link a repeat petition to its original: count above-level visits, reopen if closed."""
     if original_id is None:
