@@ -6,6 +6,7 @@ one by one: what an installable, offline-capable app needs from the server, and 
 outbox does with each kind of answer.
 """
 
+import base64
 import io
 import json
 import re
@@ -20,6 +21,7 @@ from app.web import field_app
 
 ROOT = Path(__file__).resolve().parent.parent
 OUTBOX_CORE = ROOT / "static" / "m" / "outbox-core.js"
+ONSITE_RULES = ROOT / "static" / "m" / "onsite-rules.js"
 
 
 def test_shell_is_served_without_sign_in_and_runs_no_inline_script(client):
@@ -69,6 +71,7 @@ def test_every_file_the_worker_caches_exists(client):
     lists = re.findall(r"^const (PRECACHE|DEFERRED|WORKER_IMPORTS) = (\[.*\]);$", source, flags=re.M)
     urls = [url for _, listed in lists for url in json.loads(listed)]
     assert len(lists) == 3 and "/m/" in urls and "/vendor/leaflet/leaflet.js" in urls
+    assert "/vendor/exifr/lite.esm.mjs" in urls  # photos are read offline too
     for url in urls:
         with client.get(url) as response:
             assert response.status_code == 200, url
@@ -336,3 +339,48 @@ def test_a_patrol_that_grew_on_the_way_is_sent_again_whole(replays):
     puts = [call for call in run["calls"] if call["key"] == "PUT /api/v1/patrols/t"]
     assert [call["body"] for call in puts] == [{"track": [1]}, {"track": [1, 2]}]
 
+
+RULES_HARNESS = r"""
+const rules = await import("data:text/javascript;base64," + %(source)s);
+const limits = { onsite_max_distance_m: 500, onsite_max_accuracy_m: 100 };
+const complete = { distance_m: 40, accuracy_m: 8, photo_count: 2, no_photo_reason: null,
+  findings: { source_found: true, violation_found: false } };
+const cases = {
+  complete,
+  nothing_chosen: { ...complete, photo_count: 0, findings: { measures: "" } },
+  half_chosen: { ...complete, findings: { source_found: false } },
+  reason_instead_of_photo: { ...complete, photo_count: 0, no_photo_reason: "safety" },
+  at_the_limits: { ...complete, distance_m: 500, accuracy_m: 100 },
+  beyond_the_limits: { ...complete, distance_m: 500.5, accuracy_m: 100.5 },
+  picked_on_the_map: { ...complete, accuracy_m: null },
+  case_without_location: { ...complete, distance_m: null },
+};
+const out = { missing: [rules.MISSING_PHOTO, rules.MISSING_FINDINGS] };
+for (const [name, check] of Object.entries(cases)) out[name] = rules.assessCheck(check, limits);
+console.log(JSON.stringify(out));
+"""
+
+
+@pytest.fixture(scope="module")
+def verdicts() -> dict:
+    """The phone's copy of the on-site rule, applied to a handful of checks under node."""
+    if shutil.which("node") is None:
+        pytest.skip("node is not installed, so the on-site rule cannot be run")
+    source = base64.b64encode(ONSITE_RULES.read_bytes()).decode()
+    done = subprocess.run(["node", "--input-type=module", "-e", RULES_HARNESS % {"source": json.dumps(source)}],
+                          capture_output=True, text=True, timeout=60, check=True)
+    return json.loads(done.stdout)
+
+
+def test_the_phone_judges_an_onsite_check_as_the_contract_says(verdicts):
+    assert verdicts["missing"] == ["须至少拍一张照片，或选择无法拍照的原因", "须选择核查结论"]
+    assert verdicts["complete"] == {"far_from_case": False, "poor_accuracy": False, "incomplete": False,
+                                    "missing": [], "counts_as_onsite": True}
+    assert verdicts["nothing_chosen"]["missing"] == verdicts["missing"]
+    assert verdicts["half_chosen"]["missing"] == ["须选择核查结论"]
+    assert verdicts["reason_instead_of_photo"]["counts_as_onsite"] is True
+    assert verdicts["at_the_limits"]["counts_as_onsite"] is True
+    beyond = verdicts["beyond_the_limits"]
+    assert (beyond["far_from_case"], beyond["poor_accuracy"], beyond["incomplete"]) == (True, True, False)
+    assert verdicts["picked_on_the_map"]["poor_accuracy"] is True and not verdicts["picked_on_the_map"]["incomplete"]
+    assert verdicts["case_without_location"]["far_from_case"] is False

@@ -60,7 +60,8 @@ async function render() {
     }
     if (name === "check") {
       app.recordBack = "#/tasks";
-      openRecord({ kind: "onsite_check", caseItem, data: app.data, onSaved: recordSaved });
+      const draft = await draftFor("onsite_check", caseItem.id);
+      await openRecord({ kind: "onsite_check", caseItem, data: app.data, onSaved: recordSaved, draft });
       return show("record");
     }
     await openCardForm({ caseItem, data: app.data, onIssued: cardIssued });
@@ -68,7 +69,8 @@ async function render() {
   }
   if (name === "patrol") {
     app.recordBack = "#/tasks";
-    openRecord({ kind: "patrol_discovery", data: app.data, onSaved: recordSaved });
+    const draft = await draftFor("patrol_discovery", null);
+    await openRecord({ kind: "patrol_discovery", data: app.data, onSaved: recordSaved, draft });
     return show("record");
   }
   if (name === "patrols") {
@@ -89,6 +91,15 @@ async function render() {
   renderTasks(app.data, await store.outboxItems());
   return show("tasks");
 }
+
+/** The draft this user left in the form `kind` for `caseId` (null: a discovery), if any. */
+async function draftFor(kind, caseId) {
+  const draft = await store.loadDraft(app.data.user.id);
+  return draft && draft.kind === kind && (draft.case_id ?? null) === caseId ? draft : null;
+}
+
+/** The address of the form a draft was left in: the app reopens there after being killed. */
+const draftHash = (draft) => (draft.kind === "onsite_check" ? `#/check/${draft.case_id}` : "#/patrol");
 
 let restoring = false;
 
@@ -121,7 +132,7 @@ async function renderCheckin(name, arg) {
     // The form needs the check-in's fix; after a reload it is gone, so the check-in starts again.
     if (!app.discovery || app.discovery.source.id !== source.id) return go(`#/checkin/${source.id}`);
     app.recordBack = `#/checkin/${source.id}`;
-    openRecord({ kind: "patrol_discovery", data: app.data, onSaved: discoverySaved, checkin: app.discovery });
+    await openRecord({ kind: "patrol_discovery", data: app.data, onSaved: discoverySaved, checkin: app.discovery });
     return show("record");
   }
   openCheckin({ source, data: app.data, onDone: checkinSaved, onProblem: (found) => {
@@ -398,12 +409,25 @@ function wire() {
   window.addEventListener("hashchange", onHashChange);
   window.addEventListener("online", probeLoop);
   window.addEventListener("offline", probeLoop);
+  // Camera files wait for Wi-Fi: joining one sends them.
+  if (navigator.connection) {
+    navigator.connection.addEventListener("change", () => {
+      if (self.FirstlineOutbox.onWifi() && app.data) syncNow({ force: true });
+    });
+  }
+}
+
+/** After the app was killed with a form open, go back to that form (it restores itself). */
+async function resumeDraft() {
+  const draft = await store.loadDraft(app.data.user.id);
+  if (draft && location.hash !== draftHash(draft)) history.replaceState(null, "", draftHash(draft));
 }
 
 async function start() {
   wire();
   app.data = (await store.loadBootstrap()) || null;
   if (app.data) await resumePatrol(app.data);
+  if (app.data) await resumeDraft();
   await store.purgeOld();
   await updateCounts();
   await render();

@@ -52,7 +52,7 @@ function taskItem(caseItem, localCounts) {
 function localCountsByCase(items) {
   const counts = new Map();
   for (const item of items) {
-    const caseId = item.body.case_id;
+    const caseId = item.body && item.body.case_id;
     if (!caseId) continue;
     const entry = counts.get(caseId) || { checks: 0, cards: 0 };
     if (item.kind === "card") entry.cards += 1;
@@ -79,12 +79,33 @@ const PHOTO_STATES = { draft: "未保存", pending: "待上传", sent: "已上�
 
 function itemStateText(item, progress) {
   if (item.state === "pending" && progress && progress.key === item.key) {
-    return progress.phase === "photo" ? `正在上传第 ${progress.index + 1} 张照片…` : "正在上传…";
+    if (progress.phase === "photo") return `正在上传第 ${progress.index + 1} 张照片…`;
+    if (progress.phase === "original") return `正在上传第 ${progress.index + 1} 张原图…`;
+    return "正在上传…";
   }
   if (item.state === "pending" && item.attempts) {
     return `待重试（已试 ${item.attempts} 次，${showTime(new Date(item.next_try_at).toISOString())} 再试）`;
   }
+  if (item.kind === "originals" && item.state === "pending") {
+    return self.FirstlineOutbox.onWifi() ? "待上传" : "等待连接 Wi-Fi";
+  }
   return ITEM_STATES[item.state];
+}
+
+/** What the server said about a check that does not count as on-site until a supervisor accepts it. */
+function serverFlags(response) {
+  const flags = [];
+  if (response.far_from_case) flags.push(`距案件 ${Math.round(response.distance_to_case_m)} 米`);
+  if (response.poor_accuracy) flags.push("定位精度不足");
+  if (response.incomplete) flags.push(...(response.missing || ["内容不全"]));
+  return `服务器标记：${flags.join("、") || "待审核"}。须主管确认后才计为现场核查。`;
+}
+
+/** When a record was made, as its body says (camera files waiting for Wi-Fi have no body). */
+function recordTime(item) {
+  if (!item.body) return "原图只在连接 Wi-Fi 时上传；一周内未上传的只保留已上传的压缩照片。";
+  return `记录时间 ${showTime(item.body.captured_at || item.body.issued_at || item.body.started_at)}`
+    + (item.kind === "card" ? ` · 卡号 ${item.id}` : "");
 }
 
 const FIELD_NAMES = {
@@ -119,16 +140,17 @@ async function outboxItem(item, progress, userId) {
   const photos = item.kind === "inspection" ? await photosOf(item.id) : [];
   const error = item.last_error && item.state !== "sent" ? item.last_error.message : null;
   const other = item.state === "pending" && item.user_id !== userId;
+  const response = item.response || {};
   return h("li", { class: `outbox-item is-${item.state}`, "data-key": item.key, "data-state": item.state },
     h("div", { class: "task-head" }, h("strong", {}, item.label), h("span", { class: "chip" }, itemStateText(item, progress))),
-    h("p", { class: "muted" }, `记录时间 ${showTime(item.body.captured_at || item.body.issued_at || item.body.started_at)}`,
-      item.kind === "card" ? ` · 卡号 ${item.id}` : ""),
+    h("p", { class: "muted" }, recordTime(item)),
     photos.length ? h("p", { class: "muted" }, photos.map((p, i) => `照片${i + 1}：${PHOTO_STATES[p.state]}`).join("　")) : null,
-    item.response && item.response.case_number && item.kind === "inspection" && !item.body.case_id
-      ? h("p", {}, `已登记为新案件 ${item.response.case_number}`) : null,
-    item.response && item.response.outside_own_grid ? h("p", { class: "warn-text" }, "服务器标记：位置不在本网格内") : null,
-    item.response && item.response.outside_radius && item.kind === "checkin"
-      ? h("p", { class: "warn-text" }, `服务器标记：超出打卡范围（距对象 ${Math.round(item.response.distance_m)} 米）`) : null,
+    response.case_number && item.kind === "inspection" && !item.body.case_id
+      ? h("p", {}, `已登记为新案件 ${response.case_number}`) : null,
+    response.outside_own_grid ? h("p", { class: "warn-text" }, "服务器标记：位置不在本网格内") : null,
+    response.outside_radius && item.kind === "checkin"
+      ? h("p", { class: "warn-text" }, `服务器标记：超出打卡范围（距对象 ${Math.round(response.distance_m)} 米）`) : null,
+    response.counts_as_onsite === false && item.kind === "inspection" ? h("p", { class: "warn-text" }, serverFlags(response)) : null,
     error ? h("p", { class: item.state === "pending" ? "muted" : "error" }, error) : null,
     item.state === "conflict" && conflictFields(item.last_error.errors).length
       ? h("p", { class: "error" }, `不同之处：${conflictFields(item.last_error.errors).join("、")}。请联系二级网格核对，本机记录已保留。`)
