@@ -197,7 +197,7 @@ def test_offline_check_and_card_reach_the_server_once(phone, live_server, city, 
     conflict = page.locator('li.outbox-item[data-state="conflict"]')
     expect(conflict).to_have_count(1, timeout=SYNC_TIMEOUT_MS)
     expect(conflict).to_contain_text("冲突")
-    expect(conflict).to_contain_text("不同之处：情况说明")
+    expect(conflict.locator('tr.differs[data-field="notes"]')).to_contain_text("情况说明")
     expect(page.locator("#pending .attention")).to_have_text("需处理 1")
     db.session.rollback()
     assert db.session.scalars(select(Inspection)).one().notes == "厂区东侧排口有明显异味"

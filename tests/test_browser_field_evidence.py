@@ -4,7 +4,8 @@ Camera photos keep the camera's own time, place and orientation although the pho
 them, and on Wi-Fi the untouched files follow; a week-old gallery photo is labelled and
 flagged; a check cannot be saved without its findings and a photo (or a reason), and a check
 far from the case is saved with a warning that a supervisor must confirm it; a busy server is
-asked again; a form interrupted by the app being killed comes back with its photos.
+asked again; a conflict shows both versions and can go as a new record; a form interrupted by
+the app being killed comes back with its photos.
 """
 
 import hashlib
@@ -19,10 +20,10 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Inspection
+from app.models import Inspection, Photo
 from app.models.vocab import PhotoStatus
 from app.services.field.photos import photo_path
-from tests.test_browser_field import GPS, SYNC_TIMEOUT_MS, count, phone_context, sign_in
+from tests.test_browser_field import CHANGE_THE_RECORD, GPS, SYNC_TIMEOUT_MS, count, phone_context, sign_in
 from tests.test_field_sync import make_jpeg
 
 pytestmark = pytest.mark.browser
@@ -267,6 +268,63 @@ def test_a_busy_server_is_asked_again_after_retry_after(phone, live_server, city
     wait_until_sent(page)
     assert answers == [503, "server"]
     assert len(the_inspection().photos) == 1
+
+
+def test_a_conflict_shows_both_versions_and_goes_as_a_new_record(phone, live_server, city, artifacts_dir, tmp_path):
+    refused = []
+
+    def someone_elses_id(route):
+        """The first upload finds the id taken by a record the inspector may not read: ids only."""
+        if route.request.method == "PUT" and not refused:
+            record_id = route.request.url.rsplit("/", 1)[1]
+            refused.append(record_id)
+            route.fulfill(status=409, content_type="application/json", body=json.dumps({
+                "code": 409, "message": "该记录编号已存在且内容不同，未覆盖服务器上的记录。",
+                "errors": {"server": {"id": record_id}, "client": {"id": record_id}}}, ensure_ascii=False))
+            return
+        route.continue_()
+
+    phone.route("**/api/v1/inspections/*", someone_elses_id)
+    page = phone.new_page()
+    page.on("dialog", lambda dialog: dialog.accept())
+    sign_in(page, live_server)
+    open_check(page, city)
+    page.get_by_label("情况说明").fill("厂区东侧排口有明显异味")
+    page.locator("#photo-camera").set_input_files(camera_file(tmp_path / "a.jpg", minutes_ago(5)))
+    choose_findings(page)
+    page.get_by_role("button", name="保存记录").click()
+    page.get_by_role("link", name="上传", exact=True).click()
+    conflict = page.locator('li.outbox-item[data-state="conflict"]')
+    expect(conflict).to_contain_text("服务器上已有同编号的其他记录", timeout=SYNC_TIMEOUT_MS)
+    expect(conflict.get_by_role("button", name="保留服务器上的版本")).to_have_count(0)
+    conflict.get_by_role("button", name="作为新记录发送").click()
+    expect(page.locator('li.outbox-item[data-state="sent"]')).to_have_count(1, timeout=SYNC_TIMEOUT_MS)
+    first = the_inspection()
+    assert str(first.id) != refused[0] and [p.status for p in first.photos] == [PhotoStatus.RECEIVED]
+
+    page.evaluate(CHANGE_THE_RECORD)  # the phone's copy now says something else under the same id
+    page.get_by_role("button", name="立即上传").click()
+    expect(conflict).to_have_count(1, timeout=SYNC_TIMEOUT_MS)
+    notes = conflict.locator('tr.differs[data-field="notes"]')
+    expect(notes.locator("td")).to_have_text(["厂区东侧排口有明显异味", "厂区东侧排口有明显异味（事后改动）"])
+    expect(conflict.locator('tr[data-field="findings"]')).not_to_have_class("differs")
+    expect(conflict.locator('tr[data-field="findings"] td').first).to_have_text(
+        "污染源：已找到；违法行为：未发现")
+    page.screenshot(path=str(artifacts_dir / "field-evidence-conflict.png"), full_page=True)
+    conflict.get_by_role("button", name="作为新记录发送").click()
+    expect(page.locator('li.outbox-item[data-state="sent"]')).to_have_count(1, timeout=SYNC_TIMEOUT_MS)
+    expect(page.locator("#pending .attention")).to_have_count(0)
+    second = the_inspection(Inspection.id != first.id)
+    assert second.notes == "厂区东侧排口有明显异味（事后改动）" and len(second.photos) == 1
+    assert second.photos[0].status == PhotoStatus.RECEIVED and second.photos[0].id != first.photos[0].id
+    assert the_inspection(Inspection.id == first.id).notes == "厂区东侧排口有明显异味"  # never overwritten
+
+    page.evaluate(CHANGE_THE_RECORD)
+    page.get_by_role("button", name="立即上传").click()
+    expect(conflict).to_have_count(1, timeout=SYNC_TIMEOUT_MS)
+    conflict.get_by_role("button", name="保留服务器上的版本").click()
+    expect(page.locator("li.outbox-item")).to_have_count(0)  # the phone's copy is gone, by choice
+    assert count(Inspection) == 2 and count(Photo) == 2
 
 
 def test_a_form_interrupted_by_the_app_being_killed_comes_back_with_its_photos(phone, live_server, city,

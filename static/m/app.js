@@ -206,7 +206,25 @@ function showConnectivity(online) {
 
 async function drawOutbox() {
   const userId = app.data ? app.data.user.id : null;
-  await renderOutbox(await store.outboxItems(), app.progress, userId);
+  await renderOutbox(await store.outboxItems(), app.progress, userId, { keepServer, sendAsNew });
+}
+
+/** A conflict settled for the server's version: this phone's copy goes, after one question. */
+async function keepServer(item) {
+  const what = item.kind === "originals" ? "本机保存的这些原图" : "本机这条记录及其照片";
+  if (!window.confirm(`${what}将被删除，以服务器上的为准。确定？`)) return;
+  await store.dropItem(item.key);
+  toast("已删除本机的记录，以服务器上的为准。");
+  await updateCounts();
+  await drawOutbox();
+}
+
+/** A conflict settled by sending this phone's version again under a new id. */
+async function sendAsNew(item) {
+  await store.resendAsNew(item.key);
+  toast("已作为新记录加入待上传。");
+  await drawOutbox();
+  await afterQueued();
 }
 
 async function drawMe() {

@@ -148,6 +148,46 @@ export async function dropItem(key) {
   return tx.done;
 }
 
+/**
+ * Send a conflicting check again as a new record: a new id and new photo ids (announced in
+ * its body), the same content, the same photo files queued again, the camera files behind
+ * it, and a check-in that waits for this discovery pointed at the new id. Returns the new key.
+ */
+export async function resendAsNew(key) {
+  const tx = (await db()).transaction(["outbox", "photos"], "readwrite");
+  const outbox = tx.objectStore("outbox");
+  const photos = tx.objectStore("photos");
+  const old = await outbox.index("key").get(key);
+  const id = newId();
+  const ids = new Map(old.photo_ids.map((photoId) => [photoId, newId()]));
+  for (const [oldId, freshId] of ids) {
+    const photo = await photos.get(oldId);
+    if (!photo) continue;
+    const original = photo.original ? { original_state: "waiting" } : {};
+    await photos.put({ ...photo, ...original, id: freshId, record_id: id, state: "pending", sent_at: null });
+    await photos.delete(oldId);
+  }
+  const url = `/api/v1/inspections/${id}`;
+  const body = { ...old.body, photos: (old.body.photos || []).map((p) => ({ ...p, id: ids.get(p.id) || p.id })) };
+  await outbox.delete(old.seq);
+  await outbox.add(newItem({ key: `inspection:${id}`, kind: "inspection", id, user_id: old.user_id, url, body,
+    photo_ids: [...ids.values()], label: old.label, resent_from: old.id }));
+  const originals = await outbox.index("key").get(`originals:${old.id}`);
+  if (originals) {
+    await outbox.delete(originals.seq);
+    await outbox.add(newItem({ kind: "originals", key: `originals:${id}`, id, user_id: old.user_id, url,
+      record_key: `inspection:${id}`, label: originals.label,
+      photo_ids: originals.photo_ids.map((photoId) => ids.get(photoId) || photoId) }));
+  }
+  for (const other of await outbox.getAll()) {
+    if (other.kind === "checkin" && other.state === "pending" && other.body.inspection_id === old.id) {
+      await outbox.put({ ...other, body: { ...other.body, inspection_id: id } });
+    }
+  }
+  await tx.done;
+  return `inspection:${id}`;
+}
+
 /** Queue a contact card and mark its code as used, in one transaction. */
 export async function queueCard(item, code) {
   const tx = (await db()).transaction(["outbox", "codes"], "readwrite");

@@ -1,6 +1,7 @@
 // Lists drawn from the phone's own data: the task list, the outbox with each item's state.
-// (Today's patrol list is drawn by patrol.js.)
+// (Today's patrol list is drawn by patrol.js; a conflict's two versions by conflicts.js.)
 
+import { conflictPanel } from "./conflicts.js";
 import { navigationLinks } from "./geo.js";
 import { photosOf } from "./store.js";
 import { $, h, showTime, timeLeft } from "./util.js";
@@ -108,35 +109,7 @@ function recordTime(item) {
     + (item.kind === "card" ? ` · 卡号 ${item.id}` : "");
 }
 
-const FIELD_NAMES = {
-  kind: "记录类型", case_id: "案件", captured_at: "记录时间", location: "位置", findings: "核查情况",
-  notes: "情况说明", photos: "照片", discovery: "发现的问题",
-  started_at: "开始时间", ended_at: "结束时间", track: "轨迹", patrol_id: "所属巡查", source_id: "监管对象",
-  outcome: "巡查结果", inspection_id: "发现的问题记录",
-};
-
-/** Whether the server's copy differs from ours, looking only at what the server shows. */
-function differs(server, client) {
-  if (Array.isArray(server) && (!Array.isArray(client) || server.length !== client.length)) return true;
-  if (server !== null && typeof server === "object") {
-    if (client === null || typeof client !== "object") return true;
-    return Object.keys(server).some((key) => differs(server[key], client[key]));
-  }
-  if (typeof server === "string" && typeof client === "string" && /^\d{4}-\d\d-\d\dT/.test(server)) {
-    return Date.parse(server) !== Date.parse(client);
-  }
-  return JSON.stringify(server) !== JSON.stringify(client ?? null);
-}
-
-/** The fields in which a 409's two versions differ, in Chinese. */
-export function conflictFields(errors) {
-  if (!errors || !errors.server || !errors.client) return [];
-  return Object.keys(errors.server)
-    .filter((key) => differs(errors.server[key], errors.client[key]))
-    .map((key) => FIELD_NAMES[key] || key);
-}
-
-async function outboxItem(item, progress, userId) {
+async function outboxItem(item, progress, userId, actions) {
   const photos = item.kind === "inspection" ? await photosOf(item.id) : [];
   const error = item.last_error && item.state !== "sent" ? item.last_error.message : null;
   const other = item.state === "pending" && item.user_id !== userId;
@@ -151,17 +124,18 @@ async function outboxItem(item, progress, userId) {
     response.outside_radius && item.kind === "checkin"
       ? h("p", { class: "warn-text" }, `服务器标记：超出打卡范围（距对象 ${Math.round(response.distance_m)} 米）`) : null,
     response.counts_as_onsite === false && item.kind === "inspection" ? h("p", { class: "warn-text" }, serverFlags(response)) : null,
-    error ? h("p", { class: item.state === "pending" ? "muted" : "error" }, error) : null,
-    item.state === "conflict" && conflictFields(item.last_error.errors).length
-      ? h("p", { class: "error" }, `不同之处：${conflictFields(item.last_error.errors).join("、")}。请联系二级网格核对，本机记录已保留。`)
-      : null,
+    error && item.state !== "conflict" ? h("p", { class: item.state === "pending" ? "muted" : "error" }, error) : null,
+    item.state === "conflict" ? conflictPanel(item, photos, actions) : null,
     other ? h("p", { class: "warn-text" }, "此记录由另一位用户保存，需该用户登录后才能上传。") : null,
     item.kind === "card" ? h("a", { class: "button small", href: `#/card-view/${encodeURIComponent(item.id)}` }, "查看联系卡") : null);
 }
 
-/** Draw the outbox, newest first, each with its state and its photos' states. */
-export async function renderOutbox(items, progress, userId) {
-  const rows = await Promise.all([...items].reverse().map((item) => outboxItem(item, progress, userId)));
+/**
+ * Draw the outbox, newest first, each with its state and its photos' states; a conflict
+ * offers `actions.keepServer(item)` and `actions.sendAsNew(item)`.
+ */
+export async function renderOutbox(items, progress, userId, actions) {
+  const rows = await Promise.all([...items].reverse().map((item) => outboxItem(item, progress, userId, actions)));
   $("outbox-list").replaceChildren(...rows);
   $("outbox-empty").hidden = rows.length > 0;
 }
