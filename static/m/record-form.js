@@ -368,26 +368,27 @@ function photoWarnings(photo) {
   return warnings;
 }
 
+/** A photo on the form: where it came from, the camera's time, its warnings, and a way to drop it. */
 function photoItem(photo) {
   const url = URL.createObjectURL(photo.blob);
   const gallery = photo.origin === "gallery";
   const warnings = photoWarnings(photo);
-  const remove = async () => {
+  const facts = h("div", { class: "photo-facts" },
+    h("span", { class: `chip origin-${photo.origin}` }, gallery ? "相册选取" : "现场拍摄"),
+    h("span", { class: "camera-time" }, cameraTimeText(photo)),
+    h("span", { class: "muted" }, `${photo.width}×${photo.height} · ${Math.round(photo.bytes / 1024)} KB`));
+  const remove = h("button", { type: "button", class: "small secondary" }, "删除");
+  const item = h("li", { class: "photo", "data-state": "ready", "data-id": photo.id, "data-origin": photo.origin,
+    "data-width": photo.width, "data-height": photo.height },
+  h("img", { src: url, alt: gallery ? "相册选取的照片" : "现场拍摄的照片" }), facts, remove,
+  h("p", { class: "photo-warn warn-text", hidden: !warnings.length }, warnings.join(" ")));
+  remove.addEventListener("click", async () => {
     await deleteDraftPhoto(photo.id);
     current.photos = current.photos.filter((p) => p.id !== photo.id);
     URL.revokeObjectURL(url);
     item.remove();
     edited();
-  };
-  const item = h("li", { class: "photo", "data-state": "ready", "data-id": photo.id, "data-origin": photo.origin,
-    "data-width": photo.width, "data-height": photo.height },
-  h("img", { src: url, alt: gallery ? "相册选取的照片" : "现场拍摄的照片" }),
-  h("div", { class: "photo-facts" },
-    h("span", { class: `chip origin-${photo.origin}` }, gallery ? "相册选取" : "现场拍摄"),
-    h("span", { class: "camera-time" }, cameraTimeText(photo)),
-    h("span", { class: "muted" }, `${photo.width}×${photo.height} · ${Math.round(photo.bytes / 1024)} KB`)),
-  h("button", { type: "button", class: "small secondary", onclick: remove }, "删除"),
-  h("p", { class: "photo-warn warn-text", hidden: !warnings.length }, warnings.join(" ")));
+  });
   return item;
 }
 
