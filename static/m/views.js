@@ -123,7 +123,8 @@ async function outboxItem(item, progress, userId, actions) {
     response.outside_own_grid ? h("p", { class: "warn-text" }, "服务器标记：位置不在本网格内") : null,
     response.outside_radius && item.kind === "checkin"
       ? h("p", { class: "warn-text" }, `服务器标记：超出打卡范围（距对象 ${Math.round(response.distance_m)} 米）`) : null,
-    response.counts_as_onsite === false && item.kind === "inspection" ? h("p", { class: "warn-text" }, serverFlags(response)) : null,
+    response.counts_as_onsite === false && item.kind === "inspection" && item.body.kind === "onsite_check"
+      ? h("p", { class: "warn-text" }, serverFlags(response)) : null,
     error && item.state !== "conflict" ? h("p", { class: item.state === "pending" ? "muted" : "error" }, error) : null,
     item.state === "conflict" ? conflictPanel(item, photos, actions) : null,
     other ? h("p", { class: "warn-text" }, "此记录由另一位用户保存，需该用户登录后才能上传。") : null,
