@@ -138,11 +138,12 @@ def test_offline_check_and_card_reach_the_server_once(phone, live_server, city, 
     expect(page.locator("#gps-status")).to_have_attribute("data-state", "accepted")
     expect(page.locator("#grid-warn")).to_be_hidden()
     page.get_by_label("已找到污染源").check()
+    page.get_by_label("发现违法行为", exact=True).check()
     page.get_by_label("现场采取的措施").fill("责令立即停止排放")
     page.get_by_label("处理结果").select_option("责令限期整改")
     page.get_by_label("情况说明").fill("厂区东侧排口有明显异味")
-    page.locator("#photo-input").set_input_files(
-        [camera_jpeg(tmp_path / "a.jpg", (90, 120, 60)), camera_jpeg(tmp_path / "b.jpg", (120, 90, 60))])
+    page.locator("#photo-camera").set_input_files(camera_jpeg(tmp_path / "a.jpg", (90, 120, 60)))
+    page.locator("#photo-camera").set_input_files(camera_jpeg(tmp_path / "b.jpg", (120, 90, 60)))
     photos = page.locator('#photo-list li[data-state="ready"]')
     expect(photos).to_have_count(2)
     assert [p.get_attribute("data-width") for p in photos.all()] == ["1600", "1600"]
@@ -197,7 +198,7 @@ def test_offline_check_and_card_reach_the_server_once(phone, live_server, city, 
     conflict = page.locator('li.outbox-item[data-state="conflict"]')
     expect(conflict).to_have_count(1, timeout=SYNC_TIMEOUT_MS)
     expect(conflict).to_contain_text("冲突")
-    expect(conflict).to_contain_text("不同之处：情况说明")
+    expect(conflict.locator('tr.differs[data-field="notes"]')).to_contain_text("情况说明")
     expect(page.locator("#pending .attention")).to_have_text("需处理 1")
     db.session.rollback()
     assert db.session.scalars(select(Inspection)).one().notes == "厂区东侧排口有明显异味"
@@ -225,7 +226,7 @@ def test_patrol_discovery_picked_on_the_map_waits_out_an_expired_session(phone_p
     page.get_by_label("污染类型").select_option(label="大气")
     page.get_by_label("行业").select_option(label="工业企业")
     page.get_by_label("标题").fill("河边小作坊露天焚烧垃圾")
-    page.locator("#photo-input").set_input_files([camera_jpeg(tmp_path / "c.jpg", (60, 60, 60))])
+    page.locator("#photo-camera").set_input_files(camera_jpeg(tmp_path / "c.jpg", (60, 60, 60)))
     expect(page.locator('#photo-list li[data-state="ready"]')).to_have_count(1)
     page.get_by_role("button", name="保存记录").click()
     expect(page.locator("#pending b")).to_have_text("1")

@@ -204,7 +204,7 @@ def test_an_offline_patrol_day_reaches_the_server_once(browser, live_server, cit
     expect(page.locator("#gps-status")).to_have_attribute("data-state", "accepted")
     page.get_by_label("污染类型").select_option(label="大气")
     page.get_by_label("问题描述").fill("后厨油烟直排，无净化设施")
-    page.locator("#photo-input").set_input_files([camera_jpeg(tmp_path / "fumes.jpg", (80, 80, 80))])
+    page.locator("#photo-camera").set_input_files(camera_jpeg(tmp_path / "fumes.jpg", (80, 80, 80)))
     expect(page.locator('#photo-list li[data-state="ready"]')).to_have_count(1)
     page.get_by_role("button", name="保存记录").click()
     expect(page.locator("#view-patrols")).to_be_visible()

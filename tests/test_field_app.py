@@ -6,6 +6,7 @@ one by one: what an installable, offline-capable app needs from the server, and 
 outbox does with each kind of answer.
 """
 
+import base64
 import io
 import json
 import re
@@ -20,6 +21,7 @@ from app.web import field_app
 
 ROOT = Path(__file__).resolve().parent.parent
 OUTBOX_CORE = ROOT / "static" / "m" / "outbox-core.js"
+ONSITE_RULES = ROOT / "static" / "m" / "onsite-rules.js"
 
 
 def test_shell_is_served_without_sign_in_and_runs_no_inline_script(client):
@@ -69,6 +71,7 @@ def test_every_file_the_worker_caches_exists(client):
     lists = re.findall(r"^const (PRECACHE|DEFERRED|WORKER_IMPORTS) = (\[.*\]);$", source, flags=re.M)
     urls = [url for _, listed in lists for url in json.loads(listed)]
     assert len(lists) == 3 and "/m/" in urls and "/vendor/leaflet/leaflet.js" in urls
+    assert "/vendor/exifr/lite.esm.mjs" in urls  # photos are read offline too
     for url in urls:
         with client.get(url) as response:
             assert response.status_code == 200, url
@@ -110,18 +113,25 @@ const card = (seq, code) => ({ seq, key: `card:${code}`, kind: "card", id: code,
   url: `/api/v1/contact-cards/${code}`, body: { case_id: 1 }, state: "pending", attempts: 0, next_try_at: 0 });
 const photo = (id, recordId) => ({ id, record_id: recordId, blob: new Blob([id]), type: "image/jpeg",
   sha256: `sha-${id}`, state: "pending" });
+const originals = (seq, id, photoIds) => ({ seq, key: `originals:${id}`, kind: "originals", id, user_id: 7,
+  url: `/api/v1/inspections/${id}`, record_key: `inspection:${id}`, photo_ids: photoIds, state: "pending",
+  attempts: 0, next_try_at: 0 });
+const withOriginal = (id, recordId) => ({ ...photo(id, recordId), state: "sent", original: new Blob([`camera-${id}`]),
+  original_type: "image/jpeg", original_sha256: `orig-${id}`, original_state: "waiting" });
 
-/** A server that answers each "METHOD path" from a list of [status, body] (the last one repeats). */
+/** A server that answers each "METHOD path" from a list of [status, body, headers] (the last one repeats). */
 function server(script) {
   const calls = [];
   const fetch = async (url, init) => {
     const key = `${init.method} ${url}`;
     calls.push({ key, csrf: init.headers["X-CSRFToken"] || null, sha: init.headers["X-Content-SHA256"] || null,
+      variant: init.headers["X-Photo-Variant"] || null,
       body: typeof init.body === "string" ? JSON.parse(init.body) : null });
     const answers = script[key] || script[`${init.method} *`];
     if (!answers) throw new TypeError("Failed to fetch");
-    const [status, body] = answers.length > 1 ? answers.shift() : answers[0];
-    return new Response(JSON.stringify(body ?? {}), { status, headers: { "Content-Type": "application/json" } });
+    const [status, body, headers] = answers.length > 1 ? answers.shift() : answers[0];
+    return new Response(JSON.stringify(body ?? {}),
+      { status, headers: { "Content-Type": "application/json", ...(headers || {}) } });
   };
   return { calls, fetch };
 }
@@ -157,6 +167,18 @@ out.stale_csrf = await run([inspection(1, "a", [])], [], {
   "GET /api/v1/me": [[200, { id: 7, csrf_token: "token-1" }], [200, { id: 7, csrf_token: "token-2" }]],
   "PUT /api/v1/inspections/a": [[400, { message: "安全校验失败（CSRF 令牌缺失或无效）" }], [201, {}]] });
 out.other_user = await run([inspection(1, "a", [], { user_id: 99 })], [], { "PUT *": [[201, {}]] });
+const BUSY = { code: 503, message: "服务器繁忙，正在自动重试。", errors: { retry: ["transient"] } };
+out.busy = await run([inspection(1, "a", []), card(2, "C")], [], {
+  "PUT /api/v1/inspections/a": [[503, BUSY, { "Retry-After": "7" }]] });
+out.rate_limited = await run([inspection(1, "a", [])], [], { "PUT *": [[429, {}, { "Retry-After": "3" }]] });
+const sentRecord = inspection(1, "a", ["p1"], { state: "sent", record_sent: true });
+const cameraFiles = () => [withOriginal("p1", "a")];
+out.originals_off_wifi = await run([sentRecord, originals(2, "a", ["p1"]), card(3, "C")], cameraFiles(),
+  { "PUT *": [[201, {}]] }, { onWifi: () => false });
+out.originals_on_wifi = await run([sentRecord, originals(2, "a", ["p1"]), card(3, "C")], cameraFiles(),
+  { "PUT *": [[201, {}]] }, { onWifi: () => true });
+out.originals_of_a_conflict = await run([{ ...sentRecord, state: "conflict" }, originals(2, "a", ["p1"])],
+  cameraFiles(), { "PUT *": [[201, {}]] }, { onWifi: () => true });
 
 // A patrol grows (store.savePatrol: new body, revision + 1) while its older body is on the way.
 const patrol = { seq: 1, key: "patrol:t", kind: "patrol", id: "t", user_id: 7, url: "/api/v1/patrols/t",
@@ -280,6 +302,31 @@ def test_a_stale_csrf_token_is_renewed_once(replays):
     assert run["calls"][-1]["csrf"] == "token-2" and states(run) == ["sent"]
 
 
+def test_a_busy_server_is_asked_again_after_its_retry_after(replays):
+    """503 and 429 are passing trouble: the item stays pending, due when the server said."""
+    run = replays["busy"]
+    first, behind = run["outbox"]
+    assert (first["state"], first["attempts"], behind["state"]) == ("pending", 1, "pending")
+    assert first["next_try_at"] == 1_000_000 + 7000 and first["last_error"]["message"] == "服务器繁忙，正在自动重试。"
+    assert run["result"] == {"state": "retry", "until": 1_007_000, "sent": 0}
+    limited = replays["rate_limited"]["outbox"][0]
+    assert (limited["state"], limited["next_try_at"]) == ("pending", 1_003_000)
+
+
+def test_camera_files_go_only_on_wifi_and_never_hold_up_the_queue(replays):
+    off = replays["originals_off_wifi"]
+    assert keys(off)[1:] == ["PUT /api/v1/contact-cards/C"]  # the card behind them went
+    assert states(off) == ["sent", "pending", "sent"] and off["photos"][0]["original"] == "blob"
+    on = replays["originals_on_wifi"]
+    assert keys(on)[1:] == ["PUT /api/v1/inspections/a/photos/p1", "PUT /api/v1/contact-cards/C"]
+    call = on["calls"][1]
+    assert (call["variant"], call["sha"]) == ("original", "orig-p1")
+    assert states(on) == ["sent", "sent", "sent"]
+    assert on["photos"][0]["original_state"] == "sent" and on["photos"][0]["original"] is None  # space freed
+    waiting = replays["originals_of_a_conflict"]
+    assert keys(waiting) == ["GET /api/v1/me"] and states(waiting) == ["conflict", "pending"]
+
+
 def test_records_of_another_user_wait_for_that_user(replays):
     run = replays["other_user"]
     assert keys(run) == ["GET /api/v1/me"] and states(run) == ["pending"]
@@ -291,3 +338,49 @@ def test_a_patrol_that_grew_on_the_way_is_sent_again_whole(replays):
     assert run["states"] == ["pending", "sent"]
     puts = [call for call in run["calls"] if call["key"] == "PUT /api/v1/patrols/t"]
     assert [call["body"] for call in puts] == [{"track": [1]}, {"track": [1, 2]}]
+
+
+RULES_HARNESS = r"""
+const rules = await import("data:text/javascript;base64," + %(source)s);
+const limits = { onsite_max_distance_m: 500, onsite_max_accuracy_m: 100 };
+const complete = { distance_m: 40, accuracy_m: 8, photo_count: 2, no_photo_reason: null,
+  findings: { source_found: true, violation_found: false } };
+const cases = {
+  complete,
+  nothing_chosen: { ...complete, photo_count: 0, findings: { measures: "" } },
+  half_chosen: { ...complete, findings: { source_found: false } },
+  reason_instead_of_photo: { ...complete, photo_count: 0, no_photo_reason: "safety" },
+  at_the_limits: { ...complete, distance_m: 500, accuracy_m: 100 },
+  beyond_the_limits: { ...complete, distance_m: 500.5, accuracy_m: 100.5 },
+  picked_on_the_map: { ...complete, accuracy_m: null },
+  case_without_location: { ...complete, distance_m: null },
+};
+const out = { missing: [rules.MISSING_PHOTO, rules.MISSING_FINDINGS] };
+for (const [name, check] of Object.entries(cases)) out[name] = rules.assessCheck(check, limits);
+console.log(JSON.stringify(out));
+"""
+
+
+@pytest.fixture(scope="module")
+def verdicts() -> dict:
+    """The phone's copy of the on-site rule, applied to a handful of checks under node."""
+    if shutil.which("node") is None:
+        pytest.skip("node is not installed, so the on-site rule cannot be run")
+    source = base64.b64encode(ONSITE_RULES.read_bytes()).decode()
+    done = subprocess.run(["node", "--input-type=module", "-e", RULES_HARNESS % {"source": json.dumps(source)}],
+                          capture_output=True, text=True, timeout=60, check=True)
+    return json.loads(done.stdout)
+
+
+def test_the_phone_judges_an_onsite_check_as_the_contract_says(verdicts):
+    assert verdicts["missing"] == ["须至少拍一张照片，或选择无法拍照的原因", "须选择核查结论"]
+    assert verdicts["complete"] == {"far_from_case": False, "poor_accuracy": False, "incomplete": False,
+                                    "missing": [], "counts_as_onsite": True}
+    assert verdicts["nothing_chosen"]["missing"] == verdicts["missing"]
+    assert verdicts["half_chosen"]["missing"] == ["须选择核查结论"]
+    assert verdicts["reason_instead_of_photo"]["counts_as_onsite"] is True
+    assert verdicts["at_the_limits"]["counts_as_onsite"] is True
+    beyond = verdicts["beyond_the_limits"]
+    assert (beyond["far_from_case"], beyond["poor_accuracy"], beyond["incomplete"]) == (True, True, False)
+    assert verdicts["picked_on_the_map"]["poor_accuracy"] is True and not verdicts["picked_on_the_map"]["incomplete"]
+    assert verdicts["case_without_location"]["far_from_case"] is False

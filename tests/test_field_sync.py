@@ -5,6 +5,7 @@ import io
 import threading
 import uuid
 from datetime import UTC, datetime, timedelta
+from urllib.parse import quote
 
 import pytest
 from PIL import Image
@@ -19,11 +20,13 @@ INSPECTOR = "insp_V11"
 
 
 def make_jpeg(width=3000, height=2000, gps=(120.505, 32.31), taken="2026:11:29 10:00:00", orientation=None,
-              color=(90, 140, 60)) -> bytes:
-    """A real JPEG with EXIF time, GPS and optionally an orientation, as a phone makes them."""
+              color=(90, 140, 60), offset=None) -> bytes:
+    """A real JPEG with EXIF time, GPS and optionally an orientation and UTC offset, as a phone makes them."""
     image = Image.new("RGB", (width, height), color)
     exif = Image.Exif()
     exif.get_ifd(0x8769)[0x9003] = taken
+    if offset:
+        exif.get_ifd(0x8769)[0x9011] = offset
     if gps is not None:
         lon, lat = gps
         exif.get_ifd(0x8825).update({1: "N", 2: _dms(lat), 3: "E", 4: _dms(lon)})
@@ -50,9 +53,11 @@ def put(desk, username, url, payload):
     return client.put(url, json=payload, headers={"X-CSRFToken": token})
 
 
-def put_bytes(desk, username, url, data, content_type="image/jpeg", sha=None):
+def put_bytes(desk, username, url, data, content_type="image/jpeg", sha=None, variant=None):
     client, token = desk.client(username)
     headers = {"X-CSRFToken": token, "Content-Type": content_type}
+    if variant:
+        headers["X-Photo-Variant"] = variant
     if sha is not False:
         headers["X-Content-SHA256"] = sha or hashlib.sha256(data).hexdigest()
     return client.put(url, data=data, headers=headers)
@@ -80,6 +85,12 @@ def test_bootstrap_gives_my_grid_and_masked_cases(desk, city):
     assert body["labels"]["deadline_states"] == {"green": "期限内", "yellow": "临期", "red": "已超期",
                                                  "closed": "已销号", "none": "无期限"}
     assert body["labels"]["patrol_states"]["overdue"] == "已超期"
+    # What the phone needs to judge an on-site check offline, as the server will.
+    assert {key: body["settings"][key] for key in ("onsite_max_distance_m", "onsite_max_accuracy_m",
+                                                    "photo_max_age_minutes", "upload_originals_on_wifi")} == {
+        "onsite_max_distance_m": 500, "onsite_max_accuracy_m": 100, "photo_max_age_minutes": 120,
+        "upload_originals_on_wifi": 1}
+    assert body["no_photo_reasons"]["not_allowed"] == "现场不允许拍照"
     assert desk.get("sup_T1", "/api/v1/field/bootstrap").status_code == 403
 
 
@@ -304,3 +315,89 @@ def test_exif_read_on_the_phone_is_kept_and_checked(desk, city):
     photo = db.session.get(Photo, photo_id)
     assert photo.status == "received" and photo.exif_far_from_checkin is True
     assert photo.exif_taken_at == datetime(2026, 11, 29, 1, 29, tzinfo=UTC)
+
+
+def _announce_one(desk, city, **photo_fields):
+    """An on-site check at 09:30 announcing one photo with the given fields; returns (record, photo) ids."""
+    record_id, photo_id = uuid.uuid4(), uuid.uuid4()
+    body = onsite_body(city.cases["V11"].id)
+    body["photos"] = [{"id": str(photo_id), "captured_at": body["captured_at"], "lon": 120.505, "lat": 32.31}
+                      | photo_fields]
+    assert put(desk, INSPECTOR, f"/api/v1/inspections/{record_id}", body).status_code == 201
+    return record_id, photo_id
+
+
+def test_the_camera_facts_the_phone_read_are_kept_and_judged(desk, city):
+    _, fresh = _announce_one(desk, city, origin="camera", exif_taken_at="2026-11-29T09:20:00+08:00",
+                             exif_lon=120.505, exif_lat=32.31, exif_orientation=6)
+    _, old = _announce_one(desk, city, origin="gallery", exif_taken_at="2026-11-28T16:00:00+08:00")
+    fresh_row, old_row = db.session.get(Photo, fresh), db.session.get(Photo, old)
+    assert (fresh_row.origin, fresh_row.exif_orientation, fresh_row.taken_before_visit) == ("camera", 6, False)
+    assert fresh_row.exif_taken_at == datetime(2026, 11, 29, 1, 20, tzinfo=UTC)
+    assert (old_row.origin, old_row.taken_before_visit) == ("gallery", True)  # the day before the 09:30 check
+
+
+def test_bad_photo_facts_are_refused_and_old_bodies_stay_valid(desk, city):
+    record_id = uuid.uuid4()
+    body = onsite_body(city.cases["V11"].id, [uuid.uuid4()])
+    for bad in ({"origin": "desk"}, {"origin": "scanner"}, {"exif_orientation": 9}):
+        wrong = body | {"photos": [body["photos"][0] | bad]}
+        assert put(desk, INSPECTOR, f"/api/v1/inspections/{record_id}", wrong).status_code == 422
+    assert put(desk, INSPECTOR, f"/api/v1/inspections/{record_id}", body).status_code == 201
+    assert put(desk, INSPECTOR, f"/api/v1/inspections/{record_id}", body).status_code == 200  # same hash as before
+    photo = db.session.get(Photo, uuid.UUID(body["photos"][0]["id"]))
+    assert (photo.origin, photo.exif_orientation, photo.taken_before_visit) == (None, None, False)
+
+
+def test_a_copy_whose_own_exif_is_old_is_flagged(desk, city):
+    record_id, photo_id = _announce_one(desk, city)
+    put_bytes(desk, INSPECTOR, f"/api/v1/inspections/{record_id}/photos/{photo_id}",
+              make_jpeg(1600, 1200, taken="2026:11:20 09:00:00", orientation=3))
+    photo = db.session.get(Photo, photo_id)
+    assert photo.taken_before_visit is True and photo.exif_orientation == 3
+
+
+def test_the_untouched_original_is_kept_beside_the_copy(desk, city):
+    record_id, photo_id = _announce_one(desk, city, origin="camera")
+    url = f"/api/v1/inspections/{record_id}/photos/{photo_id}"
+    copy = make_jpeg(1200, 1600, gps=None, taken="")  # the phone's shrunk copy: no EXIF
+    assert put_bytes(desk, INSPECTOR, url, copy).status_code == 201
+    with desk.client("sup_T1")[0].get(f"/api/v1/photos/{photo_id}/original") as served:
+        assert served.status_code == 200 and served.data == copy
+        assert served.headers["X-Photo-Copy"] == "phone-copy"
+        assert quote("手机压缩件") in served.headers["Content-Disposition"]
+
+    original = make_jpeg(4000, 3000, gps=(120.5052, 32.3101), taken="2026:11:29 09:25:00", offset="+08:00",
+                         orientation=6)
+    stored = put_bytes(desk, INSPECTOR, url, original, variant="original")
+    assert stored.status_code == 201 and stored.get_json()["original_received"] is True
+    assert put_bytes(desk, INSPECTOR, url, original, variant="original").status_code == 200
+    other = put_bytes(desk, INSPECTOR, url, make_jpeg(color=(1, 2, 3)), variant="original")
+    assert other.status_code == 409 and other.get_json()["errors"]["server"]["sha256"] == hashlib.sha256(
+        original).hexdigest()
+    photo = db.session.get(Photo, photo_id)
+    assert photo.original_sha256 == hashlib.sha256(original).hexdigest() and photo.original_byte_size == len(original)
+    assert photo.original_received_at is not None
+    assert photo.sha256 == hashlib.sha256(copy).hexdigest() and photo.width == 1200  # the copy is still the copy
+    assert photo.exif_taken_at == datetime(2026, 11, 29, 1, 25, tzinfo=UTC) and photo.exif_orientation == 6
+    assert abs(photo.exif_lat - 32.3101) < 1e-4 and not photo.taken_before_visit
+    with desk.client("sup_T1")[0].get(f"/api/v1/photos/{photo_id}/original") as served:
+        assert served.status_code == 200 and served.data == original and served.mimetype == "image/jpeg"
+        assert served.headers["X-Photo-Copy"] == "original"
+        assert quote("原图") in served.headers["Content-Disposition"]
+    with desk.client("sup_T1")[0].get(f"/api/v1/photos/{photo_id}/display") as display:
+        assert "X-Photo-Copy" not in display.headers
+    assert desk.get(INSPECTOR, f"/api/v1/photos/{photo_id}/original").status_code == 403
+
+
+def test_a_bad_original_is_refused_and_the_copy_stands(desk, city):
+    record_id, photo_id = _announce_one(desk, city)
+    url = f"/api/v1/inspections/{record_id}/photos/{photo_id}"
+    assert put_bytes(desk, INSPECTOR, url, make_jpeg(1600, 1200)).status_code == 201
+    whole = make_jpeg(4000, 3000)
+    assert put_bytes(desk, INSPECTOR, url, whole[:len(whole) // 2], variant="original").status_code == 422
+    assert put_bytes(desk, INSPECTOR, url, _png(), content_type="image/jpeg", variant="original").status_code == 422
+    assert put_bytes(desk, INSPECTOR, url, whole, variant="thumbnail").status_code == 422
+    assert put_bytes(desk, "insp_V22", url, whole, variant="original").status_code == 404
+    photo = db.session.get(Photo, photo_id)
+    assert photo.original_sha256 is None and photo.status == "received"

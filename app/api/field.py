@@ -54,9 +54,14 @@ def put_inspection(body, inspection_id: uuid.UUID):
 @blp.response(200, PhotoResultSchema)
 @blp.alt_response(201, schema=PhotoResultSchema)
 def put_photo(inspection_id: uuid.UUID, photo_id: uuid.UUID):
-    """Upload one announced photo as the raw request body, with X-Content-SHA256."""
+    """Upload one announced photo as the raw request body, with X-Content-SHA256.
+
+    The phone's shrunk copy by default; with ``X-Photo-Variant: original`` the camera's
+    untouched file, kept beside the copy.
+    """
     photo, created = field_sync.put_photo(current_user, inspection_id, photo_id, request.get_data(cache=False),
-                                          request.headers.get("X-Content-SHA256"), request.content_type)
+                                          request.headers.get("X-Content-SHA256"), request.content_type,
+                                          request.headers.get("X-Photo-Variant", field_sync.COPY))
     db.session.commit()
     return photo, 201 if created else 200
 
@@ -64,11 +69,17 @@ def put_photo(inspection_id: uuid.UUID, photo_id: uuid.UUID):
 @blp.route("/photos/<uuid:photo_id>/<any(thumb, display, original):variant>", methods=["GET"])
 @login_required
 def get_photo(photo_id: uuid.UUID, variant: str):
-    """A photo's thumbnail, display copy or original, for those who may see its case."""
-    path, mimetype, download_name = photo_file(current_user, photo_id, variant)
-    response = send_file(path, mimetype=mimetype, download_name=download_name, as_attachment=variant == "original",
-                         max_age=86400)
+    """A photo's thumbnail, display copy or original, for those who may see its case.
+
+    An "original" says in ``X-Photo-Copy`` (and its file name) whether it is the camera's
+    own file or the phone's shrunk copy.
+    """
+    served = photo_file(current_user, photo_id, variant)
+    response = send_file(served.path, mimetype=served.mimetype, download_name=served.download_name,
+                         as_attachment=variant == "original", max_age=86400)
     response.headers["X-Content-Type-Options"] = "nosniff"
+    if served.copy:
+        response.headers["X-Photo-Copy"] = served.copy
     return response
 
 

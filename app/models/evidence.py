@@ -8,7 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
 from app.models.types import UTCDateTime, point_column, utcnow
-from app.models.vocab import InspectionKind, LocationSource, PhotoStatus
+from app.models.vocab import InspectionKind, LocationSource, PhotoStatus, RecordedVia
 
 
 class Inspection(db.Model):
@@ -37,6 +37,19 @@ class Inspection(db.Model):
 
     findings: Mapped[dict] = mapped_column(JSON, default=dict)
     notes: Mapped[str] = mapped_column(Text, default="")
+    # Why there is no photo (vocab.NoPhotoReason); none when photos were taken.
+    no_photo_reason: Mapped[str | None] = mapped_column(String(32))
+    recorded_via: Mapped[str] = mapped_column(String(8), default=RecordedVia.PHONE)
+
+    # Measured by the server at receipt: the check's distance to the case, and the flags that
+    # keep a doubtful check from stopping the on-site clock until a supervisor accepts it.
+    distance_to_case_m: Mapped[float | None] = mapped_column(Float)
+    far_from_case: Mapped[bool] = mapped_column(Boolean, default=False)
+    poor_accuracy: Mapped[bool] = mapped_column(Boolean, default=False)
+    incomplete: Mapped[bool] = mapped_column(Boolean, default=False)
+    accepted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    acceptance_note: Mapped[str] = mapped_column(Text, default="")
     # sha256 of the record's canonical content: the same id with other content is a conflict.
     content_sha256: Mapped[str] = mapped_column(String(64))
 
@@ -71,6 +84,16 @@ class Photo(db.Model):
     exif_lon: Mapped[float | None] = mapped_column(Float)
     exif_lat: Mapped[float | None] = mapped_column(Float)
     exif_far_from_checkin: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Camera or gallery (vocab.PhotoOrigin), and whether the camera's time lies too long
+    # before the visit (setting photo_max_age_minutes).
+    origin: Mapped[str | None] = mapped_column(String(16))
+    exif_orientation: Mapped[int | None] = mapped_column(Integer)
+    taken_before_visit: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The stored file is the phone's copy (resized, no EXIF) unless the untouched original
+    # arrived too; then both are kept and the original's checksum is recorded.
+    original_sha256: Mapped[str | None] = mapped_column(String(64))
+    original_byte_size: Mapped[int | None] = mapped_column(Integer)
+    original_received_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     received_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     inspection: Mapped[Inspection] = relationship(back_populates="photos")

@@ -232,6 +232,30 @@ class LocationSource(LabelledEnum):
     MANUAL = "manual", "地图手选"
 
 
+class NoPhotoReason(LabelledEnum):
+    """Why an on-site check has no photo: the only reasons that excuse one (现场无照片原因)."""
+
+    NOT_ALLOWED = "not_allowed", "现场不允许拍照"
+    SAFETY = "safety", "拍照存在安全风险"
+    NOTHING_VISIBLE = "nothing_visible", "问题已消失，现场无可拍摄"
+    CAMERA_FAILED = "camera_failed", "设备故障无法拍照"
+
+
+class PhotoOrigin(LabelledEnum):
+    """Where a photo came from: taken with the camera at the time, or picked from the gallery."""
+
+    CAMERA = "camera", "现场拍摄"
+    GALLERY = "gallery", "相册选取"
+    DESK = "desk", "办公端上传"
+
+
+class RecordedVia(LabelledEnum):
+    """Which side recorded an on-site check: the inspector app or the desk."""
+
+    PHONE = "phone", "手机端"
+    DESK = "desk", "办公端"
+
+
 class PhotoStatus(LabelledEnum):
     """Whether a photo announced by a record has arrived."""
 

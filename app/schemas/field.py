@@ -2,7 +2,7 @@
 
 from marshmallow import Schema, fields, validate
 
-from app.models.vocab import Category, InspectionKind, LocationSource, Sector, Subcategory
+from app.models.vocab import Category, InspectionKind, LocationSource, PhotoOrigin, Sector, Subcategory
 
 TEXT = validate.Length(max=5000)
 
@@ -29,10 +29,11 @@ class FindingsSchema(Schema):
 
 
 class AnnouncedPhotoSchema(Schema):
-    """A photo the record will send, with its own capture time and position.
+    """A photo the record will send: when and where the phone got it, and what the camera says.
 
-    A phone that shrinks photos before upload loses their EXIF; it may read the camera's
-    own time and position first and send them here (``exif_*``).
+    A phone that shrinks photos before upload loses their EXIF; it reads the camera's own
+    time, position and orientation first and sends them here (``exif_*``), with whether the
+    photo was taken with the camera or picked from the gallery (``origin``).
     """
 
     id = fields.UUID(required=True)
@@ -42,6 +43,9 @@ class AnnouncedPhotoSchema(Schema):
     exif_taken_at = fields.AwareDateTime(load_default=None, allow_none=True)
     exif_lon = fields.Float(load_default=None, allow_none=True, validate=validate.Range(min=-180, max=180))
     exif_lat = fields.Float(load_default=None, allow_none=True, validate=validate.Range(min=-90, max=90))
+    # No load_default, so a record queued on an older phone hashes as it always did.
+    origin = fields.String(allow_none=True, validate=validate.OneOf([PhotoOrigin.CAMERA, PhotoOrigin.GALLERY]))
+    exif_orientation = fields.Integer(allow_none=True, validate=validate.Range(min=1, max=8))
 
 
 class DiscoverySchema(Schema):
@@ -101,7 +105,10 @@ class PhotoResultSchema(Schema):
     sha256 = fields.String()
     width = fields.Integer()
     height = fields.Integer()
+    origin = fields.String(allow_none=True)
     exif_far_from_checkin = fields.Boolean()
+    taken_before_visit = fields.Boolean()
+    original_received = fields.Function(lambda p: p.original_sha256 is not None)
     missing_photos = fields.Function(
         lambda p: [str(x.id) for x in p.inspection.photos if x.status != "received"])
 

@@ -66,6 +66,17 @@ SETTINGS: dict[str, SettingDef] = {row.key: row for row in (
                "定位精度差于此值时提醒网格员。"),
     SettingDef("photo_far_m", 500, _number(10, 50000), "应为 10 至 50000 米",
                "照片拍摄位置偏离核查点的提示距离（米）", "照片自带的拍摄位置离核查点超过此距离即标记。"),
+    # On-site checks (现场核查): a check farther from the case or with a worse fix is kept but
+    # flagged, and stops the on-site clock only once a supervisor accepts it.
+    SettingDef("onsite_max_distance_m", 500, _number(10, 50000), "应为 10 至 50000 米",
+               "现场核查离案件位置的最大距离（米）", "超过此距离的核查仍保存，但须审核确认后才计为现场核查。"),
+    SettingDef("onsite_max_accuracy_m", 100, _number(5, 5000), "应为 5 至 5000 米",
+               "现场核查可接受的最大定位误差（米）", "定位误差大于此值的核查须审核确认后才计为现场核查。"),
+    SettingDef("photo_max_age_minutes", 120, _number(1, 10080, True), "应为 1 至 10080 分钟",
+               "照片早于核查时间的最长间隔（分钟）", "相机记录的拍摄时间早于核查超过此时长的照片会被标记。"),
+    SettingDef("upload_originals_on_wifi", 1, _flag, "应为 1（上传）或 0（不上传）",
+               "连接 Wi-Fi 时同时上传照片原图（1 是，0 否）",
+               "原图保留相机的拍摄时间和位置；移动网络下只上传压缩件。"),
     # Grid scoring (考核), DOMAIN.md 7: the item's points, -2 per above-level petition the grid
     # failed to discover, handle or resolve, -4 per repeat one, and whether a campaign zeroes it.
     SettingDef("score_item_points", 20, _number(1, 1000), "应为 1 至 1000 分", "信访考核项满分（分）"),

@@ -22,10 +22,13 @@ BACKGROUND_COLOUR = "#ffffff"
 # The app's own modules; the shell loads app.js, which imports the rest.
 MODULES = (
     "app.js", "api.js", "store.js", "outbox-core.js", "sync.js", "geo.js", "photos.js",
-    "views.js", "record-form.js", "card.js", "map-pick.js", "patrol.js", "util.js",
+    "views.js", "conflicts.js", "record-form.js", "onsite-rules.js", "card.js", "map-pick.js", "patrol.js",
+    "util.js",
 )
-# npm files the app needs with no network (vendor.PACKAGES names them).
-VENDOR_FILES = (("idb", "index.js"), ("qrcode-generator", "qrcode.mjs"))
+# npm files the app needs with no network (vendor.PACKAGES names them). exifr's "lite" ES
+# module reads JPEG and HEIC EXIF in the browser (the "full" build adds Node readers and
+# formats a phone never shoots).
+VENDOR_FILES = (("idb", "index.js"), ("qrcode-generator", "qrcode.mjs"), ("exifr", "lite.esm.mjs"))
 # Fetched into a second cache once the app has started, not on first load: only the manual
 # map pick needs them, and it must still work offline.
 DEFERRED_VENDOR_FILES = (("leaflet", "leaflet.js"), ("leaflet", "leaflet.css"))

@@ -60,7 +60,8 @@ async function render() {
     }
     if (name === "check") {
       app.recordBack = "#/tasks";
-      openRecord({ kind: "onsite_check", caseItem, data: app.data, onSaved: recordSaved });
+      const draft = await draftFor("onsite_check", caseItem.id);
+      await openRecord({ kind: "onsite_check", caseItem, data: app.data, onSaved: recordSaved, draft });
       return show("record");
     }
     await openCardForm({ caseItem, data: app.data, onIssued: cardIssued });
@@ -68,7 +69,8 @@ async function render() {
   }
   if (name === "patrol") {
     app.recordBack = "#/tasks";
-    openRecord({ kind: "patrol_discovery", data: app.data, onSaved: recordSaved });
+    const draft = await draftFor("patrol_discovery", null);
+    await openRecord({ kind: "patrol_discovery", data: app.data, onSaved: recordSaved, draft });
     return show("record");
   }
   if (name === "patrols") {
@@ -89,6 +91,15 @@ async function render() {
   renderTasks(app.data, await store.outboxItems());
   return show("tasks");
 }
+
+/** The draft this user left in the form `kind` for `caseId` (null: a discovery), if any. */
+async function draftFor(kind, caseId) {
+  const draft = await store.loadDraft(app.data.user.id);
+  return draft && draft.kind === kind && (draft.case_id ?? null) === caseId ? draft : null;
+}
+
+/** The address of the form a draft was left in: the app reopens there after being killed. */
+const draftHash = (draft) => (draft.kind === "onsite_check" ? `#/check/${draft.case_id}` : "#/patrol");
 
 let restoring = false;
 
@@ -121,7 +132,7 @@ async function renderCheckin(name, arg) {
     // The form needs the check-in's fix; after a reload it is gone, so the check-in starts again.
     if (!app.discovery || app.discovery.source.id !== source.id) return go(`#/checkin/${source.id}`);
     app.recordBack = `#/checkin/${source.id}`;
-    openRecord({ kind: "patrol_discovery", data: app.data, onSaved: discoverySaved, checkin: app.discovery });
+    await openRecord({ kind: "patrol_discovery", data: app.data, onSaved: discoverySaved, checkin: app.discovery });
     return show("record");
   }
   openCheckin({ source, data: app.data, onDone: checkinSaved, onProblem: (found) => {
@@ -195,7 +206,25 @@ function showConnectivity(online) {
 
 async function drawOutbox() {
   const userId = app.data ? app.data.user.id : null;
-  await renderOutbox(await store.outboxItems(), app.progress, userId);
+  await renderOutbox(await store.outboxItems(), app.progress, userId, { keepServer, sendAsNew });
+}
+
+/** A conflict settled for the server's version: this phone's copy goes, after one question. */
+async function keepServer(item) {
+  const what = item.kind === "originals" ? "本机保存的这些原图" : "本机这条记录及其照片";
+  if (!window.confirm(`${what}将被删除，以服务器上的为准。确定？`)) return;
+  await store.dropItem(item.key);
+  toast("已删除本机的记录，以服务器上的为准。");
+  await updateCounts();
+  await drawOutbox();
+}
+
+/** A conflict settled by sending this phone's version again under a new id. */
+async function sendAsNew(item) {
+  await store.resendAsNew(item.key);
+  toast("已作为新记录加入待上传。");
+  await drawOutbox();
+  await afterQueued();
 }
 
 async function drawMe() {
@@ -398,12 +427,25 @@ function wire() {
   window.addEventListener("hashchange", onHashChange);
   window.addEventListener("online", probeLoop);
   window.addEventListener("offline", probeLoop);
+  // Camera files wait for Wi-Fi: joining one sends them.
+  if (navigator.connection) {
+    navigator.connection.addEventListener("change", () => {
+      if (self.FirstlineOutbox.onWifi() && app.data) syncNow({ force: true });
+    });
+  }
+}
+
+/** After the app was killed with a form open, go back to that form (it restores itself). */
+async function resumeDraft() {
+  const draft = await store.loadDraft(app.data.user.id);
+  if (draft && location.hash !== draftHash(draft)) history.replaceState(null, "", draftHash(draft));
 }
 
 async function start() {
   wire();
   app.data = (await store.loadBootstrap()) || null;
   if (app.data) await resumePatrol(app.data);
+  if (app.data) await resumeDraft();
   await store.purgeOld();
   await updateCounts();
   await render();

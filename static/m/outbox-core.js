@@ -2,6 +2,8 @@
 // the server confirms them (ODK/Enketo style: the phone makes each id at capture time; the
 // server answers the same id with the same content as success, with other content as 409).
 // A patrol is the one record that changes while it waits: it is resent whole as it grows.
+// The camera's untouched files of a check wait in their own item behind it ("originals"),
+// sent only on Wi-Fi and never holding up the records queued after them.
 //
 // A classic script, not a module, because both sides replay the outbox: the page imports it
 // for its side effect, and the service worker loads it with importScripts for Background
@@ -49,6 +51,23 @@
     return locks ? locks.request(LOCK_NAME, task) : task();
   }
 
+  /**
+   * Whether the phone is on Wi-Fi now. Only Chromium on Android (and ChromeOS) says so
+   * (navigator.connection.type); where the browser cannot tell, the answer is no: a
+   * camera's file of several MB is never sent over a connection that may be paid by the MB.
+   */
+  function onWifi() {
+    const connection = root.navigator && root.navigator.connection;
+    return Boolean(connection) && connection.type === "wifi";
+  }
+
+  /** Milliseconds a Retry-After header asks to wait (seconds or an HTTP date), or null. */
+  function retryAfterMs(value, now) {
+    if (!value) return null;
+    const wait = /^\d+$/.test(value.trim()) ? Number(value) * 1000 : Date.parse(value) - now;
+    return Number.isFinite(wait) ? Math.min(RETRY_CAP_MS, Math.max(0, wait)) : null;
+  }
+
   /** One HTTP call with a timeout; never throws: status 0 means the network did not answer. */
   async function call(env, method, url, body, headers, timeoutMs) {
     const controller = new AbortController();
@@ -63,9 +82,9 @@
       } catch (error) {
         data = null;
       }
-      return { status: response.status, data };
+      return { status: response.status, data, retryAfter: retryAfterMs(response.headers.get("Retry-After"), env.now()) };
     } catch (error) {
-      return { status: 0, data: null };
+      return { status: 0, data: null, retryAfter: null };
     } finally {
       clearTimeout(timer);
     }
@@ -80,6 +99,8 @@
     // the records are fine, so they wait, in order, instead of being marked as refused.
     if (status === 403) return "forbidden";
     if (status === 400 && data && /CSRF/.test(data.message || "")) return "csrf";
+    // 409 is a content conflict only: a passing clash on the server (two uploads racing, a
+    // busy database) answers 503 (or 429) with Retry-After, and is simply tried again.
     if (status === 409) return "conflict";
     if (status === 0 || status === 408 || status === 429 || status >= 500) return "retry";
     return "rejected";
@@ -125,6 +146,31 @@
     return { result: "ok", answer: null };
   }
 
+  /**
+   * Send the camera's untouched files of a check (X-Photo-Variant: original), on Wi-Fi only
+   * and once the check itself is on the server. "later" leaves the item pending without
+   * holding up the queue; each file sent is dropped from the phone at once (it is large).
+   */
+  async function sendOriginals(db, item, env) {
+    const record = (await db.getAll("outbox")).find((other) => other.key === item.record_key);
+    if (!env.onWifi() || (record && record.state !== "sent")) return { result: "later", answer: null };
+    for (const [index, photoId] of item.photo_ids.entries()) {
+      const photo = await db.get("photos", photoId);
+      if (!photo || !photo.original || photo.original_state === "sent") continue;
+      env.onProgress({ key: item.key, phase: "original", index });
+      const headers = { "Content-Type": photo.original_type, "X-Content-SHA256": photo.original_sha256,
+        "X-Photo-Variant": "original", "X-CSRFToken": env.csrf };
+      const answer = await call(env, "PUT", `${item.url}/photos/${photoId}`, photo.original, headers, PHOTO_TIMEOUT_MS);
+      const result = verdict(answer);
+      if (result === "conflict" || result === "rejected") {
+        await db.put("photos", { ...photo, original_state: result });
+      }
+      if (result !== "ok") return { result, answer };
+      await db.put("photos", { ...photo, original: null, original_state: "sent" });
+    }
+    return { result: "ok", answer: null };
+  }
+
   /** Send a record that has no photos: a contact card, a patrol, a patrol check-in. */
   async function sendJson(db, item, env) {
     env.onProgress({ key: item.key, phase: "record" });
@@ -149,12 +195,15 @@
       Object.assign(merged, { state: outcome.result, last_error: describe(outcome.answer) });
     } else if (outcome.result === "retry") {
       const attempts = (fresh.attempts || 0) + 1;
-      Object.assign(merged, { attempts, next_try_at: env.now() + retryDelay(attempts), last_error: describe(outcome.answer) });
+      const wait = outcome.answer.retryAfter ?? retryDelay(attempts);
+      Object.assign(merged, { attempts, next_try_at: env.now() + wait, last_error: describe(outcome.answer) });
     }
     await db.put("outbox", merged);
     env.onProgress({ key: item.key, phase: "settled", state: merged.state });
     return outcome.result === "ok" || outcome.result === "conflict" || outcome.result === "rejected";
   }
+
+  const SENDERS = { inspection: sendInspection, originals: sendOriginals };
 
   /** Ask the server who is signed in: the CSRF token for the writes, and a real connectivity check. */
   async function whoAmI(env) {
@@ -168,12 +217,14 @@
    * Replay the outbox in order, oldest first: a record, then its photos.
    *
    * Stops at the first item that must wait (network or server trouble: it stays at the front
-   * with a later retry time) and on 401 (nothing is touched; the app asks to sign in again).
-   * A 409 or another refusal is kept on the phone, shown, and skipped. `force` ignores the
-   * backoff times (the "upload now" button, the online event, Background Sync).
+   * with a later retry time, the server's Retry-After when it gave one) and on 401 (nothing is
+   * touched; the app asks to sign in again). A 409 or another refusal is kept on the phone,
+   * shown, and skipped. Originals off Wi-Fi are passed over. `force` ignores the backoff
+   * times (the "upload now" button, the online event, Background Sync).
    */
   async function replay(db, options) {
-    const env = { fetch: options.fetch, now: options.now || Date.now, onProgress: options.onProgress || (() => {}) };
+    const env = { fetch: options.fetch, now: options.now || Date.now, onProgress: options.onProgress || (() => {}),
+      onWifi: options.onWifi || onWifi };
     const pending = (await db.getAll("outbox")).filter((item) => item.state === "pending");
     if (!pending.length) return { state: "done", sent: 0 };
     const due = Math.min(...pending.map((item) => item.next_try_at || 0));
@@ -185,8 +236,9 @@
     for (const item of pending) {
       if (item.user_id !== who.me.id) continue;
       if (!options.force && item.next_try_at > env.now()) return { state: "waiting", until: item.next_try_at, sent };
-      const send = item.kind === "inspection" ? sendInspection : sendJson;
+      const send = SENDERS[item.kind] || sendJson;
       let outcome = await send(db, item, env);
+      if (outcome.result === "later") continue;
       if (outcome.result === "csrf") {
         const again = await whoAmI(env);
         if (again.state !== "ok") return { state: again.state, sent };
@@ -206,5 +258,5 @@
     return { state: "done", sent };
   }
 
-  root.FirstlineOutbox = { DB_NAME, RETRY_BASE_MS, RETRY_CAP_MS, openFieldDB, retryDelay, runExclusive, replay };
+  root.FirstlineOutbox = { DB_NAME, RETRY_BASE_MS, RETRY_CAP_MS, openFieldDB, onWifi, retryDelay, runExclusive, replay };
 })(self);

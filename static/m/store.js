@@ -1,6 +1,7 @@
 // The phone's own copy of everything (IndexedDB through the `idb` library): the inspector's
-// bootstrap data, the outbox with its photos, the reserved contact-card codes, and the patrol
-// that is open on this phone (with its track, so a reload or a flat battery loses nothing).
+// bootstrap data, the outbox with its photos, the reserved contact-card codes, the patrol
+// that is open on this phone (with its track, so a reload or a flat battery loses nothing),
+// and the form being filled in (a draft, so an app killed in the field loses nothing either).
 
 import { openDB } from "/vendor/idb/index.js";
 import "./outbox-core.js";
@@ -86,16 +87,105 @@ export async function deleteDraftPhoto(id) {
   if (photo && photo.state === "draft") await store.delete("photos", id);
 }
 
-/** Queue a saved record and mark its photos as waiting, in one transaction. */
-export async function queueInspection(item, photoIds) {
-  const tx = (await db()).transaction(["outbox", "photos"], "readwrite");
+/**
+ * Queue a saved record and mark its photos as waiting, in one transaction; with `originals`,
+ * the camera's files queue behind it, and the draft of `draftOf` (a user id) is gone at once.
+ */
+export async function queueInspection(item, photoIds, { originals = null, draftOf = null } = {}) {
+  const tx = (await db()).transaction(["outbox", "photos", "meta"], "readwrite");
   const photos = tx.objectStore("photos");
   for (const id of photoIds) {
     const photo = await photos.get(id);
     await photos.put({ ...photo, state: "pending" });
   }
   await tx.objectStore("outbox").add(newItem(item));
+  if (originals) await tx.objectStore("outbox").add(newItem(originals));
+  if (draftOf !== null) await tx.objectStore("meta").delete(draftKey(draftOf));
   await tx.done;
+}
+
+const draftKey = (userId) => `draft:${userId}`;
+
+/** The form this user was filling in when the app last stopped, or undefined. */
+export async function loadDraft(userId) {
+  return getMeta(draftKey(userId));
+}
+
+/** Keep the form being filled in (its photos are kept as they are taken, as drafts). */
+export async function saveDraft(userId, draft) {
+  return setMeta(draftKey(userId), draft);
+}
+
+/** Forget the form being filled in (discarded by the inspector), if it is still form `id`. */
+export async function clearDraft(userId, id) {
+  const draft = await loadDraft(userId);
+  if (draft && draft.id === id) await (await db()).delete("meta", draftKey(userId));
+}
+
+/**
+ * Drop a record the server already holds in another version, with its photos and the camera
+ * files waiting behind it: the inspector chose the server's version. Dropping an originals
+ * item drops only those files.
+ */
+export async function dropItem(key) {
+  const tx = (await db()).transaction(["outbox", "photos"], "readwrite");
+  const outbox = tx.objectStore("outbox");
+  const photos = tx.objectStore("photos");
+  const item = await outbox.index("key").get(key);
+  if (!item) return tx.done;
+  const originals = item.kind === "originals" ? item : await outbox.index("key").get(`originals:${item.id}`);
+  if (originals) {
+    for (const id of originals.photo_ids) {
+      const photo = await photos.get(id);
+      if (photo) await photos.put({ ...photo, original: null, original_state: "dropped" });
+    }
+    await outbox.delete(originals.seq);
+  }
+  if (item.kind !== "originals") {
+    for (const id of item.photo_ids || []) await photos.delete(id);
+    await outbox.delete(item.seq);
+  }
+  return tx.done;
+}
+
+/**
+ * Send a conflicting check again as a new record: a new id and new photo ids (announced in
+ * its body), the same content, the same photo files queued again, the camera files behind
+ * it, and a check-in that waits for this discovery pointed at the new id. Returns the new key.
+ */
+export async function resendAsNew(key) {
+  const tx = (await db()).transaction(["outbox", "photos"], "readwrite");
+  const outbox = tx.objectStore("outbox");
+  const photos = tx.objectStore("photos");
+  const old = await outbox.index("key").get(key);
+  const id = newId();
+  const ids = new Map(old.photo_ids.map((photoId) => [photoId, newId()]));
+  for (const [oldId, freshId] of ids) {
+    const photo = await photos.get(oldId);
+    if (!photo) continue;
+    const original = photo.original ? { original_state: "waiting" } : {};
+    await photos.put({ ...photo, ...original, id: freshId, record_id: id, state: "pending", sent_at: null });
+    await photos.delete(oldId);
+  }
+  const url = `/api/v1/inspections/${id}`;
+  const body = { ...old.body, photos: (old.body.photos || []).map((p) => ({ ...p, id: ids.get(p.id) || p.id })) };
+  await outbox.delete(old.seq);
+  await outbox.add(newItem({ key: `inspection:${id}`, kind: "inspection", id, user_id: old.user_id, url, body,
+    photo_ids: [...ids.values()], label: old.label, resent_from: old.id }));
+  const originals = await outbox.index("key").get(`originals:${old.id}`);
+  if (originals) {
+    await outbox.delete(originals.seq);
+    await outbox.add(newItem({ kind: "originals", key: `originals:${id}`, id, user_id: old.user_id, url,
+      record_key: `inspection:${id}`, label: originals.label,
+      photo_ids: originals.photo_ids.map((photoId) => ids.get(photoId) || photoId) }));
+  }
+  for (const other of await outbox.getAll()) {
+    if (other.kind === "checkin" && other.state === "pending" && other.body.inspection_id === old.id) {
+      await outbox.put({ ...other, body: { ...other.body, inspection_id: id } });
+    }
+  }
+  await tx.done;
+  return `inspection:${id}`;
 }
 
 /** Queue a contact card and mark its code as used, in one transaction. */
@@ -146,11 +236,14 @@ function newItem(item) {
     response: null, created_at: Date.now(), ...item };
 }
 
-/** How many items still wait to go up, and how many need the inspector's attention. */
+/**
+ * How many records still wait to go up, and how many need the inspector's attention. Camera
+ * files waiting for Wi-Fi are not records: they are listed on the outbox screen, not counted.
+ */
 export async function outboxCounts(items = null) {
   const all = items || (await outboxItems());
   return {
-    pending: all.filter((item) => item.state === "pending").length,
+    pending: all.filter((item) => item.state === "pending" && item.kind !== "originals").length,
     attention: all.filter((item) => item.state === "conflict" || item.state === "rejected").length,
   };
 }
@@ -178,12 +271,20 @@ export async function addCodes(codes, userId, device) {
   await tx.done;
 }
 
-/** Drop what the server confirmed more than a week ago, and drafts nobody saved. */
+/**
+ * Drop what the server confirmed more than a week ago, drafts nobody saved, and camera files
+ * that found no Wi-Fi within a week (their checks went up with the phone's copies; the space
+ * is needed for new photos).
+ */
 export async function purgeOld(now = Date.now()) {
   const store = await db();
   for (const item of await store.getAll("outbox")) {
+    if (item.kind === "originals" && item.state === "pending" && now - item.created_at >= KEEP_SENT_MS) {
+      await dropItem(item.key);
+      continue;
+    }
     if (item.state !== "sent" || now - item.sent_at < KEEP_SENT_MS) continue;
-    for (const id of item.photo_ids || []) await store.delete("photos", id);
+    if (item.kind !== "originals") for (const id of item.photo_ids || []) await store.delete("photos", id);
     await store.delete("outbox", item.seq);
   }
   for (const photo of await store.getAll("photos")) {

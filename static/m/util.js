@@ -35,14 +35,23 @@ export function isoWithOffset(date = new Date()) {
     + `${sign}${pad(offset / 60)}:${pad(offset % 60)}`;
 }
 
-const zone = () => document.body.dataset.timeZone || "Asia/Shanghai";
+/** The city's time zone (the shell names it). */
+export const cityZone = () => document.body.dataset.timeZone || "Asia/Shanghai";
+
+/** The UTC offset of `timeZone` at the instant `ms`, as ISO 8601 writes it: "+08:00". */
+export function zoneOffset(timeZone, ms) {
+  const format = new Intl.DateTimeFormat("en-US", { timeZone, timeZoneName: "longOffset" });
+  const name = format.formatToParts(new Date(ms)).find((part) => part.type === "timeZoneName").value;
+  const match = /[+-]\d\d:\d\d$/.exec(name);
+  return match ? match[0] : "+00:00";
+}
 
 /** A time as people in the city read it: "10月20日 09:30". */
 export function showTime(iso) {
   if (!iso) return "—";
   const parts = {};
   const format = new Intl.DateTimeFormat("en-GB", {
-    timeZone: zone(), month: "numeric", day: "numeric", hour: "2-digit", minute: "2-digit", hourCycle: "h23",
+    timeZone: cityZone(), month: "numeric", day: "numeric", hour: "2-digit", minute: "2-digit", hourCycle: "h23",
   });
   for (const { type, value } of format.formatToParts(new Date(iso))) parts[type] = value;
   return `${Number(parts.month)}月${Number(parts.day)}日 ${parts.hour}:${parts.minute}`;

@@ -1,6 +1,7 @@
 // Lists drawn from the phone's own data: the task list, the outbox with each item's state.
-// (Today's patrol list is drawn by patrol.js.)
+// (Today's patrol list is drawn by patrol.js; a conflict's two versions by conflicts.js.)
 
+import { conflictPanel } from "./conflicts.js";
 import { navigationLinks } from "./geo.js";
 import { photosOf } from "./store.js";
 import { $, h, labelsOf, showTime, timeLeft } from "./util.js";
@@ -50,7 +51,7 @@ function taskItem(caseItem, localCounts, names) {
 function localCountsByCase(items) {
   const counts = new Map();
   for (const item of items) {
-    const caseId = item.body.case_id;
+    const caseId = item.body && item.body.case_id;
     if (!caseId) continue;
     const entry = counts.get(caseId) || { checks: 0, cards: 0 };
     if (item.kind === "card") entry.cards += 1;
@@ -78,67 +79,63 @@ const PHOTO_STATES = { draft: "未保存", pending: "待上传", sent: "已上�
 
 function itemStateText(item, progress) {
   if (item.state === "pending" && progress && progress.key === item.key) {
-    return progress.phase === "photo" ? `正在上传第 ${progress.index + 1} 张照片…` : "正在上传…";
+    if (progress.phase === "photo") return `正在上传第 ${progress.index + 1} 张照片…`;
+    if (progress.phase === "original") return `正在上传第 ${progress.index + 1} 张原图…`;
+    return "正在上传…";
   }
   if (item.state === "pending" && item.attempts) {
     return `待重试（已试 ${item.attempts} 次，${showTime(new Date(item.next_try_at).toISOString())} 再试）`;
   }
+  if (item.kind === "originals" && item.state === "pending") {
+    return self.FirstlineOutbox.onWifi() ? "待上传" : "等待连接 Wi-Fi";
+  }
   return ITEM_STATES[item.state];
 }
 
-const FIELD_NAMES = {
-  kind: "记录类型", case_id: "案件", captured_at: "记录时间", location: "位置", findings: "核查情况",
-  notes: "情况说明", photos: "照片", discovery: "发现的问题",
-  started_at: "开始时间", ended_at: "结束时间", track: "轨迹", patrol_id: "所属巡查", source_id: "监管对象",
-  outcome: "巡查结果", inspection_id: "发现的问题记录",
-};
-
-/** Whether the server's copy differs from ours, looking only at what the server shows. */
-function differs(server, client) {
-  if (Array.isArray(server) && (!Array.isArray(client) || server.length !== client.length)) return true;
-  if (server !== null && typeof server === "object") {
-    if (client === null || typeof client !== "object") return true;
-    return Object.keys(server).some((key) => differs(server[key], client[key]));
-  }
-  if (typeof server === "string" && typeof client === "string" && /^\d{4}-\d\d-\d\dT/.test(server)) {
-    return Date.parse(server) !== Date.parse(client);
-  }
-  return JSON.stringify(server) !== JSON.stringify(client ?? null);
+/** What the server said about a check that does not count as on-site until a supervisor accepts it. */
+function serverFlags(response) {
+  const flags = [];
+  if (response.far_from_case) flags.push(`距案件 ${Math.round(response.distance_to_case_m)} 米`);
+  if (response.poor_accuracy) flags.push("定位精度不足");
+  if (response.incomplete) flags.push(...(response.missing || ["内容不全"]));
+  return `服务器标记：${flags.join("、") || "待审核"}。须主管确认后才计为现场核查。`;
 }
 
-/** The fields in which a 409's two versions differ, in Chinese. */
-export function conflictFields(errors) {
-  if (!errors || !errors.server || !errors.client) return [];
-  return Object.keys(errors.server)
-    .filter((key) => differs(errors.server[key], errors.client[key]))
-    .map((key) => FIELD_NAMES[key] || key);
+/** When a record was made, as its body says (camera files waiting for Wi-Fi have no body). */
+function recordTime(item) {
+  if (!item.body) return "原图只在连接 Wi-Fi 时上传；一周内未上传的只保留已上传的压缩照片。";
+  return `记录时间 ${showTime(item.body.captured_at || item.body.issued_at || item.body.started_at)}`
+    + (item.kind === "card" ? ` · 卡号 ${item.id}` : "");
 }
 
-async function outboxItem(item, progress, userId) {
+async function outboxItem(item, progress, userId, actions) {
   const photos = item.kind === "inspection" ? await photosOf(item.id) : [];
   const error = item.last_error && item.state !== "sent" ? item.last_error.message : null;
   const other = item.state === "pending" && item.user_id !== userId;
+  const response = item.response || {};
   return h("li", { class: `outbox-item is-${item.state}`, "data-key": item.key, "data-state": item.state },
     h("div", { class: "task-head" }, h("strong", {}, item.label), h("span", { class: "chip" }, itemStateText(item, progress))),
-    h("p", { class: "muted" }, `记录时间 ${showTime(item.body.captured_at || item.body.issued_at || item.body.started_at)}`,
-      item.kind === "card" ? ` · 卡号 ${item.id}` : ""),
+    h("p", { class: "muted" }, recordTime(item)),
     photos.length ? h("p", { class: "muted" }, photos.map((p, i) => `照片${i + 1}：${PHOTO_STATES[p.state]}`).join("　")) : null,
-    item.response && item.response.case_number && item.kind === "inspection" && !item.body.case_id
-      ? h("p", {}, `已登记为新案件 ${item.response.case_number}`) : null,
-    item.response && item.response.outside_own_grid ? h("p", { class: "warn-text" }, "服务器标记：位置不在本网格内") : null,
-    item.response && item.response.outside_radius && item.kind === "checkin"
-      ? h("p", { class: "warn-text" }, `服务器标记：超出打卡范围（距对象 ${Math.round(item.response.distance_m)} 米）`) : null,
-    error ? h("p", { class: item.state === "pending" ? "muted" : "error" }, error) : null,
-    item.state === "conflict" && conflictFields(item.last_error.errors).length
-      ? h("p", { class: "error" }, `不同之处：${conflictFields(item.last_error.errors).join("、")}。请联系二级网格核对，本机记录已保留。`)
-      : null,
+    response.case_number && item.kind === "inspection" && !item.body.case_id
+      ? h("p", {}, `已登记为新案件 ${response.case_number}`) : null,
+    response.outside_own_grid ? h("p", { class: "warn-text" }, "服务器标记：位置不在本网格内") : null,
+    response.outside_radius && item.kind === "checkin"
+      ? h("p", { class: "warn-text" }, `服务器标记：超出打卡范围（距对象 ${Math.round(response.distance_m)} 米）`) : null,
+    response.counts_as_onsite === false && item.kind === "inspection" && item.body.kind === "onsite_check"
+      ? h("p", { class: "warn-text" }, serverFlags(response)) : null,
+    error && item.state !== "conflict" ? h("p", { class: item.state === "pending" ? "muted" : "error" }, error) : null,
+    item.state === "conflict" ? conflictPanel(item, photos, actions) : null,
     other ? h("p", { class: "warn-text" }, "此记录由另一位用户保存，需该用户登录后才能上传。") : null,
     item.kind === "card" ? h("a", { class: "button small", href: `#/card-view/${encodeURIComponent(item.id)}` }, "查看联系卡") : null);
 }
 
-/** Draw the outbox, newest first, each with its state and its photos' states. */
-export async function renderOutbox(items, progress, userId) {
-  const rows = await Promise.all([...items].reverse().map((item) => outboxItem(item, progress, userId)));
+/**
+ * Draw the outbox, newest first, each with its state and its photos' states; a conflict
+ * offers `actions.keepServer(item)` and `actions.sendAsNew(item)`.
+ */
+export async function renderOutbox(items, progress, userId, actions) {
+  const rows = await Promise.all([...items].reverse().map((item) => outboxItem(item, progress, userId, actions)));
   $("outbox-list").replaceChildren(...rows);
   $("outbox-empty").hidden = rows.length > 0;
 }

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from app.errors import Forbidden
 from app.extensions import db
 from app.models import Grid, User
-from app.models.vocab import DeadlineState, PatrolDueState, Role
+from app.models.vocab import DeadlineState, NoPhotoReason, PatrolDueState, Role
 from app.services import clock
 from app.services.cases.queries import case_views, list_cases
 from app.services.geo.grid_geojson import grid_feature
@@ -44,8 +44,14 @@ def bootstrap_for(user: User) -> dict:
             "max_upload_bytes": _max_upload(),
             "patrol_radius_m": get_setting("patrol_radius_m"),
             "patrol_track_interval_s": get_setting("patrol_track_interval_s"),
+            "onsite_max_distance_m": get_setting("onsite_max_distance_m"),
+            "onsite_max_accuracy_m": get_setting("onsite_max_accuracy_m"),
+            "photo_max_age_minutes": get_setting("photo_max_age_minutes"),
+            "photo_far_m": get_setting("photo_far_m"),
+            "upload_originals_on_wifi": get_setting("upload_originals_on_wifi"),
         },
         "labels": {"deadline_states": DeadlineState.labels(), "patrol_states": PatrolDueState.labels()},
+        "no_photo_reasons": NoPhotoReason.labels(),
         "server_time": clock.now().isoformat(),
     }
 

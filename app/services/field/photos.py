@@ -1,8 +1,10 @@
-"""The photo pipeline: check an upload is a real photo, read its EXIF, keep the original as
-evidence, and make a 1600 px display copy and a 320 px thumbnail with all metadata stripped.
+"""The photo pipeline: check an upload is a real photo, read its EXIF, keep the file as
+received, and make a 1600 px display copy and a 320 px thumbnail with all metadata stripped.
 
-Files are stored by content (sha256), so the same photo sent twice is stored once:
-``PHOTO_DIR/{original,display,thumb}/<sha[:2]>/<sha>.<ext>``.
+The phone sends its own shrunk copy of each photo (the file as received is then that copy),
+and on Wi-Fi also the camera's untouched file, which is only checked, read and kept beside it
+(``read_original``). Files are stored by content (sha256), so the same photo sent twice is
+stored once: ``PHOTO_DIR/{original,display,thumb}/<sha[:2]>/<sha>.<ext>``.
 """
 
 import hashlib
@@ -31,6 +33,7 @@ THUMB_EDGE = 320
 FORMATS = {"JPEG": ("image/jpeg", "jpg"), "PNG": ("image/png", "png"), "HEIF": ("image/heic", "heic")}
 EXIF_IFD, GPS_IFD = 0x8769, 0x8825
 DATETIME_ORIGINAL, OFFSET_TIME_ORIGINAL = 0x9003, 0x9011
+ORIENTATION = 0x0112
 
 
 @dataclass
@@ -46,8 +49,23 @@ class ProcessedPhoto:
     taken_at: datetime | None
     lon: float | None
     lat: float | None
+    orientation: int | None
     display: bytes
     thumb: bytes
+
+
+@dataclass
+class OriginalFile:
+    """The camera's untouched file: what it is and what its EXIF says (no derived images)."""
+
+    sha256: str
+    byte_size: int
+    content_type: str
+    extension: str
+    taken_at: datetime | None
+    lon: float | None
+    lat: float | None
+    orientation: int | None
 
 
 def sha256_hex(data: bytes) -> str:
@@ -62,10 +80,33 @@ def process_upload(data: bytes, zone: str = "Asia/Shanghai") -> ProcessedPhoto:
     image = _open(data)
     content_type, extension = FORMATS[image.format]
     taken_at, lon, lat = _exif_facts(image, ZoneInfo(zone))
+    orientation = _orientation(image)
     size = image.size
-    display, thumb = _derivatives(image)
+    display, thumb = _derivatives(image, orientation)
     return ProcessedPhoto(sha256_hex(data), len(data), size[0], size[1], content_type, extension,
-                          taken_at, lon, lat, display, thumb)
+                          taken_at, lon, lat, orientation, display, thumb)
+
+
+def read_original(data: bytes, zone: str = "Asia/Shanghai") -> OriginalFile:
+    """Check the camera's untouched file is a whole photo and read its EXIF.
+
+    The display copy and thumbnail come from the phone's copy, so the original is decoded
+    only as far as needed to prove it complete (a JPEG at 1/8 scale, which still reads every
+    byte of the stream).
+    """
+    if not data:
+        raise InvalidInput("原图内容为空，请重新上传。")
+    image = _open(data)
+    content_type, extension = FORMATS[image.format]
+    taken_at, lon, lat = _exif_facts(image, ZoneInfo(zone))
+    orientation = _orientation(image)
+    if image.format == "JPEG":
+        image.draft("RGB", (max(1, image.width // 8), max(1, image.height // 8)))
+    try:
+        image.load()
+    except (OSError, ValueError, SyntaxError) as exc:
+        raise InvalidInput("原图文件不完整或已损坏，请重新上传。") from exc
+    return OriginalFile(sha256_hex(data), len(data), content_type, extension, taken_at, lon, lat, orientation)
 
 
 def _open(data: bytes) -> Image.Image:
@@ -92,7 +133,7 @@ UPRIGHT = {
 }
 
 
-def _derivatives(image: Image.Image) -> tuple[bytes, bytes]:
+def _derivatives(image: Image.Image, orientation: int | None) -> tuple[bytes, bytes]:
     """The display copy and thumbnail, upright, RGB, with no metadata at all.
 
     Shrink first, turn upright after: rotating a 1600 px image costs a fraction of a 12 MP one.
@@ -103,7 +144,6 @@ def _derivatives(image: Image.Image) -> tuple[bytes, bytes]:
         # Let libjpeg decode at 1/2, 1/4 or 1/8 scale: ask in the image's own aspect.
         image.draft("RGB", (max(1, round(width * scale)), max(1, round(height * scale))))
     try:
-        orientation = image.getexif().get(0x0112)
         image.load()
         display = image.convert("RGB")
     except (OSError, ValueError, SyntaxError) as exc:
@@ -121,6 +161,15 @@ def _jpeg(image: Image.Image, quality: int) -> bytes:
     out = io.BytesIO()
     image.save(out, "JPEG", quality=quality)
     return out.getvalue()
+
+
+def _orientation(image: Image.Image) -> int | None:
+    """The EXIF orientation (1-8) the camera wrote, or None."""
+    try:
+        value = image.getexif().get(ORIENTATION)
+    except (OSError, ValueError, TypeError, SyntaxError):
+        return None
+    return value if isinstance(value, int) and 1 <= value <= 8 else None
 
 
 def _exif_facts(image: Image.Image, zone: ZoneInfo) -> tuple[datetime | None, float | None, float | None]:
@@ -194,6 +243,20 @@ def store(processed: ProcessedPhoto, original: bytes) -> None:
         ("thumb", processed.thumb, "jpg"),
     ):
         write_once(photo_path(kind, processed.sha256, extension), data)
+
+
+def store_original(original: OriginalFile, data: bytes) -> None:
+    """Keep the camera's untouched file beside the phone's copy, once per content."""
+    write_once(photo_path("original", original.sha256, original.extension), data)
+
+
+def stored_original(sha: str) -> tuple[Path, str]:
+    """(path, content type) of a kept camera file, whichever format it came in."""
+    for content_type, extension in FORMATS.values():
+        path = photo_path("original", sha, extension)
+        if path.exists():
+            return path, content_type
+    raise FileNotFoundError(sha)
 
 
 def write_once(path: Path, data: bytes) -> None:

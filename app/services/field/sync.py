@@ -8,6 +8,7 @@ before its photos, which it lists as missing until they arrive.
 
 import json
 import uuid
+from datetime import datetime, timedelta
 
 from geoalchemy2.shape import from_shape, to_shape
 from shapely.geometry import Point
@@ -30,6 +31,9 @@ from app.services.geo.spatial import distance_m
 from app.services.patrols import rounds
 from app.services.settings import get_setting
 
+# X-Photo-Variant of a photo upload: the phone's shrunk copy (the default), or the camera's
+# untouched file, sent on Wi-Fi after the copy.
+COPY, ORIGINAL = "copy", "original"
 ONSITE_STATES = {CaseStatus.ASSIGNED, CaseStatus.SIGNED, CaseStatus.HANDLING, CaseStatus.RETURN_REQUESTED}
 
 
@@ -96,8 +100,10 @@ def _add_expected_photos(inspection: Inspection, announced: list[dict]) -> None:
         photo = Photo(id=item["id"], inspection_id=inspection.id, status=PhotoStatus.EXPECTED,
                       captured_at=item.get("captured_at"), capture_location=point,
                       exif_taken_at=item.get("exif_taken_at"), exif_lon=item.get("exif_lon"),
-                      exif_lat=item.get("exif_lat"))
+                      exif_lat=item.get("exif_lat"), origin=item.get("origin"),
+                      exif_orientation=item.get("exif_orientation"))
         photo.exif_far_from_checkin = _far_from(inspection, photo.exif_lon, photo.exif_lat)
+        photo.taken_before_visit = _taken_before_visit(inspection, photo.exif_taken_at)
         db.session.add(photo)
     db.session.flush()
 
@@ -142,9 +148,14 @@ def missing_photos(inspection: Inspection) -> list[uuid.UUID]:
 
 
 def put_photo(user: User, inspection_id: uuid.UUID, photo_id: uuid.UUID, data: bytes,
-              declared_sha: str | None, declared_type: str | None = None) -> tuple[Photo, bool]:
-    """Store an announced photo's bytes once; check the checksum, the image and its EXIF."""
+              declared_sha: str | None, declared_type: str | None = None, variant: str = COPY) -> tuple[Photo, bool]:
+    """Store an announced photo's bytes once; check the checksum, the image and its EXIF.
+
+    ``variant`` ORIGINAL stores the camera's untouched file beside the phone's copy.
+    """
     require_field_user(user)
+    if variant not in (COPY, ORIGINAL):
+        raise InvalidInput("X-Photo-Variant 只能是 copy 或 original。", {"X-Photo-Variant": ["无效"]})
     photo = db.session.scalar(
         select(Photo).join(Inspection).where(Photo.id == photo_id, Photo.inspection_id == inspection_id,
                                              Inspection.inspector_id == user.id)
@@ -154,18 +165,42 @@ def put_photo(user: User, inspection_id: uuid.UUID, photo_id: uuid.UUID, data: b
     sha = photos.sha256_hex(data)
     if declared_sha and declared_sha.lower() != sha:
         raise InvalidInput("照片校验和不符，可能在传输中损坏，请重新上传。", {"X-Content-SHA256": ["不符"]})
+    if variant == ORIGINAL:
+        return _put_original(photo, data, sha, declared_type)
     if photo.status == PhotoStatus.RECEIVED:
         if photo.sha256 == sha:
             return photo, False
         raise Conflict("该照片编号已上传过不同的内容，未覆盖。", {"server": {"sha256": photo.sha256},
                                                                "client": {"sha256": sha}})
     processed = photos.process_upload(data, zone=_zone())
-    if declared_type and declared_type.startswith("image/") and not _same_type(declared_type, processed.content_type):
-        raise InvalidInput(f"文件内容是 {processed.content_type}，与声明的类型 {declared_type} 不符，已拒收。",
-                           {"Content-Type": ["与内容不符"]})
+    _check_type(declared_type, processed.content_type)
     photos.store(processed, data)
     _fill_photo(photo, processed)
     return photo, True
+
+
+def _put_original(photo: Photo, data: bytes, sha: str, declared_type: str | None) -> tuple[Photo, bool]:
+    """Keep the camera's untouched file beside the phone's copy, once; its own EXIF fills exif_*."""
+    if photo.original_sha256 is not None:
+        if photo.original_sha256 == sha:
+            return photo, False
+        raise Conflict("该照片已上传过不同的原图，未覆盖。", {"server": {"sha256": photo.original_sha256},
+                                                           "client": {"sha256": sha}})
+    original = photos.read_original(data, zone=_zone())
+    _check_type(declared_type, original.content_type)
+    photos.store_original(original, data)
+    photo.original_sha256, photo.original_byte_size = original.sha256, original.byte_size
+    photo.original_received_at = clock.now()
+    _note_file_exif(photo, original.taken_at, original.lon, original.lat, original.orientation)
+    db.session.flush()
+    return photo, True
+
+
+def _check_type(declared: str | None, detected: str) -> None:
+    """Refuse a file whose content is not the image type its request declared."""
+    if declared and declared.startswith("image/") and not _same_type(declared, detected):
+        raise InvalidInput(f"文件内容是 {detected}，与声明的类型 {declared} 不符，已拒收。",
+                           {"Content-Type": ["与内容不符"]})
 
 
 def _same_type(declared: str, detected: str) -> bool:
@@ -183,14 +218,30 @@ def _zone() -> str:
 
 
 def _fill_photo(photo: Photo, processed: photos.ProcessedPhoto) -> None:
-    """Record what the pipeline found, and flag a photo taken far from the check-in."""
+    """Record what the pipeline found, and flag a photo taken far from the check-in or long before it."""
     photo.status, photo.sha256, photo.byte_size = PhotoStatus.RECEIVED, processed.sha256, processed.byte_size
     photo.width, photo.height, photo.content_type = processed.width, processed.height, processed.content_type
-    if processed.taken_at is not None or processed.lon is not None:  # the file's own EXIF wins
-        photo.exif_taken_at, photo.exif_lon, photo.exif_lat = processed.taken_at, processed.lon, processed.lat
-        photo.exif_far_from_checkin = _far_from(photo.inspection, processed.lon, processed.lat)
+    _note_file_exif(photo, processed.taken_at, processed.lon, processed.lat, processed.orientation)
     photo.received_at = clock.now()
     db.session.flush()
+
+
+def _note_file_exif(photo: Photo, taken_at: datetime | None, lon: float | None, lat: float | None,
+                    orientation: int | None) -> None:
+    """The file's own EXIF wins over what the phone announced (a shrunk copy carries none)."""
+    if taken_at is not None or lon is not None:
+        photo.exif_taken_at, photo.exif_lon, photo.exif_lat = taken_at, lon, lat
+        photo.exif_far_from_checkin = _far_from(photo.inspection, lon, lat)
+        photo.taken_before_visit = _taken_before_visit(photo.inspection, taken_at)
+    if orientation is not None:
+        photo.exif_orientation = orientation
+
+
+def _taken_before_visit(inspection: Inspection, taken_at: datetime | None) -> bool:
+    """True when the camera's time lies more than ``photo_max_age_minutes`` before the check."""
+    if taken_at is None:
+        return False
+    return taken_at < inspection.captured_at - timedelta(minutes=float(get_setting("photo_max_age_minutes")))
 
 
 def _far_from(inspection: Inspection, lon: float | None, lat: float | None) -> bool:
