@@ -10,7 +10,7 @@ from shapely.geometry import Point
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from app.errors import Conflict, InvalidInput, NotFound
+from app.errors import Conflict, InvalidInput, NotFound, TransientConflict
 from app.extensions import db
 from app.models import CardCodeBlock, Case, ContactCard, FollowUp, User
 from app.models.types import SRID
@@ -65,7 +65,7 @@ def reserve_codes(user: User, device_id: str, count: int) -> list[str]:
             return [encode_code(serial) for serial in range(first, first + count)]
         except IntegrityError:
             continue
-    raise Conflict("联系卡编号预留繁忙，请稍后重试。")
+    raise TransientConflict()
 
 
 def put_card(user: User, code: str, body: dict) -> tuple[ContactCard, bool]:

@@ -114,8 +114,23 @@ def _new_inspection(user: User, inspection_id: uuid.UUID, body: dict, sha: str, 
     )
 
 
+def _check_photo_ids(announced: list[dict]) -> None:
+    """Refuse photo ids given twice in a record (422) or announced already by another record (409).
+
+    Either would otherwise fail on the photos' primary key, which reads as a race and would
+    be retried for ever; resending cannot help, the phone has to give the photo a new id.
+    """
+    ids = [item["id"] for item in announced]
+    if len(set(ids)) < len(ids):
+        raise InvalidInput("同一条记录中有重复的照片编号。", {"photos": ["照片编号重复"]})
+    taken = db.session.scalars(select(Photo.id).where(Photo.id.in_(ids))).all() if ids else []
+    if taken:
+        raise Conflict("照片编号已属于另一条现场记录，未保存。", {"photos": sorted(str(i) for i in taken)})
+
+
 def _add_expected_photos(inspection: Inspection, announced: list[dict]) -> None:
     """Announce the record's photos; each stays 'expected' until its bytes arrive."""
+    _check_photo_ids(announced)
     for item in announced:
         point = None
         if item.get("lon") is not None and item.get("lat") is not None:

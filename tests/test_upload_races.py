@@ -1,0 +1,125 @@
+"""Uploads that meet other requests: a clash is a 503 the phone retries, never a 409."""
+
+import sqlite3
+import threading
+import uuid
+from contextlib import contextmanager
+
+import psycopg.errors
+import pytest
+from sqlalchemy import event, func, select
+from sqlalchemy.exc import IntegrityError
+
+from app.extensions import db
+from app.models import CaseEvent, Inspection, Photo
+from app.services.field import sync
+from tests.test_field_sync import INSPECTOR, onsite_body, put
+from tests.test_lifecycle import Desk
+
+BUSY = {"code": 503, "message": "服务器繁忙，正在自动重试。", "errors": {"retry": ["transient"]}}
+
+
+@pytest.fixture
+def desk(app, city):
+    return Desk(app)
+
+
+def count(model) -> int:
+    return db.session.scalar(select(func.count()).select_from(model))
+
+
+def driver_error(sqlstate: str) -> Exception:
+    """The error the database driver raises for this SQLSTATE (SQLite words it differently)."""
+    if db.engine.dialect.name == "postgresql":
+        return psycopg.errors.lookup(sqlstate)("simulated")
+    if sqlstate.startswith("23"):
+        return sqlite3.IntegrityError("UNIQUE constraint failed: wall_cells.level" if sqlstate == "23505"
+                                      else "NOT NULL constraint failed: wall_cells.facet")
+    return sqlite3.OperationalError("database is locked")
+
+
+@contextmanager
+def fails_once(statement_start: str, error: Exception):
+    """The first statement starting with ``statement_start`` fails with this driver error."""
+    raised = []
+
+    def fail(conn, cursor, statement, parameters, context, executemany):
+        if statement.startswith(statement_start) and not raised:
+            raised.append(statement)
+            raise error
+
+    event.listen(db.engine, "before_cursor_execute", fail)
+    try:
+        yield raised
+    finally:
+        event.remove(db.engine, "before_cursor_execute", fail)
+
+
+@pytest.mark.parametrize("sqlstate", ["23505", "40001", "40P01", "55P03"],
+                         ids=["unique key raced", "serialization failure", "deadlock", "lock not available"])
+def test_a_clash_with_another_transaction_is_503_and_the_retry_goes_in(desk, city, sqlstate):
+    url, body = f"/api/v1/inspections/{uuid.uuid4()}", onsite_body(city.cases["V11"].id)
+    with fails_once("INSERT INTO wall_cells", driver_error(sqlstate)) as raised:
+        busy = put(desk, INSPECTOR, url, body)
+    assert raised, "the upload never refreshed the map summary"
+    assert busy.status_code == 503 and busy.headers["Retry-After"] == "2"
+    assert {key: busy.get_json()[key] for key in BUSY} == BUSY
+    assert count(Inspection) == 0
+    assert put(desk, INSPECTOR, url, body).status_code == 201
+    assert count(Inspection) == 1
+    assert db.session.scalars(select(CaseEvent.kind)).all().count("record_onsite") == 1
+
+
+def test_a_broken_rule_is_not_mistaken_for_a_clash(desk, city):
+    with fails_once("INSERT INTO wall_cells", driver_error("23502")), pytest.raises(IntegrityError):
+        put(desk, INSPECTOR, f"/api/v1/inspections/{uuid.uuid4()}", onsite_body(city.cases["V11"].id))
+
+
+@contextmanager
+def meeting_after(monkeypatch, module, name: str, parties: int):
+    """Make ``parties`` threads meet once each has returned from ``module.name`` (PostgreSQL only).
+
+    SQLite requests queue at BEGIN IMMEDIATE and can never be inside the same request at once.
+    """
+    if db.engine.dialect.name != "postgresql":
+        yield
+        return
+    barrier, real = threading.Barrier(parties, timeout=60), getattr(module, name)
+
+    def then_meet(*args, **kwargs):
+        result = real(*args, **kwargs)
+        barrier.wait()
+        return result
+
+    monkeypatch.setattr(module, name, then_meet)
+    yield
+
+
+def test_two_records_announcing_one_photo_id_at_once_one_goes_in_the_other_is_a_conflict(desk, city,
+                                                                                          monkeypatch):
+    photo_id = uuid.uuid4()
+    bodies = {name: onsite_body(city.cases[name.removeprefix("insp_")].id, [photo_id])
+              for name in ("insp_V11", "insp_V12")}
+    answers: dict[str, list[int]] = {name: [] for name in bodies}
+
+    def upload(name):
+        url = f"/api/v1/inspections/{uuid.uuid4()}"
+        for _ in range(3):
+            response = put(desk, name, url, bodies[name])
+            answers[name].append(response.status_code)
+            if response.status_code != 503:
+                return response
+
+    for name in bodies:
+        desk.client(name)
+    with meeting_after(monkeypatch, sync, "_check_photo_ids", 2):
+        threads = [threading.Thread(target=upload, args=(name,)) for name in bodies]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    first, second = sorted(answers.values())
+    # On PostgreSQL both passed the check; the loser's insert waited for the winner and is
+    # answered 503, and its retry finds the photo taken.
+    assert first == [201] and second == ([503, 409] if db.engine.dialect.name == "postgresql" else [409])
+    assert count(Inspection) == 1 and count(Photo) == 1
