@@ -1,19 +1,23 @@
-"""Uploads that meet other requests: a clash is a 503 the phone retries, never a 409."""
+"""Uploads that meet other requests: a clash is a 503 the phone retries, never a 409, and of
+several photos sent under one id exactly one is kept."""
 
 import sqlite3
 import threading
 import uuid
 from contextlib import contextmanager
+from pathlib import Path
 
 import psycopg.errors
 import pytest
+from flask import current_app
 from sqlalchemy import event, func, select
 from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
 from app.models import CaseEvent, Inspection, Photo
+from app.services.field import photos as photo_files
 from app.services.field import sync
-from tests.test_field_sync import INSPECTOR, onsite_body, put
+from tests.test_field_sync import INSPECTOR, make_jpeg, onsite_body, put, put_bytes
 from tests.test_lifecycle import Desk
 
 BUSY = {"code": 503, "message": "服务器繁忙，正在自动重试。", "errors": {"retry": ["transient"]}}
@@ -123,3 +127,59 @@ def test_two_records_announcing_one_photo_id_at_once_one_goes_in_the_other_is_a_
     # answered 503, and its retry finds the photo taken.
     assert first == [201] and second == ([503, 409] if db.engine.dialect.name == "postgresql" else [409])
     assert count(Inspection) == 1 and count(Photo) == 1
+
+
+def stored_files() -> list[Path]:
+    """Every photo file on disk (originals, display copies, thumbnails)."""
+    return sorted(path for path in Path(current_app.config["PHOTO_DIR"]).rglob("*") if path.is_file())
+
+
+@pytest.fixture
+def announced(desk, city):
+    """A stored on-site check announcing one photo; returns its photo URL."""
+    record_id, photo_id = uuid.uuid4(), uuid.uuid4()
+    assert put(desk, INSPECTOR, f"/api/v1/inspections/{record_id}",
+               onsite_body(city.cases["V11"].id, [photo_id])).status_code == 201
+    return f"/api/v1/inspections/{record_id}/photos/{photo_id}"
+
+
+def test_photos_sent_under_one_id_at_once_keep_exactly_one_and_leave_no_other_file(desk, announced):
+    shots = [make_jpeg(1200, 900, color=(40 * i, 90, 60)) for i in range(4)]
+    desk.client(INSPECTOR)
+    answers = {}
+
+    def upload(index):
+        answers[index] = put_bytes(desk, INSPECTOR, announced, shots[index]).status_code
+
+    threads = [threading.Thread(target=upload, args=(i,)) for i in range(len(shots))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(answers.values()) == [201, 409, 409, 409]
+    kept = shots[next(i for i, code in answers.items() if code == 201)]
+    photo = db.session.scalar(select(Photo))
+    assert photo.sha256 == photo_files.sha256_hex(kept)
+    assert [path.name.split(".")[0] for path in stored_files()] == [photo.sha256] * 3  # original, display, thumb
+    assert photo_files.photo_path("original", photo.sha256).read_bytes() == kept
+
+
+def test_one_file_written_by_many_at_once_arrives_whole(tmp_path):
+    data = bytes(range(256)) * 8192
+    target = tmp_path / "original" / "ab" / "abcdef.jpg"
+    barrier, failures = threading.Barrier(8, timeout=60), []
+
+    def write():
+        barrier.wait()
+        try:
+            photo_files.write_once(target, data)
+        except OSError as exc:
+            failures.append(exc)
+
+    threads = [threading.Thread(target=write) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == [] and target.read_bytes() == data
+    assert [path.name for path in target.parent.iterdir()] == ["abcdef.jpg"]

@@ -8,6 +8,7 @@ Files are stored by content (sha256), so the same photo sent twice is stored onc
 import hashlib
 import io
 import os
+import uuid
 import warnings
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
@@ -197,10 +198,14 @@ def store(processed: ProcessedPhoto, original: bytes) -> None:
 
 
 def write_once(path: Path, data: bytes) -> None:
-    """Write content-addressed bytes once, atomically (a rename), so readers never see half a file."""
+    """Write content-addressed bytes once, atomically (a rename), so readers never see half a file.
+
+    Each writer has its own temporary file: two requests storing the same content at once
+    (one photo sent under two ids) must not write into, or rename away, each other's.
+    """
     if path.exists():
         return
     path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_suffix(f".{os.getpid()}.tmp")
+    temporary = path.with_suffix(f".{uuid.uuid4().hex}.tmp")
     temporary.write_bytes(data)
     os.replace(temporary, path)

@@ -187,11 +187,20 @@ def missing_photos(inspection: Inspection) -> list[uuid.UUID]:
 
 def put_photo(user: User, inspection_id: uuid.UUID, photo_id: uuid.UUID, data: bytes,
               declared_sha: str | None, declared_type: str | None = None) -> tuple[Photo, bool]:
-    """Store an announced photo's bytes once; check the checksum, the image and its EXIF."""
+    """Store an announced photo's bytes once; check the checksum, the image and its EXIF.
+
+    The photo's row is locked before it is read (PostgreSQL; SQLite writers queue at BEGIN
+    IMMEDIATE), so of several uploads under one id at once exactly one stores its bytes:
+    the others find it received and answer as a resend (same bytes) or 409 (other bytes).
+    Files are written only after that check, so a refused upload leaves none behind. Were
+    the commit to fail after them, the phone resends the same bytes, which find the files
+    already there (they are named by their content) and keep them.
+    """
     require_field_user(user)
     photo = db.session.scalar(
         select(Photo).join(Inspection).where(Photo.id == photo_id, Photo.inspection_id == inspection_id,
                                              Inspection.inspector_id == user.id)
+        .with_for_update(of=Photo).execution_options(populate_existing=True)
     )
     if photo is None:
         raise NotFound("记录中没有这张照片，请先上传现场记录。")
