@@ -1,6 +1,7 @@
-"""Uploads that meet other requests: a clash is a 503 the phone retries, never a 409, and of
-several photos sent under one id exactly one is kept."""
+"""Uploads that meet other requests: a clash is a 503 the phone retries, a conflict a 409 that shows
+only what the caller may read, and of several photos sent under one id exactly one is kept."""
 
+import json
 import sqlite3
 import threading
 import uuid
@@ -183,3 +184,19 @@ def test_one_file_written_by_many_at_once_arrives_whole(tmp_path):
         thread.join()
     assert failures == [] and target.read_bytes() == data
     assert [path.name for path in target.parent.iterdir()] == ["abcdef.jpg"]
+
+
+def test_a_conflict_on_someone_elses_record_names_only_its_id(desk, city):
+    record_id = uuid.uuid4()
+    url = f"/api/v1/inspections/{record_id}"
+    mine = onsite_body(city.cases["V11"].id, notes="厂区东侧有暗管", lon=120.50731, lat=32.31217)
+    assert put(desk, INSPECTOR, url, mine).status_code == 201
+    guess = put(desk, "insp_V12", url, onsite_body(city.cases["V12"].id, notes="别人的记录"))
+    assert guess.status_code == 409
+    errors = guess.get_json()["errors"]
+    assert errors["server"] is None and errors["id"] == str(record_id)
+    assert errors["client"]["notes"] == "别人的记录"
+    shown = json.dumps(guess.get_json(), ensure_ascii=False)
+    assert "厂区东侧有暗管" not in shown and "120.50731" not in shown and "32.31217" not in shown
+    own = put(desk, INSPECTOR, url, mine | {"notes": "改过"})
+    assert own.status_code == 409 and own.get_json()["errors"]["server"]["notes"] == "厂区东侧有暗管"

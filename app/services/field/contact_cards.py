@@ -5,7 +5,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from geoalchemy2.shape import from_shape
+from geoalchemy2.shape import from_shape, to_shape
 from shapely.geometry import Point
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -19,7 +19,7 @@ from app.services import clock
 from app.services.access import authorize
 from app.services.cases.timeline import append_event
 from app.services.field.idempotent import insert_once
-from app.services.field.sync import canonical_json, content_sha, require_field_user
+from app.services.field.sync import canonical_json, conflict_versions, content_sha, require_field_user
 
 MAX_BLOCK = 50
 # Codes are 40-bit serials scrambled by an affine bijection, so consecutive cards do not
@@ -90,8 +90,19 @@ def put_card(user: User, code: str, body: dict) -> tuple[ContactCard, bool]:
             return card, True
     if existing.content_sha256 == sha and existing.issued_by_id == user.id:
         return existing, False
-    raise Conflict("该联系卡编号已使用且内容不同。", {"server": {"case_id": existing.case_id},
-                                                     "client": json.loads(canonical_json(body))})
+    raise Conflict("该联系卡编号已使用且内容不同。",
+                   conflict_versions(user, existing.issued_by_id, existing.code, lambda: card_body(existing), body))
+
+
+def card_body(card: ContactCard) -> dict:
+    """The stored card in the upload's own shape, to show its issuer beside a conflicting resend."""
+    point = to_shape(card.location) if card.location is not None else None
+    return json.loads(canonical_json({
+        "case_id": card.case_id, "handler_name": card.handler_name, "handler_phone": card.handler_phone,
+        "handler_unit": card.handler_unit, "expected_reply_at": card.expected_reply_at,
+        "issued_at": card.issued_at, "device_id": card.device_id,
+        "location": {"lon": point.x, "lat": point.y} if point else None,
+    }))
 
 
 def _reserved_by(user: User, serial: int) -> bool:

@@ -9,6 +9,7 @@ before its photos, which it lists as missing until they arrive.
 import hashlib
 import json
 import uuid
+from collections.abc import Callable
 from datetime import datetime
 
 from geoalchemy2.shape import from_shape, to_shape
@@ -81,7 +82,20 @@ def _same_or_conflict(existing: Inspection, user: User, sha: str, body: dict) ->
     if existing.inspector_id == user.id and existing.content_sha256 == sha:
         return existing
     raise Conflict("该记录编号已存在且内容不同，未覆盖服务器上的记录。",
-                   {"server": inspection_body(existing), "client": json.loads(canonical_json(body))})
+                   conflict_versions(user, existing.inspector_id, existing.id, lambda: inspection_body(existing), body))
+
+
+def conflict_versions(user: User, owner_id: int, record_id, stored: Callable[[], dict], body: dict) -> dict:
+    """The ``errors`` of a 409 on an upload: the caller's body, and the stored record only if it is theirs.
+
+    Anyone signed in may send any id, so a conflict must not become a way to read another
+    inspector's notes and position: for someone else's record, ``server`` is null and only
+    the record's id is named. ``stored`` is called only for the caller's own record.
+    """
+    client = json.loads(canonical_json(body))
+    if owner_id == user.id:
+        return {"server": stored(), "client": client}
+    return {"server": None, "client": client, "id": str(record_id)}
 
 
 def _case_for(user: User, body: dict) -> Case | None:
