@@ -170,6 +170,10 @@ def init_error_handlers(app: Flask) -> None:
         # (the same key, other content) are decided by the services and answer 409.
         if not is_transient(exc):
             return handle_unexpected(exc)
+        # Which clash, never its values (a key's detail may hold a name or a phone number).
+        diag = getattr(exc.orig, "diag", None)
+        app.logger.warning("database clash %s %s on %s %s", getattr(exc.orig, "sqlstate", None) or "sqlite",
+                           getattr(diag, "constraint_name", None) or "", request.method, request.path)
         return handle_transient_conflict(TransientConflict())
 
     @app.errorhandler(DataError)
