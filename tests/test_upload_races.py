@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
 from app.models import CaseEvent, Inspection, Photo
+from app.services.cases.timeline import verify_chain
 from app.services.field import photos as photo_files
 from app.services.field import sync
 from tests.test_field_sync import INSPECTOR, make_jpeg, onsite_body, put, put_bytes
@@ -81,23 +82,52 @@ def test_a_broken_rule_is_not_mistaken_for_a_clash(desk, city):
 
 
 @contextmanager
-def meeting_after(monkeypatch, module, name: str, parties: int):
-    """Make ``parties`` threads meet once each has returned from ``module.name`` (PostgreSQL only).
+def meeting_at(monkeypatch, module, name: str, parties: int, after: bool = False):
+    """Hold ``parties`` threads as they call ``module.name`` (or once it returned) until all are there.
 
-    SQLite requests queue at BEGIN IMMEDIATE and can never be inside the same request at once.
+    PostgreSQL only: SQLite requests queue at BEGIN IMMEDIATE and can never be inside the
+    same request at once.
     """
     if db.engine.dialect.name != "postgresql":
         yield
         return
     barrier, real = threading.Barrier(parties, timeout=60), getattr(module, name)
 
-    def then_meet(*args, **kwargs):
+    def meet(*args, **kwargs):
+        if not after:
+            barrier.wait()
         result = real(*args, **kwargs)
-        barrier.wait()
+        if after:
+            barrier.wait()
         return result
 
-    monkeypatch.setattr(module, name, then_meet)
+    monkeypatch.setattr(module, name, meet)
     yield
+
+
+def run_together(target, arguments) -> None:
+    """Run ``target`` once per argument, each in its own thread, and wait for all."""
+    threads = [threading.Thread(target=target, args=(argument,)) for argument in arguments]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+
+def test_checks_of_one_case_arriving_together_all_go_in_on_the_first_try(desk, city, monkeypatch):
+    case = city.cases["V11"]
+    assert put(desk, INSPECTOR, f"/api/v1/inspections/{uuid.uuid4()}", onsite_body(case.id)).status_code == 201
+    # Later checks leave the case row as it is: only the timeline orders them.
+    bodies = [onsite_body(case.id, captured_at=f"2026-11-29T10:0{n}:00+08:00", notes=f"复查{n}") for n in range(6)]
+    answers = []
+    with meeting_at(monkeypatch, sync, "append_event", len(bodies)):
+        run_together(lambda body: answers.append(put(desk, INSPECTOR, f"/api/v1/inspections/{uuid.uuid4()}",
+                                                     body).status_code), bodies)
+    assert answers == [201] * len(bodies)
+    db.session.rollback()  # SQLite: read past the snapshot this test took before the threads wrote
+    assert verify_chain(case.id) == []
+    kinds = db.session.scalars(select(CaseEvent.kind).where(CaseEvent.case_id == case.id)).all()
+    assert kinds.count("record_onsite") == len(bodies) + 1
 
 
 def test_two_records_announcing_one_photo_id_at_once_one_goes_in_the_other_is_a_conflict(desk, city,
@@ -117,12 +147,8 @@ def test_two_records_announcing_one_photo_id_at_once_one_goes_in_the_other_is_a_
 
     for name in bodies:
         desk.client(name)
-    with meeting_after(monkeypatch, sync, "_check_photo_ids", 2):
-        threads = [threading.Thread(target=upload, args=(name,)) for name in bodies]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+    with meeting_at(monkeypatch, sync, "_check_photo_ids", 2, after=True):
+        run_together(upload, bodies)
     first, second = sorted(answers.values())
     # On PostgreSQL both passed the check; the loser's insert waited for the winner and is
     # answered 503, and its retry finds the photo taken.
@@ -152,11 +178,7 @@ def test_photos_sent_under_one_id_at_once_keep_exactly_one_and_leave_no_other_fi
     def upload(index):
         answers[index] = put_bytes(desk, INSPECTOR, announced, shots[index]).status_code
 
-    threads = [threading.Thread(target=upload, args=(i,)) for i in range(len(shots))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    run_together(upload, range(len(shots)))
     assert sorted(answers.values()) == [201, 409, 409, 409]
     kept = shots[next(i for i, code in answers.items() if code == 201)]
     photo = db.session.scalar(select(Photo))
