@@ -548,8 +548,8 @@ def print_outbox_figures(tally: Tally, figures: dict, records: int, seconds: flo
     print(f"    other refusals:             {_counts(tally.rejected)}")
     print(f"    transient retries (503):    {tally.transient}")
     print(f"    network retries:            {tally.network}")
-    print(f"    records left unsent:        {figures['missing']} (given up by the uploaders: "
-          f"{tally.outcomes['unsent']})")
+    print(f"    records left unsent:        {figures['missing']} (refused: {tally.outcomes['refused']}, "
+          f"given up after resending: {tally.outcomes['unsent']})")
     print(f"    orphan photo files:         {figures['orphans']} of {figures['files']}")
     print(f"    duration:                   {seconds:.1f} s ({records / seconds:.1f} records/s)")
 
