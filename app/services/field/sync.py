@@ -2,8 +2,9 @@
 their photos and contact cards, keyed by ids made on the phone at capture time.
 
 The same id with the same content is success and changes nothing (a retry); the same id
-with other content is a conflict (409) that shows both versions; a record is accepted
-before its photos, which it lists as missing until they arrive.
+with other content is a conflict (409) that shows both versions to the record's owner and
+only its id to anyone else; a record is accepted before its photos, which it lists as
+missing until they arrive.
 """
 
 import hashlib
@@ -85,7 +86,8 @@ def _same_or_conflict(existing: Inspection, user: User, sha: str, body: dict) ->
                    conflict_versions(user, existing.inspector_id, existing.id, lambda: inspection_body(existing), body))
 
 
-def conflict_versions(user: User, owner_id: int, record_id, stored: Callable[[], dict], body: dict) -> dict:
+def conflict_versions(user: User, owner_id: int, record_id: uuid.UUID | str, stored: Callable[[], dict],
+                      body: dict) -> dict:
     """The ``errors`` of a 409 on an upload: the caller's body, and the stored record only if it is theirs.
 
     Anyone signed in may send any id, so a conflict must not become a way to read another

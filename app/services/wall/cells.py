@@ -264,12 +264,12 @@ def _one_at_a_time(session: Session) -> None:
     """Wait until no other transaction is refreshing the summary, and keep others waiting until commit.
 
     PostgreSQL only (``pg_advisory_xact_lock``, released when the transaction ends; taking
-    it twice in one transaction is harmless). Only a transaction that already wrote its
-    cases gets here, and while it holds the lock it only reads cases and writes summary
-    rows, which nobody without the lock writes: it never waits on another holder's locks,
-    so no deadlock can form around it. Whoever waits sees, once it has the lock, every
-    case and row the previous holder committed (PostgreSQL makes a commit visible before
-    releasing its locks, and each statement reads anew at READ COMMITTED).
+    it twice in one transaction is harmless). It is taken just before commit, after the
+    transaction wrote its cases; holding it, a transaction only reads cases and writes
+    summary rows, which nobody without the lock writes, so it never waits for anyone who
+    waits for it and no deadlock can form around it. Whoever waits sees, once it has the
+    lock, every case and row the previous holder committed (PostgreSQL makes a commit
+    visible before releasing its locks, and each statement reads anew at READ COMMITTED).
     """
     if session.get_bind().dialect.name == "postgresql":
         session.execute(select(func.pg_advisory_xact_lock(_REFRESH_LOCK)))
