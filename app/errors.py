@@ -8,7 +8,7 @@ module sits below every layer, so models, services, pages and the API all import
 
 from flask import Flask, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import DataError, IntegrityError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from app.extensions import db
@@ -50,9 +50,48 @@ class Forbidden(DomainError):
 
 
 class Conflict(DomainError):
-    """The request clashes with the current state (409)."""
+    """The request clashes with what is stored: other content under the same key (409).
+
+    Retrying the same request cannot help; the caller has to look at both versions.
+    """
 
     status = 409
+
+
+class TransientConflict(DomainError):
+    """The request met another one at the same moment and lost; the same request will go through (503).
+
+    Answered with ``Retry-After``; ``errors.retry == ["transient"]`` tells the inspector
+    app's outbox to resend after that many seconds instead of showing a conflict.
+    """
+
+    status = 503
+    retry_after_s = 2
+
+    def __init__(self, message: str = "服务器繁忙，正在自动重试。", errors: dict | None = None):
+        super().__init__(message, errors or {"retry": ["transient"]})
+
+
+# SQLSTATEs of the clashes two requests can run into at the same moment: a unique key or a
+# foreign key raced by another transaction, an exclusion constraint, a serialization
+# failure, a deadlock and a lock that could not be had.
+_TRANSIENT_SQLSTATES = {"23505", "23503", "23P01", "40001", "40P01", "55P03"}
+# SQLite says the same in words: a key raced by a writer of another process or script
+# (requests queue at BEGIN IMMEDIATE), or a write lock not had within busy_timeout.
+_TRANSIENT_SQLITE = ("UNIQUE constraint failed", "FOREIGN KEY constraint failed", "database is locked",
+                     "database table is locked")
+
+
+def is_transient(exc: DBAPIError) -> bool:
+    """True when a database error is a race with another transaction, which a retry resolves.
+
+    A NOT NULL or CHECK violation, a lost connection or a syntax error are not: the same
+    request would fail the same way, so they stay errors (500) and are logged.
+    """
+    state = getattr(exc.orig, "sqlstate", None)
+    if state is not None:
+        return state in _TRANSIENT_SQLSTATES
+    return str(exc.orig).startswith(_TRANSIENT_SQLITE)
 
 
 STATUS_MESSAGES = {
@@ -67,6 +106,7 @@ STATUS_MESSAGES = {
     422: "提交的数据有误，请检查后重试。",
     429: "请求过于频繁，请稍后再试。",
     500: "服务器内部错误，请稍后再试。",
+    503: "服务器繁忙，请稍后再试。",
 }
 
 
@@ -111,16 +151,30 @@ def init_error_handlers(app: Flask) -> None:
     def handle_domain_error(exc: DomainError):
         return _respond(exc.status, exc.message, exc.errors)
 
+    @app.errorhandler(TransientConflict)
+    def handle_transient_conflict(exc: TransientConflict):
+        db.session.rollback()
+        body, code = _respond(exc.status, exc.message, exc.errors)
+        return body, code, {"Retry-After": str(exc.retry_after_s)}
+
     @app.errorhandler(CSRFError)
     def handle_csrf_error(exc: CSRFError):
         # errors.csrf is a stable marker: the inspector app refreshes its token and retries.
         return _respond(400, "安全校验失败（CSRF 令牌缺失或无效），请刷新页面后重试。", {"csrf": ["invalid"]})
 
     @app.errorhandler(IntegrityError)
-    def handle_integrity_error(exc: IntegrityError):
-        # Two people changed the same record at once; the loser retries on fresh data.
-        db.session.rollback()
-        return _respond(409, "数据已被他人同时修改，请刷新后重试。")
+    @app.errorhandler(OperationalError)
+    def handle_database_clash(exc: DBAPIError):
+        # Two requests wrote the same thing at once and the database refused one of them:
+        # the same request goes through once the other has committed. Content conflicts
+        # (the same key, other content) are decided by the services and answer 409.
+        if not is_transient(exc):
+            return handle_unexpected(exc)
+        # Which clash, never its values (a key's detail may hold a name or a phone number).
+        diag = getattr(exc.orig, "diag", None)
+        app.logger.warning("database clash %s %s on %s %s", getattr(exc.orig, "sqlstate", None) or "sqlite",
+                           getattr(diag, "constraint_name", None) or "", request.method, request.path)
+        return handle_transient_conflict(TransientConflict())
 
     @app.errorhandler(DataError)
     @app.errorhandler(OverflowError)

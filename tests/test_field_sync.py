@@ -265,7 +265,10 @@ def test_contact_cards_reserved_issued_offline_and_rated_once(app, desk, city):
     first = put(desk, INSPECTOR, f"/api/v1/contact-cards/{codes[0]}", card)
     assert first.status_code == 201 and first.get_json()["status_url"] == f"/c/{codes[0]}"
     assert put(desk, INSPECTOR, f"/api/v1/contact-cards/{codes[0]}", card).status_code == 200
-    assert put(desk, INSPECTOR, f"/api/v1/contact-cards/{codes[0]}", card | {"handler_name": "改"}).status_code == 409
+    changed = put(desk, INSPECTOR, f"/api/v1/contact-cards/{codes[0]}", card | {"handler_name": "改"})
+    assert changed.status_code == 409
+    assert changed.get_json()["errors"]["server"]["handler_name"] == "王网格"
+    assert changed.get_json()["errors"]["client"]["handler_name"] == "改"
     assert put(desk, INSPECTOR, "/api/v1/contact-cards/ZZZZ-ZZZZ", card).status_code == 422
     assert db.session.scalar(select(func.count()).select_from(ContactCard)) == 1
 

@@ -1,6 +1,7 @@
 """Patrol sync from the inspector app: check-ins and their radius, idempotent resends,
 patrol tracks, the discovery link, today's patrol list, and who may read which patrol."""
 
+import json
 import threading
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -121,8 +122,11 @@ def test_resend_is_200_and_changes_nothing_other_content_is_409(desk, city, sour
     assert changed.status_code == 409
     errors = changed.get_json()["errors"]
     assert errors["server"]["notes"] == "门口无异味" and errors["client"]["notes"] == "改过"
-    other_user = put(desk, "insp_V12", f"/api/v1/patrol-checkins/{checkin_id}", body)
-    assert other_user.status_code == 409 and other_user.get_json()["errors"]["server"] is None
+    other_user = put(desk, "insp_V12", f"/api/v1/patrol-checkins/{checkin_id}", body | {"notes": "猜编号"})
+    assert other_user.status_code == 409
+    hidden = other_user.get_json()["errors"]
+    assert hidden["server"] is None and hidden["id"] == str(checkin_id) and hidden["client"]["notes"] == "猜编号"
+    assert "门口无异味" not in json.dumps(hidden, ensure_ascii=False)
 
 
 def test_source_outside_my_scope_is_404_and_office_roles_cannot_upload(desk, city, source):

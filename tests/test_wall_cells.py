@@ -2,12 +2,14 @@
 
 import math
 import random
+import threading
+import uuid
 from datetime import timedelta
 
 import pytest
 from geoalchemy2.shape import from_shape
 from shapely.geometry import Point
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from app.extensions import db
 from app.models import Case, WallCell
@@ -18,6 +20,7 @@ from app.services.wall import clusters as wall
 from app.services.wall.cells import BASE_LEVEL, FACET_LEVEL, rebuild_wall_cells
 from app.services.wall.clusters import Viewport, answers_from_summary, cluster_query, view_clusters
 from tests.factories import EAST, NORTH, SOUTH, WEST, make_case
+from tests.test_field_sync import onsite_body, put
 from tests.test_lifecycle import HANDLER, REPLY, Desk, register, walk_to_handling
 
 CITY = Viewport(WEST - 0.01, SOUTH - 0.01, EAST + 0.01, NORTH + 0.01, 12)
@@ -299,3 +302,50 @@ def test_flask_wall_rebuild_cells(app, city):
     assert result.exit_code == 0, result.output
     assert "挂图汇总已重建" in result.output
     assert summary_rows() == kept
+
+
+def meet_before_commit(threads: int):
+    """Hold each of ``threads`` request threads just before its commit until all are there.
+
+    That is the moment the summary is refreshed, so the refreshes run at once. On SQLite the
+    requests queue at BEGIN IMMEDIATE and can never meet there, so nothing is held.
+    """
+    barrier = threading.Barrier(threads, timeout=60)
+    met: set[int] = set()
+
+    def wait(session):
+        if threading.get_ident() in workers and threading.get_ident() not in met:
+            met.add(threading.get_ident())
+            barrier.wait()
+
+    workers: set[int] = set()
+    if db.engine.dialect.name == "postgresql":
+        event.listen(db.session, "before_commit", wait, insert=True)
+    return workers, lambda: event.contains(db.session, "before_commit", wait) and event.remove(
+        db.session, "before_commit", wait)
+
+
+def test_simultaneous_uploads_all_go_in_and_the_summary_stays_exact(app, city):
+    random_cases(40, seed=31)
+    desk = Desk(app)
+    inspectors = ["insp_V11", "insp_V12", "insp_V21", "insp_V22"]
+    bodies = {name: onsite_body(city.cases[name.removeprefix("insp_")].id) for name in inspectors}
+    for name in inspectors:
+        desk.client(name)
+    workers, stop = meet_before_commit(len(inspectors))
+    answers = {}
+
+    def upload(name):
+        workers.add(threading.get_ident())
+        answers[name] = put(desk, name, f"/api/v1/inspections/{uuid.uuid4()}", bodies[name]).status_code
+
+    threads = [threading.Thread(target=upload, args=(name,)) for name in inspectors]
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        stop()
+    assert answers == dict.fromkeys(inspectors, 201)
+    assert_summary_current()

@@ -42,9 +42,15 @@ def append_event(
 ) -> CaseEvent:
     """Add the next event to a case's chain (flushed, not committed).
 
-    Two writers racing on the same case collide on the unique (case_id, seq) pair, so
-    the chain can never fork; the loser's transaction fails and can be retried.
+    Writers on the same case queue: the case row is locked (FOR NO KEY UPDATE on
+    PostgreSQL, until commit; SQLite writers queue at BEGIN IMMEDIATE) before the last
+    event is read, so twenty on-site checks of one case arriving together all go in one
+    after another. The unique (case_id, seq) pair stays the guarantee that the chain can
+    never fork (a writer that skipped this function would fail, and be answered 503). NO
+    KEY UPDATE, not UPDATE: rows that merely reference the case (an inspection inserted
+    earlier in the same transaction) hold a key-share lock on it that must not block this.
     """
+    db.session.execute(select(Case.id).where(Case.id == case.id).with_for_update(key_share=True))
     last = db.session.scalar(
         select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.seq.desc()).limit(1)
     )

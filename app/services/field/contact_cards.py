@@ -5,12 +5,12 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from geoalchemy2.shape import from_shape
+from geoalchemy2.shape import from_shape, to_shape
 from shapely.geometry import Point
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from app.errors import Conflict, InvalidInput, NotFound
+from app.errors import Conflict, InvalidInput, NotFound, TransientConflict
 from app.extensions import db
 from app.models import CardCodeBlock, Case, ContactCard, FollowUp, User
 from app.models.types import SRID
@@ -19,7 +19,7 @@ from app.services import clock
 from app.services.access import authorize, require_field_user
 from app.services.cases.lifecycle import record_follow_up
 from app.services.cases.timeline import append_event
-from app.services.field.idempotent import canonical_json, content_sha, insert_once
+from app.services.field.idempotent import canonical_json, conflict_versions, content_sha, insert_once
 
 MAX_BLOCK = 50
 # Codes are 40-bit serials scrambled by an affine bijection, so consecutive cards do not
@@ -65,7 +65,7 @@ def reserve_codes(user: User, device_id: str, count: int) -> list[str]:
             return [encode_code(serial) for serial in range(first, first + count)]
         except IntegrityError:
             continue
-    raise Conflict("联系卡编号预留繁忙，请稍后重试。")
+    raise TransientConflict()
 
 
 def put_card(user: User, code: str, body: dict) -> tuple[ContactCard, bool]:
@@ -90,8 +90,19 @@ def put_card(user: User, code: str, body: dict) -> tuple[ContactCard, bool]:
             return card, True
     if existing.content_sha256 == sha and existing.issued_by_id == user.id:
         return existing, False
-    raise Conflict("该联系卡编号已使用且内容不同。", {"server": {"case_id": existing.case_id},
-                                                     "client": json.loads(canonical_json(body))})
+    raise Conflict("该联系卡编号已使用且内容不同。",
+                   conflict_versions(user, existing.issued_by_id, existing.code, lambda: card_body(existing), body))
+
+
+def card_body(card: ContactCard) -> dict:
+    """The stored card in the upload's own shape, to show its issuer beside a conflicting resend."""
+    point = to_shape(card.location) if card.location is not None else None
+    return json.loads(canonical_json({
+        "case_id": card.case_id, "handler_name": card.handler_name, "handler_phone": card.handler_phone,
+        "handler_unit": card.handler_unit, "expected_reply_at": card.expected_reply_at,
+        "issued_at": card.issued_at, "device_id": card.device_id,
+        "location": {"lon": point.x, "lat": point.y} if point else None,
+    }))
 
 
 def _reserved_by(user: User, serial: int) -> bool:

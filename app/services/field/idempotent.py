@@ -11,6 +11,7 @@ JSON text (``content_sha``).
 
 import hashlib
 import json
+import uuid
 from collections.abc import Callable
 from datetime import datetime
 from typing import TypeVar
@@ -18,6 +19,7 @@ from typing import TypeVar
 from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
+from app.models import User
 from app.services import clock
 
 Row = TypeVar("Row")
@@ -58,3 +60,17 @@ def insert_once(row: Row, stored: Callable[[], Row | None]) -> Row | None:
             raise
         return winner
     return None
+
+
+def conflict_versions(user: User, owner_id: int, record_id: uuid.UUID | str, stored: Callable[[], dict],
+                      body: dict) -> dict:
+    """The ``errors`` of a 409 on an upload: the caller's body, and the stored record only if it is theirs.
+
+    Anyone signed in may send any id, so a conflict must not become a way to read another
+    inspector's notes and position: for someone else's record, ``server`` is null and only
+    the record's id is named. ``stored`` is called only for the caller's own record.
+    """
+    client = json.loads(canonical_json(body))
+    if owner_id == user.id:
+        return {"server": stored(), "client": client}
+    return {"server": None, "client": client, "id": str(record_id)}

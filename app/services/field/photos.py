@@ -10,6 +10,7 @@ stored once: ``PHOTO_DIR/{original,display,thumb}/<sha[:2]>/<sha>.<ext>``.
 import hashlib
 import io
 import os
+import uuid
 import warnings
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
@@ -260,10 +261,14 @@ def stored_original(sha: str) -> tuple[Path, str]:
 
 
 def write_once(path: Path, data: bytes) -> None:
-    """Write content-addressed bytes once, atomically (a rename), so readers never see half a file."""
+    """Write content-addressed bytes once, atomically (a rename), so readers never see half a file.
+
+    Each writer has its own temporary file: two requests storing the same content at once
+    (one photo sent under two ids) must not write into, or rename away, each other's.
+    """
     if path.exists():
         return
     path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_suffix(f".{os.getpid()}.tmp")
+    temporary = path.with_suffix(f".{uuid.uuid4().hex}.tmp")
     temporary.write_bytes(data)
     os.replace(temporary, path)

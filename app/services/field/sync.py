@@ -2,8 +2,9 @@
 their photos and contact cards, keyed by ids made on the phone at capture time.
 
 The same id with the same content is success and changes nothing (a retry); the same id
-with other content is a conflict (409) that shows both versions; a record is accepted
-before its photos, which it lists as missing until they arrive.
+with other content is a conflict (409) that shows both versions to the record's owner and
+only its id to anyone else; a record is accepted before its photos, which it lists as
+missing until they arrive.
 """
 
 import json
@@ -25,7 +26,7 @@ from app.services.cases import deadlines
 from app.services.cases.intake import register_patrol_discovery
 from app.services.cases.timeline import append_event
 from app.services.field import photos
-from app.services.field.idempotent import canonical_json, content_sha, insert_once
+from app.services.field.idempotent import canonical_json, conflict_versions, content_sha, insert_once
 from app.services.geo.grid_locator import locate_point
 from app.services.geo.spatial import distance_m
 from app.services.patrols import rounds
@@ -60,7 +61,7 @@ def _same_or_conflict(existing: Inspection, user: User, sha: str, body: dict) ->
     if existing.inspector_id == user.id and existing.content_sha256 == sha:
         return existing
     raise Conflict("该记录编号已存在且内容不同，未覆盖服务器上的记录。",
-                   {"server": inspection_body(existing), "client": json.loads(canonical_json(body))})
+                   conflict_versions(user, existing.inspector_id, existing.id, lambda: inspection_body(existing), body))
 
 
 def _case_for(user: User, body: dict) -> Case | None:
@@ -91,8 +92,23 @@ def _new_inspection(user: User, inspection_id: uuid.UUID, body: dict, sha: str, 
     )
 
 
+def _check_photo_ids(announced: list[dict]) -> None:
+    """Refuse photo ids given twice in a record (422) or announced already by another record (409).
+
+    Either would otherwise fail on the photos' primary key, which reads as a race and would
+    be retried for ever; resending cannot help, the phone has to give the photo a new id.
+    """
+    ids = [item["id"] for item in announced]
+    if len(set(ids)) < len(ids):
+        raise InvalidInput("同一条记录中有重复的照片编号。", {"photos": ["照片编号重复"]})
+    taken = db.session.scalars(select(Photo.id).where(Photo.id.in_(ids))).all() if ids else []
+    if taken:
+        raise Conflict("照片编号已属于另一条现场记录，未保存。", {"photos": sorted(str(i) for i in taken)})
+
+
 def _add_expected_photos(inspection: Inspection, announced: list[dict]) -> None:
     """Announce the record's photos; each stays 'expected' until its bytes arrive."""
+    _check_photo_ids(announced)
     for item in announced:
         point = None
         if item.get("lon") is not None and item.get("lat") is not None:
@@ -152,6 +168,13 @@ def put_photo(user: User, inspection_id: uuid.UUID, photo_id: uuid.UUID, data: b
     """Store an announced photo's bytes once; check the checksum, the image and its EXIF.
 
     ``variant`` ORIGINAL stores the camera's untouched file beside the phone's copy.
+
+    The photo's row is locked before it is read (PostgreSQL; SQLite writers queue at BEGIN
+    IMMEDIATE), so of several uploads under one id at once exactly one stores its bytes:
+    the others find it received and answer as a resend (same bytes) or 409 (other bytes).
+    Files are written only after that check, so a refused upload leaves none behind. Were
+    the commit to fail after them, the phone resends the same bytes, which find the files
+    already there (they are named by their content) and keep them.
     """
     require_field_user(user)
     if variant not in (COPY, ORIGINAL):
@@ -159,6 +182,7 @@ def put_photo(user: User, inspection_id: uuid.UUID, photo_id: uuid.UUID, data: b
     photo = db.session.scalar(
         select(Photo).join(Inspection).where(Photo.id == photo_id, Photo.inspection_id == inspection_id,
                                              Inspection.inspector_id == user.id)
+        .with_for_update(of=Photo).execution_options(populate_existing=True)
     )
     if photo is None:
         raise NotFound("记录中没有这张照片，请先上传现场记录。")

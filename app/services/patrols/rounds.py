@@ -47,7 +47,7 @@ from app.models.vocab import GRID_LEVEL_NAMES, CheckinOutcome, InspectionKind, P
 from app.services import clock
 from app.services.access import authorize_source, grid_scope, require_field_user, source_scope
 from app.services.clock import beijing_date, day_start
-from app.services.field.idempotent import canonical_json, content_sha, insert_once
+from app.services.field.idempotent import canonical_json, conflict_versions, content_sha, insert_once
 from app.services.geo.spatial import distance_m
 from app.services.patrols import rules as patrol_rules
 from app.services.settings import get_setting
@@ -88,7 +88,8 @@ def _merge_patrol(user: User, patrol: Patrol, body: dict) -> None:
     placeholder = not patrol.content_sha256
     problem = _patrol_conflict(user, patrol, body, placeholder)
     if problem:
-        raise Conflict(problem, _both_versions(user, patrol.inspector_id, patrol_body(patrol), body))
+        raise Conflict(problem,
+                       conflict_versions(user, patrol.inspector_id, patrol.id, lambda: patrol_body(patrol), body))
     if placeholder:
         patrol.started_at = body["started_at"]
     if body.get("ended_at") is not None:
@@ -184,13 +185,7 @@ def _same_checkin_or_conflict(existing: PatrolCheckin, user: User, sha: str, bod
     if existing.inspector_id == user.id and existing.content_sha256 == sha:
         return existing
     raise Conflict("该打卡编号已存在且内容不同，未覆盖服务器上的记录。",
-                   _both_versions(user, existing.inspector_id, checkin_body(existing), body))
-
-
-def _both_versions(user: User, owner_id: int, stored: dict, body: dict) -> dict:
-    """The stored and the uploaded record for a conflict; another person's record stays hidden."""
-    client = json.loads(canonical_json(body))
-    return {"server": stored if owner_id == user.id else None, "client": client}
+                   conflict_versions(user, existing.inspector_id, existing.id, lambda: checkin_body(existing), body))
 
 
 def _check_checkin(body: dict) -> None:

@@ -17,6 +17,17 @@ Rules:
   the ORM (the old and the new location) and refreshes them just before the transaction
   commits. Bulk loads that bypass the ORM (``demo_city``) call ``rebuild_wall_cells``, as
   does ``flask wall rebuild-cells`` and migration 0007.
+* **One refresh at a time** (``_one_at_a_time``). Two uploads that change cases anywhere in
+  the city meet in the coarse cells, which hold the whole city. On PostgreSQL each refresh
+  first takes a transaction-level advisory lock, held until its commit: a refresh that
+  waited for it then reads the cases and rows the other committed, so its delete-and-insert
+  never collides with the other's rows and it counts both changes. (SQLite writers already
+  queue at BEGIN IMMEDIATE.) Increments (``ON CONFLICT DO UPDATE SET n = n + 1``) were
+  weighed and not taken: the earliest due time, the earliest yellow moment and the lowest
+  case id of a cell cannot be decremented when a case leaves it (that needs the recount
+  anyway), coordinate sums kept by adding and subtracting drift away from a rebuild's, and
+  every change still locks the same few coarse rows until its commit, so increments would
+  queue writers the same way with a second way of computing a cell to keep in step.
 * **Deadline state, exactly as the live query.** Red when the earliest due time of an open
   case has passed; yellow when the earliest yellow moment has (``yellow_epoch``: received
   plus the ``yellow_at`` share of the time to due, in seconds, computed by the same SQL
@@ -78,6 +89,9 @@ _EDGE_MARGIN = 1e-9
 # Session.info keys of the hook's pending work.
 _DIRTY = "wall_cells_dirty"
 _REBUILD = "wall_cells_rebuild"
+# The advisory lock key that lets one summary refresh run at a time (any fixed number
+# that no other advisory lock of the app uses; there is none).
+_REFRESH_LOCK = 0x57A11CE115
 OPEN = sorted(str(s) for s in OPEN_STATUSES)
 
 
@@ -226,6 +240,7 @@ def refresh_cells(session: Session, cells: set[tuple[int, int]]) -> None:
     At ``FACET_LEVEL`` the filter rows are recounted from the cases too (the finer levels
     have none to roll up); above it, every row rolls up from its children.
     """
+    _one_at_a_time(session)
     yellow_at = float(get_setting("yellow_at"))
     session.execute(delete(WallCell).where(WallCell.level == BASE_LEVEL,
                                            tuple_(WallCell.cell_x, WallCell.cell_y).in_(sorted(cells))))
@@ -245,9 +260,25 @@ def refresh_cells(session: Session, cells: set[tuple[int, int]]) -> None:
                     _COLUMNS, _facet_rows(_in_cell(level, cell_x, cell_y), yellow_at)))
 
 
+def _one_at_a_time(session: Session) -> None:
+    """Wait until no other transaction is refreshing the summary, and keep others waiting until commit.
+
+    PostgreSQL only (``pg_advisory_xact_lock``, released when the transaction ends; taking
+    it twice in one transaction is harmless). It is taken just before commit, after the
+    transaction wrote its cases; holding it, a transaction only reads cases and writes
+    summary rows, which nobody without the lock writes, so it never waits for anyone who
+    waits for it and no deadlock can form around it. Whoever waits sees, once it has the
+    lock, every case and row the previous holder committed (PostgreSQL makes a commit
+    visible before releasing its locks, and each statement reads anew at READ COMMITTED).
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(func.pg_advisory_xact_lock(_REFRESH_LOCK)))
+
+
 def rebuild_wall_cells(session: Session | None = None) -> int:
     """Recompute the whole summary from the cases (bulk loads, a new yellow_at); return base cells."""
     session = session or db.session
+    _one_at_a_time(session)
     yellow_at = float(get_setting("yellow_at"))
     session.execute(delete(WallCell))
     session.execute(insert(WallCell).from_select(_COLUMNS, _base_rows(BASE_LEVEL, literal(""), [], yellow_at)))
