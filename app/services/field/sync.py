@@ -19,20 +19,17 @@ from app.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.extensions import db
 from app.models import Case, Inspection, Photo, User
 from app.models.types import SRID
-from app.models.vocab import CaseStatus, InspectionKind, LocationSource, PhotoStatus, Role, Stage
+from app.models.vocab import InspectionKind, LocationSource, PhotoStatus, Role
 from app.services import clock
 from app.services.access import authorize
 from app.services.cases import deadlines
 from app.services.cases.intake import register_patrol_discovery
 from app.services.cases.timeline import append_event
-from app.services.field import photos
+from app.services.field import onsite_rules, photos
 from app.services.field.idempotent import insert_once
 from app.services.geo.grid_locator import locate_point
-from app.services.geo.spatial import distance_m
-from app.services.settings import get_setting
 
 FIELD_ROLES = {Role.INSPECTOR, Role.SUPERVISOR, Role.DEPARTMENT_OFFICER}
-ONSITE_STATES = {CaseStatus.ASSIGNED, CaseStatus.SIGNED, CaseStatus.HANDLING, CaseStatus.RETURN_REQUESTED}
 
 
 def canonical_json(body: dict) -> str:
@@ -95,7 +92,10 @@ def _case_for(user: User, body: dict) -> Case | None:
         return None
     if body.get("case_id") is None:
         raise InvalidInput("现场核查须关联案件。", {"case_id": ["必填"]})
-    return authorize(user, body["case_id"])
+    onsite_rules.check_no_photo_reason(len(body["photos"]), body.get("no_photo_reason"))
+    case = authorize(user, body["case_id"])
+    onsite_rules.check_state(case)
+    return case
 
 
 def _new_inspection(user: User, inspection_id: uuid.UUID, body: dict, sha: str, case: Case | None) -> Inspection:
@@ -110,6 +110,7 @@ def _new_inspection(user: User, inspection_id: uuid.UUID, body: dict, sha: str, 
         location_source=where["source"], manual_location=manual, mock_location=where.get("mock", False),
         outside_own_grid=user.grid_id is not None and (hit is None or hit.grid_id != user.grid_id),
         findings=body.get("findings") or {}, notes=body.get("notes", ""), content_sha256=sha,
+        no_photo_reason=body.get("no_photo_reason"),
         captured_at=body["captured_at"], received_at=clock.now(),
     )
 
@@ -140,12 +141,11 @@ def _apply_to_case(user: User, inspection: Inspection, body: dict) -> None:
         rounds.link_discovery(user, inspection, body["discovery"])
         return
     case = db.session.get(Case, inspection.case_id)
-    if case.first_onsite_at is None or inspection.captured_at < case.first_onsite_at:
-        case.first_onsite_at = inspection.captured_at
-    if case.status in ONSITE_STATES:
-        deadlines.stop_clock(case, Stage.ONSITE, inspection.captured_at)
-        deadlines.refresh_case_due(case)
-    append_event(case, "record_onsite", user, note=inspection.notes[:200],
+    db.session.refresh(inspection, ["photos"])  # the photos just announced decide `incomplete`
+    onsite_rules.assess(inspection, case)
+    onsite_rules.record_check(case, inspection)
+    deadlines.refresh_case_due(case)
+    append_event(case, "record_onsite", user, note=onsite_rules.summary(inspection),
                  data={"inspection_id": str(inspection.id), "captured_at": inspection.captured_at.isoformat()},
                  at=clock.now())
 
@@ -223,8 +223,5 @@ def _fill_photo(photo: Photo, processed: photos.ProcessedPhoto) -> None:
 
 
 def _far_from(inspection: Inspection, lon: float | None, lat: float | None) -> bool:
-    """True when a photo's own position lies farther from the check-in than allowed."""
-    if lon is None or lat is None or inspection.location is None:
-        return False
-    point = to_shape(inspection.location)
-    return distance_m(point.x, point.y, lon, lat) > float(get_setting("photo_far_m"))
+    """True when a photo's own position lies farther from the check-in than allowed (the on-site rule)."""
+    return onsite_rules.photo_far_from_check(inspection, lon, lat)
