@@ -61,11 +61,15 @@ class OnsiteSchema(NoteSchema):
 
     findings = fields.Nested(FindingsSchema, load_default=dict)
     notes = fields.String(load_default="", validate=TEXT)
-    captured_at = fields.AwareDateTime(load_default=None)
-    no_photo_reason = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(list(NoPhotoReason)))
-    lon = fields.Float(load_default=None, validate=validate.Range(min=-180, max=180))
-    lat = fields.Float(load_default=None, validate=validate.Range(min=-90, max=90))
-    coord_system = fields.String(load_default=CoordSystem.WGS84, validate=validate.OneOf(list(CoordSystem)))
+    captured_at = fields.AwareDateTime(load_default=None, error_messages={"invalid": "核查时间格式不正确。"})
+    no_photo_reason = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(
+        list(NoPhotoReason), error="请从列表中选择无法拍照的原因。"))
+    lon = fields.Float(load_default=None, error_messages={"invalid": "经度应为数字。"},
+                       validate=validate.Range(min=-180, max=180, error="经度应在 -180 至 180 之间。"))
+    lat = fields.Float(load_default=None, error_messages={"invalid": "纬度应为数字。"},
+                       validate=validate.Range(min=-90, max=90, error="纬度应在 -90 至 90 之间。"))
+    coord_system = fields.String(load_default=CoordSystem.WGS84, validate=validate.OneOf(
+        list(CoordSystem), error="坐标系应为 WGS-84、GCJ-02 或 BD-09。"))
 
 
 class PlanSchema(NoteSchema):

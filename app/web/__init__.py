@@ -72,8 +72,6 @@ def with_args(**changes) -> str:
 
 def step_label(kind: str) -> str:
     """The Chinese name of a timeline event kind."""
-    from app.services.cases.lifecycle import STEPS
+    from app.services.cases.lifecycle import event_label
 
-    if kind in STEPS:
-        return STEPS[kind].label
-    return {"register": "登记", "reopen": "重新办理"}.get(kind, kind)
+    return event_label(kind)

@@ -138,6 +138,6 @@ def _update_status(event: CaseEvent, case: Case) -> str:
 
 
 def _step_label(kind: str) -> str:
-    from app.services.cases.lifecycle import STEPS
+    from app.services.cases.lifecycle import event_label
 
-    return STEPS[kind].label if kind in STEPS else {"register": "登记", "reopen": "重新办理"}.get(kind, kind)
+    return event_label(kind)

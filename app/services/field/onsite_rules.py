@@ -18,6 +18,7 @@ someone stood there, so the accuracy flag stays off; without one nothing shows i
 check is flagged ``poor_accuracy`` and waits for acceptance like any other doubtful check.
 """
 
+import math
 import uuid
 from datetime import datetime, timedelta
 
@@ -129,16 +130,21 @@ def flag_labels(inspection: Inspection) -> list[str]:
     """The check's own flags in Chinese, as the desk shows them and the timeline notes them."""
     labels = []
     if inspection.far_from_case:
-        labels.append(f"离案件位置过远 {inspection.distance_to_case_m:.0f} 米")
+        labels.append(f"离案件位置过远 {metres(inspection.distance_to_case_m)} 米")
     if inspection.poor_accuracy:
         if inspection.manual_location:
             labels.append("地图手选位置且无照片佐证")
         elif inspection.accuracy_m is None:
             labels.append("定位误差大（精度未知）")
         else:
-            labels.append(f"定位误差大（±{inspection.accuracy_m:.0f} 米）")
+            labels.append(f"定位误差大（±{metres(inspection.accuracy_m)} 米）")
     labels.extend(missing_items(inspection))
     return labels
+
+
+def metres(value: float) -> int:
+    """Whole metres, halves rounded up, as the page and the map round them."""
+    return math.floor(value + 0.5)
 
 
 def summary(inspection: Inspection) -> str:
@@ -151,7 +157,7 @@ def summary(inspection: Inspection) -> str:
     else:
         parts = ["无照片"]
     if inspection.distance_to_case_m is not None:
-        parts.append(f"距案件位置 {inspection.distance_to_case_m:.0f} 米")
+        parts.append(f"距案件位置 {metres(inspection.distance_to_case_m)} 米")
     if counts_as_onsite(inspection):
         parts.append("计入首次现场核查")
     else:
