@@ -107,7 +107,7 @@ def _outside_case_grid(case: Case, location) -> bool:
 def _desk_photo(inspection: Inspection, result: photos.ProcessedPhoto, now: datetime) -> Photo:
     """A received photo row for a desk upload: the file sent is itself the original."""
     photo = Photo(
-        id=uuid.uuid4(), inspection=inspection, status=PhotoStatus.RECEIVED, sha256=result.sha256,
+        id=uuid.uuid4(), inspection_id=inspection.id, status=PhotoStatus.RECEIVED, sha256=result.sha256,
         byte_size=result.byte_size, width=result.width, height=result.height, content_type=result.content_type,
         captured_at=now, exif_taken_at=result.taken_at, exif_lon=result.lon, exif_lat=result.lat,
         origin=PhotoOrigin.DESK, original_sha256=result.sha256, original_byte_size=result.byte_size,
