@@ -103,3 +103,45 @@ def test_review_and_close_after_looking_at_the_photos(app, page, live_server, ci
     close.locator("button[type=submit]").click()
     page.wait_for_load_state()
     assert "已销号" in page.locator(".pill").inner_text()
+
+
+def test_desk_check_with_a_photo_at_a_picked_point_is_flagged_then_accepted(app, page, live_server, city,
+                                                                           artifacts_dir, tmp_path):
+    case_id = city.cases["V11"].id
+    Desk(app).act(HANDLER, case_id, "sign")
+    photo = tmp_path / "现场.jpg"
+    photo.write_bytes(make_jpeg(1200, 900))
+    sign_in(page, live_server, HANDLER)
+    page.goto(f"{live_server}/desk/cases/{case_id}")
+    form = page.locator('details.action[data-step="record_onsite"]')
+    form.locator("summary").click()
+    assert form.get_by_label("经度").input_value() == "120.505000"  # the case's own location
+    page.locator('#onsite-map[data-ready="true"]').wait_for()
+    box = page.locator("#onsite-map").bounding_box()
+    page.locator("#onsite-map").click(position={"x": box["width"] / 2 + 80, "y": box["height"] / 2})
+    assert form.get_by_label("经度").input_value() != "120.505000"
+    assert "核查点距案件位置约" in page.locator("#onsite-distance").inner_text()
+    form.get_by_label("现场照片（可多选；JPEG、PNG、HEIC）").set_input_files(str(photo))
+    form.get_by_label("属实：找到污染源").check()
+    form.get_by_label("未发现违法行为").check()
+    form.get_by_label("核查情况").fill("厂区东侧围墙外闻到异味")
+    page.screenshot(path=str(artifacts_dir / "desk-onsite-form.png"), full_page=True)
+    form.get_by_role("button", name="现场核查").click()
+    page.wait_for_load_state()
+    warning = page.locator(".flash-warn").inner_text()
+    assert "暂不计入首次现场核查" in warning and "离案件位置过远" in warning
+    card = page.locator("#evidence .evidence-card")
+    assert "办公端" in card.inner_text() and "待确认" in card.inner_text() and "地图手选位置" in card.inner_text()
+    page.locator('#case-map path.check-line').wait_for()
+    page.get_by_role("button", name="退出").click()
+
+    sign_in(page, live_server, "sup_T1")
+    page.goto(f"{live_server}/desk/cases/{case_id}")
+    accept = page.locator("#evidence details.accept-check")
+    accept.locator("summary").click()
+    accept.get_by_label("确认说明（为何认可：如电话核实、照片可证）").fill("围墙外即排放口，照片可证")
+    accept.get_by_role("button", name="确认该核查有效").click()
+    page.wait_for_load_state()
+    assert "已确认该核查有效" in page.locator(".flash-ok").inner_text()
+    assert "已确认（测试sup_T1）" in page.locator("#evidence .evidence-card").inner_text()
+    page.screenshot(path=str(artifacts_dir / "desk-onsite-accepted.png"), full_page=True)
