@@ -49,7 +49,7 @@ const drawPoints = () => {
     window.L.circleMarker([lat, lon], { radius: 9, color: "#c62828", weight: 3, fillOpacity: 0.6 })
       .bindTooltip("案件位置").addTo(map);
   }
-  drawChecks(JSON.parse(document.getElementById("evidence-points").textContent));
+  drawChecks(JSON.parse(element.dataset.checks || "[]"));
 };
 ready.then(drawPoints, drawPoints);
 initLightbox(document.getElementById("lightbox"));
