@@ -69,6 +69,15 @@ def test_a_good_check_counts_and_stops_the_clock_at_its_own_time(desk, city):
     assert db.session.get(Case, case.id).first_onsite_at == at
 
 
+def test_an_earlier_check_uploaded_later_moves_the_met_time_back(desk, city):
+    case = signed_case(desk, city)
+    later, earlier = clock.now() - timedelta(minutes=10), clock.now() - timedelta(minutes=50)
+    upload(desk, check_body(case.id, at=later))
+    upload(desk, check_body(case.id, at=earlier))
+    assert onsite_clock(case.id).done_at == earlier
+    assert db.session.get(Case, case.id).first_onsite_at == earlier
+
+
 def test_far_inaccurate_empty_check_is_kept_flagged_and_does_not_stop_the_clock(desk, city):
     case = signed_case(desk, city)
     empty = check_body(case.id, lon=CASE_POINT[0] + 0.032, accuracy=150, photos=0, findings={})

@@ -167,11 +167,18 @@ def summary(inspection: Inspection) -> str:
 
 
 def record_check(case: Case, inspection: Inspection) -> None:
-    """Let a counting check meet the case's first on-site clock at the check's own time."""
+    """Let a counting check meet the case's first on-site clock at the check's own time.
+
+    Phones upload late: a check made earlier than the one that met the clock moves the met
+    time back to its own, so the clock and ``first_onsite_at`` always name the first check.
+    """
     if not counts_as_onsite(inspection):
         return
     if case.first_onsite_at is None or inspection.captured_at < case.first_onsite_at:
         case.first_onsite_at = inspection.captured_at
+    onsite = deadlines.clock_for(case, Stage.ONSITE)
+    if onsite is not None and onsite.done_at is not None and inspection.captured_at < onsite.done_at:
+        onsite.done_at = inspection.captured_at
     deadlines.stop_clock(case, Stage.ONSITE, inspection.captured_at)
 
 
