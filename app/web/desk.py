@@ -187,7 +187,7 @@ def _case_page(case, onsite_form=None, onsite_error: str | None = None) -> str:
         candidates=_candidates_for(case), departments=_departments(), leaders=_leaders(), people=_names(),
         attachments=attachments_of(current_user, case), evidence=evidence, evidence_points=map_points(evidence),
         can_original=can(current_user, Action.VIEW_ORIGINAL_PHOTO, case),
-        can_accept=current_user.role in onsite_rules.ACCEPTORS,
+        can_accept=current_user.role in onsite_rules.ACCEPTORS and case.status in onsite_rules.ONSITE_STATES,
         show_checklist=case.status in _CHECKLIST_STATES, close_items=close_checklist(case),
         onsite_form=onsite_form, onsite_error=onsite_error,
     )

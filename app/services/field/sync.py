@@ -92,9 +92,9 @@ def _case_for(user: User, body: dict) -> Case | None:
         return None
     if body.get("case_id") is None:
         raise InvalidInput("现场核查须关联案件。", {"case_id": ["必填"]})
-    onsite_rules.check_no_photo_reason(len(body["photos"]), body.get("no_photo_reason"))
     case = authorize(user, body["case_id"])
     onsite_rules.check_state(case)
+    onsite_rules.check_no_photo_reason(len(body["photos"]), body.get("no_photo_reason"))
     return case
 
 
