@@ -233,7 +233,7 @@ def test_dissatisfied_follow_up_reopens_and_close_needs_evidence(desk):
     desk.act(HANDLER, case["id"], "reply", **REPLY)
     desk.act("sup_T1", case["id"], "review_pass")
     refused = desk.act("sup_T1", case["id"], "close", expect=409)
-    assert "须完成回访" in refused["message"] and "带照片的现场核查" in refused["message"]
+    assert "须完成回访" in refused["message"] and "有效的现场核查" in refused["message"]
     desk.act("sup_T1", case["id"], "follow_up", satisfaction="basically_satisfied")
     add_onsite_photo(case["id"])
     assert desk.act("sup_T1", case["id"], "close")["status"] == "closed"

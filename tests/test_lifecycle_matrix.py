@@ -25,6 +25,9 @@ FIELD = {"inspector", "supervisor", "department_officer"}
 AFTER_ASSIGN = {"assigned", "signed", "return_requested", "handling", "replied", "reviewed"}
 OPEN = {"registered", "accepted"} | AFTER_ASSIGN
 WORKING = {"accepted", "assigned", "signed", "handling"}
+# An on-site check is taken from assignment until 销号, from the desk and the phone alike: a
+# followed-up case still needs a valid check before it can be closed.
+ONSITE = AFTER_ASSIGN | {"followed_up"}
 
 SPEC = {
     "accept": ({"registered"}, INTAKE),
@@ -38,7 +41,7 @@ SPEC = {
     "request_return": ({"assigned"}, HANDLERS),
     "approve_return": ({"return_requested"}, INTAKE),
     "reject_return": ({"return_requested"}, INTAKE),
-    "record_onsite": ({"signed", "handling"}, FIELD),
+    "record_onsite": (ONSITE, FIELD),
     "plan": ({"signed", "handling"}, HANDLERS),
     "set_leader": (AFTER_ASSIGN | {"accepted"}, OVERSEERS),
     "leader_visit": (AFTER_ASSIGN, {"leading_official"}),

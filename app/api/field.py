@@ -19,7 +19,7 @@ from app.schemas.field import (
     InspectionResultSchema,
     PhotoResultSchema,
 )
-from app.services.field import contact_cards
+from app.services.field import contact_cards, onsite_rules
 from app.services.field import sync as field_sync
 from app.services.field.bootstrap import bootstrap_for
 from app.services.field.photo_access import photo_file
@@ -46,7 +46,7 @@ def put_inspection(body, inspection_id: uuid.UUID):
     """Upload an on-site check or patrol discovery; a resend of the same content changes nothing."""
     inspection, created = field_sync.put_inspection(current_user, inspection_id, body)
     db.session.commit()
-    return inspection, 201 if created else 200
+    return onsite_rules.check_result(inspection), 201 if created else 200
 
 
 @blp.route("/inspections/<uuid:inspection_id>/photos/<uuid:photo_id>", methods=["PUT"])

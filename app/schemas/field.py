@@ -2,7 +2,7 @@
 
 from marshmallow import Schema, fields, validate
 
-from app.models.vocab import Category, InspectionKind, LocationSource, PhotoOrigin, Sector, Subcategory
+from app.models.vocab import Category, InspectionKind, LocationSource, NoPhotoReason, PhotoOrigin, Sector, Subcategory
 
 TEXT = validate.Length(max=5000)
 
@@ -20,10 +20,14 @@ class LocationSchema(Schema):
 
 
 class FindingsSchema(Schema):
-    """What the inspector found and did on site."""
+    """What the inspector found and did on site.
 
-    source_found = fields.Boolean(load_default=False)
-    violation_found = fields.Boolean(load_default=False)
+    The two conclusions have no default: a key that is absent means "not chosen", which
+    makes the check incomplete (services.field.onsite_rules).
+    """
+
+    source_found = fields.Boolean()
+    violation_found = fields.Boolean()
     measures = fields.String(load_default="", validate=TEXT)
     outcome = fields.String(load_default="", validate=TEXT)
 
@@ -73,6 +77,8 @@ class InspectionPutSchema(Schema):
     findings = fields.Nested(FindingsSchema, load_default=dict)
     notes = fields.String(load_default="", validate=TEXT)
     photos = fields.List(fields.Nested(AnnouncedPhotoSchema), load_default=list, validate=validate.Length(max=20))
+    # Why there is no photo; no default, so an old phone's body hashes as it always did.
+    no_photo_reason = fields.String(allow_none=True, validate=validate.OneOf(list(NoPhotoReason)))
     discovery = fields.Nested(DiscoverySchema, load_default=None, allow_none=True)
 
 
@@ -95,6 +101,12 @@ class InspectionResultSchema(Schema):
     manual_location = fields.Boolean()
     photos = fields.List(fields.Nested(PhotoStateSchema))
     missing_photos = fields.Function(lambda i: [str(p.id) for p in i.photos if p.status != "received"])
+    distance_to_case_m = fields.Float(allow_none=True)
+    far_from_case = fields.Boolean()
+    poor_accuracy = fields.Boolean()
+    incomplete = fields.Boolean()
+    missing = fields.List(fields.String())  # what the on-site rule says the check lacks
+    counts_as_onsite = fields.Boolean()
 
 
 class PhotoResultSchema(Schema):

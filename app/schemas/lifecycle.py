@@ -6,7 +6,8 @@ Schemas check types and lengths; the state machine checks what the case needs an
 
 from marshmallow import Schema, fields, validate
 
-from app.models.vocab import EnforcementKind, LegalTrack, ReplyDecision, Satisfaction
+from app.models.vocab import CoordSystem, EnforcementKind, LegalTrack, NoPhotoReason, ReplyDecision, Satisfaction
+from app.schemas.field import FindingsSchema
 
 TEXT = validate.Length(max=5000)
 SHORT = validate.Length(max=200)
@@ -55,11 +56,20 @@ class ReasonSchema(NoteSchema):
 
 
 class OnsiteSchema(NoteSchema):
-    """现场核查 recorded at the desk."""
+    """现场核查 recorded at the desk: findings, why there is no photo, and where (the case's
+    location when no point is given). The desk form adds its photo files beside these fields."""
 
-    findings = fields.Dict(keys=fields.String(), load_default=dict)
+    findings = fields.Nested(FindingsSchema, load_default=dict)
     notes = fields.String(load_default="", validate=TEXT)
-    captured_at = fields.AwareDateTime(load_default=None)
+    captured_at = fields.AwareDateTime(load_default=None, error_messages={"invalid": "核查时间格式不正确。"})
+    no_photo_reason = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(
+        list(NoPhotoReason), error="请从列表中选择无法拍照的原因。"))
+    lon = fields.Float(load_default=None, error_messages={"invalid": "经度应为数字。"},
+                       validate=validate.Range(min=-180, max=180, error="经度应在 -180 至 180 之间。"))
+    lat = fields.Float(load_default=None, error_messages={"invalid": "纬度应为数字。"},
+                       validate=validate.Range(min=-90, max=90, error="纬度应在 -90 至 90 之间。"))
+    coord_system = fields.String(load_default=CoordSystem.WGS84, validate=validate.OneOf(
+        list(CoordSystem), error="坐标系应为 WGS-84、GCJ-02 或 BD-09。"))
 
 
 class PlanSchema(NoteSchema):

@@ -11,7 +11,7 @@ from app.models.vocab import DeadlineState, Role
 from app.services import clock
 from app.services.cases import notifications
 from app.services.cases.deadlines import case_deadline_state
-from app.services.cases.lifecycle import STEPS
+from app.services.cases.lifecycle import event_label
 from app.services.settings import get_setting
 
 
@@ -75,6 +75,4 @@ def state_label(state: str) -> str:
 
 def step_label(kind: str) -> str:
     """The Chinese name of a timeline event kind."""
-    if kind in STEPS:
-        return STEPS[kind].label
-    return {"register": "登记", "reopen": "重新办理"}.get(kind, kind)
+    return event_label(kind)

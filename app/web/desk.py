@@ -1,4 +1,7 @@
-"""The supervisor desk (办案台): work queue, intake, case page with its actions, notifications."""
+"""The supervisor desk (办案台): work queue, intake, case page with its actions and evidence,
+on-site checks recorded at the desk, notifications."""
+
+import uuid
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
@@ -8,7 +11,7 @@ from webargs.flaskparser import parser
 
 from app.errors import DomainError
 from app.extensions import db
-from app.models import Department, Grid, User
+from app.models import Department, Grid, Inspection, User
 from app.models.vocab import (
     CaseStatus,
     Category,
@@ -17,6 +20,7 @@ from app.models.vocab import (
     EnforcementKind,
     InspectionReferral,
     LegalTrack,
+    NoPhotoReason,
     NoticeKind,
     Priority,
     ReplyDecision,
@@ -31,10 +35,13 @@ from app.services.access import Action, authorize, can
 from app.services.cases import notifications
 from app.services.cases.attachments import Upload, attach, attachments_of, check_uploads
 from app.services.cases.intake import register_case, repeat_candidates
-from app.services.cases.lifecycle import STEPS, available_steps, take
+from app.services.cases.lifecycle import STEPS, available_steps, close_checklist, take
 from app.services.cases.privacy import petitioner_view
 from app.services.cases.queries import list_cases
 from app.services.cases.records import records_of, timeline_of
+from app.services.field import onsite_rules
+from app.services.field.desk_checks import PhotoUpload
+from app.services.field.evidence import evidence_of, map_points
 
 bp = Blueprint("desk", __name__, url_prefix="/desk", template_folder="templates")
 
@@ -42,7 +49,7 @@ VOCABULARIES = {
     "statuses": CaseStatus, "categories": Category, "subcategories": Subcategory, "channels": Channel,
     "sectors": Sector, "priorities": Priority, "coord_systems": CoordSystem, "referrals": InspectionReferral,
     "legal_tracks": LegalTrack, "decisions": ReplyDecision, "satisfactions": Satisfaction,
-    "enforcement_kinds": EnforcementKind, "notice_kinds": NoticeKind,
+    "enforcement_kinds": EnforcementKind, "notice_kinds": NoticeKind, "no_photo_reasons": NoPhotoReason,
 }
 
 
@@ -162,14 +169,27 @@ def _intake_page(errors: dict, message: str | None = None) -> str:
 @bp.get("/cases/<int:case_id>")
 @login_required
 def case_page(case_id: int):
-    """Everything about one case, and the actions this user may take on it now."""
-    case = authorize(current_user, case_id)
+    """Everything about one case, its evidence, and the actions this user may take on it now."""
+    return _case_page(authorize(current_user, case_id))
+
+
+# States in which the page lists what 销号 still needs, so nobody meets it only at the last step.
+_CHECKLIST_STATES = {CaseStatus.HANDLING, CaseStatus.REPLIED, CaseStatus.REVIEWED, CaseStatus.FOLLOWED_UP}
+
+
+def _case_page(case, onsite_form=None, onsite_error: str | None = None) -> str:
+    """The case page; a refused on-site check comes back open, as typed, with its error."""
+    evidence = evidence_of(case)
     return render_template(
         "desk/case.html", case=case, timeline=timeline_of(case), records=records_of(case),
         steps=available_steps(current_user, case), petitioner=petitioner_view(case, current_user),
         show_personal=can(current_user, Action.VIEW_PERSONAL_DATA, case),
         candidates=_candidates_for(case), departments=_departments(), leaders=_leaders(), people=_names(),
-        attachments=attachments_of(current_user, case),
+        attachments=attachments_of(current_user, case), evidence=evidence, evidence_points=map_points(evidence),
+        can_original=can(current_user, Action.VIEW_ORIGINAL_PHOTO, case),
+        can_accept=current_user.role in onsite_rules.ACCEPTORS and case.status in onsite_rules.ONSITE_STATES,
+        show_checklist=case.status in _CHECKLIST_STATES, close_items=close_checklist(case),
+        onsite_form=onsite_form, onsite_error=onsite_error,
     )
 
 
@@ -229,6 +249,62 @@ def take_action(case_id: int, name: str):
     else:
         flash(f"已{STEPS[name].label}，案件现为「{CaseStatus(case.status).label}」。", "ok")
     return redirect(url_for("desk.case_page", case_id=case_id))
+
+
+@bp.post("/cases/<int:case_id>/onsite")
+@login_required
+def record_onsite(case_id: int):
+    """Record an on-site check from the desk, with photos, under the same rule as the phone's."""
+    case = authorize(current_user, case_id)
+    try:
+        data = load_form(STEP_SCHEMAS["record_onsite"], request.form)
+        data["photos"] = [PhotoUpload(f.filename or "", f.read()) for f in request.files.getlist("photos")]
+        take(current_user, case_id, "record_onsite", data)
+        db.session.commit()
+    except ValidationError as exc:
+        return _case_page(case, request.form, f"现场核查未保存：{_first_message(exc.messages)}"), 422
+    except DomainError as exc:
+        db.session.rollback()
+        if exc.status == 404:
+            raise
+        return _case_page(authorize(current_user, case_id), request.form, exc.message), exc.status
+    _flash_check(db.session.get(Inspection, uuid.UUID(data["inspection_id"])))
+    return redirect(url_for("desk.case_page", case_id=case_id, _anchor="evidence"))
+
+
+def _first_message(errors: dict | list | str) -> str:
+    """The first message of a (possibly nested) marshmallow error dict; the on-site form's
+    messages name their field in Chinese themselves."""
+    while not isinstance(errors, str):
+        errors = next(iter(errors.values())) if isinstance(errors, dict) else errors[0]
+    return errors
+
+
+def _flash_check(inspection: Inspection) -> None:
+    """Say whether the check just recorded counts, and if not, what holds it back."""
+    if onsite_rules.counts_as_onsite(inspection):
+        flash("已记录现场核查，计入首次现场核查。", "ok")
+        return
+    flags = "、".join(onsite_rules.flag_labels(inspection))
+    flash(f"已记录现场核查，但暂不计入首次现场核查：{flags}。可补充后重新记录，或由二级网格管理员、指挥部办公室确认。",
+          "warn")
+
+
+@bp.post("/cases/<int:case_id>/inspections/<uuid:inspection_id>/accept")
+@login_required
+def accept_onsite(case_id: int, inspection_id: uuid.UUID):
+    """Accept a flagged on-site check with a note (supervisor, command office); it then counts."""
+    try:
+        onsite_rules.accept_check(current_user, case_id, inspection_id, request.form.get("note", ""))
+        db.session.commit()
+    except DomainError as exc:
+        db.session.rollback()
+        if exc.status == 404:
+            raise
+        flash(exc.message, "error")
+    else:
+        flash("已确认该核查有效，计入首次现场核查。", "ok")
+    return redirect(url_for("desk.case_page", case_id=case_id, _anchor="evidence"))
 
 
 @bp.get("/notifications")

@@ -1,13 +1,97 @@
-// Case page: the case's point on its village grid.
-import { gridMap } from "./desk-map.js";
+// Case page: the case's point on its village grid, every located check with its accuracy
+// circle and its distance to the case, the photo lightbox, and the desk's on-site form.
+import { gridMap, locationPicker } from "./desk-map.js";
+import { initLightbox } from "./evidence-lightbox.js";
 
 const element = document.getElementById("case-map");
 const gridId = Number.parseInt(element.dataset.gridId, 10);
 const lon = Number.parseFloat(element.dataset.lon);
 const lat = Number.parseFloat(element.dataset.lat);
 const located = Number.isFinite(lon) && Number.isFinite(lat);
-const { map } = gridMap(element, { highlightId: Number.isNaN(gridId) ? null : gridId, fit: !located });
-if (located) {
-  window.L.circleMarker([lat, lon], { radius: 9, color: "#c62828", weight: 3, fillOpacity: 0.6 }).addTo(map);
-  map.setView([lat, lon], 14);
+const { map, ready } = gridMap(element, { highlightId: Number.isNaN(gridId) ? null : gridId, fit: !located });
+if (located) map.setView([lat, lon], 14);
+
+const CHECK_COLOURS = { counts: "#0b6e4f", doubtful: "#b26a00" };
+// A check closer than this sits on the case's own dot: a line and label would only hide it.
+const LINE_FROM_M = 10;
+
+// Each check: a dot, the circle its accuracy allows (none for a hand-picked point), and a
+// dashed line to the case labelled with the distance the server measured.
+function drawChecks(points) {
+  const shown = [];
+  for (const point of points) {
+    const colour = point.counts || point.kind !== "onsite_check" ? CHECK_COLOURS.counts : CHECK_COLOURS.doubtful;
+    const at = [point.lat, point.lon];
+    const distance = point.distance_m === null ? "" : `，距案件位置 ${Math.round(point.distance_m)} 米`;
+    const accuracy = point.accuracy_m === null ? "，无定位精度（手选或未知）" : `，定位精度 ±${Math.round(point.accuracy_m)} 米`;
+    if (point.accuracy_m !== null) {
+      window.L.circle(at, {
+        radius: point.accuracy_m, color: colour, weight: 1, fillOpacity: 0.08, className: "check-accuracy", interactive: false,
+      }).addTo(map);
+    }
+    window.L.circleMarker(at, { radius: 6, color: colour, weight: 2, fillOpacity: 0.9, className: "check-point" })
+      .bindTooltip(`${point.label}${distance}${accuracy}`).addTo(map);
+    if (located && point.distance_m !== null && point.distance_m >= LINE_FROM_M) {
+      window.L.polyline([at, [lat, lon]], { color: colour, weight: 1.5, dashArray: "4 4", className: "check-line" })
+        .bindTooltip(`${Math.round(point.distance_m)} 米`, { permanent: true, direction: "center", className: "distance-label" })
+        .addTo(map);
+    }
+    shown.push(at);
+  }
+  if (shown.length && located) {
+    map.fitBounds(window.L.latLngBounds([...shown, [lat, lon]]).pad(0.3), { maxZoom: 15, animate: false });
+  }
+}
+
+// Drawn once the grids are, so the village polygons lie under the points, not over them.
+const drawPoints = () => {
+  if (located) {
+    window.L.circleMarker([lat, lon], { radius: 9, color: "#c62828", weight: 3, fillOpacity: 0.6 })
+      .bindTooltip("案件位置").addTo(map);
+  }
+  drawChecks(JSON.parse(element.dataset.checks || "[]"));
+};
+ready.then(drawPoints, drawPoints);
+initLightbox(document.getElementById("lightbox"));
+
+// The desk's on-site form: its map is drawn when the form is first opened (a map inside a
+// closed <details> has no size), and the chosen time is sent as an absolute time.
+const onsiteForm = document.getElementById("onsite-form");
+if (onsiteForm) {
+  const details = onsiteForm.closest("details");
+  const start = () => {
+    if (!details.open || onsiteForm.dataset.mapReady) return;
+    onsiteForm.dataset.mapReady = "true";
+    startOnsitePicker(onsiteForm);
+  };
+  details.addEventListener("toggle", start);
+  start();
+  onsiteForm.elements.namedItem("captured_at_local").addEventListener("change", (event) => {
+    onsiteForm.elements.namedItem("captured_at").value = event.target.value ? new Date(event.target.value).toISOString() : "";
+  });
+}
+
+function startOnsitePicker(form) {
+  const mapElement = document.getElementById("onsite-map");
+  const caseLon = Number.parseFloat(mapElement.dataset.caseLon);
+  const caseLat = Number.parseFloat(mapElement.dataset.caseLat);
+  const output = document.getElementById("onsite-distance");
+  const { map: pickMap, typedPoint } = locationPicker(form, mapElement, {
+    marker: (latLng) => window.L.marker(latLng),
+    centre: true,
+    onChange: () => showDistance(),
+  });
+  if (Number.isFinite(caseLon)) {
+    window.L.circleMarker([caseLat, caseLon], { radius: 7, color: "#c62828", weight: 2 }).bindTooltip("案件位置").addTo(pickMap);
+  }
+  function showDistance() {
+    const point = typedPoint();
+    if (!point || !Number.isFinite(caseLon)) {
+      output.textContent = "";
+      return;
+    }
+    const metres = pickMap.distance([caseLat, caseLon], [point[1], point[0]]);
+    output.textContent = `核查点距案件位置约 ${Math.round(metres)} 米`;
+  }
+  showDistance();
 }

@@ -24,7 +24,7 @@ function petitionerLine(petitioner) {
   return `信访人：${petitioner.name || "—"}　${petitioner.phone || ""}`;
 }
 
-function taskItem(caseItem, localCounts, names) {
+function taskItem(caseItem, localCounts, names, onsiteStates) {
   const state = deadlineState(caseItem);
   const links = caseItem.location ? navigationLinks(caseItem.location.lon, caseItem.location.lat, caseItem.title) : null;
   const counts = localCounts.get(caseItem.id) || { checks: 0, cards: 0 };
@@ -41,10 +41,17 @@ function taskItem(caseItem, localCounts, names) {
     h("p", { class: "muted" }, petitionerLine(caseItem.petitioner)),
     done.length ? h("p", { class: "done" }, done.join("，")) : null,
     h("div", { class: "actions" },
-      h("a", { class: "button primary", href: `#/check/${caseItem.id}` }, "现场核查"),
+      takesCheck(caseItem, onsiteStates)
+        ? h("a", { class: "button primary", href: `#/check/${caseItem.id}` }, "现场核查")
+        : h("span", { class: "muted" }, "待交办后可现场核查"),
       h("a", { class: "button", href: `#/card/${caseItem.id}` }, "联系卡"),
       links ? h("a", { class: "button", href: links.geo }, "导航") : null,
       links ? h("a", { class: "button", href: links.amap, target: "_blank", rel: "noopener" }, "高德") : null));
+}
+
+/** Whether the case takes an on-site check now (a bootstrap cached before it said: always). */
+function takesCheck(caseItem, onsiteStates) {
+  return !onsiteStates || onsiteStates.includes(caseItem.status);
 }
 
 /** What this phone already did per case (so the list shows it before the server knows). */
@@ -68,7 +75,7 @@ export function renderTasks(data, items) {
   const counts = localCountsByCase(items);
   const cases = byDeadline(data.cases);
   const names = labelsOf(data, "deadline_states");
-  $("task-list").replaceChildren(...cases.map((c) => taskItem(c, counts, names)));
+  $("task-list").replaceChildren(...cases.map((c) => taskItem(c, counts, names, data.onsite_states)));
   $("no-tasks").hidden = cases.length > 0;
 }
 

@@ -19,7 +19,7 @@ from app.models import ApiKey, Case, CaseEvent
 from app.models.vocab import OPEN_STATUSES, CaseStatus, Category, Channel, Sector
 from app.services import clock
 from app.services.cases.intake import register_for_api_client
-from app.services.cases.lifecycle import STEPS
+from app.services.cases.lifecycle import event_label
 
 MAX_REQUESTS = 1000
 DEFAULT_DAYS = 90
@@ -139,4 +139,4 @@ def _update_status(event: CaseEvent, case: Case) -> str:
 
 
 def _step_label(kind: str) -> str:
-    return STEPS[kind].label if kind in STEPS else {"register": "登记", "reopen": "重新办理"}.get(kind, kind)
+    return event_label(kind)

@@ -10,7 +10,6 @@ and role (409 with what is wrong), and requirements (409 listing what is missing
 applies the step, moves the clocks and writes a hash-chained timeline event.
 """
 
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -31,7 +30,6 @@ from app.models import (
     FollowUp,
     Inspection,
     LeaderVisit,
-    Photo,
     User,
 )
 from app.models.vocab import (
@@ -39,7 +37,6 @@ from app.models.vocab import (
     Channel,
     InspectionKind,
     LegalTrack,
-    LocationSource,
     NoticeKind,
     PhotoStatus,
     Role,
@@ -52,7 +49,8 @@ from app.services.cases import deadlines
 from app.services.cases.departments import department_for_sector
 from app.services.cases.repeats import link_repeat, reopen_case
 from app.services.cases.timeline import append_event
-from app.services.field.idempotent import content_sha
+from app.services.field import onsite_rules
+from app.services.field.desk_checks import record_desk_check
 
 S = CaseStatus
 MAX_EXTENSION_DAYS = 30
@@ -152,7 +150,7 @@ def _check_allowed(chosen: Step, case: Case, user: User) -> None:
 # stays in its own table, behind the same access rules as the petitioner's data.
 _EVENT_FIELDS = (
     "legal_track", "department_id", "responsible_person_id", "leading_official_id", "days",
-    "decision", "satisfaction", "kind", "target_date", "reason_kind", "transferred_to",
+    "decision", "satisfaction", "kind", "target_date", "reason_kind", "transferred_to", "inspection_id",
 )
 
 
@@ -161,6 +159,24 @@ def _event_data(before: str, case: Case, data: dict) -> dict:
     kept = {k: data[k] for k in _EVENT_FIELDS if data.get(k) is not None}
     kept = {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in kept.items()}
     return {"from": before, "to": case.status, **kept}
+
+
+# Timeline events written outside the state machine, with their Chinese names; a step's event
+# is named by the step's own label.
+OTHER_EVENTS = {
+    "register": "登记",
+    "contact_card": "发放联系卡",
+    "public_rating": "群众评价",
+    "attach": "上传附件",
+    "accept_onsite": "确认现场核查有效",
+}
+
+
+def event_label(kind: str) -> str:
+    """The Chinese name of a timeline event, so no page shows a raw event code."""
+    if kind in STEPS:
+        return STEPS[kind].label
+    return OTHER_EVENTS.get(kind, "其他记录")
 
 
 def available_steps(user: User, case: Case) -> list[Step]:
@@ -325,6 +341,8 @@ def _sign(case: Case, user: User, data: dict, now: datetime) -> None:
     deadlines.stop_clock(case, Stage.SIGN, now)
     deadlines.stop_clock(case, Stage.RETURN_WINDOW, now)
     deadlines.start_clock(case, Stage.ONSITE, now)
+    if case.first_onsite_at is not None:  # the inspector was on site before the case was signed for
+        deadlines.stop_clock(case, Stage.ONSITE, case.first_onsite_at)
 
 
 @step("request_return", "退单", {S.ASSIGNED}, HANDLERS, S.RETURN_REQUESTED)
@@ -389,24 +407,19 @@ def _decide_return(case: Case, user: User, approved: bool, note: str, now: datet
 # ---------------------------------------------------------------- on site and handling
 
 
-@step("record_onsite", "现场核查", {S.SIGNED, S.HANDLING}, FIELD)
+@step("record_onsite", "现场核查", onsite_rules.ONSITE_STATES, FIELD)
 def _record_onsite(case: Case, user: User, data: dict, now: datetime) -> None:
-    content = {"findings": data.get("findings", {}), "notes": data.get("notes", "")}
-    inspection = Inspection(
-        id=uuid.uuid4(), case_id=case.id, inspector_id=user.id, grid_id=case.grid_id,
-        kind=InspectionKind.ONSITE_CHECK, location=case.location, location_source=LocationSource.MANUAL,
-        manual_location=True, content_sha256=content_sha(content), captured_at=data.get("captured_at") or now,
-        received_at=now, **content,
-    )
-    db.session.add(inspection)
-    if case.first_onsite_at is None:
-        case.first_onsite_at = inspection.captured_at
-    deadlines.stop_clock(case, Stage.ONSITE, now)
+    """Store the check with its photos through the on-site rule; its summary becomes the event's note."""
+    inspection = record_desk_check(case, user, data, now)
+    data["note"] = onsite_rules.summary(inspection)
+    data["inspection_id"] = str(inspection.id)
 
 
 @needs("record_onsite")
 def _record_onsite_needs(case: Case, user: User, data: dict) -> list[str]:
-    return [] if (data.get("notes", "").strip() or data.get("findings")) else ["须填写核查情况"]
+    if data.get("notes", "").strip() or data.get("findings") or data.get("photos"):
+        return []
+    return ["须填写核查情况"]
 
 
 @step("plan", "制定一案一策", {S.SIGNED, S.HANDLING}, HANDLERS, S.HANDLING)
@@ -424,11 +437,17 @@ def _plan_needs(case: Case, user: User, data: dict) -> list[str]:
                if not str(data.get(key, "")).strip()]
     if not data.get("target_date"):
         missing.append("须填写整改期限")
-    if case.first_onsite_at is None:
+    if not _has_onsite_check(case):
         missing.append("须先完成现场核查")
     if needs_leader(case) and case.leading_official_id is None:
         missing.append("督察交办件和越级访须先明确包案领导")
     return missing + _people_exist(data, ("responsible_person_id",))
+
+
+def _has_onsite_check(case: Case) -> bool:
+    """Any on-site check recorded, flagged or not: handling goes on while a doubtful one is reviewed."""
+    query = select(exists().where(Inspection.case_id == case.id, Inspection.kind == InspectionKind.ONSITE_CHECK))
+    return bool(db.session.scalar(query))
 
 
 def needs_leader(case: Case) -> bool:
@@ -641,15 +660,34 @@ def _close(case: Case, user: User, data: dict, now: datetime) -> None:
 
 @needs("close")
 def _close_needs(case: Case, user: User, data: dict) -> list[str]:
-    missing = []
+    return [item.missing for item in close_checklist(case) if not item.met]
+
+
+@dataclass(frozen=True)
+class Requirement:
+    """One condition of a step, as a checklist shows it: what it is, whether it is met, what to do."""
+
+    label: str
+    met: bool
+    missing: str
+
+
+def close_checklist(case: Case) -> list[Requirement]:
+    """What 销号 needs, each with whether this case meets it; the case page shows it before the step.
+
+    The evidence requirement: an on-site check that counts (unflagged, or accepted by a
+    supervisor or the command office) with at least one received photo, or one that gives a
+    reason why no photo could be taken (vocab.NoPhotoReason).
+    """
     reply = latest_reply(case)
-    if reply is None or not reply.review_passed:
-        missing.append("须有审核通过的书面答复")
-    if not _has_follow_up(case):
-        missing.append("须完成回访，或记录无法回访的原因")
-    if not _has_onsite_photo(case):
-        missing.append("须至少有一次带照片的现场核查")
-    return missing
+    return [
+        Requirement("书面答复已审核通过", reply is not None and bool(reply.review_passed),
+                    "须有审核通过的书面答复"),
+        Requirement("已回访，或已记录无法回访的原因", _has_follow_up(case),
+                    "须完成回访，或记录无法回访的原因"),
+        Requirement("有一次有效的现场核查（带照片，或注明无法拍照的原因）", _has_onsite_evidence(case),
+                    "须有一次有效的现场核查（带已上传的照片，或注明无法拍照的原因）；存疑的核查须经确认"),
+    ]
 
 
 def _has_follow_up(case: Case) -> bool:
@@ -661,13 +699,17 @@ def _has_follow_up(case: Case) -> bool:
     return db.session.scalar(query.limit(1)) is not None
 
 
-def _has_onsite_photo(case: Case) -> bool:
-    """At least one on-site check of this case with a received photo."""
-    query = select(
-        exists().where(Inspection.case_id == case.id, Photo.inspection_id == Inspection.id,
-                       Photo.status == PhotoStatus.RECEIVED)
+def _has_onsite_evidence(case: Case) -> bool:
+    """A counting on-site check of this case with a received photo, or with a no-photo reason."""
+    checks = db.session.scalars(
+        select(Inspection).where(Inspection.case_id == case.id, Inspection.kind == InspectionKind.ONSITE_CHECK)
     )
-    return bool(db.session.scalar(query))
+    for check in checks:
+        if not onsite_rules.counts_as_onsite(check):
+            continue
+        if check.no_photo_reason or any(p.status == PhotoStatus.RECEIVED for p in check.photos):
+            return True
+    return False
 
 
 @step("reopen", "重新办理", {S.CLOSED, S.FOLLOWED_UP}, OVERSEERS, S.HANDLING)

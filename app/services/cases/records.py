@@ -16,7 +16,6 @@ from app.models import (
     ContactCard,
     EnforcementMeasure,
     FollowUp,
-    Inspection,
     LeaderVisit,
     User,
 )
@@ -51,9 +50,11 @@ def _all(model, case: Case, order=None) -> list:
 
 
 def records_of(case: Case) -> dict[str, list]:
-    """Plans, replies, notices, returns, extensions, follow-ups, visits, measures, checks, cards."""
+    """Plans, replies, notices, returns, extensions, follow-ups, visits, measures, cards.
+
+    On-site checks and their photos are the case's evidence: services.field.evidence.
+    """
     return {
-        "inspections": _all(Inspection, case, Inspection.captured_at),
         "plans": _all(CasePlan, case),
         "notices": _all(CaseNotice, case),
         "returns": _all(CaseReturn, case),

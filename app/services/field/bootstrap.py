@@ -15,6 +15,7 @@ from app.models import Grid, User
 from app.models.vocab import DeadlineState, NoPhotoReason, PatrolDueState, Role
 from app.services import clock
 from app.services.cases.queries import case_views, list_cases
+from app.services.field import onsite_rules
 from app.services.geo.grid_geojson import grid_feature
 from app.services.patrols import rounds
 from app.services.settings import get_setting
@@ -52,6 +53,8 @@ def bootstrap_for(user: User) -> dict:
         },
         "labels": {"deadline_states": DeadlineState.labels(), "patrol_states": PatrolDueState.labels()},
         "no_photo_reasons": NoPhotoReason.labels(),
+        # The case states in which the phone offers an on-site check (the server's one rule).
+        "onsite_states": sorted(onsite_rules.ONSITE_STATES),
         "server_time": clock.now().isoformat(),
     }
 

@@ -9,7 +9,7 @@ missing until they arrive.
 
 import json
 import uuid
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from geoalchemy2.shape import from_shape, to_shape
 from shapely.geometry import Point
@@ -19,23 +19,20 @@ from app.errors import Conflict, InvalidInput, NotFound
 from app.extensions import db
 from app.models import Case, Inspection, Photo, User
 from app.models.types import SRID
-from app.models.vocab import CaseStatus, InspectionKind, LocationSource, PhotoStatus, Stage
+from app.models.vocab import InspectionKind, LocationSource, PhotoStatus
 from app.services import clock
 from app.services.access import authorize, require_field_user
 from app.services.cases import deadlines
 from app.services.cases.intake import register_patrol_discovery
 from app.services.cases.timeline import append_event
-from app.services.field import photos
+from app.services.field import onsite_rules, photos
 from app.services.field.idempotent import canonical_json, conflict_versions, content_sha, insert_once
 from app.services.geo.grid_locator import locate_point
-from app.services.geo.spatial import distance_m
 from app.services.patrols import rounds
-from app.services.settings import get_setting
 
 # X-Photo-Variant of a photo upload: the phone's shrunk copy (the default), or the camera's
 # untouched file, sent on Wi-Fi after the copy.
 COPY, ORIGINAL = "copy", "original"
-ONSITE_STATES = {CaseStatus.ASSIGNED, CaseStatus.SIGNED, CaseStatus.HANDLING, CaseStatus.RETURN_REQUESTED}
 
 
 # ---------------------------------------------------------------- inspections
@@ -73,7 +70,10 @@ def _case_for(user: User, body: dict) -> Case | None:
         return None
     if body.get("case_id") is None:
         raise InvalidInput("现场核查须关联案件。", {"case_id": ["必填"]})
-    return authorize(user, body["case_id"])
+    case = authorize(user, body["case_id"])
+    onsite_rules.check_state(case)
+    onsite_rules.check_no_photo_reason(len(body["photos"]), body.get("no_photo_reason"))
+    return case
 
 
 def _new_inspection(user: User, inspection_id: uuid.UUID, body: dict, sha: str, case: Case | None) -> Inspection:
@@ -88,6 +88,7 @@ def _new_inspection(user: User, inspection_id: uuid.UUID, body: dict, sha: str, 
         location_source=where["source"], manual_location=manual, mock_location=where.get("mock", False),
         outside_own_grid=user.grid_id is not None and (hit is None or hit.grid_id != user.grid_id),
         findings=body.get("findings") or {}, notes=body.get("notes", ""), content_sha256=sha,
+        no_photo_reason=body.get("no_photo_reason"),
         captured_at=body["captured_at"], received_at=clock.now(),
     )
 
@@ -118,8 +119,8 @@ def _add_expected_photos(inspection: Inspection, announced: list[dict]) -> None:
                       exif_taken_at=item.get("exif_taken_at"), exif_lon=item.get("exif_lon"),
                       exif_lat=item.get("exif_lat"), origin=item.get("origin"),
                       exif_orientation=item.get("exif_orientation"))
-        photo.exif_far_from_checkin = _far_from(inspection, photo.exif_lon, photo.exif_lat)
-        photo.taken_before_visit = _taken_before_visit(inspection, photo.exif_taken_at)
+        photo.exif_far_from_checkin = onsite_rules.photo_far_from_check(inspection, photo.exif_lon, photo.exif_lat)
+        photo.taken_before_visit = onsite_rules.photo_taken_before_visit(inspection, photo.exif_taken_at)
         db.session.add(photo)
     db.session.flush()
 
@@ -133,12 +134,11 @@ def _apply_to_case(user: User, inspection: Inspection, body: dict) -> None:
         rounds.link_discovery(user, inspection, body["discovery"])
         return
     case = db.session.get(Case, inspection.case_id)
-    if case.first_onsite_at is None or inspection.captured_at < case.first_onsite_at:
-        case.first_onsite_at = inspection.captured_at
-    if case.status in ONSITE_STATES:
-        deadlines.stop_clock(case, Stage.ONSITE, inspection.captured_at)
-        deadlines.refresh_case_due(case)
-    append_event(case, "record_onsite", user, note=inspection.notes[:200],
+    db.session.refresh(inspection, ["photos"])  # the photos just announced decide `incomplete`
+    onsite_rules.assess(inspection, case)
+    onsite_rules.record_check(case, inspection)
+    deadlines.refresh_case_due(case)
+    append_event(case, "record_onsite", user, note=onsite_rules.summary(inspection),
                  data={"inspection_id": str(inspection.id), "captured_at": inspection.captured_at.isoformat()},
                  at=clock.now())
 
@@ -255,22 +255,7 @@ def _note_file_exif(photo: Photo, taken_at: datetime | None, lon: float | None, 
     """The file's own EXIF wins over what the phone announced (a shrunk copy carries none)."""
     if taken_at is not None or lon is not None:
         photo.exif_taken_at, photo.exif_lon, photo.exif_lat = taken_at, lon, lat
-        photo.exif_far_from_checkin = _far_from(photo.inspection, lon, lat)
-        photo.taken_before_visit = _taken_before_visit(photo.inspection, taken_at)
+        photo.exif_far_from_checkin = onsite_rules.photo_far_from_check(photo.inspection, lon, lat)
+        photo.taken_before_visit = onsite_rules.photo_taken_before_visit(photo.inspection, taken_at)
     if orientation is not None:
         photo.exif_orientation = orientation
-
-
-def _taken_before_visit(inspection: Inspection, taken_at: datetime | None) -> bool:
-    """True when the camera's time lies more than ``photo_max_age_minutes`` before the check."""
-    if taken_at is None:
-        return False
-    return taken_at < inspection.captured_at - timedelta(minutes=float(get_setting("photo_max_age_minutes")))
-
-
-def _far_from(inspection: Inspection, lon: float | None, lat: float | None) -> bool:
-    """True when a photo's own position lies farther from the check-in than allowed."""
-    if lon is None or lat is None or inspection.location is None:
-        return False
-    point = to_shape(inspection.location)
-    return distance_m(point.x, point.y, lon, lat) > float(get_setting("photo_far_m"))
