@@ -10,7 +10,8 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 
-from app.errors import InvalidInput, NotFound
+from app.database import get_or_404
+from app.errors import InvalidInput
 from app.extensions import db
 from app.models import Case, Department, FailureRecord, Grid, User
 from app.models.vocab import LabelledEnum, Role
@@ -108,8 +109,7 @@ def record_failure(actor: User, case_id: int, kind: str, person_name: str, perso
     require_role(actor, Role.COMMAND_OFFICE)
     if kind not in FailureKind.labels():
         raise InvalidInput("问责情形不正确。", {"kind": ["不正确"]})
-    if db.session.get(Case, case_id) is None:
-        raise NotFound("案件不存在。")
+    get_or_404(Case, case_id, "案件不存在。")
     if not person_name.strip():
         raise InvalidInput("请填写责任人姓名。", {"person_name": ["必填"]})
     if person_id is not None and db.session.get(User, person_id) is None:

@@ -16,7 +16,8 @@ from datetime import datetime, timedelta
 from geoalchemy2.shape import to_shape
 from sqlalchemy import select
 
-from app.errors import Conflict, NotFound
+from app.database import get_or_404
+from app.errors import Conflict
 from app.extensions import db
 from app.models import Alert, Case, Notification, User
 from app.models.vocab import Category, Role
@@ -121,9 +122,7 @@ def _notify(alert: Alert, first: Case) -> None:
 def dismiss(actor: User, alert_id: int) -> Alert:
     """The command office closes an alert it has dealt with."""
     require_role(actor, Role.COMMAND_OFFICE)
-    alert = db.session.get(Alert, alert_id)
-    if alert is None:
-        raise NotFound("预警不存在。")
+    alert = get_or_404(Alert, alert_id, "预警不存在。")
     if alert.dismissed_at is not None:
         raise Conflict("该预警已处理。")
     alert.dismissed_at = clock.now()

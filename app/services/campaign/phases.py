@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
+from app.database import get_or_404
 from app.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.extensions import db
 from app.models import Campaign, CampaignPhase, Grid, SubmissionRequirement, TownSubmission, User
@@ -95,10 +96,7 @@ def list_campaigns() -> list[Campaign]:
 
 def get_campaign(campaign_id: int) -> Campaign:
     """One campaign or NotFound."""
-    campaign = db.session.get(Campaign, campaign_id)
-    if campaign is None:
-        raise NotFound("专项行动不存在。")
-    return campaign
+    return get_or_404(Campaign, campaign_id, "专项行动不存在。")
 
 
 def create_campaign(actor: User, year: int, name: str | None = None) -> Campaign:
@@ -123,9 +121,7 @@ def create_campaign(actor: User, year: int, name: str | None = None) -> Campaign
 def change_phase(actor: User, phase_id: int, **changes) -> CampaignPhase:
     """Change a phase's name or dates (audited); the campaign's span follows its phases."""
     require_role(actor, Role.COMMAND_OFFICE, Role.ADMIN)
-    phase = db.session.get(CampaignPhase, phase_id)
-    if phase is None:
-        raise NotFound("阶段不存在。")
+    phase = get_or_404(CampaignPhase, phase_id, "阶段不存在。")
     before = audit.snapshot(phase, PHASE_FIELDS)
     for key in ("name", "starts_on", "ends_on"):
         if changes.get(key) is not None:
@@ -144,9 +140,7 @@ def change_phase(actor: User, phase_id: int, **changes) -> CampaignPhase:
 def change_requirement(actor: User, requirement_id: int, **changes) -> SubmissionRequirement:
     """Change what towns must submit, or its due date (audited)."""
     require_role(actor, Role.COMMAND_OFFICE, Role.ADMIN)
-    requirement = db.session.get(SubmissionRequirement, requirement_id)
-    if requirement is None:
-        raise NotFound("报送要求不存在。")
+    requirement = get_or_404(SubmissionRequirement, requirement_id, "报送要求不存在。")
     before = audit.snapshot(requirement, REQUIREMENT_FIELDS)
     for key in ("name", "due_on"):
         if changes.get(key) is not None:
@@ -160,9 +154,7 @@ def change_requirement(actor: User, requirement_id: int, **changes) -> Submissio
 def submit(actor: User, requirement_id: int, town_id: int | None, filename: str, content: bytes,
            content_type: str = "application/octet-stream", note: str = "") -> TownSubmission:
     """A town uploads its document; a new upload replaces one not yet received."""
-    requirement = db.session.get(SubmissionRequirement, requirement_id)
-    if requirement is None:
-        raise NotFound("报送要求不存在。")
+    requirement = get_or_404(SubmissionRequirement, requirement_id, "报送要求不存在。")
     town_id = _submitting_town(actor, town_id)
     if not content:
         raise InvalidInput("请选择要上传的文件。", {"file": ["文件为空"]})
@@ -200,9 +192,7 @@ def _submitting_town(actor: User, town_id: int | None) -> int:
 def mark_received(actor: User, submission_id: int) -> TownSubmission:
     """The command office marks a submission received (签收)."""
     require_role(actor, Role.COMMAND_OFFICE)
-    row = db.session.get(TownSubmission, submission_id)
-    if row is None:
-        raise NotFound("报送材料不存在。")
+    row = get_or_404(TownSubmission, submission_id, "报送材料不存在。")
     if row.received_at is not None:
         raise Conflict("该材料已签收。")
     row.received_at, row.received_by_id = clock.now(), actor.id

@@ -7,7 +7,8 @@ from datetime import date, datetime
 
 from sqlalchemy import or_, select
 
-from app.errors import Conflict, InvalidInput, NotFound
+from app.database import get_or_404
+from app.errors import Conflict, InvalidInput
 from app.extensions import db
 from app.models import Case, SpecialCheck, User
 from app.models.vocab import LabelledEnum, Role
@@ -72,9 +73,7 @@ def plan_checks(actor: User, planned_on: date, start: datetime, end: datetime) -
 def record_result(actor: User, check_id: int, outcome: str, result: str) -> SpecialCheck:
     """Record what a check found."""
     require_role(actor, Role.COMMAND_OFFICE)
-    check = db.session.get(SpecialCheck, check_id)
-    if check is None:
-        raise NotFound("督查任务不存在。")
+    check = get_or_404(SpecialCheck, check_id, "督查任务不存在。")
     if check.checked_at is not None:
         raise Conflict("该督查结果已记录。")
     if outcome not in CheckOutcome.labels() or not result.strip():
