@@ -19,11 +19,10 @@ Rules:
 import re
 from dataclasses import dataclass
 from datetime import timedelta
-from math import ceil
 
 from geoalchemy2.shape import from_shape, to_shape
 from shapely.geometry import Point
-from sqlalchemy import Select, exists, func, or_, select
+from sqlalchemy import Select, exists, or_, select
 from sqlalchemy.orm import selectinload
 
 from app.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -36,6 +35,7 @@ from app.services.access import SOURCE_EDIT_ROLES, authorize, authorize_source, 
 from app.services.admin import audit as admin_audit
 from app.services.geo.coords import to_wgs84
 from app.services.geo.grid_locator import GridLocator, get_locator
+from app.services.paging import page_of
 
 CODE_PATTERN = re.compile(r"[A-Za-z0-9_\-]{1,32}")
 PERMIT_PATTERN = re.compile(r"[A-Za-z0-9\-]{1,64}")
@@ -334,14 +334,8 @@ def filtered_sources(user: User, **filters) -> Select:
 
 def list_sources(user: User, page: int = 1, per_page: int = 50, **filters) -> dict:
     """A page of the user's sources, by code, with the total for paging."""
-    query = filtered_sources(user, **filters)
-    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
-    items = db.session.scalars(
-        query.options(selectinload(Source.grid), selectinload(Source.town))
-        .order_by(Source.code).limit(per_page).offset((page - 1) * per_page)
-    ).all()
-    return {"items": items,
-            "meta": {"page": page, "per_page": per_page, "total": total, "pages": ceil(total / per_page)}}
+    return page_of(filtered_sources(user, **filters), page, per_page, order_by=(Source.code,),
+                   options=(selectinload(Source.grid), selectinload(Source.town)))
 
 
 def source_history(user: User, source: Source) -> SourceHistory:
