@@ -20,6 +20,7 @@ from app.models.vocab import CheckinOutcome, CoordSystem, Role, Sector, SourceKi
 from app.schemas.sources import SourceCreateSchema, SourceQuerySchema, SourceWriteSchema
 from app.services.access import SOURCE_EDIT_ROLES, authorize_source
 from app.services.patrols import source_import, sources
+from app.web.forms import attempt
 
 bp = Blueprint("source_desk", __name__, url_prefix="/desk/sources", template_folder="templates")
 
@@ -171,14 +172,10 @@ def deactivate_source(source_id: int):
 def link_case(source_id: int):
     """Link a case by its number (it must be in the user's scope)."""
     authorize_source(current_user, source_id)  # a source out of scope is a 404 page, not a message
-    try:
+    with attempt() as done:
         case = sources.case_by_number(current_user, request.form.get("number", ""))
         sources.link_case(current_user, source_id, case.id)
-        db.session.commit()
-        flash(f"已关联案件 {case.number}。", "ok")
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
+        done.message = f"已关联案件 {case.number}。"
     return redirect(url_for("source_desk.source_page", source_id=source_id))
 
 
@@ -187,13 +184,8 @@ def link_case(source_id: int):
 def unlink_case(source_id: int, case_id: int):
     """Remove a case link from the source page."""
     authorize_source(current_user, source_id)
-    try:
+    with attempt("已取消关联。"):
         sources.unlink_case(current_user, source_id, case_id)
-        db.session.commit()
-        flash("已取消关联。", "ok")
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
     return redirect(url_for("source_desk.source_page", source_id=source_id))
 
 
