@@ -18,7 +18,7 @@ from app.extensions import db
 from app.models import CalendarDay, DeadlineRule, Department, Grid, SectorRoute, User
 from app.models.vocab import Channel, LegalTrack, Priority, Role, Sector, Stage
 from app.services import clock, settings
-from app.services.access import require_role
+from app.services.access import require
 from app.services.admin import accounts, api_keys, changes, staff_import
 from app.services.admin import audit as admin_audit
 from app.services.admin.throttling import recent_failures
@@ -34,7 +34,7 @@ NO_STORE = {"Cache-Control": "no-store"}
 @login_required
 def _admins_only():
     """Every page here is for administrators; others get the Chinese 403 page."""
-    require_role(current_user, Role.ADMIN)
+    require(current_user, "administer")
 
 
 @bp.context_processor

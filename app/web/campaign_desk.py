@@ -11,9 +11,9 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Case
-from app.models.vocab import Category, Role
+from app.models.vocab import Category
 from app.services import clock
-from app.services.access import require_role
+from app.services.access import require
 from app.services.campaign import (
     accountability,
     early_warning,
@@ -48,14 +48,14 @@ def _period():
 
 
 def _reports_only() -> None:
-    require_role(current_user, *accountability.REPORT_ROLES)
+    require(current_user, "campaign_reports")
 
 
 @bp.get("/")
 @login_required
 def overview():
     """The running phase, every campaign's phases, and the towns' submission board."""
-    require_role(current_user, Role.COMMAND_OFFICE, Role.ADMIN, Role.SUPERVISOR)
+    require(current_user, "campaign_overview")
     now = clock.now()
     all_campaigns = campaigns.list_campaigns()
     chosen = next((c for c in all_campaigns if c.id == request.args.get("campaign_id", type=int)), None)
@@ -160,7 +160,7 @@ def alerts():
 def alerts_scan():
     """Look for new clusters now."""
     with attempt("已完成预警扫描。"):
-        require_role(current_user, Role.COMMAND_OFFICE)
+        require(current_user, "handle_alerts")
         early_warning.scan()
     return redirect(url_for("campaign_desk.alerts"))
 
@@ -197,7 +197,7 @@ def ranking_xlsx():
 @login_required
 def receptions_page():
     """Receptions in the period, the weekly check, and the form to record one."""
-    require_role(current_user, *accountability.REPORT_ROLES, Role.SUPERVISOR, Role.DEPARTMENT_OFFICER)
+    require(current_user, "view_receptions")
     args, (start, end) = _period()
     return render_template("campaign/receptions.html", args=args, start=start, end=end,
                            items=receptions.receptions_between(start, end),

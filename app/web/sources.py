@@ -18,7 +18,7 @@ from app.extensions import db
 from app.models import Grid
 from app.models.vocab import CheckinOutcome, CoordSystem, Role, Sector, SourceKind
 from app.schemas.sources import SourceCreateSchema, SourceQuerySchema, SourceWriteSchema
-from app.services.access import SOURCE_EDIT_ROLES, authorize_source
+from app.services.access import authorize_source, may
 from app.services.patrols import source_import, sources
 from app.web.forms import attempt
 
@@ -31,9 +31,9 @@ NO_STORE = {"Cache-Control": "no-store"}
 
 @bp.context_processor
 def _vocabularies() -> dict:
-    """Labels for select boxes and tables, and whether this user may edit the register."""
+    """Labels for select boxes and tables."""
     return {"source_kinds": SourceKind.labels(), "sectors": Sector.labels(), "coord_systems": CoordSystem.labels(),
-            "outcomes": CheckinOutcome.labels(), "can_edit": current_user.role in SOURCE_EDIT_ROLES}
+            "outcomes": CheckinOutcome.labels()}
 
 
 def _source_form(schema: Schema, form, checkboxes: tuple[str, ...]) -> dict:
@@ -84,7 +84,7 @@ def register_page():
 @login_required
 def new_source():
     """Add a source: typed coordinates (any system) or a click on the grid map place it."""
-    if current_user.role not in SOURCE_EDIT_ROLES:
+    if not may(current_user, "edit_sources"):
         return _refuse()
     if request.method == "GET":
         return render_template("sources/form.html", source=None, form={}, errors={}, message=None)
@@ -193,7 +193,7 @@ def unlink_case(source_id: int, case_id: int):
 @login_required
 def import_page():
     """Upload a register (.xlsx/.csv): check every row; import all, or only the good rows if asked."""
-    if current_user.role not in SOURCE_EDIT_ROLES:
+    if not may(current_user, "edit_sources"):
         return _refuse()
     if request.method == "GET":
         return render_template("sources/import.html", report=None, result=None)

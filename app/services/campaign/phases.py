@@ -16,7 +16,7 @@ from app.extensions import db
 from app.models import Campaign, CampaignPhase, Grid, SubmissionRequirement, TownSubmission, User
 from app.models.vocab import Role
 from app.services import clock
-from app.services.access import require_role
+from app.services.access import require
 from app.services.admin import audit
 
 BEIJING = ZoneInfo("Asia/Shanghai")
@@ -101,7 +101,7 @@ def get_campaign(campaign_id: int) -> Campaign:
 
 def create_campaign(actor: User, year: int, name: str | None = None) -> Campaign:
     """A campaign for a year with the plan's default phases and submissions (editable after)."""
-    require_role(actor, Role.COMMAND_OFFICE, Role.ADMIN)
+    require(actor, "manage_campaigns")
     if not 2000 <= year <= 2100:
         raise InvalidInput("年份应在 2000 至 2100 之间。", {"year": ["年份不正确"]})
     if db.session.scalar(select(Campaign.id).where(Campaign.starts_on == date(year, *DEFAULT_PHASES[0][2]))):
@@ -120,7 +120,7 @@ def create_campaign(actor: User, year: int, name: str | None = None) -> Campaign
 
 def change_phase(actor: User, phase_id: int, **changes) -> CampaignPhase:
     """Change a phase's name or dates (audited); the campaign's span follows its phases."""
-    require_role(actor, Role.COMMAND_OFFICE, Role.ADMIN)
+    require(actor, "manage_campaigns")
     phase = get_or_404(CampaignPhase, phase_id, "阶段不存在。")
     before = audit.snapshot(phase, PHASE_FIELDS)
     for key in ("name", "starts_on", "ends_on"):
@@ -139,7 +139,7 @@ def change_phase(actor: User, phase_id: int, **changes) -> CampaignPhase:
 
 def change_requirement(actor: User, requirement_id: int, **changes) -> SubmissionRequirement:
     """Change what towns must submit, or its due date (audited)."""
-    require_role(actor, Role.COMMAND_OFFICE, Role.ADMIN)
+    require(actor, "manage_campaigns")
     requirement = get_or_404(SubmissionRequirement, requirement_id, "报送要求不存在。")
     before = audit.snapshot(requirement, REQUIREMENT_FIELDS)
     for key in ("name", "due_on"):
@@ -177,12 +177,11 @@ def submit(actor: User, requirement_id: int, town_id: int | None, filename: str,
 
 def _submitting_town(actor: User, town_id: int | None) -> int:
     """A supervisor submits for their own town; the command office may file for any town."""
+    require(actor, "submit_documents", "只有镇（街道）和指挥部办公室可以报送材料。")
     if actor.role == Role.SUPERVISOR:
         if town_id not in (None, actor.grid_id):
             raise Forbidden("只能报送本镇（街道）的材料。")
         town_id = actor.grid_id
-    elif actor.role != Role.COMMAND_OFFICE:
-        raise Forbidden("只有镇（街道）和指挥部办公室可以报送材料。")
     town = db.session.get(Grid, town_id) if town_id is not None else None
     if town is None or town.level != 2:
         raise InvalidInput("请选择报送材料的镇（街道）。", {"town_id": ["不是镇（街道）"]})
@@ -191,7 +190,7 @@ def _submitting_town(actor: User, town_id: int | None) -> int:
 
 def mark_received(actor: User, submission_id: int) -> TownSubmission:
     """The command office marks a submission received (签收)."""
-    require_role(actor, Role.COMMAND_OFFICE)
+    require(actor, "receive_documents")
     row = get_or_404(TownSubmission, submission_id, "报送材料不存在。")
     if row.received_at is not None:
         raise Conflict("该材料已签收。")
