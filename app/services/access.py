@@ -30,8 +30,6 @@ class Action(StrEnum):
 # Those who handle cases read a petitioner's name, phone and ID number and the original
 # photos (DOMAIN.md, Privacy). Leaders, inspectors and admins see masked data only.
 _HANDLERS = frozenset({Role.SUPERVISOR, Role.DEPARTMENT_OFFICER, Role.COMMAND_OFFICE})
-# Who goes on site and so uploads field records (on-site checks, patrols, contact cards).
-FIELD_ROLES = {Role.INSPECTOR, Role.SUPERVISOR, Role.DEPARTMENT_OFFICER}
 
 # What each role may do: the one table. Pages, the API, services and templates ask ``may``.
 CAPABILITIES: dict[str, frozenset[Role]] = {
@@ -43,6 +41,8 @@ CAPABILITIES: dict[str, frozenset[Role]] = {
     "patrol_compliance": frozenset({Role.INSPECTOR, Role.SUPERVISOR, Role.COMMAND_OFFICE, Role.ADMIN}),
     "wall": frozenset({Role.COMMAND_OFFICE, Role.ADMIN}),
     "administer": frozenset({Role.ADMIN}),
+    # Who goes on site and so uploads field records (on-site checks, patrols, contact cards).
+    "upload_field_records": frozenset({Role.INSPECTOR, Role.SUPERVISOR, Role.DEPARTMENT_OFFICER}),
     # The campaign (专项行动): the phase board, the reports, and who files or acts on what.
     "campaign_overview": frozenset({Role.COMMAND_OFFICE, Role.ADMIN, Role.SUPERVISOR}),
     "campaign_reports": frozenset({Role.COMMAND_OFFICE, Role.ADMIN, Role.LEADING_OFFICIAL}),
@@ -73,7 +73,7 @@ def require(user: User, what: str, message: str | None = None) -> None:
 
 def require_field_user(user: User) -> None:
     """Only people who go on site upload field records."""
-    if user.role not in FIELD_ROLES:
+    if not may(user, "upload_field_records"):
         raise Forbidden("只有网格员和办案人员可以上传现场记录。")
 
 
