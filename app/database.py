@@ -1,13 +1,18 @@
-"""Database engine set-up that differs by backend (SpatiaLite needs loading per connection)."""
+"""Database engine set-up that differs by backend (SpatiaLite needs loading per connection),
+and the one way to load a row by its key or answer 404."""
 
 import os
 from functools import partial
+from typing import TypeVar
 
 from flask import Flask, has_request_context, request
 from geoalchemy2 import load_spatialite
 from sqlalchemy import event
 
+from app.errors import NotFound
 from app.extensions import db
+
+M = TypeVar("M")
 
 
 def _sqlite_connect(dbapi_conn, connection_record, library_path: str) -> None:
@@ -74,3 +79,15 @@ def _sqlite_begin(conn) -> None:
 def is_sqlite() -> bool:
     """True on the embedded SpatiaLite backend."""
     return db.engine.dialect.name == "sqlite"
+
+
+def get_or_404(model: type[M], key, message: str) -> M:
+    """The row of ``model`` with primary key ``key``, or NotFound with the caller's Chinese message.
+
+    It lives here, beside the session set-up, so services, the API and pages can all use it:
+    ``app.errors`` and ``app.extensions`` are the only things below it.
+    """
+    row = db.session.get(model, key)
+    if row is None:
+        raise NotFound(message)
+    return row

@@ -1,6 +1,6 @@
 """The routing table and settings: readable by all signed in, editable by the admin only."""
 
-from tests.test_lifecycle import Desk, register
+from tests.helpers import Desk, register
 
 
 def test_admin_reroutes_a_sector_and_new_cases_follow(app, city):

@@ -8,8 +8,8 @@ from app.extensions import db
 from app.models import AdminAuditEntry, ApiKey, Department, User
 from app.services.admin import api_keys as api_keys_service
 from app.services.admin.api_keys import verify_api_key
+from tests.helpers import Desk
 from tests.page_client import PageClient
-from tests.test_lifecycle import Desk
 
 
 @pytest.fixture

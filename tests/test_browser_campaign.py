@@ -10,7 +10,7 @@ from app.models.vocab import CaseStatus, Channel
 from app.services import clock
 from app.services.campaign.phases import create_campaign
 from tests.factories import make_case
-from tests.test_browser_desk import sign_in
+from tests.helpers import sign_in
 
 pytestmark = pytest.mark.browser
 

@@ -6,16 +6,9 @@ from datetime import timedelta
 import pytest
 
 from app.services import clock
+from tests.helpers import sign_in
 
 pytestmark = pytest.mark.browser
-
-
-def sign_in(page, live_server, username):
-    page.goto(f"{live_server}/login")
-    page.get_by_label("用户名").fill(username)
-    page.get_by_label("密码").fill("test-password-1")
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_url(f"{live_server}/desk/")
 
 
 def take(page, step, fill=None):

@@ -9,32 +9,21 @@ record under the same id is refused with 409 and shown to the inspector.
 import re
 
 import pytest
-from PIL import Image, ImageDraw
 from playwright.sync_api import expect
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Case, ContactCard, Inspection, Photo, User
 from app.models.vocab import Channel, DeadlineState, InspectionKind, ListKind, PhotoStatus
 from app.services.geo import coords
 from app.web import field_app
+from tests.helpers import REQUEUE_EVERYTHING, camera_jpeg, count, phone_context, sign_in_phone
 
 pytestmark = pytest.mark.browser
 
-PHONE = {"width": 390, "height": 844}
 # The middle of village V11 in the tiny city (tests/factories.py), 8 m accuracy.
 GPS = {"latitude": 32.31, "longitude": 120.505, "accuracy": 8}
 SYNC_TIMEOUT_MS = 30000
-
-REQUEUE_EVERYTHING = """async () => {
-  const store = await import("/static/m/store.js");
-  const db = await store.db();
-  for (const item of await db.getAll("outbox")) {
-    const reset = { state: "pending", record_sent: false, response: null, attempts: 0, next_try_at: 0 };
-    await db.put("outbox", { ...item, ...reset });
-  }
-  for (const photo of await db.getAll("photos")) await db.put("photos", { ...photo, state: "pending" });
-}"""
 
 CHANGE_THE_RECORD = """async () => {
   const store = await import("/static/m/store.js");
@@ -60,31 +49,6 @@ RESEND_DIRECTLY = """async () => {
 }"""
 
 
-def camera_jpeg(path, colour) -> str:
-    """A 3000×2000 JPEG like a phone camera's, with some detail so it compresses like a photo."""
-    image = Image.new("RGB", (3000, 2000), colour)
-    draw = ImageDraw.Draw(image)
-    for x in range(0, 3000, 120):
-        draw.line([(x, 0), (3000 - x, 2000)], fill=(255, 255, 255), width=9)
-    image.save(path, "JPEG", quality=92)
-    return str(path)
-
-
-def count(model, *where) -> int:
-    """Rows on the server now (a fresh transaction sees the live server's commits)."""
-    db.session.rollback()
-    return db.session.scalar(select(func.count()).select_from(model).where(*where))
-
-
-def phone_context(browser, gps):
-    """A phone-sized touch browser with GPS at `gps`, its own service workers and storage."""
-    return browser.new_context(
-        viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True, locale="zh-CN",
-        timezone_id="Asia/Shanghai", geolocation=gps, service_workers="allow",
-        permissions=["geolocation", "background-sync"],  # Chrome grants Background Sync by default
-    )
-
-
 @pytest.fixture
 def phone(browser):
     """A phone standing in the middle of village V11 with a good GPS fix."""
@@ -101,22 +65,10 @@ def phone_poor_fix(browser):
     context.close()
 
 
-def sign_in(page, live_server):
-    page.goto(f"{live_server}/m/")
-    page.get_by_label("用户名").fill("insp_V11")
-    page.get_by_label("密码").fill("test-password-1")
-    page.get_by_role("button", name="登录").click()
-    # The worker holds the app, and card codes are reserved for offline use. Signing in
-    # hashes a password and loads the bootstrap: allow a loaded CI machine more than 5 s.
-    expect(page.locator("body")).to_have_attribute("data-offline-ready", "true", timeout=20000)
-    expect(page.locator("body")).to_have_attribute("data-spare-codes", re.compile(r"^([5-9]|\d\d+)$"),
-                                                   timeout=20000)
-
-
 def test_offline_check_and_card_reach_the_server_once(phone, live_server, city, artifacts_dir, tmp_path):
     number = city.cases["V11"].number
     page = phone.new_page()
-    sign_in(page, live_server)
+    sign_in_phone(page, live_server)
     task = page.locator(f'li.task[data-number="{number}"]')
     expect(task).to_be_visible()
     expect(page.locator("li.task")).to_have_count(1)  # only the inspector's own village
@@ -208,7 +160,7 @@ def test_offline_check_and_card_reach_the_server_once(phone, live_server, city, 
 def test_patrol_discovery_picked_on_the_map_waits_out_an_expired_session(phone_poor_fix, live_server, city, tmp_path,
                                                                           artifacts_dir):
     page = phone_poor_fix.new_page()
-    sign_in(page, live_server)
+    sign_in_phone(page, live_server)
     phone_poor_fix.set_offline(True)
     page.get_by_role("link", name="巡查发现").click()
     expect(page.locator("#gps-warn")).to_contain_text("定位精度很差（±150 米）")
@@ -259,7 +211,7 @@ def test_patrol_discovery_picked_on_the_map_waits_out_an_expired_session(phone_p
 
 def test_a_new_version_waits_for_the_inspector(phone, live_server, city, monkeypatch):
     page = phone.new_page()
-    sign_in(page, live_server)
+    sign_in_phone(page, live_server)
     page.get_by_role("link", name="我的").click()
     old_version = page.locator("#me-version").inner_text()
     assert old_version == field_app.app_version()
@@ -291,7 +243,7 @@ QUEUE_A_CARD_BEHIND_THE_APPS_BACK = """async () => {
 def test_background_sync_uploads_from_the_service_worker(phone, live_server, city):
     """Chromium wakes the worker for the outbox; the page (which never saw the item) does nothing."""
     page = phone.new_page()
-    sign_in(page, live_server)
+    sign_in_phone(page, live_server)
     with phone.expect_event("response", lambda r: r.request.method == "PUT") as upload:
         code = page.evaluate(QUEUE_A_CARD_BEHIND_THE_APPS_BACK)
     assert upload.value.url.endswith(f"/api/v1/contact-cards/{code}") and upload.value.status == 201

@@ -30,7 +30,7 @@ from app.services.geo.grid_locator import locate_point
 from app.services.patrols import rules as patrol_rules
 from app.services.patrols.rules import PatrolRule
 from app.services.settings import set_setting
-from tests.test_browser_field import REQUEUE_EVERYTHING, camera_jpeg, count, phone_context, sign_in
+from tests.helpers import REQUEUE_EVERYTHING, camera_jpeg, count, phone_context, sign_in_phone
 
 SYNC_TIMEOUT_MS = 30000
 TRACK_INTERVAL_S = 5  # the smallest interval the setting allows; the default is 30 s
@@ -153,7 +153,7 @@ def test_an_offline_patrol_day_reaches_the_server_once(browser, live_server, cit
     phone = phone_context(browser, START)
     page = phone.new_page()
     page.on("dialog", lambda dialog: dialog.accept())  # "确定结束本次巡查？"
-    sign_in(page, live_server)
+    sign_in_phone(page, live_server)
     page.get_by_role("link", name="今日巡查").click()
     rows = page.locator("li.source")
     expect(rows).to_have_count(3)

@@ -3,7 +3,7 @@ detail page map and in the register."""
 
 import pytest
 
-from tests.test_browser_desk import sign_in
+from tests.helpers import sign_in
 
 pytestmark = pytest.mark.browser
 

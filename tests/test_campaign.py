@@ -15,7 +15,7 @@ from app.services.campaign.early_warning import active_alerts, scan
 from app.services.campaign.phases import create_campaign, current_phase
 from app.services.campaign.scoring import town_ranking
 from tests.factories import make_case
-from tests.test_lifecycle import Desk
+from tests.helpers import Desk
 
 V11, V12, V21, V22 = (120.505, 32.31), (120.515, 32.31), (120.525, 32.31), (120.535, 32.31)
 NOW = datetime(2026, 11, 20, 4, tzinfo=UTC)  # 2026-11-20 12:00 Beijing, in the tackling phase

@@ -10,19 +10,11 @@ from app.models import Case, Notification
 from app.models.vocab import CaseStatus
 from app.services import clock
 from app.services.settings import set_setting
-
-
-def _token(page_text: str) -> str:
-    return re.search(r'name="csrf_token" value="([^"]+)"', page_text).group(1)
-
-
-def _sign_in(client, username):
-    token = _token(client.get("/login").text)
-    client.post("/login", data={"username": username, "password": "test-password-1", "csrf_token": token})
+from tests.helpers import form_token, sign_in_pages
 
 
 def test_queue_shows_scope_sorted_by_due_and_filters(client, city):
-    _sign_in(client, "sup_T1")
+    sign_in_pages(client, "sup_T1")
     page = client.get("/desk/")
     assert page.status_code == 200
     numbers = re.findall(r'data-number="([^"]+)"', page.text)
@@ -33,10 +25,10 @@ def test_queue_shows_scope_sorted_by_due_and_filters(client, city):
 
 
 def test_intake_form_registers_and_shows_errors_in_chinese(client, city):
-    _sign_in(client, "sup_T1")
+    sign_in_pages(client, "sup_T1")
     form = client.get("/desk/cases/new")
     assert form.status_code == 200 and "保存登记" in form.text
-    token = _token(form.text)
+    token = form_token(form.text)
     bad = client.post("/desk/cases/new", data={"csrf_token": token, "channel": "visit", "title": "x"})
     assert bad.status_code == 422 and "请检查标红的项目" in bad.text
     assert 'value="x"' in bad.text  # what was typed is kept
@@ -56,10 +48,10 @@ def test_actions_panel_and_refusals_are_shown_in_chinese(client, city):
     case = city.cases["V11"]
     case.status = CaseStatus.ACCEPTED
     db.session.commit()
-    _sign_in(client, "sup_T1")
+    sign_in_pages(client, "sup_T1")
     page = client.get(f"/desk/cases/{case.id}")
     assert 'data-step="assign"' in page.text and 'data-step="sign"' not in page.text
-    token = _token(page.text)
+    token = form_token(page.text)
     done = client.post(f"/desk/cases/{case.id}/actions/assign", data={"csrf_token": token}, follow_redirects=True)
     assert "已交办，案件现为「已交办」" in done.text
     again = client.post(f"/desk/cases/{case.id}/actions/assign", data={"csrf_token": token}, follow_redirects=True)
@@ -69,7 +61,7 @@ def test_actions_panel_and_refusals_are_shown_in_chinese(client, city):
 
 
 def test_inspector_sees_masked_petitioner_on_case_page(client, city):
-    _sign_in(client, "insp_V11")
+    sign_in_pages(client, "insp_V11")
     page = client.get(f"/desk/cases/{city.cases['V11'].id}")
     assert "张**" in page.text and "*******5678" in page.text
     assert "13812345678" not in page.text and "320682199001011234" not in page.text
@@ -80,8 +72,8 @@ def test_bulk_assign_assigns_each_and_reports_failures(client, city):
     for code in ("V11", "V12"):
         city.cases[code].status = CaseStatus.ACCEPTED
     db.session.commit()
-    _sign_in(client, "sup_T1")
-    token = _token(client.get("/desk/").text)
+    sign_in_pages(client, "sup_T1")
+    token = form_token(client.get("/desk/").text)
     ids = [city.cases["V11"].id, city.cases["V12"].id, city.cases["V21"].id]
     page = client.post("/desk/assign", data={"csrf_token": token, "case_id": ids}, follow_redirects=True)
     assert "已交办 2 件" in page.text
@@ -95,10 +87,10 @@ def test_notifications_page_lists_and_marks_read(client, city):
     db.session.add(Notification(user_id=user.id, case_id=city.cases["V11"].id, kind="reminder",
                                 message="案件即将到期，请抓紧办理"))
     db.session.commit()
-    _sign_in(client, "sup_T1")
+    sign_in_pages(client, "sup_T1")
     page = client.get("/desk/notifications")
     assert "即将到期" in page.text and 'class="badge"' in page.text
-    client.post("/desk/notifications/read", data={"csrf_token": _token(page.text)})
+    client.post("/desk/notifications/read", data={"csrf_token": form_token(page.text)})
     assert 'class="badge"' not in client.get("/desk/notifications").text
 
 
@@ -109,6 +101,6 @@ def test_deadline_words_follow_the_yellow_share_the_city_set(client, city):
     late.received_at, late.due_at = clock.now() - timedelta(days=9), clock.now() + timedelta(days=1)
     closed.status = CaseStatus.CLOSED
     db.session.commit()
-    _sign_in(client, "sup_T1")
+    sign_in_pages(client, "sup_T1")
     assert "临期（已用时80%以上）" in client.get(f"/desk/cases/{late.id}").text
     assert re.search(r"期限 [^<]* · 已销号</span>", client.get(f"/desk/cases/{closed.id}").text)

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models import Case, CaseEvent, ContactCard, Inspection, Photo
 from app.services.field.photos import photo_path
-from tests.test_lifecycle import Desk
+from tests.helpers import Desk
 
 INSPECTOR = "insp_V11"
 

@@ -1,96 +1,23 @@
 """The lifecycle end to end through the API, on each legal track, and its refusals."""
 
-import uuid
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Case, CaseClock, CaseEvent, Inspection, Photo, User
-from app.models.vocab import Channel, PhotoStatus, Stage
+from app.models import Case, CaseClock, CaseEvent, User
+from app.models.vocab import Channel, Stage
 from app.services import clock
 from app.services.cases import deadlines
 from app.services.cases.lifecycle import needs_leader
 from app.services.cases.timeline import verify_chain
-
-HANDLER = "officer_env"  # the V11 case is industrial → environment bureau
-
-
-class Desk:
-    """One signed-in API client per user, so a walk through the lifecycle reads like the office."""
-
-    def __init__(self, app):
-        self._app = app
-        self._clients = {}
-
-    def client(self, username):
-        """A client signed in as ``username`` (signed in once, then reused)."""
-        if username not in self._clients:
-            client = self._app.test_client()
-            token = client.get("/api/v1/auth/csrf").get_json()["csrf_token"]
-            response = client.post("/api/v1/auth/login", json={"username": username, "password": "test-password-1"},
-                                   headers={"X-CSRFToken": token})
-            assert response.status_code == 200, response.get_json()
-            self._clients[username] = (client, token)
-        return self._clients[username]
-
-    def post(self, username, url, payload=None):
-        """POST JSON as a user, CSRF token included."""
-        client, token = self.client(username)
-        return client.post(url, json=payload or {}, headers={"X-CSRFToken": token})
-
-    def get(self, username, url):
-        """GET as a user."""
-        return self.client(username)[0].get(url)
-
-    def act(self, username, case_id, step, expect=200, **payload):
-        """Take a lifecycle step and check the status code; return the JSON body."""
-        response = self.post(username, f"/api/v1/cases/{case_id}/actions/{step}", payload)
-        assert response.status_code == expect, (step, username, response.get_json())
-        return response.get_json()
+from tests.helpers import HANDLER, REPLY, Desk, add_onsite_photo, register, walk_to_handling
 
 
 @pytest.fixture
 def desk(app, city):
     return Desk(app)
-
-
-def register(desk, username="command", **overrides):
-    """Register a case in village V11 through the API; return the created case JSON."""
-    payload = {
-        "channel": "letter", "category": "air", "subcategory": "air.odour", "sector": "industrial",
-        "title": "化工厂夜间异味", "description": "每晚十点后有刺鼻气味", "address": "V11村工业路8号",
-        "lon": 120.505, "lat": 32.312, "petitioner_name": "李四", "petitioner_phone": "13900001111",
-    } | overrides
-    response = desk.post(username, "/api/v1/cases", payload)
-    assert response.status_code == 201, response.get_json()
-    return response.get_json()
-
-
-def add_onsite_photo(case_id):
-    """What the inspector app's sync leaves behind: an on-site check with a received photo."""
-    case = db.session.get(Case, case_id)
-    inspection = Inspection(id=uuid.uuid4(), case_id=case.id, inspector_id=case.created_by_id, grid_id=case.grid_id,
-                            notes="现场核查", content_sha256="0" * 64, captured_at=clock.now())
-    db.session.add(inspection)
-    db.session.add(Photo(id=uuid.uuid4(), inspection=inspection, status=PhotoStatus.RECEIVED, sha256="1" * 64))
-    db.session.commit()
-
-
-def walk_to_handling(desk, case_id, legal_track="petition"):
-    """registered → accepted → assigned → signed → on-site check → handling."""
-    desk.act("command", case_id, "accept", legal_track=legal_track, notice_text="您反映的问题已受理。")
-    desk.act("sup_T1", case_id, "assign")
-    desk.act(HANDLER, case_id, "sign")
-    desk.act("insp_V11", case_id, "record_onsite", notes="现场闻到明显异味", findings={"source_found": True})
-    add_onsite_photo(case_id)
-    return desk.act(HANDLER, case_id, "plan", measures="限期安装废气处理设施", responsible_name="王五",
-                    target_date="2026-12-20")
-
-
-REPLY = {"request_summary": "要求整治异味", "facts_and_reasons": "经核查属实，已责令整改",
-         "decision": "support", "legal_basis": "《大气污染防治法》第八十条"}
 
 
 def test_petition_track_end_to_end(desk):

@@ -16,7 +16,7 @@ from app.models.vocab import CaseStatus, PhotoStatus, Stage
 from app.services import clock
 from app.services.cases import deadlines
 from tests.factories import make_case
-from tests.test_lifecycle import REPLY, Desk
+from tests.helpers import REPLY, Desk
 
 INTAKE = {"supervisor", "command_office"}
 HANDLERS = {"supervisor", "department_officer"}

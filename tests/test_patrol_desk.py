@@ -1,4 +1,4 @@
-"""The supervisors' patrol pages over the worked example of test_patrol_compliance: the
+"""The supervisors' patrol pages over the patrol worked example (tests/patrol_example.py): the
 compliance page, a grid's sources, one patrol with its track on the map, the tracks on a
 source's page, and scope (another town's patrol does not exist)."""
 
@@ -13,12 +13,18 @@ from app.extensions import db
 from app.models import PatrolCheckin
 from app.services import clock
 from tests.factories import make_case
-from tests.test_browser_desk import sign_in as browser_sign_in
-from tests.test_desk import _sign_in
-from tests.test_lifecycle import Desk
-from tests.test_patrol_compliance import add_source, bj, scenario  # noqa: F401  (scenario: a fixture)
+from tests.helpers import Desk, sign_in_pages
+from tests.helpers import sign_in as browser_sign_in
+from tests.patrol_example import NOW, add_source, bj, build_scenario
 
 PERIOD = "start=2026-11-02&end=2026-11-15"
+
+
+@pytest.fixture
+def scenario(app, city):
+    """The worked example (tests/patrol_example.py) with the clock at its NOW."""
+    with clock.frozen_at(NOW):
+        yield build_scenario(city)
 
 
 def put(desk, username, url, payload):
@@ -33,8 +39,8 @@ def _geojson(page_text: str) -> dict:
     return json.loads(raw.replace("&#34;", '"').replace("&amp;", "&"))
 
 
-def test_compliance_page_puts_overdue_first_and_shows_the_tables(client, scenario):  # noqa: F811
-    _sign_in(client, "sup_T1")
+def test_compliance_page_puts_overdue_first_and_shows_the_tables(client, scenario):
+    sign_in_pages(client, "sup_T1")
     home = client.get("/desk/")
     assert 'href="/desk/patrols/"' in home.text and "巡查考核" in home.text
     page = client.get(f"/desk/patrols/?{PERIOD}")
@@ -54,19 +60,19 @@ def test_compliance_page_puts_overdue_first_and_shows_the_tables(client, scenari
     assert re.findall(r'data-source="([^"]+)"', level2.text) == ["S2", "S3", "S1"]
 
 
-def test_grid_page_lists_each_source_with_required_and_done(client, scenario, city):  # noqa: F811
-    _sign_in(client, "sup_T1")
+def test_grid_page_lists_each_source_with_required_and_done(client, scenario, city):
+    sign_in_pages(client, "sup_T1")
     page = client.get(f"/desk/patrols/grids/{city.grids['V11'].id}?{PERIOD}")
     assert page.status_code == 200
     assert re.findall(r'data-source="([^"]+)"', page.text) == ["S1", "S2", "S3", "S4"]
     assert "<th>21</th><th>16</th>" in page.text  # the footer adds up to the grid's row
     assert "11-05、11-09" in page.text  # S3's patrol days, oldest first
-    _sign_in(client, "sup_T2")
+    sign_in_pages(client, "sup_T2")
     assert client.get(f"/desk/patrols/grids/{city.grids['V11'].id}").status_code == 404
 
 
-def test_patrol_page_has_the_track_sources_and_flagged_checkins(client, scenario):  # noqa: F811
-    _sign_in(client, "sup_T1")
+def test_patrol_page_has_the_track_sources_and_flagged_checkins(client, scenario):
+    sign_in_pages(client, "sup_T1")
     patrol = scenario.patrols["P3"]
     page = client.get(f"/desk/patrols/{patrol.id}")
     assert page.status_code == 200
@@ -85,14 +91,14 @@ def test_patrol_page_has_the_track_sources_and_flagged_checkins(client, scenario
     assert "1 次打卡超出范围" in flagged.text and 'class="state-red"' in flagged.text
 
 
-def test_case_found_on_patrol_links_to_the_patrol_track(client, scenario, city):  # noqa: F811
+def test_case_found_on_patrol_links_to_the_patrol_track(client, scenario, city):
     patrol = scenario.patrols["P3"]
     checkin = db.session.scalar(select(PatrolCheckin).where(PatrolCheckin.patrol_id == patrol.id,
                                                             PatrolCheckin.outcome == "problem_found"))
     case = make_case(120.504, 32.305, title="巡查发现油烟直排")
     checkin.case_id = case.id
     db.session.commit()
-    _sign_in(client, "sup_T1")
+    sign_in_pages(client, "sup_T1")
     page = client.get(f"/desk/cases/{case.id}")
     assert page.status_code == 200 and "本案由巡查打卡发现" in page.text
     assert f'href="/desk/patrols/{patrol.id}">查看巡查轨迹' in page.text and "对象S2" in page.text
@@ -101,26 +107,26 @@ def test_case_found_on_patrol_links_to_the_patrol_track(client, scenario, city):
     assert other.status_code == 200 and "本案由巡查打卡发现" not in other.text
 
 
-def test_another_towns_patrol_is_not_found(client, scenario):  # noqa: F811
-    _sign_in(client, "sup_T2")
+def test_another_towns_patrol_is_not_found(client, scenario):
+    sign_in_pages(client, "sup_T2")
     page = client.get(f"/desk/patrols/{scenario.patrols['P3'].id}")
     assert page.status_code == 404 and "不在您的管辖范围内" in page.text
     assert client.get("/desk/patrols/not-a-uuid").status_code == 404
-    _sign_in(client, "leader")
+    sign_in_pages(client, "leader")
     assert client.get(f"/desk/patrols/{scenario.patrols['P3'].id}").status_code == 403
     assert client.get("/desk/patrols/").status_code == 403
 
 
-def test_bad_period_is_refused_in_chinese(client, scenario):  # noqa: F811
-    _sign_in(client, "sup_T1")
+def test_bad_period_is_refused_in_chinese(client, scenario):
+    sign_in_pages(client, "sup_T1")
     page = client.get("/desk/patrols/?start=2026-02-30")
     assert page.status_code == 422 and "日期格式应为" in page.text
     backwards = client.get("/desk/patrols/?start=2026-11-15&end=2026-11-01")
     assert backwards.status_code == 422 and "结束日期不能早于开始日期" in backwards.text
 
 
-def test_source_tracks_newest_first_and_scoped(client, scenario):  # noqa: F811
-    _sign_in(client, "sup_T1")
+def test_source_tracks_newest_first_and_scoped(client, scenario):
+    sign_in_pages(client, "sup_T1")
     s1 = scenario.sources["S1"].id
     detail = client.get(f"/desk/sources/{s1}")
     assert detail.status_code == 200 and "巡查轨迹" in detail.text
@@ -131,7 +137,7 @@ def test_source_tracks_newest_first_and_scoped(client, scenario):  # noqa: F811
     limited = client.get(f"/api/v1/patrol-compliance/sources/{s1}/tracks?limit=2").get_json()
     assert len(limited["features"]) == 2
     assert client.get(f"/api/v1/patrol-compliance/sources/{s1}/tracks?limit=0").status_code == 422
-    _sign_in(client, "sup_T2")
+    sign_in_pages(client, "sup_T2")
     assert client.get(f"/api/v1/patrol-compliance/sources/{s1}/tracks").status_code == 404
 
 
@@ -153,7 +159,7 @@ def test_a_patrol_day_synced_from_the_phone_shows_on_the_desk(app, client, city)
         patrol = put(phone, "insp_V11", f"/api/v1/patrols/{patrol_id}", {
             "started_at": bj(11, 20, 9).isoformat(), "ended_at": bj(11, 20, 11).isoformat(), "track": track})
         assert patrol.status_code in (200, 201), patrol.get_json()
-        _sign_in(client, "sup_T1")
+        sign_in_pages(client, "sup_T1")
         page = client.get("/desk/patrols/?start=2026-11-20&end=2026-11-20")
         # One key source, 1 day at 1 in 2: 1 required, 1 done.
         assert re.search(r'id="total-rate">100%<', page.text)
@@ -165,7 +171,7 @@ def test_a_patrol_day_synced_from_the_phone_shows_on_the_desk(app, client, city)
 
 
 @pytest.mark.browser
-def test_patrol_map_and_source_tracks_draw_in_chromium(page, live_server, scenario, artifacts_dir):  # noqa: F811
+def test_patrol_map_and_source_tracks_draw_in_chromium(page, live_server, scenario, artifacts_dir):
     browser_sign_in(page, live_server, "sup_T1")
     page.goto(f"{live_server}/desk/patrols/?{PERIOD}")
     page.screenshot(path=str(artifacts_dir / "patrol-compliance.png"), full_page=True)

@@ -16,7 +16,7 @@ from app.models import Case, Patrol, PatrolCheckin, Source, source_cases
 from app.services import clock
 from app.services.clock import beijing_date
 from app.services.geo.grid_locator import locate_point
-from tests.test_lifecycle import Desk
+from tests.helpers import Desk
 
 INSPECTOR = "insp_V11"
 V11_SITE = (120.505, 32.31)

@@ -10,7 +10,6 @@ from flask_smorest import Blueprint
 
 from app.errors import InvalidInput, NotFound
 from app.extensions import db
-from app.models.vocab import Role
 from app.schemas.campaign import (
     AccountabilitySchema,
     AlertSchema,
@@ -37,7 +36,7 @@ from app.schemas.campaign import (
     WeekCheckSchema,
 )
 from app.services import clock
-from app.services.access import require_role
+from app.services.access import require
 from app.services.campaign import (
     accountability,
     early_warning,
@@ -55,11 +54,8 @@ from app.services.campaign.periods import period
 blp = Blueprint("campaign", __name__,
                 description="专项行动、考核、问责与预警 Campaign, scoring, accountability, alerts")
 
-REPORT_ROLES = accountability.REPORT_ROLES
-
-
 def _reports_only() -> None:
-    require_role(current_user, *REPORT_ROLES)
+    require(current_user, "campaign_reports")
 
 
 @blp.route("/campaigns", methods=["GET"])
@@ -119,7 +115,7 @@ def put_requirement(data, requirement_id: int):
 @blp.response(200, BoardRowSchema(many=True))
 def get_submission_board(campaign_id: int):
     """Per town and requirement: submitted, late, received or missing (a supervisor sees their town)."""
-    require_role(current_user, Role.COMMAND_OFFICE, Role.ADMIN, Role.SUPERVISOR)
+    require(current_user, "campaign_overview")
     return campaigns.submission_board(current_user, campaigns.get_campaign(campaign_id), clock.now())
 
 
@@ -226,7 +222,7 @@ def get_alerts():
 @blp.response(200, AlertSchema(many=True))
 def post_alert_scan():
     """Look for new clusters now (the cron job does the same); return the alerts raised."""
-    require_role(current_user, Role.COMMAND_OFFICE)
+    require(current_user, "handle_alerts")
     raised = early_warning.scan()
     db.session.commit()
     return raised
@@ -270,7 +266,7 @@ def get_ranking_xlsx(query):
 @blp.response(200, ReceptionOutSchema(many=True))
 def get_receptions(query):
     """Receptions held in the period, newest first."""
-    require_role(current_user, *REPORT_ROLES, Role.SUPERVISOR, Role.DEPARTMENT_OFFICER)
+    require(current_user, "view_receptions")
     return receptions.receptions_between(*period(query["start"], query["end"]))
 
 

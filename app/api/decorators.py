@@ -4,8 +4,7 @@ from functools import wraps
 
 from flask_login import current_user
 
-from app.models.vocab import Role
-from app.services.access import require_role
+from app.services.access import require
 
 
 def admin_only(view):
@@ -13,7 +12,7 @@ def admin_only(view):
 
     @wraps(view)
     def wrapper(*args, **kwargs):
-        require_role(current_user, Role.ADMIN)
+        require(current_user, "administer")
         return view(*args, **kwargs)
 
     return wrapper

@@ -1,8 +1,11 @@
-"""The one access mechanism: what a user may see, and what they may do to a given case.
+"""The one access mechanism: what a user's role may do, what they may see, and what they
+may do to a given case.
 
-Every endpoint and page that touches cases goes through ``case_scope`` (a query filter)
-and ``authorize`` (a check on one case). Outside a user's scope a case does not exist for
-them: they get 404, never 403, so its existence is not revealed.
+Capability (``may``, ``require``) is a question of role only, answered from one table,
+``CAPABILITIES``, by code and templates alike. Scope is the other question: every endpoint
+and page that touches cases goes through ``case_scope`` (a query filter) and ``authorize``
+(a check on one case). Outside a user's scope a case does not exist for them: they get
+404, never 403, so its existence is not revealed.
 """
 
 from enum import StrEnum
@@ -17,38 +20,60 @@ from app.models.vocab import Role
 
 
 class Action(StrEnum):
-    """Things a user may do to a case. Later rules add their actions here."""
+    """Things a user may do to a case (each is also a capability below)."""
 
     VIEW = "view"
     VIEW_PERSONAL_DATA = "view_personal_data"
     VIEW_ORIGINAL_PHOTO = "view_original_photo"
 
 
-# Who may read a petitioner's name, phone and ID number (DOMAIN.md, Privacy): those who
-# handle the case. Leaders, inspectors and admins see masked data only.
-PERSONAL_DATA_ROLES = frozenset({Role.SUPERVISOR, Role.DEPARTMENT_OFFICER, Role.COMMAND_OFFICE})
-# Who goes on site and so uploads field records (on-site checks, patrols, contact cards).
-FIELD_ROLES = {Role.INSPECTOR, Role.SUPERVISOR, Role.DEPARTMENT_OFFICER}
+# Those who handle cases read a petitioner's name, phone and ID number and the original
+# photos (DOMAIN.md, Privacy). Leaders, inspectors and admins see masked data only.
+_HANDLERS = frozenset({Role.SUPERVISOR, Role.DEPARTMENT_OFFICER, Role.COMMAND_OFFICE})
 
-ROLE_ACTIONS: dict[str, frozenset[Action]] = {
-    Role.INSPECTOR: frozenset({Action.VIEW}),
-    Role.SUPERVISOR: frozenset({Action.VIEW, Action.VIEW_PERSONAL_DATA, Action.VIEW_ORIGINAL_PHOTO}),
-    Role.DEPARTMENT_OFFICER: frozenset({Action.VIEW, Action.VIEW_PERSONAL_DATA, Action.VIEW_ORIGINAL_PHOTO}),
-    Role.LEADING_OFFICIAL: frozenset({Action.VIEW}),
-    Role.COMMAND_OFFICE: frozenset({Action.VIEW, Action.VIEW_PERSONAL_DATA, Action.VIEW_ORIGINAL_PHOTO}),
-    Role.ADMIN: frozenset({Action.VIEW}),
+# What each role may do: the one table. Pages, the API, services and templates ask ``may``.
+CAPABILITIES: dict[str, frozenset[Role]] = {
+    Action.VIEW: frozenset(Role),
+    Action.VIEW_PERSONAL_DATA: _HANDLERS,
+    Action.VIEW_ORIGINAL_PHOTO: _HANDLERS,
+    "register_cases": frozenset({Role.SUPERVISOR, Role.COMMAND_OFFICE}),
+    "edit_sources": frozenset({Role.SUPERVISOR, Role.COMMAND_OFFICE, Role.ADMIN}),
+    "patrol_compliance": frozenset({Role.INSPECTOR, Role.SUPERVISOR, Role.COMMAND_OFFICE, Role.ADMIN}),
+    "wall": frozenset({Role.COMMAND_OFFICE, Role.ADMIN}),
+    "administer": frozenset({Role.ADMIN}),
+    # Who goes on site and so uploads field records (on-site checks, patrols, contact cards).
+    "upload_field_records": frozenset({Role.INSPECTOR, Role.SUPERVISOR, Role.DEPARTMENT_OFFICER}),
+    # The campaign (专项行动): the phase board, the reports, and who files or acts on what.
+    "campaign_overview": frozenset({Role.COMMAND_OFFICE, Role.ADMIN, Role.SUPERVISOR}),
+    "campaign_reports": frozenset({Role.COMMAND_OFFICE, Role.ADMIN, Role.LEADING_OFFICIAL}),
+    "manage_campaigns": frozenset({Role.COMMAND_OFFICE, Role.ADMIN}),
+    "submit_documents": frozenset({Role.SUPERVISOR, Role.COMMAND_OFFICE}),
+    "receive_documents": frozenset({Role.COMMAND_OFFICE}),
+    "view_receptions": frozenset(Role) - {Role.INSPECTOR},
+    "record_receptions": frozenset({Role.COMMAND_OFFICE, Role.SUPERVISOR, Role.DEPARTMENT_OFFICER}),
+    "record_failures": frozenset({Role.COMMAND_OFFICE}),
+    "handle_alerts": frozenset({Role.COMMAND_OFFICE}),
+    "run_special_checks": frozenset({Role.COMMAND_OFFICE}),
 }
 
 
-def require_role(user: User, *roles: str) -> None:
-    """For actions that are not about one case (editing rules, settings): role or Forbidden."""
-    if user.role not in roles:
-        raise Forbidden()
+def may(user: User, what: str) -> bool:
+    """True when the user's role may do ``what`` (a key of ``CAPABILITIES``; a typo raises).
+
+    Anonymous visitors have no role and may nothing. Scope is not asked here.
+    """
+    return getattr(user, "role", None) in CAPABILITIES[what]
+
+
+def require(user: User, what: str, message: str | None = None) -> None:
+    """Forbidden unless ``may(user, what)``; ``message`` may say in Chinese who may."""
+    if not may(user, what):
+        raise Forbidden(message) if message else Forbidden()
 
 
 def require_field_user(user: User) -> None:
     """Only people who go on site upload field records."""
-    if user.role not in FIELD_ROLES:
+    if not may(user, "upload_field_records"):
         raise Forbidden("只有网格员和办案人员可以上传现场记录。")
 
 
@@ -75,7 +100,7 @@ def scoped_cases(user: User) -> Select:
 
 def can(user: User, action: Action, case: Case) -> bool:
     """True when the user may take this action on this case (scope included)."""
-    return action in ROLE_ACTIONS.get(user.role, frozenset()) and _in_scope(user, case)
+    return may(user, action) and _in_scope(user, case)
 
 
 def authorize(user: User, case_id: int, action: Action = Action.VIEW) -> Case:
@@ -83,8 +108,7 @@ def authorize(user: User, case_id: int, action: Action = Action.VIEW) -> Case:
     case = db.session.scalar(scoped_cases(user).where(Case.id == case_id))
     if case is None:
         raise NotFound("案件不存在，或不在您的管辖范围内。")
-    if action not in ROLE_ACTIONS.get(user.role, frozenset()):
-        raise Forbidden()
+    require(user, action)
     return case
 
 
@@ -98,9 +122,6 @@ def _in_scope(user: User, case: Case) -> bool:
 # The source register and patrols follow the same rule as cases: outside scope a row does
 # not exist (404). Inspectors see their grid, supervisors their town, departments the
 # sectors routed to them, leaders the sources of the cases they lead.
-
-SOURCE_EDIT_ROLES = frozenset({Role.SUPERVISOR, Role.COMMAND_OFFICE, Role.ADMIN})
-
 
 def source_scope(user: User) -> ColumnElement[bool]:
     """The WHERE clause selecting the watched sources (监管对象) this user may see."""
@@ -126,8 +147,8 @@ def authorize_source(user: User, source_id: int, edit: bool = False) -> Source:
     source = db.session.scalar(select(Source).where(Source.id == source_id, source_scope(user)))
     if source is None:
         raise NotFound("监管对象不存在，或不在您的管辖范围内。")
-    if edit and user.role not in SOURCE_EDIT_ROLES:
-        raise Forbidden("只有二级网格管理员、指挥部办公室和系统管理员可以修改监管对象台账。")
+    if edit:
+        require(user, "edit_sources", "只有二级网格管理员、指挥部办公室和系统管理员可以修改监管对象台账。")
     return source
 
 

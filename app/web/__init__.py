@@ -9,6 +9,7 @@ from geoalchemy2.shape import to_shape
 
 from app.models.vocab import DeadlineState, Role
 from app.services import clock
+from app.services.access import may
 from app.services.cases import notifications
 from app.services.cases.deadlines import case_deadline_state
 from app.services.cases.lifecycle import event_label
@@ -33,6 +34,7 @@ def register_web(app: Flask) -> None:
         role_label=lambda role: Role(role).label,
         state_label=state_label,
         deadline_state=lambda case: case_deadline_state(case, clock.now()),
+        may=may,
         step_label=step_label,
         unread_notifications=lambda: notifications.unread_count(current_user),
         with_args=with_args,

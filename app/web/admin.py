@@ -18,11 +18,12 @@ from app.extensions import db
 from app.models import CalendarDay, DeadlineRule, Department, Grid, SectorRoute, User
 from app.models.vocab import AUDIT_ACTION_LABELS, Channel, LegalTrack, PeriodUnit, Priority, Role, Sector, Stage
 from app.services import clock, settings
-from app.services.access import require_role
+from app.services.access import require
 from app.services.admin import accounts, api_keys, changes, staff_import
 from app.services.admin import audit as admin_audit
 from app.services.admin.throttling import recent_failures
 from app.services.cases import deadlines, departments, workcalendar
+from app.web.forms import attempt
 
 bp = Blueprint("admin", __name__, url_prefix="/admin", template_folder="templates")
 
@@ -32,7 +33,7 @@ NO_STORE = {"Cache-Control": "no-store"}
 @login_required
 def _admins_only():
     """Every page here is for administrators; others get the Chinese 403 page."""
-    require_role(current_user, Role.ADMIN)
+    require(current_user, "administer")
 
 
 @bp.context_processor
@@ -41,12 +42,6 @@ def _labels() -> dict:
     return {"roles": Role.labels(), "sectors": Sector.labels(), "stages": Stage.labels(),
             "units": PeriodUnit.labels(), "legal_tracks": LegalTrack.labels(), "channels": Channel.labels(),
             "priorities": Priority.labels(), "action_labels": AUDIT_ACTION_LABELS}
-
-
-def _fail(exc: DomainError) -> None:
-    """Undo the failed change and say why at the top of the page."""
-    db.session.rollback()
-    flash(exc.message, "error")
 
 
 # ----------------------------------------------------------------------------- overview
@@ -166,12 +161,9 @@ def user_force_logout(user_id: int):
 def user_set_active(user_id: int):
     """Deactivate or reactivate an account."""
     active = request.form.get("active") == "1"
-    try:
+    with attempt() as done:
         user = accounts.set_active(current_user, user_id, active)
-        db.session.commit()
-        flash(f"已{'启用' if active else '停用'} {user.username}。", "ok")
-    except DomainError as exc:
-        _fail(exc)
+        done.message = f"已{'启用' if active else '停用'} {user.username}。"
     return redirect(url_for("admin.user_edit", user_id=user_id))
 
 
@@ -187,13 +179,10 @@ def user_unlock(user_id: int):
 @bp.post("/users/<int:user_id>/delete")
 def user_delete(user_id: int):
     """Delete an account made by mistake (refused for anyone with history)."""
-    try:
+    with attempt("已删除该账号。") as done:
         accounts.delete_user(current_user, user_id)
-        db.session.commit()
-    except DomainError as exc:
-        _fail(exc)
+    if not done.ok:
         return redirect(url_for("admin.user_edit", user_id=user_id))
-    flash("已删除该账号。", "ok")
     return redirect(url_for("admin.user_list"))
 
 
@@ -241,21 +230,17 @@ def grids():
     errors: dict = {}
     if request.method == "POST":
         upload = request.files.get("file")
-        try:
+        with attempt() as done:
             if upload is None or not upload.filename:
                 raise InvalidInput("请选择 GeoJSON 文件。")
             text = _decode_text(upload.read())
             report = changes.import_grid_file(current_user, text, upload.filename)
-            db.session.commit()
-        except DomainError as exc:
-            db.session.rollback()
-            flash(exc.message, "error")
-            errors = exc.errors
-        else:
-            flash(f"导入完成：新增 {report.created} 个，更新 {report.updated} 个网格。", "ok")
+            done.message = f"导入完成：新增 {report.created} 个，更新 {report.updated} 个网格。"
+        if done.ok:
             if report.repaired:
                 flash(f"已自动修复自相交的边界：{'、'.join(report.repaired)}。", "ok")
             return redirect(url_for("admin.grids"))
+        errors = done.error.errors
     towns = list(db.session.scalars(select(Grid).where(Grid.level <= 2).order_by(Grid.level, Grid.code)))
     villages = dict(db.session.execute(
         select(Grid.parent_id, func.count(Grid.id)).where(Grid.level == 3).group_by(Grid.parent_id)).all())
@@ -285,13 +270,10 @@ def department_list():
 @bp.post("/departments")
 def department_create():
     """Add a department."""
-    try:
+    with attempt() as done:
         department = changes.create_department(current_user, request.form.get("code", ""),
                                                      request.form.get("name", ""), request.form.get("duty", ""))
-        db.session.commit()
-        flash(f"已新增部门 {department.name}。", "ok")
-    except DomainError as exc:
-        _fail(exc)
+        done.message = f"已新增部门 {department.name}。"
     return redirect(url_for("admin.department_list"))
 
 
@@ -307,13 +289,9 @@ def department_defaults():
 @bp.post("/departments/<int:department_id>")
 def department_update(department_id: int):
     """Rename a department or change its duty."""
-    try:
+    with attempt("已保存部门信息。"):
         changes.update_department(current_user, department_id, request.form.get("name", ""),
                                         request.form.get("duty", ""))
-        db.session.commit()
-        flash("已保存部门信息。", "ok")
-    except DomainError as exc:
-        _fail(exc)
     return redirect(url_for("admin.department_list"))
 
 
@@ -322,16 +300,13 @@ def routes_update():
     """Save the routing table; only the sectors that changed are written (and audited)."""
     current = {r.sector: r.department_id for r in departments.routing_table()}
     changed = 0
-    try:
+    with attempt() as done:
         for sector in Sector.labels():
             chosen = request.form.get(f"route-{sector}", type=int)
             if chosen and chosen != current.get(sector):
                 changes.change_route(current_user, sector, chosen)
                 changed += 1
-        db.session.commit()
-        flash(f"分工路由已保存（修改 {changed} 项），新登记的案件按新路由交办。", "ok")
-    except DomainError as exc:
-        _fail(exc)
+        done.message = f"分工路由已保存（修改 {changed} 项），新登记的案件按新路由交办。"
     return redirect(url_for("admin.department_list"))
 
 
@@ -362,17 +337,13 @@ def deadline_defaults():
 def deadline_rule_create():
     """Add a rule for a stage and optional filters."""
     form = request.form
-    try:
+    with attempt("已新增时限规则。"):
         changes.add_deadline_rule(
             current_user, stage=_choice(form.get("stage"), Stage, "阶段"), amount=_amount(form.get("amount")),
             unit=_choice(form.get("unit"), PeriodUnit, "单位"), basis=form.get("basis", "").strip()[:200],
             legal_track=form.get("legal_track") or None, channel=form.get("channel") or None,
             priority=form.get("priority") or None,
         )
-        db.session.commit()
-        flash("已新增时限规则。", "ok")
-    except DomainError as exc:
-        _fail(exc)
     return redirect(url_for("admin.deadline_rules"))
 
 
@@ -380,16 +351,12 @@ def deadline_rule_create():
 def deadline_rule_update(rule_id: int):
     """Change a rule's amount, unit, basis or whether it is in force."""
     form = request.form
-    try:
+    with attempt("已保存时限规则；已在计时的案件保持原期限。"):
         changes.change_deadline_rule(
             current_user, rule_id, amount=_amount(form.get("amount")),
             unit=_choice(form.get("unit"), PeriodUnit, "单位"), basis=form.get("basis", "").strip()[:200],
             active=form.get("active") == "1",
         )
-        db.session.commit()
-        flash("已保存时限规则；已在计时的案件保持原期限。", "ok")
-    except DomainError as exc:
-        _fail(exc)
     return redirect(url_for("admin.deadline_rules"))
 
 
@@ -410,28 +377,20 @@ def _choice(value: str | None, enum, what: str) -> str:
 @bp.post("/calendar")
 def calendar_set():
     """Make a day a holiday or a make-up working day."""
-    try:
+    with attempt() as done:
         day = workcalendar.parse_day(request.form.get("day", ""))
         changes.set_calendar_day(current_user, day, request.form.get("is_working_day") == "1",
                                        request.form.get("name", "").strip()[:64])
-        db.session.commit()
-        flash(f"已设置 {day.isoformat()}。", "ok")
-    except DomainError as exc:
-        _fail(exc)
-        day = None
-    return redirect(url_for("admin.deadline_rules", year=(day or clock.now()).year))
+        done.message = f"已设置 {day.isoformat()}。"
+    return redirect(url_for("admin.deadline_rules", year=(day if done.ok else clock.now()).year))
 
 
 @bp.post("/calendar/<day>/delete")
 def calendar_delete(day: str):
     """Return a day to the plain week."""
-    try:
+    with attempt(f"{day} 已恢复为普通日期。"):
         parsed: date = workcalendar.parse_day(day)
         changes.delete_calendar_day(current_user, parsed)
-        db.session.commit()
-        flash(f"{day} 已恢复为普通日期。", "ok")
-    except DomainError as exc:
-        _fail(exc)
     return redirect(url_for("admin.deadline_rules", year=day[:4] if day[:4].isdigit() else None))
 
 
@@ -443,7 +402,7 @@ def settings_page():
     """System settings with their current values; each change is checked and audited."""
     if request.method == "POST":
         changed = 0
-        try:
+        with attempt() as done:
             for key in settings.SETTINGS:
                 raw = request.form.get(key)
                 if raw is None or raw.strip() == "":
@@ -452,10 +411,7 @@ def settings_page():
                 if value != settings.get_setting(key):
                     changes.change_setting(current_user, key, value)
                     changed += 1
-            db.session.commit()
-            flash(f"已保存（修改 {changed} 项）。", "ok")
-        except DomainError as exc:
-            _fail(exc)
+            done.message = f"已保存（修改 {changed} 项）。"
         return redirect(url_for("admin.settings_page"))
     shown = {key: _shown(value) for key, value in settings.all_settings().items()}
     return render_template("admin/settings.html", rows=settings.SETTINGS.values(), values=shown,
@@ -495,12 +451,9 @@ def _number(raw: str, key: str) -> int | float:
 def api_key_list():
     """Keys of outside systems; a new key is shown once."""
     if request.method == "POST":
-        try:
+        with attempt() as done:
             key, raw = api_keys.create_api_key(current_user, request.form.get("name", ""))
-            db.session.commit()
-        except DomainError as exc:
-            _fail(exc)
-        else:
+        if done.ok:
             return render_template("admin/api_keys.html", keys=api_keys.list_api_keys(), new_key=raw,
                                    new_name=key.name), NO_STORE
     return render_template("admin/api_keys.html", keys=api_keys.list_api_keys(), new_key=None)
@@ -509,12 +462,9 @@ def api_key_list():
 @bp.post("/api-keys/<int:key_id>/revoke")
 def api_key_revoke(key_id: int):
     """Stop a key from working."""
-    try:
+    with attempt() as done:
         key = api_keys.revoke_api_key(current_user, key_id)
-        db.session.commit()
-        flash(f"已吊销“{key.name}”的密钥。", "ok")
-    except DomainError as exc:
-        _fail(exc)
+        done.message = f"已吊销“{key.name}”的密钥。"
     return redirect(url_for("admin.api_key_list"))
 
 

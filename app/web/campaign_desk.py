@@ -9,12 +9,11 @@ from flask_login import current_user, login_required
 from marshmallow import Schema, ValidationError, fields
 from sqlalchemy import select
 
-from app.errors import DomainError
 from app.extensions import db
 from app.models import Case
-from app.models.vocab import Category, CheckOutcome, CheckReason, FailureKind, ReceptionKind, Role
+from app.models.vocab import Category, CheckOutcome, CheckReason, FailureKind, ReceptionKind
 from app.services import clock
-from app.services.access import require_role
+from app.services.access import require
 from app.services.campaign import (
     accountability,
     early_warning,
@@ -28,6 +27,7 @@ from app.services.campaign import (
     phases as campaigns,
 )
 from app.services.campaign.periods import period
+from app.web.forms import attempt
 
 bp = Blueprint("campaign_desk", __name__, url_prefix="/desk/campaign", template_folder="templates")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -48,26 +48,14 @@ def _period():
 
 
 def _reports_only() -> None:
-    require_role(current_user, *accountability.REPORT_ROLES)
-
-
-def _attempt(action, ok_message: str) -> None:
-    """Run a change, commit it, and flash the outcome in Chinese."""
-    try:
-        action()
-        db.session.commit()
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-    else:
-        flash(ok_message, "ok")
+    require(current_user, "campaign_reports")
 
 
 @bp.get("/")
 @login_required
 def overview():
     """The running phase, every campaign's phases, and the towns' submission board."""
-    require_role(current_user, Role.COMMAND_OFFICE, Role.ADMIN, Role.SUPERVISOR)
+    require(current_user, "campaign_overview")
     now = clock.now()
     all_campaigns = campaigns.list_campaigns()
     chosen = next((c for c in all_campaigns if c.id == request.args.get("campaign_id", type=int)), None)
@@ -82,7 +70,8 @@ def overview():
 def create():
     """Start a campaign with the plan's default phases and submissions."""
     year = request.form.get("year", type=int) or 0
-    _attempt(lambda: campaigns.create_campaign(current_user, year), f"已创建 {year} 年专项行动。")
+    with attempt(f"已创建 {year} 年专项行动。"):
+        campaigns.create_campaign(current_user, year)
     return redirect(url_for("campaign_desk.overview"))
 
 
@@ -93,11 +82,11 @@ def upload():
     upload_file = request.files.get("file")
     requirement_id = request.form.get("requirement_id", type=int) or 0
     town_id = request.form.get("town_id", type=int)
-    _attempt(lambda: campaigns.submit(current_user, requirement_id, town_id,
-                                      upload_file.filename if upload_file else "",
-                                      upload_file.read() if upload_file else b"",
-                                      upload_file.mimetype if upload_file else "", request.form.get("note", "")),
-             "材料已报送。")
+    with attempt("材料已报送。"):
+        campaigns.submit(current_user, requirement_id, town_id,
+                         upload_file.filename if upload_file else "",
+                         upload_file.read() if upload_file else b"",
+                         upload_file.mimetype if upload_file else "", request.form.get("note", ""))
     return redirect(url_for("campaign_desk.overview"))
 
 
@@ -105,7 +94,8 @@ def upload():
 @login_required
 def receive(submission_id: int):
     """The command office marks a submission received."""
-    _attempt(lambda: campaigns.mark_received(current_user, submission_id), "已签收。")
+    with attempt("已签收。"):
+        campaigns.mark_received(current_user, submission_id)
     return redirect(url_for("campaign_desk.overview"))
 
 
@@ -145,10 +135,11 @@ def accountability_page():
 def add_failure_record():
     """The command office records a person's failure with the case as evidence."""
     case_id = request.form.get("case_id", type=int) or 0
-    _attempt(lambda: accountability.record_failure(
-        current_user, case_id, request.form.get("kind", ""), request.form.get("person_name", ""),
-        request.form.get("person_unit", ""), request.form.get("note", ""),
-        referred=request.form.get("referred") == "true"), "问责记录已保存。")
+    with attempt("问责记录已保存。"):
+        accountability.record_failure(
+            current_user, case_id, request.form.get("kind", ""), request.form.get("person_name", ""),
+            request.form.get("person_unit", ""), request.form.get("note", ""),
+            referred=request.form.get("referred") == "true")
     return redirect(url_for("campaign_desk.accountability_page"))
 
 
@@ -168,20 +159,18 @@ def alerts():
 @login_required
 def alerts_scan():
     """Look for new clusters now."""
-    _attempt(lambda: _scan(), "已完成预警扫描。")
+    with attempt("已完成预警扫描。"):
+        require(current_user, "handle_alerts")
+        early_warning.scan()
     return redirect(url_for("campaign_desk.alerts"))
-
-
-def _scan() -> None:
-    require_role(current_user, Role.COMMAND_OFFICE)
-    early_warning.scan()
 
 
 @bp.post("/alerts/<int:alert_id>/dismiss")
 @login_required
 def alerts_dismiss(alert_id: int):
     """Mark an alert dealt with."""
-    _attempt(lambda: early_warning.dismiss(current_user, alert_id), "预警已处理。")
+    with attempt("预警已处理。"):
+        early_warning.dismiss(current_user, alert_id)
     return redirect(url_for("campaign_desk.alerts"))
 
 
@@ -208,7 +197,7 @@ def ranking_xlsx():
 @login_required
 def receptions_page():
     """Receptions in the period, the weekly check, and the form to record one."""
-    require_role(current_user, *accountability.REPORT_ROLES, Role.SUPERVISOR, Role.DEPARTMENT_OFFICER)
+    require(current_user, "view_receptions")
     args, (start, end) = _period()
     return render_template("campaign/receptions.html", args=args, start=start, end=end,
                            items=receptions.receptions_between(start, end),
@@ -225,10 +214,11 @@ def add_reception():
         flash("请填写接访时间。", "error")
         return redirect(url_for("campaign_desk.receptions_page"))
     case_ids = [int(n) for n in request.form.get("case_ids", "").replace("，", ",").split(",") if n.strip().isdigit()]
-    _attempt(lambda: receptions.record_reception(
-        current_user, request.form.get("kind", ""), held_at, request.form.get("place", ""),
-        request.form.get("receivers", ""), request.form.get("town_id", type=int),
-        request.form.get("department_id", type=int), case_ids, request.form.get("note", "")), "接访已记录。")
+    with attempt("接访已记录。"):
+        receptions.record_reception(
+            current_user, request.form.get("kind", ""), held_at, request.form.get("place", ""),
+            request.form.get("receivers", ""), request.form.get("town_id", type=int),
+            request.form.get("department_id", type=int), case_ids, request.form.get("note", ""))
     return redirect(url_for("campaign_desk.receptions_page"))
 
 
@@ -250,7 +240,8 @@ def plan_checks():
         planned_on = date.fromisoformat(request.form.get("planned_on", ""))
     except ValueError:
         planned_on = clock.beijing_date(clock.now())
-    _attempt(lambda: special_checks.plan_checks(current_user, planned_on, *period(None, None)), "督查任务已生成。")
+    with attempt("督查任务已生成。"):
+        special_checks.plan_checks(current_user, planned_on, *period(None, None))
     return redirect(url_for("campaign_desk.checks_page"))
 
 
@@ -258,8 +249,9 @@ def plan_checks():
 @login_required
 def check_result(check_id: int):
     """Record a check's result."""
-    _attempt(lambda: special_checks.record_result(current_user, check_id, request.form.get("outcome", ""),
-                                                  request.form.get("result", "")), "督查结果已记录。")
+    with attempt("督查结果已记录。"):
+        special_checks.record_result(current_user, check_id, request.form.get("outcome", ""),
+                                     request.form.get("result", ""))
     return redirect(url_for("campaign_desk.checks_page"))
 
 

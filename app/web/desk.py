@@ -42,6 +42,7 @@ from app.services.cases.records import records_of, timeline_of
 from app.services.field import onsite_rules
 from app.services.field.desk_checks import PhotoUpload
 from app.services.field.evidence import evidence_of, map_points
+from app.web.forms import attempt
 
 bp = Blueprint("desk", __name__, url_prefix="/desk", template_folder="templates")
 
@@ -198,14 +199,10 @@ def _case_page(case, onsite_form=None, onsite_error: str | None = None) -> str:
 def upload_attachments(case_id: int):
     """Add files to a case from its page (handlers only)."""
     case = authorize(current_user, case_id, Action.VIEW_PERSONAL_DATA)
-    try:
+    with attempt() as done:
         stored = attach(current_user, case, [Upload(f.filename or "", f.read())
                                              for f in request.files.getlist("attachments")])
-        db.session.commit()
-        flash(f"已上传 {len(stored)} 个附件。", "ok")
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
+        done.message = f"已上传 {len(stored)} 个附件。"
     return redirect(url_for("desk.case_page", case_id=case_id))
 
 
@@ -237,17 +234,11 @@ def take_action(case_id: int, name: str):
     if schema is None:
         abort(404)
     try:
-        case = take(current_user, case_id, name, load_form(schema, request.form))
-        db.session.commit()
+        with attempt(not_found_page=True) as done:
+            case = take(current_user, case_id, name, load_form(schema, request.form))
+            done.message = f"已{STEPS[name].label}，案件现为「{CaseStatus(case.status).label}」。"
     except ValidationError as exc:
         flash(f"{STEPS[name].label}失败：{_first_error(exc.messages)}", "error")
-    except DomainError as exc:
-        db.session.rollback()
-        if exc.status == 404:
-            raise
-        flash(exc.message, "error")
-    else:
-        flash(f"已{STEPS[name].label}，案件现为「{CaseStatus(case.status).label}」。", "ok")
     return redirect(url_for("desk.case_page", case_id=case_id))
 
 

@@ -8,7 +8,7 @@ from flask_login import current_user, login_required, logout_user
 from app.auth_setup import sign_in
 from app.errors import DomainError
 from app.extensions import db
-from app.models.vocab import Role
+from app.services.access import may
 from app.services.admin.auth import LoginFailed, authenticate, change_own_password, sign_out_everywhere
 from app.services.admin.throttling import LoginThrottled
 
@@ -91,7 +91,7 @@ def change_password():
 @login_required
 def home():
     """Administrators start at the administration pages; everyone else at the desk's queue."""
-    if current_user.role == Role.ADMIN:
+    if may(current_user, "administer"):
         return redirect(url_for("admin.index"))
     return redirect(url_for("desk.queue"))
 

@@ -20,7 +20,7 @@ from app.extensions import db
 from app.models import Grid
 from app.models.vocab import GRID_LEVEL_NAMES, CheckinOutcome, Role
 from app.schemas.patrol_compliance import ComplianceQuerySchema, OverdueQuerySchema
-from app.services.access import grid_scope, require_role
+from app.services.access import grid_scope, require
 from app.services.clock import beijing_date
 from app.services.patrols import compliance as patrol_compliance
 from app.services.patrols import rounds
@@ -82,7 +82,7 @@ def grid_page(grid_id: int):
 @login_required
 def patrol_page(patrol_id: uuid.UUID):
     """One patrol: who, when, how far, and the map with its grid, track, sources and check-ins."""
-    require_role(current_user, *patrol_compliance.COMPLIANCE_ROLES)
+    require(current_user, "patrol_compliance")
     patrol = rounds.patrol_detail(current_user, patrol_id)
     grid_level = patrol.grid.level if patrol.grid else 3
     return render_template("patrol_desk/patrol.html", patrol=patrol, grid_level=grid_level,

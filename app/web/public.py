@@ -4,12 +4,11 @@ personal data, no internal notes, and one satisfaction rating."""
 import io
 
 import segno
-from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, redirect, render_template, request, url_for
 
-from app.errors import DomainError
-from app.extensions import db
 from app.models.vocab import Category, Satisfaction
 from app.services.field.contact_cards import PUBLIC_STEPS, public_view, rate
+from app.web.forms import attempt
 
 bp = Blueprint("public", __name__, url_prefix="/c", template_folder="templates")
 
@@ -25,15 +24,8 @@ def status(code: str):
 @bp.post("/<code>/rating")
 def rating(code: str):
     """Rate the handling once (满意 / 基本满意 / 不满意)."""
-    try:
+    with attempt("感谢您的评价。", not_found_page=True):
         rate(code, request.form.get("satisfaction", ""), request.form.get("note", ""))
-        db.session.commit()
-        flash("感谢您的评价。", "ok")
-    except DomainError as exc:
-        db.session.rollback()
-        if exc.status == 404:
-            raise
-        flash(exc.message, "error")
     return redirect(url_for("public.status", code=code))
 
 

@@ -18,8 +18,9 @@ from app.extensions import db
 from app.models import Grid
 from app.models.vocab import CheckinOutcome, CoordSystem, Role, Sector, SourceKind
 from app.schemas.sources import SourceCreateSchema, SourceQuerySchema, SourceWriteSchema
-from app.services.access import SOURCE_EDIT_ROLES, authorize_source
+from app.services.access import authorize_source, may
 from app.services.patrols import source_import, sources
+from app.web.forms import attempt
 
 bp = Blueprint("source_desk", __name__, url_prefix="/desk/sources", template_folder="templates")
 
@@ -30,9 +31,9 @@ NO_STORE = {"Cache-Control": "no-store"}
 
 @bp.context_processor
 def _vocabularies() -> dict:
-    """Labels for select boxes and tables, and whether this user may edit the register."""
+    """Labels for select boxes and tables."""
     return {"source_kinds": SourceKind.labels(), "sectors": Sector.labels(), "coord_systems": CoordSystem.labels(),
-            "outcomes": CheckinOutcome.labels(), "can_edit": current_user.role in SOURCE_EDIT_ROLES}
+            "outcomes": CheckinOutcome.labels()}
 
 
 def _source_form(schema: Schema, form, checkboxes: tuple[str, ...]) -> dict:
@@ -83,7 +84,7 @@ def register_page():
 @login_required
 def new_source():
     """Add a source: typed coordinates (any system) or a click on the grid map place it."""
-    if current_user.role not in SOURCE_EDIT_ROLES:
+    if not may(current_user, "edit_sources"):
         return _refuse()
     if request.method == "GET":
         return render_template("sources/form.html", source=None, form={}, errors={}, message=None)
@@ -171,14 +172,10 @@ def deactivate_source(source_id: int):
 def link_case(source_id: int):
     """Link a case by its number (it must be in the user's scope)."""
     authorize_source(current_user, source_id)  # a source out of scope is a 404 page, not a message
-    try:
+    with attempt() as done:
         case = sources.case_by_number(current_user, request.form.get("number", ""))
         sources.link_case(current_user, source_id, case.id)
-        db.session.commit()
-        flash(f"已关联案件 {case.number}。", "ok")
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
+        done.message = f"已关联案件 {case.number}。"
     return redirect(url_for("source_desk.source_page", source_id=source_id))
 
 
@@ -187,13 +184,8 @@ def link_case(source_id: int):
 def unlink_case(source_id: int, case_id: int):
     """Remove a case link from the source page."""
     authorize_source(current_user, source_id)
-    try:
+    with attempt("已取消关联。"):
         sources.unlink_case(current_user, source_id, case_id)
-        db.session.commit()
-        flash("已取消关联。", "ok")
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
     return redirect(url_for("source_desk.source_page", source_id=source_id))
 
 
@@ -201,7 +193,7 @@ def unlink_case(source_id: int, case_id: int):
 @login_required
 def import_page():
     """Upload a register (.xlsx/.csv): check every row; import all, or only the good rows if asked."""
-    if current_user.role not in SOURCE_EDIT_ROLES:
+    if not may(current_user, "edit_sources"):
         return _refuse()
     if request.method == "GET":
         return render_template("sources/import.html", report=None, result=None)

@@ -4,11 +4,11 @@ from flask import Blueprint, current_app, render_template
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from app.errors import Forbidden
 from app.extensions import db
 from app.models import Grid
 from app.models.vocab import Category, Channel, WallFlag
-from app.services.wall.clusters import STATE_RANKS, WALL_ROLES
+from app.services.access import require
+from app.services.wall.clusters import STATE_RANKS
 
 bp = Blueprint("wallpage", __name__, url_prefix="/wall", template_folder="templates")
 
@@ -17,8 +17,7 @@ bp = Blueprint("wallpage", __name__, url_prefix="/wall", template_folder="templa
 @login_required
 def wall_page():
     """The map wall; ``?kiosk=1`` starts the tour of the towns at once."""
-    if current_user.role not in WALL_ROLES:
-        raise Forbidden("挂图作战大屏仅供指挥部办公室使用。")
+    require(current_user, "wall", "挂图作战大屏仅供指挥部办公室使用。")
     config = current_app.config
     towns = db.session.scalars(select(Grid).where(Grid.level == 2).order_by(Grid.code)).all()
     # The wall's words for its deadline states (worst first) and flags; wall.js reads the same table.

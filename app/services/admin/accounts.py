@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from sqlalchemy import func, or_, select
 from werkzeug.security import generate_password_hash
 
-from app.errors import Conflict, InvalidInput, NotFound
+from app.database import get_or_404
+from app.errors import Conflict, InvalidInput
 from app.extensions import db
 from app.models import Department, Grid, User
 from app.models.vocab import Role
@@ -148,10 +149,7 @@ def create_user(actor: User, data: dict, password: str | None = None) -> tuple[U
 
 def get_user(user_id: int) -> User:
     """One account, or NotFound."""
-    user = db.session.get(User, user_id)
-    if user is None:
-        raise NotFound("用户不存在。")
-    return user
+    return get_or_404(User, user_id, "用户不存在。")
 
 
 def update_user(actor: User, user_id: int, data: dict) -> User:

@@ -12,7 +12,8 @@ import secrets
 
 from sqlalchemy import select
 
-from app.errors import Conflict, InvalidInput, NotFound
+from app.database import get_or_404
+from app.errors import Conflict, InvalidInput
 from app.extensions import db
 from app.models import ApiKey, User
 from app.services import clock
@@ -42,9 +43,7 @@ def create_api_key(actor: User, name: str) -> tuple[ApiKey, str]:
 
 def revoke_api_key(actor: User, key_id: int) -> ApiKey:
     """Stop a key from working, at once and for good."""
-    key = db.session.get(ApiKey, key_id)
-    if key is None:
-        raise NotFound("接口密钥不存在。")
+    key = get_or_404(ApiKey, key_id, "接口密钥不存在。")
     if key.revoked_at is not None:
         raise Conflict("该密钥已吊销。")
     before = audit.snapshot(key, KEY_FIELDS)

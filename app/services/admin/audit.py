@@ -9,11 +9,12 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from app.extensions import db
 from app.models import AdminAuditEntry, User
 from app.services import clock
+from app.services.paging import page_of
 
 
 def _plain(value):
@@ -69,10 +70,8 @@ def list_entries(entity: str | None = None, actor_id: int | None = None, page: i
         query = query.where(AdminAuditEntry.entity == entity)
     if actor_id:
         query = query.where(AdminAuditEntry.actor_id == actor_id)
-    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
-    newest_first = query.order_by(AdminAuditEntry.at.desc(), AdminAuditEntry.id.desc())
-    entries = db.session.scalars(newest_first.limit(per_page).offset((page - 1) * per_page)).all()
-    return AuditPage(list(entries), total, page, max(1, -(-total // per_page)))
+    found = page_of(query, page, per_page, order_by=(AdminAuditEntry.at.desc(), AdminAuditEntry.id.desc()))
+    return AuditPage(list(found["items"]), found["meta"]["total"], page, max(1, found["meta"]["pages"]))
 
 
 def changed_fields(entry: AdminAuditEntry) -> list[tuple[str, object, object]]:

@@ -10,7 +10,8 @@ from datetime import date
 
 from sqlalchemy import select
 
-from app.errors import Conflict, InvalidInput, NotFound
+from app.database import get_or_404
+from app.errors import Conflict, InvalidInput
 from app.extensions import db
 from app.models import CalendarDay, DeadlineRule, Department, SectorRoute, User
 from app.services import settings
@@ -103,9 +104,7 @@ def create_department(actor: User, code: str, name: str, duty: str = "") -> Depa
 
 def update_department(actor: User, department_id: int, name: str, duty: str = "") -> Department:
     """Rename a department or change its duty (its code stays)."""
-    department = db.session.get(Department, department_id)
-    if department is None:
-        raise NotFound("部门不存在。")
+    department = get_or_404(Department, department_id, "部门不存在。")
     before = admin_audit.snapshot(department, DEPARTMENT_FIELDS)
     department.name, department.duty = _department_fields(name, duty)
     db.session.flush()

@@ -10,16 +10,15 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 
-from app.errors import InvalidInput, NotFound
+from app.database import get_or_404
+from app.errors import InvalidInput
 from app.extensions import db
 from app.models import Case, Department, FailureRecord, Grid, User
-from app.models.vocab import FailureKind, Role
+from app.models.vocab import FailureKind
 from app.services import clock
-from app.services.access import require_role
+from app.services.access import require
 from app.services.campaign.scoring import OPEN, above_level_petitions
 from app.services.settings import get_setting
-
-REPORT_ROLES = (Role.COMMAND_OFFICE, Role.ADMIN, Role.LEADING_OFFICIAL)
 
 
 def year_before(start: datetime, end: datetime) -> tuple[datetime, datetime]:
@@ -96,11 +95,10 @@ def accountability_lists(start: datetime, end: datetime) -> dict:
 def record_failure(actor: User, case_id: int, kind: str, person_name: str, person_unit: str = "",
                    note: str = "", person_id: int | None = None, referred: bool = False) -> FailureRecord:
     """The command office records a person's failure, with the case as evidence."""
-    require_role(actor, Role.COMMAND_OFFICE)
+    require(actor, "record_failures")
     if kind not in FailureKind.labels():
         raise InvalidInput("问责情形不正确。", {"kind": ["不正确"]})
-    if db.session.get(Case, case_id) is None:
-        raise NotFound("案件不存在。")
+    get_or_404(Case, case_id, "案件不存在。")
     if not person_name.strip():
         raise InvalidInput("请填写责任人姓名。", {"person_name": ["必填"]})
     if person_id is not None and db.session.get(User, person_id) is None:

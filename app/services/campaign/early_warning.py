@@ -16,12 +16,13 @@ from datetime import datetime, timedelta
 from geoalchemy2.shape import to_shape
 from sqlalchemy import select
 
-from app.errors import Conflict, NotFound
+from app.database import get_or_404
+from app.errors import Conflict
 from app.extensions import db
 from app.models import Alert, Case, Notification, User
 from app.models.vocab import Category, Role
 from app.services import clock
-from app.services.access import require_role
+from app.services.access import require
 from app.services.geo.spatial import bbox_around, distance_m, in_bbox
 from app.services.settings import get_setting
 
@@ -120,10 +121,8 @@ def _notify(alert: Alert, first: Case) -> None:
 
 def dismiss(actor: User, alert_id: int) -> Alert:
     """The command office closes an alert it has dealt with."""
-    require_role(actor, Role.COMMAND_OFFICE)
-    alert = db.session.get(Alert, alert_id)
-    if alert is None:
-        raise NotFound("预警不存在。")
+    require(actor, "handle_alerts")
+    alert = get_or_404(Alert, alert_id, "预警不存在。")
     if alert.dismissed_at is not None:
         raise Conflict("该预警已处理。")
     alert.dismissed_at = clock.now()

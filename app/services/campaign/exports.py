@@ -12,7 +12,7 @@ from sqlalchemy.orm import selectinload
 from app.extensions import db
 from app.models import Case, User
 from app.models.vocab import CaseStatus, Category, Channel, ListKind, Sector
-from app.services.access import ROLE_ACTIONS, Action, scoped_cases
+from app.services.access import Action, may, scoped_cases
 from app.services.campaign.scoring import TownRank
 from app.services.clock import BEIJING
 from app.services.spreadsheets import Sheet, workbook
@@ -30,7 +30,7 @@ def _local(moment: datetime | None) -> str:
 
 def may_export_personal(user: User) -> bool:
     """True when the user's role may see petitioners' personal data."""
-    return Action.VIEW_PERSONAL_DATA in ROLE_ACTIONS.get(user.role, frozenset())
+    return may(user, Action.VIEW_PERSONAL_DATA)
 
 
 def ledger_rows(user: User, start: datetime, end: datetime, personal: bool) -> list[list]:

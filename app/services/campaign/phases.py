@@ -9,12 +9,13 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 
+from app.database import get_or_404
 from app.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.extensions import db
 from app.models import Campaign, CampaignPhase, Grid, SubmissionRequirement, TownSubmission, User
 from app.models.vocab import Role
 from app.services import clock
-from app.services.access import require_role
+from app.services.access import require
 from app.services.admin import audit
 from app.services.clock import beijing_date, day_start
 
@@ -84,15 +85,12 @@ def list_campaigns() -> list[Campaign]:
 
 def get_campaign(campaign_id: int) -> Campaign:
     """One campaign or NotFound."""
-    campaign = db.session.get(Campaign, campaign_id)
-    if campaign is None:
-        raise NotFound("专项行动不存在。")
-    return campaign
+    return get_or_404(Campaign, campaign_id, "专项行动不存在。")
 
 
 def create_campaign(actor: User, year: int, name: str | None = None) -> Campaign:
     """A campaign for a year with the plan's default phases and submissions (editable after)."""
-    require_role(actor, Role.COMMAND_OFFICE, Role.ADMIN)
+    require(actor, "manage_campaigns")
     if not 2000 <= year <= 2100:
         raise InvalidInput("年份应在 2000 至 2100 之间。", {"year": ["年份不正确"]})
     if db.session.scalar(select(Campaign.id).where(Campaign.starts_on == date(year, *DEFAULT_PHASES[0][2]))):
@@ -111,10 +109,8 @@ def create_campaign(actor: User, year: int, name: str | None = None) -> Campaign
 
 def change_phase(actor: User, phase_id: int, **changes) -> CampaignPhase:
     """Change a phase's name or dates (audited); the campaign's span follows its phases."""
-    require_role(actor, Role.COMMAND_OFFICE, Role.ADMIN)
-    phase = db.session.get(CampaignPhase, phase_id)
-    if phase is None:
-        raise NotFound("阶段不存在。")
+    require(actor, "manage_campaigns")
+    phase = get_or_404(CampaignPhase, phase_id, "阶段不存在。")
     before = audit.snapshot(phase, PHASE_FIELDS)
     for key in ("name", "starts_on", "ends_on"):
         if changes.get(key) is not None:
@@ -132,10 +128,8 @@ def change_phase(actor: User, phase_id: int, **changes) -> CampaignPhase:
 
 def change_requirement(actor: User, requirement_id: int, **changes) -> SubmissionRequirement:
     """Change what towns must submit, or its due date (audited)."""
-    require_role(actor, Role.COMMAND_OFFICE, Role.ADMIN)
-    requirement = db.session.get(SubmissionRequirement, requirement_id)
-    if requirement is None:
-        raise NotFound("报送要求不存在。")
+    require(actor, "manage_campaigns")
+    requirement = get_or_404(SubmissionRequirement, requirement_id, "报送要求不存在。")
     before = audit.snapshot(requirement, REQUIREMENT_FIELDS)
     for key in ("name", "due_on"):
         if changes.get(key) is not None:
@@ -149,9 +143,7 @@ def change_requirement(actor: User, requirement_id: int, **changes) -> Submissio
 def submit(actor: User, requirement_id: int, town_id: int | None, filename: str, content: bytes,
            content_type: str = "application/octet-stream", note: str = "") -> TownSubmission:
     """A town uploads its document; a new upload replaces one not yet received."""
-    requirement = db.session.get(SubmissionRequirement, requirement_id)
-    if requirement is None:
-        raise NotFound("报送要求不存在。")
+    requirement = get_or_404(SubmissionRequirement, requirement_id, "报送要求不存在。")
     town_id = _submitting_town(actor, town_id)
     if not content:
         raise InvalidInput("请选择要上传的文件。", {"file": ["文件为空"]})
@@ -174,12 +166,11 @@ def submit(actor: User, requirement_id: int, town_id: int | None, filename: str,
 
 def _submitting_town(actor: User, town_id: int | None) -> int:
     """A supervisor submits for their own town; the command office may file for any town."""
+    require(actor, "submit_documents", "只有镇（街道）和指挥部办公室可以报送材料。")
     if actor.role == Role.SUPERVISOR:
         if town_id not in (None, actor.grid_id):
             raise Forbidden("只能报送本镇（街道）的材料。")
         town_id = actor.grid_id
-    elif actor.role != Role.COMMAND_OFFICE:
-        raise Forbidden("只有镇（街道）和指挥部办公室可以报送材料。")
     town = db.session.get(Grid, town_id) if town_id is not None else None
     if town is None or town.level != 2:
         raise InvalidInput("请选择报送材料的镇（街道）。", {"town_id": ["不是镇（街道）"]})
@@ -188,10 +179,8 @@ def _submitting_town(actor: User, town_id: int | None) -> int:
 
 def mark_received(actor: User, submission_id: int) -> TownSubmission:
     """The command office marks a submission received (签收)."""
-    require_role(actor, Role.COMMAND_OFFICE)
-    row = db.session.get(TownSubmission, submission_id)
-    if row is None:
-        raise NotFound("报送材料不存在。")
+    require(actor, "receive_documents")
+    row = get_or_404(TownSubmission, submission_id, "报送材料不存在。")
     if row.received_at is not None:
         raise Conflict("该材料已签收。")
     row.received_at, row.received_by_id = clock.now(), actor.id

@@ -11,7 +11,7 @@ from app.extensions import db
 from app.models import Case, Department, Grid, Reception, User
 from app.models.vocab import ReceptionKind, Role
 from app.services import clock
-from app.services.access import require_role
+from app.services.access import require
 from app.services.clock import beijing_date, day_start
 from app.services.settings import get_setting
 
@@ -20,7 +20,7 @@ def record_reception(actor: User, kind: str, held_at: datetime, place: str, rece
                      town_id: int | None = None, department_id: int | None = None, case_ids: list[int] = (),
                      note: str = "") -> Reception:
     """Record a reception; a supervisor records their own town's."""
-    require_role(actor, Role.COMMAND_OFFICE, Role.SUPERVISOR, Role.DEPARTMENT_OFFICER)
+    require(actor, "record_receptions")
     if kind not in ReceptionKind.labels():
         raise InvalidInput("接访类型不正确。", {"kind": ["不正确"]})
     if actor.role == Role.SUPERVISOR:

@@ -7,12 +7,13 @@ from datetime import date, datetime
 
 from sqlalchemy import or_, select
 
-from app.errors import Conflict, InvalidInput, NotFound
+from app.database import get_or_404
+from app.errors import Conflict, InvalidInput
 from app.extensions import db
 from app.models import Case, SpecialCheck, User
-from app.models.vocab import CheckOutcome, CheckReason, Role
+from app.models.vocab import CheckOutcome, CheckReason
 from app.services import clock
-from app.services.access import require_role
+from app.services.access import require
 from app.services.campaign.scoring import OPEN, above_level_petitions
 from app.services.settings import get_setting
 
@@ -30,7 +31,7 @@ def _reason(case: Case) -> str:
 
 def plan_checks(actor: User, planned_on: date, start: datetime, end: datetime) -> list[SpecialCheck]:
     """Plan a check for every open difficult case and key town not already awaiting one."""
-    require_role(actor, Role.COMMAND_OFFICE)
+    require(actor, "run_special_checks")
     pending = select(SpecialCheck).where(SpecialCheck.checked_at.is_(None))
     waiting_cases = {c.case_id for c in db.session.scalars(pending) if c.case_id}
     waiting_towns = {c.town_id for c in db.session.scalars(pending) if c.town_id and not c.case_id}
@@ -53,10 +54,8 @@ def plan_checks(actor: User, planned_on: date, start: datetime, end: datetime) -
 
 def record_result(actor: User, check_id: int, outcome: str, result: str) -> SpecialCheck:
     """Record what a check found."""
-    require_role(actor, Role.COMMAND_OFFICE)
-    check = db.session.get(SpecialCheck, check_id)
-    if check is None:
-        raise NotFound("督查任务不存在。")
+    require(actor, "run_special_checks")
+    check = get_or_404(SpecialCheck, check_id, "督查任务不存在。")
     if check.checked_at is not None:
         raise Conflict("该督查结果已记录。")
     if outcome not in CheckOutcome.labels() or not result.strip():

@@ -9,7 +9,8 @@ from pathlib import Path
 from flask import current_app
 from sqlalchemy import select
 
-from app.errors import InvalidInput, NotFound
+from app.database import get_or_404
+from app.errors import InvalidInput
 from app.extensions import db
 from app.models import Case, User
 from app.models.attachments import CaseAttachment
@@ -103,9 +104,7 @@ def attachments_of(user: User, case: Case) -> list[CaseAttachment]:
 
 def attachment_file(user: User, attachment_id: int) -> tuple[Path, CaseAttachment]:
     """The file of one attachment, for handlers of its case only."""
-    attachment = db.session.get(CaseAttachment, attachment_id)
-    if attachment is None:
-        raise NotFound("附件不存在，或您无权查看。")
+    attachment = get_or_404(CaseAttachment, attachment_id, "附件不存在，或您无权查看。")
     authorize(user, attachment.case_id, Action.VIEW_PERSONAL_DATA)
     extension = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png", "image/heic": "heic"}
     return attachment_path(attachment.sha256, extension[attachment.content_type]), attachment

@@ -18,7 +18,8 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 from sqlalchemy import or_, select
 
-from app.errors import Conflict, DomainError, InvalidInput, NotFound
+from app.database import get_or_404
+from app.errors import Conflict, DomainError, InvalidInput
 from app.extensions import db
 from app.models import Case, CaseClock, DeadlineRule, Notification, User
 from app.models.vocab import OPEN_STATUSES, DeadlineState, Role, Stage
@@ -99,9 +100,7 @@ def create_rule(stage: str, amount: int, unit: str, basis: str = "", active: boo
 
 def update_rule(rule_id: int, **changes) -> DeadlineRule:
     """Change a rule's amount, unit, basis or active flag; clocks already running keep their due time."""
-    rule = db.session.get(DeadlineRule, rule_id)
-    if rule is None:
-        raise NotFound("时限规则不存在。")
+    rule = get_or_404(DeadlineRule, rule_id, "时限规则不存在。")
     for name in _EDITABLE_RULE_FIELDS:
         if name in changes:
             setattr(rule, name, changes[name])

@@ -7,7 +7,7 @@ from geoalchemy2.shape import from_shape, to_shape
 from shapely.geometry import Point
 from sqlalchemy import or_, select
 
-from app.errors import Conflict, Forbidden, InvalidInput
+from app.errors import Conflict, InvalidInput
 from app.extensions import db
 from app.models import Case, Department, User
 from app.models.types import SRID
@@ -19,7 +19,7 @@ from app.models.vocab import (
     Stage,
 )
 from app.services import clock
-from app.services.access import case_scope
+from app.services.access import case_scope, require
 from app.services.campaign import early_warning
 from app.services.cases import deadlines
 from app.services.cases.departments import department_for_sector
@@ -30,8 +30,6 @@ from app.services.geo.coords import to_wgs84
 from app.services.geo.grid_locator import locate_point
 from app.services.geo.spatial import bbox_around, distance_m, in_bbox
 from app.services.settings import get_setting
-
-INTAKE_ROLES = {Role.SUPERVISOR, Role.COMMAND_OFFICE}
 
 
 @dataclass
@@ -45,8 +43,7 @@ class RepeatCandidate:
 
 def register_case(user: User, data: dict) -> tuple[Case, list[RepeatCandidate]]:
     """Create a case from validated intake data; return it with its repeat candidates."""
-    if user.role not in INTAKE_ROLES:
-        raise Forbidden("只有二级网格管理员和指挥部办公室可以登记案件。")
+    require(user, "register_cases", "只有二级网格管理员和指挥部办公室可以登记案件。")
     now = clock.now()
     lon, lat = to_wgs84(data["lon"], data["lat"], data["coord_system"])
     hit = locate_point(lon, lat)

@@ -1,17 +1,16 @@
 """Reading cases: scoped, filtered, ordered and paged lists, and a case as one user sees it."""
 
-from math import ceil
 
-from sqlalchemy import func, nulls_last, select
+from sqlalchemy import nulls_last
 from sqlalchemy.orm import selectinload
 
-from app.extensions import db
 from app.models import Case, User
 from app.models.vocab import OPEN_STATUSES
 from app.services import clock
 from app.services.access import scoped_cases
 from app.services.cases.deadlines import case_deadline_state
 from app.services.cases.privacy import petitioner_view
+from app.services.paging import page_of
 
 _FLAG_COLUMNS = {
     "above_level": Case.above_level,
@@ -52,24 +51,17 @@ def filtered_cases(user: User, **filters):
 
 def list_cases(user: User, page: int = 1, per_page: int = 50, **filters) -> dict:
     """A page of the user's cases, nearest due time first, then newest."""
-    query = filtered_cases(user, **filters)
-    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
-    items = db.session.scalars(
-        query.options(
+    return page_of(
+        filtered_cases(user, **filters), page, per_page,
+        order_by=(nulls_last(Case.due_at.asc()), Case.received_at.desc(), Case.id.desc()),
+        options=(
             selectinload(Case.grid),
             selectinload(Case.town),
             selectinload(Case.department),
             selectinload(Case.responsible_person),
             selectinload(Case.leading_official),
-        )
-        .order_by(nulls_last(Case.due_at.asc()), Case.received_at.desc(), Case.id.desc())
-        .limit(per_page)
-        .offset((page - 1) * per_page)
-    ).all()
-    return {
-        "items": items,
-        "meta": {"page": page, "per_page": per_page, "total": total, "pages": ceil(total / per_page)},
-    }
+        ),
+    )
 
 
 class CaseView:

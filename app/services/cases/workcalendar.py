@@ -27,7 +27,8 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 from sqlalchemy import select
 
-from app.errors import DomainError, InvalidInput, NotFound
+from app.database import get_or_404
+from app.errors import DomainError, InvalidInput
 from app.extensions import db
 from app.models import CalendarDay
 from app.models.vocab import PeriodUnit
@@ -174,8 +175,6 @@ def set_calendar_day(day: date, is_working_day: bool, name: str = "") -> Calenda
 
 def delete_calendar_day(day: date) -> None:
     """Return ``day`` to the plain week, or NotFound when it is not an exception."""
-    row = db.session.get(CalendarDay, day)
-    if row is None:
-        raise NotFound("该日期没有特别设置。")
+    row = get_or_404(CalendarDay, day, "该日期没有特别设置。")
     db.session.delete(row)
     db.session.flush()

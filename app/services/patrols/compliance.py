@@ -36,14 +36,13 @@ from app.extensions import db
 from app.models import Grid, Patrol, PatrolCheckin, Source, User
 from app.models.vocab import CheckinOutcome, PatrolDueState, Role, SourceClass, SourceKind
 from app.services import clock
-from app.services.access import authorize_source, grid_scope, require_role, source_scope
+from app.services.access import authorize_source, grid_scope, require, source_scope
 from app.services.campaign.periods import period
 from app.services.clock import beijing_date
 from app.services.patrols import rounds, rules
 from app.services.spreadsheets import Sheet, workbook
 
 MAX_ID = 2**31 - 1  # row ids are 32-bit integers on every backend
-COMPLIANCE_ROLES = (Role.INSPECTOR, Role.SUPERVISOR, Role.COMMAND_OFFICE, Role.ADMIN)
 
 
 @dataclass
@@ -221,7 +220,7 @@ def _people_rows(user: User, grids: list[Grid], towns: list[Grid], by_person: di
 def compliance(user: User, start_on: date | None, end_on: date | None, town_id: int | None = None,
                now: datetime | None = None) -> dict:
     """Towns, village grids and people with their figures for the period, and the totals."""
-    require_role(user, *COMPLIANCE_ROLES)
+    require(user, "patrol_compliance")
     now = now or clock.now()
     start_on, end_on = period_dates(start_on, end_on)
     town = _authorized_town(user, town_id)
@@ -256,7 +255,7 @@ def _duties_by(sources: list[Source], attribute: str, level: int, start_on: date
 def grid_detail(user: User, grid_id: int, start_on: date | None, end_on: date | None,
                 now: datetime | None = None) -> dict:
     """One village grid's row and each of its sources' required and done, so the row can be checked."""
-    require_role(user, *COMPLIANCE_ROLES)
+    require(user, "patrol_compliance")
     now = now or clock.now()
     start_on, end_on = period_dates(start_on, end_on)
     grid = db.session.scalar(select(Grid).where(Grid.id == grid_id, Grid.level == 3, grid_scope(user, Grid.id))
@@ -285,7 +284,7 @@ def _source_row(duty: SourceDuty, today: date) -> dict:
 def overdue_sources(user: User, level: int = 3, now: datetime | None = None, town_id: int | None = None,
                     grid_id: int | None = None) -> list[dict]:
     """Sources overdue today at a level, most overdue first, with the last patrol and where they are."""
-    require_role(user, *COMPLIANCE_ROLES)
+    require(user, "patrol_compliance")
     if level not in rules.LEVELS:
         raise InvalidInput("网格级别应为 1、2 或 3。", {"level": ["应为 1、2 或 3"]})
     now = now or clock.now()

@@ -31,7 +31,6 @@ Rules:
 import json
 import uuid
 from datetime import UTC, date, datetime, timedelta
-from math import ceil
 
 from geoalchemy2.shape import from_shape, to_shape
 from shapely.geometry import LineString, Point
@@ -49,6 +48,7 @@ from app.services.access import authorize_source, grid_scope, require_field_user
 from app.services.clock import beijing_date, day_start
 from app.services.field.idempotent import canonical_json, conflict_versions, content_sha, insert_once
 from app.services.geo.spatial import distance_m
+from app.services.paging import page_of
 from app.services.patrols import rules as patrol_rules
 from app.services.settings import get_setting
 
@@ -352,15 +352,10 @@ def patrols_visible(user: User):
 
 def list_patrols(user: User, page: int = 1, per_page: int = 50, **filters) -> dict:
     """A page of the patrols in scope, newest first, filtered by date, inspector, grid or town."""
-    query = _filtered_patrols(user, **filters)
-    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
-    items = db.session.scalars(
-        query.options(selectinload(Patrol.inspector), selectinload(Patrol.grid),
-                      selectinload(Patrol.checkins).selectinload(PatrolCheckin.source))
-        .order_by(Patrol.started_at.desc(), Patrol.id).limit(per_page).offset((page - 1) * per_page)
-    ).all()
-    return {"items": items,
-            "meta": {"page": page, "per_page": per_page, "total": total, "pages": ceil(total / per_page)}}
+    return page_of(_filtered_patrols(user, **filters), page, per_page,
+                   order_by=(Patrol.started_at.desc(), Patrol.id),
+                   options=(selectinload(Patrol.inspector), selectinload(Patrol.grid),
+                            selectinload(Patrol.checkins).selectinload(PatrolCheckin.source)))
 
 
 def _filtered_patrols(user: User, start: date | None = None, end: date | None = None,

@@ -23,11 +23,11 @@ from openpyxl.styles import Font
 from shapely import get_coordinates
 from sqlalchemy import select
 
-from app.errors import Forbidden, InvalidInput
+from app.errors import InvalidInput
 from app.extensions import db
 from app.models import Grid, Source, User
 from app.models.vocab import CoordSystem, Sector, SourceKind
-from app.services.access import SOURCE_EDIT_ROLES, source_scope
+from app.services.access import require, source_scope
 from app.services.admin import audit as admin_audit
 from app.services.geo.grid_locator import GridLocator, get_locator
 from app.services.patrols import sources
@@ -101,8 +101,7 @@ class SourceImportResult:
 
 def check_source_file(user: User, filename: str, content: bytes) -> FileReport[SourceRow]:
     """Read and check every row; InvalidInput only when the file as a whole is unusable."""
-    if user.role not in SOURCE_EDIT_ROLES:
-        raise Forbidden("只有二级网格管理员、指挥部办公室和系统管理员可以导入监管对象台账。")
+    require(user, "edit_sources", "只有二级网格管理员、指挥部办公室和系统管理员可以导入监管对象台账。")
     if len(content) > MAX_BYTES:
         raise InvalidInput(f"文件超过 {MAX_BYTES // 1024 // 1024} MB，请分批导入。", {"file": ["文件过大"]})
     rows = read_rows(filename, content, LAYOUT, SourceRow)

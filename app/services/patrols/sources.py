@@ -6,8 +6,8 @@ Rules:
   location in no level-3 grid is refused (a source that belongs to no grid has nobody to
   patrol it). Coordinates may be typed in WGS-84, GCJ-02 or BD-09; WGS-84 is stored.
 - Supervisors (二级网格管理员) create, edit and move sources inside their own town only; the
-  command office and the administrator anywhere (``access.SOURCE_EDIT_ROLES``). Everyone
-  else reads within ``access.source_scope``; outside it a source does not exist (404).
+  command office and the administrator anywhere (``access`` capability ``edit_sources``).
+  Everyone else reads within ``access.source_scope``; outside it a source does not exist (404).
 - The code (编号) is optional on input and unique. Without one the register gives
   ``JG<town code>-<serial>`` (e.g. ``JG01-0007``): the next number after the highest code
   with that prefix, so the same town's sources sort together.
@@ -19,23 +19,23 @@ Rules:
 import re
 from dataclasses import dataclass
 from datetime import timedelta
-from math import ceil
 
 from geoalchemy2.shape import from_shape, to_shape
 from shapely.geometry import Point
-from sqlalchemy import Select, exists, func, or_, select
+from sqlalchemy import Select, exists, or_, select
 from sqlalchemy.orm import selectinload
 
-from app.errors import Conflict, Forbidden, InvalidInput, NotFound
+from app.errors import Conflict, InvalidInput, NotFound
 from app.extensions import db
 from app.models import Case, Grid, PatrolCheckin, Source, User, source_cases
 from app.models.types import SRID
 from app.models.vocab import CoordSystem, Role, Sector, SourceKind
 from app.services import clock
-from app.services.access import SOURCE_EDIT_ROLES, authorize, authorize_source, case_scope, source_scope
+from app.services.access import authorize, authorize_source, case_scope, require, source_scope
 from app.services.admin import audit as admin_audit
 from app.services.geo.coords import to_wgs84
 from app.services.geo.grid_locator import GridLocator, get_locator
+from app.services.paging import page_of
 
 CODE_PATTERN = re.compile(r"[A-Za-z0-9_\-]{1,32}")
 PERMIT_PATTERN = re.compile(r"[A-Za-z0-9\-]{1,64}")
@@ -156,8 +156,7 @@ def place(user: User, lon, lat, coord_system: str = CoordSystem.WGS84,
 
 def _require_editor(user: User) -> None:
     """Only the roles that keep the register may write to it."""
-    if user.role not in SOURCE_EDIT_ROLES:
-        raise Forbidden("只有二级网格管理员、指挥部办公室和系统管理员可以修改监管对象台账。")
+    require(user, "edit_sources", "只有二级网格管理员、指挥部办公室和系统管理员可以修改监管对象台账。")
 
 
 def _refuse_problems(problems: dict[str, list[str]]) -> None:
@@ -334,14 +333,8 @@ def filtered_sources(user: User, **filters) -> Select:
 
 def list_sources(user: User, page: int = 1, per_page: int = 50, **filters) -> dict:
     """A page of the user's sources, by code, with the total for paging."""
-    query = filtered_sources(user, **filters)
-    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
-    items = db.session.scalars(
-        query.options(selectinload(Source.grid), selectinload(Source.town))
-        .order_by(Source.code).limit(per_page).offset((page - 1) * per_page)
-    ).all()
-    return {"items": items,
-            "meta": {"page": page, "per_page": per_page, "total": total, "pages": ceil(total / per_page)}}
+    return page_of(filtered_sources(user, **filters), page, per_page, order_by=(Source.code,),
+                   options=(selectinload(Source.grid), selectinload(Source.town)))
 
 
 def source_history(user: User, source: Source) -> SourceHistory:

@@ -42,7 +42,7 @@ from app.extensions import db
 from app.models import Case, CaseEvent, Department, Grid, User
 from app.models.types import UTCDateTime
 from app.models.vocab import Category, DeadlineState
-from app.services.access import case_scope, require_role
+from app.services.access import case_scope, may, require
 from app.services.settings import get_setting
 from app.services.wall.cells import (
     BASE_LEVEL,
@@ -60,7 +60,6 @@ from app.services.wall.cells import (
     yellow_epoch,
 )
 
-WALL_ROLES = ("command_office", "admin")
 # From this zoom on, cases are sent one by one (a village fills the screen), unless the
 # view holds more than MAX_POINTS of them.
 POINTS_ZOOM = 16
@@ -99,7 +98,7 @@ class Viewport:
 
 def require_wall_user(user: User) -> None:
     """The wall is for the command office and administrators; others get Forbidden."""
-    require_role(user, *WALL_ROLES)
+    require(user, "wall")
 
 
 def state_rank(now: datetime, yellow_at: float | None = None) -> ColumnElement[int]:
@@ -195,7 +194,7 @@ def answers_from_summary(user: User, view: Viewport, filters: dict) -> list[str]
     summary keeps; the filters must be none, or one of category, channel, town, a single
     flag or the closed state (``wall_cells.summary_facets``) at a zoom that has rows for them.
     """
-    if user.role not in WALL_ROLES or view.zoom > BASE_LEVEL:
+    if not may(user, "wall") or view.zoom > BASE_LEVEL:
         return None
     facets = summary_facets(filters)
     if facets is None or (facets != [""] and view.zoom > FACET_LEVEL):

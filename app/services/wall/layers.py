@@ -30,7 +30,8 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 from sqlalchemy import func, select
 
-from app.errors import InvalidInput, NotFound
+from app.database import get_or_404
+from app.errors import InvalidInput
 from app.extensions import db
 from app.models import Alert, Case, Grid, Source, User
 from app.models.vocab import CaseStatus, Category, SourceKind
@@ -174,9 +175,7 @@ def alert_feature(alert: Alert) -> dict:
 
 def alert_cases(user: User, alert_id: int, now: datetime) -> dict:
     """An alert and its cases in the user's scope: number, category, status, state, town."""
-    alert = db.session.get(Alert, alert_id)
-    if alert is None:
-        raise NotFound("预警不存在。")
+    alert = get_or_404(Alert, alert_id, "预警不存在。")
     rows = db.session.execute(
         select(Case.id, Case.number, Case.category, Case.status, Grid.name.label("town"),
                state_rank(now).label("worst"))

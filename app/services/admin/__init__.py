@@ -1,0 +1,7 @@
+"""Administration: accounts, audited configuration and operations.
+
+Owns accounts and staff import (``accounts``, ``staff_import``), audited changes to routing,
+deadlines, calendar and settings (``changes``, ``audit``), API keys, backups, personal-data
+retention and export (``retention``, ``petitioner_export``), and signing in: credentials,
+password policy and throttling (``auth``, ``passwords``, ``throttling``).
+"""

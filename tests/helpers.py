@@ -1,0 +1,169 @@
+"""Helpers shared by test modules: people at the desk (API and pages), a case walked through
+its lifecycle, and a person in Chromium at the desk or on the inspector's phone.
+
+Test modules import from here (or tests.factories, tests.page_client), never from each other.
+"""
+
+import re
+import uuid
+
+from PIL import Image, ImageDraw
+from playwright.sync_api import expect
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.models import Case, Inspection, Photo
+from app.models.vocab import PhotoStatus
+from app.services import clock
+
+# ---------------------------------------------------------------- the desk through the API
+
+HANDLER = "officer_env"  # the V11 case is industrial → environment bureau
+
+
+class Desk:
+    """One signed-in API client per user, so a walk through the lifecycle reads like the office."""
+
+    def __init__(self, app):
+        self._app = app
+        self._clients = {}
+
+    def client(self, username):
+        """A client signed in as ``username`` (signed in once, then reused)."""
+        if username not in self._clients:
+            client = self._app.test_client()
+            token = client.get("/api/v1/auth/csrf").get_json()["csrf_token"]
+            response = client.post("/api/v1/auth/login", json={"username": username, "password": "test-password-1"},
+                                   headers={"X-CSRFToken": token})
+            assert response.status_code == 200, response.get_json()
+            self._clients[username] = (client, token)
+        return self._clients[username]
+
+    def post(self, username, url, payload=None):
+        """POST JSON as a user, CSRF token included."""
+        client, token = self.client(username)
+        return client.post(url, json=payload or {}, headers={"X-CSRFToken": token})
+
+    def get(self, username, url):
+        """GET as a user."""
+        return self.client(username)[0].get(url)
+
+    def act(self, username, case_id, step, expect=200, **payload):
+        """Take a lifecycle step and check the status code; return the JSON body."""
+        response = self.post(username, f"/api/v1/cases/{case_id}/actions/{step}", payload)
+        assert response.status_code == expect, (step, username, response.get_json())
+        return response.get_json()
+
+
+def register(desk, username="command", **overrides):
+    """Register a case in village V11 through the API; return the created case JSON."""
+    payload = {
+        "channel": "letter", "category": "air", "subcategory": "air.odour", "sector": "industrial",
+        "title": "化工厂夜间异味", "description": "每晚十点后有刺鼻气味", "address": "V11村工业路8号",
+        "lon": 120.505, "lat": 32.312, "petitioner_name": "李四", "petitioner_phone": "13900001111",
+    } | overrides
+    response = desk.post(username, "/api/v1/cases", payload)
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()
+
+
+def add_onsite_photo(case_id):
+    """What the inspector app's sync leaves behind: an on-site check with a received photo."""
+    case = db.session.get(Case, case_id)
+    inspection = Inspection(id=uuid.uuid4(), case_id=case.id, inspector_id=case.created_by_id, grid_id=case.grid_id,
+                            notes="现场核查", content_sha256="0" * 64, captured_at=clock.now())
+    db.session.add(inspection)
+    db.session.add(Photo(id=uuid.uuid4(), inspection=inspection, status=PhotoStatus.RECEIVED, sha256="1" * 64))
+    db.session.commit()
+
+
+def walk_to_handling(desk, case_id, legal_track="petition"):
+    """registered → accepted → assigned → signed → on-site check → handling."""
+    desk.act("command", case_id, "accept", legal_track=legal_track, notice_text="您反映的问题已受理。")
+    desk.act("sup_T1", case_id, "assign")
+    desk.act(HANDLER, case_id, "sign")
+    desk.act("insp_V11", case_id, "record_onsite", notes="现场闻到明显异味", findings={"source_found": True})
+    add_onsite_photo(case_id)
+    return desk.act(HANDLER, case_id, "plan", measures="限期安装废气处理设施", responsible_name="王五",
+                    target_date="2026-12-20")
+
+
+REPLY = {"request_summary": "要求整治异味", "facts_and_reasons": "经核查属实，已责令整改",
+         "decision": "support", "legal_basis": "《大气污染防治法》第八十条"}
+
+
+# ---------------------------------------------------------------- the desk pages (test client)
+
+def form_token(page_text: str) -> str:
+    """The CSRF token of the first form on a page."""
+    return re.search(r'name="csrf_token" value="([^"]+)"', page_text).group(1)
+
+
+def sign_in_pages(client, username):
+    """Sign a test client in through the login form."""
+    token = form_token(client.get("/login").text)
+    client.post("/login", data={"username": username, "password": "test-password-1", "csrf_token": token})
+
+
+# ---------------------------------------------------------------- Chromium: the desk
+
+def sign_in(page, live_server, username):
+    """Sign in at the desk's login page and wait for the queue."""
+    page.goto(f"{live_server}/login")
+    page.get_by_label("用户名").fill(username)
+    page.get_by_label("密码").fill("test-password-1")
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_url(f"{live_server}/desk/")
+
+
+# ---------------------------------------------------------------- Chromium: the inspector's phone
+
+PHONE = {"width": 390, "height": 844}
+
+REQUEUE_EVERYTHING = """async () => {
+  const store = await import("/static/m/store.js");
+  const db = await store.db();
+  for (const item of await db.getAll("outbox")) {
+    const reset = { state: "pending", record_sent: false, response: null, attempts: 0, next_try_at: 0 };
+    await db.put("outbox", { ...item, ...reset });
+  }
+  for (const photo of await db.getAll("photos")) await db.put("photos", { ...photo, state: "pending" });
+}"""
+
+
+def camera_jpeg(path, colour) -> str:
+    """A 3000×2000 JPEG like a phone camera's, with some detail so it compresses like a photo."""
+    image = Image.new("RGB", (3000, 2000), colour)
+    draw = ImageDraw.Draw(image)
+    for x in range(0, 3000, 120):
+        draw.line([(x, 0), (3000 - x, 2000)], fill=(255, 255, 255), width=9)
+    image.save(path, "JPEG", quality=92)
+    return str(path)
+
+
+def count(model, *where) -> int:
+    """Rows on the server now (a fresh transaction sees the live server's commits)."""
+    db.session.rollback()
+    return db.session.scalar(select(func.count()).select_from(model).where(*where))
+
+
+def phone_context(browser, gps):
+    """A phone-sized touch browser with GPS at `gps`, its own service workers and storage."""
+    return browser.new_context(
+        viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True, locale="zh-CN",
+        timezone_id="Asia/Shanghai", geolocation=gps, service_workers="allow",
+        permissions=["geolocation", "background-sync"],  # Chrome grants Background Sync by default
+    )
+
+
+def sign_in_phone(page, live_server):
+    """Sign the inspector of V11 in on the phone app and wait until it is ready offline."""
+    page.goto(f"{live_server}/m/")
+    page.get_by_label("用户名").fill("insp_V11")
+    page.get_by_label("密码").fill("test-password-1")
+    page.get_by_role("button", name="登录").click()
+    # The worker holds the app, and card codes are reserved for offline use. Signing in
+    # hashes a password and loads the bootstrap: allow a loaded CI machine more than 5 s.
+    expect(page.locator("body")).to_have_attribute("data-offline-ready", "true", timeout=20000)
+    expect(page.locator("body")).to_have_attribute("data-spare-codes", re.compile(r"^([5-9]|\d\d+)$"),
+                                                   timeout=20000)
