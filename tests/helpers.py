@@ -4,6 +4,8 @@ its lifecycle, and a person in Chromium at the desk or on the inspector's phone.
 Test modules import from here (or tests.factories, tests.page_client), never from each other.
 """
 
+import hashlib
+import io
 import re
 import uuid
 
@@ -167,3 +169,75 @@ def sign_in_phone(page, live_server):
     expect(page.locator("body")).to_have_attribute("data-offline-ready", "true", timeout=20000)
     expect(page.locator("body")).to_have_attribute("data-spare-codes", re.compile(r"^([5-9]|\d\d+)$"),
                                                    timeout=20000)
+
+
+# ---------------------------------------------------------------- field uploads
+
+
+INSPECTOR = "insp_V11"
+
+
+def make_jpeg(width=3000, height=2000, gps=(120.505, 32.31), taken="2026:11:29 10:00:00", orientation=None,
+              color=(90, 140, 60), offset=None) -> bytes:
+    """A real JPEG with EXIF time, GPS and optionally an orientation and UTC offset, as a phone makes them."""
+    image = Image.new("RGB", (width, height), color)
+    exif = Image.Exif()
+    exif.get_ifd(0x8769)[0x9003] = taken
+    if offset:
+        exif.get_ifd(0x8769)[0x9011] = offset
+    if gps is not None:
+        lon, lat = gps
+        exif.get_ifd(0x8825).update({1: "N", 2: _dms(lat), 3: "E", 4: _dms(lon)})
+    if orientation:
+        exif[0x0112] = orientation
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=80, exif=exif)
+    return out.getvalue()
+
+
+def _dms(value: float) -> tuple[float, float, float]:
+    degrees = int(value)
+    minutes = int((value - degrees) * 60)
+    return float(degrees), float(minutes), round((value - degrees - minutes / 60) * 3600, 4)
+
+
+def put(desk, username, url, payload):
+    client, token = desk.client(username)
+    return client.put(url, json=payload, headers={"X-CSRFToken": token})
+
+
+def put_bytes(desk, username, url, data, content_type="image/jpeg", sha=None, variant=None):
+    client, token = desk.client(username)
+    headers = {"X-CSRFToken": token, "Content-Type": content_type}
+    if variant:
+        headers["X-Photo-Variant"] = variant
+    if sha is not False:
+        headers["X-Content-SHA256"] = sha or hashlib.sha256(data).hexdigest()
+    return client.put(url, data=data, headers=headers)
+
+
+def onsite_body(case_id, photo_ids=(), captured_at="2026-11-29T09:30:00+08:00", lon=120.505, lat=32.31, **extra):
+    return {
+        "kind": "onsite_check", "case_id": case_id, "captured_at": captured_at,
+        "location": {"lon": lon, "lat": lat, "accuracy_m": 8.5, "altitude_m": 4.0,
+                     "fix_at": captured_at, "source": "gps", "mock": False},
+        "findings": {"source_found": True, "violation_found": True, "measures": "责令停产", "outcome": "已停产"},
+        "notes": "现场有刺鼻气味",
+        "photos": [{"id": str(p), "captured_at": captured_at, "lon": lon, "lat": lat} for p in photo_ids],
+    } | extra
+
+
+# ---------------------------------------------------------------- Chromium: the phone's record
+
+
+# The middle of village V11 in the tiny city (tests/factories.py), 8 m accuracy.
+GPS = {"latitude": 32.31, "longitude": 120.505, "accuracy": 8}
+SYNC_TIMEOUT_MS = 30000
+
+CHANGE_THE_RECORD = """async () => {
+  const store = await import("/static/m/store.js");
+  const db = await store.db();
+  const item = (await db.getAll("outbox")).find((i) => i.kind === "inspection");
+  item.body = { ...item.body, notes: item.body.notes + "（事后改动）" };
+  await db.put("outbox", { ...item, state: "pending", record_sent: false, response: null });
+}"""

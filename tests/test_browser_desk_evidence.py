@@ -7,9 +7,7 @@ import uuid
 
 import pytest
 
-from tests.test_browser_desk import sign_in
-from tests.test_field_sync import make_jpeg, onsite_body
-from tests.test_lifecycle import REPLY, Desk
+from tests.helpers import REPLY, Desk, make_jpeg, onsite_body, sign_in
 
 pytestmark = pytest.mark.browser
 

@@ -17,21 +17,18 @@ from app.models import Case, ContactCard, Inspection, Photo, User
 from app.models.vocab import Channel, DeadlineState, InspectionKind, ListKind, PhotoStatus
 from app.services.geo import coords
 from app.web import field_app
-from tests.helpers import REQUEUE_EVERYTHING, camera_jpeg, count, phone_context, sign_in_phone
+from tests.helpers import (
+    CHANGE_THE_RECORD,
+    GPS,
+    REQUEUE_EVERYTHING,
+    SYNC_TIMEOUT_MS,
+    camera_jpeg,
+    count,
+    phone_context,
+    sign_in_phone,
+)
 
 pytestmark = pytest.mark.browser
-
-# The middle of village V11 in the tiny city (tests/factories.py), 8 m accuracy.
-GPS = {"latitude": 32.31, "longitude": 120.505, "accuracy": 8}
-SYNC_TIMEOUT_MS = 30000
-
-CHANGE_THE_RECORD = """async () => {
-  const store = await import("/static/m/store.js");
-  const db = await store.db();
-  const item = (await db.getAll("outbox")).find((i) => i.kind === "inspection");
-  item.body = { ...item.body, notes: item.body.notes + "（事后改动）" };
-  await db.put("outbox", { ...item, state: "pending", record_sent: false, response: null });
-}"""
 
 RESEND_DIRECTLY = """async () => {
   const store = await import("/static/m/store.js");

@@ -23,8 +23,8 @@ from app.extensions import db
 from app.models import Inspection, Photo
 from app.models.vocab import PhotoStatus
 from app.services.field.photos import photo_path
-from tests.test_browser_field import CHANGE_THE_RECORD, GPS, SYNC_TIMEOUT_MS, count, phone_context, sign_in
-from tests.test_field_sync import make_jpeg
+from tests.helpers import CHANGE_THE_RECORD, GPS, SYNC_TIMEOUT_MS, count, make_jpeg, phone_context
+from tests.helpers import sign_in_phone as sign_in
 
 pytestmark = pytest.mark.browser
 

@@ -15,9 +15,8 @@ from app.models import Case, CaseEvent, Inspection, Photo
 from app.models.vocab import CaseStatus, PhotoStatus, Stage
 from app.services.cases import deadlines
 from app.services.cases.timeline import append_event
+from tests.helpers import Desk, make_jpeg, onsite_body
 from tests.page_client import PageClient
-from tests.test_field_sync import make_jpeg, onsite_body
-from tests.test_lifecycle import Desk
 
 HANDLER = "officer_env"  # the V11 case is industrial: the environment bureau handles it
 

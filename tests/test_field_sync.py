@@ -14,64 +14,12 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models import Case, CaseEvent, ContactCard, Inspection, Photo
 from app.services.field.photos import photo_path
-from tests.helpers import Desk
-
-INSPECTOR = "insp_V11"
-
-
-def make_jpeg(width=3000, height=2000, gps=(120.505, 32.31), taken="2026:11:29 10:00:00", orientation=None,
-              color=(90, 140, 60), offset=None) -> bytes:
-    """A real JPEG with EXIF time, GPS and optionally an orientation and UTC offset, as a phone makes them."""
-    image = Image.new("RGB", (width, height), color)
-    exif = Image.Exif()
-    exif.get_ifd(0x8769)[0x9003] = taken
-    if offset:
-        exif.get_ifd(0x8769)[0x9011] = offset
-    if gps is not None:
-        lon, lat = gps
-        exif.get_ifd(0x8825).update({1: "N", 2: _dms(lat), 3: "E", 4: _dms(lon)})
-    if orientation:
-        exif[0x0112] = orientation
-    out = io.BytesIO()
-    image.save(out, "JPEG", quality=80, exif=exif)
-    return out.getvalue()
-
-
-def _dms(value: float) -> tuple[float, float, float]:
-    degrees = int(value)
-    minutes = int((value - degrees) * 60)
-    return float(degrees), float(minutes), round((value - degrees - minutes / 60) * 3600, 4)
+from tests.helpers import INSPECTOR, Desk, make_jpeg, onsite_body, put, put_bytes
 
 
 @pytest.fixture
 def desk(app, city):
     return Desk(app)
-
-
-def put(desk, username, url, payload):
-    client, token = desk.client(username)
-    return client.put(url, json=payload, headers={"X-CSRFToken": token})
-
-
-def put_bytes(desk, username, url, data, content_type="image/jpeg", sha=None, variant=None):
-    client, token = desk.client(username)
-    headers = {"X-CSRFToken": token, "Content-Type": content_type}
-    if variant:
-        headers["X-Photo-Variant"] = variant
-    if sha is not False:
-        headers["X-Content-SHA256"] = sha or hashlib.sha256(data).hexdigest()
-    return client.put(url, data=data, headers=headers)
-
-
-def onsite_body(case_id, photo_ids=(), captured_at="2026-11-29T09:30:00+08:00", lon=120.505, lat=32.31, **extra):
-    return {
-        "kind": "onsite_check", "case_id": case_id, "captured_at": captured_at,
-        "location": {"lon": lon, "lat": lat, "accuracy_m": 8.5, "altitude_m": 4.0,
-                     "fix_at": captured_at, "source": "gps", "mock": False},
-        "findings": {"source_found": True, "violation_found": True, "measures": "责令停产", "outcome": "已停产"},
-        "notes": "现场有刺鼻气味",
-        "photos": [{"id": str(p), "captured_at": captured_at, "lon": lon, "lat": lat} for p in photo_ids],
-    } | extra
 
 
 def test_bootstrap_gives_my_grid_and_masked_cases(desk, city):

@@ -16,7 +16,7 @@ from app.services.cases import deadlines
 from app.services.cases.lifecycle import STEPS, available_steps
 from app.services.field import onsite_rules
 from app.services.settings import set_setting
-from tests.test_lifecycle import Desk
+from tests.helpers import Desk
 
 INSPECTOR = "insp_V11"
 CASE_POINT = (120.505, 32.31)  # the V11 case's location

@@ -19,8 +19,7 @@ from app.models import CaseEvent, Inspection, Photo
 from app.services.cases.timeline import verify_chain
 from app.services.field import photos as photo_files
 from app.services.field import sync
-from tests.test_field_sync import INSPECTOR, make_jpeg, onsite_body, put, put_bytes
-from tests.test_lifecycle import Desk
+from tests.helpers import INSPECTOR, Desk, make_jpeg, onsite_body, put, put_bytes
 
 BUSY = {"code": 503, "message": "服务器繁忙，正在自动重试。", "errors": {"retry": ["transient"]}}
 

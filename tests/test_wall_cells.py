@@ -20,7 +20,7 @@ from app.services.wall import clusters as wall
 from app.services.wall.cells import BASE_LEVEL, FACET_LEVEL, rebuild_wall_cells
 from app.services.wall.clusters import Viewport, answers_from_summary, cluster_query, view_clusters
 from tests.factories import EAST, NORTH, SOUTH, WEST, make_case
-from tests.helpers import HANDLER, REPLY, Desk, register, walk_to_handling
+from tests.helpers import HANDLER, REPLY, Desk, onsite_body, put, register, walk_to_handling
 
 CITY = Viewport(WEST - 0.01, SOUTH - 0.01, EAST + 0.01, NORTH + 0.01, 12)
 ZOOMS = [8, 10, 12, 13, 14, 15, 16, BASE_LEVEL]
