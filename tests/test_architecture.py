@@ -59,3 +59,13 @@ def test_no_import_inside_a_function_outside_the_app_factory():
         top = {line for _, line in imported(tree, top_level_only=True)}
         late += [f"{path}:{line} {name}" for name, line in imported(tree) if line not in top]
     assert late == []
+
+
+def test_test_modules_share_helpers_through_tests_helpers_only():
+    tests = Path(__file__).resolve().parent
+    wrong = []
+    for path in sorted(tests.glob("test_*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        wrong += [f"{path.name}:{node.lineno} {node.module}" for node in ast.walk(tree)
+                  if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("tests.test_")]
+    assert wrong == []
