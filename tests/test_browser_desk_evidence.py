@@ -33,6 +33,17 @@ def replied_case_with_two_photos(app, city):
     return case_id
 
 
+def centre(box) -> tuple[float, float]:
+    """The middle of an on-screen box."""
+    return box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+
+
+def overlap(a, b) -> bool:
+    """Whether two on-screen boxes share any pixel."""
+    return a["x"] < b["x"] + b["width"] and b["x"] < a["x"] + a["width"] and \
+        a["y"] < b["y"] + b["height"] and b["y"] < a["y"] + a["height"]
+
+
 def take(page, step, fill=None):
     """Open one action, fill it, submit, and check the page says it was done."""
     action = page.locator(f'details.action[data-step="{step}"]')
@@ -55,7 +66,9 @@ def test_review_and_close_after_looking_at_the_photos(app, page, live_server, ci
     evidence = page.locator("#evidence")
     thumbs = evidence.locator("a.thumb img")
     assert thumbs.count() == 2
-    page.wait_for_function("[...document.querySelectorAll('#evidence a.thumb img')].every(i => i.naturalWidth > 0)")
+    # Functions, not bare expressions: Playwright re-compiles those on each poll, which the CSP refuses.
+    page.wait_for_function("(s) => [...document.querySelectorAll(s)].every(i => i.naturalWidth > 0)",
+                           arg="#evidence a.thumb img")
     assert "计入首次现场核查" in evidence.inner_text() and "距案件位置 0 米" in evidence.inner_text()
     page.locator('#case-map[data-ready="true"]').wait_for()
     assert page.locator("#case-map path.check-point").count() == 1
@@ -67,7 +80,7 @@ def test_review_and_close_after_looking_at_the_photos(app, page, live_server, ci
     thumbs.first.click()
     lightbox = page.locator("#lightbox")
     lightbox.wait_for(state="visible")
-    page.wait_for_function("document.getElementById('lightbox-image').naturalWidth > 0")
+    page.wait_for_function("() => document.getElementById('lightbox-image').naturalWidth > 0")
     caption = page.locator("#lightbox-caption")
     assert "相机时间 2026-11-29 10:00" in caption.inner_text()
     assert "核查点距案件位置 0 米" in caption.inner_text() and "现场核查" in caption.inner_text()
@@ -131,6 +144,11 @@ def test_desk_check_with_a_photo_at_a_picked_point_is_flagged_then_accepted(app,
     card = page.locator("#evidence .evidence-card")
     assert "办公端" in card.inner_text() and "待确认" in card.inner_text() and "地图手选位置" in card.inner_text()
     page.locator('#case-map path.check-line').wait_for()
+    dots = [page.locator(f"#case-map path.{dot}").bounding_box() for dot in ("case-point", "check-point")]
+    assert centre(page.locator("#case-map").bounding_box()) == pytest.approx(
+        [(a + b) / 2 for a, b in zip(*map(centre, dots), strict=True)], abs=3)  # fitted to the case and the check
+    label = page.locator("#case-map .distance-label").bounding_box()
+    assert not any(overlap(label, dot) for dot in dots)  # the distance hides neither dot
     page.get_by_role("button", name="退出").click()
 
     sign_in(page, live_server, "sup_T1")

@@ -9,16 +9,20 @@ const lon = Number.parseFloat(element.dataset.lon);
 const lat = Number.parseFloat(element.dataset.lat);
 const located = Number.isFinite(lon) && Number.isFinite(lat);
 const { map, ready } = gridMap(element, { highlightId: Number.isNaN(gridId) ? null : gridId, fit: !located });
-if (located) map.setView([lat, lon], 14);
+// Not animated: Leaflet drops a fitBounds asked for while a zoom animation runs, and the
+// checks are fitted as soon as the grids arrive, often within the animation's quarter second.
+if (located) map.setView([lat, lon], 14, { animate: false });
 
 const CHECK_COLOURS = { counts: "#0b6e4f", doubtful: "#b26a00" };
-// A check closer than this sits on the case's own dot: a line and label would only hide it.
-const LINE_FROM_M = 10;
+// A check drawn closer to the case than this on screen sits on the case's own dot: a line
+// would not show and its distance label would cover both dots (the dot's tooltip says it).
+const LINE_FROM_PX = 64;
 
 // Each check: a dot, the circle its accuracy allows (none for a hand-picked point), and a
-// dashed line to the case labelled with the distance the server measured.
+// dashed line to the case labelled with the distance the server measured, where it shows.
 function drawChecks(points) {
   const shown = [];
+  const lines = [];
   for (const point of points) {
     const colour = point.counts || point.kind !== "onsite_check" ? CHECK_COLOURS.counts : CHECK_COLOURS.doubtful;
     const at = [point.lat, point.lon];
@@ -31,22 +35,24 @@ function drawChecks(points) {
     }
     window.L.circleMarker(at, { radius: 6, color: colour, weight: 2, fillOpacity: 0.9, className: "check-point" })
       .bindTooltip(`${point.label}${distance}${accuracy}`).addTo(map);
-    if (located && point.distance_m !== null && point.distance_m >= LINE_FROM_M) {
-      window.L.polyline([at, [lat, lon]], { color: colour, weight: 1.5, dashArray: "4 4", className: "check-line" })
-        .bindTooltip(`${Math.round(point.distance_m)} 米`, { permanent: true, direction: "center", className: "distance-label" })
-        .addTo(map);
-    }
+    if (located && point.distance_m !== null) lines.push({ at, colour, distance: point.distance_m });
     shown.push(at);
   }
   if (shown.length && located) {
     map.fitBounds(window.L.latLngBounds([...shown, [lat, lon]]).pad(0.3), { maxZoom: 15, animate: false });
+  }
+  const onScreen = (at) => map.latLngToContainerPoint(at);
+  for (const line of lines.filter(({ at }) => onScreen(at).distanceTo(onScreen([lat, lon])) >= LINE_FROM_PX)) {
+    window.L.polyline([line.at, [lat, lon]], { color: line.colour, weight: 1.5, dashArray: "4 4", className: "check-line" })
+      .bindTooltip(`${Math.round(line.distance)} 米`, { permanent: true, direction: "center", className: "distance-label" })
+      .addTo(map);
   }
 }
 
 // Drawn once the grids are, so the village polygons lie under the points, not over them.
 const drawPoints = () => {
   if (located) {
-    window.L.circleMarker([lat, lon], { radius: 9, color: "#c62828", weight: 3, fillOpacity: 0.6 })
+    window.L.circleMarker([lat, lon], { radius: 9, color: "#c62828", weight: 3, fillOpacity: 0.6, className: "case-point" })
       .bindTooltip("案件位置").addTo(map);
   }
   drawChecks(JSON.parse(element.dataset.checks || "[]"));
