@@ -8,6 +8,8 @@ import hashlib
 import io
 import re
 import uuid
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from PIL import Image, ImageDraw
 from playwright.sync_api import expect
@@ -241,3 +243,32 @@ CHANGE_THE_RECORD = """async () => {
   item.body = { ...item.body, notes: item.body.notes + "（事后改动）" };
   await db.put("outbox", { ...item, state: "pending", record_sent: false, response: null });
 }"""
+
+
+def exif_time(moment: datetime) -> str:
+    """A camera's DateTimeOriginal: local wall time, no zone."""
+    return moment.strftime("%Y:%m:%d %H:%M:%S")
+
+
+def camera_file(path, moment: datetime, **exif) -> str:
+    """A camera's JPEG taken at `moment` (city time), written to `path`; returns the path."""
+    path.write_bytes(make_jpeg(taken=exif_time(moment), **exif))
+    return str(path)
+
+
+def minutes_ago(minutes: int) -> datetime:
+    """Now in the city, to the second, `minutes` ago."""
+    return datetime.now(ZoneInfo("Asia/Shanghai")).replace(microsecond=0) - timedelta(minutes=minutes)
+
+
+def open_check(page, city):
+    """From the task list to the on-site check of V11's case, with the GPS fix taken."""
+    task = page.locator(f'li.task[data-number="{city.cases["V11"].number}"]')
+    task.get_by_role("link", name="现场核查").click()
+    expect(page.locator("#gps-status")).to_have_attribute("data-state", "accepted")
+
+
+def choose_findings(page):
+    """Answer both findings of the on-site form, as an inspector must before saving."""
+    page.get_by_label("已找到污染源").check()
+    page.get_by_label("未发现违法行为").check()

@@ -18,11 +18,19 @@ from app.extensions import db
 from app.models import Case, Inspection, Photo
 from app.models.vocab import CaseStatus, PhotoStatus
 from app.services.field.onsite_rules import metres
-from tests.test_browser_desk import sign_in as desk_sign_in
-from tests.test_browser_field import SYNC_TIMEOUT_MS, count, phone_context
-from tests.test_browser_field import sign_in as phone_sign_in
-from tests.test_browser_field_evidence import camera_file, choose_findings, minutes_ago, open_check
-from tests.test_lifecycle import REPLY, Desk
+from tests.helpers import (
+    REPLY,
+    SYNC_TIMEOUT_MS,
+    Desk,
+    camera_file,
+    choose_findings,
+    count,
+    minutes_ago,
+    open_check,
+    phone_context,
+)
+from tests.helpers import sign_in as desk_sign_in
+from tests.helpers import sign_in_phone as phone_sign_in
 
 pytestmark = pytest.mark.browser
 

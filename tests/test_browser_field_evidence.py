@@ -11,7 +11,7 @@ the app being killed comes back with its photos.
 import hashlib
 import json
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -23,7 +23,17 @@ from app.extensions import db
 from app.models import Inspection, Photo
 from app.models.vocab import PhotoStatus
 from app.services.field.photos import photo_path
-from tests.helpers import CHANGE_THE_RECORD, GPS, SYNC_TIMEOUT_MS, count, make_jpeg, phone_context
+from tests.helpers import (
+    CHANGE_THE_RECORD,
+    GPS,
+    SYNC_TIMEOUT_MS,
+    camera_file,
+    choose_findings,
+    count,
+    minutes_ago,
+    open_check,
+    phone_context,
+)
 from tests.helpers import sign_in_phone as sign_in
 
 pytestmark = pytest.mark.browser
@@ -61,34 +71,6 @@ TURN_A_RED_AND_BLUE_PICTURE = """async () => {
   }
   return out;
 }"""
-
-
-def exif_time(moment: datetime) -> str:
-    """A camera's DateTimeOriginal: local wall time, no zone."""
-    return moment.strftime("%Y:%m:%d %H:%M:%S")
-
-
-def camera_file(path, moment: datetime, **exif) -> str:
-    """A camera's JPEG taken at `moment` (city time), written to `path`; returns the path."""
-    path.write_bytes(make_jpeg(taken=exif_time(moment), **exif))
-    return str(path)
-
-
-def minutes_ago(minutes: int) -> datetime:
-    """Now in the city, to the second, `minutes` ago."""
-    return datetime.now(CITY).replace(microsecond=0) - timedelta(minutes=minutes)
-
-
-def open_check(page, city):
-    """From the task list to the on-site check of V11's case, with the GPS fix taken."""
-    task = page.locator(f'li.task[data-number="{city.cases["V11"].number}"]')
-    task.get_by_role("link", name="现场核查").click()
-    expect(page.locator("#gps-status")).to_have_attribute("data-state", "accepted")
-
-
-def choose_findings(page):
-    page.get_by_label("已找到污染源").check()
-    page.get_by_label("未发现违法行为").check()
 
 
 def wait_until_sent(page, items=1):
