@@ -1,7 +1,8 @@
 """The rules of Firstline, one package per wing of the business. No Flask request code lives here.
 
 Ground floor, used by every wing: ``clock`` (the time every rule reads; Beijing dates),
-``settings`` (the settings table), ``access`` (scope and role capability), ``spreadsheets``.
+``settings`` (the settings table), ``access`` (scope and role capability), ``paging``,
+``spreadsheets``.
 Wings: ``cases``, ``field``, ``patrols``, ``wall``, ``campaign``, ``admin``, ``geo``; each
 package's docstring says what it owns. Services import models and each other, never
 ``app.api``, ``app.web``, ``app.schemas`` or ``app.demo``.
