@@ -5,11 +5,10 @@ import uuid
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from marshmallow import Schema, ValidationError
+from marshmallow import EXCLUDE, Schema, ValidationError, fields
 from sqlalchemy import select
-from webargs.flaskparser import parser
 
-from app.errors import DomainError
+from app.errors import DomainError, InvalidInput
 from app.extensions import db
 from app.models import Department, Grid, Inspection, User
 from app.models.vocab import (
@@ -45,6 +44,7 @@ from app.services.field.evidence import evidence_of, map_points
 from app.web.forms import attempt
 
 bp = Blueprint("desk", __name__, url_prefix="/desk", template_folder="templates")
+_QUEUE_FILTERS = CaseQuerySchema(unknown=EXCLUDE)
 
 VOCABULARIES = {
     "statuses": CaseStatus, "categories": Category, "subcategories": Subcategory, "channels": Channel,
@@ -88,7 +88,7 @@ def _first_error(errors: dict) -> str:
 @login_required
 def queue():
     """The work queue: cases in scope, nearest due time first, with filters and bulk assign."""
-    filters = parser.parse(CaseQuerySchema, request, location="query")
+    filters = _queue_filters()
     if filters.get("open") is None and not filters.get("status"):
         filters["open"] = True
     page = list_cases(current_user, **filters)
@@ -96,6 +96,16 @@ def queue():
         "desk/queue.html", page=page, filters=filters, grids=_grids_in_scope(),
         departments=_departments(), can_assign=current_user.role in STEPS["assign"].roles,
     )
+
+
+def _queue_filters() -> dict:
+    """The queue form's filters; a select left at 全部 sends an empty value, which means no filter."""
+    chosen = {key: request.args.getlist(key) if isinstance(_QUEUE_FILTERS.fields.get(key), fields.List) else value
+              for key, value in request.args.items() if value.strip()}
+    try:
+        return _QUEUE_FILTERS.load(chosen)
+    except ValidationError as exc:
+        raise InvalidInput("筛选条件有误，请重新选择后再筛选。", exc.messages) from None
 
 
 def _grids_in_scope() -> list[Grid]:
