@@ -69,7 +69,7 @@ def test_review_and_close_after_looking_at_the_photos(app, page, live_server, ci
     # Functions, not bare expressions: Playwright re-compiles those on each poll, which the CSP refuses.
     page.wait_for_function("(s) => [...document.querySelectorAll(s)].every(i => i.naturalWidth > 0)",
                            arg="#evidence a.thumb img")
-    assert "计入首次现场核查" in evidence.inner_text() and "距案件位置 0 米" in evidence.inner_text()
+    assert "计入现场核查" in evidence.inner_text() and "距案件位置 0 米" in evidence.inner_text()
     page.locator('#case-map[data-ready="true"]').wait_for()
     assert page.locator("#case-map path.check-point").count() == 1
     assert page.locator("#case-map path.check-accuracy").count() == 1  # ±8.5 m around the check
@@ -140,7 +140,7 @@ def test_desk_check_with_a_photo_at_a_picked_point_is_flagged_then_accepted(app,
     form.get_by_role("button", name="现场核查").click()
     page.wait_for_load_state()
     warning = page.locator(".flash-warn").inner_text()
-    assert "暂不计入首次现场核查" in warning and "离案件位置过远" in warning
+    assert "暂不计入现场核查" in warning and "离案件位置过远" in warning
     card = page.locator("#evidence .evidence-card")
     assert "办公端" in card.inner_text() and "待确认" in card.inner_text() and "地图手选位置" in card.inner_text()
     page.locator('#case-map path.check-line').wait_for()

@@ -99,7 +99,7 @@ def close_after_looking_at_the_evidence(page, photos, artifacts_dir, name):
     expect(page.locator("#close-checklist li.met")).to_have_count(3)
     close = open_action(page, "close")
     expect(close.locator("a.thumb img")).to_have_count(photos)
-    expect(close.locator(".evidence-card")).to_contain_text("计入首次现场核查")
+    expect(close.locator(".evidence-card")).to_contain_text("计入现场核查")
     close.get_by_label("备注").fill("整改到位，同意销号")
     page.screenshot(path=str(artifacts_dir / f"{name}-close-form.png"), full_page=True)
     close.get_by_role("button", name="销号").click()
@@ -174,7 +174,7 @@ def test_an_offline_phone_check_is_reviewed_and_closed_at_the_desk(phone, desk, 
     desk.wait_for_function(THUMBS_LOADED)
     expect(card.locator("header")).to_contain_text("现场核查 · 测试insp_V11（手机端）")
     expect(card.locator(".position")).to_have_text(f"距案件位置 {distance} 米 · 定位精度 ±6 米")
-    expect(card.locator(".flags")).to_have_text("计入首次现场核查")
+    expect(card.locator(".flags")).to_have_text("计入现场核查")
     expect(card.locator(".findings .tag")).to_have_text(["属实：找到污染源", "未发现违法行为"])
     expect(card.locator(".photo-tile small").first).to_contain_text(f"相机 {camera_time(first_taken)}")
     expect(desk.locator("#case-map path.check-point")).to_have_count(1)
@@ -204,7 +204,7 @@ def test_an_offline_phone_check_is_reviewed_and_closed_at_the_desk(phone, desk, 
     entries = timeline(desk)
     onsite = [e for e in entries if "现场核查 · 测试insp_V11" in e]
     assert len(onsite) == 1
-    assert f"照片 2 张；距案件位置 {distance} 米；计入首次现场核查。厂区东侧排口有明显漆味" in onsite[0]
+    assert f"照片 2 张；距案件位置 {distance} 米；计入现场核查。厂区东侧排口有明显漆味" in onsite[0]
     assert any("审核通过 · 测试sup_T1" in e and "已答复 → 已审核" in e for e in entries)
     assert "销号 · 测试sup_T1" in entries[-1] and "整改到位，同意销号" in entries[-1]
 
@@ -229,10 +229,10 @@ def test_a_case_is_checked_on_site_handled_and_closed_entirely_at_the_desk(desk,
     desk.screenshot(path=str(artifacts_dir / "loop-desk-onsite-form.png"), full_page=True)
     form.get_by_role("button", name="现场核查").click()
     desk.wait_for_load_state()
-    expect(desk.locator(".flash-ok")).to_have_text("已记录现场核查，计入首次现场核查。")
+    expect(desk.locator(".flash-ok")).to_have_text("已记录现场核查，计入现场核查。")
     card = desk.locator("#evidence .evidence-card")
     expect(card.locator("header")).to_contain_text("现场核查 · 测试officer_urban（办公端）")
-    expect(card.locator(".flags .tag")).to_have_text(["地图手选位置", "计入首次现场核查"])
+    expect(card.locator(".flags .tag")).to_have_text(["地图手选位置", "计入现场核查"])
     expect(card.locator(".findings .tag")).to_have_text(["属实：找到污染源", "存在违法行为"])
     card.locator("a.thumb").click()
     caption = desk.locator("#lightbox-caption")
@@ -257,4 +257,4 @@ def test_a_case_is_checked_on_site_handled_and_closed_entirely_at_the_desk(desk,
     stored = db.session.scalars(select(Photo)).one()
     assert stored.origin == "desk" and stored.exif_taken_at == taken.astimezone(UTC)
     onsite = [e for e in timeline(desk) if "现场核查 · 测试officer_urban" in e]
-    assert len(onsite) == 1 and "照片 1 张；距案件位置 0 米；计入首次现场核查。后厨油烟净化器未开启" in onsite[0]
+    assert len(onsite) == 1 and "照片 1 张；距案件位置 0 米；计入现场核查。后厨油烟净化器未开启" in onsite[0]

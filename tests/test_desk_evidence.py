@@ -79,7 +79,7 @@ def test_desk_onsite_form_stores_photos_through_the_phone_pipeline(people, city)
     assert deadlines.clock_for(stored, Stage.ONSITE).done_at == check.captured_at
 
     page = people(HANDLER).get(f"/desk/cases/{case.id}").text
-    assert "已记录现场核查，计入首次现场核查" in page
+    assert "已记录现场核查，计入现场核查" in page
     for photo in photos:
         assert f"/api/v1/photos/{photo.id}/thumb" in page and f"/api/v1/photos/{photo.id}/display" in page
     assert "下载原图" in page and "办公端上传" in page and "地图手选位置" in page and "距案件位置 <strong>0 米" in page
@@ -90,9 +90,12 @@ def test_desk_onsite_form_stores_photos_through_the_phone_pipeline(people, city)
 @pytest.mark.parametrize("files, form, message", [
     ([("notes.txt", "不是照片".encode())], GOOD, "照片“notes.txt”无法使用"),
     ([("a.jpg", make_jpeg(400, 300))], GOOD | {"no_photo_reason": "safety"}, "已有照片时不能再选择无法拍照的原因"),
-    ([], GOOD | {"lat": ""}, "核查位置须同时填写经度和纬度"),
-    ([], GOOD | {"lon": "东经120度"}, "经度应为数字"),
-    ([], GOOD | {"captured_at": "2099-01-01T08:00:00+08:00"}, "核查时间不能晚于当前时间"),
+    ([], GOOD | {"lat": "", "no_photo_reason": "not_allowed"}, "核查位置须同时填写经度和纬度"),
+    ([], GOOD | {"lon": "东经120度", "no_photo_reason": "not_allowed"}, "经度应为数字"),
+    ([], GOOD | {"captured_at": "2099-01-01T08:00:00+08:00", "no_photo_reason": "not_allowed"},
+     "核查时间不能晚于当前时间"),
+    ([], {k: v for k, v in GOOD.items() if not k.endswith("_found")},
+     "须至少拍一张照片，或选择无法拍照的原因；须选择核查结论"),
 ])
 def test_bad_desk_onsite_input_is_refused_in_chinese_and_keeps_what_was_typed(people, city, files, form, message):
     case = signed_v11(people, city)
@@ -104,19 +107,27 @@ def test_bad_desk_onsite_input_is_refused_in_chinese_and_keeps_what_was_typed(pe
     assert db.session.scalar(select(Inspection.id)) is None and db.session.scalar(select(Photo.id)) is None
 
 
-def test_an_empty_desk_check_is_kept_flagged_and_a_supervisor_accepts_it(people, city):
+def test_a_far_check_waits_for_a_supervisor_and_an_empty_one_cannot_be_accepted(app, people, city):
+    """The desk form refuses an empty check outright (above); one that arrives flagged through
+    the API waits for a supervisor, who may vouch for a doubtful position but not for evidence
+    nobody recorded."""
     case = signed_v11(people, city)
-    sent = onsite(people, HANDLER, case.id, notes="电话了解情况，未到现场拍照")
-    assert sent.status_code == 302
+    phone = Desk(app)
+    far, empty = uuid.uuid4(), uuid.uuid4()
+    client, token = phone.client("insp_V11")
+    headers = {"X-CSRFToken": token}
+    photo = uuid.uuid4()
+    assert client.put(f"/api/v1/inspections/{far}", json=onsite_body(case.id, [photo], lon=120.53, lat=32.31),
+                      headers=headers).status_code == 201
+    bare = onsite_body(case.id) | {"findings": {}}
+    assert client.put(f"/api/v1/inspections/{empty}", json=bare, headers=headers).status_code == 201
     page = people(HANDLER).get(f"/desk/cases/{case.id}").text
-    assert "暂不计入首次现场核查" in page and "地图手选位置且无照片佐证" in page and "须选择核查结论" in page
     assert "待确认" in page and "确认该核查有效" not in page  # the handler cannot accept
     db.session.expire_all()
     assert db.session.get(Case, case.id).first_onsite_at is None
 
     supervisor_page = people("sup_T1").get(f"/desk/cases/{case.id}").text
-    check = db.session.scalar(select(Inspection))
-    action = f"/desk/cases/{case.id}/inspections/{check.id}/accept"
+    action = f"/desk/cases/{case.id}/inspections/{far}/accept"
     assert action in supervisor_page
     refused = people("sup_T1").post(action, {"note": ""}, follow_redirects=True)
     assert "须填写确认说明" in refused.text
@@ -124,10 +135,17 @@ def test_an_empty_desk_check_is_kept_flagged_and_a_supervisor_accepts_it(people,
     assert "已确认该核查有效" in accepted.text and "已电话核实网格员当日在场" in accepted.text
     assert "确认现场核查有效" in accepted.text  # the timeline names the event in Chinese
     db.session.expire_all()
-    assert db.session.get(Case, case.id).first_onsite_at == check.captured_at
+    far_check = db.session.get(Inspection, far)
+    assert db.session.get(Case, case.id).first_onsite_at == far_check.captured_at
+    assert far_check.accepted_by_id == city.users["sup_T1"].id
     assert people(HANDLER).post(action, {"note": "我确认"}).status_code == 302  # refused with a flash
-    assert db.session.get(Inspection, check.id).accepted_by_id == city.users["sup_T1"].id
     assert people("sup_T2").post(action, {"note": "别的镇"}).status_code == 404
+
+    not_evidence = people("sup_T1").post(f"/desk/cases/{case.id}/inspections/{empty}/accept",
+                                         {"note": "电话核实"}, follow_redirects=True)
+    assert "不能确认为有效" in not_evidence.text and "未选择核查结论" in not_evidence.text
+    db.session.expire_all()
+    assert db.session.get(Inspection, empty).accepted_at is None
 
 
 def test_a_case_is_registered_handled_and_closed_entirely_at_the_desk(people, city):
@@ -163,7 +181,7 @@ def test_a_case_is_registered_handled_and_closed_entirely_at_the_desk(people, ci
     timeline = done[done.index("办理记录"):]
     for code in ("record_onsite", "review_pass", "close", "register"):
         assert f"<strong>{code}</strong>" not in timeline
-    assert "现场核查" in timeline and "照片 1 张" in timeline and "计入首次现场核查" in timeline
+    assert "现场核查" in timeline and "照片 1 张" in timeline and "计入现场核查" in timeline
 
 
 def test_close_checklist_says_what_is_missing_before_the_last_step(people, city):

@@ -260,6 +260,12 @@ def record_onsite(case_id: int):
     try:
         data = load_form(STEP_SCHEMAS["record_onsite"], request.form)
         data["photos"] = [PhotoUpload(f.filename or "", f.read()) for f in request.files.getlist("photos")]
+        # As the phone's form does, the desk's refuses to save a check that lacks evidence; the
+        # API step keeps such a check, flagged, so nothing sent from elsewhere is lost.
+        chosen = [p for p in data["photos"] if p.data or p.filename]
+        missing = onsite_rules.missing_from(len(chosen), data.get("no_photo_reason"), data.get("findings"))
+        if missing:
+            return _case_page(case, request.form, f"现场核查未保存：{'；'.join(missing)}。"), 422
         take(current_user, case_id, "record_onsite", data)
         db.session.commit()
     except ValidationError as exc:
@@ -284,10 +290,10 @@ def _first_message(errors: dict | list | str) -> str:
 def _flash_check(inspection: Inspection) -> None:
     """Say whether the check just recorded counts, and if not, what holds it back."""
     if onsite_rules.counts_as_onsite(inspection):
-        flash("已记录现场核查，计入首次现场核查。", "ok")
+        flash("已记录现场核查，计入现场核查。", "ok")
         return
     flags = "、".join(onsite_rules.flag_labels(inspection))
-    flash(f"已记录现场核查，但暂不计入首次现场核查：{flags}。可补充后重新记录，或由二级网格管理员、指挥部办公室确认。",
+    flash(f"已记录现场核查，但暂不计入现场核查：{flags}。可补充后重新记录，或由二级网格管理员、指挥部办公室确认。",
           "warn")
 
 
@@ -304,7 +310,7 @@ def accept_onsite(case_id: int, inspection_id: uuid.UUID):
             raise
         flash(exc.message, "error")
     else:
-        flash("已确认该核查有效，计入首次现场核查。", "ok")
+        flash("已确认该核查有效，计入现场核查。", "ok")
     return redirect(url_for("desk.case_page", case_id=case_id, _anchor="evidence"))
 
 

@@ -136,7 +136,7 @@ def _check_flags(inspection: Inspection, names: dict[int, str]) -> list[Flag]:
     elif inspection.accepted_at is not None:
         flags.append(Flag(f"已确认（{names.get(inspection.accepted_by_id, '')}）", GOOD))
     elif onsite_rules.counts_as_onsite(inspection):
-        flags.append(Flag("计入首次现场核查", GOOD))
+        flags.append(Flag("计入现场核查", GOOD))
     return flags
 
 

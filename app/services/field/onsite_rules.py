@@ -105,11 +105,15 @@ def missing_items(inspection: Inspection) -> list[str]:
     """What an on-site check still lacks, as the inspector must read it (none for a discovery)."""
     if inspection.kind != InspectionKind.ONSITE_CHECK:
         return []
+    return missing_from(len(inspection.photos), inspection.no_photo_reason, inspection.findings)
+
+
+def missing_from(photo_count: int, no_photo_reason: str | None, findings: dict | None) -> list[str]:
+    """What a check with these photos, reason and findings lacks: the rule before anything is stored."""
     missing = []
-    if not inspection.photos and not inspection.no_photo_reason:
+    if not photo_count and not no_photo_reason:
         missing.append(MISSING_PHOTO)
-    findings = inspection.findings or {}
-    if any(not isinstance(findings.get(key), bool) for key in FINDINGS):
+    if any(not isinstance((findings or {}).get(key), bool) for key in FINDINGS):
         missing.append(MISSING_FINDINGS)
     return missing
 
@@ -164,7 +168,7 @@ def summary(inspection: Inspection) -> str:
     if inspection.distance_to_case_m is not None:
         parts.append(f"距案件位置 {metres(inspection.distance_to_case_m)} 米")
     if counts_as_onsite(inspection):
-        parts.append("计入首次现场核查")
+        parts.append("计入现场核查")
     else:
         parts.append("待确认后计入：" + "、".join(flag_labels(inspection)))
     line = "；".join(parts)
@@ -243,7 +247,10 @@ def _acceptance_refusal(user: User, case: Case, inspection: Inspection) -> str |
     if inspection.accepted_at is not None:
         return "该核查已确认过。"
     if not is_flagged(inspection):
-        return "该核查没有需要确认的问题，已计入首次现场核查。"
+        return "该核查没有需要确认的问题，已计入现场核查。"
+    if inspection.incomplete:
+        # Acceptance vouches for a doubtful position, not for evidence nobody recorded.
+        return f"该核查{'、'.join(missing_items(inspection)).replace('须', '未')}，不能确认为有效；请重新现场核查。"
     if case.status not in ONSITE_STATES:
         return f"案件当前为「{CaseStatus(case.status).label}」，不能确认现场核查。"
     if inspection.inspector_id == user.id:
