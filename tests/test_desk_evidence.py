@@ -224,3 +224,22 @@ def test_a_phone_copy_is_labelled_as_such_on_the_download(people, city, app):
     assert "下载手机压缩件" in page and "下载原图" not in page
     inspector_page = people("insp_V11").get(f"/desk/cases/{city.cases['V11'].id}").text
     assert f"/api/v1/photos/{photo_id}/thumb" in inspector_page and "/original" not in inspector_page
+
+
+def test_photo_flags_on_the_desk_say_how_old_and_how_far(app, people, city):
+    """A reviewer deciding on a flagged photo reads by how much it is off, not only that it is."""
+    case = signed_v11(people, city)
+    phone = Desk(app)
+    record, photo = uuid.uuid4(), uuid.uuid4()
+    body = onsite_body(case.id, [photo], captured_at="2026-11-29T09:30:00+08:00")
+    body["photos"][0] |= {"origin": "gallery", "exif_taken_at": "2026-11-26T09:00:00+08:00",
+                          "exif_lon": 120.6, "exif_lat": 32.31}
+    client, token = phone.client("insp_V11")
+    assert client.put(f"/api/v1/inspections/{record}", json=body, headers={"X-CSRFToken": token}).status_code == 201
+    data = make_jpeg(800, 600, gps=(120.6, 32.31), taken="2026:11:26 09:00:00", offset="+08:00")
+    assert client.put(f"/api/v1/inspections/{record}/photos/{photo}", data=data, headers={
+        "X-CSRFToken": token, "Content-Type": "image/jpeg",
+        "X-Content-SHA256": hashlib.sha256(data).hexdigest()}).status_code == 201
+    page = people("sup_T1").get(f"/desk/cases/{case.id}").text
+    assert "拍摄早于核查 3 天" in page and re.search(r"拍摄位置离核查点 8\.\d 公里", page)
+    assert "相册选取" in page

@@ -111,7 +111,7 @@ async function onHashChange() {
   }
   if (app.view === "checkin") closeCheckin();
   if (app.view === "record") {
-    if (recordDirty() && !window.confirm("这条记录还没有保存，离开会丢弃已填内容和照片。确定离开？")) {
+    if (recordDirty() && !window.confirm("这条记录还没有保存。离开本页会删除草稿（已填内容和照片）。确定离开？")) {
       restoring = true;
       location.hash = app.hash;
       return;
@@ -196,6 +196,11 @@ async function updateCounts() {
   badge.dataset.attention = attention;
   badge.replaceChildren("待上传 ", h("b", {}, String(pending)));
   if (attention) badge.append(h("span", { class: "attention", title: "需处理的记录" }, `需处理 ${attention}`));
+  // "All done" from the last upload is no longer true once a record waits again.
+  if (pending && document.body.dataset.syncState === "done") {
+    document.body.dataset.syncState = api.isOnline() === false ? "offline" : "waiting";
+    $("sync-status").textContent = SYNC_RESULTS[document.body.dataset.syncState];
+  }
 }
 
 function showConnectivity(online) {
@@ -421,7 +426,11 @@ function wire() {
   $("logout").addEventListener("click", onLogout);
   $("upload-now").addEventListener("click", async () => {
     $("sync-status").textContent = "正在上传…";
-    await api.probe();
+    if (!(await api.probe())) {
+      $("sync-status").textContent = SYNC_RESULTS.offline;
+      toast(SYNC_RESULTS.offline);
+      return;
+    }
     await syncNow({ force: true });
   });
   window.addEventListener("hashchange", onHashChange);

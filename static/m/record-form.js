@@ -154,7 +154,7 @@ async function writeDraft() {
   });
   if (current !== form) return;
   const state = $("draft-state");
-  state.textContent = `草稿已自动保存（${showTime(savedAt)}，${photoIds.length} 张照片），退出应用也不会丢失。`;
+  state.textContent = `草稿已自动保存（${showTime(savedAt)}，${photoIds.length} 张照片），应用意外关闭也不会丢失；主动离开本页会先问您是否删除。`;
   state.dataset.photos = String(photoIds.length);
 }
 

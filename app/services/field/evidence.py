@@ -4,7 +4,7 @@ or accepted it, so nobody reviews or closes a case without seeing what was found
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from geoalchemy2.shape import to_shape
 from sqlalchemy import select
@@ -13,6 +13,7 @@ from app.extensions import db
 from app.models import Case, Inspection, Photo, User
 from app.models.vocab import InspectionKind, NoPhotoReason, PhotoOrigin, PhotoStatus, RecordedVia
 from app.services.field import onsite_rules
+from app.services.geo.spatial import distance_m
 
 # How serious a flag is, for its colour: a reason not to count the check, something to look
 # at, a plain fact, or good news.
@@ -144,9 +145,9 @@ def _photo(photo: Photo) -> PhotoEvidence:
     """One photo's card."""
     flags = []
     if photo.taken_before_visit:
-        flags.append(Flag("照片早于核查", WARN))
+        flags.append(Flag(f"拍摄早于核查 {_how_long(photo.inspection.captured_at - photo.exif_taken_at)}", WARN))
     if photo.exif_far_from_checkin:
-        flags.append(Flag("照片拍摄位置偏离核查点", WARN))
+        flags.append(Flag(f"拍摄位置离核查点 {_how_far(photo)}", WARN))
     if photo.origin == PhotoOrigin.GALLERY:
         flags.append(Flag("相册选取", WARN))
     return PhotoEvidence(
@@ -169,3 +170,20 @@ def map_points(evidence: list[CheckEvidence]) -> list[dict]:
          "counts": c.counts, "kind": c.kind, "label": f"{c.kind_label} · {c.recorded_by}"}
         for c in evidence if c.lon is not None
     ]
+
+
+def _how_long(span: timedelta) -> str:
+    """A span as a person says it: 3 天, 5 小时, 40 分钟."""
+    minutes = int(span.total_seconds() // 60)
+    if minutes >= 48 * 60:
+        return f"{minutes // (24 * 60)} 天"
+    if minutes >= 120:
+        return f"{minutes // 60} 小时"
+    return f"{minutes} 分钟"
+
+
+def _how_far(photo: Photo) -> str:
+    """How far the photo's own position lies from the check's point, in m or km."""
+    point = to_shape(photo.inspection.location)
+    metres = distance_m(point.x, point.y, photo.exif_lon, photo.exif_lat)
+    return f"{metres / 1000:.1f} 公里" if metres >= 1000 else f"{onsite_rules.metres(metres)} 米"
