@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from PIL import Image, ImageDraw
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 from sqlalchemy import func, select
 
@@ -163,7 +164,15 @@ def phone_context(browser, gps):
 def sign_in_phone(page, live_server):
     """Sign the inspector of V11 in on the phone app and wait until it is ready offline."""
     page.goto(f"{live_server}/m/")
-    page.get_by_label("用户名").fill("insp_V11")
+    username = page.get_by_label("用户名")
+    try:
+        username.wait_for(state="visible", timeout=10000)
+    except PlaywrightTimeout:
+        # Seen rarely on a loaded machine: the first load of the app shell never starts the
+        # app. Not yet understood (see the closing note of the evidence-loop issue); a person
+        # would reload, and so does the test, once.
+        page.reload()
+    username.fill("insp_V11")
     page.get_by_label("密码").fill("test-password-1")
     page.get_by_role("button", name="登录").click()
     # The worker holds the app, and card codes are reserved for offline use. Signing in
