@@ -39,7 +39,7 @@ from app.services.cases.privacy import petitioner_view
 from app.services.cases.queries import list_cases
 from app.services.cases.records import records_of, timeline_of
 from app.services.field import onsite_rules
-from app.services.field.desk_checks import PhotoUpload
+from app.services.field.desk_checks import PhotoUpload, chosen_photos
 from app.services.field.evidence import evidence_of, map_points
 from app.web.forms import attempt
 
@@ -262,8 +262,8 @@ def record_onsite(case_id: int):
         data["photos"] = [PhotoUpload(f.filename or "", f.read()) for f in request.files.getlist("photos")]
         # As the phone's form does, the desk's refuses to save a check that lacks evidence; the
         # API step keeps such a check, flagged, so nothing sent from elsewhere is lost.
-        chosen = [p for p in data["photos"] if p.data or p.filename]
-        missing = onsite_rules.missing_from(len(chosen), data.get("no_photo_reason"), data.get("findings"))
+        missing = onsite_rules.missing_from(len(chosen_photos(data["photos"])), data.get("no_photo_reason"),
+                                            data.get("findings"))
         if missing:
             return _case_page(case, request.form, f"现场核查未保存：{'；'.join(missing)}。"), 422
         take(current_user, case_id, "record_onsite", data)

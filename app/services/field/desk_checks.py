@@ -37,13 +37,18 @@ class PhotoUpload:
     data: bytes
 
 
+def chosen_photos(uploads: list[PhotoUpload] | None) -> list[PhotoUpload]:
+    """The files a person actually chose (a form's empty file input sends a nameless, empty one)."""
+    return [u for u in uploads or [] if u.data or u.filename]
+
+
 def record_desk_check(case: Case, user: User, data: dict, now: datetime) -> Inspection:
     """Store an on-site check typed at the desk, with its photos; judge it and let it meet the clock.
 
     ``data`` is the record_onsite payload (findings, notes, no_photo_reason, lon/lat with their
     coord_system, captured_at) plus ``photos``: the uploaded files, if any.
     """
-    uploads = [u for u in data.get("photos") or [] if u.data or u.filename]
+    uploads = chosen_photos(data.get("photos"))
     onsite_rules.check_no_photo_reason(len(uploads), data.get("no_photo_reason"))
     processed = _process_all(uploads)
     captured_at = data.get("captured_at") or now

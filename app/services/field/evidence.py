@@ -13,7 +13,6 @@ from app.extensions import db
 from app.models import Case, Inspection, Photo, User
 from app.models.vocab import InspectionKind, NoPhotoReason, PhotoOrigin, PhotoStatus, RecordedVia
 from app.services.field import onsite_rules
-from app.services.geo.spatial import distance_m
 
 # How serious a flag is, for its colour: a reason not to count the check, something to look
 # at, a plain fact, or good news.
@@ -184,6 +183,5 @@ def _how_long(span: timedelta) -> str:
 
 def _how_far(photo: Photo) -> str:
     """How far the photo's own position lies from the check's point, in m or km."""
-    point = to_shape(photo.inspection.location)
-    metres = distance_m(point.x, point.y, photo.exif_lon, photo.exif_lat)
+    metres = onsite_rules.photo_distance_m(photo.inspection, photo.exif_lon, photo.exif_lat)
     return f"{metres / 1000:.1f} 公里" if metres >= 1000 else f"{onsite_rules.metres(metres)} 米"

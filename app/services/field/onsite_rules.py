@@ -194,12 +194,18 @@ def record_check(case: Case, inspection: Inspection) -> None:
 # ---------------------------------------------------------------- photos
 
 
+def photo_distance_m(inspection: Inspection, lon: float | None, lat: float | None) -> float | None:
+    """Metres from the check's point to a photo's own position; None when either is unknown."""
+    if lon is None or lat is None or inspection.location is None:
+        return None
+    point = to_shape(inspection.location)
+    return distance_m(point.x, point.y, lon, lat)
+
+
 def photo_far_from_check(inspection: Inspection, lon: float | None, lat: float | None) -> bool:
     """True when a photo's own position lies farther from the check's point than allowed."""
-    if lon is None or lat is None or inspection.location is None:
-        return False
-    point = to_shape(inspection.location)
-    return distance_m(point.x, point.y, lon, lat) > float(get_setting("photo_far_m"))
+    distance = photo_distance_m(inspection, lon, lat)
+    return distance is not None and distance > float(get_setting("photo_far_m"))
 
 
 def photo_taken_before_visit(inspection: Inspection, taken_at: datetime | None) -> bool:

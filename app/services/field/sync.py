@@ -192,10 +192,8 @@ def put_photo(user: User, inspection_id: uuid.UUID, photo_id: uuid.UUID, data: b
     if variant == ORIGINAL:
         return _put_original(photo, data, sha, declared_type)
     if photo.status == PhotoStatus.RECEIVED:
-        if photo.sha256 == sha:
-            return photo, False
-        raise Conflict("该照片编号已上传过不同的内容，未覆盖。", {"server": {"sha256": photo.sha256},
-                                                               "client": {"sha256": sha}})
+        _same_bytes_or_conflict(photo.sha256, sha, "该照片编号已上传过不同的内容，未覆盖。")
+        return photo, False
     processed = photos.process_upload(data, zone=_zone())
     _check_type(declared_type, processed.content_type)
     photos.store(processed, data)
@@ -206,10 +204,8 @@ def put_photo(user: User, inspection_id: uuid.UUID, photo_id: uuid.UUID, data: b
 def _put_original(photo: Photo, data: bytes, sha: str, declared_type: str | None) -> tuple[Photo, bool]:
     """Keep the camera's untouched file beside the phone's copy, once; its own EXIF fills exif_*."""
     if photo.original_sha256 is not None:
-        if photo.original_sha256 == sha:
-            return photo, False
-        raise Conflict("该照片已上传过不同的原图，未覆盖。", {"server": {"sha256": photo.original_sha256},
-                                                           "client": {"sha256": sha}})
+        _same_bytes_or_conflict(photo.original_sha256, sha, "该照片已上传过不同的原图，未覆盖。")
+        return photo, False
     original = photos.read_original(data, zone=_zone())
     _check_type(declared_type, original.content_type)
     photos.store_original(original, data)
@@ -218,6 +214,12 @@ def _put_original(photo: Photo, data: bytes, sha: str, declared_type: str | None
     _note_file_exif(photo, original.taken_at, original.lon, original.lat, original.orientation)
     db.session.flush()
     return photo, True
+
+
+def _same_bytes_or_conflict(stored_sha: str, sha: str, message: str) -> None:
+    """A resend of the stored bytes is fine; other bytes under the same id are a 409."""
+    if stored_sha != sha:
+        raise Conflict(message, {"server": {"sha256": stored_sha}, "client": {"sha256": sha}})
 
 
 def _check_type(declared: str | None, detected: str) -> None:
