@@ -24,6 +24,7 @@ from app import create_app
 from app.extensions import db
 from config import TestConfig
 from tests.factories import TinyCity, build_tiny_city
+from tests.helpers import GPS, phone_context
 
 os.environ.setdefault("SPATIALITE_LIBRARY_PATH", "mod_spatialite")
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
@@ -202,6 +203,14 @@ def page(browser):
     context = browser.new_context(locale="zh-CN", timezone_id="Asia/Shanghai")
     page = context.new_page()
     yield page
+    context.close()
+
+
+@pytest.fixture
+def phone(browser):
+    """A phone standing in the middle of village V11 with a good GPS fix (its browser cannot tell Wi-Fi)."""
+    context = phone_context(browser, GPS)
+    yield context
     context.close()
 
 

@@ -112,6 +112,29 @@ def sign_in_pages(client, username):
 
 # ---------------------------------------------------------------- Chromium: the desk
 
+
+def open_action(page, step):
+    """Unfold one action of the desk case page's panel and return it."""
+    action = page.locator(f'details.action[data-step="{step}"]')
+    action.locator("summary").click()
+    return action
+
+
+def take_action(page, step, fill=None, done=None):
+    """Take one step through its form on the case page; the page must confirm it once (with `done`)."""
+    action = open_action(page, step)
+    for label, value in (fill or {}).items():
+        field = action.get_by_label(label)
+        if field.evaluate("e => e.tagName") == "SELECT":
+            field.select_option(label=value)
+        else:
+            field.fill(value)
+    action.locator("button[type=submit]").click()
+    page.wait_for_load_state()
+    assert page.locator(".flash-ok").count() == 1, page.locator(".flash").all_inner_texts()
+    if done:
+        expect(page.locator(".flash-ok")).to_contain_text(done)
+
 def sign_in(page, live_server, username):
     """Sign in at the desk's login page and wait for the queue."""
     page.goto(f"{live_server}/login")

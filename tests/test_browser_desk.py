@@ -6,24 +6,9 @@ from datetime import timedelta
 import pytest
 
 from app.services import clock
-from tests.helpers import sign_in
+from tests.helpers import sign_in, take_action
 
 pytestmark = pytest.mark.browser
-
-
-def take(page, step, fill=None):
-    """Open one action in the case page's panel, fill it, submit, and wait for the result."""
-    action = page.locator(f'details.action[data-step="{step}"]')
-    action.locator("summary").click()
-    for label, value in (fill or {}).items():
-        field = action.get_by_label(label)
-        if field.evaluate("e => e.tagName") == "SELECT":
-            field.select_option(label=value)
-        else:
-            field.fill(value)
-    action.locator("button[type=submit]").click()
-    page.wait_for_load_state()
-    assert page.locator(".flash-ok").count() == 1, page.locator(".flash").all_inner_texts()
 
 
 def queue_state(page, live_server, number):
@@ -50,14 +35,14 @@ def test_register_assign_sign_and_watch_the_colour(page, live_server, city, arti
     assert "V11村" in page.locator(".facts").inner_text()
     assert "市生态环境局" in page.locator(".facts").inner_text()
 
-    take(page, "accept", {"定性": "信访"})
-    take(page, "assign")
+    take_action(page, "accept", {"定性": "信访"})
+    take_action(page, "assign")
     assert "已交办" in page.locator(".pill").inner_text()
     page.get_by_role("button", name="退出").click()
 
     sign_in(page, live_server, "officer_env")
     page.locator(f'tr[data-number="{number}"] a').click()
-    take(page, "sign")
+    take_action(page, "sign")
     assert queue_state(page, live_server, number) == "green"  # 24 h for the first on-site check
     # Hours pass: the idle desk session has timed out, so the officer signs in again.
     with clock.travel(timedelta(hours=19)):

@@ -7,7 +7,7 @@ import uuid
 
 import pytest
 
-from tests.helpers import REPLY, Desk, make_jpeg, onsite_body, sign_in
+from tests.helpers import REPLY, Desk, make_jpeg, onsite_body, sign_in, take_action
 
 pytestmark = pytest.mark.browser
 
@@ -42,21 +42,6 @@ def overlap(a, b) -> bool:
     """Whether two on-screen boxes share any pixel."""
     return a["x"] < b["x"] + b["width"] and b["x"] < a["x"] + a["width"] and \
         a["y"] < b["y"] + b["height"] and b["y"] < a["y"] + a["height"]
-
-
-def take(page, step, fill=None):
-    """Open one action, fill it, submit, and check the page says it was done."""
-    action = page.locator(f'details.action[data-step="{step}"]')
-    action.locator("summary").click()
-    for label, value in (fill or {}).items():
-        field = action.get_by_label(label)
-        if field.evaluate("e => e.tagName") == "SELECT":
-            field.select_option(label=value)
-        else:
-            field.fill(value)
-    action.locator("button[type=submit]").click()
-    page.wait_for_load_state()
-    assert page.locator(".flash-ok").count() == 1, page.locator(".flash").all_inner_texts()
 
 
 def test_review_and_close_after_looking_at_the_photos(app, page, live_server, city, artifacts_dir):
@@ -106,7 +91,7 @@ def test_review_and_close_after_looking_at_the_photos(app, page, live_server, ci
     review.get_by_role("button", name="审核通过").click()
     page.wait_for_load_state()
     assert "已审核通过" in page.locator(".flash-ok").inner_text()
-    take(page, "follow_up", {"满意度": "满意"})
+    take_action(page, "follow_up", {"满意度": "满意"})
     close = page.locator('details.action[data-step="close"]')
     close.locator("summary").click()
     assert page.locator("#close-checklist li.met").count() == 3

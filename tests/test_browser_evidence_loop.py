@@ -26,8 +26,10 @@ from tests.helpers import (
     choose_findings,
     count,
     minutes_ago,
+    open_action,
     open_check,
     phone_context,
+    take_action,
 )
 from tests.helpers import sign_in as desk_sign_in
 from tests.helpers import sign_in_phone as phone_sign_in
@@ -64,27 +66,6 @@ def camera_time(moment) -> str:
     return f"{moment:%Y-%m-%d %H:%M}"
 
 
-def open_action(page, step):
-    """Unfold one action of the case page's panel and return it."""
-    action = page.locator(f'details.action[data-step="{step}"]')
-    action.locator("summary").click()
-    return action
-
-
-def take(page, step, fill, done):
-    """Take one step through its form; the page must confirm it with `done`."""
-    action = open_action(page, step)
-    for label, value in fill.items():
-        field = action.get_by_label(label)
-        if field.evaluate("e => e.tagName") == "SELECT":
-            field.select_option(label=value)
-        else:
-            field.fill(value)
-    action.locator("button[type=submit]").click()
-    page.wait_for_load_state()
-    expect(page.locator(".flash-ok")).to_contain_text(done)
-
-
 def close_after_looking_at_the_evidence(page, photos, artifacts_dir, name):
     """Review, follow up and close from the case page, checking the evidence is in front of the supervisor."""
     review = open_action(page, "review_pass")
@@ -93,7 +74,7 @@ def close_after_looking_at_the_evidence(page, photos, artifacts_dir, name):
     review.get_by_role("button", name="审核通过").click()
     page.wait_for_load_state()
     expect(page.locator(".flash-ok")).to_contain_text("已审核通过，案件现为「已审核」")
-    take(page, "follow_up", {"满意度": "满意", "回访情况": "信访人表示异味已消除"}, done="已回访")
+    take_action(page, "follow_up", {"满意度": "满意", "回访情况": "信访人表示异味已消除"}, done="已回访")
     checklist = page.locator("#close-checklist li")
     expect(checklist).to_have_count(3)
     expect(page.locator("#close-checklist li.met")).to_have_count(3)
@@ -243,10 +224,10 @@ def test_a_case_is_checked_on_site_handled_and_closed_entirely_at_the_desk(desk,
     desk.screenshot(path=str(artifacts_dir / "loop-desk-only-lightbox.png"))
     desk.keyboard.press("Escape")
 
-    take(desk, "plan", {"化解措施": "限期加装并正常使用油烟净化设施", "责任人": "李四", "整改期限": "2026-12-20"},
-         done="已制定一案一策")
-    take(desk, "reply", {"信访请求": "要求整治餐饮油烟", "事实和理由": "经现场核查属实，已责令整改",
-                         "处理意见": "支持", "法律依据": "《大气污染防治法》第八十一条"}, done="已答复办结")
+    take_action(desk, "plan", {"化解措施": "限期加装并正常使用油烟净化设施", "责任人": "李四",
+                               "整改期限": "2026-12-20"}, done="已制定一案一策")
+    take_action(desk, "reply", {"信访请求": "要求整治餐饮油烟", "事实和理由": "经现场核查属实，已责令整改",
+                                "处理意见": "支持", "法律依据": "《大气污染防治法》第八十一条"}, done="已答复办结")
     desk.get_by_role("button", name="退出").click()
 
     desk_sign_in(desk, live_server, "sup_T1")

@@ -19,7 +19,6 @@ from app.services.geo import coords
 from app.web import field_app
 from tests.helpers import (
     CHANGE_THE_RECORD,
-    GPS,
     REQUEUE_EVERYTHING,
     SYNC_TIMEOUT_MS,
     camera_jpeg,
@@ -44,14 +43,6 @@ RESEND_DIRECTLY = """async () => {
     body: JSON.stringify({ ...item.body, findings: { ...item.body.findings, outcome: "未发现问题" } }) });
   return { photo: photoAnswer.status, same: same.status, changed: changed.status, conflict: await changed.json() };
 }"""
-
-
-@pytest.fixture
-def phone(browser):
-    """A phone standing in the middle of village V11 with a good GPS fix."""
-    context = phone_context(browser, GPS)
-    yield context
-    context.close()
 
 
 @pytest.fixture

@@ -96,14 +96,6 @@ def phone_on_wifi(browser):
 
 
 @pytest.fixture
-def phone(browser):
-    """A phone in the middle of village V11 with a good GPS fix (its browser cannot tell Wi-Fi)."""
-    context = phone_context(browser, GPS)
-    yield context
-    context.close()
-
-
-@pytest.fixture
 def phone_far_away(browser):
     """A phone with a good fix in the neighbouring village V12, about 940 m from V11's case."""
     context = phone_context(browser, {"latitude": 32.31, "longitude": 120.515, "accuracy": 8})
