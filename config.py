@@ -114,6 +114,10 @@ class Config:
     WALL_SSE_POLL_SECONDS = float(os.environ.get("WALL_SSE_POLL_SECONDS", 2))
     WALL_SSE_MAX_SECONDS = float(os.environ.get("WALL_SSE_MAX_SECONDS", 300))
 
+    # The task queue (services/background.py): a SQLite file beside the database by default,
+    # redis://host:6379/1 in production, "immediate" to run each task in-process after commit.
+    TASK_QUEUE_URL = os.environ.get("TASK_QUEUE_URL", f"sqlite:///{INSTANCE_DIR / 'tasks.db'}")
+
     # Petitioners' personal data on cases closed longer ago than this is anonymised by
     # ``flask privacy purge``. Keep it above the repeat-detection period (180 days).
     PERSONAL_DATA_RETENTION_DAYS = int(os.environ.get("PERSONAL_DATA_RETENTION_DAYS", 1095))
@@ -134,3 +138,6 @@ class TestConfig(Config):
     DESK_IDLE_MINUTES = 60 * 24 * 365
     INSPECTOR_IDLE_DAYS = 365
     SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
+    # No worker in the suite: tasks run right after the commit that asked for them; the
+    # worker's own test starts a real one.
+    TASK_QUEUE_URL = "immediate"

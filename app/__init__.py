@@ -28,13 +28,19 @@ def register_url_converters(app: Flask) -> None:
 
 
 def register_extensions(app: Flask) -> None:
-    """Bind the extension instances to this app; keep the map wall's summary current on commit."""
-    from app import auth_setup
+    """Bind the extension instances to this app; keep the map wall's summary current on commit;
+    make the task queue (its tasks are registered by importing ``app.tasks``)."""
+    from app import (
+        auth_setup,
+        tasks,  # noqa: F401  (registers the background tasks)
+    )
     from app.database import init_database
     from app.extensions import api, csrf, db, migrate
+    from app.services.background import init_background
     from app.services.wall.cells import init_wall_cells
 
     init_database(app)
+    init_background(app)
     init_wall_cells()
     migrate.init_app(app, db, directory=str(BASE_DIR / "migrations"))
     auth_setup.init_login(app)

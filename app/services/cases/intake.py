@@ -18,9 +18,8 @@ from app.models.vocab import (
     Role,
     Stage,
 )
-from app.services import clock
+from app.services import background, clock
 from app.services.access import case_scope, require
-from app.services.campaign import early_warning
 from app.services.cases import deadlines
 from app.services.cases.departments import department_for_sector
 from app.services.cases.numbering import next_case_number
@@ -100,7 +99,7 @@ def _file(case: Case, user: User, note: str, now: datetime) -> None:
     deadlines.start_clock(case, Stage.ACCEPT, case.received_at)
     append_event(case, "register", user, note=note,
                  data={"to": case.status, "channel": case.channel}, at=now)
-    early_warning.scan_near(case)
+    background.enqueue("early_warning.scan_near", case_id=case.id)
 
 
 def clock_year(moment: datetime) -> int:

@@ -1,0 +1,31 @@
+"""The background tasks: what the worker (``flask worker``) runs, by name.
+
+Each task is a thin call into a service; it runs in its own app context and transaction
+(``services/background.run_now``) and is retried a few times when it fails. Periodic tasks
+replace the cron lines and shell loops of earlier versions.
+"""
+
+from app.extensions import db
+from app.models import Case
+from app.services import background, clock
+from app.services.campaign import early_warning
+from app.services.cases.deadlines import sweep_warnings
+
+
+@background.periodic("deadlines.sweep", minutes=5)
+def sweep_deadlines() -> dict[str, int]:
+    """Reminders (催办) and escalations (督办) that are due now, each sent once."""
+    return sweep_warnings(clock.now())
+
+
+@background.periodic("early_warning.scan", minutes=15)
+def scan_for_clusters() -> int:
+    """The whole city's early-warning scan; returns how many new alerts it raised."""
+    return len(early_warning.scan())
+
+
+@background.task("early_warning.scan_near")
+def scan_near_case(case_id: int) -> int:
+    """Right after intake: does the new case complete a cluster of similar complaints?"""
+    case = db.session.get(Case, case_id)
+    return 0 if case is None else len(early_warning.scan_near(case))
