@@ -15,12 +15,15 @@ missing=()
 need_pkg() { dpkg -s "$1" >/dev/null 2>&1 || missing+=("$1"); }
 need_pkg python3-venv
 need_pkg libsqlite3-mod-spatialite
+# PDFs (交办单, 答复意见书, reports): WeasyPrint draws with Pango and embeds the Noto CJK fonts.
+need_pkg libpango-1.0-0
+need_pkg libpangoft2-1.0-0
+need_pkg fonts-noto-cjk
 command -v npm >/dev/null 2>&1 || missing+=(npm)
 if [ "$want_test" -eq 1 ]; then
   need_pkg postgresql
   need_pkg postgresql-postgis
   command -v chromium >/dev/null 2>&1 || missing+=(chromium)
-  need_pkg fonts-noto-cjk
 fi
 if [ "${#missing[@]}" -gt 0 ]; then
   echo "==> apt-get install ${missing[*]}"

@@ -1,7 +1,7 @@
 """Campaign pages of the desk (专项行动): phases and submissions, scores and ranking,
 first-line measures, accountability lists, early-warning alerts, exports. All printable."""
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from io import BytesIO
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
@@ -28,6 +28,7 @@ from app.services.campaign import (
 )
 from app.services.campaign.periods import period
 from app.web.forms import attempt
+from app.web.pdf import pdf_response
 
 bp = Blueprint("campaign_desk", __name__, url_prefix="/desk/campaign", template_folder="templates")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -260,9 +261,23 @@ def check_result(check_id: int):
 def stage_report():
     """The stage report (阶段性工作报告): ranking, first-line measures, lists and checks on one printable page."""
     _reports_only()
+    return _stage_report_html(pdf=False)
+
+
+@bp.get("/stage-report.pdf")
+@login_required
+def stage_report_pdf():
+    """The same stage report as an A4 PDF (no menu, no filters, page numbers, fonts embedded)."""
+    _reports_only()
+    _, (start, end) = _period()
+    first, last = clock.beijing_date(start), clock.beijing_date(end - timedelta(seconds=1))
+    return pdf_response(_stage_report_html(pdf=True), f"阶段性工作报告-{first:%Y%m%d}-{last:%Y%m%d}.pdf")
+
+
+def _stage_report_html(pdf: bool) -> str:
     args, (start, end) = _period()
     lists = accountability.accountability_lists(start, end)
-    return render_template("campaign/stage_report.html", args=args, start=start, end=end,
+    return render_template("campaign/stage_report.html", args=args, start=start, end=end, pdf=pdf,
                            phase=campaigns.current_phase(clock.now()), ranking=scoring.town_ranking(start, end),
                            towns=first_line.first_line_measures(start, end)["towns"], labels=first_line.MEASURES,
                            lists=lists, checks=special_checks.government_report(),
