@@ -10,8 +10,14 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from flask import Response, current_app, request, send_file
+from PIL import ImageFile
 from weasyprint import HTML
 from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+# Importing WeasyPrint tells Pillow, for the whole process, to accept truncated images. An
+# inspector's half-uploaded photo must be refused (the phone then sends it again), so the
+# process keeps Pillow's strict default; the pages rendered here carry no photos.
+ImageFile.LOAD_TRUNCATED_IMAGES = False
 
 
 class LocalFetcher(URLFetcher):
