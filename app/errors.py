@@ -12,6 +12,7 @@ from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalErr
 from werkzeug.exceptions import HTTPException
 
 from app.extensions import db
+from app.schemas.messages import first_message, labelled
 
 
 class DomainError(Exception):
@@ -186,8 +187,8 @@ def init_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def handle_http_exception(exc: HTTPException):
-        errors = _flatten_webargs(exc) if exc.code == 422 else {}
-        return _respond(exc.code or 500, None, errors)
+        raw = _flatten_webargs(exc) if exc.code == 422 else {}
+        return _respond(exc.code or 500, first_message(raw) if raw else None, labelled(raw))
 
     @app.errorhandler(Exception)
     def handle_unexpected(exc: Exception):

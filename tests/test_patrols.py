@@ -144,7 +144,7 @@ def test_bad_checkins_are_422_with_a_message(desk, city, source):
     url = f"/api/v1/patrol-checkins/{uuid.uuid4()}"
     bad_outcome = put(desk, INSPECTOR, url, checkin_body(source.id, outcome="maybe"))
     assert bad_outcome.status_code == 422 and "outcome" in bad_outcome.get_json()["errors"]
-    assert bad_outcome.get_json()["message"] == "提交的数据有误，请检查后重试。"
+    assert bad_outcome.get_json()["message"] == "结果：不是可选的值（可选值见接口文档）。"
     future = put(desk, INSPECTOR, url, checkin_body(source.id, captured_at=clock.now() + timedelta(hours=2)))
     assert future.status_code == 422 and "手机时间" in future.get_json()["message"]
     linked = put(desk, INSPECTOR, url, checkin_body(source.id, inspection_id=uuid.uuid4()))

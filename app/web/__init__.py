@@ -8,6 +8,7 @@ from flask_login import current_user
 from geoalchemy2.shape import to_shape
 
 from app.models.vocab import DeadlineState, Role
+from app.schemas.messages import error_lines
 from app.services import clock
 from app.services.access import may
 from app.services.cases import notifications
@@ -42,6 +43,7 @@ def register_web(app: Flask) -> None:
     )
     app.jinja_env.filters["local_time"] = local_time
     app.jinja_env.filters["lonlat"] = lonlat
+    app.jinja_env.filters["error_lines"] = error_lines
 
 
 def local_time(value: datetime | None) -> str:

@@ -441,7 +441,7 @@ def _number(raw: str, key: str) -> int | float:
     try:
         return int(raw) if raw.strip().lstrip("-").isdigit() else float(raw)
     except ValueError:
-        raise InvalidInput(f"参数 {key} 应为数字。") from None
+        raise InvalidInput(f"参数 {settings.SETTINGS[key].label} 应为数字。", {key: ["应为数字"]}) from None
 
 
 # ----------------------------------------------------------------------------- API keys

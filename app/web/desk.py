@@ -30,6 +30,7 @@ from app.models.vocab import (
 )
 from app.schemas.cases import CaseCreateSchema, CaseQuerySchema
 from app.schemas.lifecycle import STEP_SCHEMAS
+from app.schemas.messages import first_message
 from app.services.access import Action, authorize, can
 from app.services.cases import notifications
 from app.services.cases.attachments import Upload, attach, attachments_of, check_uploads
@@ -76,12 +77,6 @@ def load_form(schema: Schema, form) -> dict:
             raw[key] = value
     return schema.load(raw, unknown="exclude")
 
-
-def _first_error(errors: dict) -> str:
-    """One readable line from a marshmallow error dict."""
-    field, problems = next(iter(errors.items()))
-    problem = problems[0] if isinstance(problems, list) else problems
-    return f"{field}：{problem}"
 
 
 @bp.get("/")
@@ -130,7 +125,7 @@ def bulk_assign():
     try:
         data = load_form(STEP_SCHEMAS["assign"], request.form)
     except ValidationError as exc:
-        flash(f"交办失败：{_first_error(exc.messages)}", "error")
+        flash(f"交办失败：{first_message(exc.messages)}", "error")
         return redirect(url_for("desk.queue"))
     done, failed = 0, []
     for case_id in request.form.getlist("case_id", type=int):
@@ -172,7 +167,7 @@ def new_case():
 def _intake_page(errors: dict, message: str | None = None) -> str:
     """The intake form, refilled with what was typed and the errors beside it."""
     if message is None and errors:
-        message = "请检查标红的项目：" + _first_error(errors)
+        message = "请检查标红的项目：" + first_message(errors)
     return render_template("desk/new_case.html", errors=errors, message=message, form=request.form,
                            departments=_departments())
 
@@ -248,7 +243,7 @@ def take_action(case_id: int, name: str):
             case = take(current_user, case_id, name, load_form(schema, request.form))
             done.message = f"已{STEPS[name].label}，案件现为「{CaseStatus(case.status).label}」。"
     except ValidationError as exc:
-        flash(f"{STEPS[name].label}失败：{_first_error(exc.messages)}", "error")
+        flash(f"{STEPS[name].label}失败：{first_message(exc.messages)}", "error")
     return redirect(url_for("desk.case_page", case_id=case_id))
 
 
@@ -269,7 +264,7 @@ def record_onsite(case_id: int):
         take(current_user, case_id, "record_onsite", data)
         db.session.commit()
     except ValidationError as exc:
-        return _case_page(case, request.form, f"现场核查未保存：{_first_message(exc.messages)}"), 422
+        return _case_page(case, request.form, f"现场核查未保存：{first_message(exc.messages)}"), 422
     except DomainError as exc:
         db.session.rollback()
         if exc.status == 404:
@@ -277,14 +272,6 @@ def record_onsite(case_id: int):
         return _case_page(authorize(current_user, case_id), request.form, exc.message), exc.status
     _flash_check(db.session.get(Inspection, uuid.UUID(data["inspection_id"])))
     return redirect(url_for("desk.case_page", case_id=case_id, _anchor="evidence"))
-
-
-def _first_message(errors: dict | list | str) -> str:
-    """The first message of a (possibly nested) marshmallow error dict; the on-site form's
-    messages name their field in Chinese themselves."""
-    while not isinstance(errors, str):
-        errors = next(iter(errors.values())) if isinstance(errors, dict) else errors[0]
-    return errors
 
 
 def _flash_check(inspection: Inspection) -> None:

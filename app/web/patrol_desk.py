@@ -19,6 +19,7 @@ from app.errors import InvalidInput
 from app.extensions import db
 from app.models import Grid
 from app.models.vocab import GRID_LEVEL_NAMES, CheckinOutcome, Role
+from app.schemas.messages import first_message, labelled
 from app.schemas.patrol_compliance import ComplianceQuerySchema, OverdueQuerySchema
 from app.services.access import grid_scope, require
 from app.services.clock import beijing_date
@@ -36,8 +37,7 @@ def _query(schema, keys: tuple[str, ...]) -> dict:
     try:
         return schema.load(raw)
     except ValidationError as exc:
-        field, problems = next(iter(exc.messages.items()))
-        raise InvalidInput(f"{field}：{problems[0]}", exc.messages) from exc
+        raise InvalidInput(first_message(exc.messages), labelled(exc.messages)) from exc
 
 
 def _towns() -> list[Grid]:

@@ -17,6 +17,7 @@ from app.errors import DomainError, InvalidInput
 from app.extensions import db
 from app.models import Grid
 from app.models.vocab import CheckinOutcome, CoordSystem, Role, Sector, SourceKind
+from app.schemas.messages import first_message
 from app.schemas.sources import SourceCreateSchema, SourceQuerySchema, SourceWriteSchema
 from app.services.access import authorize_source, may
 from app.services.patrols import source_import, sources
@@ -47,12 +48,6 @@ def _source_form(schema: Schema, form, checkboxes: tuple[str, ...]) -> dict:
     raw.update({name: form.get(name) == "true" for name in checkboxes})
     return schema.load(raw, unknown="exclude")
 
-
-def _first_error(errors: dict) -> str:
-    """One readable line from a marshmallow or service error dict."""
-    field, problems = next(iter(errors.items()))
-    problem = problems[0] if isinstance(problems, list) else problems
-    return f"{field}：{problem}"
 
 
 def _grids_in_scope() -> tuple[list[Grid], list[Grid]]:
@@ -136,7 +131,7 @@ def _unmoved_dropped(source, changes: dict) -> dict:
 
 def _form_again(source, errors: dict, status: int, message: str | None = None):
     """The form refilled with what was typed and the problems beside the fields."""
-    message = message or "请检查标红的项目：" + _first_error(errors)
+    message = message or "请检查标红的项目：" + first_message(errors)
     return render_template("sources/form.html", source=source, form=request.form, errors=errors,
                            message=message), status
 
