@@ -130,7 +130,8 @@ def test_bad_filter_is_422_in_one_error_shape(client, auth, city):
     response = client.get("/api/v1/cases?status=nonsense&per_page=0")
     assert response.status_code == 422
     body = response.get_json()
-    assert body["message"] in ("状态 · 第 1 项：不是可选的值（可选值见接口文档）。", "每页条数：须不小于 1 且不大于 200。")
+    assert body["message"] in ("状态 · 第 1 项：不是可选的值（可选值见接口文档）。",
+                               "每页条数：须不小于 1 且不大于 200。")
     assert {"status", "per_page"} <= set(body["errors"])
     assert body["errors"]["per_page"] == ["每页条数：须不小于 1 且不大于 200。"]
 
