@@ -11,6 +11,7 @@ def register_api(app: Flask) -> None:
         admin_config,
         attachments,
         auth,
+        basemap,
         campaign,
         cases,
         deadlines,
@@ -34,6 +35,7 @@ def register_api(app: Flask) -> None:
     api.register_blueprint(field.blp, url_prefix="/api/v1")
     api.register_blueprint(campaign.blp, url_prefix="/api/v1")
     api.register_blueprint(wall.blp, url_prefix="/api/v1/wall")
+    api.register_blueprint(basemap.blp, url_prefix="/api/v1/basemap")
     api.register_blueprint(attachments.blp, url_prefix="/api/v1")
     api.register_blueprint(patrol_compliance.blp, url_prefix="/api/v1/patrol-compliance")
     api.register_blueprint(patrols.blp, url_prefix="/api/v1")

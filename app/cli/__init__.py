@@ -5,7 +5,7 @@ from flask import Flask
 
 def init_commands(app: Flask) -> None:
     """Register every command group."""
-    from app.cli import accounts, audit, backup, campaign, deadlines, demo, grids, privacy, wall, worker
+    from app.cli import accounts, audit, backup, basemap, campaign, deadlines, demo, grids, privacy, wall, worker
 
     app.cli.add_command(grids.grids)
     app.cli.add_command(demo.demo)
@@ -17,3 +17,4 @@ def init_commands(app: Flask) -> None:
     app.cli.add_command(campaign.campaign)
     app.cli.add_command(wall.wall)
     app.cli.add_command(worker.worker)
+    app.cli.add_command(basemap.basemap)

@@ -18,6 +18,7 @@ import numpy as np
 from sqlalchemy import func, select
 
 from app.demo import bulk_load
+from app.demo.basemap import build_basemap, insert_basemap
 from app.demo.cases import DemoCity, case_table, demo_city_handles, draw_cases, insert_cases
 from app.demo.geography import build_geography, grid_features
 from app.demo.handling import clock_table, insert_clocks, insert_timelines
@@ -76,9 +77,10 @@ def seed_demo_city(case_count: int = 2000, seed: int = 42, now: datetime | None 
     Geography, people and cases draw from three independent streams of the seed, so the
     same seed gives the same map and logins whatever the number of cases.
     """
-    # A fourth stream (the source register) leaves the first three, and so the city, unchanged.
-    streams = np.random.SeedSequence(seed).spawn(4)
-    geo_rng, people_rng, case_rng, source_rng = (np.random.default_rng(s) for s in streams)
+    # A fourth stream (the source register) and a fifth (the base map) leave the first three,
+    # and so the city, unchanged.
+    streams = np.random.SeedSequence(seed).spawn(5)
+    geo_rng, people_rng, case_rng, source_rng, map_rng = (np.random.default_rng(s) for s in streams)
     geography = build_geography(geo_rng)
     import_grids(grid_features(geography.grids))
     departments = ensure_default_departments()
@@ -92,5 +94,6 @@ def seed_demo_city(case_count: int = 2000, seed: int = 42, now: datetime | None 
         events = insert_demo_cases(case_rng, case_count, city, now or utcnow())
         rebuild_wall_cells()
     register = seed_sources(source_rng, now or utcnow())
+    insert_basemap(build_basemap(map_rng, geography))
     return SeedSummary(len(geography.towns), len(geography.villages), len(accounts), case_count, events,
                        register.sources, register.patrols)

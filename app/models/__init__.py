@@ -5,6 +5,7 @@ from app.models.admin import AdminAuditEntry, ApiKey, LoginAttempt
 from app.models.alerts import Alert
 from app.models.attachments import CaseAttachment
 from app.models.audit import CaseEvent
+from app.models.basemap import BaseMapFeature
 from app.models.campaigns import Campaign, CampaignPhase, SubmissionRequirement, TownSubmission
 from app.models.cases import Case, CaseNumberCounter
 from app.models.deadlines import CalendarDay, CaseClock, DeadlineRule
@@ -53,6 +54,7 @@ __all__ = [
     "CaseNotice",
     "CasePlan",
     "CaseReply",
+    "BaseMapFeature",
     "CaseReturn",
     "DeadlineRule",
     "EnforcementMeasure",

@@ -390,4 +390,13 @@ AUDIT_ACTION_LABELS = {
     "source.link_case": "监管对象关联案件", "source.unlink_case": "监管对象取消关联案件",
     "campaign.create": "新建专项行动", "campaign_phase.update": "修改行动阶段",
     "submission_requirement.update": "修改报送要求",
+    "basemap.import": "导入底图", "basemap.delete": "删除底图图层",
 }
+
+
+class BaseLayer(LabelledEnum):
+    """A layer of the city's own base map (底图), drawn quietly under the cases on the wall."""
+
+    ROAD = "road", "道路"
+    WATER = "water", "水系"
+    PLACE = "place", "地名"

@@ -9,20 +9,31 @@ that writes the audit log, which is readable here too.
 import json
 from datetime import date
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
 from app.errors import DomainError, InvalidInput
 from app.extensions import db
 from app.models import CalendarDay, DeadlineRule, Department, Grid, SectorRoute, User
-from app.models.vocab import AUDIT_ACTION_LABELS, Channel, LegalTrack, PeriodUnit, Priority, Role, Sector, Stage
+from app.models.vocab import (
+    AUDIT_ACTION_LABELS,
+    BaseLayer,
+    Channel,
+    LegalTrack,
+    PeriodUnit,
+    Priority,
+    Role,
+    Sector,
+    Stage,
+)
 from app.services import clock, settings
 from app.services.access import require
 from app.services.admin import accounts, api_keys, changes, staff_import
 from app.services.admin import audit as admin_audit
 from app.services.admin.throttling import recent_failures
 from app.services.cases import deadlines, departments, workcalendar
+from app.services.geo import basemap
 from app.web.forms import attempt
 
 bp = Blueprint("admin", __name__, url_prefix="/admin", template_folder="templates")
@@ -255,6 +266,41 @@ def _decode_text(content: bytes) -> str:
         except UnicodeDecodeError:
             continue
     raise InvalidInput("无法识别文件编码，请使用 UTF-8。")
+
+
+# ----------------------------------------------------------------------------- base map
+
+
+@bp.route("/basemap", methods=["GET", "POST"])
+def basemap_page():
+    """The city's own base map: import roads, water or place names (one layer at a time)."""
+    errors: dict = {}
+    if request.method == "POST":
+        upload = request.files.get("file")
+        with attempt() as done:
+            if upload is None or not upload.filename:
+                raise InvalidInput("请选择底图文件（GeoJSON、打包的 Shapefile 或 GeoPackage）。",
+                                   {"file": ["未选择文件"]})
+            report = changes.import_basemap_file(current_user, request.form.get("layer", ""), upload.read(),
+                                                 upload.filename)
+            skipped = f"，跳过 {len(report.skipped)} 个（{report.skipped[0]}）" if report.skipped else ""
+            done.message = (f"{BaseLayer(report.layer).label}导入完成：{report.imported} 个要素{skipped}，"
+                            f"替换原有 {report.replaced} 个；坐标系 {report.source_crs}，文字编码 {report.encoding}。")
+        if done.ok:
+            return redirect(url_for("admin.basemap_page"))
+        errors = done.error.errors or {"file": [done.error.message]}
+    return render_template("admin/basemap.html", layers=basemap.summary(), errors=errors), 422 if errors else 200
+
+
+@bp.post("/basemap/<layer>/delete")
+def basemap_delete(layer: str):
+    """Remove one layer of the base map."""
+    if layer not in BaseLayer.labels():
+        abort(404)
+    with attempt() as done:
+        removed = changes.remove_basemap_layer(current_user, layer)
+        done.message = f"已删除{BaseLayer(layer).label}图层的 {removed} 个要素。"
+    return redirect(url_for("admin.basemap_page"))
 
 
 # ----------------------------------------------------------------------------- departments and routing

@@ -12,6 +12,8 @@ function stateColour(state) {
   return stateColours.get(state);
 }
 const LABEL_FONT = "600 13px 'Noto Sans CJK SC', 'Microsoft YaHei', sans-serif";
+// Cases and sources have a pane of their own above the base map's roads and water (wall.js makes it).
+export const CASE_PANE = "cases";
 
 function tracePath(ctx, shape, x, y, r) {
   ctx.beginPath();
@@ -30,7 +32,7 @@ function tracePath(ctx, shape, x, y, r) {
 
 /** A circle marker that draws its shape and an optional count label on the canvas renderer. */
 export const CaseSymbol = window.L.CircleMarker.extend({
-  options: { shape: "circle", label: "" },
+  options: { shape: "circle", label: "", pane: CASE_PANE },
 
   _updatePath() {
     const renderer = this._renderer;
@@ -96,7 +98,7 @@ export function sourceSymbol(latlng, source, zoom) {
   return window.L.circleMarker(latlng, {
     radius: (source.key ? 9 : 5.5) * size, weight: (source.key ? 4 : 3) * size,
     color: PATROL_COLOURS[source.bucket], dashArray: source.bucket === "never" ? `${4 * size} ${3 * size}` : null,
-    fillColor: "#0b1320", fillOpacity: 0.9,
+    fillColor: "#0b1320", fillOpacity: 0.9, pane: CASE_PANE,
   });
 }
 

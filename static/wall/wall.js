@@ -6,7 +6,8 @@
 
 import { gcj02ToWgs84, wgs84ToGcj02 } from "../js/coords.js";
 import { renderPanels } from "./panels.js";
-import { alertSymbols, clusterSymbol, PATROL_COLOURS, pointSymbol, sourceSymbol } from "./symbols.js";
+import { createBaseMap } from "./basemap.js";
+import { alertSymbols, CASE_PANE, clusterSymbol, PATROL_COLOURS, pointSymbol, sourceSymbol } from "./symbols.js";
 
 const L = window.L;
 const element = document.getElementById("wall-map");
@@ -28,6 +29,9 @@ const map = L.map(element, { preferCanvas: true, zoomSnap: 1, attributionControl
 map.setView([32.39, 120.57], 10);
 window.wallMap = map;  // for the browser benchmark and tests, as wallStats
 if (urls.tileUrl) L.tileLayer(urls.tileUrl, { maxZoom: 18, subdomains: urls.tileSubdomains }).addTo(map);
+// Above the village shading: the city's own roads, water and place names, then the cases.
+const baseMap = createBaseMap(map, urls.basemapUrl, latLngOf, fromMap, stats);
+map.createPane(CASE_PANE).style.zIndex = 420;
 
 const caseLayer = L.layerGroup().addTo(map);
 const sourceLayer = L.layerGroup();
@@ -91,7 +95,7 @@ async function loadGrids() {
     style: { color: "#7fd1ff", weight: 2.2, fill: false },
   }).addTo(map);
   L.control.layers(null, {
-    "镇（街道）界": townLayer, "村（社区）着色": villageLayer, "案件": caseLayer,
+    "底图（道路、水系、地名）": baseMap.layer, "镇（街道）界": townLayer, "村（社区）着色": villageLayer, "案件": caseLayer,
     "监管对象（距上次巡查天数）": sourceLayer, "预警": alertLayer,
   }, { collapsed: false }).addTo(map);
   cityBounds = townLayer.getBounds();
@@ -446,7 +450,7 @@ async function start() {
   tickClock();
   setInterval(tickClock, 1000);
   await loadGrids();
-  map.on("moveend", () => { loadCases(); loadSources(); });
+  map.on("moveend", () => { loadCases(); loadSources(); baseMap.load(); });
   map.on("overlayadd overlayremove", (event) => {
     if (event.layer !== sourceLayer) return;
     document.getElementById("legend-sources").hidden = event.type === "overlayremove";
@@ -461,7 +465,7 @@ async function start() {
     loadCases(); loadVillages();
   });
   document.getElementById("kiosk").addEventListener("click", () => (kioskTimer ? stopKiosk() : startKiosk()));
-  await Promise.all([loadCases(), loadVillages(), loadPanels(), loadAlerts()]);
+  await Promise.all([loadCases(), loadVillages(), loadPanels(), loadAlerts(), baseMap.load()]);
   connectLive();
   element.dataset.ready = "true";
   if (new URLSearchParams(window.location.search).get("kiosk") === "1") startKiosk();

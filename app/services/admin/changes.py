@@ -17,6 +17,7 @@ from app.models import CalendarDay, DeadlineRule, Department, SectorRoute, User
 from app.services import settings
 from app.services.admin import audit as admin_audit
 from app.services.cases import deadlines, departments, workcalendar
+from app.services.geo import basemap
 from app.services.geo.grid_import import ImportReport, import_grids, load_feature_collection
 
 RULE_FIELDS = ("stage", "legal_track", "channel", "priority", "amount", "unit", "basis", "active")
@@ -129,3 +130,19 @@ def import_grid_file(actor: User, text: str, filename: str = "") -> ImportReport
     admin_audit.record(actor, "grid.import", "grid", filename[:64], None,
                        {"created": report.created, "updated": report.updated, "repaired": report.repaired})
     return report
+
+
+def import_basemap_file(actor: User, layer: str, data: bytes, filename: str) -> basemap.ImportReport:
+    """Replace one layer of the city's base map with a file's features, and log who did it."""
+    report = basemap.import_layer(layer, data, filename)
+    admin_audit.record(actor, "basemap.import", "basemap", layer, None,
+                       {"file": filename[:100], "imported": report.imported, "replaced": report.replaced,
+                        "crs": report.source_crs, "encoding": report.encoding})
+    return report
+
+
+def remove_basemap_layer(actor: User, layer: str) -> int:
+    """Remove one layer of the base map, and log who did it."""
+    removed = basemap.remove_layer(layer)
+    admin_audit.record(actor, "basemap.delete", "basemap", layer, {"features": removed}, None)
+    return removed

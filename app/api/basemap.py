@@ -1,0 +1,45 @@
+"""The city's own base map (底图) as GeoJSON for a map view: roads, water and place names."""
+
+from flask import Response, current_app, request
+from flask_login import login_required
+from flask_smorest import Blueprint
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from app.services.geo import basemap
+
+blp = Blueprint("basemap", __name__, description="底图 Base map")
+
+
+class BasemapQuerySchema(Schema):
+    """A map view: the WGS-84 box and the Leaflet zoom."""
+
+    west = fields.Float(required=True, validate=validate.Range(-180, 180))
+    south = fields.Float(required=True, validate=validate.Range(-90, 90))
+    east = fields.Float(required=True, validate=validate.Range(-180, 180))
+    north = fields.Float(required=True, validate=validate.Range(-90, 90))
+    zoom = fields.Integer(required=True, validate=validate.Range(0, 22))
+
+    @validates_schema
+    def _box_not_empty(self, data, **kwargs):
+        """West must be west of east and south south of north."""
+        if data["west"] >= data["east"] or data["south"] >= data["north"]:
+            raise ValidationError("范围无效：应 west < east 且 south < north。")
+
+
+@blp.route("", methods=["GET"])
+@login_required
+@blp.arguments(BasemapQuerySchema, location="query", as_kwargs=True)
+@blp.response(200, content_type="application/geo+json")
+def get_basemap(west: float, south: float, east: float, north: float, zoom: int):
+    """Roads, water and place names drawn at this zoom within the box (RFC 7946), simplified
+    to the zoom's pixel; unchanged data answers 304 to the browser's ETag."""
+    etag = f"basemap-{basemap.revision()}-{zoom}-{west:.3f},{south:.3f},{east:.3f},{north:.3f}"
+    if etag in request.if_none_match:
+        response = Response(status=304)
+    else:
+        body = {"type": "FeatureCollection", "features": basemap.features_in_view(west, south, east, north, zoom)}
+        response = current_app.json.response(body)
+        response.mimetype = "application/geo+json"
+    response.set_etag(etag)
+    response.headers["Cache-Control"] = "private, no-cache"
+    return response
