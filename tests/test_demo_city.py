@@ -5,15 +5,17 @@ seeds once and checks many things.
 """
 
 from collections import Counter
+from datetime import UTC, datetime
 
 from geoalchemy2.shape import to_shape
 from sqlalchemy import func, select, text
 
 from app.demo.tables import CHANNEL_WEIGHTS
 from app.extensions import db
-from app.models import Case, CaseEvent, Grid, User
+from app.models import Campaign, Case, CaseEvent, Grid, User
 from app.models.vocab import CaseStatus, Category, Channel, ListKind, Role
 from app.services import clock
+from app.services.campaign.phases import current_phase
 from app.services.cases.deadlines import DeadlineState, case_deadline_state
 from app.services.cases.lifecycle import take
 from app.services.cases.timeline import verify_chain
@@ -156,3 +158,21 @@ def test_a_channel_the_demo_has_no_weight_for_still_gets_cases(app, monkeypatch)
     assert result.exit_code == 0, result.output
     special = select(func.count(Case.id)).where(Case.channel == Channel.SPECIAL_INSPECTION)
     assert db.session.scalar(special) >= 1
+
+
+def test_the_demo_runs_this_years_campaign_with_today_in_a_phase(app, client, auth):
+    assert seed(app).exit_code == 0
+    phase = current_phase(clock.now())
+    assert phase is not None and phase.days_left >= 0
+    campaign = db.session.scalars(select(Campaign)).one()
+    assert campaign.starts_on <= clock.beijing_date(clock.now()) <= campaign.ends_on
+    auth.login("command", "firstline2026")
+    assert "未配置攻坚行动" not in client.get("/api/v1/wall/panels").get_data(as_text=True)
+
+
+def test_seeded_in_spring_the_campaign_moves_so_that_today_is_in_the_tackling_phase(app):
+    with clock.frozen_at(datetime(2027, 4, 10, 2, tzinfo=UTC)):
+        assert seed(app, "--cases", "0").exit_code == 0
+        assert current_phase(clock.now()).phase_name == "攻坚化解"
+        campaign = db.session.scalars(select(Campaign)).one()
+        assert (campaign.ends_on - campaign.starts_on).days == 102  # the plan's 20 September to 31 December

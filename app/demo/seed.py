@@ -4,7 +4,8 @@ Everything comes from the seed: the city boundary, 14 towns and about 300 villag
 exactly (``geography``), a user of every role (``people``), N cases whose mix follows
 DOMAIN.md ("Categories") (``cases``) with the clocks, timeline and handling records the
 lifecycle would have written (``handling``), then the source register and a month of
-patrols (``sources``). The same seed gives the same grids, names, numbers, texts and
+patrols (``sources``), the city's own base map (``basemap``) and this year's campaign
+(``campaign``). The same seed gives the same grids, names, numbers, texts and
 locations; times are laid out backwards from the moment of seeding.
 
 ``seed_demo_city`` is what the command (app/cli/demo.py) calls; the tests and the seeding
@@ -19,6 +20,7 @@ from sqlalchemy import func, select
 
 from app.demo import bulk_load
 from app.demo.basemap import build_basemap, insert_basemap
+from app.demo.campaign import seed_campaign
 from app.demo.cases import DemoCity, case_table, demo_city_handles, draw_cases, insert_cases
 from app.demo.geography import build_geography, grid_features
 from app.demo.handling import clock_table, insert_clocks, insert_timelines
@@ -27,7 +29,7 @@ from app.demo.sources import seed_sources
 from app.demo.tables import FULL_TIMELINE_MAX
 from app.extensions import db
 from app.models import Case, Grid, User
-from app.models.types import utcnow
+from app.services import clock
 from app.services.cases.departments import ensure_default_departments
 from app.services.geo.grid_import import import_grids
 from app.services.wall.cells import rebuild_wall_cells
@@ -81,6 +83,7 @@ def seed_demo_city(case_count: int = 2000, seed: int = 42, now: datetime | None 
     # and so the city, unchanged.
     streams = np.random.SeedSequence(seed).spawn(5)
     geo_rng, people_rng, case_rng, source_rng, map_rng = (np.random.default_rng(s) for s in streams)
+    now = now or clock.now()
     geography = build_geography(geo_rng)
     import_grids(grid_features(geography.grids))
     departments = ensure_default_departments()
@@ -91,9 +94,10 @@ def seed_demo_city(case_count: int = 2000, seed: int = 42, now: datetime | None 
     events = 0
     if case_count:
         city = demo_city_handles(geography, grid_ids, users, department_ids)
-        events = insert_demo_cases(case_rng, case_count, city, now or utcnow())
+        events = insert_demo_cases(case_rng, case_count, city, now)
         rebuild_wall_cells()
-    register = seed_sources(source_rng, now or utcnow())
+    register = seed_sources(source_rng, now)
     insert_basemap(build_basemap(map_rng, geography))
+    seed_campaign(now)
     return SeedSummary(len(geography.towns), len(geography.villages), len(accounts), case_count, events,
                        register.sources, register.patrols)
