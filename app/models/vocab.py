@@ -390,6 +390,7 @@ AUDIT_ACTION_LABELS = {
     "source.link_case": "监管对象关联案件", "source.unlink_case": "监管对象取消关联案件",
     "campaign.create": "新建专项行动", "campaign_phase.update": "修改行动阶段",
     "submission_requirement.update": "修改报送要求",
+    "robot.create": "新增群机器人", "robot.update": "停用/启用群机器人", "notify_pref.update": "修改角色短信方式",
 }
 
 
