@@ -229,3 +229,32 @@ def test_dingtalk_signature_follows_the_platform():
     url = signed_dingtalk_url("https://oapi.dingtalk.com/robot/send?access_token=x", "SECabc", 1700000000000)
     assert url == ("https://oapi.dingtalk.com/robot/send?access_token=x&timestamp=1700000000000"
                    "&sign=jcUpW0QmtKduN03n4JqQ0PBosVjqnM8gU7fIIvsDmCM%3D")  # openssl dgst -hmac, by hand
+
+
+def test_the_phone_sync_brings_the_inspectors_new_task_until_they_have_seen_it(app, notifying):
+    desk, case = _assign(app)
+    desk.act("sup_T1", case["id"], "assign")
+    news = desk.get("insp_V11", "/api/v1/field/bootstrap").get_json()["news"]
+    assert news["unread"] == 1
+    (item,) = news["items"]
+    assert (item["kind"], item["kind_label"], item["case_id"]) == ("field_task", "现场核查任务", case["id"])
+    assert case["number"] in item["message"]
+    summary = desk.post("insp_V11", "/api/v1/notifications/read", {"ids": [item["id"]]}).get_json()
+    assert summary == {"unread": 0, "items": []}
+    assert desk.get("insp_V11", "/api/v1/field/bootstrap").get_json()["news"]["unread"] == 0
+    # Nobody marks another person's messages read.
+    desk.post("insp_V11", "/api/v1/notifications/read", {})
+    assert desk.get("officer_env", "/api/v1/notifications/summary").get_json()["unread"] == 1
+    bad = desk.post("insp_V11", "/api/v1/notifications/read", {"ids": ["x"]})
+    assert bad.status_code == 422 and "整数" in str(bad.get_json())
+
+
+def test_a_person_chooses_their_own_sms_on_the_messages_page(app, notifying, client):
+    sign_in_pages(client, "officer_env")
+    page = client.get("/desk/notifications").text
+    assert "短信提醒方式" in page
+    token = page.split('name="csrf_token" value="')[1].split('"')[0]
+    client.post("/desk/notifications/preferences", data={"csrf_token": token, "assigned": "off", "reminder": "digest"})
+    db.session.rollback()
+    modes = preferences.modes_for(user=db.session.get(User, _user_id("officer_env")))
+    assert (modes["assigned"], modes["reminder"], modes["escalation"]) == ("off", "digest", "immediate")

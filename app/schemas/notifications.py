@@ -27,6 +27,9 @@ class NotificationSummarySchema(Schema):
     items = fields.List(fields.Nested(NotificationSchema))
 
 
+summary_schema = NotificationSummarySchema()
+
+
 class MarkReadSchema(Schema):
     """Which notifications to mark read; none given: all of them."""
 

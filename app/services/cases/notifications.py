@@ -51,3 +51,4 @@ def mark_read_many(user: User, ids: list[int] | None) -> None:
     stmt = update(Notification).where(Notification.user_id == user.id, Notification.read_at.is_(None),
                                       Notification.id.in_(ids))
     db.session.execute(stmt.values(read_at=clock.now()))
+
