@@ -23,9 +23,10 @@ from playwright.sync_api import expect
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import Case, Inspection, Photo
+from app.models import Case, Inspection, Photo, RobotWebhook
 from app.models.vocab import PhotoStatus
 from app.services import clock
+from app.services.settings import set_setting
 
 # ---------------------------------------------------------------- the desk through the API
 
@@ -408,3 +409,18 @@ def sms_config(fake: FakeProviders, provider: str = "aliyun") -> dict:
             "SMS_SIGN_NAME": "第一线", "SMS_TEMPLATE_CODE": "SMS_100", "SMS_DIGEST_TEMPLATE_CODE": "SMS_200",
             "SMS_SDK_APP_ID": "1400000000", "SMS_ENDPOINT": fake.base, "SMS_PROTOCOL": "http",
             "NOTIFY_TIMEOUT_S": 5}
+
+
+def wire_notifications(app, city, fake: FakeProviders, monkeypatch, phones: dict[str, str]) -> None:
+    """SMS through Aliyun's SDK to the fake, a 企业微信 robot for the environment bureau on the
+    fake, mobile numbers for some staff (the others keep their office landline), no quiet hours."""
+    for key, value in sms_config(fake).items():
+        monkeypatch.setitem(app.config, key, value)
+    for username, phone in phones.items():
+        city.users[username].phone = phone
+    env = city.users["officer_env"].department_id
+    db.session.add(RobotWebhook(platform="wecom", name="环保局工作群", department_id=env,
+                                url=fake.url("/cgi-bin/webhook/send?key=env")))
+    set_setting("notify_quiet_start_hour", 0)
+    set_setting("notify_quiet_end_hour", 0)
+    db.session.commit()

@@ -17,7 +17,7 @@ from app.services.notify import delivery, preferences
 from app.services.notify.channels import signed_dingtalk_url
 from app.services.notify.outbox import notify
 from app.services.settings import set_setting
-from tests.helpers import REPLY, Desk, register, sign_in_pages, sms_config, walk_to_handling
+from tests.helpers import REPLY, Desk, register, sign_in_pages, walk_to_handling, wire_notifications
 
 PHONES = {"officer_env": "13700000001", "sup_T1": "13700000002", "insp_V11": "13700000003",
           "command": "13700000004"}
@@ -28,19 +28,10 @@ PETITIONER = {"petitioner_name": "李四", "petitioner_phone": "13900001111", "a
 def notifying(app, city, fake_providers, monkeypatch):
     """SMS through Aliyun's SDK to the fake, a 企业微信 robot for the environment bureau and a
     signed 钉钉 robot for town T1; staff with mobile phones; no quiet hours."""
-    for key, value in sms_config(fake_providers).items():
-        monkeypatch.setitem(app.config, key, value)
-    for username, phone in PHONES.items():
-        city.users[username].phone = phone
+    wire_notifications(app, city, fake_providers, monkeypatch, PHONES)
     fake_providers.dingtalk_secret = "SECtest"
-    db.session.add_all([
-        RobotWebhook(platform="wecom", name="环保局工作群", department_id=city.users["officer_env"].department_id,
-                     url=fake_providers.url("/cgi-bin/webhook/send?key=env")),
-        RobotWebhook(platform="dingtalk", name="T1镇工作群", grid_id=city.grids["T1"].id,
-                     url=fake_providers.url("/robot/send?access_token=t1"), secret="SECtest"),
-    ])
-    set_setting("notify_quiet_start_hour", 0)
-    set_setting("notify_quiet_end_hour", 0)
+    db.session.add(RobotWebhook(platform="dingtalk", name="T1镇工作群", grid_id=city.grids["T1"].id,
+                                url=fake_providers.url("/robot/send?access_token=t1"), secret="SECtest"))
     db.session.commit()
     return fake_providers
 

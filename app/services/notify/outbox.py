@@ -10,6 +10,7 @@ Callers write the message; it names the case by number and never carries a petit
 name, phone, ID number or address (DOMAIN.md, Privacy).
 """
 
+import re
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -23,6 +24,8 @@ from app.models.vocab import DeliveryStatus, NotificationKind, NotifyChannel, Ro
 from app.services import background, clock
 from app.services.notify.preferences import sms_mode
 from app.services.settings import get_setting
+
+MOBILE = re.compile(r"(\+?86)?1[3-9]\d{9}")
 
 
 def notify(kind: NotificationKind, users: Iterable[User], message: str, case: Case | None = None,
@@ -57,6 +60,11 @@ def sms_text(kind_label: str, case_number: str) -> str:
     return f"您有一条{kind_label}：案件{case_number}，请及时登录第一线办理。"
 
 
+def is_mobile(phone: str) -> bool:
+    """A mainland mobile number (SMS cannot reach an office landline such as 0513-…)."""
+    return bool(MOBILE.fullmatch(re.sub(r"[\s-]", "", phone or "")))
+
+
 def _distinct(users: Iterable[User]) -> list[User]:
     """Users in order, each once."""
     seen: dict[int, User] = {}
@@ -74,7 +82,7 @@ def _sms_deliveries(kind: NotificationKind, people: list[User], notes: list[Noti
     out = []
     for user, note in zip(people, notes, strict=True):
         mode = sms_mode(user, kind.value)
-        if not user.phone or mode == SmsMode.OFF:
+        if not is_mobile(user.phone) or mode == SmsMode.OFF:
             continue
         status = DeliveryStatus.DIGEST if mode == SmsMode.DIGEST and not kind.urgent else DeliveryStatus.PENDING
         out.append(NotificationDelivery(
