@@ -118,6 +118,23 @@ class Config:
     # redis://host:6379/1 in production, "immediate" to run each task in-process after commit.
     TASK_QUEUE_URL = os.environ.get("TASK_QUEUE_URL", f"sqlite:///{INSTANCE_DIR / 'tasks.db'}")
 
+    # SMS for notifications (services/notify/channels.py): SMS_PROVIDER "aliyun" or "tencent"
+    # (empty: no SMS), its access keys, the approved sign name and templates (the work template
+    # takes the values kind and case; the digest template count and summary), Tencent's SDK
+    # app id and region. SMS_ENDPOINT/SMS_PROTOCOL override the provider's own host, e.g. for
+    # a gateway on a closed network. NOTIFY_TIMEOUT_S bounds every SMS and robot request.
+    SMS_PROVIDER = os.environ.get("SMS_PROVIDER", "")
+    SMS_ACCESS_KEY_ID = os.environ.get("SMS_ACCESS_KEY_ID", "")
+    SMS_ACCESS_KEY_SECRET = os.environ.get("SMS_ACCESS_KEY_SECRET", "")
+    SMS_SIGN_NAME = os.environ.get("SMS_SIGN_NAME", "")
+    SMS_TEMPLATE_CODE = os.environ.get("SMS_TEMPLATE_CODE", "")
+    SMS_DIGEST_TEMPLATE_CODE = os.environ.get("SMS_DIGEST_TEMPLATE_CODE", "")
+    SMS_SDK_APP_ID = os.environ.get("SMS_SDK_APP_ID", "")
+    SMS_REGION = os.environ.get("SMS_REGION", "ap-guangzhou")
+    SMS_ENDPOINT = os.environ.get("SMS_ENDPOINT", "")
+    SMS_PROTOCOL = os.environ.get("SMS_PROTOCOL", "https")
+    NOTIFY_TIMEOUT_S = float(os.environ.get("NOTIFY_TIMEOUT_S", 10))
+
     # Petitioners' personal data on cases closed longer ago than this is anonymised by
     # ``flask privacy purge``. Keep it above the repeat-detection period (180 days).
     PERSONAL_DATA_RETENTION_DAYS = int(os.environ.get("PERSONAL_DATA_RETENTION_DAYS", 1095))

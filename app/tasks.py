@@ -10,6 +10,7 @@ from app.models import Case
 from app.services import background, clock
 from app.services.campaign import early_warning
 from app.services.cases.deadlines import sweep_warnings
+from app.services.notify import delivery
 
 
 @background.periodic("deadlines.sweep", minutes=5)
@@ -29,3 +30,21 @@ def scan_near_case(case_id: int) -> int:
     """Right after intake: does the new case complete a cluster of similar complaints?"""
     case = db.session.get(Case, case_id)
     return 0 if case is None else len(early_warning.scan_near(case))
+
+
+@background.task("notifications.deliver")
+def deliver_notifications(ids: list[int]) -> dict[str, int]:
+    """Right after an event: send its SMS and group-robot messages (failures wait for a retry)."""
+    return dict(delivery.deliver(ids))
+
+
+@background.periodic("notifications.deliver_due", minutes=1)
+def deliver_due_notifications() -> dict[str, int]:
+    """Messages whose time has come: retries after their pause, and those held by quiet hours."""
+    return dict(delivery.deliver_due())
+
+
+@background.periodic("notifications.digest", daily_at="00:00")
+def send_notification_digests() -> dict[str, int]:
+    """08:00 in the city: one SMS per person gathering the notifications they chose to get daily."""
+    return dict(delivery.send_digests())

@@ -24,7 +24,7 @@ from app import create_app
 from app.extensions import db
 from config import TestConfig
 from tests.factories import TinyCity, build_tiny_city
-from tests.helpers import GPS, phone_context
+from tests.helpers import GPS, FakeProviders, phone_context
 
 os.environ.setdefault("SPATIALITE_LIBRARY_PATH", "mod_spatialite")
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
@@ -220,3 +220,11 @@ def artifacts_dir() -> Path:
     path = Path(__file__).resolve().parent.parent / "test-artifacts"
     path.mkdir(exist_ok=True)
     return path
+
+
+@pytest.fixture
+def fake_providers():
+    """A local fake of the SMS providers and group robots on 127.0.0.1 (nothing leaves the machine)."""
+    fake = FakeProviders()
+    yield fake
+    fake.close()

@@ -4,11 +4,17 @@ its lifecycle, and a person in Chromium at the desk or on the inspector's phone.
 Test modules import from here (or tests.factories, tests.page_client), never from each other.
 """
 
+import base64
 import hashlib
+import hmac
 import io
+import json
 import re
+import threading
+import urllib.parse
 import uuid
 from datetime import datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from zoneinfo import ZoneInfo
 
 from PIL import Image, ImageDraw
@@ -17,9 +23,10 @@ from playwright.sync_api import expect
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import Case, Inspection, Photo
+from app.models import Case, Inspection, Photo, RobotWebhook
 from app.models.vocab import PhotoStatus
 from app.services import clock
+from app.services.settings import set_setting
 
 # ---------------------------------------------------------------- the desk through the API
 
@@ -304,3 +311,116 @@ def choose_findings(page):
     """Answer both findings of the on-site form, as an inspector must before saving."""
     page.get_by_label("已找到污染源").check()
     page.get_by_label("未发现违法行为").check()
+
+
+# ---------------------------------------------------------------- a fake SMS provider and group robots
+
+
+class FakeProviders:
+    """One local HTTP server that answers as Aliyun SMS, Tencent Cloud SMS, 企业微信 and 钉钉 robots.
+
+    It records what each request carried (``received``: channel, the message texts, the query
+    and headers) and fails the next ``fail_next`` requests on demand, as a provider does when
+    it is down. 钉钉 requests are checked against ``dingtalk_secret``'s signature.
+    """
+
+    def __init__(self):
+        self.received: list[dict] = []
+        self.fail_next = 0
+        self.dingtalk_secret = ""
+        self._lock = threading.Lock()
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802 (the http.server hook's name)
+                length = int(self.headers.get("Content-Length") or 0)
+                fake._answer(self, self.rfile.read(length))
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+        self.base = f"127.0.0.1:{self.server.server_port}"
+
+    def _answer(self, handler, raw: bytes) -> None:
+        url = urllib.parse.urlsplit(handler.path)
+        query = dict(urllib.parse.parse_qsl(url.query))
+        if handler.headers.get("X-TC-Action"):
+            body = json.loads(raw)
+            record = {"channel": "tencent", "to": body["PhoneNumberSet"], "texts": body["TemplateParamSet"]}
+        elif handler.headers.get("x-acs-action"):
+            record = {"channel": "aliyun", "to": [query["PhoneNumbers"]],
+                      "texts": list(json.loads(query["TemplateParam"]).values())}
+        else:
+            channel = "dingtalk" if url.path.startswith("/robot") else "wecom"
+            record = {"channel": channel, "texts": [json.loads(raw)["text"]["content"]], "query": query}
+            if channel == "dingtalk":
+                record["signed"] = _dingtalk_sign_ok(query, self.dingtalk_secret)
+        with self._lock:
+            failing = self.fail_next > 0
+            self.fail_next -= 1 if failing else 0
+            record["failed"] = failing
+            self.received.append(record)
+        status, answer = (503, {"message": "service unavailable"}) if failing else (200, _success(record["channel"]))
+        data = json.dumps(answer).encode()
+        handler.send_response(status)
+        handler.send_header("Content-Type", "application/json")
+        handler.send_header("Content-Length", str(len(data)))
+        handler.end_headers()
+        handler.wfile.write(data)
+
+    def delivered(self, channel: str) -> list[dict]:
+        """The requests of one channel that were answered with success."""
+        return [r for r in self.received if r["channel"] == channel and not r["failed"]]
+
+    def url(self, path: str) -> str:
+        """A full http URL on this server (for a robot's webhook)."""
+        return f"http://{self.base}{path}"
+
+    def close(self) -> None:
+        """Stop serving."""
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def _success(channel: str) -> dict:
+    if channel == "tencent":
+        return {"Response": {"SendStatusSet": [{"Code": "Ok", "Message": "send success", "SerialNo": "1",
+                                                "PhoneNumber": "", "Fee": 1, "SessionContext": "", "IsoCode": "CN"}],
+                             "RequestId": "fake"}}
+    if channel == "aliyun":
+        return {"Code": "OK", "Message": "OK", "BizId": "fake", "RequestId": "fake"}
+    return {"errcode": 0, "errmsg": "ok"}
+
+
+def _dingtalk_sign_ok(query: dict, secret: str) -> bool:
+    """钉钉's own check: sign == Base64(HMAC-SHA256(secret, "timestamp\\nsecret"))."""
+    if "timestamp" not in query or "sign" not in query:
+        return False
+    digest = hmac.new(secret.encode(), f"{query['timestamp']}\n{secret}".encode(), hashlib.sha256).digest()
+    return hmac.compare_digest(base64.b64encode(digest).decode(), query["sign"])
+
+
+def sms_config(fake: FakeProviders, provider: str = "aliyun") -> dict:
+    """App configuration that sends SMS through ``provider``'s SDK to the fake server."""
+    return {"SMS_PROVIDER": provider, "SMS_ACCESS_KEY_ID": "test-id", "SMS_ACCESS_KEY_SECRET": "test-secret",
+            "SMS_SIGN_NAME": "第一线", "SMS_TEMPLATE_CODE": "SMS_100", "SMS_DIGEST_TEMPLATE_CODE": "SMS_200",
+            "SMS_SDK_APP_ID": "1400000000", "SMS_ENDPOINT": fake.base, "SMS_PROTOCOL": "http",
+            "NOTIFY_TIMEOUT_S": 5}
+
+
+def wire_notifications(app, city, fake: FakeProviders, monkeypatch, phones: dict[str, str]) -> None:
+    """SMS through Aliyun's SDK to the fake, a 企业微信 robot for the environment bureau on the
+    fake, mobile numbers for some staff (the others keep their office landline), no quiet hours."""
+    for key, value in sms_config(fake).items():
+        monkeypatch.setitem(app.config, key, value)
+    for username, phone in phones.items():
+        city.users[username].phone = phone
+    env = city.users["officer_env"].department_id
+    db.session.add(RobotWebhook(platform="wecom", name="环保局工作群", department_id=env,
+                                url=fake.url("/cgi-bin/webhook/send?key=env")))
+    set_setting("notify_quiet_start_hour", 0)
+    set_setting("notify_quiet_end_hour", 0)
+    db.session.commit()

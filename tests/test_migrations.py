@@ -14,6 +14,7 @@ APP_TABLES = {
     "card_code_blocks", "admin_audit_log", "api_keys", "case_attachments",
     "campaigns", "campaign_phases", "submission_requirements", "town_submissions", "failure_records",
     "early_warning_alerts", "receptions", "reception_cases", "special_checks",
+    "robot_webhooks", "notification_deliveries", "notification_attempts", "notification_preferences",
 }
 
 

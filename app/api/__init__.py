@@ -19,6 +19,7 @@ def register_api(app: Flask) -> None:
         grids,
         health,
         lifecycle,
+        notifications,
         open311,
         patrol_compliance,
         patrols,
@@ -40,5 +41,6 @@ def register_api(app: Flask) -> None:
     api.register_blueprint(patrol_compliance.blp, url_prefix="/api/v1/patrol-compliance")
     api.register_blueprint(patrols.blp, url_prefix="/api/v1")
     api.register_blueprint(sources.blp, url_prefix="/api/v1/sources")
+    api.register_blueprint(notifications.blp, url_prefix="/api/v1/notifications")
     app.register_blueprint(health.bp)
     app.register_blueprint(open311.bp)

@@ -19,6 +19,7 @@ from app.schemas.field import (
     InspectionResultSchema,
     PhotoResultSchema,
 )
+from app.schemas.notifications import summary_schema
 from app.services.field import contact_cards, onsite_rules
 from app.services.field import sync as field_sync
 from app.services.field.bootstrap import bootstrap_for
@@ -34,7 +35,8 @@ def get_bootstrap():
     """Everything the inspector app keeps for offline work: my grid, my open cases, settings."""
     offline = bootstrap_for(current_user)
     return offline | {"user": me_schema.dump(SignedIn(offline["user"])),
-                      "cases": case_schema.dump(offline["cases"], many=True)}
+                      "cases": case_schema.dump(offline["cases"], many=True),
+                      "news": summary_schema.dump(offline["news"])}
 
 
 @blp.route("/inspections/<uuid:inspection_id>", methods=["PUT"])

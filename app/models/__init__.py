@@ -21,7 +21,13 @@ from app.models.handling import (
     FollowUp,
     LeaderVisit,
 )
-from app.models.notifications import Notification
+from app.models.notifications import (
+    DeliveryAttempt,
+    Notification,
+    NotificationDelivery,
+    NotificationPreference,
+    RobotWebhook,
+)
 from app.models.patrols import Patrol, PatrolCheckin, Source, source_cases
 from app.models.people import User
 from app.models.receptions import Reception, reception_cases
@@ -61,6 +67,10 @@ __all__ = [
     "FollowUp",
     "LeaderVisit",
     "Notification",
+    "NotificationDelivery",
+    "NotificationPreference",
+    "DeliveryAttempt",
+    "RobotWebhook",
     "Setting",
     "CaseEvent",
     "CaseNumberCounter",

@@ -391,6 +391,7 @@ AUDIT_ACTION_LABELS = {
     "campaign.create": "新建专项行动", "campaign_phase.update": "修改行动阶段",
     "submission_requirement.update": "修改报送要求",
     "basemap.import": "导入底图", "basemap.delete": "删除底图图层",
+    "robot.create": "新增群机器人", "robot.update": "停用/启用群机器人", "notify_pref.update": "修改角色短信方式",
 }
 
 
@@ -400,3 +401,53 @@ class BaseLayer(LabelledEnum):
     ROAD = "road", "道路"
     WATER = "water", "水系"
     PLACE = "place", "地名"
+
+
+class NotificationKind(LabelledEnum):
+    """What a notification (消息) tells someone: each one gives them work. A third item marks
+    the urgent kinds, which are sent even in quiet hours."""
+
+    def __new__(cls, value: str, label: str, urgent: bool = False):
+        """Build a member from (value, label[, urgent])."""
+        member = str.__new__(cls, value)
+        member._value_, member.label, member.urgent = value, label, urgent
+        return member
+
+    NEW_CASE = "new_case", "新案件"
+    ASSIGNED = "assigned", "交办"
+    FIELD_TASK = "field_task", "现场核查任务"
+    RETURN_REQUESTED = "return_requested", "退单待审批"
+    RETURN_DECIDED = "return_decided", "退单审批结果"
+    REVIEW_REDO = "review_redo", "退回重办"
+    EXTENSION_REQUESTED = "extension_requested", "延期待审批"
+    EXTENSION_DECIDED = "extension_decided", "延期审批结果"
+    REMINDER = "reminder", "催办"
+    ESCALATION = "escalation", "督办", True
+    EARLY_WARNING = "early_warning", "预警", True
+
+
+class NotifyChannel(LabelledEnum):
+    """Where a notification goes besides the in-app list (站内消息)."""
+
+    SMS = "sms", "短信"
+    WECOM = "wecom", "企业微信群机器人"
+    DINGTALK = "dingtalk", "钉钉群机器人"
+
+
+class SmsMode(LabelledEnum):
+    """How a person wants a kind of notification by SMS."""
+
+    IMMEDIATE = "immediate", "立即发送"
+    DIGEST = "digest", "每日汇总"
+    OFF = "off", "不发短信"
+
+
+class DeliveryStatus(LabelledEnum):
+    """Where one outgoing message stands."""
+
+    PENDING = "pending", "待发送"
+    SENDING = "sending", "发送中"
+    SENT = "sent", "已发送"
+    FAILED = "failed", "发送失败"
+    DIGEST = "digest", "待每日汇总"
+    DIGESTED = "digested", "已并入汇总"

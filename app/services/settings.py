@@ -118,6 +118,15 @@ SETTINGS: dict[str, SettingDef] = {row.key: row for row in (
                "打卡位置离监管对象超过此距离仍记录，但标记为范围外。"),
     SettingDef("patrol_track_interval_s", 30, _number(5, 600, True), "应为 5 至 600 秒", "巡查轨迹采样间隔（秒）",
                "巡查进行中（应用在前台时）每隔此时间记录一次位置。"),
+    # Notifications (消息推送): SMS and group-robot messages wait out the quiet hours (city
+    # time, start hour to end hour) unless urgent (督办, 预警); a failed send is retried with
+    # growing pauses up to the attempt limit.
+    SettingDef("notify_quiet_start_hour", 22, _number(0, 23, True), "应为 0 至 23 点",
+               "免打扰开始（时）", "此时起短信和群消息暂缓发送，督办和预警除外。"),
+    SettingDef("notify_quiet_end_hour", 7, _number(0, 23, True), "应为 0 至 23 点",
+               "免打扰结束（时）", "与开始相同即不设免打扰。"),
+    SettingDef("notify_max_attempts", 5, _number(1, 20, True), "应为 1 至 20 次",
+               "短信和群消息最多尝试次数（次）", "每次失败后分别等待 1、5、15、60 分钟……再试，仍失败即记为发送失败。"),
 )}
 
 def _valid_patrol_rules(value) -> bool:

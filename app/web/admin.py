@@ -9,22 +9,26 @@ that writes the audit log, which is readable here too.
 import json
 from datetime import date
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
 from app.errors import DomainError, InvalidInput
 from app.extensions import db
-from app.models import CalendarDay, DeadlineRule, Department, Grid, SectorRoute, User
+from app.models import CalendarDay, Case, DeadlineRule, Department, Grid, SectorRoute, User
 from app.models.vocab import (
     AUDIT_ACTION_LABELS,
     BaseLayer,
     Channel,
+    DeliveryStatus,
     LegalTrack,
+    NotificationKind,
+    NotifyChannel,
     PeriodUnit,
     Priority,
     Role,
     Sector,
+    SmsMode,
     Stage,
 )
 from app.services import clock, settings
@@ -34,6 +38,7 @@ from app.services.admin import audit as admin_audit
 from app.services.admin.throttling import recent_failures
 from app.services.cases import deadlines, departments, workcalendar
 from app.services.geo import basemap
+from app.services.notify import delivery, preferences, robots
 from app.web.forms import attempt
 
 bp = Blueprint("admin", __name__, url_prefix="/admin", template_folder="templates")
@@ -526,3 +531,59 @@ def audit_log():
     names = dict(db.session.execute(select(User.id, User.full_name)).all())
     return render_template("admin/audit.html", result=result, names=names, entity=entity,
                            changed_fields=admin_audit.changed_fields)
+
+
+# ----------------------------------------------------------------------------- notifications
+
+
+@bp.get("/notifications")
+def notifications_page():
+    """Outgoing messages (SMS, group robots) with every attempt and error; the group robots; the roles' SMS choices."""
+    status = request.args.get("status") or None
+    items = delivery.recent_deliveries(status=status)
+    return render_template(
+        "admin/notifications.html", deliveries=items, attempts=delivery.attempts_of([d.id for d in items]),
+        counts=delivery.status_counts(), status=status, robots=robots.list_robots(), masked_url=robots.masked_url,
+        towns=_towns(), departments=_departments(), role_modes={r: preferences.modes_for(role=r) for r in Role},
+        kinds=NotificationKind.labels(), modes=SmsMode.labels(), statuses=DeliveryStatus.labels(),
+        notify_channels=NotifyChannel.labels(), names=dict(db.session.execute(select(User.id, User.full_name)).all()),
+        numbers=_case_numbers({d.case_id for d in items if d.case_id}),
+        sms_provider=current_app.config.get("SMS_PROVIDER") or "",
+    )
+
+
+@bp.post("/notifications/robots")
+def robot_create():
+    """Add a 企业微信 or 钉钉 group robot for a town, a department or the command office."""
+    form = request.form
+    with attempt() as done:
+        robot = robots.add_robot(current_user, form.get("platform", ""), form.get("name", ""), form.get("unit", ""),
+                                 form.get("url", ""), form.get("secret", ""))
+        done.message = f"已新增群机器人“{robot.name}”。"
+    return redirect(url_for("admin.notifications_page"))
+
+
+@bp.post("/notifications/robots/<int:robot_id>/active")
+def robot_active(robot_id: int):
+    """Stop or resume posting to a group robot."""
+    with attempt("已保存。"):
+        robots.set_robot_active(current_user, robot_id, request.form.get("active") == "1")
+    return redirect(url_for("admin.notifications_page"))
+
+
+@bp.post("/notifications/roles")
+def role_modes():
+    """Save one role's SMS choice per kind of notification (each person may still choose their own)."""
+    with attempt("已保存该角色的短信方式。"):
+        robots.set_role_modes(current_user, request.form.get("role", ""), request.form)
+    return redirect(url_for("admin.notifications_page"))
+
+
+def _towns() -> list[Grid]:
+    return list(db.session.scalars(select(Grid).where(Grid.level == 2).order_by(Grid.code)))
+
+
+def _case_numbers(case_ids: set[int]) -> dict[int, str]:
+    if not case_ids:
+        return {}
+    return dict(db.session.execute(select(Case.id, Case.number).where(Case.id.in_(case_ids))).all())

@@ -21,11 +21,13 @@ from app.models.vocab import (
     LegalTrack,
     NoPhotoReason,
     NoticeKind,
+    NotificationKind,
     Priority,
     ReplyDecision,
     Role,
     Satisfaction,
     Sector,
+    SmsMode,
     Subcategory,
 )
 from app.schemas.cases import CaseCreateSchema, CaseQuerySchema
@@ -42,6 +44,7 @@ from app.services.cases.records import records_of, timeline_of
 from app.services.field import onsite_rules
 from app.services.field.desk_checks import PhotoUpload, chosen_photos
 from app.services.field.evidence import evidence_of, map_points
+from app.services.notify import preferences
 from app.web.forms import attempt
 
 bp = Blueprint("desk", __name__, url_prefix="/desk", template_folder="templates")
@@ -304,8 +307,20 @@ def accept_onsite(case_id: int, inspection_id: uuid.UUID):
 @bp.get("/notifications")
 @login_required
 def notification_list():
-    """The user's reminders and escalations, newest first."""
-    return render_template("desk/notifications.html", items=notifications.for_user(current_user))
+    """The user's notifications, unread first then newest, and their own SMS choices."""
+    return render_template("desk/notifications.html", items=notifications.for_user(current_user),
+                           kinds=NotificationKind.labels(), modes=SmsMode.labels(),
+                           my_modes=preferences.modes_for(user=current_user))
+
+
+@bp.post("/notifications/preferences")
+@login_required
+def notification_preferences():
+    """Save which kinds of notification this user also wants by SMS, at once or in the daily digest."""
+    chosen = {kind: request.form.get(kind) for kind in NotificationKind.labels()}
+    with attempt("已保存您的短信提醒方式。"):
+        preferences.set_modes({k: v for k, v in chosen.items() if v in SmsMode.labels()}, user=current_user)
+    return redirect(url_for("desk.notification_list"))
 
 
 @bp.post("/notifications/read")

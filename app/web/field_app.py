@@ -23,7 +23,7 @@ BACKGROUND_COLOUR = "#ffffff"
 MODULES = (
     "app.js", "api.js", "store.js", "outbox-core.js", "sync.js", "geo.js", "photos.js",
     "views.js", "conflicts.js", "record-form.js", "onsite-rules.js", "card.js", "map-pick.js", "patrol.js",
-    "util.js",
+    "util.js", "news.js",
 )
 # npm files the app needs with no network (vendor.PACKAGES names them). exifr's "lite" ES
 # module reads JPEG and HEIC EXIF in the browser (the "full" build adds Node readers and

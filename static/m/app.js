@@ -12,6 +12,7 @@ import { closeRecord, initRecordForm, openRecord, recordDirty } from "./record-f
 import * as store from "./store.js";
 import { ensureCardCodes, listenToWorker, onOutbox, requestBackgroundSync, syncNow } from "./sync.js";
 import { $, h, toast } from "./util.js";
+import { initNews, renderNews } from "./news.js";
 import { renderOutbox, renderTasks } from "./views.js";
 
 const PROBE_ONLINE_MS = 60000;
@@ -89,6 +90,7 @@ async function render() {
     return show("me");
   }
   renderTasks(app.data, await store.outboxItems());
+  renderNews(app.data);
   return show("tasks");
 }
 
@@ -256,6 +258,7 @@ async function refreshData() {
     signedIn();
     if (newUser) await resumePatrol(app.data);
     if (app.view === "tasks") renderTasks(app.data, await store.outboxItems());
+    renderNews(app.data);
     if (app.view === "patrols") await renderPatrolToday(app.data);
   } catch (error) {
     if (error.status === 401) signedOutNow();
@@ -416,6 +419,7 @@ function wire() {
   initRecordForm({ onCancel: () => go(app.data ? app.recordBack : "#/login") });
   initPatrol({ onStarted: patrolChanged, onEnded: patrolChanged, onChange: trackChanged });
   initCards();
+  initNews(() => app.data, store.saveBootstrap);
   listenToWorker();
   onOutbox(onOutboxEvent);
   api.onConnectivity((online) => {

@@ -30,6 +30,7 @@ from app.models import (
     Inspection,
     LeaderVisit,
     Notification,
+    NotificationDelivery,
 )
 from app.models.vocab import CaseStatus
 from app.services.admin import audit
@@ -49,6 +50,7 @@ RECORD_TEXT_FIELDS = [
     (LeaderVisit, ("note",)),
     (Inspection, ("notes",)),
     (Notification, ("message",)),
+    (NotificationDelivery, ("body",)),
 ]
 # A name shorter than this is too likely to be part of other words to replace in text.
 _MIN_NAME_LENGTH = 2

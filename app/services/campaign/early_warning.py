@@ -19,11 +19,12 @@ from sqlalchemy import select
 from app.database import get_or_404
 from app.errors import Conflict
 from app.extensions import db
-from app.models import Alert, Case, Notification, User
-from app.models.vocab import Category, Role
+from app.models import Alert, Case, User
+from app.models.vocab import Category, NotificationKind, Role
 from app.services import clock
 from app.services.access import require
 from app.services.geo.spatial import bbox_around, distance_m, in_bbox
+from app.services.notify.outbox import notify
 from app.services.settings import get_setting
 
 
@@ -114,9 +115,8 @@ def _notify(alert: Alert, first: Case) -> None:
     label = Category(alert.category).label
     message = (f"预警：{len(alert.case_ids)} 件{label}类投诉在 {alert.radius_m:.0f} 米范围内集中出现，"
                "请研判是否为突发污染。")
-    for user in db.session.scalars(select(User).where(User.role == Role.COMMAND_OFFICE, User.active.is_(True))):
-        db.session.add(Notification(user_id=user.id, case_id=first.id, kind="early_warning", message=message,
-                                    created_at=clock.now()))
+    command = db.session.scalars(select(User).where(User.role == Role.COMMAND_OFFICE, User.active.is_(True)))
+    notify(NotificationKind.EARLY_WARNING, command, message, first)
 
 
 def dismiss(actor: User, alert_id: int) -> Alert:

@@ -21,10 +21,11 @@ from sqlalchemy import or_, select
 from app.database import get_or_404
 from app.errors import Conflict, DomainError, InvalidInput
 from app.extensions import db
-from app.models import Case, CaseClock, DeadlineRule, Notification, User
-from app.models.vocab import OPEN_STATUSES, DeadlineState, Role, Stage
+from app.models import Case, CaseClock, DeadlineRule, User
+from app.models.vocab import OPEN_STATUSES, DeadlineState, NotificationKind, Role, Stage
 from app.services.cases.deadline_defaults import DEFAULT_RULES, MAX_EXTENSION_DAYS
 from app.services.cases.workcalendar import WorkCalendar, format_local
+from app.services.notify.outbox import notify
 from app.services.settings import get_setting
 
 # The case columns that mirror one stage's due time, for lists and the map wall.
@@ -270,10 +271,7 @@ def sweep_warnings(now: datetime) -> dict[str, int]:
         else:
             continue
         message = warning_message(kind, case, clock, zone)
-        db.session.add_all(
-            Notification(user_id=user.id, case_id=case.id, kind=kind, message=message, created_at=now)
-            for user in recipients
-        )
+        notify(NotificationKind(kind), recipients, message, case, now)
         clock.warned = state.value
         counts[counter] += 1
         counts["notifications"] += len(recipients)

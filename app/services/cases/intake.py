@@ -21,6 +21,7 @@ from app.models.vocab import (
 from app.services import background, clock
 from app.services.access import case_scope, require
 from app.services.cases import deadlines
+from app.services.cases.announcements import announce_registered
 from app.services.cases.departments import department_for_sector
 from app.services.cases.numbering import next_case_number
 from app.services.cases.repeats import link_repeat
@@ -99,6 +100,7 @@ def _file(case: Case, user: User, note: str, now: datetime) -> None:
     deadlines.start_clock(case, Stage.ACCEPT, case.received_at)
     append_event(case, "register", user, note=note,
                  data={"to": case.status, "channel": case.channel}, at=now)
+    announce_registered(case, user, now)
     background.enqueue("early_warning.scan_near", case_id=case.id)
 
 

@@ -46,6 +46,7 @@ from app.models.vocab import (
 from app.services import clock
 from app.services.access import authorize
 from app.services.cases import deadlines
+from app.services.cases.announcements import announce_step
 from app.services.cases.departments import department_for_sector
 from app.services.cases.repeats import link_repeat, reopen_case
 from app.services.cases.timeline import append_event
@@ -132,6 +133,7 @@ def take(user: User, case_id: int, name: str, data: dict) -> Case:
         case.status = chosen.target
     deadlines.refresh_case_due(case)
     append_event(case, name, user, note=data.get("note", ""), data=_event_data(before, case, data), at=now)
+    announce_step(case, name, user, now)
     return case
 
 

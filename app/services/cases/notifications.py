@@ -1,4 +1,4 @@
-"""Reading and acknowledging in-app notifications (reminders 催办, escalations 督办)."""
+"""Reading and acknowledging in-app notifications (消息); ``notify.outbox`` makes them."""
 
 from sqlalchemy import func, select, update
 
@@ -29,3 +29,26 @@ def mark_read(user: User, notification_id: int | None = None) -> None:
     if notification_id is not None:
         stmt = stmt.where(Notification.id == notification_id)
     db.session.execute(stmt.values(read_at=clock.now()))
+
+
+def unread(user: User, limit: int = 10) -> list[Notification]:
+    """The user's newest unread notifications."""
+    query = (select(Notification).where(Notification.user_id == user.id, Notification.read_at.is_(None))
+             .order_by(Notification.created_at.desc(), Notification.id.desc()).limit(limit))
+    return list(db.session.scalars(query))
+
+
+def summary(user: User) -> dict:
+    """The badge: the unread count and the newest unread notifications."""
+    return {"unread": unread_count(user), "items": unread(user)}
+
+
+def mark_read_many(user: User, ids: list[int] | None) -> None:
+    """Mark the given notifications of the user (all when ``ids`` is None) as read."""
+    if ids is None:
+        mark_read(user)
+        return
+    stmt = update(Notification).where(Notification.user_id == user.id, Notification.read_at.is_(None),
+                                      Notification.id.in_(ids))
+    db.session.execute(stmt.values(read_at=clock.now()))
+

@@ -14,6 +14,7 @@ from app.extensions import db
 from app.models import Grid, User
 from app.models.vocab import DeadlineState, NoPhotoReason, PatrolDueState, Role
 from app.services import clock
+from app.services.cases import notifications
 from app.services.cases.queries import case_views, list_cases
 from app.services.field import onsite_rules
 from app.services.geo.grid_geojson import grid_feature
@@ -26,7 +27,7 @@ MAX_OFFLINE_CASES = 500
 def bootstrap_for(user: User) -> dict:
     """My grid's polygon, its open cases (nearest due first, personal data masked), today's patrol, settings.
 
-    The user and the cases come as objects (a ``User``, ``CaseView``s) for the API to dump
+    The user, the cases and the news come as objects (a ``User``, ``CaseView``s, ``Notification``s) for the API to dump
     with its schemas; the rest is plain JSON data already.
     """
     if user.role != Role.INSPECTOR or user.grid_id is None:
@@ -56,6 +57,8 @@ def bootstrap_for(user: User) -> dict:
         # The case states in which the phone offers an on-site check (the server's one rule).
         "onsite_states": sorted(onsite_rules.ONSITE_STATES),
         "server_time": clock.now().isoformat(),
+        # What changed for me since I last looked: the badge and the short list on the task screen.
+        "news": notifications.summary(user),
     }
 
 
