@@ -14,20 +14,24 @@ from app.models import Grid
 from tests.helpers import Desk
 
 UNWRITABLE = "".join(chr(c) for c in [*range(0x00, 0x20), *range(0x7F, 0xA0)] if chr(c) not in "\t\n\r")
-DIRTY = f"河道{UNWRITABLE}异味"
 
 
 @pytest.fixture
 def dirty_city(city):
-    """Every stored text an export shows, salted with every control character."""
+    """Every stored text an export shows, salted with every control character it can store.
+
+    (PostgreSQL text cannot hold U+0000 at all; SQLite can.)
+    """
+    salt = UNWRITABLE.replace("\x00", "") if db.engine.dialect.name == "postgresql" else UNWRITABLE
+    dirty = f"河道{salt}异味"
     for case in city.cases.values():
-        case.title = case.description = case.address = DIRTY
-        case.petitioner_name = DIRTY
+        case.title = case.description = case.address = dirty
+        case.petitioner_name = dirty
     for grid in db.session.query(Grid):
-        grid.name = f"{grid.name}{UNWRITABLE}"
+        grid.name = f"{grid.name}{salt}"
     for user in city.users.values():
-        user.full_name = DIRTY
-    city.cases["V11"].title = f"=1/{UNWRITABLE}"  # typed text, never a formula
+        user.full_name = dirty
+    city.cases["V11"].title = f"=1/{salt}"  # typed text, never a formula
     db.session.commit()
     return city
 
