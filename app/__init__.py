@@ -11,6 +11,8 @@ def create_app(config_object: type[Config] | object = Config) -> Flask:
     app.config.from_object(config_object)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = instance_secret()
+    if not app.config.get("AUDIT_KEY"):
+        app.config["AUDIT_KEY"] = instance_secret("audit_key")
     register_url_converters(app)
     register_extensions(app)
     register_security(app)
