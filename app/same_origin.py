@@ -20,10 +20,13 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 FOREIGN_MESSAGE = "请求来源不是本站页面，已拒绝。请在本系统的页面中重新操作。"
 
 
-def _origin_of(url: str) -> str:
-    """scheme://host[:port] of a URL, lower-cased ("null" stays "null")."""
-    parts = urlsplit(url.strip())
-    return f"{parts.scheme}://{parts.netloc}".lower() if parts.scheme and parts.netloc else url.strip().lower()
+def _host_of(url: str) -> str:
+    """host[:port] of a URL, lower-cased; "" for "null" or anything without a host.
+
+    The scheme is not compared: behind a proxy that terminates HTTPS without TRUSTED_PROXIES
+    set, the app sees http while the browser says https, and every write would be refused.
+    """
+    return urlsplit(url.strip()).netloc.lower()
 
 
 def init_same_origin(app: Flask) -> None:
@@ -38,6 +41,6 @@ def init_same_origin(app: Flask) -> None:
         claimed = request.headers.get("Origin") or request.headers.get("Referer")
         if claimed is None:
             return None
-        if _origin_of(claimed) != _origin_of(request.host_url):
+        if _host_of(claimed) != request.host.lower():
             raise Forbidden(FOREIGN_MESSAGE, {"origin": ["请求来源不符"]})
         return None
