@@ -36,6 +36,15 @@ class ChainBreak:
     reason: str
 
 
+@dataclass(frozen=True)
+class Anchor:
+    """What a signed checkpoint says one chain held when it was taken: its length and last hash."""
+
+    length: int
+    last_hash: str
+    taken_at: str
+
+
 def canonical(content: dict) -> bytes:
     """The one byte form of a JSON-ready dict that hashes and signatures are taken over."""
     return json.dumps(content, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
@@ -132,3 +141,16 @@ def check_against_head(chain: str, subject_id: int, last_seq: int, last_hash: st
     if last_hash != signed.last_hash:
         return found("记录被修改且其后哈希被重新计算（链尾与签名链头不符）", last_seq)
     return []
+
+
+def check_against_anchor(chain: str, subject_id: int, hash_at_length: str | None,
+                         anchor: Anchor | None) -> list[ChainBreak]:
+    """Chains only grow: the entry a checkpoint named must still be there, with its hash.
+
+    This catches what a valid head cannot: a head rolled back to an older signed state
+    together with the entries after it.
+    """
+    if anchor is None or hash_at_length == anchor.last_hash:
+        return []
+    return [ChainBreak(chain, subject_id, anchor.length,
+                       f"检查点 {anchor.taken_at} 之后，前 {anchor.length} 条记录被改写或删除（链头被回退）")]

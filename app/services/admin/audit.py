@@ -22,9 +22,11 @@ from app.services.seals import (
     ADMIN_CHAIN,
     ADMIN_SUBJECT,
     GENESIS_HASH,
+    Anchor,
     ChainBreak,
     advance_head,
     canonical,
+    check_against_anchor,
     check_against_head,
     head,
     lock_head,
@@ -91,10 +93,11 @@ def entry_hash(entry: AdminAuditEntry) -> str:
     return hashlib.sha256(canonical(content)).hexdigest()
 
 
-def verify_log() -> list[ChainBreak]:
-    """Walk the admin audit log in order against its signed head; every break found."""
+def verify_log(anchor: Anchor | None = None) -> list[ChainBreak]:
+    """Walk the admin audit log in order against its signed head (and the checkpoint's
+    ``anchor``, when the log holds otherwise); every break found."""
     breaks: list[ChainBreak] = []
-    expected_prev, expected_seq, last = GENESIS_HASH, 1, None
+    expected_prev, expected_seq, last, held = GENESIS_HASH, 1, None, None
     entries = db.session.scalars(
         select(AdminAuditEntry).order_by(AdminAuditEntry.seq).execution_options(yield_per=5000))
     for entry in entries:
@@ -105,10 +108,13 @@ def verify_log() -> list[ChainBreak]:
             breaks.append(ChainBreak(ADMIN_CHAIN, ADMIN_SUBJECT, entry.seq, "前序哈希不符（前一条记录被修改或删除）"))
         if entry_hash(entry) != entry.hash:
             breaks.append(ChainBreak(ADMIN_CHAIN, ADMIN_SUBJECT, entry.seq, "记录内容被修改"))
+        if anchor is not None and entry.seq == anchor.length:
+            held = entry.hash
         expected_prev, expected_seq, last = entry.hash, entry.seq + 1, entry
     signed = head(ADMIN_CHAIN, ADMIN_SUBJECT)
-    return breaks + check_against_head(ADMIN_CHAIN, ADMIN_SUBJECT, last.seq if last else 0,
-                                       last.hash if last else None, signed)
+    breaks += check_against_head(ADMIN_CHAIN, ADMIN_SUBJECT, last.seq if last else 0,
+                                 last.hash if last else None, signed)
+    return breaks or check_against_anchor(ADMIN_CHAIN, ADMIN_SUBJECT, held, anchor)
 
 
 @dataclass

@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 
 from app.errors import InvalidInput
 from app.extensions import db
-from app.models import AdminAuditEntry, Case, CaseEvent, ChainHead
+from app.models import AdminAuditEntry, CaseEvent, ChainHead
 from app.services import clock
 from app.services.admin.audit import verify_log
 from app.services.cases.timeline import chain_holds, verify_all_chains
@@ -27,6 +27,7 @@ from app.services.seals import (
     ADMIN_CHAIN,
     ADMIN_SUBJECT,
     CASE_CHAIN,
+    Anchor,
     ChainBreak,
     advance_head,
     head_is_signed,
@@ -162,42 +163,14 @@ def checkpoint_bytes(checkpoint: Checkpoint) -> bytes:
 
 
 def verify_everything(checkpoint: Checkpoint | None) -> list[ChainBreak]:
-    """Every break in every case's timeline and in the admin audit log, then against the checkpoint."""
-    breaks = list(verify_all_chains()) + verify_log()
-    if checkpoint is not None:
-        breaks += _against_checkpoint(checkpoint, {(b.chain, b.subject_id) for b in breaks})
-    return breaks
-
-
-def _against_checkpoint(checkpoint: Checkpoint, already: set[tuple[str, int]]) -> list[ChainBreak]:
-    """Each chain still holds the entry the checkpoint names, with the hash it had then.
-
-    Chains already reported broken are not reported twice unless they are gone entirely.
-    """
-    breaks: list[ChainBreak] = []
-    cases = checkpoint.heads.get(CASE_CHAIN, {})
-    present = set(db.session.scalars(select(Case.id).where(Case.id.in_(list(cases))))) if cases else set()
-    for case_id, (length, last_hash) in sorted(cases.items()):
-        if case_id not in present:
-            breaks.append(ChainBreak(CASE_CHAIN, case_id, 0,
-                                     f"案件被删除（检查点 {checkpoint.at} 时有 {length} 条办理记录）"))
-            continue
-        if (CASE_CHAIN, case_id) in already:
-            continue
-        held = db.session.scalar(select(CaseEvent.hash).where(CaseEvent.case_id == case_id, CaseEvent.seq == length))
-        if held != last_hash:
-            breaks.append(ChainBreak(CASE_CHAIN, case_id, length, _rewritten(checkpoint, length)))
-    admin = checkpoint.heads.get(ADMIN_CHAIN, {}).get(ADMIN_SUBJECT)
-    if admin is not None and (ADMIN_CHAIN, ADMIN_SUBJECT) not in already:
-        length, last_hash = admin
-        held = db.session.scalar(select(AdminAuditEntry.hash).where(AdminAuditEntry.seq == length))
-        if held != last_hash:
-            breaks.append(ChainBreak(ADMIN_CHAIN, ADMIN_SUBJECT, length, _rewritten(checkpoint, length)))
-    return breaks
-
-
-def _rewritten(checkpoint: Checkpoint, length: int) -> str:
-    return f"检查点 {checkpoint.at} 之后，前 {length} 条记录被改写或删除（链头被回退）"
+    """Every break in every case's timeline and in the admin audit log, against their signed
+    heads and the checkpoint (one pass over each chain, however many cases)."""
+    if checkpoint is None:
+        return list(verify_all_chains()) + verify_log()
+    anchors = {chain: {subject: Anchor(length, last_hash, checkpoint.at) for subject, (length, last_hash)
+                       in by_subject.items()} for chain, by_subject in checkpoint.heads.items()}
+    return list(verify_all_chains(anchors.get(CASE_CHAIN, {}))) + verify_log(
+        anchors.get(ADMIN_CHAIN, {}).get(ADMIN_SUBJECT))
 
 
 # --------------------------------------------------------------------------- sealing history

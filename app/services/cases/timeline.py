@@ -14,9 +14,11 @@ from app.models.types import utcnow
 from app.services.seals import (
     CASE_CHAIN,
     GENESIS_HASH,
+    Anchor,
     ChainBreak,
     advance_head,
     canonical,
+    check_against_anchor,
     check_against_head,
     head,
     heads,
@@ -92,13 +94,14 @@ def chain_holds(case_id: int) -> bool:
     return not _check_events(case_id, events)
 
 
-def verify_all_chains() -> Iterator[ChainBreak]:
+def verify_all_chains(anchors: dict[int, Anchor] | None = None) -> Iterator[ChainBreak]:
     """Every break in every case, streaming events in (case, seq) order so memory stays flat.
 
-    Besides each chain against its head: a case with no events at all (registration always
-    writes one), and a head whose case is gone (a case deleted behind the app's back).
+    Besides each chain against its head (and against the checkpoint's ``anchors``, when the
+    chain holds otherwise): a case with no events at all (registration always writes one),
+    and a case gone though its head or the checkpoint remembers it (deleted behind the app's back).
     """
-    signed = heads(CASE_CHAIN)
+    signed, anchors = heads(CASE_CHAIN), anchors or {}
     events = db.session.scalars(
         select(CaseEvent).order_by(CaseEvent.case_id, CaseEvent.seq).execution_options(yield_per=5000)
     )
@@ -106,13 +109,19 @@ def verify_all_chains() -> Iterator[ChainBreak]:
     for case_id, group in groupby(events, key=lambda e: e.case_id):
         seen.add(case_id)
         chain = list(group)
-        yield from _check_events(case_id, chain)
-        yield from _check_end(case_id, chain, signed.get(case_id))
+        breaks = _check_events(case_id, chain) + _check_end(case_id, chain, signed.get(case_id))
+        anchor = anchors.get(case_id)
+        if not breaks and anchor is not None:
+            held = next((e.hash for e in chain if e.seq == anchor.length), None)
+            breaks = check_against_anchor(CASE_CHAIN, case_id, held, anchor)
+        yield from breaks
     cases = set(db.session.scalars(select(Case.id)))
     for case_id in sorted(cases - seen):
         yield ChainBreak(CASE_CHAIN, case_id, 0, "办理记录全部缺失")
-    for case_id in sorted(set(signed) - cases):
-        yield ChainBreak(CASE_CHAIN, case_id, 0, f"案件被删除（签名链头记有 {signed[case_id].length} 条办理记录）")
+    for case_id in sorted((set(signed) | set(anchors)) - cases):
+        remembered = f"签名链头记有 {signed[case_id].length} 条" if case_id in signed else \
+            f"检查点 {anchors[case_id].taken_at} 时有 {anchors[case_id].length} 条"
+        yield ChainBreak(CASE_CHAIN, case_id, 0, f"案件被删除（{remembered}办理记录）")
 
 
 def _check_end(case_id: int, events: list[CaseEvent], signed: ChainHead | None) -> list[ChainBreak]:
