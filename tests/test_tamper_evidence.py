@@ -281,3 +281,13 @@ def test_seal_signs_chains_written_before_heads_existed(app, chained):
     assert verify(app)[0] == 0
     assert db.session.scalar(select(CaseEvent.prev_hash).where(CaseEvent.seq == 1).limit(1)) == GENESIS_HASH
     assert db.session.get(Case, case.id) is not None
+
+
+def test_a_forged_newest_checkpoint_is_not_written_over(app, chained):
+    taken = take_checkpoint()
+    document = json.loads(taken.path.read_text())
+    document["heads"]["case"][str(chained.cases["V11"].id)][0] = 2
+    taken.path.write_text(json.dumps(document))
+    result = app.test_cli_runner().invoke(args=["audit", "checkpoint"])
+    assert result.exit_code == 1 and "审计检查点签名不符" in result.output
+    assert len(list(taken.path.parent.glob("checkpoint-*.json"))) == 1

@@ -65,7 +65,11 @@ def checkpoint_command() -> None:
 
     The task queue runs this periodically; ``flask backup create`` takes one too.
     """
-    checkpoint = take_checkpoint()
+    try:
+        checkpoint = take_checkpoint()
+    except DomainError as exc:
+        click.echo(f"检查点未写入：{exc.message}", err=True)
+        sys.exit(1)
     click.echo(f"检查点已写入：{checkpoint.path}（{len(checkpoint.heads.get(CASE_CHAIN, {}))} 件案件）")
 
 

@@ -67,7 +67,8 @@ def take_checkpoint() -> Checkpoint:
 
     Meant to run periodically (the task queue's "audit.checkpoint") and before every backup.
     A head whose signature does not hold is left out (and logged): a checkpoint only ever
-    vouches for what the app itself wrote.
+    vouches for what the app itself wrote. InvalidInput when the newest checkpoint file is
+    not this key's: the alarm must not be silenced by writing a new one over it.
     """
     previous = latest_checkpoint()
     found: dict[str, dict[int, tuple[int, str]]] = {chain: {} for chain in CHAINS}
@@ -79,7 +80,7 @@ def take_checkpoint() -> Checkpoint:
                                      head.chain, head.subject_id)
     merged = _never_forget(previous, found)
     checkpoint = Checkpoint(clock.now().isoformat(timespec="microseconds"), merged)
-    checkpoint.path = _write(checkpoint)
+    checkpoint.path = keep_checkpoint(checkpoint_bytes(checkpoint))
     document = checkpoint.document()
     current_app.logger.info(
         "audit checkpoint %s: %d case chains, admin log %d entries, signature %s", checkpoint.path.name,
@@ -106,11 +107,6 @@ def _never_forget(previous: "Checkpoint | None", found: dict) -> dict:
 
 def _folder() -> Path:
     return Path(current_app.config["AUDIT_CHECKPOINT_DIR"])
-
-
-def _write(checkpoint: Checkpoint) -> Path:
-    """Write the checkpoint file."""
-    return keep_checkpoint(checkpoint_bytes(checkpoint))
 
 
 def keep_checkpoint(data: bytes) -> Path:
