@@ -20,13 +20,13 @@ def _bool(name: str, default: bool) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
-def instance_secret() -> str:
+def instance_secret(name: str = "secret_key") -> str:
     """A random secret kept in the instance folder, made on first start.
 
     Sessions then survive restarts and nobody can forge them with a published default.
-    Production sets SECRET_KEY in the environment instead.
+    Production sets SECRET_KEY (and AUDIT_KEY) in the environment instead.
     """
-    path = INSTANCE_DIR / "secret_key"
+    path = INSTANCE_DIR / name
     if not path.exists():
         INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -142,12 +142,23 @@ class Config:
     # Folder of pg_dump / pg_restore; empty means the newest /usr/lib/postgresql/*/bin, else PATH.
     PG_BIN_DIR = os.environ.get("PG_BIN_DIR", "")
 
+    # Tamper evidence (docs/deploy.md, "Audit trail"): the key that signs every chain head
+    # and checkpoint. It must live where a database writer cannot read it: set it in the
+    # environment. None means instance/audit_key, made on first start, which only guards
+    # against someone who can write the database but not read the instance folder.
+    AUDIT_KEY = os.environ.get("AUDIT_KEY")
+    # Signed checkpoints of every chain head (flask audit checkpoint, and the task queue);
+    # the newest AUDIT_CHECKPOINTS_KEPT files stay. Copy them off the machine like backups.
+    AUDIT_CHECKPOINT_DIR = os.environ.get("AUDIT_CHECKPOINT_DIR", str(INSTANCE_DIR / "checkpoints"))
+    AUDIT_CHECKPOINTS_KEPT = int(os.environ.get("AUDIT_CHECKPOINTS_KEPT", 48))
+
 
 class TestConfig(Config):
     """Settings for the test suite: a database URL from the environment or a temp file."""
 
     TESTING = True
     SECRET_KEY = "test-secret"
+    AUDIT_KEY = "test-audit-key"
     # The suite sends far more API requests a minute than any person; its own test turns it on.
     RATELIMIT_ENABLED = False
     # Deadline tests move the clock by days with people signed in; the idle time-out tests

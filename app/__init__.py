@@ -11,6 +11,8 @@ def create_app(config_object: type[Config] | object = Config) -> Flask:
     app.config.from_object(config_object)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = instance_secret()
+    if not app.config.get("AUDIT_KEY"):
+        app.config["AUDIT_KEY"] = instance_secret("audit_key")
     register_url_converters(app)
     register_extensions(app)
     register_security(app)
@@ -49,15 +51,18 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_security(app: Flask) -> None:
-    """Security headers, session idle time-out, API rate limit, personal data kept out of logs."""
+    """Security headers, session idle time-out, same-origin writes, API rate limit, personal
+    data kept out of logs."""
     from app.log_privacy import init_log_privacy
     from app.ratelimit import init_rate_limits
+    from app.same_origin import init_same_origin
     from app.security_headers import init_security_headers
     from app.session_policy import init_session_policy
 
     init_log_privacy(app)
     init_security_headers(app)
     init_session_policy(app)
+    init_same_origin(app)
     init_rate_limits(app)
 
 

@@ -1,14 +1,17 @@
-"""Flask-Login wiring: how a session cookie becomes a user, starting that session at sign-in,
-and what the unauthenticated see."""
+"""Flask-Login wiring: how a session cookie becomes a user, starting and ending that session
+(with its record on the server, ``services.admin.sessions``), and what the unauthenticated see."""
 
-from flask import Flask, redirect, request, url_for
-from flask_login import login_user
+from flask import Flask, g, redirect, request, session, url_for
+from flask_login import login_user, logout_user
 
 from app.errors import error_response
 from app.extensions import db, login_manager
 from app.models import User
 from app.models.types import utcnow
-from app.session_policy import mark_active
+from app.services.admin.sessions import end_session, start_session
+from app.session_policy import SESSION_TOKEN_KEY, idle_limit, mark_active
+
+_CSRF_KEY = "csrf_token"  # where Flask-WTF keeps the session's CSRF secret (and caches it in g)
 
 
 def init_login(app: Flask) -> None:
@@ -18,10 +21,21 @@ def init_login(app: Flask) -> None:
 
 
 def sign_in(user: User) -> None:
-    """Start a session for the user and note the time (the idle clock starts now)."""
+    """Start a session for the user: a new server-side record, a new CSRF token (one seen
+    before signing in is worthless after), and the idle clock starting now."""
+    end_session(session.get(SESSION_TOKEN_KEY))
+    session.pop(_CSRF_KEY, None)
+    g.pop(_CSRF_KEY, None)
     login_user(user)
+    session[SESSION_TOKEN_KEY] = start_session(user, idle_limit(user.role))
     mark_active()
     user.last_login_at = utcnow()
+
+
+def sign_out() -> None:
+    """End this device's session: its record on the server (the caller commits), and the cookie."""
+    end_session(session.pop(SESSION_TOKEN_KEY, None))
+    logout_user()
 
 
 @login_manager.user_loader

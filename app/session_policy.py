@@ -1,5 +1,8 @@
 """What a signed-in session may do, checked before every request.
 
+* The session must still be live on the server (``services.admin.sessions``): a cookie
+  copied before its user signed out, signed out everywhere, changed their password or was
+  deactivated is answered as signed out.
 * Idle time-out: a desk session ends after ``DESK_IDLE_MINUTES`` without a request; an
   inspector's after ``INSPECTOR_IDLE_DAYS``, because the field app works offline for days
   and its outbox must still be able to sync. The session cookie is permanent (it survives
@@ -20,10 +23,13 @@ from flask import Flask, current_app, flash, redirect, request, session, url_for
 from flask_login import current_user, logout_user
 
 from app.errors import error_response
+from app.extensions import db
 from app.models.vocab import Role
 from app.services import clock
+from app.services.admin.sessions import end_session, note_seen, session_is_live
 
 SEEN_KEY = "seen_at"
+SESSION_TOKEN_KEY = "sid"
 # The last-request time is written back at most this often, so most responses do not
 # re-send the session cookie.
 _SEEN_RESOLUTION_S = 60
@@ -63,6 +69,10 @@ def init_session_policy(app: Flask) -> None:
             return None
         if not current_user.is_authenticated:
             return None
+        if not session_is_live(session.get(SESSION_TOKEN_KEY), current_user):
+            logout_user()  # ended on the server: from here on, answered as signed out
+            session.pop(SESSION_TOKEN_KEY, None)
+            return None
         expired = _expire_if_idle()
         if expired is not None:
             return expired
@@ -77,6 +87,8 @@ def _expire_if_idle():
     now = clock.now().timestamp()
     seen = session.get(SEEN_KEY)
     if seen is not None and now - seen > idle_limit(current_user.role).total_seconds():
+        end_session(session.pop(SESSION_TOKEN_KEY, None))
+        db.session.commit()
         logout_user()
         session.pop(SEEN_KEY, None)
         if request.path.startswith("/api/"):
@@ -87,6 +99,8 @@ def _expire_if_idle():
         return None
     if seen is None or now - seen >= _SEEN_RESOLUTION_S:
         mark_active()
+        note_seen(session[SESSION_TOKEN_KEY])
+        db.session.commit()
     return None
 
 

@@ -8,6 +8,7 @@ replace the cron lines and shell loops of earlier versions.
 from app.extensions import db
 from app.models import Case
 from app.services import background, clock
+from app.services.admin import integrity
 from app.services.campaign import early_warning
 from app.services.cases.deadlines import sweep_warnings
 from app.services.notify import delivery
@@ -48,3 +49,9 @@ def deliver_due_notifications() -> dict[str, int]:
 def send_notification_digests() -> dict[str, int]:
     """08:00 in the city: one SMS per person gathering the notifications they chose to get daily."""
     return dict(delivery.send_digests())
+
+
+@background.periodic("audit.checkpoint", minutes=60)
+def sign_checkpoint() -> str:
+    """Every hour: sign every hash-chain head at once (a file, a log line; backups take one too)."""
+    return str(integrity.take_checkpoint().path or "")

@@ -43,6 +43,7 @@ def app():
         class Config(TestConfig):
             SQLALCHEMY_DATABASE_URI = _test_database_url(tmp_dir)
             PHOTO_DIR = f"{tmp_dir}/photos"
+            AUDIT_CHECKPOINT_DIR = f"{tmp_dir}/checkpoints"
 
         app = create_app(Config)
         app.test_client_class = FreshContextClient
@@ -61,6 +62,7 @@ def _clean_database(app):
         db.session.remove()
         empty_all_tables()
         shutil.rmtree(app.config["PHOTO_DIR"], ignore_errors=True)
+        shutil.rmtree(app.config["AUDIT_CHECKPOINT_DIR"], ignore_errors=True)
 
 
 def empty_all_tables(attempts: int = 5) -> None:

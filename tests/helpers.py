@@ -48,7 +48,7 @@ class Desk:
             response = client.post("/api/v1/auth/login", json={"username": username, "password": "test-password-1"},
                                    headers={"X-CSRFToken": token})
             assert response.status_code == 200, response.get_json()
-            self._clients[username] = (client, token)
+            self._clients[username] = (client, response.get_json()["csrf_token"])  # a new token after sign-in
         return self._clients[username]
 
     def post(self, username, url, payload=None):

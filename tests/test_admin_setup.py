@@ -63,6 +63,7 @@ def test_new_admin_sets_up_a_city_from_an_empty_database(app):
     signed_in = inspector.post("/api/v1/auth/login", json={"username": "wang_v11", "password": passwords["wang_v11"]},
                                headers={"X-CSRFToken": token})
     assert signed_in.status_code == 200
+    token = signed_in.get_json()["csrf_token"]  # a new token with the new session
     blocked = inspector.get("/api/v1/cases")
     assert blocked.status_code == 403 and "修改" in blocked.get_json()["message"]
     own = inspector.post("/api/v1/auth/password", json={"current_password": passwords["wang_v11"],

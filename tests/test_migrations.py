@@ -13,8 +13,9 @@ APP_TABLES = {
     "enforcement_measures", "calendar_days", "deadline_rules", "case_clocks", "notifications", "settings",
     "card_code_blocks", "admin_audit_log", "api_keys", "case_attachments",
     "campaigns", "campaign_phases", "submission_requirements", "town_submissions", "failure_records",
-    "early_warning_alerts", "receptions", "reception_cases", "special_checks",
+    "early_warning_alerts", "receptions", "reception_cases", "special_checks", "chain_heads", "user_sessions",
     "robot_webhooks", "notification_deliveries", "notification_attempts", "notification_preferences",
+    "basemap_features",
 }
 
 

@@ -51,8 +51,11 @@ class Browser:
         return self.call(method, path, json.dumps(payload).encode())
 
     def login(self, username: str, password: str = "test-password-1") -> int:
-        """Sign in through the API; the status code."""
-        return self.json("POST", "/api/v1/auth/login", {"username": username, "password": password})[0]
+        """Sign in through the API (keeping the new CSRF token a sign-in answers with); the status code."""
+        status, body = self.json("POST", "/api/v1/auth/login", {"username": username, "password": password})
+        if status == 200:
+            self.token = body["csrf_token"]
+        return status
 
     def upload(self, path: str, field: str, filename: str, content: bytes) -> tuple[int, str]:
         """Post a multipart form with one file and the CSRF token; the page it leads to."""
@@ -73,7 +76,8 @@ def start_process(database_url: str, instance: Path, log: Path) -> tuple[subproc
     """``flask run`` on a free port against the shared database; waits until /healthz answers."""
     port = free_port()
     env = {**os.environ, "DATABASE_URL": database_url, "FIRSTLINE_INSTANCE_DIR": str(instance),
-           "SECRET_KEY": "two-process-test", "RATELIMIT_ENABLED": "false", "FLASK_DEBUG": "0"}
+           "SECRET_KEY": "two-process-test", "AUDIT_KEY": "two-process-audit", "RATELIMIT_ENABLED": "false",
+           "FLASK_DEBUG": "0"}
     with log.open("w") as out:  # the child keeps its own copy of the handle
         process = subprocess.Popen(
             [sys.executable, "-m", "flask", "--app", "wsgi", "run", "--host", "127.0.0.1", "--port", str(port),

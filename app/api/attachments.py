@@ -7,7 +7,7 @@ from marshmallow import Schema, fields
 
 from app.extensions import db
 from app.services.access import Action, authorize
-from app.services.cases.attachments import Upload, attach, attachment_file, attachments_of
+from app.services.cases.attachments import Upload, attach, attachment_file, attachments_of, download_name
 
 blp = Blueprint("attachments", __name__, description="案件附件 Case attachments")
 
@@ -25,7 +25,7 @@ class AttachmentSchema(Schema):
 
 def uploads_from_request() -> list[Upload]:
     """The files of a multipart request (form field ``files``, several allowed)."""
-    return [Upload(f.filename or "", f.read()) for f in request.files.getlist("files")]
+    return [Upload(f.filename or "", f.read(), f.mimetype) for f in request.files.getlist("files")]
 
 
 @blp.route("/cases/<int:case_id>/attachments", methods=["POST"])
@@ -50,9 +50,9 @@ def get_attachments(case_id: int):
 @blp.route("/attachments/<int:attachment_id>", methods=["GET"])
 @login_required
 def get_attachment(attachment_id: int):
-    """Download one attachment."""
+    """Download one attachment, always as a file (never shown inline), named for its real type."""
     path, attachment = attachment_file(current_user, attachment_id)
     response = send_file(path, mimetype=attachment.content_type, as_attachment=True,
-                         download_name=attachment.filename)
+                         download_name=download_name(attachment))
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response

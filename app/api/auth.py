@@ -1,12 +1,12 @@
 """Sign in, sign out, and who am I."""
 
 from flask import request
-from flask_login import current_user, login_required, logout_user
+from flask_login import current_user, login_required
 from flask_smorest import Blueprint
 from flask_wtf.csrf import generate_csrf
 from marshmallow import Schema, fields, validate
 
-from app.auth_setup import sign_in
+from app.auth_setup import sign_in, sign_out
 from app.errors import error_response
 from app.extensions import db
 from app.models import User
@@ -72,8 +72,9 @@ def login(credentials):
 @blp.route("/auth/logout", methods=["POST"])
 @blp.response(204)
 def logout():
-    """Sign out of this device."""
-    logout_user()
+    """Sign out of this device; a copy of its session cookie is refused from now on."""
+    sign_out()
+    db.session.commit()
 
 
 @blp.route("/auth/logout-everywhere", methods=["POST"])
@@ -82,8 +83,8 @@ def logout():
 def logout_everywhere():
     """Sign out of every device at once (e.g. after losing a phone)."""
     sign_out_everywhere(current_user)
+    sign_out()
     db.session.commit()
-    logout_user()
 
 
 @blp.route("/auth/password", methods=["POST"])

@@ -39,11 +39,12 @@ from app.demo.tables import (
     index_of,
 )
 from app.extensions import db
-from app.models import CaseClock, CaseEvent, CasePlan, CaseReply, CaseReturn, FollowUp
+from app.models import CaseClock, CaseEvent, CasePlan, CaseReply, CaseReturn, ChainHead, FollowUp
 from app.models.vocab import CaseStatus, LegalTrack, ReplyDecision, Satisfaction, Stage
 from app.services.cases.deadline_defaults import DEFAULT_RULES, DefaultRule, PeriodUnit
 from app.services.cases.lifecycle import STEPS
 from app.services.cases.timeline import GENESIS_HASH, event_hash
+from app.services.seals import CASE_CHAIN, head_signature
 
 # ---------------------------------------------------------------- deadlines
 
@@ -177,6 +178,7 @@ def insert_clocks(clocks: dict, sqlite: bool) -> None:
 # ---------------------------------------------------------------- timeline
 
 EVENT_COLUMNS = ("id", "case_id", "seq", "kind", "actor_id", "at", "note", "data", "prev_hash", "hash")
+HEAD_COLUMNS = ("id", "chain", "subject_id", "length", "last_hash", "signature")
 
 
 def _states_along_chain() -> list[CaseStatus]:
@@ -334,17 +336,28 @@ def insert_timelines(table: dict, frame: dict, command_id: int, user_names: dict
     count = len(table["id"])
     full = count <= FULL_TIMELINE_MAX
     next_id, written = bulk_load.next_id(CaseEvent), 0
+    next_head_id = bulk_load.next_id(ChainHead)
     with bulk_load.bulk_load(CaseEvent.__table__):
         for rows in bulk_load.batches(count):
             columns = _history_columns(table, frame, rows) if full else _register_columns(table, frame, rows)
             cases = _as_cases(columns, command_id)
             events = _timeline_rows(cases, full, sqlite)
             bulk_load.bulk_insert(CaseEvent.__table__, EVENT_COLUMNS, [(next_id + k, *e) for k, e in enumerate(events)])
-            next_id, written = next_id + len(events), written + len(events)
+            heads = _head_rows(events, next_head_id)
+            bulk_load.bulk_insert(ChainHead.__table__, HEAD_COLUMNS, heads)
+            next_id, written, next_head_id = next_id + len(events), written + len(events), next_head_id + len(heads)
             if full:
                 insert_handling_records(cases, user_names)
     bulk_load.advance_sequence(CaseEvent.__table__)
+    bulk_load.advance_sequence(ChainHead.__table__)
     return written
+
+
+def _head_rows(events: list[tuple], first_id: int) -> list[tuple]:
+    """Each case's signed chain head (its last event), as ``timeline.append_event`` leaves it."""
+    last = {case_id: (seq, digest) for case_id, seq, *_, digest in events}
+    return [(first_id + k, CASE_CHAIN, case_id, seq, digest, head_signature(CASE_CHAIN, case_id, seq, digest))
+            for k, (case_id, (seq, digest)) in enumerate(last.items())]
 
 
 # ---------------------------------------------------------------- handling records

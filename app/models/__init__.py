@@ -4,7 +4,7 @@ from app.models.accountability import FailureRecord
 from app.models.admin import AdminAuditEntry, ApiKey, LoginAttempt
 from app.models.alerts import Alert
 from app.models.attachments import CaseAttachment
-from app.models.audit import CaseEvent
+from app.models.audit import CaseEvent, ChainHead
 from app.models.basemap import BaseMapFeature
 from app.models.campaigns import Campaign, CampaignPhase, SubmissionRequirement, TownSubmission
 from app.models.cases import Case, CaseNumberCounter
@@ -29,7 +29,7 @@ from app.models.notifications import (
     RobotWebhook,
 )
 from app.models.patrols import Patrol, PatrolCheckin, Source, source_cases
-from app.models.people import User
+from app.models.people import User, UserSession
 from app.models.receptions import Reception, reception_cases
 from app.models.settings import Setting
 from app.models.special_checks import SpecialCheck
@@ -73,6 +73,7 @@ __all__ = [
     "RobotWebhook",
     "Setting",
     "CaseEvent",
+    "ChainHead",
     "CaseNumberCounter",
     "ContactCard",
     "Department",
@@ -82,5 +83,6 @@ __all__ = [
     "Photo",
     "SectorRoute",
     "User",
+    "UserSession",
     "WallCell",
 ]

@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, String
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
@@ -10,9 +10,14 @@ from app.models.types import UTCDateTime, utcnow
 
 
 class AdminAuditEntry(db.Model):
-    """One change made by an administrator (管理操作日志): who, when, what, before and after."""
+    """One change made by an administrator (管理操作日志): who, when, what, before and after.
+
+    Entries form one hash chain in ``seq`` order, anchored by a signed ``ChainHead`` like a
+    case's timeline, so an entry edited or removed behind the app's back is found.
+    """
 
     __tablename__ = "admin_audit_log"
+    __table_args__ = (Index("uq_admin_audit_log_seq", "seq", unique=True),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
@@ -22,6 +27,9 @@ class AdminAuditEntry(db.Model):
     entity_id: Mapped[str] = mapped_column(String(64), default="")
     before: Mapped[dict | None] = mapped_column(JSON)
     after: Mapped[dict | None] = mapped_column(JSON)
+    seq: Mapped[int] = mapped_column(Integer)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
 
 
 class ApiKey(db.Model):

@@ -11,11 +11,13 @@ GB18030, its superset) from a Chinese Windows "CSV (逗号分隔)".
 
 import csv
 import io
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Generic, TypeVar
 
 from openpyxl import Workbook, load_workbook
+from openpyxl.cell import Cell
 from openpyxl.styles import Font
 
 from app.errors import InvalidInput
@@ -166,14 +168,36 @@ def workbook(sheets: list[Sheet]) -> bytes:
     for spec in sheets:
         sheet = book.create_sheet(spec.title)
         if spec.caption is not None:
-            sheet.append([spec.caption])
-        sheet.append(spec.headings)
+            sheet.append([cell_value(sheet, spec.caption)])
+        sheet.append([cell_value(sheet, heading) for heading in spec.headings])
         heading_row = sheet.max_row
         for cell in sheet[heading_row]:
             cell.font = Font(bold=True)
         for row in spec.rows:
-            sheet.append(row)
+            sheet.append([cell_value(sheet, value) for value in row])
         sheet.freeze_panes = f"A{heading_row + 1}"
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+# What XML 1.0 (and so .xlsx) cannot hold, or Excel refuses to open: C0 controls but tab,
+# newline and carriage return; DEL and the C1 controls; lone surrogates; U+FFFE and U+FFFF.
+_UNWRITABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+
+
+def cell_value(sheet, value):
+    """A value as a cell can hold it, so stored text can never break an export.
+
+    Characters a workbook cannot hold are dropped (openpyxl refuses them outright, which
+    answered 500 for everyone whose ledger held such a case title). Text starting with "="
+    stays text: openpyxl would write it as a formula, which a typed title must never become.
+    """
+    if not isinstance(value, str):
+        return value
+    text = _UNWRITABLE.sub("", value)
+    if text.startswith("="):
+        cell = Cell(sheet, value=text)
+        cell.data_type = "s"
+        return cell
+    return text

@@ -151,7 +151,7 @@ def new_case():
     """Register a case from any channel; the map click or typed coordinates place it."""
     if request.method == "POST":
         try:
-            uploads = [Upload(f.filename or "", f.read()) for f in request.files.getlist("attachments")]
+            uploads = [Upload(f.filename or "", f.read(), f.mimetype) for f in request.files.getlist("attachments")]
             check_uploads(uploads)  # refuse a bad file before anything is saved
             case, candidates = register_case(current_user, load_form(CaseCreateSchema(), request.form))
             attach(current_user, case, uploads)
@@ -208,7 +208,7 @@ def upload_attachments(case_id: int):
     """Add files to a case from its page (handlers only)."""
     case = authorize(current_user, case_id, Action.VIEW_PERSONAL_DATA)
     with attempt() as done:
-        stored = attach(current_user, case, [Upload(f.filename or "", f.read())
+        stored = attach(current_user, case, [Upload(f.filename or "", f.read(), f.mimetype)
                                              for f in request.files.getlist("attachments")])
         done.message = f"已上传 {len(stored)} 个附件。"
     return redirect(url_for("desk.case_page", case_id=case_id))
@@ -257,7 +257,7 @@ def record_onsite(case_id: int):
     case = authorize(current_user, case_id)
     try:
         data = load_form(STEP_SCHEMAS["record_onsite"], request.form)
-        data["photos"] = [PhotoUpload(f.filename or "", f.read()) for f in request.files.getlist("photos")]
+        data["photos"] = [PhotoUpload(f.filename or "", f.read(), f.mimetype) for f in request.files.getlist("photos")]
         # As the phone's form does, the desk's refuses to save a check that lacks evidence; the
         # API step keeps such a check, flagged, so nothing sent from elsewhere is lost.
         missing = onsite_rules.missing_from(len(chosen_photos(data["photos"])), data.get("no_photo_reason"),

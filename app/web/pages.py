@@ -3,9 +3,9 @@
 from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required, logout_user
+from flask_login import current_user, login_required
 
-from app.auth_setup import sign_in
+from app.auth_setup import sign_in, sign_out
 from app.errors import DomainError
 from app.extensions import db
 from app.services.access import may
@@ -45,8 +45,9 @@ def login():
 
 @bp.post("/logout")
 def logout():
-    """Sign out and go back to the sign-in page."""
-    logout_user()
+    """Sign out (this device's session ends on the server too) and go back to the sign-in page."""
+    sign_out()
+    db.session.commit()
     flash("您已退出登录。")
     return redirect(url_for("web.login"))
 
@@ -56,8 +57,8 @@ def logout():
 def logout_everywhere():
     """Sign out of every device (the phone too), then back to the sign-in page."""
     sign_out_everywhere(current_user)
+    sign_out()
     db.session.commit()
-    logout_user()
     flash("已在所有设备上退出登录。")
     return redirect(url_for("web.login"))
 

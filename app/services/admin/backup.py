@@ -7,12 +7,15 @@
   custom format, taken in an exported snapshot whose row counts go into the manifest;
 * ``photos/...`` — every file under PHOTO_DIR, copied after the database, so every photo
   the dump refers to is present (photos are written once and never changed);
+* ``audit/checkpoint.json`` — a signed checkpoint of every hash chain's head, taken just
+  before the dump (``services.admin.integrity``), so the dump holds at least what it vouches for;
 * ``manifest.json`` — format, database kind, Alembic revision, row count of every table,
   and the sha256 and size of every other member.
 
 ``restore_backup`` checks every sum before touching anything, refuses a target that holds
-any row or photo, loads the database of the same kind, writes the photos back byte for byte
-and checks the row counts against the manifest.
+any row or photo, loads the database of the same kind, writes the photos back byte for byte,
+checks the row counts against the manifest and every chain against the signed checkpoint
+(which needs the same AUDIT_KEY), and keeps the checkpoint for later ``flask audit verify``.
 """
 
 import hashlib
@@ -33,10 +36,18 @@ from sqlalchemy import func, inspect, select, table, text
 from app.errors import Conflict, DomainError, InvalidInput
 from app.extensions import db
 from app.services import clock
+from app.services.admin.integrity import (
+    checkpoint_bytes,
+    keep_checkpoint,
+    read_checkpoint,
+    take_checkpoint,
+    verify_everything,
+)
 
 FORMAT = 1
 MANIFEST = "manifest.json"
 DUMP_NAMES = {"sqlite": "database/firstline.sqlite", "postgresql": "database/firstline.pgdump"}
+CHECKPOINT_NAME = "audit/checkpoint.json"
 _CHUNK = 1024 * 1024
 
 
@@ -65,6 +76,8 @@ def create_backup(output: Path | None = None) -> BackupResult:
     """Write a new archive (into BACKUP_DIR unless ``output`` names a file or folder)."""
     path = _archive_path(output)
     dialect = db.engine.dialect.name
+    checkpoint = checkpoint_bytes(take_checkpoint())
+    db.session.commit()  # end the read: the dump must see everything the checkpoint saw
     with tempfile.TemporaryDirectory(prefix="firstline-backup-") as tmp:
         dump = Path(tmp) / PurePosixPath(DUMP_NAMES[dialect]).name
         rows = _dump_sqlite(dump) if dialect == "sqlite" else _dump_postgres(dump)
@@ -72,6 +85,8 @@ def create_backup(output: Path | None = None) -> BackupResult:
         partial = path.with_name(path.name + ".partial")
         with tarfile.open(partial, "w", format=tarfile.PAX_FORMAT) as tar:
             files[DUMP_NAMES[dialect]] = _add_file(tar, dump, DUMP_NAMES[dialect])
+            _add_bytes(tar, CHECKPOINT_NAME, checkpoint)
+            files[CHECKPOINT_NAME] = {"sha256": hashlib.sha256(checkpoint).hexdigest(), "size": len(checkpoint)}
             for photo, name in _photo_files():
                 files[name] = _add_file(tar, photo, name)
             manifest = {
@@ -237,7 +252,7 @@ def _sha256(handle) -> str:
 def _safe_name(member: tarfile.TarInfo) -> None:
     """Only plain files under database/ or photos/, with no way out of the target folder."""
     parts = PurePosixPath(member.name).parts
-    if not member.isfile() or not parts or parts[0] not in ("database", "photos") or ".." in parts \
+    if not member.isfile() or not parts or parts[0] not in ("database", "photos", "audit") or ".." in parts \
             or member.name.startswith("/"):
         raise InvalidInput(f"备份中有不安全的文件名：{member.name}")
 
@@ -273,9 +288,28 @@ def restore_backup(archive: Path) -> dict:
             else:
                 _load_postgres(dump)
             _restore_photos(tar, manifest)
+            checkpoint = tar.extractfile(CHECKPOINT_NAME).read() if CHECKPOINT_NAME in manifest["files"] else None
     _check_counts(manifest["database"]["rows"])
+    if checkpoint is not None:
+        _check_chains(checkpoint)
     current_app.logger.info("backup restored from %s", archive)
     return manifest
+
+
+def _check_chains(data: bytes) -> None:
+    """Every chain of the restored database against the backup's signed checkpoint; keep it."""
+    try:
+        checkpoint = read_checkpoint(data)
+    except InvalidInput as exc:
+        raise BackupError(f"已恢复，但无法核对审计记录：{exc.message}") from exc
+    breaks = verify_everything(checkpoint)
+    db.session.rollback()
+    if breaks:
+        first = breaks[0]
+        raise BackupError(f"已恢复，但 {len(breaks)} 处审计记录与备份的签名检查点不符，"
+                          f"如 {first.chain} {first.subject_id} 第 {first.seq} 条：{first.reason}。"
+                          "请运行 flask audit verify 查看全部。")
+    keep_checkpoint(data)
 
 
 def _extract(tar: tarfile.TarFile, name: str, target: Path) -> None:

@@ -1,19 +1,29 @@
-"""The case timeline: append events to a per-case hash chain and verify it."""
+"""The case timeline: append events to a per-case hash chain, anchored by a signed head
+(``services.seals``), and verify both."""
 
 import hashlib
-import json
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import groupby
 
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Case, CaseEvent, User
+from app.models import Case, CaseEvent, ChainHead, User
 from app.models.types import utcnow
-
-GENESIS_HASH = "0" * 64
+from app.services.seals import (
+    CASE_CHAIN,
+    GENESIS_HASH,
+    Anchor,
+    ChainBreak,
+    advance_head,
+    canonical,
+    check_against_anchor,
+    check_against_head,
+    head,
+    heads,
+    missing_span,
+)
 
 
 def event_hash(event: CaseEvent) -> str:
@@ -28,8 +38,7 @@ def event_hash(event: CaseEvent) -> str:
         "data": event.data,
         "prev_hash": event.prev_hash,
     }
-    canonical = json.dumps(content, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    return hashlib.sha256(canonical(content)).hexdigest()
 
 
 def append_event(
@@ -67,53 +76,71 @@ def append_event(
     event.hash = event_hash(event)
     db.session.add(event)
     db.session.flush()
+    advance_head(CASE_CHAIN, case.id, event.seq, event.hash)
     return event
 
 
-@dataclass
-class ChainBreak:
-    """Where a case's chain stops holding, and why."""
-
-    case_id: int
-    seq: int
-    reason: str
-
-
 def verify_chain(case_id: int) -> list[ChainBreak]:
-    """Walk one case's events in order; report every changed, removed or reordered event."""
+    """Walk one case's events in order against its signed head; every break found."""
     events = db.session.scalars(
         select(CaseEvent).where(CaseEvent.case_id == case_id).order_by(CaseEvent.seq)
     ).all()
-    return _check_events(case_id, events)
+    return _check_events(case_id, events) + _check_end(case_id, events, head(CASE_CHAIN, case_id))
 
 
-def verify_all_chains() -> Iterator[ChainBreak]:
+def chain_holds(case_id: int) -> bool:
+    """True when one case's events link up from the first to the last (its head aside)."""
+    events = db.session.scalars(select(CaseEvent).where(CaseEvent.case_id == case_id).order_by(CaseEvent.seq)).all()
+    return not _check_events(case_id, events)
+
+
+def verify_all_chains(anchors: dict[int, Anchor] | None = None) -> Iterator[ChainBreak]:
     """Every break in every case, streaming events in (case, seq) order so memory stays flat.
 
-    A case with no events at all is reported too: registration always writes one.
+    Besides each chain against its head (and against the checkpoint's ``anchors``, when the
+    chain holds otherwise): a case with no events at all (registration always writes one),
+    and a case gone though its head or the checkpoint remembers it (deleted behind the app's back).
     """
+    signed, anchors = heads(CASE_CHAIN), anchors or {}
     events = db.session.scalars(
         select(CaseEvent).order_by(CaseEvent.case_id, CaseEvent.seq).execution_options(yield_per=5000)
     )
     seen: set[int] = set()
     for case_id, group in groupby(events, key=lambda e: e.case_id):
         seen.add(case_id)
-        yield from _check_events(case_id, list(group))
-    for case_id in db.session.scalars(select(Case.id).order_by(Case.id)):
-        if case_id not in seen:
-            yield ChainBreak(case_id, 0, "办理记录全部缺失")
+        chain = list(group)
+        breaks = _check_events(case_id, chain) + _check_end(case_id, chain, signed.get(case_id))
+        anchor = anchors.get(case_id)
+        if not breaks and anchor is not None:
+            held = next((e.hash for e in chain if e.seq == anchor.length), None)
+            breaks = check_against_anchor(CASE_CHAIN, case_id, held, anchor)
+        yield from breaks
+    cases = set(db.session.scalars(select(Case.id)))
+    for case_id in sorted(cases - seen):
+        yield ChainBreak(CASE_CHAIN, case_id, 0, "办理记录全部缺失")
+    for case_id in sorted((set(signed) | set(anchors)) - cases):
+        remembered = f"签名链头记有 {signed[case_id].length} 条" if case_id in signed else \
+            f"检查点 {anchors[case_id].taken_at} 时有 {anchors[case_id].length} 条"
+        yield ChainBreak(CASE_CHAIN, case_id, 0, f"案件被删除（{remembered}办理记录）")
+
+
+def _check_end(case_id: int, events: list[CaseEvent], signed: ChainHead | None) -> list[ChainBreak]:
+    """The chain's end against its signed head."""
+    last = events[-1] if events else None
+    return check_against_head(CASE_CHAIN, case_id, last.seq if last else 0, last.hash if last else None, signed)
 
 
 def _check_events(case_id: int, events: list[CaseEvent]) -> list[ChainBreak]:
     """The breaks in one case's ordered events."""
     breaks: list[ChainBreak] = []
-    expected_prev = GENESIS_HASH
-    for position, event in enumerate(events, start=1):
-        if event.seq != position:
-            breaks.append(ChainBreak(case_id, position, "事件缺失（序号不连续）"))
+    expected_prev, expected_seq = GENESIS_HASH, 1
+    for event in events:
+        if event.seq != expected_seq:
+            breaks.append(ChainBreak(CASE_CHAIN, case_id, expected_seq,
+                                     f"事件缺失（{missing_span(expected_seq, event.seq)}被删除）"))
         if event.prev_hash != expected_prev:
-            breaks.append(ChainBreak(case_id, event.seq, "前序哈希不符（前一事件被修改或删除）"))
+            breaks.append(ChainBreak(CASE_CHAIN, case_id, event.seq, "前序哈希不符（前一事件被修改或删除）"))
         if event_hash(event) != event.hash:
-            breaks.append(ChainBreak(case_id, event.seq, "事件内容被修改"))
-        expected_prev = event.hash
+            breaks.append(ChainBreak(CASE_CHAIN, case_id, event.seq, "事件内容被修改"))
+        expected_prev, expected_seq = event.hash, event.seq + 1
     return breaks

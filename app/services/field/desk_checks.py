@@ -35,6 +35,7 @@ class PhotoUpload:
 
     filename: str
     data: bytes
+    content_type: str = ""
 
 
 def chosen_photos(uploads: list[PhotoUpload] | None) -> list[PhotoUpload]:
@@ -82,7 +83,9 @@ def _process_all(uploads: list[PhotoUpload]) -> list[photos.ProcessedPhoto]:
     results = []
     for number, upload in enumerate(uploads, start=1):
         try:
-            results.append(photos.process_upload(upload.data, zone=zone))
+            processed = photos.process_upload(upload.data, zone=zone)
+            photos.check_declared_type(upload.content_type, processed.content_type)
+            results.append(processed)
         except InvalidInput as exc:
             name = upload.filename or f"第 {number} 张"
             raise InvalidInput(f"照片“{name}”无法使用：{exc.message}", {"photos": [exc.message]}) from exc

@@ -10,6 +10,7 @@ stored once: ``PHOTO_DIR/{original,display,thumb}/<sha[:2]>/<sha>.<ext>``.
 import hashlib
 import io
 import os
+import struct
 import uuid
 import warnings
 from dataclasses import dataclass
@@ -19,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 import pillow_heif
 from flask import current_app
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, PngImagePlugin, UnidentifiedImageError
 
 from app.errors import InvalidInput
 
@@ -29,6 +30,20 @@ pillow_heif.register_heif_opener()
 # so a small file that claims a huge size (a decompression bomb) never reaches memory.
 MAX_PIXELS = 50_000_000
 Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+# A PNG's text and ICC chunks are inflated while the file is opened: at most 1 MB each and
+# 4 MB in all (Pillow's own total is 64 MB), so a small file cannot expand to 50 MB of text.
+PngImagePlugin.MAX_TEXT_CHUNK = 1024 * 1024
+PngImagePlugin.MAX_TEXT_MEMORY = 4 * 1024 * 1024
+# Everything decoding a hostile file can raise, across Pillow's plugins and pillow-heif: a
+# chunk too large (ValueError), a broken structure (SyntaxError, struct.error, EOFError,
+# IndexError, KeyError, TypeError, ZeroDivisionError), a bomb, a truncated stream (OSError),
+# libheif's own (RuntimeError). Each becomes a 4xx with a Chinese reason, never a 500: the
+# phone retries a 5xx forever, and every record queued behind that photo would wait.
+DECODE_ERRORS = (
+    UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning, OSError, ValueError,
+    SyntaxError, struct.error, EOFError, IndexError, KeyError, TypeError, ZeroDivisionError, RuntimeError,
+    MemoryError, OverflowError, NotImplementedError,
+)
 DISPLAY_EDGE = 1600
 THUMB_EDGE = 320
 FORMATS = {"JPEG": ("image/jpeg", "jpg"), "PNG": ("image/png", "png"), "HEIF": ("image/heic", "heic")}
@@ -69,6 +84,21 @@ class OriginalFile:
     orientation: int | None
 
 
+# What a client sends when it cannot tell a file's type (a phone's HEIC from the gallery).
+UNDECLARED_TYPES = frozenset({"", "application/octet-stream"})
+_SAME_FORMAT = {"image/heif": "image/heic", "image/jpg": "image/jpeg", "image/pjpeg": "image/jpeg"}
+
+
+def check_declared_type(declared: str | None, detected: str, what: str = "文件") -> None:
+    """Refuse a file whose content is not the type its request declared (a JPEG sent as
+    text/html is refused, not stored as a photo); an undeclared type is no claim at all."""
+    claimed = (declared or "").split(";")[0].strip().lower()
+    if claimed in UNDECLARED_TYPES or _SAME_FORMAT.get(claimed, claimed) == _SAME_FORMAT.get(detected, detected):
+        return
+    raise InvalidInput(f"{what}内容是 {detected}，与声明的类型 {claimed} 不符，已拒收。",
+                       {"Content-Type": ["与内容不符"]})
+
+
 def sha256_hex(data: bytes) -> str:
     """The hex sha256 of some bytes."""
     return hashlib.sha256(data).hexdigest()
@@ -105,7 +135,7 @@ def read_original(data: bytes, zone: str = "Asia/Shanghai") -> OriginalFile:
         image.draft("RGB", (max(1, image.width // 8), max(1, image.height // 8)))
     try:
         image.load()
-    except (OSError, ValueError, SyntaxError) as exc:
+    except DECODE_ERRORS as exc:
         raise InvalidInput("原图文件不完整或已损坏，请重新上传。") from exc
     return OriginalFile(sha256_hex(data), len(data), content_type, extension, taken_at, lon, lat, orientation)
 
@@ -116,8 +146,8 @@ def _open(data: bytes) -> Image.Image:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             image = Image.open(io.BytesIO(data))
-    except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning, OSError) as exc:
-        raise InvalidInput("文件不是可识别的照片（仅支持 JPEG、PNG、HEIC）。") from exc
+    except DECODE_ERRORS as exc:
+        raise InvalidInput("文件不是可识别的照片，或其中的数据块过大（仅支持 JPEG、PNG、HEIC）。") from exc
     if image.format not in FORMATS:
         raise InvalidInput(f"不支持的图片格式 {image.format}，仅支持 JPEG、PNG、HEIC。")
     width, height = image.size
@@ -147,14 +177,14 @@ def _derivatives(image: Image.Image, orientation: int | None) -> tuple[bytes, by
     try:
         image.load()
         display = image.convert("RGB")
-    except (OSError, ValueError, SyntaxError) as exc:
+        display.thumbnail((DISPLAY_EDGE, DISPLAY_EDGE), Image.Resampling.BILINEAR, reducing_gap=2.0)
+        if orientation in UPRIGHT:
+            display = display.transpose(UPRIGHT[orientation])
+        thumb = display.copy()
+        thumb.thumbnail((THUMB_EDGE, THUMB_EDGE), Image.Resampling.BILINEAR, reducing_gap=2.0)
+        return _jpeg(display, 85), _jpeg(thumb, 80)
+    except DECODE_ERRORS as exc:
         raise InvalidInput("照片文件不完整或已损坏，请重新上传。") from exc
-    display.thumbnail((DISPLAY_EDGE, DISPLAY_EDGE), Image.Resampling.BILINEAR, reducing_gap=2.0)
-    if orientation in UPRIGHT:
-        display = display.transpose(UPRIGHT[orientation])
-    thumb = display.copy()
-    thumb.thumbnail((THUMB_EDGE, THUMB_EDGE), Image.Resampling.BILINEAR, reducing_gap=2.0)
-    return _jpeg(display, 85), _jpeg(thumb, 80)
 
 
 def _jpeg(image: Image.Image, quality: int) -> bytes:
@@ -168,7 +198,7 @@ def _orientation(image: Image.Image) -> int | None:
     """The EXIF orientation (1-8) the camera wrote, or None."""
     try:
         value = image.getexif().get(ORIENTATION)
-    except (OSError, ValueError, TypeError, SyntaxError):
+    except DECODE_ERRORS:
         return None
     return value if isinstance(value, int) and 1 <= value <= 8 else None
 
@@ -179,7 +209,7 @@ def _exif_facts(image: Image.Image, zone: ZoneInfo) -> tuple[datetime | None, fl
         exif = image.getexif()
         details = exif.get_ifd(EXIF_IFD)
         gps = exif.get_ifd(GPS_IFD)
-    except (OSError, ValueError, TypeError, KeyError, SyntaxError):
+    except DECODE_ERRORS:
         return None, None, None
     return _taken_at(details, zone), *_gps_position(gps)
 

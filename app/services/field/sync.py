@@ -195,7 +195,7 @@ def put_photo(user: User, inspection_id: uuid.UUID, photo_id: uuid.UUID, data: b
         _same_bytes_or_conflict(photo.sha256, sha, "该照片编号已上传过不同的内容，未覆盖。")
         return photo, False
     processed = photos.process_upload(data, zone=_zone())
-    _check_type(declared_type, processed.content_type)
+    photos.check_declared_type(declared_type, processed.content_type, "照片")
     photos.store(processed, data)
     _fill_photo(photo, processed)
     return photo, True
@@ -207,7 +207,7 @@ def _put_original(photo: Photo, data: bytes, sha: str, declared_type: str | None
         _same_bytes_or_conflict(photo.original_sha256, sha, "该照片已上传过不同的原图，未覆盖。")
         return photo, False
     original = photos.read_original(data, zone=_zone())
-    _check_type(declared_type, original.content_type)
+    photos.check_declared_type(declared_type, original.content_type, "原图")
     photos.store_original(original, data)
     photo.original_sha256, photo.original_byte_size = original.sha256, original.byte_size
     photo.original_received_at = clock.now()
@@ -220,20 +220,6 @@ def _same_bytes_or_conflict(stored_sha: str, sha: str, message: str) -> None:
     """A resend of the stored bytes is fine; other bytes under the same id are a 409."""
     if stored_sha != sha:
         raise Conflict(message, {"server": {"sha256": stored_sha}, "client": {"sha256": sha}})
-
-
-def _check_type(declared: str | None, detected: str) -> None:
-    """Refuse a file whose content is not the image type its request declared."""
-    if declared and declared.startswith("image/") and not _same_type(declared, detected):
-        raise InvalidInput(f"文件内容是 {detected}，与声明的类型 {declared} 不符，已拒收。",
-                           {"Content-Type": ["与内容不符"]})
-
-
-def _same_type(declared: str, detected: str) -> bool:
-    """image/heif and image/heic are one format; otherwise the types must match."""
-    heif = {"image/heic", "image/heif"}
-    declared = declared.split(";")[0].strip().lower()
-    return declared == detected or (declared in heif and detected in heif)
 
 
 def _zone() -> str:
