@@ -6,6 +6,7 @@ from flask.cli import AppGroup
 from app.extensions import db
 from app.services import clock
 from app.services.cases.deadlines import ensure_default_rules, sweep_warnings
+from app.services.cases.long_unresolved import sync_revisit_clocks
 from app.services.cases.workcalendar import ensure_default_calendar
 
 deadlines = AppGroup("deadlines", help="时限规则、工作日历与超期预警 Deadline rules, calendar and warnings.")
@@ -27,12 +28,17 @@ def seed_command() -> None:
 def sweep_command() -> None:
     """Send the reminders (催办) and escalations (督办) that are due now, each only once.
 
+    First the regular follow-up clocks of long-unresolved cases (定期回访) are started or
+    dropped, so a case that joined the list is warned about like any other clock.
     Meant for cron every few minutes, e.g. ``*/5 * * * * flask deadlines sweep``; a
     missed run only delays warnings until the next one.
     """
-    counts = sweep_warnings(clock.now())
+    now = clock.now()
+    revisits = sync_revisit_clocks(now)
+    counts = sweep_warnings(now)
     db.session.commit()
     click.echo(
+        f"定期回访计时新增 {revisits['started']} 件、停止 {revisits['dropped']} 件；"
         f"催办 {counts['reminders']} 件，督办 {counts['escalations']} 件，"
         f"发送消息 {counts['notifications']} 条，无人可通知 {counts['no_recipient']} 件。"
     )

@@ -311,6 +311,8 @@ class Stage(LabelledEnum):
     REPORT = "report", "督察件办理情况报告"
     HANDLE = "handle", "办结"
     FOLLOW_UP = "follow_up", "回访"
+    # A long-unresolved case (久拖不解) is followed up every few days while it stays open.
+    REVISIT = "revisit", "定期回访"
 
 
 class PeriodUnit(LabelledEnum):
@@ -391,3 +393,21 @@ AUDIT_ACTION_LABELS = {
     "campaign.create": "新建专项行动", "campaign_phase.update": "修改行动阶段",
     "submission_requirement.update": "修改报送要求",
 }
+
+
+class LongUnresolvedReason(LabelledEnum):
+    """Why a case is on the long-unresolved list (久拖不解); the thresholds are settings."""
+
+    OPEN_LONG = "open_long", "立案后长期未办结"
+    OVERDUE = "overdue", "超过办理期限"
+    REOPENED = "reopened", "多次重新办理"
+    ABOVE_LEVEL = "above_level", "多次越级访"
+
+
+class ExposureStatus(LabelledEnum):
+    """Where a media exposure (媒体曝光) stands: proposed, approved and public, rejected, or withdrawn."""
+
+    PROPOSED = "proposed", "待审批"
+    APPROVED = "approved", "已曝光"
+    REJECTED = "rejected", "未批准"
+    WITHDRAWN = "withdrawn", "已撤回"

@@ -54,6 +54,11 @@ CAPABILITIES: dict[str, frozenset[Role]] = {
     "record_failures": frozenset({Role.COMMAND_OFFICE}),
     "handle_alerts": frozenset({Role.COMMAND_OFFICE}),
     "run_special_checks": frozenset({Role.COMMAND_OFFICE}),
+    # Media exposure (媒体曝光) of long-unresolved cases: the command office proposes, a leading
+    # official decides; either may withdraw a published one. Exposures carry no personal data.
+    "propose_exposure": frozenset({Role.COMMAND_OFFICE}),
+    "approve_exposure": frozenset({Role.LEADING_OFFICIAL}),
+    "withdraw_exposure": frozenset({Role.COMMAND_OFFICE, Role.LEADING_OFFICIAL}),
 }
 
 
