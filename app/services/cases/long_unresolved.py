@@ -31,6 +31,7 @@ from app.models import Case, CaseClock, Department, Grid, User
 from app.models.vocab import OPEN_STATUSES, CaseStatus, DeadlineState, LongUnresolvedReason, Stage
 from app.services.access import case_scope, scoped_cases
 from app.services.cases import deadlines
+from app.services.clock import beijing_date
 from app.services.paging import page_of
 from app.services.settings import get_setting
 
@@ -59,7 +60,9 @@ def reason_clauses(now: datetime, c: Criteria) -> dict[str, ColumnElement[bool]]
     """Each criterion as a SQL condition on the case row (openness not included)."""
     return {
         R.OPEN_LONG: Case.received_at < now - c.open_days * DAY,
-        R.OVERDUE: and_(Case.replied_at.is_(None), Case.handle_due_at < now - c.overdue_days * DAY),
+        # Spelled out so that NOT of the whole list is true for a case without a deadline.
+        R.OVERDUE: and_(Case.replied_at.is_(None), Case.handle_due_at.isnot(None),
+                        Case.handle_due_at < now - c.overdue_days * DAY),
         R.REOPENED: Case.reopened_count >= c.reopened_min,
         R.ABOVE_LEVEL: Case.above_level_count >= c.above_level_min,
     }
@@ -80,15 +83,17 @@ def is_listed(case: Case, now: datetime) -> bool:
 
 
 def days_open(case: Case, now: datetime) -> int:
-    """Whole days from receipt to closing (or to now while open)."""
-    return max(0, (min(case.closed_at or now, now) - case.received_at) // DAY)
+    """Beijing calendar days from receipt to closing (or to now while open)."""
+    return max(0, (beijing_date(min(case.closed_at or now, now)) - beijing_date(case.received_at)).days)
 
 
 def days_overdue(case: Case, now: datetime) -> int:
-    """Whole days past the handling deadline, up to the reply (or to now while unreplied); 0 if none."""
+    """Beijing calendar days past the handling deadline's last day, up to the reply (or to now
+    while unreplied); 0 when not overdue. A deadline at 24:00 has the day before as its last day."""
     if case.handle_due_at is None:
         return 0
-    return max(0, ((case.replied_at or now) - case.handle_due_at) // DAY)
+    last_day = beijing_date(case.handle_due_at - timedelta(microseconds=1))
+    return max(0, (beijing_date(case.replied_at or now) - last_day).days)
 
 
 def reasons(case: Case, now: datetime, c: Criteria) -> list[dict]:
@@ -101,7 +106,8 @@ def reasons(case: Case, now: datetime, c: Criteria) -> list[dict]:
     if case.reopened_count >= c.reopened_min:
         found.append((R.REOPENED, f"已重新办理 {case.reopened_count} 次（标准：{c.reopened_min} 次及以上）"))
     if case.above_level_count >= c.above_level_min:
-        found.append((R.ABOVE_LEVEL, f"越级访 {case.above_level_count} 次仍未化解（标准：{c.above_level_min} 次及以上）"))
+        found.append((R.ABOVE_LEVEL,
+                      f"越级访 {case.above_level_count} 次仍未化解（标准：{c.above_level_min} 次及以上）"))
     return [{"code": code.value, "label": code.label, "text": text} for code, text in found]
 
 
@@ -131,7 +137,7 @@ def long_unresolved_page(user: User, now: datetime, page: int = 1, per_page: int
     revisits = _revisit_clocks([case.id for case in result["items"]])
     result["items"] = [entry(case, now, c, revisits.get(case.id)) for case in result["items"]]
     result["criteria"] = asdict(c)
-    result |= counts_by_unit(user, now, c)
+    result |= counts_by_unit(case_scope(user), now, c)
     return result
 
 
@@ -160,14 +166,15 @@ def _revisit_clocks(case_ids: list[int]) -> dict[int, CaseClock]:
     return {clock.case_id: clock for clock in db.session.scalars(query)}
 
 
-def counts_by_unit(user: User, now: datetime, c: Criteria) -> dict:
-    """How many listed cases each town and each department has (in the user's scope), most first."""
+def counts_by_unit(scope: ColumnElement[bool], now: datetime, c: Criteria | None = None) -> dict:
+    """How many listed cases each town and each department has within ``scope``, most first."""
+    c = c or criteria()
     result = {}
     for key, column, model in (("by_town", Case.town_id, Grid), ("by_department", Case.department_id, Department)):
         rows = db.session.execute(
             select(column, model.name, func.count(Case.id))
             .join(model, model.id == column)
-            .where(case_scope(user), listed_clause(now, c))
+            .where(scope, listed_clause(now, c))
             .group_by(column, model.name)
             .order_by(func.count(Case.id).desc(), model.name)
         ).all()
