@@ -87,3 +87,19 @@ def test_an_exposure_is_proposed_approved_published_and_withdrawn(browser, page,
     command.locator("#exposures").screenshot(path=str(artifacts_dir / "exposure-case-record.png"))
     for other in (command, leader):
         other.context.close()
+
+
+def test_the_wall_rings_long_unresolved_cases_and_counts_them(page, live_server, city, artifacts_dir):
+    for code in ("V12", "V21"):
+        city.cases[code].reopened_count = 2
+    db.session.commit()
+    page.set_viewport_size({"width": 1920, "height": 1080})
+    sign_in(page, live_server, "command")
+    page.goto(f"{live_server}/wall/")
+    page.locator('#wall-map[data-ready="true"]').wait_for(timeout=30_000)
+    expect(page.locator("#wall-map")).to_have_attribute("data-long-unresolved", "2")
+    expect(page.locator("#legend-long")).to_have_text("久拖不解 2 件（本视图）")
+    difficult = page.locator("#panel-difficult")
+    expect(difficult.locator(".figure.long .figure-value")).to_have_text("2")
+    expect(difficult).to_contain_text("久拖不解")
+    page.screenshot(path=str(artifacts_dir / "wall-long-unresolved.png"))

@@ -13,7 +13,7 @@ from app.services import clock
 from app.services.campaign import accountability
 from app.services.cases.deadlines import case_deadline_state
 from app.services.settings import set_setting
-from tests.helpers import HANDLER, REPLY, Desk, register, walk_to_handling
+from tests.helpers import HANDLER, REPLY, Desk, register, sign_in_pages, walk_to_handling
 
 DAYS = timedelta(days=1)
 
@@ -266,3 +266,38 @@ def test_the_list_and_exposures_put_a_town_on_the_interview_list(desk, city):
     set_setting("interview_when_exposed", 0)
     assert accountability.interview_towns(start, end) == []
     assert db.session.get(Case, city.cases["V21"].id).status == CaseStatus.ASSIGNED
+
+
+# ---------------------------------------------------------------- the wall and the desk pages
+
+
+def test_the_wall_layer_and_panel_count_listed_cases_without_personal_data(desk, city):
+    city.cases["V21"].reopened_count = 2
+    db.session.commit()
+    box = "west=120.49&south=32.29&east=120.55&north=32.33"
+    body = desk.get("command", f"/api/v1/wall/long-unresolved?{box}").get_json()
+    [item] = body["cases"]
+    assert item["number"] == city.cases["V21"].number and item["town"] == "东镇"
+    assert item["reasons"] == ["已重新办理 2 次（标准：2 次及以上）"]
+    assert "张三丰" not in str(body) and "138" not in str(body)
+    assert desk.get("command", "/api/v1/wall/long-unresolved?west=120.49&south=32.29&east=120.5&north=32.3"
+                    ).get_json()["cases"] == []
+    assert desk.get("command", "/api/v1/wall/panels").get_json()["counts"]["long_unresolved"] == 1
+    assert desk.get("sup_T1", f"/api/v1/wall/long-unresolved?{box}").status_code == 403
+
+
+def test_the_desk_list_and_queue_show_listed_cases_and_their_follow_up(app, client, city):
+    case = city.cases["V21"]
+    case.reopened_count = 2
+    db.session.commit()
+    _sweep(app)
+    sign_in_pages(client, "sup_T2")
+    page = client.get("/desk/long-unresolved").text
+    assert case.number in page and "已重新办理 2 次" in page and "期限内" in page
+    assert "东镇 1 件" in page
+    queue = client.get("/desk/").text
+    assert "定期回访" in queue
+    record = client.get(f"/desk/cases/{case.id}").text
+    assert "已列入久拖不解名单" in record and "定期回访" in record
+    assert "提议媒体曝光" not in record  # only the command office proposes
+    assert client.get("/desk/long-unresolved?reason=nonsense").status_code == 422

@@ -6,7 +6,9 @@
 
 import { gcj02ToWgs84, wgs84ToGcj02 } from "../js/coords.js";
 import { renderPanels } from "./panels.js";
-import { alertSymbols, clusterSymbol, PATROL_COLOURS, pointSymbol, sourceSymbol } from "./symbols.js";
+import {
+  alertSymbols, clusterSymbol, longUnresolvedSymbol, PATROL_COLOURS, pointSymbol, sourceSymbol,
+} from "./symbols.js";
 
 const L = window.L;
 const element = document.getElementById("wall-map");
@@ -32,6 +34,7 @@ if (urls.tileUrl) L.tileLayer(urls.tileUrl, { maxZoom: 18, subdomains: urls.tile
 const caseLayer = L.layerGroup().addTo(map);
 const sourceLayer = L.layerGroup();
 const alertLayer = L.layerGroup().addTo(map);
+const longLayer = L.layerGroup().addTo(map);
 let townLayer = null;
 let villageLayer = null;
 let cityBounds = null;
@@ -92,7 +95,7 @@ async function loadGrids() {
   }).addTo(map);
   L.control.layers(null, {
     "镇（街道）界": townLayer, "村（社区）着色": villageLayer, "案件": caseLayer,
-    "监管对象（距上次巡查天数）": sourceLayer, "预警": alertLayer,
+    "监管对象（距上次巡查天数）": sourceLayer, "预警": alertLayer, "久拖不解": longLayer,
   }, { collapsed: false }).addTo(map);
   cityBounds = townLayer.getBounds();
   if (cityBounds.isValid()) map.fitBounds(cityBounds, { animate: false });
@@ -307,6 +310,42 @@ async function loadSources() {
   if (serial === sourceSerial) drawSources(data);
 }
 
+// --- Long-unresolved cases (久拖不解) ------------------------------------------------------
+
+function openLongCard(item) {
+  const link = document.createElement("a");
+  link.href = urls.longUnresolvedPage;
+  link.textContent = "查看久拖不解名单";
+  const body = definitionList([["镇（街道）", item.town], ["已历时", `${item.days_open} 天`],
+    ["超过办理期限", item.days_overdue ? `${item.days_overdue} 天` : "—"], ["列入原因", item.reasons.join("；")]]);
+  body.append(link);
+  showCard(`久拖不解：${item.number}`, body, "long-card");
+}
+
+let longSerial = 0;
+async function loadLong() {
+  if (!map.hasLayer(longLayer)) return;
+  const serial = ++longSerial;
+  const bounds = map.getBounds().pad(0.2);
+  const [west, south] = fromMap(bounds.getWest(), bounds.getSouth());
+  const [east, north] = fromMap(bounds.getEast(), bounds.getNorth());
+  const params = new URLSearchParams({
+    west: Math.max(-180, west).toFixed(5), south: Math.max(-90, south).toFixed(5),
+    east: Math.min(180, east).toFixed(5), north: Math.min(90, north).toFixed(5),
+  });
+  const data = await getJson(`${urls.longUnresolvedUrl}?${params}`);
+  if (serial !== longSerial) return;
+  longLayer.clearLayers();
+  for (const item of data.cases) {
+    const symbol = longUnresolvedSymbol(latLngOf(item.lon, item.lat));
+    symbol.on("click", () => openLongCard(item));
+    longLayer.addLayer(symbol);
+  }
+  document.getElementById("legend-long").textContent = data.truncated
+    ? `久拖不解（仅显示 ${data.cases.length} 件，请放大）` : `久拖不解 ${data.cases.length} 件（本视图）`;
+  element.dataset.longUnresolved = String(data.cases.length);
+}
+
 // --- Early-warning alerts ---------------------------------------------------------------
 
 async function openAlertCard(alertId) {
@@ -366,7 +405,7 @@ function refreshStats() {
 }
 function refreshSoon() {
   clearTimeout(refreshTimer);
-  refreshTimer = setTimeout(() => { loadCases(); loadSources(); loadAlerts(); refreshStats(); }, 800);
+  refreshTimer = setTimeout(() => { loadCases(); loadSources(); loadLong(); loadAlerts(); refreshStats(); }, 800);
 }
 
 // The feed keeps as many of the newest items as its panel holds: it never scrolls or clips.
@@ -446,8 +485,9 @@ async function start() {
   tickClock();
   setInterval(tickClock, 1000);
   await loadGrids();
-  map.on("moveend", () => { loadCases(); loadSources(); });
+  map.on("moveend", () => { loadCases(); loadSources(); loadLong(); });
   map.on("overlayadd overlayremove", (event) => {
+    if (event.layer === longLayer && event.type === "overlayadd") loadLong();
     if (event.layer !== sourceLayer) return;
     document.getElementById("legend-sources").hidden = event.type === "overlayremove";
     if (event.type === "overlayadd") loadSources();
@@ -461,7 +501,7 @@ async function start() {
     loadCases(); loadVillages();
   });
   document.getElementById("kiosk").addEventListener("click", () => (kioskTimer ? stopKiosk() : startKiosk()));
-  await Promise.all([loadCases(), loadVillages(), loadPanels(), loadAlerts()]);
+  await Promise.all([loadCases(), loadVillages(), loadPanels(), loadAlerts(), loadLong()]);
   connectLive();
   element.dataset.ready = "true";
   if (new URLSearchParams(window.location.search).get("kiosk") === "1") startKiosk();
