@@ -76,7 +76,7 @@ def _backlog_reasons(reasons: dict[int, list[str]], start: datetime, end: dateti
     """Add the towns that fail with their backlog: many long-unresolved cases, or a case exposed."""
     minimum = int(get_setting("interview_long_unresolved_min"))
     if minimum > 0:
-        for row in long_unresolved_towns():
+        for row in long_unresolved_towns(end):
             if row["count"] >= minimum:
                 reasons.setdefault(row["id"], []).append(f"久拖不解案件 {row['count']} 件（达到 {minimum} 件）")
     if get_setting("interview_when_exposed") == 1:
@@ -88,9 +88,10 @@ def _backlog_reasons(reasons: dict[int, list[str]], start: datetime, end: dateti
             reasons.setdefault(town_id, []).append(f"期间内有 {n} 件案件被媒体曝光")
 
 
-def long_unresolved_towns() -> list[dict]:
-    """Every town's count of long-unresolved cases (久拖不解) now, most first."""
-    return counts_by_unit(true(), clock.now())["by_town"]
+def long_unresolved_towns(end: datetime) -> list[dict]:
+    """Every town's count of long-unresolved cases (久拖不解) at the period's end (or now, if sooner),
+    most first: the ages and deadlines as they stood then, the cases still open today."""
+    return counts_by_unit(true(), min(end, clock.now()))["by_town"]
 
 
 def exposures_in(start: datetime, end: datetime) -> list[Exposure]:
@@ -122,7 +123,7 @@ def accountability_lists(start: datetime, end: datetime) -> dict:
         "unrectified_referrals": unrectified_referrals(clock.now()),
         "not_falling": not_falling(start, end),
         "failure_records": failure_records(),
-        "long_unresolved_towns": long_unresolved_towns(),
+        "long_unresolved_towns": long_unresolved_towns(end),
         "exposures": exposures_in(start, end),
     }
 
