@@ -1,17 +1,19 @@
 """Long-unresolved cases (久拖不解): the list and its reasons, the regular follow-up clock, media
 exposure through the API, and what they feed into the accountability lists."""
 
+from collections import Counter
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Case, CaseClock, FollowUp, Notification
+from app.models import Case, CaseClock, FollowUp, Notification, User
 from app.models.vocab import CaseStatus, DeadlineState, Stage
 from app.services import clock
 from app.services.campaign import accountability
 from app.services.cases.deadlines import case_deadline_state
+from app.services.cases.long_unresolved import long_unresolved_page
 from app.services.settings import set_setting
 from tests.helpers import HANDLER, REPLY, Desk, register, sign_in_pages, walk_to_handling
 
@@ -301,3 +303,24 @@ def test_the_desk_list_and_queue_show_listed_cases_and_their_follow_up(app, clie
     assert "已列入久拖不解名单" in record and "定期回访" in record
     assert "提议媒体曝光" not in record  # only the command office proposes
     assert client.get("/desk/long-unresolved?reason=nonsense").status_code == 422
+
+
+def test_the_demo_city_lists_its_old_cases_and_their_follow_up_clocks_turn_red(app):
+    assert app.test_cli_runner().invoke(args=["demo", "seed", "--cases", "400"]).exit_code == 0
+    command = db.session.scalar(select(User).where(User.username == "command"))
+    now = clock.now()
+    page = long_unresolved_page(command, now, per_page=200)
+    assert 0 < page["meta"]["total"] <= 200
+    reasons = Counter(r["code"] for item in page["items"] for r in item["reasons"])
+    assert reasons["open_long"] and reasons["overdue"], reasons
+    assert all(item["days_open"] > 90 for item in page["items"]
+               if "open_long" in [r["code"] for r in item["reasons"]])
+    assert all(item["days_overdue"] > 15 for item in page["items"]
+               if "overdue" in [r["code"] for r in item["reasons"]])
+    listed = page["meta"]["total"]
+    assert f"定期回访计时新增 {listed} 件" in _sweep(app)
+    with clock.travel(16 * DAYS):
+        _sweep(app)
+        clocks = db.session.scalars(select(CaseClock).where(CaseClock.stage == Stage.REVISIT)).all()
+        first = [c for c in clocks if c.started_at < now + DAYS]  # not those of cases listed since
+        assert len(first) == listed and all(c.warned == "red" for c in first)
