@@ -2,7 +2,7 @@
 the exposures to decide, the exposure steps, the case page's exposure section, and the public
 page of published exposures with its printable media release."""
 
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from marshmallow import EXCLUDE, ValidationError
 from sqlalchemy import select
@@ -91,7 +91,7 @@ def decide(exposure_id: int, decision: str):
                      lambda: exposures.withdraw(current_user, exposure_id, note, now)),
     }
     if decision not in steps:
-        return redirect(url_for("long_unresolved_pages.list_page"))
+        abort(404)
     message, run = steps[decision]
     with attempt(message, not_found_page=True):
         run()

@@ -23,7 +23,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, exists, func, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 from sqlalchemy.sql.elements import ColumnElement
 
 from app.extensions import db
@@ -133,7 +133,7 @@ def long_unresolved_page(user: User, now: datetime, page: int = 1, per_page: int
     regular follow-up; with the counts per town and per department of the whole list."""
     query, c = listed_cases(user, now, **filters)
     result = page_of(query, page, per_page, order_by=(Case.received_at, Case.id),
-                     options=(selectinload(Case.town), selectinload(Case.department)))
+                     options=(joinedload(Case.town), joinedload(Case.department)))
     revisits = _revisit_clocks([case.id for case in result["items"]])
     result["items"] = [entry(case, now, c, revisits.get(case.id)) for case in result["items"]]
     result["criteria"] = asdict(c)
