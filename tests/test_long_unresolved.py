@@ -3,8 +3,10 @@ exposure through the API, and what they feed into the accountability lists."""
 
 from collections import Counter
 from datetime import timedelta
+from io import BytesIO
 
 import pytest
+from openpyxl import load_workbook
 from sqlalchemy import select
 
 from app.extensions import db
@@ -188,7 +190,10 @@ def test_an_exposure_is_proposed_approved_published_and_withdrawn(app, desk, cit
     assert "张三丰" not in text and "13812345678" not in text and "测试路1号" not in text
     assert "status" not in public and "proposed_by" not in public
     release = anonymous.get("/api/v1/exposures/release.xlsx")
-    assert release.status_code == 200 and release.data[:2] == b"PK"
+    rows = list(load_workbook(BytesIO(release.data)).active.iter_rows(values_only=True))
+    assert rows[0][0].startswith("久拖不解环境信访案件媒体曝光（截至") and rows[1][3] == "案件编号"
+    assert rows[2][3] == case.number and rows[2][7] == "东镇人民政府" and rows[2][12] == "整改中"
+    assert "张三丰" not in str(rows) and "13812345678" not in str(rows)
 
     assert desk.post("command", f"/api/v1/exposures/{proposed['id']}/withdraw").status_code == 422
     withdrawn = desk.post("command", f"/api/v1/exposures/{proposed['id']}/withdraw",
