@@ -2,11 +2,15 @@
 leader approves it, the public page shows it without personal data, and a withdrawn exposure
 leaves the public page but stays on the case's record."""
 
+from datetime import timedelta
+
 import pytest
 from playwright.sync_api import expect
 
 from app.extensions import db
-from tests.helpers import sign_in
+from app.models import Case
+from app.services import clock
+from tests.helpers import sign_in, take_action
 
 pytestmark = pytest.mark.browser
 
@@ -103,3 +107,24 @@ def test_the_wall_rings_long_unresolved_cases_and_counts_them(page, live_server,
     expect(difficult.locator(".figure.long .figure-value")).to_have_text("2")
     expect(difficult).to_contain_text("久拖不解")
     page.screenshot(path=str(artifacts_dir / "wall-long-unresolved.png"))
+
+
+def test_the_queue_and_the_list_show_a_follow_up_turning_yellow(app, page, live_server, city, artifacts_dir):
+    case = city.cases["V21"]
+    case.reopened_count = 2
+    db.session.commit()
+    assert app.test_cli_runner().invoke(args=["deadlines", "sweep"]).exit_code == 0
+    db.session.rollback()
+    revisit = db.session.get(Case, case.id).revisit_due_at
+    with clock.frozen_at(revisit - timedelta(days=2)):  # 13 of 15 days used: yellow
+        sign_in(page, live_server, "sup_T2")
+        row = page.locator(f'table.cases tr[data-number="{case.number}"]')
+        expect(row).to_have_attribute("data-state", "yellow")
+        expect(row.locator(".revisit")).to_contain_text("定期回访")
+        page.screenshot(path=str(artifacts_dir / "queue-revisit-yellow.png"), full_page=True)
+        page.get_by_role("link", name="久拖不解").click()
+        expect(page.locator(f'tr[data-number="{case.number}"] .due')).to_contain_text("临期")
+        page.goto(f"{live_server}/desk/cases/{case.id}")
+        take_action(page, "revisit", {"回访情况（通报的进展、信访人的意见）": "电话告知整改进展"}, done="已定期回访")
+        expect(page.locator("#exposures")).to_contain_text("下次定期回访")
+        page.screenshot(path=str(artifacts_dir / "case-revisit.png"), full_page=True)
