@@ -11,13 +11,17 @@ from app.services import background, clock
 from app.services.admin import integrity
 from app.services.campaign import early_warning
 from app.services.cases.deadlines import sweep_warnings
+from app.services.cases.long_unresolved import sync_revisit_clocks
 from app.services.notify import delivery
 
 
 @background.periodic("deadlines.sweep", minutes=5)
 def sweep_deadlines() -> dict[str, int]:
-    """Reminders (催办) and escalations (督办) that are due now, each sent once."""
-    return sweep_warnings(clock.now())
+    """Start or drop the follow-up clocks of long-unresolved cases (定期回访), then send the
+    reminders (催办) and escalations (督办) that are due now, each once."""
+    now = clock.now()
+    revisits = sync_revisit_clocks(now)
+    return {"revisits_started": revisits["started"], "revisits_dropped": revisits["dropped"], **sweep_warnings(now)}
 
 
 @background.periodic("early_warning.scan", minutes=15)

@@ -263,8 +263,10 @@ def test_accountability_lists(desk, scenario, city):
         "case_id": scenario["d2"].id, "kind": "inaction", "person_name": "某"}).status_code == 403
     body = desk.get("command", f"/api/v1/accountability?{PERIOD}").get_json()
     # T1 has the most above-level petitions (2); T2's volume 3 did not fall from last year's 1.
+    # At the period's end T1 has 5 long-unresolved cases (a1 petitioned above level 3 times, g
+    # and g2 and the city's two cases open over 90 days), T2 two: below the 3 that count.
     assert [(t["town_name"], t["above_level"], t["reasons"]) for t in body["interview_towns"]] == [
-        ("西镇", 2, ["越级访 2 件，居第 1 位"]),
+        ("西镇", 2, ["越级访 2 件，居第 1 位", "久拖不解案件 5 件（达到 3 件）"]),
         ("东镇", 0, ["信访量 3 件，未较去年同期（1 件）下降"]),
     ]
     assert [c["id"] for c in body["unresolved_above_level"]] == [scenario["a1"].id]  # f is closed

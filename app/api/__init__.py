@@ -19,6 +19,7 @@ def register_api(app: Flask) -> None:
         grids,
         health,
         lifecycle,
+        long_unresolved,
         notifications,
         open311,
         patrol_compliance,
@@ -42,5 +43,6 @@ def register_api(app: Flask) -> None:
     api.register_blueprint(patrols.blp, url_prefix="/api/v1")
     api.register_blueprint(sources.blp, url_prefix="/api/v1/sources")
     api.register_blueprint(notifications.blp, url_prefix="/api/v1/notifications")
+    api.register_blueprint(long_unresolved.blp, url_prefix="/api/v1")
     app.register_blueprint(health.bp)
     app.register_blueprint(open311.bp)

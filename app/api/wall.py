@@ -28,6 +28,7 @@ from app.services.wall.layers import (
     Box,
     alert_cases,
     alert_features,
+    long_unresolved_points,
     payload_etag,
     source_card,
     source_points,
@@ -205,6 +206,15 @@ def get_alert_cases(alert_id: int):
     """An alert's cases: number, category, status, deadline state, town. No personal data."""
     require_wall_user(current_user)
     return alert_cases(current_user, alert_id, clock.now())
+
+
+@blp.route("/long-unresolved", methods=["GET"])
+@login_required
+@blp.arguments(BoxSchema, location="query")
+def get_long_unresolved(query):
+    """Long-unresolved cases (久拖不解) in a box: number, town, days open and overdue, reasons. No personal data."""
+    require_wall_user(current_user)
+    return _cached(lambda now: long_unresolved_points(current_user, Box(**query), now), {"long_unresolved": query})
 
 
 @blp.route("/village-scores", methods=["GET"])

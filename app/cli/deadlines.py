@@ -3,9 +3,9 @@
 import click
 from flask.cli import AppGroup
 
+from app import tasks
 from app.extensions import db
-from app.services import clock
-from app.services.cases.deadlines import ensure_default_rules, sweep_warnings
+from app.services.cases.deadlines import ensure_default_rules
 from app.services.cases.workcalendar import ensure_default_calendar
 
 deadlines = AppGroup("deadlines", help="时限规则、工作日历与超期预警 Deadline rules, calendar and warnings.")
@@ -27,12 +27,15 @@ def seed_command() -> None:
 def sweep_command() -> None:
     """Send the reminders (催办) and escalations (督办) that are due now, each only once.
 
-    Meant for cron every few minutes, e.g. ``*/5 * * * * flask deadlines sweep``; a
-    missed run only delays warnings until the next one.
+    First the regular follow-up clocks of long-unresolved cases (定期回访) are started or
+    dropped, so a case that joined the list is warned about like any other clock.
+    The worker (``flask worker``) runs the same task every five minutes; a missed run only
+    delays warnings until the next one.
     """
-    counts = sweep_warnings(clock.now())
+    counts = tasks.sweep_deadlines()
     db.session.commit()
     click.echo(
+        f"定期回访计时新增 {counts['revisits_started']} 件、停止 {counts['revisits_dropped']} 件；"
         f"催办 {counts['reminders']} 件，督办 {counts['escalations']} 件，"
         f"发送消息 {counts['notifications']} 条，无人可通知 {counts['no_recipient']} 件。"
     )

@@ -10,6 +10,7 @@ from app.models.campaigns import Campaign, CampaignPhase, SubmissionRequirement,
 from app.models.cases import Case, CaseNumberCounter
 from app.models.deadlines import CalendarDay, CaseClock, DeadlineRule
 from app.models.evidence import CardCodeBlock, ContactCard, Inspection, Photo
+from app.models.exposures import Exposure
 from app.models.grids import Department, Grid, SectorRoute
 from app.models.handling import (
     CaseExtension,
@@ -64,6 +65,7 @@ __all__ = [
     "CaseReturn",
     "DeadlineRule",
     "EnforcementMeasure",
+    "Exposure",
     "FollowUp",
     "LeaderVisit",
     "Notification",

@@ -4,7 +4,7 @@ follow-ups, leaders' visits and enforcement measures."""
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Boolean, Date, ForeignKey, Integer, Numeric, String, Text
+from sqlalchemy import Boolean, Date, ForeignKey, Integer, Numeric, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -113,6 +113,9 @@ class FollowUp(db.Model):
     not_possible_reason: Mapped[str] = mapped_column(Text, default="")
     note: Mapped[str] = mapped_column(Text, default="")
     source: Mapped[str] = mapped_column(String(16), default="desk")
+    # A regular follow-up of a long-unresolved case while it is still open (定期回访): it
+    # closes nothing and never counts as the follow-up that 销号 needs.
+    periodic: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # A rating from the public status page, once per contact card.
     contact_card_id: Mapped[int | None] = mapped_column(ForeignKey("contact_cards.id"), unique=True)
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

@@ -311,6 +311,8 @@ class Stage(LabelledEnum):
     REPORT = "report", "督察件办理情况报告"
     HANDLE = "handle", "办结"
     FOLLOW_UP = "follow_up", "回访"
+    # A long-unresolved case (久拖不解) is followed up every few days while it stays open.
+    REVISIT = "revisit", "定期回访"
 
 
 class PeriodUnit(LabelledEnum):
@@ -451,3 +453,19 @@ class DeliveryStatus(LabelledEnum):
     FAILED = "failed", "发送失败"
     DIGEST = "digest", "待每日汇总"
     DIGESTED = "digested", "已并入汇总"
+class LongUnresolvedReason(LabelledEnum):
+    """Why a case is on the long-unresolved list (久拖不解); the thresholds are settings."""
+
+    OPEN_LONG = "open_long", "立案后长期未办结"
+    OVERDUE = "overdue", "超过办理期限"
+    REOPENED = "reopened", "多次重新办理"
+    ABOVE_LEVEL = "above_level", "多次越级访"
+
+
+class ExposureStatus(LabelledEnum):
+    """Where a media exposure (媒体曝光) stands: proposed, approved and public, rejected, or withdrawn."""
+
+    PROPOSED = "proposed", "待审批"
+    APPROVED = "approved", "已曝光"
+    REJECTED = "rejected", "未批准"
+    WITHDRAWN = "withdrawn", "已撤回"

@@ -187,6 +187,26 @@ class InterviewTownSchema(Schema):
     reasons = fields.List(fields.String())
 
 
+class TownCountSchema(Schema):
+    """A town and how many long-unresolved cases it has."""
+
+    id = fields.Integer()
+    name = fields.String()
+    count = fields.Integer()
+
+
+class ExposureBriefSchema(Schema):
+    """A media exposure in an accountability list (public text only)."""
+
+    id = fields.Integer()
+    case_id = fields.Integer()
+    case_number = fields.Function(lambda e: e.case.number)
+    town_id = fields.Function(lambda e: e.case.town_id)
+    responsible_unit = fields.String()
+    failings = fields.String()
+    decided_at = fields.AwareDateTime()
+
+
 class AccountabilitySchema(Schema):
     """Every accountability list at once."""
 
@@ -195,6 +215,8 @@ class AccountabilitySchema(Schema):
     unrectified_referrals = fields.List(fields.Nested(CaseBriefSchema))
     not_falling = fields.Dict(keys=fields.String(), values=fields.List(fields.Nested(NotFallingRowSchema)))
     failure_records = fields.List(fields.Nested(FailureRecordSchema))
+    long_unresolved_towns = fields.List(fields.Nested(TownCountSchema))
+    exposures = fields.List(fields.Nested(ExposureBriefSchema))
 
 
 class AlertSchema(Schema):

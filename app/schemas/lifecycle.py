@@ -125,6 +125,12 @@ class FollowUpSchema(NoteSchema):
     not_possible_reason = fields.String(load_default="", validate=TEXT)
 
 
+class RevisitSchema(NoteSchema):
+    """定期回访 of a long-unresolved case: what was said, or why no follow-up was possible."""
+
+    not_possible_reason = fields.String(load_default="", validate=TEXT)
+
+
 class ReopenSchema(NoteSchema):
     """重新办理: because of dissatisfaction or a new petition."""
 
@@ -164,6 +170,7 @@ STEP_SCHEMAS: dict[str, Schema] = {
     "follow_up": FollowUpSchema(),
     "close": NoteSchema(),
     "reopen": ReopenSchema(),
+    "revisit": RevisitSchema(),
 }
 
 

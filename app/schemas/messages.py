@@ -35,7 +35,7 @@ FIELD_LABELS: dict[str, str] = {
     "amount_yuan": "金额（元）", "amount": "数量", "unit": "单位", "stage": "阶段", "basis": "依据",
     "source_found": "是否找到污染源", "violation_found": "是否存在违法行为", "findings": "核查结论",
     "expected_reply_at": "预计答复时间", "handler_name": "承办人", "handler_phone": "承办人电话",
-    "handler_unit": "承办单位",
+    "handler_unit": "承办单位", "responsible_unit": "责任单位", "failings": "未尽职责情况",
     # the field app, evidence and photos
     "accuracy_m": "定位精度（米）", "altitude_m": "海拔（米）", "captured_at": "记录时间", "device_id": "设备",
     "location": "位置", "mock": "模拟定位", "photos": "照片", "origin": "照片来源", "no_photo_reason": "无法拍照原因",

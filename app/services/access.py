@@ -15,7 +15,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from app.errors import Forbidden, NotFound
 from app.extensions import db
-from app.models import Case, Grid, SectorRoute, Source, User, source_cases
+from app.models import Case, Exposure, Grid, SectorRoute, Source, User, source_cases
 from app.models.vocab import Role
 
 
@@ -54,6 +54,11 @@ CAPABILITIES: dict[str, frozenset[Role]] = {
     "record_failures": frozenset({Role.COMMAND_OFFICE}),
     "handle_alerts": frozenset({Role.COMMAND_OFFICE}),
     "run_special_checks": frozenset({Role.COMMAND_OFFICE}),
+    # Media exposure (媒体曝光) of long-unresolved cases: the command office proposes, a leading
+    # official decides; either may withdraw a published one. Exposures carry no personal data.
+    "propose_exposure": frozenset({Role.COMMAND_OFFICE}),
+    "approve_exposure": frozenset({Role.LEADING_OFFICIAL}),
+    "withdraw_exposure": frozenset({Role.COMMAND_OFFICE, Role.LEADING_OFFICIAL}),
 }
 
 
@@ -163,3 +168,16 @@ def grid_scope(user: User, grid_column) -> ColumnElement[bool]:
         villages = select(Grid.id).where(Grid.parent_id == user.grid_id)
         return (grid_column == user.grid_id) | grid_column.in_(villages)
     return false()
+
+
+# ---------------------------------------------------------------- media exposures
+# An exposure's text is written for the public and carries no personal data. Those who decide
+# on exposures (leading officials) see every proposal, not only those of the cases they lead:
+# a leader must not be the only judge of exposing their own case. Everyone else sees the
+# exposures of the cases in their scope.
+
+def exposure_scope(user: User) -> ColumnElement[bool]:
+    """The WHERE clause selecting the exposure records (媒体曝光) this user may see."""
+    if may(user, "approve_exposure"):
+        return true()
+    return Exposure.case_id.in_(select(Case.id).where(case_scope(user)))

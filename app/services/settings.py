@@ -127,6 +127,21 @@ SETTINGS: dict[str, SettingDef] = {row.key: row for row in (
                "免打扰结束（时）", "与开始相同即不设免打扰。"),
     SettingDef("notify_max_attempts", 5, _number(1, 20, True), "应为 1 至 20 次",
                "短信和群消息最多尝试次数（次）", "每次失败后分别等待 1、5、15、60 分钟……再试，仍失败即记为发送失败。"),
+    # Long-unresolved cases (久拖不解), plan §四.3: an open case is listed when it meets any of
+    # these (or ``unresolved_above_level_min`` above-level petitions), is followed up every
+    # ``revisit_interval_days`` while listed, and the list and exposures feed the interviews.
+    SettingDef("long_unresolved_open_days", 90, _number(1, 3650, True), "应为 1 至 3650 天",
+               "久拖不解：立案后超过多少天仍未办结（天）", "自收到信访之日起算。"),
+    SettingDef("long_unresolved_overdue_days", 15, _number(0, 3650, True), "应为 0 至 3650 天",
+               "久拖不解：超过办理期限多少天仍未办结（天）", "办结期限已过、尚未答复的案件。"),
+    SettingDef("long_unresolved_reopened_min", 2, _number(1, 100, True), "应为 1 至 100 次",
+               "久拖不解：重新办理达到几次（次）", "因不满意或重复信访而重新办理的次数。"),
+    SettingDef("revisit_interval_days", 15, _number(1, 365, True), "应为 1 至 365 天",
+               "久拖不解案件定期回访间隔（天）", "列入久拖不解名单的案件每隔此天数须回访信访人一次。"),
+    SettingDef("interview_long_unresolved_min", 3, _number(0, 1000, True), "应为 0 至 1000 件",
+               "约谈：久拖不解案件达到几件的镇（件，0 为不约谈）", "重点积案化解不力的镇列入约谈名单。"),
+    SettingDef("interview_when_exposed", 1, _flag, "应为 1（约谈）或 0（不约谈）",
+               "约谈：期间内有案件被媒体曝光的镇也约谈（1 是，0 否）"),
 )}
 
 def _valid_patrol_rules(value) -> bool:

@@ -19,7 +19,20 @@ from app.services.settings import get_setting
 
 def register_web(app: Flask) -> None:
     """Register the page blueprints and the template helpers."""
-    from app.web import admin, campaign_desk, desk, field_app, pages, paper, patrol_desk, public, sources, vendor, wall
+    from app.web import (
+        admin,
+        campaign_desk,
+        desk,
+        field_app,
+        long_unresolved,
+        pages,
+        paper,
+        patrol_desk,
+        public,
+        sources,
+        vendor,
+        wall,
+    )
 
     app.register_blueprint(pages.bp)
     app.register_blueprint(desk.bp)
@@ -32,6 +45,7 @@ def register_web(app: Flask) -> None:
     app.register_blueprint(sources.bp)
     app.register_blueprint(patrol_desk.bp)
     app.register_blueprint(paper.bp)
+    app.register_blueprint(long_unresolved.bp)
     app.jinja_env.globals.update(
         role_label=lambda role: Role(role).label,
         state_label=state_label,

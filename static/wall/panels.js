@@ -64,7 +64,8 @@ export function renderPanels(data) {
   fill("panel-progress", figure("已销号", c.closed.toLocaleString("zh-CN"), "good"),
     figure("未办结", c.open.toLocaleString("zh-CN")), figure("销号率", `${closedShare.toFixed(1)}%`), meter);
   fill("panel-difficult", figure("超期", c.overdue.toLocaleString("zh-CN"), "bad"),
-    figure("越级访", c.above_level.toLocaleString("zh-CN"), "bad"), figure("重复访", c.repeat.toLocaleString("zh-CN")));
+    figure("越级访", c.above_level.toLocaleString("zh-CN"), "bad"), figure("重复访", c.repeat.toLocaleString("zh-CN")),
+    figure("久拖不解", c.long_unresolved.toLocaleString("zh-CN"), "bad long"));
   const r = c.rates;
   fill("panel-rates", bars([["按时签收", r.sign_on_time], ["按时现场核查", r.onsite_on_time],
     ["一次办结", r.first_time_resolution], ["满意率", r.satisfaction]], { tone: "green", format: percent }));

@@ -102,6 +102,18 @@ export function sourceSymbol(latlng, source, zoom) {
   });
 }
 
+// A long-unresolved case (久拖不解) is a wide violet ring drawn around its case point, so it
+// marks the case without hiding its deadline colour.
+export const LONG_UNRESOLVED_COLOUR = "#bf5af2";
+
+/** One long-unresolved case: a ring around where the case is drawn. */
+export function longUnresolvedSymbol(latlng) {
+  return window.L.circleMarker(latlng, {
+    radius: 12 * LAYER_SCALE, weight: 3.5 * LAYER_SCALE, color: LONG_UNRESOLVED_COLOUR, fill: true, fillOpacity: 0,
+    pane: CASE_PANE,
+  });
+}
+
 /** An early-warning alert: its radius on the ground, and a pulsing ring with its count at the centre. */
 export function alertSymbols(latlng, alert) {
   const L = window.L;

@@ -7,7 +7,9 @@
 import { gcj02ToWgs84, wgs84ToGcj02 } from "../js/coords.js";
 import { renderPanels } from "./panels.js";
 import { createBaseMap } from "./basemap.js";
-import { alertSymbols, CASE_PANE, clusterSymbol, PATROL_COLOURS, pointSymbol, sourceSymbol } from "./symbols.js";
+import {
+  alertSymbols, CASE_PANE, clusterSymbol, longUnresolvedSymbol, PATROL_COLOURS, pointSymbol, sourceSymbol,
+} from "./symbols.js";
 
 const L = window.L;
 const element = document.getElementById("wall-map");
@@ -36,6 +38,7 @@ map.createPane(CASE_PANE).style.zIndex = 420;
 const caseLayer = L.layerGroup().addTo(map);
 const sourceLayer = L.layerGroup();
 const alertLayer = L.layerGroup().addTo(map);
+const longLayer = L.layerGroup().addTo(map);
 let townLayer = null;
 let villageLayer = null;
 let cityBounds = null;
@@ -96,7 +99,7 @@ async function loadGrids() {
   }).addTo(map);
   L.control.layers(null, {
     "底图（道路、水系、地名）": baseMap.layer, "镇（街道）界": townLayer, "村（社区）着色": villageLayer, "案件": caseLayer,
-    "监管对象（距上次巡查天数）": sourceLayer, "预警": alertLayer,
+    "监管对象（距上次巡查天数）": sourceLayer, "预警": alertLayer, "久拖不解": longLayer,
   }, { collapsed: false }).addTo(map);
   cityBounds = townLayer.getBounds();
   if (cityBounds.isValid()) map.fitBounds(cityBounds, { animate: false });
@@ -311,6 +314,42 @@ async function loadSources() {
   if (serial === sourceSerial) drawSources(data);
 }
 
+// --- Long-unresolved cases (久拖不解) ------------------------------------------------------
+
+function openLongCard(item) {
+  const link = document.createElement("a");
+  link.href = urls.longUnresolvedPage;
+  link.textContent = "查看久拖不解名单";
+  const body = definitionList([["镇（街道）", item.town], ["已历时", `${item.days_open} 天`],
+    ["超过办理期限", item.days_overdue ? `${item.days_overdue} 天` : "—"], ["列入原因", item.reasons.join("；")]]);
+  body.append(link);
+  showCard(`久拖不解：${item.number}`, body, "long-card");
+}
+
+let longSerial = 0;
+async function loadLong() {
+  if (!map.hasLayer(longLayer)) return;
+  const serial = ++longSerial;
+  const bounds = map.getBounds().pad(0.2);
+  const [west, south] = fromMap(bounds.getWest(), bounds.getSouth());
+  const [east, north] = fromMap(bounds.getEast(), bounds.getNorth());
+  const params = new URLSearchParams({
+    west: Math.max(-180, west).toFixed(5), south: Math.max(-90, south).toFixed(5),
+    east: Math.min(180, east).toFixed(5), north: Math.min(90, north).toFixed(5),
+  });
+  const data = await getJson(`${urls.longUnresolvedUrl}?${params}`);
+  if (serial !== longSerial) return;
+  longLayer.clearLayers();
+  for (const item of data.cases) {
+    const symbol = longUnresolvedSymbol(latLngOf(item.lon, item.lat));
+    symbol.on("click", () => openLongCard(item));
+    longLayer.addLayer(symbol);
+  }
+  document.getElementById("legend-long").textContent = data.truncated
+    ? `久拖不解（仅显示 ${data.cases.length} 件，请放大）` : `久拖不解 ${data.cases.length} 件（本视图）`;
+  element.dataset.longUnresolved = String(data.cases.length);
+}
+
 // --- Early-warning alerts ---------------------------------------------------------------
 
 async function openAlertCard(alertId) {
@@ -370,7 +409,7 @@ function refreshStats() {
 }
 function refreshSoon() {
   clearTimeout(refreshTimer);
-  refreshTimer = setTimeout(() => { loadCases(); loadSources(); loadAlerts(); refreshStats(); }, 800);
+  refreshTimer = setTimeout(() => { loadCases(); loadSources(); loadLong(); loadAlerts(); refreshStats(); }, 800);
 }
 
 // The feed keeps as many of the newest items as its panel holds: it never scrolls or clips.
@@ -450,8 +489,9 @@ async function start() {
   tickClock();
   setInterval(tickClock, 1000);
   await loadGrids();
-  map.on("moveend", () => { loadCases(); loadSources(); baseMap.load(); });
+  map.on("moveend", () => { loadCases(); loadSources(); loadLong(); baseMap.load(); });
   map.on("overlayadd overlayremove", (event) => {
+    if (event.layer === longLayer && event.type === "overlayadd") loadLong();
     if (event.layer !== sourceLayer) return;
     document.getElementById("legend-sources").hidden = event.type === "overlayremove";
     if (event.type === "overlayadd") loadSources();
@@ -465,7 +505,7 @@ async function start() {
     loadCases(); loadVillages();
   });
   document.getElementById("kiosk").addEventListener("click", () => (kioskTimer ? stopKiosk() : startKiosk()));
-  await Promise.all([loadCases(), loadVillages(), loadPanels(), loadAlerts(), baseMap.load()]);
+  await Promise.all([loadCases(), loadVillages(), loadPanels(), loadAlerts(), loadLong(), baseMap.load()]);
   connectLive();
   element.dataset.ready = "true";
   if (new URLSearchParams(window.location.search).get("kiosk") === "1") startKiosk();

@@ -3,21 +3,25 @@
 Parameters are settings: ``interview_top_n`` (towns with most above-level petitions),
 ``interview_when_not_falling`` (also towns whose volume has not fallen against the same
 period a year earlier) and ``unresolved_above_level_min`` (above-level petitions of this many
-times still unresolved).
+times still unresolved). The plan also names towns that fail with their backlog (重点积案化解
+不力) for an interview: ``interview_long_unresolved_min`` (towns with this many long-unresolved
+cases; 0 turns it off) and ``interview_when_exposed`` (towns with a case exposed in the media
+during the period).
 """
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, true
 
 from app.database import get_or_404
 from app.errors import InvalidInput
 from app.extensions import db
-from app.models import Case, Department, FailureRecord, Grid, User
-from app.models.vocab import FailureKind
+from app.models import Case, Department, Exposure, FailureRecord, Grid, User
+from app.models.vocab import ExposureStatus, FailureKind
 from app.services import clock
 from app.services.access import require
 from app.services.campaign.scoring import OPEN, above_level_petitions
+from app.services.cases.long_unresolved import counts_by_unit
 from app.services.settings import get_setting
 
 
@@ -63,8 +67,38 @@ def interview_towns(start: datetime, end: datetime) -> list[dict]:
         for row in not_falling(start, end)["towns"]:
             reason = f"信访量 {row['volume']} 件，未较去年同期（{row['last_year']} 件）下降"
             reasons.setdefault(row["id"], []).append(reason)
+    _backlog_reasons(reasons, start, end)
     return [{"town_id": t, "town_name": db.session.get(Grid, t).name, "above_level": counts.get(t, 0), "reasons": r}
             for t, r in sorted(reasons.items(), key=lambda kv: (-counts.get(kv[0], 0), kv[0]))]
+
+
+def _backlog_reasons(reasons: dict[int, list[str]], start: datetime, end: datetime) -> None:
+    """Add the towns that fail with their backlog: many long-unresolved cases, or a case exposed."""
+    minimum = int(get_setting("interview_long_unresolved_min"))
+    if minimum > 0:
+        for row in long_unresolved_towns(end):
+            if row["count"] >= minimum:
+                reasons.setdefault(row["id"], []).append(f"久拖不解案件 {row['count']} 件（达到 {minimum} 件）")
+    if get_setting("interview_when_exposed") == 1:
+        exposed: dict[int, int] = {}
+        for exposure in exposures_in(start, end):
+            if exposure.case.town_id is not None:
+                exposed[exposure.case.town_id] = exposed.get(exposure.case.town_id, 0) + 1
+        for town_id, n in exposed.items():
+            reasons.setdefault(town_id, []).append(f"期间内有 {n} 件案件被媒体曝光")
+
+
+def long_unresolved_towns(end: datetime) -> list[dict]:
+    """Every town's count of long-unresolved cases (久拖不解) at the period's end (or now, if sooner),
+    most first: the ages and deadlines as they stood then, the cases still open today."""
+    return counts_by_unit(true(), min(end, clock.now()))["by_town"]
+
+
+def exposures_in(start: datetime, end: datetime) -> list[Exposure]:
+    """Exposures approved in [start, end) and still public."""
+    query = select(Exposure).where(Exposure.status == ExposureStatus.APPROVED, Exposure.decided_at >= start,
+                                   Exposure.decided_at < end)
+    return list(db.session.scalars(query.order_by(Exposure.decided_at, Exposure.id)))
 
 
 def unresolved_above_level() -> list[Case]:
@@ -89,6 +123,8 @@ def accountability_lists(start: datetime, end: datetime) -> dict:
         "unrectified_referrals": unrectified_referrals(clock.now()),
         "not_falling": not_falling(start, end),
         "failure_records": failure_records(),
+        "long_unresolved_towns": long_unresolved_towns(end),
+        "exposures": exposures_in(start, end),
     }
 
 

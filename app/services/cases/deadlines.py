@@ -22,7 +22,7 @@ from app.database import get_or_404
 from app.errors import Conflict, DomainError, InvalidInput
 from app.extensions import db
 from app.models import Case, CaseClock, DeadlineRule, User
-from app.models.vocab import OPEN_STATUSES, DeadlineState, NotificationKind, Role, Stage
+from app.models.vocab import OPEN_STATUSES, DeadlineState, NotificationKind, PeriodUnit, Role, Stage
 from app.services.cases.deadline_defaults import DEFAULT_RULES, MAX_EXTENSION_DAYS
 from app.services.cases.workcalendar import WorkCalendar, format_local
 from app.services.notify.outbox import notify
@@ -34,7 +34,11 @@ _MIRRORED_STAGES = {
     Stage.ONSITE: "onsite_due_at",
     Stage.NOTICE: "notice_due_at",
     Stage.HANDLE: "handle_due_at",
+    Stage.REVISIT: "revisit_due_at",
 }
+# Clocks whose period is a setting in calendar days rather than a rule: the regular follow-up
+# of a long-unresolved case (定期回访) repeats at one interval the command office sets.
+_SETTING_PERIODS = {Stage.REVISIT: "revisit_interval_days"}
 # Rule filters, most specific first: a channel beats a legal track beats a priority.
 _FILTERS = ("channel", "legal_track", "priority")
 _EDITABLE_RULE_FIELDS = ("amount", "unit", "active", "basis")
@@ -86,6 +90,9 @@ def list_rules() -> list[DeadlineRule]:
 
 def create_rule(stage: str, amount: int, unit: str, basis: str = "", active: bool = True, **filters) -> DeadlineRule:
     """Add a rule; Conflict when one with the same stage and filters exists (edit that one)."""
+    if stage in _SETTING_PERIODS:
+        message = f"“{Stage(stage).label}”的间隔在系统参数中设置，不使用时限规则。"
+        raise InvalidInput(message, {"stage": [message]})
     values = {name: filters.get(name) for name in _FILTERS}
     duplicate = select(DeadlineRule.id).where(DeadlineRule.stage == stage)
     for name, value in values.items():
@@ -112,8 +119,12 @@ def update_rule(rule_id: int, **changes) -> DeadlineRule:
 # --- Clocks ----------------------------------------------------------------------------
 
 
-def compute_due(case: Case, stage: str, started_at: datetime) -> tuple[datetime, DeadlineRule]:
-    """When this case's stage is due if it starts at ``started_at``, and the rule that says so."""
+def compute_due(case: Case, stage: str, started_at: datetime) -> tuple[datetime, DeadlineRule | None]:
+    """When this case's stage is due if it starts at ``started_at``, and the rule that says so
+    (None for a stage whose period is a setting)."""
+    if stage in _SETTING_PERIODS:
+        days = int(get_setting(_SETTING_PERIODS[stage]))
+        return WorkCalendar.load().period_end(started_at, days, PeriodUnit.CALENDAR_DAYS), None
     rule = rule_for(case, stage)
     if rule is None:
         raise NoDeadlineRule(stage)
@@ -138,7 +149,7 @@ def start_clock(case: Case, stage: str, started_at: datetime) -> CaseClock | Non
     if clock is None:
         clock = CaseClock(case_id=case.id, stage=stage)
         db.session.add(clock)
-    clock.started_at, clock.due_at, clock.rule_id = started_at, due_at, rule.id
+    clock.started_at, clock.due_at, clock.rule_id = started_at, due_at, rule.id if rule else None
     clock.done_at, clock.warned = None, ""
     refresh_case_due(case)
     return clock
@@ -151,6 +162,15 @@ def stop_clock(case: Case, stage: str, done_at: datetime) -> None:
         return
     if clock.done_at is None:
         clock.done_at = done_at
+    refresh_case_due(case)
+
+
+def drop_clock(case: Case, stage: str) -> None:
+    """Remove a stage's clock that no longer applies (a case off the long-unresolved list), then refresh."""
+    clock = clock_for(case, stage)
+    if clock is not None:
+        db.session.delete(clock)
+        db.session.flush()
     refresh_case_due(case)
 
 

@@ -33,6 +33,7 @@ from app.models import (
     User,
 )
 from app.models.vocab import (
+    OPEN_STATUSES,
     CaseStatus,
     Channel,
     InspectionKind,
@@ -48,6 +49,7 @@ from app.services.access import authorize
 from app.services.cases import deadlines
 from app.services.cases.announcements import announce_step
 from app.services.cases.departments import department_for_sector
+from app.services.cases.long_unresolved import is_listed
 from app.services.cases.repeats import link_repeat, reopen_case
 from app.services.cases.timeline import append_event
 from app.services.field import onsite_rules
@@ -171,6 +173,10 @@ OTHER_EVENTS = {
     "public_rating": "群众评价",
     "attach": "上传附件",
     "accept_onsite": "确认现场核查有效",
+    "exposure_propose": "提议媒体曝光",
+    "exposure_approve": "批准媒体曝光",
+    "exposure_reject": "不予曝光",
+    "exposure_withdraw": "撤回媒体曝光",
 }
 
 
@@ -653,6 +659,26 @@ def record_follow_up(case: Case, user: User | None, satisfaction: str | None, no
     return follow_up
 
 
+def _only_listed(case: Case, user: User) -> str | None:
+    """The regular follow-up is for cases on the long-unresolved list (久拖不解)."""
+    return None if is_listed(case, clock.now()) else "该案件不在久拖不解名单上，无需定期回访。"
+
+
+@step("revisit", "定期回访", OPEN_STATUSES, OVERSEERS | HANDLERS, refuse=_only_listed)
+def _revisit(case: Case, user: User, data: dict, now: datetime) -> None:
+    """Record a regular follow-up of a case still open; it closes nothing and starts the next interval."""
+    db.session.add(FollowUp(case_id=case.id, periodic=True, not_possible_reason=data.get("not_possible_reason", ""),
+                            note=data.get("note", ""), source="desk", recorded_by_id=user.id, recorded_at=now))
+    deadlines.start_clock(case, Stage.REVISIT, now)
+
+
+@needs("revisit")
+def _revisit_needs(case: Case, user: User, data: dict) -> list[str]:
+    if data.get("note", "").strip() or data.get("not_possible_reason", "").strip():
+        return []
+    return ["须记录回访情况（向信访人通报的进展及其意见），或说明无法回访的原因"]
+
+
 @step("close", "销号", {S.REVIEWED, S.FOLLOWED_UP}, OVERSEERS, S.CLOSED)
 def _close(case: Case, user: User, data: dict, now: datetime) -> None:
     case.closed_at = now
@@ -693,9 +719,11 @@ def close_checklist(case: Case) -> list[Requirement]:
 
 
 def _has_follow_up(case: Case) -> bool:
-    """A follow-up that is not a dissatisfied rating (which would have reopened the case)."""
+    """A closing follow-up that is not a dissatisfied rating (which would have reopened the case);
+    a regular follow-up of a long-unresolved case (定期回访) is not one."""
     query = select(FollowUp.id).where(
         FollowUp.case_id == case.id,
+        FollowUp.periodic.is_(False),
         (FollowUp.satisfaction.is_(None)) | (FollowUp.satisfaction != Satisfaction.DISSATISFIED),
     )
     return db.session.scalar(query.limit(1)) is not None

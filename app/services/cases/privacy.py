@@ -1,4 +1,7 @@
-"""Petitioners' personal data: who sees it whole, who sees it masked (DOMAIN.md, Privacy)."""
+"""Petitioners' personal data: who sees it whole, who sees it masked (DOMAIN.md, Privacy), and
+what a text meant for the public may not say."""
+
+import re
 
 from app.models import Case, User
 from app.services.access import Action, can
@@ -37,3 +40,31 @@ def petitioner_view(case: Case, user: User) -> dict:
         "id_number": None,
         "masked": True,
     }
+
+
+# Phone and ID numbers in free text: a run of 7 or more digits (an ID number may end in X),
+# or a mobile number written in groups (139-0000-1111, 139 0000 1111). Dates stay readable.
+_NUMBERS = re.compile(r"\d{7,}[Xx]?|1\d{2}[-\s]\d{4}[-\s]\d{4}")
+
+
+def personal_data_in(text: str, case: Case) -> list[str]:
+    """What of the petitioner a text meant for the public names: their name, a phone or ID
+    number, or the case's address (which may be where the petitioner lives). Empty when clean."""
+    found = []
+    if case.petitioner_name and case.petitioner_name in text:
+        found.append("信访人姓名")
+    if _NUMBERS.search(text):
+        found.append("电话或证件号码")
+    if case.address and case.address.strip() and case.address.strip() in text:
+        found.append("详细地址")
+    return found
+
+
+def public_text(text: str, case: Case) -> str:
+    """A staff-written text made fit for a public page: the petitioner's name, any phone or ID
+    number and the case's address are replaced, whoever wrote them there."""
+    if case.petitioner_name:
+        text = text.replace(case.petitioner_name, "信访人")
+    if case.address and case.address.strip():
+        text = text.replace(case.address.strip(), "（地址略）")
+    return _NUMBERS.sub("***", text)

@@ -18,6 +18,9 @@ Rules:
 * **Alerts** are ``early_warning.active_alerts``; an alert's case list shows number,
   category, status, deadline state and town of the cases in the caller's ``case_scope``.
   Its ETag is a hash of the answer itself (a handful of rows).
+* **Long-unresolved cases** (久拖不解) are ``cases.long_unresolved``'s list in the caller's
+  ``case_scope`` inside the box, at most ``MAX_SOURCES``, each with its town, days open and
+  overdue and its reasons; no personal data.
 * **Village score** is ``scoring.grid_scores`` for one period: the wall's received-date
   filter when set, else the running campaign so far (or the year to date), the same period
   as the town ranking in the side panels. Shading uses the points lost.
@@ -38,6 +41,7 @@ from app.models.vocab import CaseStatus, Category, SourceKind
 from app.services.access import authorize_source, case_scope, source_scope
 from app.services.campaign import scoring
 from app.services.campaign.early_warning import active_alerts
+from app.services.cases import long_unresolved
 from app.services.cases.departments import department_for_sector
 from app.services.geo.spatial import in_bbox
 from app.services.settings import get_setting
@@ -187,6 +191,26 @@ def alert_cases(user: User, alert_id: int, now: datetime) -> dict:
               "status_label": CaseStatus(r.status).label, "state": STATE_NAMES[r.worst], "town": r.town or "—"}
              for r in rows]
     return {"alert": alert_feature(alert), "cases": cases}
+
+
+def long_unresolved_points(user: User, box: Box, now: datetime) -> dict:
+    """Listed cases in scope inside the box: position, number, town, days open and overdue, reasons."""
+    c = long_unresolved.criteria()
+    rows = db.session.execute(
+        select(Case.id, Case.number, Case.received_at, Case.closed_at, Case.replied_at, Case.handle_due_at,
+               Case.reopened_count, Case.above_level_count, Grid.name.label("town"),
+               func.ST_X(Case.location).label("lon"), func.ST_Y(Case.location).label("lat"))
+        .outerjoin(Grid, Grid.id == Case.town_id)
+        .where(long_unresolved.listed_clause(now, c), case_scope(user), Case.location.isnot(None),
+               in_bbox("cases", Case.location, Case.id, box.west, box.south, box.east, box.north))
+        .order_by(Case.received_at, Case.id)
+        .limit(MAX_SOURCES + 1)
+    ).all()
+    cases = [{"id": r.id, "number": r.number, "lon": round(r.lon, 6), "lat": round(r.lat, 6), "town": r.town or "—",
+              "days_open": long_unresolved.days_open(r, now), "days_overdue": long_unresolved.days_overdue(r, now),
+              "reasons": [reason["text"] for reason in long_unresolved.reasons(r, now, c)]}
+             for r in rows[:MAX_SOURCES]]
+    return {"truncated": len(rows) > MAX_SOURCES, "cases": cases}
 
 
 def score_period(now: datetime, filters: dict) -> tuple[datetime, datetime]:

@@ -18,6 +18,7 @@ from app.models.types import UTCDateTime
 from app.models.vocab import OPEN_STATUSES, CaseStatus, Category, Satisfaction
 from app.services.access import case_scope
 from app.services.campaign import phases, scoring
+from app.services.cases.long_unresolved import listed_clause
 
 _OPEN = sorted(str(s) for s in OPEN_STATUSES)
 TOP_CATEGORIES = 5
@@ -74,6 +75,7 @@ def progress_counts(user: User, now: datetime) -> dict:
             _count(Case.first_onsite_at <= Case.onsite_due_at).label("onsite_on_time"),
             _count(and_(Case.status == CaseStatus.CLOSED, Case.reopened_count == 0,
                         Case.repeat_count == 0)).label("first_time"),
+            _count(listed_clause(now)).label("long_unresolved"),
         ).where(case_scope(user))
     ).one()
     counts = {key: int(value or 0) for key, value in row._mapping.items()}
