@@ -7,7 +7,7 @@ from app.models.attachments import CaseAttachment
 from app.models.audit import CaseEvent
 from app.models.campaigns import Campaign, CampaignPhase, SubmissionRequirement, TownSubmission
 from app.models.cases import Case, CaseNumberCounter
-from app.models.deadlines import CalendarDay, CaseClock, DeadlineRule
+from app.models.deadlines import CalendarDay, CalendarYear, CaseClock, DeadlineRule
 from app.models.evidence import CardCodeBlock, ContactCard, Inspection, Photo
 from app.models.grids import Department, Grid, SectorRoute
 from app.models.handling import (
@@ -46,6 +46,7 @@ __all__ = [
     "ApiKey",
     "CardCodeBlock",
     "CalendarDay",
+    "CalendarYear",
     "CaseAttachment",
     "Case",
     "CaseClock",
