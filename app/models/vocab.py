@@ -390,4 +390,6 @@ AUDIT_ACTION_LABELS = {
     "source.link_case": "监管对象关联案件", "source.unlink_case": "监管对象取消关联案件",
     "campaign.create": "新建专项行动", "campaign_phase.update": "修改行动阶段",
     "submission_requirement.update": "修改报送要求",
+    # Calendar for any year (issue 18).
+    "calendar_year.import": "导入节假日安排",
 }

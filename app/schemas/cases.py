@@ -88,6 +88,8 @@ class CaseSchema(Schema):
     repeat_count = fields.Integer()
     legal_track_label = fields.Function(lambda c: LegalTrack(c.legal_track).label if c.legal_track else None)
     deadline_state = fields.String(dump_only=True)
+    due_estimated = fields.Boolean(dump_only=True, metadata={
+        "description": "按周末估算：期限落在节假日安排尚未录入的年份，暂只扣除周末，录入后自动重新计算"})
     received_at = fields.AwareDateTime()
     accepted_at = fields.AwareDateTime(allow_none=True)
     assigned_at = fields.AwareDateTime(allow_none=True)

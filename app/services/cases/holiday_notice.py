@@ -79,6 +79,14 @@ def parse_notice(text: str, year: int | None = None) -> ParsedNotice:
     return parsed
 
 
+def notice_title(text: str) -> str:
+    """The notice's title line (what the calendar records as its source), or a plain description."""
+    for line in (text or "").splitlines():
+        if "节假日安排" in line and "通知" in line:
+            return line.strip()[:200]
+    return "管理员导入的节假日安排通知"
+
+
 def _notice_year(text: str, chosen: int | None) -> int:
     """The notice's year: the one its title names, which must agree with the chosen year."""
     found = _TITLE_YEAR.search(text)
