@@ -118,6 +118,10 @@ SETTINGS: dict[str, SettingDef] = {row.key: row for row in (
                "打卡位置离监管对象超过此距离仍记录，但标记为范围外。"),
     SettingDef("patrol_track_interval_s", 30, _number(5, 600, True), "应为 5 至 600 秒", "巡查轨迹采样间隔（秒）",
                "巡查进行中（应用在前台时）每隔此时间记录一次位置。"),
+    # Grid placement (issue 18): a point in a sliver gap between boundaries goes to the nearest
+    # grid within this distance, flagged; beyond it the point is outside every grid.
+    SettingDef("grid_gap_tolerance_m", 50, _number(0, 500), "应为 0 至 500 米", "网格缝隙容差（米）",
+               "登记位置不在任何网格内、但距最近网格不超过此距离时，归入该网格并标记；0 为不归入。"),
 )}
 
 def _valid_patrol_rules(value) -> bool:

@@ -23,6 +23,7 @@ from app.services.admin import accounts, api_keys, changes, staff_import
 from app.services.admin import audit as admin_audit
 from app.services.admin.throttling import recent_failures
 from app.services.cases import deadlines, departments, holiday_notice, workcalendar
+from app.services.geo import grid_import
 from app.web.forms import attempt
 
 bp = Blueprint("admin", __name__, url_prefix="/admin", template_folder="templates")
@@ -236,7 +237,8 @@ def grids():
                 raise InvalidInput("请选择 GeoJSON 文件。")
             text = _decode_text(upload.read())
             report = changes.import_grid_file(current_user, text, upload.filename)
-            done.message = f"导入完成：新增 {report.created} 个，更新 {report.updated} 个网格。"
+            done.message = (f"导入完成：新增 {report.created} 个，更新 {report.updated} 个网格。"
+                            f"{report.levels[0]}{report.levels[1]}")
         if done.ok:
             if report.repaired:
                 flash(f"已自动修复自相交的边界：{'、'.join(report.repaired)}。", "ok")
@@ -245,7 +247,8 @@ def grids():
     towns = list(db.session.scalars(select(Grid).where(Grid.level <= 2).order_by(Grid.level, Grid.code)))
     villages = dict(db.session.execute(
         select(Grid.parent_id, func.count(Grid.id)).where(Grid.level == 3).group_by(Grid.parent_id)).all())
-    return render_template("admin/grids.html", towns=towns, villages=villages, errors=errors), 422 if errors else 200
+    return render_template("admin/grids.html", towns=towns, villages=villages, errors=errors,
+                           notes=grid_import.placement_notes()), 422 if errors else 200
 
 
 def _decode_text(content: bytes) -> str:

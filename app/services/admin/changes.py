@@ -140,5 +140,6 @@ def import_grid_file(actor: User, text: str, filename: str = "") -> ImportReport
     """Import a GeoJSON file of grids, all or nothing, as ``flask grids import`` does."""
     report = import_grids(load_feature_collection(text))
     admin_audit.record(actor, "grid.import", "grid", filename[:64], None,
-                       {"created": report.created, "updated": report.updated, "repaired": report.repaired})
+                       {"created": report.created, "updated": report.updated, "repaired": report.repaired,
+                        "levels": report.levels})
     return report

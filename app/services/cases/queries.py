@@ -16,6 +16,7 @@ _FLAG_COLUMNS = {
     "above_level": Case.above_level,
     "dissatisfied": Case.dissatisfied,
     "superior_assigned": Case.superior_assigned,
+    "outside_city": Case.outside_city,
 }
 _EQUAL_COLUMNS = {
     "grid_id": Case.grid_id,
