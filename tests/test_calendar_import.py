@@ -79,6 +79,18 @@ def test_the_shipped_2025_notice_reads_single_days_and_lunar_notes():
     assert notice.holidays[-1].name == "国庆节、中秋节"
 
 
+def test_the_shipped_2023_notice_starts_in_2022_and_gives_18_days_off_and_7_worked():
+    notice = parse_notice(HOLIDAY_NOTICES[2023])
+    assert (notice.holidays[0].first_day, notice.holidays[0].last_day) == (date(2022, 12, 31), date(2023, 1, 2))
+    rows = holiday_exceptions(notice.holidays)
+    # Off: Jan 2; Jan 23-27; Apr 5; May 1-3; Jun 22-23; Sep 29, Oct 2-6. Worked: Jan 28-29, Apr 23,
+    # May 6, Jun 25, Oct 7-8.
+    assert sum(not working for working, _ in rows.values()) == 18
+    assert sorted(d for d, (working, _) in rows.items() if working) == [
+        date(2023, 1, 28), date(2023, 1, 29), date(2023, 4, 23), date(2023, 5, 6), date(2023, 6, 25),
+        date(2023, 10, 7), date(2023, 10, 8)]  # fmt: skip
+
+
 def test_a_range_across_the_new_year_with_years_written_out():
     text = "一、元旦：2018年12月30日至2019年1月1日放假调休，共3天。2018年12月29日（星期六）上班。"
     holiday = parse_notice(text, 2019).holidays[0]

@@ -12,6 +12,8 @@ counted again when a year is entered; running clocks take their rule's terms. A 
 how far outside the nearest grid it was placed, and whether it was confirmed as outside the
 city. Plain ADD/DROP COLUMN, never a batch rebuild: ``cases`` holds a geometry column.
 """
+from datetime import datetime, timezone
+
 from alembic import op
 import sqlalchemy as sa
 
@@ -39,21 +41,39 @@ def upgrade():
     op.add_column("case_clocks", sa.Column("estimated", sa.Boolean(), nullable=False, server_default=sa.false()))
     op.add_column("cases", sa.Column("grid_gap_m", sa.Float(), nullable=True))
     op.add_column("cases", sa.Column("outside_city", sa.Boolean(), nullable=False, server_default=sa.false()))
-    _mark_entered_years()
+    years = _mark_entered_years()
     op.execute("UPDATE case_clocks SET amount = (SELECT amount FROM deadline_rules WHERE deadline_rules.id = "
                "case_clocks.rule_id), unit = (SELECT unit FROM deadline_rules WHERE deadline_rules.id = "
                "case_clocks.rule_id) WHERE rule_id IS NOT NULL")
+    _mark_estimated_clocks(years)
 
 
 def _mark_entered_years():
     """Every year with exception days was entered by hand or by the seed before this table."""
     bind = op.get_bind()
     days = bind.execute(sa.text("SELECT day FROM calendar_days")).scalars()
-    years = sorted({str(day)[:4] for day in days})
+    years = sorted({int(str(day)[:4]) for day in days})
     for year in years:
         bind.execute(sa.text("INSERT INTO calendar_years (year, source, entered_at) "
                              "VALUES (:year, :source, CURRENT_TIMESTAMP)"),
-                     {"year": int(year), "source": "升级前已录入的特别日期"})
+                     {"year": year, "source": "升级前已录入的特别日期"})
+    return years
+
+
+def _mark_estimated_clocks(years):
+    """Running day-counted clocks due after the last entered year (Beijing time) were counted
+    on weekends only there: say so until that year is entered and they are recounted."""
+    if not years:
+        return
+    bind = op.get_bind()
+    after = datetime(years[-1], 12, 31, 16, 0, tzinfo=timezone.utc)  # Jan 1 00:00 UTC+8
+    if bind.dialect.name == "sqlite":
+        after = after.replace(tzinfo=None)
+    bind.execute(sa.text("UPDATE case_clocks SET estimated = :yes WHERE done_at IS NULL AND unit IS NOT NULL "
+                         "AND unit != 'hours' AND due_at > :after")
+                 .bindparams(sa.bindparam("after", type_=sa.DateTime(timezone=True)),
+                             sa.bindparam("yes", type_=sa.Boolean())),
+                 {"after": after, "yes": True})
 
 
 def downgrade():
