@@ -147,3 +147,16 @@ def build_tiny_city() -> TinyCity:
     city.cases["V11"].leading_official = city.users["leader"]
     db.session.commit()
     return city
+
+
+# A made-up 2027 notice in the State Council's wording (the real one is entered by the city
+# when it is published); its weekdays are 2027's own.
+NOTICE_2027 = """国务院办公厅关于2027年部分节假日安排的通知
+各省、自治区、直辖市人民政府，国务院各部委、各直属机构：
+经国务院批准，现将2027年元旦、春节、清明节、劳动节放假调休日期的具体安排通知如下。
+一、元旦：1月1日（周五）至3日（周日）放假，共3天。
+二、春节：2月5日（农历除夕、周五）至12日（农历正月初七、周五）放假调休，共8天。2月20日（周六）上班。
+三、清明节：4月3日（周六）－5日（周一）放假，共3天。
+四、劳动节：4月30日（周五）至5月4日（周二）放假调休，共5天。4月25日（周日）、5月8日（周六）上班。
+节假日期间，各地区、各部门要妥善安排好值班和安全、保卫等工作。
+"""

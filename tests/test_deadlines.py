@@ -384,7 +384,8 @@ def test_cli_seed_is_idempotent(app):
     runner = app.test_cli_runner()
     first = runner.invoke(args=["deadlines", "seed"])
     assert first.exit_code == 0
-    assert f"时限规则新增 {len(DEFAULT_RULES)} 条，工作日历新增 25 天" in first.output
+    # Weekday holidays plus make-up days: 2023 18 + 7, 2024 19 + 8, 2025 18 + 5, 2026 19 + 6.
+    assert f"时限规则新增 {len(DEFAULT_RULES)} 条，工作日历新增 100 天" in first.output
     assert "新增 0 条，工作日历新增 0 天" in runner.invoke(args=["deadlines", "seed"]).output
 
 

@@ -110,11 +110,11 @@ def two_processes(app, city, tmp_path):
         process.wait(timeout=30)
 
 
-def register_at(browser: Browser, lon: float, lat: float) -> dict:
+def register_at(browser: Browser, lon: float, lat: float, **extra) -> dict:
     """Register a case at a point through the API; the case as returned."""
     status, body = browser.json("POST", "/api/v1/cases", {
         "channel": "letter", "category": "air", "sector": "industrial", "title": "异味", "lon": lon, "lat": lat,
-        "anonymous": True})
+        "anonymous": True, **extra})
     assert status == 201, body
     return body["case"]
 
@@ -128,7 +128,7 @@ def test_throttling_and_grid_imports_hold_across_processes(two_processes):
 
     command_on_b = Browser(b)
     assert command_on_b.login("command") == 200
-    before = register_at(command_on_b, *OUTSIDE)
+    before = register_at(command_on_b, *OUTSIDE, outside_city=True)  # not yet part of the city
     assert before["outside_grid"] is True  # B's locator is now built and cached
 
     admin_on_a = Browser(a)
@@ -140,4 +140,4 @@ def test_throttling_and_grid_imports_hold_across_processes(two_processes):
     assert status == 200 and "导入完成：新增 2 个" in page  # the redirect is followed to the grids page
 
     after = register_at(command_on_b, *OUTSIDE)
-    assert after["outside_grid"] is False and after["grid"]["code"] == "V31"
+    assert after["outside_grid"] is False and after["grid"]["code"] == "V31" and after["outside_city"] is False

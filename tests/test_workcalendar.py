@@ -8,7 +8,8 @@ import pytest
 from app.errors import InvalidInput
 from app.extensions import db
 from app.models import CalendarDay
-from app.services.cases.deadline_defaults import HOLIDAYS_2026
+from app.services.cases.deadline_defaults import HOLIDAY_NOTICES
+from app.services.cases.holiday_notice import parse_notice
 from app.services.cases.workcalendar import (
     WorkCalendar,
     ensure_default_calendar,
@@ -19,6 +20,7 @@ from app.services.cases.workcalendar import (
 )
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
+HOLIDAYS_2026 = parse_notice(HOLIDAY_NOTICES[2026]).holidays
 CALENDAR_2026 = WorkCalendar(
     {day: working for day, (working, _) in holiday_exceptions(HOLIDAYS_2026).items()}, SHANGHAI
 )
@@ -113,9 +115,9 @@ def test_parse_day_refuses_anything_but_a_real_iso_day(text):
 
 
 def test_seeding_inserts_the_notice_once_and_keeps_an_admins_edit():
-    assert ensure_default_calendar() == 25
+    assert ensure_default_calendar({2026: HOLIDAY_NOTICES[2026]}) == 25
     set_calendar_day(date(2026, 10, 7), True, "本市安排上班")
-    assert ensure_default_calendar() == 0
+    assert ensure_default_calendar({2026: HOLIDAY_NOTICES[2026]}) == 0
     assert db.session.get(CalendarDay, date(2026, 10, 7)).is_working_day is True
     assert WorkCalendar.load().is_working_day(date(2026, 10, 7)) is True
     assert WorkCalendar.load().is_working_day(date(2026, 10, 6)) is False

@@ -13,7 +13,7 @@ deadlines = AppGroup("deadlines", help="时限规则、工作日历与超期预�
 
 @deadlines.command("seed")
 def seed_command() -> None:
-    """Insert the default deadline rules and the 2026 holiday calendar that are missing.
+    """Insert the default deadline rules and the shipped years' holiday calendars that are missing.
 
     Safe to run again: rows an administrator has edited or deactivated are left alone.
     """

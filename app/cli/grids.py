@@ -34,3 +34,5 @@ def import_command(path: Path) -> None:
     click.echo(f"导入完成：新增 {report.created} 个，更新 {report.updated} 个网格。")
     if report.repaired:
         click.echo(f"已自动修复几何：{', '.join(report.repaired)}")
+    for note in report.levels:
+        click.echo(note)

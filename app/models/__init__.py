@@ -8,7 +8,7 @@ from app.models.audit import CaseEvent, ChainHead
 from app.models.basemap import BaseMapFeature
 from app.models.campaigns import Campaign, CampaignPhase, SubmissionRequirement, TownSubmission
 from app.models.cases import Case, CaseNumberCounter
-from app.models.deadlines import CalendarDay, CaseClock, DeadlineRule
+from app.models.deadlines import CalendarDay, CalendarYear, CaseClock, DeadlineRule
 from app.models.evidence import CardCodeBlock, ContactCard, Inspection, Photo
 from app.models.exposures import Exposure
 from app.models.grids import Department, Grid, SectorRoute
@@ -54,6 +54,7 @@ __all__ = [
     "ApiKey",
     "CardCodeBlock",
     "CalendarDay",
+    "CalendarYear",
     "CaseAttachment",
     "Case",
     "CaseClock",

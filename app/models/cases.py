@@ -50,6 +50,10 @@ class Case(db.Model):
     grid_id: Mapped[int | None] = mapped_column(ForeignKey("grids.id"), index=True)
     town_id: Mapped[int | None] = mapped_column(ForeignKey("grids.id"), index=True)
     outside_grid: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Placed in the nearest grid although in none (a sliver gap between boundaries): how far away.
+    grid_gap_m: Mapped[float | None] = mapped_column(Float)
+    # Outside the city (市外), confirmed at intake; the command office's queue shows these.
+    outside_city: Mapped[bool] = mapped_column(Boolean, default=False)
     discovered_by_grid_id: Mapped[int | None] = mapped_column(ForeignKey("grids.id"))
 
     # Who handles it.

@@ -20,6 +20,21 @@ class CalendarDay(db.Model):
     name: Mapped[str] = mapped_column(String(64), default="")
 
 
+class CalendarYear(db.Model):
+    """A year whose holiday schedule (节假日安排) has been entered, and from which notice.
+
+    A deadline that reaches a year without a row is counted on weekends only and marked as
+    an estimate (按周末估算) until the year is entered.
+    """
+
+    __tablename__ = "calendar_years"
+
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    source: Mapped[str] = mapped_column(String(200), default="")
+    entered_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    entered_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
 class DeadlineRule(db.Model):
     """How long a stage may take (时限规则), for cases matching its optional filters.
 
@@ -53,6 +68,14 @@ class CaseClock(db.Model):
     due_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     rule_id: Mapped[int | None] = mapped_column(ForeignKey("deadline_rules.id"))
+    # The period as the rule gave it when the clock started, and any approved extension, so
+    # the due time can be counted again when a year's holidays are entered (rule edits later
+    # do not touch a running clock).
+    amount: Mapped[int | None] = mapped_column(Integer)
+    unit: Mapped[str | None] = mapped_column(String(16))
+    extended_days: Mapped[int] = mapped_column(Integer, default=0)
+    # The period reaches a year whose holidays are not entered: counted on weekends only (按周末估算).
+    estimated: Mapped[bool] = mapped_column(Boolean, default=False)
     # Highest warning already sent for this clock ("yellow" then "red"), so none repeats.
     warned: Mapped[str] = mapped_column(String(8), default="")
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

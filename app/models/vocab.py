@@ -394,6 +394,8 @@ AUDIT_ACTION_LABELS = {
     "submission_requirement.update": "修改报送要求",
     "basemap.import": "导入底图", "basemap.delete": "删除底图图层",
     "robot.create": "新增群机器人", "robot.update": "停用/启用群机器人", "notify_pref.update": "修改角色短信方式",
+    # Calendar for any year (issue 18).
+    "calendar_year.import": "导入节假日安排",
 }
 
 

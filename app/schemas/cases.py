@@ -35,6 +35,7 @@ class CaseQuerySchema(PageQuerySchema):
     repeat = fields.Boolean(load_default=None)
     dissatisfied = fields.Boolean(load_default=None)
     superior_assigned = fields.Boolean(load_default=None)
+    outside_city = fields.Boolean(load_default=None)
     open = fields.Boolean(load_default=None)
 
 
@@ -70,6 +71,9 @@ class CaseSchema(Schema):
     address = fields.String()
     coord_system = fields.String()
     outside_grid = fields.Boolean()
+    grid_gap_m = fields.Float(allow_none=True, metadata={
+        "description": "位置在网格缝隙中、按容差归入最近网格时，与该网格的距离（米）；在网格内为 null"})
+    outside_city = fields.Boolean(metadata={"description": "登记时确认为市外（不在本市范围内）"})
     grid = fields.Nested(GridRefSchema, allow_none=True)
     town = fields.Nested(GridRefSchema, allow_none=True)
     department = fields.Nested(DepartmentRefSchema, allow_none=True)
@@ -88,6 +92,8 @@ class CaseSchema(Schema):
     repeat_count = fields.Integer()
     legal_track_label = fields.Function(lambda c: LegalTrack(c.legal_track).label if c.legal_track else None)
     deadline_state = fields.String(dump_only=True)
+    due_estimated = fields.Boolean(dump_only=True, metadata={
+        "description": "按周末估算：期限落在节假日安排尚未录入的年份，暂只扣除周末，录入后自动重新计算"})
     received_at = fields.AwareDateTime()
     accepted_at = fields.AwareDateTime(allow_none=True)
     assigned_at = fields.AwareDateTime(allow_none=True)
@@ -149,6 +155,8 @@ class CaseCreateSchema(Schema):
     suspected_crime = fields.Boolean(load_default=False)
     # An irregular petition (非访): a petition made outside the lawful channels and places.
     irregular = fields.Boolean(load_default=False)
+    # The user confirms a point outside the city (市外); without it such a point is refused.
+    outside_city = fields.Boolean(load_default=False)
     note = fields.String(load_default="", validate=validate.Length(max=2000))
 
     @validates_schema

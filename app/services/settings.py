@@ -142,6 +142,10 @@ SETTINGS: dict[str, SettingDef] = {row.key: row for row in (
                "约谈：久拖不解案件达到几件的镇（件，0 为不约谈）", "重点积案化解不力的镇列入约谈名单。"),
     SettingDef("interview_when_exposed", 1, _flag, "应为 1（约谈）或 0（不约谈）",
                "约谈：期间内有案件被媒体曝光的镇也约谈（1 是，0 否）"),
+    # Grid placement (issue 18): a point in a sliver gap between boundaries goes to the nearest
+    # grid within this distance, flagged; beyond it the point is outside every grid.
+    SettingDef("grid_gap_tolerance_m", 50, _number(0, 500), "应为 0 至 500 米", "网格缝隙容差（米）",
+               "登记位置不在任何网格内、但距最近网格不超过此距离时，归入该网格并标记；0 为不归入。"),
 )}
 
 def _valid_patrol_rules(value) -> bool:

@@ -1,6 +1,6 @@
 """Server-rendered pages: sign-in, the supervisor desk, API docs, vendored front-end files."""
 
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app, request, url_for
@@ -12,7 +12,7 @@ from app.schemas.messages import error_lines
 from app.services import clock
 from app.services.access import may
 from app.services.cases import notifications
-from app.services.cases.deadlines import case_deadline_state
+from app.services.cases.deadlines import case_deadline_state, estimated_stages
 from app.services.cases.lifecycle import event_label
 from app.services.settings import get_setting
 
@@ -50,6 +50,7 @@ def register_web(app: Flask) -> None:
         role_label=lambda role: Role(role).label,
         state_label=state_label,
         deadline_state=lambda case: case_deadline_state(case, clock.now()),
+        estimated_stages=estimated_stages,
         may=may,
         step_label=step_label,
         unread_notifications=lambda: notifications.unread_count(current_user),
@@ -58,6 +59,7 @@ def register_web(app: Flask) -> None:
     app.jinja_env.filters["local_time"] = local_time
     app.jinja_env.filters["lonlat"] = lonlat
     app.jinja_env.filters["error_lines"] = error_lines
+    app.jinja_env.filters["cn_day"] = cn_day
 
 
 def local_time(value: datetime | None) -> str:
@@ -66,6 +68,11 @@ def local_time(value: datetime | None) -> str:
         return "—"
     zone = ZoneInfo(current_app.config["TIME_ZONE"])
     return value.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+
+
+def cn_day(value: date) -> str:
+    """A day as a notice writes it, with its weekday: 2027-02-06（周六）."""
+    return f"{value.isoformat()}（周{'一二三四五六日'[value.weekday()]}）"
 
 
 def lonlat(value) -> dict | None:

@@ -36,8 +36,8 @@ from app.services.access import require
 from app.services.admin import accounts, api_keys, changes, staff_import
 from app.services.admin import audit as admin_audit
 from app.services.admin.throttling import recent_failures
-from app.services.cases import deadlines, departments, workcalendar
-from app.services.geo import basemap
+from app.services.cases import deadlines, departments, holiday_notice, workcalendar
+from app.services.geo import basemap, grid_import
 from app.services.notify import delivery, preferences, robots
 from app.web.forms import attempt
 
@@ -79,7 +79,8 @@ def index():
         ("导入人员（网格员、镇街、部门）", bool(role_counts.get(Role.INSPECTOR)), url_for("admin.staff_import_page"),
          "、".join(f"{Role(r).label} {n}" for r, n in sorted(role_counts.items())) or "尚无"),
     ]
-    return render_template("admin/index.html", steps=steps)
+    return render_template("admin/index.html", steps=steps,
+                           missing_years=workcalendar.missing_years(clock.beijing_date(clock.now())))
 
 
 def _count(model) -> int:
@@ -251,7 +252,8 @@ def grids():
                 raise InvalidInput("请选择 GeoJSON 文件。")
             text = _decode_text(upload.read())
             report = changes.import_grid_file(current_user, text, upload.filename)
-            done.message = f"导入完成：新增 {report.created} 个，更新 {report.updated} 个网格。"
+            done.message = (f"导入完成：新增 {report.created} 个，更新 {report.updated} 个网格。"
+                            f"{report.levels[0]}{report.levels[1]}")
         if done.ok:
             if report.repaired:
                 flash(f"已自动修复自相交的边界：{'、'.join(report.repaired)}。", "ok")
@@ -260,7 +262,8 @@ def grids():
     towns = list(db.session.scalars(select(Grid).where(Grid.level <= 2).order_by(Grid.level, Grid.code)))
     villages = dict(db.session.execute(
         select(Grid.parent_id, func.count(Grid.id)).where(Grid.level == 3).group_by(Grid.parent_id)).all())
-    return render_template("admin/grids.html", towns=towns, villages=villages, errors=errors), 422 if errors else 200
+    return render_template("admin/grids.html", towns=towns, villages=villages, errors=errors,
+                           notes=grid_import.placement_notes()), 422 if errors else 200
 
 
 def _decode_text(content: bytes) -> str:
@@ -369,7 +372,7 @@ def deadline_rules():
     """The deadline rules and the working-day calendar of a year."""
     year = request.args.get("year", type=int) or clock.now().year
     return render_template("admin/deadlines.html", rules=deadlines.list_rules(), year=year,
-                           days=workcalendar.calendar_days(year))
+                           days=workcalendar.calendar_days(year), years=workcalendar.entered_years())
 
 
 @bp.post("/deadlines/defaults")
@@ -443,6 +446,54 @@ def calendar_delete(day: str):
         parsed: date = workcalendar.parse_day(day)
         changes.delete_calendar_day(current_user, parsed)
     return redirect(url_for("admin.deadline_rules", year=day[:4] if day[:4].isdigit() else None))
+
+
+@bp.route("/calendar/import", methods=["GET", "POST"])
+def calendar_import():
+    """Read a pasted or uploaded State Council holiday notice and show what it would enter.
+
+    Nothing is saved here: the administrator checks the days and confirms on the next step.
+    """
+    form = {"text": request.form.get("text", ""), "year": request.form.get("year", "")}
+    if request.method == "GET":
+        return render_template("admin/calendar_import.html", form=form, notice=None, errors={},
+                               years=workcalendar.entered_years())
+    try:
+        upload = request.files.get("file")
+        if upload is not None and upload.filename:
+            form["text"] = holiday_notice.notice_text_from_upload(upload.filename, upload.read())
+        notice = holiday_notice.parse_notice(form["text"], _notice_year(form["year"]))
+    except InvalidInput as exc:
+        flash(exc.message, "error")
+        return render_template("admin/calendar_import.html", form=form, notice=None, errors=exc.errors,
+                               years=workcalendar.entered_years()), 422
+    return render_template("admin/calendar_import.html", form=form, notice=notice, errors={},
+                           days=sorted(workcalendar.holiday_exceptions(notice.holidays).items()),
+                           stored=workcalendar.calendar_days(notice.year), years=workcalendar.entered_years())
+
+
+@bp.post("/calendar/import/confirm")
+def calendar_import_confirm():
+    """Save the confirmed notice as its year's calendar and recount the running clocks it reaches."""
+    text = request.form.get("text", "")
+    with attempt() as done:
+        notice = holiday_notice.parse_notice(text, _notice_year(request.form.get("year", "")))
+        entered, moved = changes.import_holiday_notice(current_user, notice, holiday_notice.notice_title(text))
+        done.message = (f"已录入 {entered.year} 年节假日安排：新增 {entered.added} 天、修改 {entered.changed} 天、"
+                        f"删除 {entered.removed} 天；{moved} 件案件的期限已按新日历重新计算。")
+    if not done.ok:
+        return redirect(url_for("admin.calendar_import"))
+    return redirect(url_for("admin.deadline_rules", year=entered.year))
+
+
+def _notice_year(text: str | None) -> int | None:
+    """The year chosen on the import form (empty: take it from the notice)."""
+    text = (text or "").strip()
+    if not text:
+        return None
+    if not text.isdigit() or not 2000 <= int(text) <= 2100:
+        raise InvalidInput("年份应在2000至2100之间。", {"year": ["年份应在2000至2100之间。"]})
+    return int(text)
 
 
 # ----------------------------------------------------------------------------- settings

@@ -33,8 +33,9 @@ from app.models.vocab import (
 from app.schemas.cases import CaseCreateSchema, CaseQuerySchema
 from app.schemas.lifecycle import STEP_SCHEMAS
 from app.schemas.messages import first_message
+from app.services import clock
 from app.services.access import Action, authorize, can
-from app.services.cases import notifications
+from app.services.cases import notifications, workcalendar
 from app.services.cases.attachments import Upload, attach, attachments_of, check_uploads
 from app.services.cases.intake import register_case, repeat_candidates
 from app.services.cases.lifecycle import STEPS, available_steps, close_checklist, take
@@ -93,6 +94,7 @@ def queue():
     return render_template(
         "desk/queue.html", page=page, filters=filters, grids=_grids_in_scope(),
         departments=_departments(), can_assign=current_user.role in STEPS["assign"].roles,
+        missing_years=workcalendar.missing_years(clock.beijing_date(clock.now())),
     )
 
 

@@ -14,9 +14,10 @@ from app.database import get_or_404
 from app.errors import Conflict, InvalidInput
 from app.extensions import db
 from app.models import CalendarDay, DeadlineRule, Department, SectorRoute, User
-from app.services import settings
+from app.services import clock, settings
 from app.services.admin import audit as admin_audit
 from app.services.cases import deadlines, departments, workcalendar
+from app.services.cases.holiday_notice import ParsedNotice
 from app.services.geo import basemap
 from app.services.geo.grid_import import ImportReport, import_grids, load_feature_collection
 
@@ -77,6 +78,18 @@ def delete_calendar_day(actor: User, day: date) -> None:
     admin_audit.record(actor, "calendar_day.delete", "calendar_day", day.isoformat(), before, None)
 
 
+def import_holiday_notice(actor: User, notice: ParsedNotice, source: str) -> tuple[workcalendar.YearEntered, int]:
+    """Make a State Council notice the calendar of its year, then recount the running clocks
+    that reach that year. Returns what changed in the calendar and how many cases' due times moved."""
+    before = [(row.day, row.is_working_day, row.name) for row in workcalendar.calendar_days(notice.year)]
+    entered = workcalendar.enter_year(notice.year, notice.holidays, source, actor.id, clock.now())
+    moved = deadlines.recount_open_clocks(notice.year)
+    after = [(row.day, row.is_working_day, row.name) for row in workcalendar.calendar_days(notice.year)]
+    admin_audit.record(actor, "calendar_year.import", "calendar_year", notice.year,
+                       {"days": before}, {"source": source, "days": after, "cases_recounted": moved})
+    return entered, moved
+
+
 def _department_fields(name: str, duty: str) -> tuple[str, str]:
     """A department's name and duty, checked."""
     name, duty = name.strip(), duty.strip()
@@ -128,7 +141,8 @@ def import_grid_file(actor: User, text: str, filename: str = "") -> ImportReport
     """Import a GeoJSON file of grids, all or nothing, as ``flask grids import`` does."""
     report = import_grids(load_feature_collection(text))
     admin_audit.record(actor, "grid.import", "grid", filename[:64], None,
-                       {"created": report.created, "updated": report.updated, "repaired": report.repaired})
+                       {"created": report.created, "updated": report.updated, "repaired": report.repaired,
+                        "levels": report.levels})
     return report
 
 

@@ -12,11 +12,11 @@ Services flush, never commit: the caller (a request or a CLI command) commits.
 
 from collections import Counter
 from dataclasses import asdict
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import or_, select
+from sqlalchemy import and_, or_, select
 
 from app.database import get_or_404
 from app.errors import Conflict, DomainError, InvalidInput
@@ -119,28 +119,37 @@ def update_rule(rule_id: int, **changes) -> DeadlineRule:
 # --- Clocks ----------------------------------------------------------------------------
 
 
-def compute_due(case: Case, stage: str, started_at: datetime) -> tuple[datetime, DeadlineRule | None]:
-    """When this case's stage is due if it starts at ``started_at``, and the rule that says so
-    (None for a stage whose period is a setting)."""
+def period_of(case: Case, stage: str) -> tuple[int, str, DeadlineRule | None]:
+    """A stage's period for this case: (amount, unit, the rule that gives it), or from a setting
+    with no rule (the regular follow-up of long-unresolved cases); NoDeadlineRule when none."""
     if stage in _SETTING_PERIODS:
-        days = int(get_setting(_SETTING_PERIODS[stage]))
-        return WorkCalendar.load().period_end(started_at, days, PeriodUnit.CALENDAR_DAYS), None
+        return int(get_setting(_SETTING_PERIODS[stage])), PeriodUnit.CALENDAR_DAYS, None
     rule = rule_for(case, stage)
     if rule is None:
         raise NoDeadlineRule(stage)
-    return WorkCalendar.load().period_end(started_at, rule.amount, rule.unit), rule
+    return rule.amount, rule.unit, rule
+
+
+def compute_due(case: Case, stage: str, started_at: datetime,
+                calendar: WorkCalendar | None = None) -> tuple[datetime, DeadlineRule | None]:
+    """When this case's stage is due if it starts at ``started_at``, and the rule that says so
+    (None for a stage whose period is a setting)."""
+    amount, unit, rule = period_of(case, stage)
+    return (calendar or WorkCalendar.load()).period_end(started_at, amount, unit), rule
 
 
 def start_clock(case: Case, stage: str, started_at: datetime) -> CaseClock | None:
     """Start (or, on reopening, restart) the case's clock for a stage, then refresh its due times.
 
     Returns None, and removes any old clock of that stage, when no rule gives the stage a
-    limit for this case (e.g. the inspection report of an ordinary case).
+    limit for this case (e.g. the inspection report of an ordinary case). The clock keeps
+    the rule's period, so a later change of the rule leaves it alone.
     """
     _ensure_flushed(case)
     clock = clock_for(case, stage)
+    calendar = WorkCalendar.load()
     try:
-        due_at, rule = compute_due(case, stage, started_at)
+        amount, unit, rule = period_of(case, stage)
     except NoDeadlineRule:
         if clock is not None:
             db.session.delete(clock)
@@ -149,10 +158,26 @@ def start_clock(case: Case, stage: str, started_at: datetime) -> CaseClock | Non
     if clock is None:
         clock = CaseClock(case_id=case.id, stage=stage)
         db.session.add(clock)
+    due_at = calendar.period_end(started_at, amount, unit)
     clock.started_at, clock.due_at, clock.rule_id = started_at, due_at, rule.id if rule else None
+    clock.amount, clock.unit, clock.extended_days = amount, unit, 0
+    clock.estimated = calendar.is_estimate(started_at, due_at, unit)
     clock.done_at, clock.warned = None, ""
     refresh_case_due(case)
     return clock
+
+
+def _count_due(clock: CaseClock, calendar: WorkCalendar) -> None:
+    """Count the clock's due time from its start, period and extension, and whether it is an estimate.
+
+    The extension (one per case, 信访工作条例 第三十四条) counts from the period's last day.
+    """
+    due_at = calendar.period_end(clock.started_at, clock.amount, clock.unit)
+    if clock.extended_days:
+        due_at = calendar.extend(due_at, clock.extended_days)
+    clock.due_at = due_at
+    unit = PeriodUnit.CALENDAR_DAYS if clock.extended_days else clock.unit
+    clock.estimated = calendar.is_estimate(clock.started_at, due_at, unit)
 
 
 def stop_clock(case: Case, stage: str, done_at: datetime) -> None:
@@ -182,7 +207,13 @@ def extend_clock(case: Case, stage: str, days: int) -> CaseClock:
     clock = clock_for(case, stage)
     if clock is None or clock.done_at is not None:
         raise Conflict(f"“{Stage(stage).label}”阶段没有正在计时的期限，无法延期。")
-    clock.due_at = WorkCalendar.load().extend(clock.due_at, days)
+    clock.extended_days += days
+    calendar = WorkCalendar.load()
+    if clock.amount is None:  # a clock older than its recorded period: move its due time only
+        clock.due_at = calendar.extend(clock.due_at, days)
+        clock.estimated = calendar.is_estimate(clock.started_at, clock.due_at, PeriodUnit.CALENDAR_DAYS)
+    else:
+        _count_due(clock, calendar)
     clock.warned = ""  # a new due time earns its own warnings
     refresh_case_due(case)
     return clock
@@ -216,6 +247,37 @@ def open_clocks(case: Case) -> list[CaseClock]:
         return []
     query = select(CaseClock).where(CaseClock.case_id == case.id, CaseClock.done_at.is_(None))
     return list(db.session.scalars(query.order_by(CaseClock.due_at, CaseClock.id)))
+
+
+def estimated_stages(case: Case) -> list[str]:
+    """Labels of the case's running clocks counted on weekends only (按周末估算), nearest first."""
+    return [Stage(c.stage).label for c in open_clocks(case) if c.estimated]
+
+
+def recount_open_clocks(year: int) -> int:
+    """Count again every running clock that is an estimate or reaches ``year``, now that the
+    year's holidays are entered; returns how many due times moved.
+
+    A moved due time earns its warnings afresh. Entering a year calls this at once; it is
+    also safe to run again (e.g. from a background task), as it only moves what changed.
+    """
+    calendar = WorkCalendar.load()
+    first = calendar.end_of_day(date(year, 1, 1) - timedelta(days=1))
+    after = calendar.end_of_day(date(year, 12, 31))
+    query = select(CaseClock).where(
+        CaseClock.done_at.is_(None), CaseClock.amount.is_not(None),
+        or_(CaseClock.estimated.is_(True), and_(CaseClock.started_at < after, CaseClock.due_at > first)),
+    )
+    moved_cases: set[int] = set()
+    for clock in db.session.scalars(query.order_by(CaseClock.id)):
+        before = clock.due_at
+        _count_due(clock, calendar)
+        if clock.due_at != before:
+            clock.warned = ""
+            moved_cases.add(clock.case_id)
+    for case_id in sorted(moved_cases):
+        refresh_case_due(db.session.get(Case, case_id))
+    return len(moved_cases)
 
 
 def clock_for(case: Case, stage: str) -> CaseClock | None:

@@ -27,7 +27,7 @@ from app.services.cases.numbering import next_case_number
 from app.services.cases.repeats import link_repeat
 from app.services.cases.timeline import append_event
 from app.services.geo.coords import to_wgs84
-from app.services.geo.grid_locator import locate_point
+from app.services.geo.placement import Placement, place_point
 from app.services.geo.spatial import bbox_around, distance_m, in_bbox
 from app.services.settings import get_setting
 
@@ -46,11 +46,13 @@ def register_case(user: User, data: dict) -> tuple[Case, list[RepeatCandidate]]:
     require(user, "register_cases", "只有二级网格管理员和指挥部办公室可以登记案件。")
     now = clock.now()
     lon, lat = to_wgs84(data["lon"], data["lat"], data["coord_system"])
-    hit = locate_point(lon, lat)
-    if user.role == Role.SUPERVISOR and (hit is None or hit.town_id != user.grid_id):
+    placed = _placement(lon, lat)
+    if not placed.in_city and not data.get("outside_city"):
+        raise OutsideCity()
+    if user.role == Role.SUPERVISOR and placed.town_id != user.grid_id:
         raise InvalidInput("该位置不在您管辖的镇（街道）范围内，请核对坐标或交指挥部办公室登记。",
                            {"lon": "位置不在本镇（街道）范围内"})
-    case = _new_case(user, data, lon, lat, now)
+    case = _new_case(user, data, lon, lat, placed, now)
     _set_petitioner(case, data)
     _route(case, data)
     apply_above_level(case)
@@ -65,7 +67,7 @@ def register_patrol_discovery(user: User, discovery: dict, lon: float, lat: floa
     credited to the inspector's own grid, received at the moment it was found."""
     data = {**discovery, "channel": Channel.GRID_PATROL, "coord_system": "wgs84", "priority": "normal",
             "lon": lon, "lat": lat, "received_at": found_at}
-    case = _new_case(user, data, lon, lat, clock.now())
+    case = _new_case(user, data, lon, lat, _placement(lon, lat), clock.now())
     case.discovered_by_grid_id = user.grid_id
     case.anonymous = True  # nobody complained: there is no petitioner
     _route(case, {})
@@ -73,9 +75,22 @@ def register_patrol_discovery(user: User, discovery: dict, lon: float, lat: floa
     return case
 
 
-def _new_case(user: User, data: dict, lon: float, lat: float, now: datetime) -> Case:
-    """A registered case at a WGS-84 point, placed in its grid and numbered."""
-    hit = locate_point(lon, lat)
+class OutsideCity(InvalidInput):
+    """The point lies outside the city and the user has not confirmed it as 市外."""
+
+    def __init__(self):
+        message = ("该位置不在本市范围内（不在任何网格内，也不在网格缝隙容差之内）。请核对经纬度和坐标系；"
+                   "确属市外的，请勾选「市外」后再登记，案件将进入指挥部办公室的市外件队列。")
+        super().__init__(message, {"outside_city": ["位置在本市范围外，须确认为「市外」"]})
+
+
+def _placement(lon: float, lat: float) -> Placement:
+    """Where a new case at a WGS-84 point belongs, sliver gaps closed by the tolerance setting."""
+    return place_point(lon, lat, float(get_setting("grid_gap_tolerance_m")))
+
+
+def _new_case(user: User, data: dict, lon: float, lat: float, placed: Placement, now: datetime) -> Case:
+    """A registered case at a WGS-84 point, placed at the deepest grid that covers it, and numbered."""
     channel = Channel(data["channel"])
     return Case(
         number=next_case_number(clock_year(now)),
@@ -85,7 +100,8 @@ def _new_case(user: User, data: dict, lon: float, lat: float, now: datetime) -> 
         description=data.get("description", ""), address=data.get("address", ""),
         location=from_shape(Point(lon, lat), srid=SRID), coord_system=data["coord_system"],
         input_lon=data["lon"], input_lat=data["lat"],
-        grid_id=hit.grid_id if hit else None, town_id=hit.town_id if hit else None, outside_grid=hit is None,
+        grid_id=placed.grid_id, town_id=placed.town_id, outside_grid=placed.outside_grid,
+        grid_gap_m=placed.gap_m, outside_city=not placed.in_city,
         status=CaseStatus.REGISTERED, received_at=data.get("received_at") or now, registered_at=now,
         created_by_id=user.id, suspected_crime=data.get("suspected_crime", False),
         superior_assigned=data.get("superior_assigned", False),

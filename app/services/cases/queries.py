@@ -8,7 +8,7 @@ from app.models import Case, User
 from app.models.vocab import OPEN_STATUSES
 from app.services import clock
 from app.services.access import scoped_cases
-from app.services.cases.deadlines import case_deadline_state
+from app.services.cases.deadlines import case_deadline_state, estimated_stages
 from app.services.cases.privacy import petitioner_view
 from app.services.paging import page_of
 
@@ -16,6 +16,7 @@ _FLAG_COLUMNS = {
     "above_level": Case.above_level,
     "dissatisfied": Case.dissatisfied,
     "superior_assigned": Case.superior_assigned,
+    "outside_city": Case.outside_city,
 }
 _EQUAL_COLUMNS = {
     "grid_id": Case.grid_id,
@@ -68,10 +69,12 @@ class CaseView:
     """A case as one user sees it now, for the API to dump: the case's own fields, plus the
     petitioner block as ``privacy`` decided it for this user and the deadline state now."""
 
-    def __init__(self, case: Case, petitioner: dict, deadline_state: str):
+    def __init__(self, case: Case, petitioner: dict, deadline_state: str, due_estimated: bool = False):
         self.case = case
         self.petitioner = petitioner
         self.deadline_state = deadline_state
+        # A running clock reaches a year whose holidays are not entered (按周末估算).
+        self.due_estimated = due_estimated
 
     def __getattr__(self, name: str):
         """Every other field is the case's own."""
@@ -80,7 +83,8 @@ class CaseView:
 
 def case_view(user: User, case: Case) -> CaseView:
     """The case as this user may see it: personal data masked unless they handle it."""
-    return CaseView(case, petitioner_view(case, user), str(case_deadline_state(case, clock.now())))
+    return CaseView(case, petitioner_view(case, user), str(case_deadline_state(case, clock.now())),
+                    bool(estimated_stages(case)))
 
 
 def case_views(user: User, cases: list[Case]) -> list[CaseView]:

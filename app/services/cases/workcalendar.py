@@ -16,6 +16,10 @@ Counting convention (it decides every due date; it is the one of 民法典 第�
 * N hours are plain elapsed hours, holidays included (the city's first-line targets).
 * An extension of N days counts from the last day of the current period, as a period of N
   calendar days, with the same roll to a working day.
+
+A year counts as known once its holiday notice is entered (``calendar_years``). A period
+that reaches a year not yet entered is counted on the plain week there and is an estimate
+(按周末估算); entering the year recounts it (services.cases.deadlines.recount_open_clocks).
 """
 
 import re
@@ -30,9 +34,10 @@ from sqlalchemy import select
 from app.database import get_or_404
 from app.errors import DomainError, InvalidInput
 from app.extensions import db
-from app.models import CalendarDay
+from app.models import CalendarDay, CalendarYear
 from app.models.vocab import PeriodUnit
-from app.services.cases.deadline_defaults import HOLIDAYS_2026, Holiday
+from app.services.cases.deadline_defaults import HOLIDAY_NOTICES, Holiday
+from app.services.cases.holiday_notice import parse_notice
 
 # A calendar with no working day for a whole year is an editing mistake, not a reason to loop.
 _MAX_DAYS_WITHOUT_WORK = 366
@@ -41,16 +46,32 @@ _ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 @dataclass(frozen=True)
 class WorkCalendar:
-    """Working days of the city: the plain week plus the stored exceptions."""
+    """Working days of the city: the plain week plus the stored exceptions.
+
+    ``known_years`` are the years whose holidays are entered; None means every year (a
+    calendar built by hand for a computation that needs no estimate).
+    """
 
     exceptions: Mapping[date, bool]
     zone: ZoneInfo
+    known_years: frozenset[int] | None = None
 
     @classmethod
     def load(cls) -> "WorkCalendar":
         """The calendar as stored now, in the app's time zone."""
         rows = db.session.execute(select(CalendarDay.day, CalendarDay.is_working_day))
-        return cls({day: working for day, working in rows}, ZoneInfo(current_app.config["TIME_ZONE"]))
+        years = frozenset(db.session.scalars(select(CalendarYear.year)))
+        return cls({day: working for day, working in rows}, ZoneInfo(current_app.config["TIME_ZONE"]), years)
+
+    def is_estimate(self, start: datetime, end: datetime, unit: str) -> bool:
+        """True when a period from ``start`` to ``end`` counted days of a year not entered.
+
+        Hours are plain elapsed time and never an estimate.
+        """
+        if unit == PeriodUnit.HOURS or self.known_years is None:
+            return False
+        first, last = self.local_day(start).year, self.local_day(end - timedelta(microseconds=1)).year
+        return any(year not in self.known_years for year in range(first, last + 1))
 
     def is_working_day(self, day: date) -> bool:
         """True on a working day: a stored exception, else Monday to Friday."""
@@ -139,16 +160,72 @@ def holiday_exceptions(holidays: Iterable[Holiday]) -> dict[date, tuple[bool, st
     return rows
 
 
-def ensure_default_calendar(holidays: Iterable[Holiday] = HOLIDAYS_2026) -> int:
-    """Insert the notice's exception days that are missing; an admin's edits stay. Returns how many."""
+def ensure_default_calendar(notices: Mapping[int, str] = HOLIDAY_NOTICES) -> int:
+    """Enter the shipped notices' exception days that are missing, and their years; an admin's
+    edits stay. Returns how many days were added."""
     existing = set(db.session.scalars(select(CalendarDay.day)))
+    entered = set(db.session.scalars(select(CalendarYear.year)))
     added = 0
-    for day, (working, name) in sorted(holiday_exceptions(holidays).items()):
-        if day not in existing:
-            db.session.add(CalendarDay(day=day, is_working_day=working, name=name))
-            added += 1
+    for year, text in sorted(notices.items()):
+        for day, (working, name) in sorted(holiday_exceptions(parse_notice(text, year).holidays).items()):
+            if day not in existing:
+                db.session.add(CalendarDay(day=day, is_working_day=working, name=name))
+                added += 1
+        if year not in entered:
+            db.session.add(CalendarYear(year=year, source=text.splitlines()[0][:200]))
     db.session.flush()
     return added
+
+
+@dataclass(frozen=True)
+class YearEntered:
+    """What entering a year's notice changed in the stored calendar."""
+
+    year: int
+    added: int
+    changed: int
+    removed: int
+
+
+def enter_year(year: int, holidays: list[Holiday], source: str, entered_by_id: int | None,
+               now: datetime) -> YearEntered:
+    """Make the notice the year's calendar: its exception days replace the year's stored ones
+    (a day it names in a neighbouring year is set too), and the year counts as entered."""
+    wanted = holiday_exceptions(holidays)
+    stored = {row.day: row for row in calendar_days(year)}
+    stored.update({row.day: row for row in db.session.scalars(
+        select(CalendarDay).where(CalendarDay.day.in_([d for d in wanted if d.year != year])))})
+    added = changed = removed = 0
+    for day, row in stored.items():
+        if day not in wanted and day.year == year:
+            db.session.delete(row)
+            removed += 1
+    for day, (working, name) in sorted(wanted.items()):
+        row = stored.get(day)
+        if row is None:
+            db.session.add(CalendarDay(day=day, is_working_day=working, name=name))
+            added += 1
+        elif (row.is_working_day, row.name) != (working, name):
+            row.is_working_day, row.name = working, name
+            changed += 1
+    entry = db.session.get(CalendarYear, year) or CalendarYear(year=year)
+    entry.source, entry.entered_at, entry.entered_by_id = source[:200], now, entered_by_id
+    db.session.add(entry)
+    db.session.flush()
+    return YearEntered(year, added, changed, removed)
+
+
+def entered_years() -> list[CalendarYear]:
+    """The years whose holidays are entered, latest first."""
+    return list(db.session.scalars(select(CalendarYear).order_by(CalendarYear.year.desc())))
+
+
+def missing_years(today: date) -> list[int]:
+    """Years whose holidays should be entered by now and are not: this year, and from
+    November (when the State Council publishes it) next year."""
+    due = [today.year, today.year + 1] if today.month >= 11 else [today.year]
+    entered = set(db.session.scalars(select(CalendarYear.year).where(CalendarYear.year.in_(due))))
+    return [year for year in due if year not in entered]
 
 
 def calendar_days(year: int) -> list[CalendarDay]:

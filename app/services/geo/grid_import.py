@@ -7,12 +7,13 @@ from dataclasses import dataclass, field
 import shapely
 from geoalchemy2.shape import from_shape
 from shapely.geometry import MultiPolygon, Polygon, shape
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.errors import InvalidInput
 from app.extensions import db
 from app.models import Grid
 from app.models.types import SRID
+from app.services.settings import get_setting
 
 
 @dataclass
@@ -34,6 +35,8 @@ class ImportReport:
     created: int = 0
     updated: int = 0
     repaired: list[str] = field(default_factory=list)
+    # Which levels the city now has and what that means for placing cases (placement_notes).
+    levels: list[str] = field(default_factory=list)
 
 
 def load_feature_collection(text: str) -> list[dict]:
@@ -169,7 +172,36 @@ def import_grids(features: list[dict]) -> ImportReport:
         if feature.repaired:
             report.repaired.append(feature.code)
     db.session.flush()
+    report.levels = placement_notes()
     return report
+
+
+def placement_notes() -> list[str]:
+    """The levels the stored grids have, and how new cases will be placed with them
+    (services.geo.placement), in words an administrator can act on."""
+    counts = dict(db.session.execute(select(Grid.level, func.count(Grid.id)).group_by(Grid.level)).all())
+    city, towns, villages = (counts.get(level, 0) for level in (1, 2, 3))
+    notes = [f"现有网格：市级 {city} 个、镇（街道）{towns} 个、村（社区）{villages} 个。"]
+    bare = list(db.session.scalars(select(Grid.name).where(
+        Grid.level == 2, ~Grid.id.in_(select(Grid.parent_id).where(Grid.level == 3, Grid.parent_id.is_not(None))),
+    ).order_by(Grid.code)))
+    if not towns:
+        notes.append("没有镇（街道）级网格：案件无法落位到镇街，镇街管理员看不到任何案件，请补充镇街边界。")
+    elif not villages:
+        notes.append("没有村（社区）级网格：案件落位到所在镇（街道），按村统计和按村分派网格员不可用。")
+    elif bare:
+        notes.append(f"{len(bare)} 个镇（街道）没有村（社区）级网格（{'、'.join(bare[:10])}"
+                     f"{' 等' if len(bare) > 10 else ''}）：这些镇街的案件落位到镇街。")
+    else:
+        notes.append("案件落位到所在村（社区）及其镇（街道）。")
+    tolerance = get_setting("grid_gap_tolerance_m")
+    notes.append(f"边界之间的缝隙：不在任何网格内、但距网格不超过 {tolerance} 米（系统参数“网格缝隙容差”）的位置"
+                 "归入最近的网格，并在案件上标记。")
+    if city:
+        notes.append("市级边界之外且距各网格超过容差的位置，登记时须确认为「市外」，进入指挥部办公室的市外件队列。")
+    else:
+        notes.append("没有市级边界：距各网格超过容差的位置视为市外，登记时须确认为「市外」。")
+    return notes
 
 
 def _parent(parent_code: str | None, known: dict[str, Grid]) -> Grid | None:
