@@ -5,11 +5,14 @@ Each task is a thin call into a service; it runs in its own app context and tran
 replace the cron lines and shell loops of earlier versions.
 """
 
+import uuid
+
 from app.extensions import db
 from app.models import Case
 from app.services import background, clock
 from app.services.campaign import early_warning
 from app.services.cases.deadlines import sweep_warnings
+from app.services.field.sync import derive_photo
 
 
 @background.periodic("deadlines.sweep", minutes=5)
@@ -29,3 +32,9 @@ def scan_near_case(case_id: int) -> int:
     """Right after intake: does the new case complete a cluster of similar complaints?"""
     case = db.session.get(Case, case_id)
     return 0 if case is None else len(early_warning.scan_near(case))
+
+
+@background.task("photos.derive")
+def derive(photo_id: str) -> bool:
+    """A received photo's display copy and thumbnail (the upload answered before they were made)."""
+    return derive_photo(uuid.UUID(photo_id))
