@@ -9,6 +9,7 @@ from app.models.campaigns import Campaign, CampaignPhase, SubmissionRequirement,
 from app.models.cases import Case, CaseNumberCounter
 from app.models.deadlines import CalendarDay, CaseClock, DeadlineRule
 from app.models.evidence import CardCodeBlock, ContactCard, Inspection, Photo
+from app.models.exports import ExportJob
 from app.models.grids import Department, Grid, SectorRoute
 from app.models.handling import (
     CaseExtension,
@@ -47,6 +48,7 @@ __all__ = [
     "CardCodeBlock",
     "CalendarDay",
     "CaseAttachment",
+    "ExportJob",
     "Case",
     "CaseClock",
     "CaseExtension",

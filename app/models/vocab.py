@@ -391,3 +391,12 @@ AUDIT_ACTION_LABELS = {
     "campaign.create": "新建专项行动", "campaign_phase.update": "修改行动阶段",
     "submission_requirement.update": "修改报送要求",
 }
+
+
+# ---- background exports (the task queue)
+class ExportStatus(LabelledEnum):
+    """Where a background export stands."""
+
+    QUEUED = "queued", "正在生成"
+    DONE = "done", "已生成"
+    FAILED = "failed", "生成失败"
