@@ -10,7 +10,7 @@ import uuid
 from app.extensions import db
 from app.models import Case
 from app.services import background, clock
-from app.services.campaign import early_warning
+from app.services.campaign import early_warning, export_jobs
 from app.services.cases.deadlines import sweep_warnings
 from app.services.field.sync import derive_photo
 
@@ -38,3 +38,15 @@ def scan_near_case(case_id: int) -> int:
 def derive(photo_id: str) -> bool:
     """A received photo's display copy and thumbnail (the upload answered before they were made)."""
     return derive_photo(uuid.UUID(photo_id))
+
+
+@background.task("exports.make")
+def make_export(job_id: str) -> bool:
+    """An export someone asked for (the case ledger of a whole city takes longer than a request)."""
+    return export_jobs.make(uuid.UUID(job_id))
+
+
+@background.periodic("exports.purge", minutes=60)
+def purge_exports() -> int:
+    """Exports are fetched the day they are made; older files (maybe with personal data) go."""
+    return export_jobs.purge(clock.now())

@@ -14,6 +14,7 @@ def register_api(app: Flask) -> None:
         campaign,
         cases,
         deadlines,
+        exports,
         field,
         grids,
         health,
@@ -38,5 +39,6 @@ def register_api(app: Flask) -> None:
     api.register_blueprint(patrol_compliance.blp, url_prefix="/api/v1/patrol-compliance")
     api.register_blueprint(patrols.blp, url_prefix="/api/v1")
     api.register_blueprint(sources.blp, url_prefix="/api/v1/sources")
+    api.register_blueprint(exports.blp, url_prefix="/api/v1")
     app.register_blueprint(health.bp)
     app.register_blueprint(open311.bp)
