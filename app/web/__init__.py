@@ -19,6 +19,9 @@ from app.services.settings import get_setting
 def register_web(app: Flask) -> None:
     """Register the page blueprints and the template helpers."""
     from app.web import admin, campaign_desk, desk, field_app, pages, patrol_desk, public, sources, vendor, wall
+    from app.web.assets import init_assets
+
+    init_assets(app)
 
     app.register_blueprint(pages.bp)
     app.register_blueprint(desk.bp)
