@@ -12,7 +12,7 @@ from app.models import Case
 from app.services import background, clock
 from app.services.campaign import early_warning, export_jobs
 from app.services.cases.deadlines import sweep_warnings
-from app.services.field.sync import derive_photo
+from app.services.field.sync import derive_missed, derive_photo
 
 
 @background.periodic("deadlines.sweep", minutes=5)
@@ -50,3 +50,9 @@ def make_export(job_id: str) -> bool:
 def purge_exports() -> int:
     """Exports are fetched the day they are made; older files (maybe with personal data) go."""
     return export_jobs.purge(clock.now())
+
+
+@background.periodic("photos.derive_missed", minutes=10)
+def derive_missed_photos() -> int:
+    """Photos still processing minutes after they arrived: their task was lost or failed; make them now."""
+    return derive_missed(clock.now())

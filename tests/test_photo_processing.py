@@ -2,12 +2,13 @@
 display copy afterwards, and until then the desk says 「处理中」 and the API says ``processing``."""
 
 import uuid
+from datetime import timedelta
 
 import pytest
 
 from app.extensions import db
 from app.models import Photo
-from app.services import background
+from app.services import background, clock
 from app.services.field.photos import photo_path
 from tests.helpers import INSPECTOR, Desk, make_jpeg, onsite_body, put, put_bytes
 
@@ -70,3 +71,16 @@ def test_a_broken_photo_is_still_refused_in_the_request(app, city, held):
                          make_jpeg(800, 600)[:3000])
     assert response.status_code == 422 and "损坏" in response.get_json()["message"]
     assert held == [] and db.session.get(Photo, photo_id).status == "expected"
+
+
+def test_a_photo_whose_task_was_lost_is_made_by_the_periodic_catch_up(app, city, held):
+    desk = Desk(app)
+    record_id, photo_id = uuid.uuid4(), uuid.uuid4()
+    put(desk, INSPECTOR, f"/api/v1/inspections/{record_id}", onsite_body(city.cases["V11"].id, [photo_id]))
+    assert put_bytes(desk, INSPECTOR, f"/api/v1/inspections/{record_id}/photos/{photo_id}", make_jpeg()).status_code == 201
+    held.clear()  # the queue lost the task (a crash, say)
+    assert background.run_now("photos.derive_missed") == 0  # just arrived: its own task may still come
+    with clock.travel(timedelta(minutes=6)):
+        assert background.run_now("photos.derive_missed") == 1
+    db.session.expire_all()
+    assert db.session.get(Photo, photo_id).processing is False

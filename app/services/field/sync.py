@@ -8,8 +8,9 @@ missing until they arrive.
 """
 
 import json
+import logging
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from geoalchemy2.shape import from_shape, to_shape
 from shapely.geometry import Point
@@ -33,6 +34,7 @@ from app.services.patrols import rounds
 # X-Photo-Variant of a photo upload: the phone's shrunk copy (the default), or the camera's
 # untouched file, sent on Wi-Fi after the copy.
 COPY, ORIGINAL = "copy", "original"
+log = logging.getLogger(__name__)
 
 
 # ---------------------------------------------------------------- inspections
@@ -202,6 +204,22 @@ def put_photo(user: User, inspection_id: uuid.UUID, photo_id: uuid.UUID, data: b
     _fill_photo(photo, processed)
     background.enqueue("photos.derive", photo_id=str(photo.id))
     return photo, True
+
+
+def derive_missed(now: datetime, older_than: timedelta = timedelta(minutes=5), limit: int = 500) -> int:
+    """Make the images of photos still processing long after they arrived (a task lost with
+    the queue, or one that failed); returns how many were made."""
+    waiting = db.session.scalars(
+        select(Photo.id).where(Photo.status == PhotoStatus.RECEIVED, Photo.derived_at.is_(None),
+                               Photo.received_at < now - older_than).order_by(Photo.received_at).limit(limit)
+    ).all()
+    made = 0
+    for photo_id in waiting:
+        try:
+            made += derive_photo(photo_id)
+        except (InvalidInput, OSError):
+            log.warning("photo %s: display copy and thumbnail could not be made", photo_id, exc_info=True)
+    return made
 
 
 def derive_photo(photo_id: uuid.UUID) -> bool:
