@@ -77,7 +77,8 @@ def test_a_photo_whose_task_was_lost_is_made_by_the_periodic_catch_up(app, city,
     desk = Desk(app)
     record_id, photo_id = uuid.uuid4(), uuid.uuid4()
     put(desk, INSPECTOR, f"/api/v1/inspections/{record_id}", onsite_body(city.cases["V11"].id, [photo_id]))
-    assert put_bytes(desk, INSPECTOR, f"/api/v1/inspections/{record_id}/photos/{photo_id}", make_jpeg()).status_code == 201
+    url = f"/api/v1/inspections/{record_id}/photos/{photo_id}"
+    assert put_bytes(desk, INSPECTOR, url, make_jpeg()).status_code == 201
     held.clear()  # the queue lost the task (a crash, say)
     assert background.run_now("photos.derive_missed") == 0  # just arrived: its own task may still come
     with clock.travel(timedelta(minutes=6)):
