@@ -13,7 +13,6 @@ from app.services import background, clock
 from app.services.campaign import early_warning, export_jobs
 from app.services.cases.deadlines import sweep_warnings
 from app.services.field.sync import derive_missed, derive_photo
-from app.services.wall.cells import rebuild_wall_cells, refresh_cells
 
 
 @background.periodic("deadlines.sweep", minutes=5)
@@ -57,15 +56,3 @@ def purge_exports() -> int:
 def derive_missed_photos() -> int:
     """Photos still processing minutes after they arrived: their task was lost or failed; make them now."""
     return derive_missed(clock.now())
-
-
-@background.task("wall.refresh_cells")
-def refresh_wall_cells(cells: list[list[int]]) -> None:
-    """The map wall's summary for the cells a committed transaction changed cases in."""
-    refresh_cells(db.session, {(x, y) for x, y in cells})
-
-
-@background.periodic("wall.rebuild_cells", daily_at="19:30")
-def rebuild_wall_summary() -> int:
-    """The whole summary recomputed (a new yellow_at; nightly, 03:30 Beijing, in case a refresh was lost)."""
-    return rebuild_wall_cells()

@@ -14,12 +14,8 @@ Rules:
   (a cell holds few cases, so recomputing from the source is cheap and always right) and
   rolls each one up, level by level, from its four children. A session hook
   (``init_wall_cells``) collects the cells of every case inserted, changed or deleted through
-  the ORM (the old and the new location) and, once the transaction commits, the background
-  worker refreshes them (the task ``wall.refresh_cells``): the wall is current within
-  seconds, and a request that changed a case does not wait for the one refresh that may run
-  at a time (below), which in a morning's sync burst held every upload in one queue. The
-  worker also rebuilds the whole summary nightly, in case a task was lost. Bulk loads that
-  bypass the ORM (``demo_city``) call ``rebuild_wall_cells``, as
+  the ORM (the old and the new location) and refreshes them just before the transaction
+  commits. Bulk loads that bypass the ORM (``demo_city``) call ``rebuild_wall_cells``, as
   does ``flask wall rebuild-cells`` and migration 0007.
 * **One refresh at a time** (``_one_at_a_time``). Two uploads that change cases anywhere in
   the city meet in the coarse cells, which hold the whole city. On PostgreSQL each refresh
@@ -77,7 +73,6 @@ from app.extensions import db
 from app.models import Case, Setting, WallCell
 from app.models.types import UTCDateTime
 from app.models.vocab import OPEN_STATUSES
-from app.services import background
 from app.services.geo.spatial import in_bbox
 from app.services.settings import get_setting
 
@@ -339,16 +334,13 @@ def _cells_entered(session: Session, flush_context) -> None:
 
 
 def _refresh_before_commit(session: Session) -> None:
-    """Ask the worker to bring the summary up to date with everything this transaction wrote.
-
-    The task is sent only if the transaction commits; it then reads the committed cases.
-    """
+    """Bring the summary up to date with everything this transaction wrote."""
     session.flush()
     cells, rebuild = session.info.pop(_DIRTY, set()), session.info.pop(_REBUILD, False)
     if rebuild:
-        background.enqueue("wall.rebuild_cells")
+        rebuild_wall_cells(session)
     elif cells:
-        background.enqueue("wall.refresh_cells", cells=sorted([x, y] for x, y in cells))
+        refresh_cells(session, cells)
 
 
 def _forget(session: Session, transaction) -> None:
