@@ -118,6 +118,8 @@ class Config:
     # browser accepts): pages, scripts, styles and JSON; photos and workbooks are compressed already.
     COMPRESS_MIMETYPES = ["text/html", "text/css", "text/javascript", "application/javascript", "application/json",
                           "application/geo+json", "application/manifest+json", "image/svg+xml", "text/plain"]
+    # Files are read whole before compression (app/web/assets.py); a streamed answer goes as it is.
+    COMPRESS_STREAMS = False
 
     # The task queue (services/background.py): a SQLite file beside the database by default,
     # redis://host:6379/1 in production, "immediate" to run each task in-process after commit.

@@ -19,6 +19,8 @@ from flask import Flask, Response, current_app, has_request_context, request
 ONE_YEAR_S = 365 * 24 * 3600
 # Pages of these blueprints name static files exactly as the modules they load import them.
 UNREVISED_BLUEPRINTS = {"field_app"}
+# Endpoints that send files from disk: read whole before compression (see _cache_headers).
+FILE_ENDPOINTS = {"static", "vendor.vendor_file"}
 
 
 @lru_cache(maxsize=1024)
@@ -51,13 +53,13 @@ def _add_revision(endpoint: str, values: dict) -> None:
 def _cache_headers(response: Response) -> Response:
     """A year for a revised static file, revalidation for an unrevised one.
 
-    The file is read into the response (scripts and styles are small) so that it is
-    compressed whole, with a length, rather than as a stream.
+    Static and vendored files are read into the response (scripts and styles are small) so
+    that they are compressed whole, with a length; streamed answers are sent uncompressed.
     """
+    if request.endpoint in FILE_ENDPOINTS and response.status_code == 200:
+        response.direct_passthrough = False
+        response.make_sequence()
     if request.endpoint == "static" and response.status_code in (200, 304):
-        if response.status_code == 200:
-            response.direct_passthrough = False
-            response.make_sequence()
         if request.args.get("v"):
             response.cache_control.public = True
             response.cache_control.max_age = ONE_YEAR_S
