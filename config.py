@@ -114,6 +114,13 @@ class Config:
     WALL_SSE_POLL_SECONDS = float(os.environ.get("WALL_SSE_POLL_SECONDS", 2))
     WALL_SSE_MAX_SECONDS = float(os.environ.get("WALL_SSE_MAX_SECONDS", 300))
 
+    # Responses compressed on the way out (Flask-Compress: zstd, brotli or gzip, as the
+    # browser accepts): pages, scripts, styles and JSON; photos and workbooks are compressed already.
+    COMPRESS_MIMETYPES = ["text/html", "text/css", "text/javascript", "application/javascript", "application/json",
+                          "application/geo+json", "application/manifest+json", "image/svg+xml", "text/plain"]
+    # Files are read whole before compression (app/web/assets.py); a streamed answer goes as it is.
+    COMPRESS_STREAMS = False
+
     # The task queue (services/background.py): a SQLite file beside the database by default,
     # redis://host:6379/1 in production, "immediate" to run each task in-process after commit.
     TASK_QUEUE_URL = os.environ.get("TASK_QUEUE_URL", f"sqlite:///{INSTANCE_DIR / 'tasks.db'}")

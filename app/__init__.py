@@ -37,7 +37,7 @@ def register_extensions(app: Flask) -> None:
         tasks,  # noqa: F401  (registers the background tasks)
     )
     from app.database import init_database
-    from app.extensions import api, csrf, db, migrate
+    from app.extensions import api, compress, csrf, db, migrate
     from app.services.background import init_background
     from app.services.wall.cells import init_wall_cells
 
@@ -48,6 +48,7 @@ def register_extensions(app: Flask) -> None:
     auth_setup.init_login(app)
     csrf.init_app(app)
     api.init_app(app)
+    compress.init_app(app)
 
 
 def register_security(app: Flask) -> None:

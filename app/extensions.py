@@ -1,5 +1,6 @@
 """Extension instances, created unbound so that create_app() can bind them to each app."""
 
+from flask_compress import Compress
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_smorest import Api
@@ -17,3 +18,4 @@ migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 api = Api()
+compress = Compress()

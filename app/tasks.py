@@ -5,13 +5,16 @@ Each task is a thin call into a service; it runs in its own app context and tran
 replace the cron lines and shell loops of earlier versions.
 """
 
+import uuid
+
 from app.extensions import db
 from app.models import Case
 from app.services import background, clock
 from app.services.admin import integrity
-from app.services.campaign import early_warning
+from app.services.campaign import early_warning, export_jobs
 from app.services.cases.deadlines import sweep_warnings
 from app.services.cases.long_unresolved import sync_revisit_clocks
+from app.services.field.sync import derive_missed, derive_photo
 from app.services.notify import delivery
 
 
@@ -59,3 +62,27 @@ def send_notification_digests() -> dict[str, int]:
 def sign_checkpoint() -> str:
     """Every hour: sign every hash-chain head at once (a file, a log line; backups take one too)."""
     return str(integrity.take_checkpoint().path or "")
+
+
+@background.task("photos.derive")
+def derive(photo_id: str) -> bool:
+    """A received photo's display copy and thumbnail (the upload answered before they were made)."""
+    return derive_photo(uuid.UUID(photo_id))
+
+
+@background.task("exports.make")
+def make_export(job_id: str) -> bool:
+    """An export someone asked for (the case ledger of a whole city takes longer than a request)."""
+    return export_jobs.make(uuid.UUID(job_id))
+
+
+@background.periodic("exports.purge", minutes=60)
+def purge_exports() -> int:
+    """Exports are fetched the day they are made; older files (maybe with personal data) go."""
+    return export_jobs.purge(clock.now())
+
+
+@background.periodic("photos.derive_missed", minutes=10)
+def derive_missed_photos() -> int:
+    """Photos still processing minutes after they arrived: their task was lost or failed; make them now."""
+    return derive_missed(clock.now())

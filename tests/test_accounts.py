@@ -191,3 +191,21 @@ def test_the_api_has_a_general_rate_limit_per_address(app):
     finally:
         with limited.app_context():
             db.engine.dispose()
+
+
+def test_a_signed_in_person_has_an_allowance_of_their_own(app, city):
+    # A town office behind one NAT address: one busy colleague does not lock the others out.
+    class Limited(TestConfig):
+        SQLALCHEMY_DATABASE_URI = app.config["SQLALCHEMY_DATABASE_URI"]
+        RATELIMIT_ENABLED = True
+        RATELIMIT_APPLICATION = "3 per minute"
+
+    limited = create_app(Limited)
+    busy, colleague = PageClient(limited), PageClient(limited)
+    try:
+        assert busy.login("sup_T1").status_code == 302 and colleague.login("command").status_code == 302
+        assert [busy.get("/api/v1/me").status_code for _ in range(4)] == [200, 200, 200, 429]
+        assert [colleague.get("/api/v1/me").status_code for _ in range(3)] == [200, 200, 200]
+    finally:
+        with limited.app_context():
+            db.engine.dispose()

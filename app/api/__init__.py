@@ -15,6 +15,7 @@ def register_api(app: Flask) -> None:
         campaign,
         cases,
         deadlines,
+        exports,
         field,
         grids,
         health,
@@ -44,5 +45,6 @@ def register_api(app: Flask) -> None:
     api.register_blueprint(sources.blp, url_prefix="/api/v1/sources")
     api.register_blueprint(notifications.blp, url_prefix="/api/v1/notifications")
     api.register_blueprint(long_unresolved.blp, url_prefix="/api/v1")
+    api.register_blueprint(exports.blp, url_prefix="/api/v1")
     app.register_blueprint(health.bp)
     app.register_blueprint(open311.bp)

@@ -21,7 +21,6 @@ from app.schemas.campaign import (
     CheckResultSchema,
     FailureRecordSchema,
     GridScoreSchema,
-    LedgerQuerySchema,
     PeriodSchema,
     PhaseChangeSchema,
     PhaseInfoSchema,
@@ -239,15 +238,6 @@ def post_alert_dismiss(alert_id: int):
 
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-@blp.route("/exports/ledger.xlsx", methods=["GET"])
-@login_required
-@blp.arguments(LedgerQuerySchema, location="query")
-def get_ledger(query):
-    """The case ledger (台账) of the caller's cases for the period, with Chinese headings."""
-    content = exports.ledger_xlsx(current_user, *period(query["start"], query["end"]), query["personal"])
-    return send_file(BytesIO(content), mimetype=XLSX, as_attachment=True, download_name="ledger.xlsx")
 
 
 @blp.route("/exports/ranking.xlsx", methods=["GET"])

@@ -10,6 +10,7 @@ from app.models.campaigns import Campaign, CampaignPhase, SubmissionRequirement,
 from app.models.cases import Case, CaseNumberCounter
 from app.models.deadlines import CalendarDay, CalendarYear, CaseClock, DeadlineRule
 from app.models.evidence import CardCodeBlock, ContactCard, Inspection, Photo
+from app.models.exports import ExportJob
 from app.models.exposures import Exposure
 from app.models.grids import Department, Grid, SectorRoute
 from app.models.handling import (
@@ -56,6 +57,7 @@ __all__ = [
     "CalendarDay",
     "CalendarYear",
     "CaseAttachment",
+    "ExportJob",
     "Case",
     "CaseClock",
     "CaseExtension",

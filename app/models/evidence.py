@@ -95,8 +95,15 @@ class Photo(db.Model):
     original_byte_size: Mapped[int | None] = mapped_column(Integer)
     original_received_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     received_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When the worker made the display copy and thumbnail; until then the photo is processing.
+    derived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     inspection: Mapped[Inspection] = relationship(back_populates="photos")
+
+    @property
+    def processing(self) -> bool:
+        """Received and kept, but its display copy and thumbnail are not made yet."""
+        return self.status == PhotoStatus.RECEIVED and self.derived_at is None
 
 
 class ContactCard(db.Model):

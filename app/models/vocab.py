@@ -471,3 +471,10 @@ class ExposureStatus(LabelledEnum):
     APPROVED = "approved", "已曝光"
     REJECTED = "rejected", "未批准"
     WITHDRAWN = "withdrawn", "已撤回"
+# ---- background exports (the task queue)
+class ExportStatus(LabelledEnum):
+    """Where a background export stands."""
+
+    QUEUED = "queued", "正在生成"
+    DONE = "done", "已生成"
+    FAILED = "failed", "生成失败"

@@ -83,10 +83,11 @@ class InspectionPutSchema(Schema):
 
 
 class PhotoStateSchema(Schema):
-    """Whether one announced photo has arrived."""
+    """Whether one announced photo has arrived, and whether its derived images are still being made."""
 
     id = fields.UUID()
     status = fields.String()
+    processing = fields.Boolean()
 
 
 class InspectionResultSchema(Schema):
@@ -120,6 +121,8 @@ class PhotoResultSchema(Schema):
     origin = fields.String(allow_none=True)
     exif_far_from_checkin = fields.Boolean()
     taken_before_visit = fields.Boolean()
+    # True until the worker has made the thumbnail and display copy (their URLs answer 503 meanwhile).
+    processing = fields.Boolean()
     original_received = fields.Function(lambda p: p.original_sha256 is not None)
     missing_photos = fields.Function(
         lambda p: [str(x.id) for x in p.inspection.photos if x.status != "received"])

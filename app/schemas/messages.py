@@ -22,7 +22,8 @@ FIELD_LABELS: dict[str, str] = {
     "suspected_crime": "涉嫌犯罪", "superior_assigned": "上级交办", "inspection_referral": "督察交办",
     "list_kind": "清单类别", "legal_track": "受理定性", "above_level": "越级访", "irregular": "非访",
     "repeat": "重复件", "dissatisfied": "不满意", "open": "未办结", "status": "状态", "grid_id": "网格",
-    "town_id": "镇（街道）", "outside_city": "确认为市外", "department_id": "承办部门", "case_id": "案件", "case_ids": "案件",
+    "town_id": "镇（街道）", "outside_city": "确认为市外", "department_id": "承办部门", "case_id": "案件",
+    "case_ids": "案件",
     "received_from": "收到时间（起）", "received_to": "收到时间（止）", "q": "关键词",
     # lifecycle steps
     "notice_text": "告知内容", "override_reason": "改派理由", "responsible_person_id": "责任人",

@@ -33,6 +33,9 @@ def register_web(app: Flask) -> None:
         vendor,
         wall,
     )
+    from app.web.assets import init_assets
+
+    init_assets(app)
 
     app.register_blueprint(pages.bp)
     app.register_blueprint(desk.bp)

@@ -17,6 +17,7 @@ from app.services.access import require
 from app.services.campaign import (
     accountability,
     early_warning,
+    export_jobs,
     exports,
     first_line,
     receptions,
@@ -175,13 +176,30 @@ def alerts_dismiss(alert_id: int):
     return redirect(url_for("campaign_desk.alerts"))
 
 
-@bp.get("/ledger.xlsx")
+@bp.post("/ledger")
 @login_required
 def ledger():
-    """The case ledger; personal data only when ticked and the role may see it."""
+    """Ask for the case ledger (personal data only when asked and the role may see it); the
+    worker makes it, and the export's page shows 「正在生成」 until the file is ready."""
     _, (start, end) = _period()
-    content = exports.ledger_xlsx(current_user, start, end, request.args.get("personal") == "true")
-    return send_file(BytesIO(content), mimetype=XLSX, as_attachment=True, download_name="案件台账.xlsx")
+    job = export_jobs.request_ledger(current_user, start, end, request.form.get("personal") == "true")
+    db.session.commit()
+    return redirect(url_for("campaign_desk.export", job_id=job.id))
+
+
+@bp.get("/exports/<uuid:job_id>")
+@login_required
+def export(job_id):
+    """One export of mine: 「正在生成」 (the page looks again by itself), the download, or why it failed."""
+    return render_template("campaign/export.html", job=export_jobs.job_for(current_user, job_id))
+
+
+@bp.get("/exports/<uuid:job_id>/file")
+@login_required
+def export_file(job_id):
+    """The finished file of one of my exports."""
+    job, path = export_jobs.ready_file(current_user, job_id)
+    return send_file(path, mimetype=XLSX, as_attachment=True, download_name=job.file_name, max_age=0)
 
 
 @bp.get("/ranking.xlsx")

@@ -21,6 +21,7 @@ from app.extensions import db
 from app.models import Case, Inspection, Photo, User
 from app.models.types import SRID
 from app.models.vocab import InspectionKind, LocationSource, PhotoOrigin, PhotoStatus, RecordedVia
+from app.services import background
 from app.services.field import onsite_rules, photos
 from app.services.field.sync import content_sha
 from app.services.geo.coords import to_wgs84
@@ -66,8 +67,10 @@ def record_desk_check(case: Case, user: User, data: dict, now: datetime) -> Insp
     )
     db.session.add(inspection)
     for upload, result in zip(uploads, processed, strict=True):
-        photos.store(result, upload.data)
-        db.session.add(_desk_photo(inspection, result, now))
+        photos.store_received(result, upload.data)
+        photo = _desk_photo(inspection, result, now)
+        db.session.add(photo)
+        background.enqueue("photos.derive", photo_id=str(photo.id))
     db.session.flush()
     db.session.refresh(inspection, ["photos"])
     onsite_rules.assess(inspection, case)

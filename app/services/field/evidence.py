@@ -33,6 +33,7 @@ class PhotoEvidence:
 
     id: uuid.UUID
     received: bool
+    processing: bool
     camera_time: datetime | None
     captured_at: datetime | None
     received_at: datetime | None
@@ -150,7 +151,8 @@ def _photo(photo: Photo) -> PhotoEvidence:
     if photo.origin == PhotoOrigin.GALLERY:
         flags.append(Flag("相册选取", WARN))
     return PhotoEvidence(
-        id=photo.id, received=photo.status == PhotoStatus.RECEIVED, camera_time=photo.exif_taken_at,
+        id=photo.id, received=photo.status == PhotoStatus.RECEIVED, processing=photo.processing,
+        camera_time=photo.exif_taken_at,
         captured_at=photo.captured_at, received_at=photo.received_at,
         origin=PhotoOrigin(photo.origin).label if photo.origin else "未注明来源",
         copy_label=copy_label(photo), flags=flags,

@@ -1,6 +1,9 @@
 """Which stored photo file a user may have: thumbnails and display copies for anyone who may
 see the case, originals (evidence, with their metadata) only for those who handle it.
 
+A thumbnail or display copy asked for while the worker is still making it answers 503 with
+Retry-After (``errors.retry == ["processing"]``); the original is there from the start.
+
 "Original" serves the camera's untouched file when the phone sent it (on Wi-Fi), else the
 file as it arrived, which from the phone is its shrunk copy; the answer says which, so
 nobody takes a phone copy for the camera's file.
@@ -12,7 +15,7 @@ from typing import NamedTuple
 
 from sqlalchemy import select
 
-from app.errors import NotFound
+from app.errors import NotFound, TransientConflict
 from app.extensions import db
 from app.models import Inspection, Photo, User
 from app.models.vocab import PhotoOrigin, PhotoStatus
@@ -53,6 +56,8 @@ def photo_file(user: User, photo_id: uuid.UUID, variant: str) -> PhotoFile:
     authorize(user, case_id, Action.VIEW_ORIGINAL_PHOTO if variant == "original" else Action.VIEW)
     if variant == "original":
         return _original_file(photo)
+    if photo.processing:
+        raise TransientConflict("照片正在处理，请稍后再看。", {"retry": ["processing"]})
     return PhotoFile(photo_path(variant, photo.sha256), "image/jpeg", f"{photo.id}-{variant}.jpg")
 
 

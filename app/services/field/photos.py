@@ -1,6 +1,10 @@
 """The photo pipeline: check an upload is a real photo, read its EXIF, keep the file as
 received, and make a 1600 px display copy and a 320 px thumbnail with all metadata stripped.
 
+The upload request does only the first three (``process_upload``, ``store_received``): it
+answers once the file is safely on disk, and the worker makes the derived images later
+(``make_derivatives``, the task ``photos.derive``). Until then the photo is "processing".
+
 The phone sends its own shrunk copy of each photo (the file as received is then that copy),
 and on Wi-Fi also the camera's untouched file, which is only checked, read and kept beside it
 (``read_original``). Files are stored by content (sha256), so the same photo sent twice is
@@ -66,8 +70,6 @@ class ProcessedPhoto:
     lon: float | None
     lat: float | None
     orientation: int | None
-    display: bytes
-    thumb: bytes
 
 
 @dataclass
@@ -105,7 +107,11 @@ def sha256_hex(data: bytes) -> str:
 
 
 def process_upload(data: bytes, zone: str = "Asia/Shanghai") -> ProcessedPhoto:
-    """Check, read and derive; raise InvalidInput with a Chinese reason for anything unusable."""
+    """Check and read an upload; raise InvalidInput with a Chinese reason for anything unusable.
+
+    The pixels are decoded only as far as needed to prove the file whole (``_check_whole``),
+    so a broken photo is refused at once while the derived images wait for the worker.
+    """
     if not data:
         raise InvalidInput("照片内容为空，请重新拍摄上传。")
     image = _open(data)
@@ -113,9 +119,9 @@ def process_upload(data: bytes, zone: str = "Asia/Shanghai") -> ProcessedPhoto:
     taken_at, lon, lat = _exif_facts(image, ZoneInfo(zone))
     orientation = _orientation(image)
     size = image.size
-    display, thumb = _derivatives(image, orientation)
+    _check_whole(image, "照片文件不完整或已损坏，请重新上传。")
     return ProcessedPhoto(sha256_hex(data), len(data), size[0], size[1], content_type, extension,
-                          taken_at, lon, lat, orientation, display, thumb)
+                          taken_at, lon, lat, orientation)
 
 
 def read_original(data: bytes, zone: str = "Asia/Shanghai") -> OriginalFile:
@@ -131,13 +137,18 @@ def read_original(data: bytes, zone: str = "Asia/Shanghai") -> OriginalFile:
     content_type, extension = FORMATS[image.format]
     taken_at, lon, lat = _exif_facts(image, ZoneInfo(zone))
     orientation = _orientation(image)
+    _check_whole(image, "原图文件不完整或已损坏，请重新上传。")
+    return OriginalFile(sha256_hex(data), len(data), content_type, extension, taken_at, lon, lat, orientation)
+
+
+def _check_whole(image: Image.Image, message: str) -> None:
+    """Decode the image cheaply (a JPEG at 1/8 scale, which still reads every byte of the stream)."""
     if image.format == "JPEG":
         image.draft("RGB", (max(1, image.width // 8), max(1, image.height // 8)))
     try:
         image.load()
     except DECODE_ERRORS as exc:
-        raise InvalidInput("原图文件不完整或已损坏，请重新上传。") from exc
-    return OriginalFile(sha256_hex(data), len(data), content_type, extension, taken_at, lon, lat, orientation)
+        raise InvalidInput(message) from exc
 
 
 def _open(data: bytes) -> Image.Image:
@@ -266,14 +277,29 @@ def photo_path(kind: str, sha: str, extension: str = "jpg") -> Path:
     return Path(current_app.config["PHOTO_DIR"]) / kind / sha[:2] / f"{sha}.{extension}"
 
 
-def store(processed: ProcessedPhoto, original: bytes) -> None:
-    """Write the original and its derivatives, once per content (atomic renames)."""
-    for kind, data, extension in (
-        ("original", original, processed.extension),
-        ("display", processed.display, "jpg"),
-        ("thumb", processed.thumb, "jpg"),
-    ):
-        write_once(photo_path(kind, processed.sha256, extension), data)
+def store_received(processed: ProcessedPhoto, data: bytes) -> None:
+    """Keep the file as received, durably, once per content; its derivatives come later."""
+    write_once(photo_path("original", processed.sha256, processed.extension), data)
+
+
+def extension_for(content_type: str) -> str:
+    """The file extension a stored photo of this content type has."""
+    return next(extension for known, extension in FORMATS.values() if known == content_type)
+
+
+def derivatives_exist(sha: str) -> bool:
+    """Whether the display copy and thumbnail of this content are on disk already."""
+    return photo_path("display", sha).exists() and photo_path("thumb", sha).exists()
+
+
+def make_derivatives(sha: str, extension: str) -> None:
+    """Make the display copy and thumbnail from the stored file (the worker's part of the pipeline)."""
+    if derivatives_exist(sha):
+        return
+    image = _open(photo_path("original", sha, extension).read_bytes())
+    display, thumb = _derivatives(image, _orientation(image))
+    write_once(photo_path("display", sha), display)
+    write_once(photo_path("thumb", sha), thumb)
 
 
 def store_original(original: OriginalFile, data: bytes) -> None:
@@ -291,14 +317,24 @@ def stored_original(sha: str) -> tuple[Path, str]:
 
 
 def write_once(path: Path, data: bytes) -> None:
-    """Write content-addressed bytes once, atomically (a rename), so readers never see half a file.
+    """Write content-addressed bytes once, atomically and durably, so readers never see half a file.
 
-    Each writer has its own temporary file: two requests storing the same content at once
-    (one photo sent under two ids) must not write into, or rename away, each other's.
+    The bytes are flushed to disk before the rename, and the folder after it, so a file
+    acknowledged to the phone survives a power cut. Each writer has its own temporary file:
+    two requests storing the same content at once (one photo sent under two ids) must not
+    write into, or rename away, each other's.
     """
     if path.exists():
         return
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_suffix(f".{uuid.uuid4().hex}.tmp")
-    temporary.write_bytes(data)
+    with temporary.open("wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
     os.replace(temporary, path)
+    folder = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(folder)
+    finally:
+        os.close(folder)

@@ -8,8 +8,9 @@ missing until they arrive.
 """
 
 import json
+import logging
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from geoalchemy2.shape import from_shape, to_shape
 from shapely.geometry import Point
@@ -20,7 +21,7 @@ from app.extensions import db
 from app.models import Case, Inspection, Photo, User
 from app.models.types import SRID
 from app.models.vocab import InspectionKind, LocationSource, PhotoStatus
-from app.services import clock
+from app.services import background, clock
 from app.services.access import authorize, require_field_user
 from app.services.cases import deadlines
 from app.services.cases.intake import register_patrol_discovery
@@ -33,6 +34,7 @@ from app.services.patrols import rounds
 # X-Photo-Variant of a photo upload: the phone's shrunk copy (the default), or the camera's
 # untouched file, sent on Wi-Fi after the copy.
 COPY, ORIGINAL = "copy", "original"
+log = logging.getLogger(__name__)
 
 
 # ---------------------------------------------------------------- inspections
@@ -167,7 +169,9 @@ def put_photo(user: User, inspection_id: uuid.UUID, photo_id: uuid.UUID, data: b
               declared_sha: str | None, declared_type: str | None = None, variant: str = COPY) -> tuple[Photo, bool]:
     """Store an announced photo's bytes once; check the checksum, the image and its EXIF.
 
-    ``variant`` ORIGINAL stores the camera's untouched file beside the phone's copy.
+    The answer comes once the file is durably on disk and the row records it; the display
+    copy and thumbnail are made by the worker afterwards (``derive_photo``), and until then
+    the photo says ``processing``. ``variant`` ORIGINAL stores the camera's untouched file beside the phone's copy.
 
     The photo's row is locked before it is read (PostgreSQL; SQLite writers queue at BEGIN
     IMMEDIATE), so of several uploads under one id at once exactly one stores its bytes:
@@ -196,9 +200,36 @@ def put_photo(user: User, inspection_id: uuid.UUID, photo_id: uuid.UUID, data: b
         return photo, False
     processed = photos.process_upload(data, zone=_zone())
     photos.check_declared_type(declared_type, processed.content_type, "照片")
-    photos.store(processed, data)
+    photos.store_received(processed, data)
     _fill_photo(photo, processed)
+    background.enqueue("photos.derive", photo_id=str(photo.id))
     return photo, True
+
+
+def derive_missed(now: datetime, older_than: timedelta = timedelta(minutes=5), limit: int = 500) -> int:
+    """Make the images of photos still processing long after they arrived (a task lost with
+    the queue, or one that failed); returns how many were made."""
+    waiting = db.session.scalars(
+        select(Photo.id).where(Photo.status == PhotoStatus.RECEIVED, Photo.derived_at.is_(None),
+                               Photo.received_at < now - older_than).order_by(Photo.received_at).limit(limit)
+    ).all()
+    made = 0
+    for photo_id in waiting:
+        try:
+            made += derive_photo(photo_id)
+        except (InvalidInput, OSError):
+            log.warning("photo %s: display copy and thumbnail could not be made", photo_id, exc_info=True)
+    return made
+
+
+def derive_photo(photo_id: uuid.UUID) -> bool:
+    """Make a received photo's display copy and thumbnail (the worker); False when nothing was left to do."""
+    photo = db.session.get(Photo, photo_id)
+    if photo is None or not photo.processing:
+        return False
+    photos.make_derivatives(photo.sha256, photos.extension_for(photo.content_type))
+    photo.derived_at = clock.now()
+    return True
 
 
 def _put_original(photo: Photo, data: bytes, sha: str, declared_type: str | None) -> tuple[Photo, bool]:

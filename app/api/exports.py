@@ -1,0 +1,65 @@
+"""Exports made by the worker: ask for one (202), look at where it stands, fetch the file."""
+
+import uuid
+
+from flask import send_file
+from flask_login import current_user, login_required
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields
+
+from app.extensions import db
+from app.models.vocab import ExportStatus
+from app.schemas.campaign import LedgerQuerySchema
+from app.services.campaign import export_jobs
+from app.services.campaign.periods import period
+
+blp = Blueprint("exports", __name__, description="后台导出 Exports made in the background")
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+class ExportJobSchema(Schema):
+    """An export asked for: ``status`` queued (正在生成), done or failed; ``file_url`` once done."""
+
+    id = fields.UUID()
+    kind = fields.String()
+    status = fields.String()
+    status_label = fields.Function(lambda j: ExportStatus(j.status).label)
+    file_name = fields.String()
+    error = fields.String()
+    created_at = fields.AwareDateTime()
+    finished_at = fields.AwareDateTime(allow_none=True)
+    file_url = fields.Function(
+        lambda j: f"/api/v1/exports/{j.id}/file" if j.status == ExportStatus.DONE else None, allow_none=True)
+
+
+@blp.route("/exports/ledger", methods=["POST"])
+@login_required
+@blp.arguments(LedgerQuerySchema)
+@blp.response(202, ExportJobSchema)
+def post_ledger(body):
+    """Ask for the case ledger (台账) of the caller's cases for the period; poll the job, then fetch its file.
+
+    Personal data only when ``personal`` is true and the role may see it.
+    """
+    job = export_jobs.request_ledger(current_user, *period(body["start"], body["end"]), body["personal"])
+    db.session.commit()
+    return job
+
+
+@blp.route("/exports/<uuid:job_id>", methods=["GET"])
+@login_required
+@blp.response(200, ExportJobSchema)
+def get_export(job_id: uuid.UUID):
+    """Where the caller's export stands (another user's is 404)."""
+    return export_jobs.job_for(current_user, job_id)
+
+
+@blp.route("/exports/<uuid:job_id>/file", methods=["GET"])
+@login_required
+@blp.response(200, content_type=XLSX)
+@blp.alt_response(503, description="仍在生成；Retry-After 说明几秒后再试")
+@blp.alt_response(409, description="生成失败，请重新导出")
+def get_export_file(job_id: uuid.UUID):
+    """The finished workbook of the caller's export."""
+    job, path = export_jobs.ready_file(current_user, job_id)
+    return send_file(path, mimetype=XLSX, as_attachment=True, download_name=job.file_name, max_age=0)
