@@ -30,6 +30,7 @@ def register_url_converters(app: Flask) -> None:
 def register_extensions(app: Flask) -> None:
     """Bind the extension instances to this app; keep the map wall's summary current on commit."""
     from app import auth_setup
+    from app.api.docs import ErrorResponses
     from app.database import init_database
     from app.extensions import api, csrf, db, migrate
     from app.services.wall.cells import init_wall_cells
@@ -39,7 +40,7 @@ def register_extensions(app: Flask) -> None:
     migrate.init_app(app, db, directory=str(BASE_DIR / "migrations"))
     auth_setup.init_login(app)
     csrf.init_app(app)
-    api.init_app(app)
+    api.init_app(app, spec_kwargs={"extra_plugins": [ErrorResponses(app)]})
 
 
 def register_security(app: Flask) -> None:
