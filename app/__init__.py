@@ -33,12 +33,14 @@ def register_extensions(app: Flask) -> None:
     from app.api.docs import ErrorResponses
     from app.database import init_database
     from app.extensions import api, csrf, db, migrate
+    from app.request_checks import init_request_checks
     from app.services.wall.cells import init_wall_cells
 
     init_database(app)
     init_wall_cells()
     migrate.init_app(app, db, directory=str(BASE_DIR / "migrations"))
     auth_setup.init_login(app)
+    init_request_checks(app)
     csrf.init_app(app)
     api.init_app(app, spec_kwargs={"extra_plugins": [ErrorResponses(app)]})
 

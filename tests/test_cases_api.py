@@ -149,3 +149,13 @@ def test_case_detail_has_location_and_labels(client, auth, city):
     assert body["status_label"] == "已交办"
     assert body["department"]["name"] == "市生态环境局"
     assert body["due_at"].endswith("+00:00")
+
+
+def test_a_form_part_without_a_name_is_refused_in_chinese(client, auth, city):
+    # Werkzeug files such a part under the key None, on which the CSRF check used to fail (500).
+    auth.login("command")
+    body = b"--XX\r\nContent-Disposition: form-data\r\n\r\nnull\r\n--XX--\r\n"
+    response = client.post(f"/api/v1/cases/{city.cases['V11'].id}/attachments", data=body,
+                           content_type="multipart/form-data; boundary=XX", headers={"X-CSRFToken": auth.csrf()})
+    assert response.status_code == 400
+    assert response.get_json()["message"] == "表单中有没有名称的字段，无法处理。"
