@@ -5,7 +5,7 @@ Every answer must be documented (status, media type, headers, body schema), no a
 be a 5xx, and every 4xx carries a Chinese ``message``. An operation added to the API is
 covered the moment it is in the document. The demo city is seeded once for the module (the
 per-test clean-up is replaced here) and the examples are derandomized, so a run is the same
-every time; the request counts are printed at the end of the module.
+every time; the request counts are printed at the end of the run.
 
 No operation is excluded: writes that end the session (sign out, sign out everywhere, a
 password change) are followed by a fresh sign-in, so the operations after them still run
@@ -28,7 +28,7 @@ from app import create_app
 from app.demo.people import DEMO_PASSWORD
 from app.extensions import db
 from config import TestConfig
-from tests.conftest import FreshContextClient, empty_all_tables
+from tests.conftest import RUN_SUMMARY, FreshContextClient, empty_all_tables
 
 pytestmark = pytest.mark.slow
 
@@ -140,10 +140,8 @@ def demo_city(app, request):
         empty_all_tables()
         shutil.rmtree(app.config["PHOTO_DIR"], ignore_errors=True)
     app.config.update(saved)
-    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
-    for user in users:
-        line = f"schemathesis {user.summary()}"
-        reporter.write_line(line) if reporter else print(line)
+    summary = request.config.stash.setdefault(RUN_SUMMARY, [])
+    summary += [f"schemathesis {user.summary()}" for user in users]
 
 
 @pytest.fixture(autouse=True)
