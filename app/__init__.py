@@ -36,8 +36,10 @@ def register_extensions(app: Flask) -> None:
         auth_setup,
         tasks,  # noqa: F401  (registers the background tasks)
     )
+    from app.api.docs import ErrorResponses
     from app.database import init_database
     from app.extensions import api, compress, csrf, db, migrate
+    from app.request_checks import init_request_checks
     from app.services.background import init_background
     from app.services.wall.cells import init_wall_cells
 
@@ -46,8 +48,9 @@ def register_extensions(app: Flask) -> None:
     init_wall_cells()
     migrate.init_app(app, db, directory=str(BASE_DIR / "migrations"))
     auth_setup.init_login(app)
+    init_request_checks(app)
     csrf.init_app(app)
-    api.init_app(app)
+    api.init_app(app, spec_kwargs={"extra_plugins": [ErrorResponses(app)]})
     compress.init_app(app)
 
 

@@ -8,6 +8,8 @@ from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy.orm import DeclarativeBase
 
+from app.schemas.common import ErrorSchema
+
 
 class Base(DeclarativeBase):
     """Declarative base for every Firstline model."""
@@ -17,5 +19,18 @@ db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
-api = Api()
+
+
+class DocumentedApi(Api):
+    """flask-smorest's Api, documenting the app's own error body instead of flask-smorest's.
+
+    No catch-all ``default`` response: each operation lists the error statuses it can
+    answer (``app.api.docs``), so a status the document does not name is a finding.
+    """
+
+    ERROR_SCHEMA = ErrorSchema
+    DEFAULT_ERROR_RESPONSE_NAME = None
+
+
+api = DocumentedApi()
 compress = Compress()

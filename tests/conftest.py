@@ -30,6 +30,17 @@ os.environ.setdefault("SPATIALITE_LIBRARY_PATH", "mod_spatialite")
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 
 
+# Lines a test module leaves for the end of the run (Schemathesis' request counts): output
+# written during a test is captured, so they are printed in the terminal summary instead.
+RUN_SUMMARY = pytest.StashKey[list[str]]()
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    """Print the lines test modules left in RUN_SUMMARY."""
+    for line in config.stash.get(RUN_SUMMARY, []):
+        terminalreporter.write_line(line)
+
+
 def _test_database_url(tmp_dir: str) -> str:
     """PostGIS when the environment names one, else a SpatiaLite file in a temp folder."""
     return os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp_dir}/test.db"

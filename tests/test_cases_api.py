@@ -57,11 +57,12 @@ def test_nonexistent_case_looks_the_same_as_out_of_scope(client, auth, city):
 
 
 def test_ids_past_the_database_range_are_404_and_filters_400(client, auth, city):
-    # Past 2**31 - 1 an id cannot exist: the route does not match (404, the one error shape);
+    # Past 2**31 - 1 an id cannot exist: 404 (the one error shape);
     # a filter past the range is refused with a message, never a 500 from the database.
     auth.login("command")
     huge = 99999999999999999999
-    for path in (f"/api/v1/cases/{huge}", f"/api/v1/cases/{2**31}", f"/desk/cases/{huge}"):
+    for path in (f"/api/v1/cases/{huge}", f"/api/v1/cases/{2**31}", f"/desk/cases/{huge}",
+                 f"/api/v1/cases/{2**31}/attachments"):  # POST has the same path: still 404, not 405
         response = client.get(path)
         assert response.status_code == 404, path
     assert client.get(f"/api/v1/cases/{huge}").get_json()["code"] == 404
@@ -150,3 +151,13 @@ def test_case_detail_has_location_and_labels(client, auth, city):
     assert body["status_label"] == "已交办"
     assert body["department"]["name"] == "市生态环境局"
     assert body["due_at"].endswith("+00:00")
+
+
+def test_a_form_part_without_a_name_is_refused_in_chinese(client, auth, city):
+    # Werkzeug files such a part under the key None, on which the CSRF check used to fail (500).
+    auth.login("command")
+    body = b"--XX\r\nContent-Disposition: form-data\r\n\r\nnull\r\n--XX--\r\n"
+    response = client.post(f"/api/v1/cases/{city.cases['V11'].id}/attachments", data=body,
+                           content_type="multipart/form-data; boundary=XX", headers={"X-CSRFToken": auth.csrf()})
+    assert response.status_code == 400
+    assert response.get_json()["message"] == "表单中有没有名称的字段，无法处理。"

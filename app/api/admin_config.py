@@ -2,15 +2,20 @@
 
 from flask_login import current_user, login_required
 from flask_smorest import Blueprint
+from marshmallow import Schema, fields
 
 from app.api.decorators import admin_only
 from app.extensions import db
 from app.schemas.config import RouteSchema, SettingValueSchema
 from app.services.admin.changes import change_route, change_setting
 from app.services.cases.departments import routing_table
-from app.services.settings import all_settings
+from app.services.settings import SETTINGS, all_settings
 
 blp = Blueprint("config", __name__, description="分工路由与系统参数 Routing table and settings")
+# Every setting with its current value: one field per row of the settings table, so a new
+# setting is documented (with its Chinese label) the moment it is added there.
+SettingsSchema = Schema.from_dict(
+    {key: fields.Raw(metadata={"description": row.label}) for key, row in SETTINGS.items()}, name="Settings")
 
 
 @blp.route("/routes", methods=["GET"])
@@ -35,7 +40,7 @@ def put_route(data, sector: str):
 
 @blp.route("/settings", methods=["GET"])
 @login_required
-@blp.response(200)
+@blp.response(200, SettingsSchema)
 def get_settings():
     """Every system setting with its current value."""
     return all_settings()
@@ -45,7 +50,7 @@ def get_settings():
 @login_required
 @admin_only
 @blp.arguments(SettingValueSchema)
-@blp.response(200)
+@blp.response(200, SettingsSchema)
 def put_setting(data, key: str):
     """Change one setting (admin), e.g. the repeat-detection radius."""
     change_setting(current_user, key, data["value"])

@@ -5,6 +5,7 @@ from flask_login import current_user, login_required
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
+from app.api.docs import BINARY, file_response, upload_body
 from app.extensions import db
 from app.services.access import Action, authorize
 from app.services.cases.attachments import Upload, attach, attachment_file, attachments_of, download_name
@@ -30,6 +31,7 @@ def uploads_from_request() -> list[Upload]:
 
 @blp.route("/cases/<int:case_id>/attachments", methods=["POST"])
 @login_required
+@blp.doc(requestBody=upload_body({"files": {"type": "array", "items": BINARY}}, ["files"]))
 @blp.response(201, AttachmentSchema(many=True))
 def post_attachments(case_id: int):
     """Attach PDF/JPEG/PNG/HEIC files (multipart field ``files``); all or nothing."""
@@ -49,6 +51,7 @@ def get_attachments(case_id: int):
 
 @blp.route("/attachments/<int:attachment_id>", methods=["GET"])
 @login_required
+@blp.doc(responses=file_response("附件文件（附件下载）", "application/pdf", "image/jpeg", "image/png", "image/heic"))
 def get_attachment(attachment_id: int):
     """Download one attachment, always as a file (never shown inline), named for its real type."""
     path, attachment = attachment_file(current_user, attachment_id)

@@ -47,6 +47,7 @@ def get_csrf():
 @blp.route("/auth/login", methods=["POST"])
 @blp.arguments(LoginSchema)
 @blp.response(200, MeSchema)
+@blp.alt_response(401, description="用户名或密码错误")
 @blp.alt_response(429, description="登录失败次数过多，暂时锁定；Retry-After 说明多少秒后可再试")
 def login(credentials):
     """Sign in with username and password; sets the session cookie.

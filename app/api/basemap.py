@@ -5,6 +5,8 @@ from flask_login import login_required
 from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from app.api.docs import GEOJSON
+from app.schemas.common import FeatureCollectionSchema
 from app.services.geo import basemap
 
 blp = Blueprint("basemap", __name__, description="底图 Base map")
@@ -29,7 +31,8 @@ class BasemapQuerySchema(Schema):
 @blp.route("", methods=["GET"])
 @login_required
 @blp.arguments(BasemapQuerySchema, location="query", as_kwargs=True)
-@blp.response(200, content_type="application/geo+json")
+@blp.response(200, FeatureCollectionSchema, content_type=GEOJSON)
+@blp.alt_response(304, description="底图未变（客户端持有的 ETag 仍然有效）")
 def get_basemap(west: float, south: float, east: float, north: float, zoom: int):
     """Roads, water and place names drawn at this zoom within the box (RFC 7946), simplified
     to the zoom's pixel; unchanged data answers 304 to the browser's ETag."""

@@ -8,6 +8,7 @@ from flask import Response, request, send_file
 from flask_login import current_user, login_required
 from flask_smorest import Blueprint
 
+from app.api.docs import BINARY, GEOJSON, XLSX, file_response, upload_body
 from app.errors import InvalidInput, NotFound
 from app.extensions import db
 from app.schemas.campaign import (
@@ -20,6 +21,7 @@ from app.schemas.campaign import (
     CheckReportSchema,
     CheckResultSchema,
     FailureRecordSchema,
+    FirstLineSchema,
     GridScoreSchema,
     PeriodSchema,
     PhaseChangeSchema,
@@ -34,6 +36,7 @@ from app.schemas.campaign import (
     TownRankSchema,
     WeekCheckSchema,
 )
+from app.schemas.common import FeatureCollectionSchema
 from app.services import clock
 from app.services.access import require
 from app.services.campaign import (
@@ -79,6 +82,7 @@ def post_campaign(data):
 @blp.route("/campaigns/current", methods=["GET"])
 @login_required
 @blp.response(200, PhaseInfoSchema)
+@blp.alt_response(404, description="当前没有进行中的专项行动阶段")
 def get_current_phase():
     """The running campaign's phase today and the days left in the campaign (404 when none runs)."""
     info = campaigns.current_phase(clock.now())
@@ -120,6 +124,8 @@ def get_submission_board(campaign_id: int):
 
 @blp.route("/campaigns/submissions", methods=["POST"])
 @login_required
+@blp.doc(requestBody=upload_body({"requirement_id": {"type": "integer"}, "town_id": {"type": "integer"},
+                                  "note": {"type": "string"}, "file": BINARY}, ["requirement_id", "file"]))
 @blp.response(201, SubmissionSchema)
 def post_submission():
     """Upload a town's document (multipart: requirement_id, file, note; town_id for the command office)."""
@@ -148,6 +154,7 @@ def post_receive(submission_id: int):
 
 @blp.route("/campaigns/submissions/<int:submission_id>/file", methods=["GET"])
 @login_required
+@blp.doc(responses=file_response("报送的文件，类型为上传时的类型（附件下载）", "*/*"))
 def get_submission_file(submission_id: int):
     """Download a submitted document (its town and the command office)."""
     row = campaigns.get_submission(current_user, submission_id)
@@ -178,7 +185,7 @@ def get_town_ranking(query):
 @blp.route("/first-line", methods=["GET"])
 @login_required
 @blp.arguments(PeriodSchema, location="query")
-@blp.response(200)
+@blp.response(200, FirstLineSchema)
 def get_first_line(query):
     """'First line, first time' measures per level-3 grid and per town for the period."""
     _reports_only()
@@ -237,12 +244,10 @@ def post_alert_dismiss(alert_id: int):
     return alert
 
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
 @blp.route("/exports/ranking.xlsx", methods=["GET"])
 @login_required
 @blp.arguments(PeriodSchema, location="query")
+@blp.doc(responses=file_response("镇（街道）排名（.xlsx，附件下载）", XLSX))
 def get_ranking_xlsx(query):
     """The town ranking for the period as a workbook."""
     _reports_only()
@@ -315,7 +320,8 @@ def get_check_report():
 @blp.route("/exports/cases.geojson", methods=["GET"])
 @login_required
 @blp.arguments(PeriodSchema, location="query")
+@blp.response(200, FeatureCollectionSchema, content_type=GEOJSON)
 def get_cases_geojson(query):
     """The caller's cases of the period as GeoJSON points (no personal data)."""
     body = exports.cases_geojson(current_user, *period(query["start"], query["end"]))
-    return Response(json.dumps(body, ensure_ascii=False), mimetype="application/geo+json")
+    return Response(json.dumps(body, ensure_ascii=False), mimetype=GEOJSON)

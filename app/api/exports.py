@@ -7,6 +7,7 @@ from flask_login import current_user, login_required
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
+from app.api.docs import XLSX, file_response
 from app.extensions import db
 from app.models.vocab import ExportStatus
 from app.schemas.campaign import LedgerQuerySchema
@@ -14,7 +15,6 @@ from app.services.campaign import export_jobs
 from app.services.campaign.periods import period
 
 blp = Blueprint("exports", __name__, description="后台导出 Exports made in the background")
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 class ExportJobSchema(Schema):
@@ -56,7 +56,7 @@ def get_export(job_id: uuid.UUID):
 
 @blp.route("/exports/<uuid:job_id>/file", methods=["GET"])
 @login_required
-@blp.response(200, content_type=XLSX)
+@blp.doc(responses=file_response("导出的工作簿（.xlsx，附件下载）", XLSX))
 @blp.alt_response(503, description="仍在生成；Retry-After 说明几秒后再试")
 @blp.alt_response(409, description="生成失败，请重新导出")
 def get_export_file(job_id: uuid.UUID):

@@ -7,10 +7,12 @@ from flask_login import current_user, login_required
 from flask_smorest import Blueprint
 
 from app.api.auth import SignedIn
+from app.api.docs import BINARY, file_response, json_response
 from app.extensions import db
 from app.schemas.auth import me_schema
 from app.schemas.cases import case_schema
 from app.schemas.field import (
+    BootstrapSchema,
     CardCodesRequestSchema,
     CardCodesSchema,
     CardPutSchema,
@@ -26,11 +28,12 @@ from app.services.field.bootstrap import bootstrap_for
 from app.services.field.photo_access import photo_file
 
 blp = Blueprint("field", __name__, description="网格员移动端同步 Inspector app sync")
+PHOTO_TYPES = ("image/jpeg", "image/png", "image/heic")
 
 
 @blp.route("/field/bootstrap", methods=["GET"])
 @login_required
-@blp.response(200)
+@blp.doc(responses=json_response(BootstrapSchema))
 def get_bootstrap():
     """Everything the inspector app keeps for offline work: my grid, my open cases, settings."""
     offline = bootstrap_for(current_user)
@@ -53,6 +56,12 @@ def put_inspection(body, inspection_id: uuid.UUID):
 
 @blp.route("/inspections/<uuid:inspection_id>/photos/<uuid:photo_id>", methods=["PUT"])
 @login_required
+@blp.doc(requestBody={"required": True, "content": {t: {"schema": BINARY} for t in PHOTO_TYPES}},
+         parameters=[{"in": "header", "name": "X-Content-SHA256", "required": True, "schema": {"type": "string"},
+                      "description": "文件内容的 SHA-256（十六进制）"},
+                     {"in": "header", "name": "X-Photo-Variant", "required": False,
+                      "schema": {"type": "string", "enum": [field_sync.COPY, field_sync.ORIGINAL]},
+                      "description": "copy（手机压缩件，默认）或 original（相机原图）"}])
 @blp.response(200, PhotoResultSchema)
 @blp.alt_response(201, schema=PhotoResultSchema)
 def put_photo(inspection_id: uuid.UUID, photo_id: uuid.UUID):
@@ -70,6 +79,7 @@ def put_photo(inspection_id: uuid.UUID, photo_id: uuid.UUID):
 
 @blp.route("/photos/<uuid:photo_id>/<any(thumb, display, original):variant>", methods=["GET"])
 @login_required
+@blp.doc(responses=file_response("缩略图和展示图为 JPEG；原图为上传时的类型（附件下载）", *PHOTO_TYPES))
 def get_photo(photo_id: uuid.UUID, variant: str):
     """A photo's thumbnail, display copy or original, for those who may see its case.
 

@@ -5,6 +5,8 @@ from flask_login import login_required
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
+from app.api.docs import GEOJSON
+from app.schemas.common import FeatureCollectionSchema
 from app.services.geo.grid_geojson import grids_feature_collection
 
 blp = Blueprint("grids", __name__, description="网格 Grids")
@@ -20,9 +22,9 @@ class GridQuerySchema(Schema):
 @blp.route("", methods=["GET"])
 @login_required
 @blp.arguments(GridQuerySchema, location="query", as_kwargs=True)
-@blp.response(200, content_type="application/geo+json")
+@blp.response(200, FeatureCollectionSchema, content_type=GEOJSON)
 def get_grids(level: int | None, parent_id: int | None):
     """Grid boundaries as an RFC 7946 FeatureCollection, optionally one level or one parent."""
     response = jsonify(grids_feature_collection(level=level, parent_id=parent_id))
-    response.mimetype = "application/geo+json"
+    response.mimetype = GEOJSON
     return response

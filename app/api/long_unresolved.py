@@ -6,6 +6,7 @@ from flask import send_file
 from flask_login import current_user, login_required
 from flask_smorest import Blueprint
 
+from app.api.docs import XLSX, file_response
 from app.extensions import db
 from app.schemas.long_unresolved import (
     ExposureDecisionSchema,
@@ -22,7 +23,6 @@ from app.services.campaign import exposures
 from app.services.cases.long_unresolved import long_unresolved_page
 
 blp = Blueprint("long_unresolved", __name__, description="久拖不解与媒体曝光 Long-unresolved cases and exposures")
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @blp.route("/long-unresolved", methods=["GET"])
@@ -42,8 +42,7 @@ def get_exposures():
 
 
 @blp.route("/exposures/release.xlsx", methods=["GET"])
-@blp.response(200, description="媒体发布用的曝光清单（.xlsx，无个人信息）",
-              content_type=XLSX)
+@blp.doc(responses=file_response("媒体发布用的曝光清单（.xlsx，无个人信息）", XLSX))
 def get_release():
     """The published exposures as a workbook for a media release (public, no personal data)."""
     content = exposures.release_xlsx(clock.now())

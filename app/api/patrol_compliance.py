@@ -7,6 +7,8 @@ from flask import jsonify, send_file
 from flask_login import current_user, login_required
 from flask_smorest import Blueprint
 
+from app.api.docs import GEOJSON, XLSX, file_response
+from app.schemas.common import FeatureCollectionSchema
 from app.schemas.patrol_compliance import (
     CompliancePeriodSchema,
     ComplianceQuerySchema,
@@ -19,7 +21,6 @@ from app.schemas.patrol_compliance import (
 from app.services.patrols import compliance as patrol_compliance
 
 blp = Blueprint("patrol_compliance", __name__, description="巡查考核 Patrol compliance")
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @blp.route("", methods=["GET"])
@@ -53,6 +54,7 @@ def get_grid_detail(args, grid_id: int):
 @blp.route("/export.xlsx", methods=["GET"])
 @login_required
 @blp.arguments(ComplianceQuerySchema, location="query")
+@blp.doc(responses=file_response("巡查考核表（.xlsx，附件下载）", XLSX))
 def get_compliance_xlsx(args):
     """The compliance tables (towns, grids, people) as a workbook with Chinese headings."""
     report = patrol_compliance.compliance(current_user, args["start"], args["end"], args["town_id"])
@@ -63,9 +65,9 @@ def get_compliance_xlsx(args):
 @blp.route("/sources/<int:source_id>/tracks", methods=["GET"])
 @login_required
 @blp.arguments(TracksQuerySchema, location="query")
-@blp.response(200, content_type="application/geo+json")
+@blp.response(200, FeatureCollectionSchema, content_type=GEOJSON)
 def get_source_tracks(args, source_id: int):
     """The tracks of the last patrols that checked in at a source, as GeoJSON, newest first."""
     response = jsonify(patrol_compliance.source_tracks(current_user, source_id, args["limit"]))
-    response.mimetype = "application/geo+json"
+    response.mimetype = GEOJSON
     return response

@@ -14,6 +14,7 @@ from app.schemas.patrols import (
     PatrolPutSchema,
     PatrolQuerySchema,
     PatrolResultSchema,
+    PatrolTodaySchema,
 )
 from app.services.patrols import rounds
 
@@ -46,7 +47,7 @@ def put_checkin(body, checkin_id: uuid.UUID):
 
 @blp.route("/patrol/today", methods=["GET"])
 @login_required
-@blp.response(200)
+@blp.response(200, PatrolTodaySchema)
 def get_today():
     """Today's patrol: every active source of my grid with its due state, overdue first."""
     return rounds.today_for(current_user)

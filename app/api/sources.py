@@ -5,8 +5,10 @@ from flask_login import current_user, login_required
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
+from app.api.docs import GEOJSON, XLSX, file_response
 from app.errors import InvalidInput, error_response
 from app.extensions import db
+from app.schemas.common import FeatureCollectionSchema
 from app.schemas.sources import (
     SourceCreateSchema,
     SourceHistorySchema,
@@ -27,17 +29,23 @@ class ImportFormSchema(Schema):
 
     good_rows_only = fields.Boolean(load_default=False)
     check_only = fields.Boolean(load_default=False)
+    # Read from the request's files by the view; named here so the document shows the form whole.
+    file = fields.Raw(load_only=True, metadata={"type": "string", "format": "binary", "description": ".xlsx 或 .csv"})
 
 
 @blp.route("", methods=["GET"])
 @login_required
 @blp.arguments(SourceQuerySchema, location="query", as_kwargs=True)
 @blp.response(200, SourcePageSchema)
+@blp.alt_response(200, schema=FeatureCollectionSchema, content_type=GEOJSON, success=True,
+                  description="format=geojson：全部匹配的监管对象（至多 5000 个）")
 def get_sources(page: int, per_page: int, format: str | None = None, **filters):
     """Sources in the caller's scope by code, filtered and paged; ``format=geojson`` for the map
     gives every match (up to 5,000) as a FeatureCollection instead."""
     if format == "geojson":
-        return jsonify(sources.source_geojson(current_user, **filters))
+        response = jsonify(sources.source_geojson(current_user, **filters))
+        response.mimetype = GEOJSON
+        return response
     return sources.list_sources(current_user, page=page, per_page=per_page, **filters)
 
 
@@ -101,7 +109,7 @@ def delete_case_link(source_id: int, case_id: int):
 
 @blp.route("/import", methods=["POST"])
 @login_required
-@blp.arguments(ImportFormSchema, location="form")
+@blp.arguments(ImportFormSchema, location="form", content_type="multipart/form-data")
 @blp.response(200, SourceImportReportSchema)
 def post_import(options):
     """Import .xlsx/.csv (multipart ``file``): all or nothing (422 listing each bad line), or
@@ -124,6 +132,7 @@ def post_import(options):
 
 @blp.route("/import-template", methods=["GET"])
 @login_required
+@blp.doc(responses=file_response("导入模板（.xlsx，附件下载）", XLSX))
 def get_import_template():
     """An .xlsx with the column headings, one example row and the allowed values."""
     return Response(source_import.template_xlsx(), mimetype=source_import.XLSX_MIMETYPE,

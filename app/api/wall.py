@@ -12,6 +12,18 @@ from marshmallow.exceptions import ValidationError
 
 from app.errors import InvalidInput
 from app.models.vocab import WallFlag
+from app.schemas.wall import (
+    AlertCasesSchema,
+    AlertsLayerSchema,
+    CaseCardSchema,
+    LongUnresolvedLayerSchema,
+    PanelsSchema,
+    SourceCardSchema,
+    SourcesLayerSchema,
+    ViewportAnswerSchema,
+    VillageScoresSchema,
+    VillagesSchema,
+)
 from app.services import clock
 from app.services.wall.cells import MAX_VIEW_CELLS
 from app.services.wall.clusters import (
@@ -38,6 +50,8 @@ from app.services.wall.layers import (
 from app.services.wall.panels import wall_panels
 
 blp = Blueprint("wall", __name__, description="挂图作战 Map wall")
+# Answers keyed by ETag: a client sending the ETag it holds in If-None-Match gets 304.
+NOT_MODIFIED = {"description": "未变化：客户端持有的 ETag（If-None-Match）仍是最新的"}
 
 
 class WallFilterSchema(Schema):
@@ -91,6 +105,8 @@ def _etagged(etag: str, payload_of) -> Response:
 @blp.route("/viewport", methods=["GET"])
 @login_required
 @blp.arguments(ViewportSchema, location="query")
+@blp.response(200, ViewportAnswerSchema)
+@blp.alt_response(304, **NOT_MODIFIED)
 def get_viewport(query):
     """Clusters for the cells a box touches at a zoom (exact counts, worst state), or single cases at high zoom."""
     require_wall_user(current_user)
@@ -105,6 +121,8 @@ def get_viewport(query):
 @blp.route("/villages", methods=["GET"])
 @login_required
 @blp.arguments(WallFilterSchema, location="query")
+@blp.response(200, VillagesSchema)
+@blp.alt_response(304, **NOT_MODIFIED)
 def get_villages(query):
     """Open and overdue cases per village, for shading the village grids."""
     require_wall_user(current_user)
@@ -113,6 +131,8 @@ def get_villages(query):
 
 @blp.route("/panels", methods=["GET"])
 @login_required
+@blp.response(200, PanelsSchema)
+@blp.alt_response(304, **NOT_MODIFIED)
 def get_panels():
     """The side panels: campaign phase, totals, progress, rates, categories, town ranking."""
     require_wall_user(current_user)
@@ -121,6 +141,7 @@ def get_panels():
 
 @blp.route("/cases/<int:case_id>", methods=["GET"])
 @login_required
+@blp.response(200, CaseCardSchema)
 def get_case_card(case_id: int):
     """A case card: number, category, town, state, due time, responsible unit. No personal data."""
     require_wall_user(current_user)
@@ -132,6 +153,9 @@ def get_case_card(case_id: int):
 @blp.route("/events", methods=["GET"])
 @login_required
 @blp.arguments(EventQuerySchema, location="query")
+@blp.response(200, {"type": "string"}, content_type="text/event-stream",
+              description="事件流（text/event-stream）：new_case、state_change、turned_red、closed、alert；"
+                          "Last-Event-ID 续传")
 def get_events(query):
     """A text/event-stream of case events (new_case, state_change, turned_red, closed)."""
     require_wall_user(current_user)
@@ -176,6 +200,8 @@ class ScorePeriodSchema(Schema):
 @blp.route("/sources", methods=["GET"])
 @login_required
 @blp.arguments(BoxSchema, location="query")
+@blp.response(200, SourcesLayerSchema)
+@blp.alt_response(304, **NOT_MODIFIED)
 def get_sources(query):
     """Watched sources in a box with days since their last patrol (Beijing dates) and bucket."""
     require_wall_user(current_user)
@@ -185,6 +211,7 @@ def get_sources(query):
 
 @blp.route("/sources/<int:source_id>", methods=["GET"])
 @login_required
+@blp.response(200, SourceCardSchema)
 def get_source_card(source_id: int):
     """A source card: name, kind, key flag, last patrol, grid, town, responsible unit."""
     require_wall_user(current_user)
@@ -193,6 +220,8 @@ def get_source_card(source_id: int):
 
 @blp.route("/alerts", methods=["GET"])
 @login_required
+@blp.response(200, AlertsLayerSchema)
+@blp.alt_response(304, **NOT_MODIFIED)
 def get_alerts():
     """Active early-warning alerts: centre, radius, category and number of cases."""
     require_wall_user(current_user)
@@ -202,6 +231,7 @@ def get_alerts():
 
 @blp.route("/alerts/<int:alert_id>", methods=["GET"])
 @login_required
+@blp.response(200, AlertCasesSchema)
 def get_alert_cases(alert_id: int):
     """An alert's cases: number, category, status, deadline state, town. No personal data."""
     require_wall_user(current_user)
@@ -211,6 +241,8 @@ def get_alert_cases(alert_id: int):
 @blp.route("/long-unresolved", methods=["GET"])
 @login_required
 @blp.arguments(BoxSchema, location="query")
+@blp.response(200, LongUnresolvedLayerSchema)
+@blp.alt_response(304, **NOT_MODIFIED)
 def get_long_unresolved(query):
     """Long-unresolved cases (久拖不解) in a box: number, town, days open and overdue, reasons. No personal data."""
     require_wall_user(current_user)
@@ -220,6 +252,8 @@ def get_long_unresolved(query):
 @blp.route("/village-scores", methods=["GET"])
 @login_required
 @blp.arguments(ScorePeriodSchema, location="query")
+@blp.response(200, VillageScoresSchema)
+@blp.alt_response(304, **NOT_MODIFIED)
 def get_village_scores(query):
     """Each village's assessment score for the period (services.scoring), for shading."""
     require_wall_user(current_user)

@@ -303,3 +303,27 @@ class CheckReportSchema(Schema):
     by_reason = fields.Dict(keys=fields.String(), values=fields.Integer())
     by_outcome = fields.Dict(keys=fields.String(), values=fields.Integer())
     checks = fields.List(fields.Nested(SpecialCheckSchema))
+
+
+class FirstLineGridSchema(Schema):
+    """One level-3 grid's 'first line, first time' measures (each: count, base, rate)."""
+
+    grid_id = fields.Integer()
+    name = fields.String()
+    town_id = fields.Integer(allow_none=True)
+    measures = fields.Dict(metadata={"description": "六项指标，每项 {count, base, rate}"})
+
+
+class FirstLineTownSchema(Schema):
+    """One town's 'first line, first time' measures."""
+
+    town_id = fields.Integer()
+    name = fields.String()
+    measures = fields.Dict(metadata={"description": "六项指标，每项 {count, base, rate}"})
+
+
+class FirstLineSchema(Schema):
+    """The measures per level-3 grid and per town."""
+
+    grids = fields.List(fields.Nested(FirstLineGridSchema))
+    towns = fields.List(fields.Nested(FirstLineTownSchema))

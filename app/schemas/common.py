@@ -45,3 +45,35 @@ class LonLatField(fields.Field):
             return None
         point = to_shape(value)
         return {"lon": round(point.x, 7), "lat": round(point.y, 7)}
+
+
+class ErrorSchema(Schema):
+    """The one error body every API refusal has (``app.errors.error_response``).
+
+    Documented so that clients (and the conformance test) can rely on it: ``message`` is the
+    Chinese sentence to show, ``description`` the status's general meaning, and ``errors``
+    names what went wrong per field (e.g. ``{"title": ["..."]}``, ``{"csrf": ["invalid"]}``,
+    ``{"retry": ["transient"]}``).
+    """
+
+    code = fields.Integer(required=True, metadata={"description": "HTTP 状态码"})
+    message = fields.String(required=True, metadata={"description": "可直接显示给用户的中文说明"})
+    description = fields.String(required=True, metadata={"description": "该状态码的一般含义（中文）"})
+    errors = fields.Dict(required=True, metadata={"description": "按字段列出的原因，如 {\"title\": [\"不能为空\"]}"})
+
+
+class FeatureSchema(Schema):
+    """An RFC 7946 Feature: a geometry (or none) and the record's properties."""
+
+    type = fields.String(metadata={"description": "Feature"})
+    id = fields.Integer()
+    geometry = fields.Dict(allow_none=True)
+    properties = fields.Dict()
+
+
+class FeatureCollectionSchema(Schema):
+    """An RFC 7946 FeatureCollection (``truncated`` when a limit cut it short)."""
+
+    type = fields.String(metadata={"description": "FeatureCollection"})
+    features = fields.List(fields.Nested(FeatureSchema))
+    truncated = fields.Boolean()

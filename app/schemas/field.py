@@ -163,3 +163,20 @@ class CardResultSchema(Schema):
     case_number = fields.Function(lambda c: c.case_number)
     status_url = fields.Function(lambda c: f"/c/{c.code}")
     qr_svg_url = fields.Function(lambda c: f"/c/{c.code}/qr.svg")
+
+
+class BootstrapSchema(Schema):
+    """What the inspector app keeps for offline work (documentation: the view shapes it).
+
+    ``user`` is the ``Me`` shape, ``cases`` the ``Case`` shape, ``patrol`` the ``PatrolToday`` shape.
+    """
+
+    user = fields.Dict(metadata={"description": "当前用户（同 /me）"})
+    grid = fields.Dict(allow_none=True, metadata={"description": "本人网格（GeoJSON Feature）"})
+    cases = fields.List(fields.Dict(), metadata={"description": "本网格未办结案件（同 Case）"})
+    patrol = fields.Dict(metadata={"description": "今日巡查（同 /patrol/today）"})
+    settings = fields.Dict(metadata={"description": "手机端使用的参数"})
+    labels = fields.Dict(metadata={"description": "期限状态、巡查状态的中文名"})
+    no_photo_reasons = fields.Dict(metadata={"description": "无法拍照的原因及中文名"})
+    onsite_states = fields.List(fields.String(), metadata={"description": "可做现场核查的案件状态"})
+    server_time = fields.String(metadata={"description": "服务器时间（ISO 8601）"})

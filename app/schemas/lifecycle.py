@@ -99,7 +99,9 @@ class EnforcementSchema(NoteSchema):
     kind = fields.String(required=True, validate=validate.OneOf(list(EnforcementKind)))
     document_number = fields.String(load_default="", validate=validate.Length(max=100))
     decided_on = fields.Date(load_default=None)
-    amount_yuan = fields.Decimal(load_default=None, places=2, validate=validate.Range(min=0), as_string=True)
+    # The documented minimum is a number: apispec would write the bound as the field dumps it ("0.00").
+    amount_yuan = fields.Decimal(load_default=None, places=2, validate=validate.Range(min=0), as_string=True,
+                                 metadata={"minimum": 0})
 
 
 class ExtensionSchema(NoteSchema):

@@ -43,7 +43,8 @@ FIELD_LABELS: dict[str, str] = {
     "exif_lat": "照片纬度", "exif_lon": "照片经度", "exif_orientation": "照片方向", "exif_taken_at": "拍摄时间",
     "inspection_id": "现场核查", "inspector_id": "网格员", "discovery": "巡查发现", "track": "轨迹",
     "patrol_id": "巡查", "patrol_checkin_id": "巡查打卡", "started_at": "开始时间", "ended_at": "结束时间",
-    "id": "编号", "ids": "编号", "at": "时间",
+    "id": "编号", "ids": "编号", "at": "时间", "file": "文件", "files": "文件", "requirement_id": "报送要求",
+    "X-Content-SHA256": "内容校验值（请求头）", "X-Photo-Variant": "照片版本（请求头）",
     # sources and patrols
     "source_id": "监管对象", "name": "名称", "permit_number": "许可证号", "is_key": "重点监管", "place": "地点",
     "key_only": "只看重点", "never_patrolled": "从未巡查", "stale_days": "未巡查天数",

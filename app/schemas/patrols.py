@@ -166,3 +166,15 @@ class PatrolPageSchema(Schema):
 
     items = fields.List(fields.Nested(PatrolSummarySchema))
     meta = fields.Nested(PageMetaSchema)
+
+
+class PatrolTodaySchema(Schema):
+    """Today's patrol (documentation: ``rounds.today_for`` shapes it): my level, the rules and
+    settings the phone applies, and each source of my grid with its due state, overdue first."""
+
+    level = fields.Integer(metadata={"description": "网格层级 1–3"})
+    level_label = fields.String()
+    today = fields.String(metadata={"description": "北京日期 YYYY-MM-DD"})
+    settings = fields.Dict(metadata={"description": "巡查半径、轨迹间隔等参数"})
+    rules = fields.Dict(metadata={"description": "本层级的巡查频次规则"})
+    items = fields.List(fields.Dict(), metadata={"description": "每个监管对象：source 与 due（到期状态）"})
