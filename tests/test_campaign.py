@@ -279,8 +279,8 @@ def test_accountability_lists(desk, scenario, city):
 
 def test_early_warning_raises_once_per_cluster(desk, city):
     near = [(120.525, 32.310), (120.527, 32.310), (120.525, 32.313)]  # ~190 m and ~330 m apart
-    noise = [make_case(*p, category=Category.NOISE, received_at=NOW - timedelta(hours=h))
-             for p, h in zip(near, (40, 5, 1), strict=True)]
+    noise = [make_case(*p, category=Category.NOISE, received_at=NOW - timedelta(hours=h), petitioner_phone=phone)
+             for p, h, phone in zip(near, (40, 5, 1), ("13800000001", "13800000002", "13800000003"), strict=True)]
     make_case(120.505, 32.310, category=Category.NOISE, received_at=NOW - timedelta(hours=2))  # ~1.9 km away
     make_case(120.526, 32.311, category=Category.AIR, received_at=NOW - timedelta(hours=2))    # other category
     make_case(120.526, 32.310, category=Category.NOISE, received_at=NOW - timedelta(hours=49))  # out of window
@@ -299,6 +299,30 @@ def test_early_warning_raises_once_per_cluster(desk, city):
     assert len(desk.get("command", "/api/v1/alerts").get_json()) == 1
     assert active_alerts(NOW + timedelta(hours=49)) == []
     assert db.session.query(Alert).count() == 1
+
+
+def test_early_warning_counts_people_and_places_not_calls(desk, city):
+    """Hand count, minimum 3 sources within 500 m and 48 h, anonymous within 30 m = one place:
+    one petitioner (138…01) calls three times, once closed as a repeat → 1 source (the closed
+    repeat is left out); two anonymous calls 10 m apart → 1 place. Sources 2: no alert.
+    A second person (138…02) → 3 sources: one alert, badged 预警 on the 消息 page."""
+    base = (120.525, 32.310)
+    first = make_case(*base, received_at=NOW - timedelta(hours=30), petitioner_phone="138-0000-0001")
+    make_case(base[0] + 0.002, base[1], received_at=NOW - timedelta(hours=20), petitioner_phone="13800000001")
+    make_case(base[0], base[1] + 0.002, received_at=NOW - timedelta(hours=10), petitioner_phone="13800000001",
+              repeat_of_id=first.id, status=CaseStatus.CLOSED)
+    for hours, dx in ((5, 0.0), (4, 0.0001)):  # about 10 m apart
+        make_case(base[0] + 0.001 + dx, base[1] + 0.001, received_at=NOW - timedelta(hours=hours),
+                  petitioner_name=None, petitioner_phone=None, petitioner_id_number=None, anonymous=True)
+    db.session.commit()
+    assert desk.post("command", "/api/v1/alerts/scan").get_json() == []
+    make_case(base[0] - 0.001, base[1], received_at=NOW - timedelta(hours=1), petitioner_phone="13800000002")
+    db.session.commit()
+    (raised,) = desk.post("command", "/api/v1/alerts/scan").get_json()
+    assert len(raised["case_ids"]) == 5  # the closed repeat stays out
+    page = desk.client("command")[0].get("/desk/notifications").get_data(as_text=True)
+    assert "<strong>预警</strong>" in page and "来自 3 个不同信访人或地点" in page
+    assert "<strong>催办</strong>" not in page
 
 
 def test_intake_raises_the_alert_when_the_third_complaint_arrives(desk, city):

@@ -391,3 +391,11 @@ AUDIT_ACTION_LABELS = {
     "campaign.create": "新建专项行动", "campaign_phase.update": "修改行动阶段",
     "submission_requirement.update": "修改报送要求",
 }
+
+
+class NotificationKind(LabelledEnum):
+    """What an in-app notification is about, and the badge it carries on the 消息 page."""
+
+    REMINDER = "reminder", "催办"
+    ESCALATION = "escalation", "督办"
+    EARLY_WARNING = "early_warning", "预警"

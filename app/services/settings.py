@@ -118,6 +118,11 @@ SETTINGS: dict[str, SettingDef] = {row.key: row for row in (
                "打卡位置离监管对象超过此距离仍记录，但标记为范围外。"),
     SettingDef("patrol_track_interval_s", 30, _number(5, 600, True), "应为 5 至 600 秒", "巡查轨迹采样间隔（秒）",
                "巡查进行中（应用在前台时）每隔此时间记录一次位置。"),
+    # Early warning counts people, not calls (rules of the first-year deployment): complaints
+    # without a known petitioner this close to one another count as one.
+    SettingDef("warning_same_place_m", 30, _number(1, 500), "应为 1 至 500 米",
+               "预警：匿名投诉视为同一地点的距离（米）",
+               "预警按不同信访人计数；无法识别信访人的投诉，相距在此距离内的视为同一来源。"),
 )}
 
 def _valid_patrol_rules(value) -> bool:

@@ -21,6 +21,7 @@ from app.models.vocab import (
     LegalTrack,
     NoPhotoReason,
     NoticeKind,
+    NotificationKind,
     Priority,
     ReplyDecision,
     Role,
@@ -317,8 +318,9 @@ def accept_onsite(case_id: int, inspection_id: uuid.UUID):
 @bp.get("/notifications")
 @login_required
 def notification_list():
-    """The user's reminders and escalations, newest first."""
-    return render_template("desk/notifications.html", items=notifications.for_user(current_user))
+    """The user's reminders, escalations and early warnings, newest first, each badged by its kind."""
+    return render_template("desk/notifications.html", items=notifications.for_user(current_user),
+                           kinds=NotificationKind.labels())
 
 
 @bp.post("/notifications/read")
