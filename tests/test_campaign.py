@@ -15,7 +15,7 @@ from app.services.campaign.early_warning import active_alerts, scan
 from app.services.campaign.phases import create_campaign, current_phase
 from app.services.campaign.scoring import town_ranking
 from tests.factories import make_case
-from tests.helpers import Desk
+from tests.helpers import Desk, put
 
 V11, V12, V21, V22 = (120.505, 32.31), (120.515, 32.31), (120.525, 32.31), (120.535, 32.31)
 NOW = datetime(2026, 11, 20, 4, tzinfo=UTC)  # 2026-11-20 12:00 Beijing, in the tackling phase
@@ -255,7 +255,15 @@ def test_first_line_measures(desk, scenario):
     assert {k: (v["count"], v["base"]) for k, v in t2.items()} == figures
 
 
+def records_since_last_year():
+    """The system's records reach back before last year's period (2025-10-16): its first case
+    came in on 2025-09-01, so a town with no case then really had none."""
+    make_case(*V12, received_at=bj(9, 1, year=2025), due_at=None, status=CaseStatus.CLOSED)
+    db.session.commit()
+
+
 def test_accountability_lists(desk, scenario, city):
+    records_since_last_year()
     response = desk.post("command", "/api/v1/failure-records", {
         "case_id": scenario["d2"].id, "kind": "buck_passing", "person_name": "赵六", "person_unit": "东镇"})
     assert response.status_code == 201
@@ -275,6 +283,86 @@ def test_accountability_lists(desk, scenario, city):
         ("市生态环境局", 5, 3)]
     assert [(r["person_name"], r["kind_label"], r["case_number"]) for r in body["failure_records"]] == [
         ("赵六", "推诿扯皮", scenario["d2"].number)]
+
+
+def test_a_first_year_names_no_town_for_a_missing_baseline(desk, scenario):
+    """The system's first case of last year came in on 2025-10-20, after last year's period
+    began (2025-10-16): its records do not cover that period, nothing was entered, so no town
+    is listed for "not falling" (东镇 would be, 3 against a partial 1) and the lists say why."""
+    body = desk.get("command", f"/api/v1/accountability?{PERIOD}").get_json()
+    assert [(t["town_name"], t["reasons"]) for t in body["interview_towns"]] == [("西镇", ["越级访 2 件，居第 1 位"])]
+    assert body["not_falling"]["towns"] == [] and body["not_falling"]["departments"] == []
+    assert body["not_falling"]["skipped_towns"] == ["东镇", "西镇"] and body["not_falling"]["departments_skipped"]
+    note = "「信访量未较去年同期下降」一项未评：各镇（街道）及各部门缺少去年同期数据"
+    assert body["not_falling"]["note"].startswith(note)
+    assert body["period"] == {"first_day": "2026-10-16", "last_day": "2026-11-15", "name": "自选期间",
+                              "label": "2026-10-16 至 2026-11-15"}
+    client = desk.client("command")[0]
+    for page in ("accountability", "stage-report"):
+        html = client.get(f"/desk/campaign/{page}?{PERIOD}").get_data(as_text=True)
+        assert note in html and "东镇</strong>" not in html
+
+
+def test_imported_monthly_counts_are_the_baseline_prorated_by_days(desk, scenario, city):
+    """Last year's period 2025-10-16 … 2025-11-15 takes 16 of October's 31 days and 15 of
+    November's 30. 西镇 entered Oct 0, Nov 4 → 0 + 4 × 15/30 = 2; its volume now is 2, not
+    fewer: listed. 东镇 first entered October only → skipped; then Oct 31, Nov 2 →
+    31 × 16/31 + 2 × 15/30 = 17 against 3 now: fell, not listed."""
+    def months(oct_count, nov_count):
+        return [None] * 9 + [oct_count, nov_count, None]
+
+    towns = {"西镇": city.grids["T1"].id, "东镇": city.grids["T2"].id}
+    body = {"towns": [{"town_id": towns["西镇"], "months": months(0, 4)},
+                      {"town_id": towns["东镇"], "months": months(31, None)}]}
+    assert put(desk, "command", "/api/v1/volume-baselines/2025", body).status_code == 403
+    assert put(desk, "admin", "/api/v1/volume-baselines/2025",
+               {"towns": [{"town_id": towns["西镇"], "months": [1, 2]}]}).status_code == 422
+    saved = put(desk, "admin", "/api/v1/volume-baselines/2025", body)
+    assert saved.status_code == 200, saved.get_json()
+    lists = desk.get("command", f"/api/v1/accountability?{PERIOD}").get_json()
+    assert [(r["name"], r["volume"], r["last_year"], r["source"]) for r in lists["not_falling"]["towns"]] == [
+        ("西镇", 2, 2.0, "imported")]
+    assert lists["not_falling"]["skipped_towns"] == ["东镇"] and "：东镇及各部门缺少去年同期数据" in lists["not_falling"]["note"]
+    assert [(t["town_name"], t["reasons"]) for t in lists["interview_towns"]] == [
+        ("西镇", ["越级访 2 件，居第 1 位", "信访量 2 件，未较去年同期（2 件，据录入的历史信访量）下降"])]
+
+    admin, token = desk.client("admin")
+    page = admin.get("/admin/baselines?year=2025").get_data(as_text=True)
+    assert 'name="m-%d-10" value="31"' % towns["东镇"] in page
+    form = {f"m-{towns['东镇']}-10": "31", f"m-{towns['东镇']}-11": "2", f"m-{towns['西镇']}-10": "0",
+            f"m-{towns['西镇']}-11": "4", "csrf_token": token}
+    assert admin.post("/admin/baselines?year=2025", data=form).status_code == 302
+    lists = desk.get("command", f"/api/v1/accountability?{PERIOD}").get_json()
+    assert [r["name"] for r in lists["not_falling"]["towns"]] == ["西镇"]
+    assert lists["not_falling"]["skipped_towns"] == [] and lists["not_falling"]["departments_skipped"]
+    assert desk.get("command", "/api/v1/volume-baselines/2025").get_json()[1]["months"][9:11] == [31, 2]
+
+
+def test_every_score_page_and_export_names_its_period(desk, scenario):
+    """The default is the running campaign's whole span (2026-09-20 … 2026-12-31); a picked
+    period is named as such. Workbooks carry it above the headings and in the file name;
+    times are date cells, scores numbers."""
+    client = desk.client("command")[0]
+    campaign = "统计期间：2026-09-20 至 2026-12-31（2026年环境信访百日攻坚行动）"
+    picked = "统计期间：2026-10-16 至 2026-11-15（自选期间）"
+    for page in ("scores", "first-line", "accountability", "stage-report", "receptions"):
+        assert campaign in client.get(f"/desk/campaign/{page}").get_data(as_text=True), page
+        assert picked in client.get(f"/desk/campaign/{page}?{PERIOD}").get_data(as_text=True), page
+    ranking = desk.get("command", "/api/v1/exports/ranking.xlsx")
+    assert ranking.headers["Content-Disposition"] == (
+        'attachment; filename="town-ranking_20260920-20261231.xlsx"; '
+        "filename*=UTF-8''%E9%95%87%E8%A1%97%E6%8E%92%E5%90%8D_2026-09-20%E8%87%B32026-12-31.xlsx")
+    sheet = load_workbook(io.BytesIO(ranking.data)).active
+    assert sheet["A1"].value == f"镇（街道）考核排名 {campaign}"
+    assert (sheet["C3"].value, sheet["C3"].number_format) == (20, "0.00")
+    ledger = client.get(f"/desk/campaign/ledger.xlsx?{PERIOD}")
+    assert 'filename="ledger_20261016-20261115.xlsx"' in ledger.headers["Content-Disposition"]
+    assert "%E6%A1%88%E4%BB%B6%E5%8F%B0%E8%B4%A6_2026-10-16" in ledger.headers["Content-Disposition"]  # 案件台账_
+    sheet = load_workbook(io.BytesIO(ledger.data)).active
+    assert sheet["A1"].value == f"案件台账 {picked}"
+    received = sheet["N3"]  # 受理时间 of d1, the oldest: 2026-10-17 12:00 Beijing
+    assert received.value == datetime(2026, 10, 17, 12) and received.number_format == "yyyy-mm-dd hh:mm"
+    assert received.is_date
 
 
 def test_early_warning_raises_once_per_cluster(desk, city):
@@ -343,6 +431,7 @@ def test_intake_raises_the_alert_when_the_third_complaint_arrives(desk, city):
 
 
 def test_desk_pages_show_the_figures(desk, scenario):
+    records_since_last_year()
     client = desk.client("command")[0]
     scores = client.get(f"/desk/campaign/scores?{PERIOD}").get_data(as_text=True)
     assert f'/desk/cases/{scenario["a1"].id}"' in scores and "该项清零" in scores
@@ -363,8 +452,9 @@ def test_desk_pages_show_the_figures(desk, scenario):
 
 
 def _sheet(response):
+    """The rows under the period line (which is checked where the period is the point)."""
     assert response.status_code == 200
-    return [list(r) for r in load_workbook(io.BytesIO(response.data)).active.iter_rows(values_only=True)]
+    return [list(r) for r in load_workbook(io.BytesIO(response.data)).active.iter_rows(min_row=2, values_only=True)]
 
 
 def test_ledger_personal_data_only_when_asked_and_allowed(desk, scenario):

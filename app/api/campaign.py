@@ -8,11 +8,14 @@ from flask import Response, request, send_file
 from flask_login import current_user, login_required
 from flask_smorest import Blueprint
 
+from app.downloads import XLSX, attachment
 from app.errors import InvalidInput, NotFound
 from app.extensions import db
 from app.schemas.campaign import (
     AccountabilitySchema,
     AlertSchema,
+    BaselineTownSchema,
+    BaselineYearSchema,
     BoardRowSchema,
     CampaignCreateSchema,
     CampaignSchema,
@@ -39,6 +42,7 @@ from app.services import clock
 from app.services.access import require
 from app.services.campaign import (
     accountability,
+    baselines,
     early_warning,
     exports,
     first_line,
@@ -49,7 +53,7 @@ from app.services.campaign import (
 from app.services.campaign import (
     phases as campaigns,
 )
-from app.services.campaign.periods import period
+from app.services.campaign.periods import period, stated_period
 
 blp = Blueprint("campaign", __name__,
                 description="专项行动、考核、问责与预警 Campaign, scoring, accountability, alerts")
@@ -183,7 +187,10 @@ def get_town_ranking(query):
 def get_first_line(query):
     """'First line, first time' measures per level-3 grid and per town for the period."""
     _reports_only()
-    return first_line.first_line_measures(*period(query["start"], query["end"]))
+    stated = stated_period(query["start"], query["end"])
+    measures = first_line.first_line_measures(stated.start, stated.end)
+    return measures | {"period": {"first_day": stated.first_day.isoformat(), "last_day": stated.last_day.isoformat(),
+                                  "name": stated.name, "label": stated.label}}
 
 
 @blp.route("/accountability", methods=["GET"])
@@ -194,7 +201,29 @@ def get_accountability(query):
     """Towns to interview, unresolved repeat above-level petitions, unrectified referrals,
     towns and departments whose volume has not fallen, and failure records."""
     _reports_only()
-    return accountability.accountability_lists(*period(query["start"], query["end"]))
+    stated = stated_period(query["start"], query["end"])
+    return accountability.accountability_lists(stated.start, stated.end) | {"period": stated}
+
+
+@blp.route("/volume-baselines/<int:year>", methods=["GET"])
+@login_required
+@blp.response(200, BaselineTownSchema(many=True))
+def get_volume_baselines(year: int):
+    """Each town's petition counts per month of a past year, entered from the old records: the
+    baseline of "volume not falling" where the system's own records do not reach back."""
+    _reports_only()
+    return baselines.year_table(year)
+
+
+@blp.route("/volume-baselines/<int:year>", methods=["PUT"])
+@login_required
+@blp.arguments(BaselineYearSchema)
+@blp.response(200, BaselineTownSchema(many=True))
+def put_volume_baselines(data, year: int):
+    """Enter a year's monthly counts for the towns given (admin; null clears a month; audited)."""
+    table = baselines.set_year(current_user, year, data["towns"])
+    db.session.commit()
+    return table
 
 
 @blp.route("/failure-records", methods=["POST"])
@@ -238,26 +267,26 @@ def post_alert_dismiss(alert_id: int):
     return alert
 
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
 @blp.route("/exports/ledger.xlsx", methods=["GET"])
 @login_required
 @blp.arguments(LedgerQuerySchema, location="query")
 def get_ledger(query):
-    """The case ledger (台账) of the caller's cases for the period, with Chinese headings."""
-    content = exports.ledger_xlsx(current_user, *period(query["start"], query["end"]), query["personal"])
-    return send_file(BytesIO(content), mimetype=XLSX, as_attachment=True, download_name="ledger.xlsx")
+    """The case ledger (台账) of the caller's cases for the period, with Chinese headings; the
+    period is stated above the headings and in the file name."""
+    stated = stated_period(query["start"], query["end"])
+    content = exports.ledger_xlsx(current_user, stated, query["personal"])
+    return attachment(content, XLSX, *exports.file_names("ledger", stated))
 
 
 @blp.route("/exports/ranking.xlsx", methods=["GET"])
 @login_required
 @blp.arguments(PeriodSchema, location="query")
 def get_ranking_xlsx(query):
-    """The town ranking for the period as a workbook."""
+    """The town ranking for the period as a workbook, the period stated in it and in its name."""
     _reports_only()
-    content = exports.ranking_xlsx(scoring.town_ranking(*period(query["start"], query["end"])))
-    return send_file(BytesIO(content), mimetype=XLSX, as_attachment=True, download_name="ranking.xlsx")
+    stated = stated_period(query["start"], query["end"])
+    content = exports.ranking_xlsx(scoring.town_ranking(stated.start, stated.end), stated)
+    return attachment(content, XLSX, *exports.file_names("ranking", stated))
 
 
 @blp.route("/receptions", methods=["GET"])

@@ -390,6 +390,7 @@ AUDIT_ACTION_LABELS = {
     "source.link_case": "监管对象关联案件", "source.unlink_case": "监管对象取消关联案件",
     "campaign.create": "新建专项行动", "campaign_phase.update": "修改行动阶段",
     "submission_requirement.update": "修改报送要求",
+    "volume_baseline.set": "录入历史信访量",
 }
 
 

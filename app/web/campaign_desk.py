@@ -2,13 +2,13 @@
 first-line measures, accountability lists, early-warning alerts, exports. All printable."""
 
 from datetime import date, datetime
-from io import BytesIO
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from marshmallow import Schema, ValidationError, fields
 from sqlalchemy import select
 
+from app.downloads import XLSX, attachment
 from app.extensions import db
 from app.models import Case
 from app.models.vocab import Category, CheckOutcome, CheckReason, FailureKind, ReceptionKind
@@ -26,11 +26,10 @@ from app.services.campaign import (
 from app.services.campaign import (
     phases as campaigns,
 )
-from app.services.campaign.periods import period
+from app.services.campaign.periods import period, stated_period
 from app.web.forms import attempt
 
 bp = Blueprint("campaign_desk", __name__, url_prefix="/desk/campaign", template_folder="templates")
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 class _PeriodForm(Schema):
@@ -39,12 +38,13 @@ class _PeriodForm(Schema):
 
 
 def _period():
-    """The period from the query string (blank fields: the running campaign or the last 30 days)."""
+    """The period from the query string (blank fields: the running campaign or the last 30 days),
+    with the words that state it on the page."""
     try:
         args = _PeriodForm().load({k: v for k, v in request.args.items() if k in ("start", "end") and v})
     except ValidationError:
         abort(400)
-    return args, period(args["start"], args["end"])
+    return args, stated_period(args["start"], args["end"])
 
 
 def _reports_only() -> None:
@@ -62,7 +62,8 @@ def overview():
     chosen = chosen or campaigns.current_campaign(now) or (all_campaigns[0] if all_campaigns else None)
     board = campaigns.submission_board(current_user, chosen, now) if chosen else []
     return render_template("campaign/overview.html", phase=campaigns.current_phase(now), campaigns=all_campaigns,
-                           campaign=chosen, board=board, year=clock.beijing_date(now).year)
+                           campaign=chosen, board=board, year=clock.beijing_date(now).year,
+                           period=stated_period(None, None))
 
 
 @bp.post("/create")
@@ -104,8 +105,9 @@ def receive(submission_id: int):
 def scores():
     """Town ranking and every village's score with its deductions, each linked to its case."""
     _reports_only()
-    args, (start, end) = _period()
-    return render_template("campaign/scores.html", args=args, start=start, end=end,
+    args, stated = _period()
+    start, end = stated.start, stated.end
+    return render_template("campaign/scores.html", args=args, period=stated,
                            ranking=scoring.town_ranking(start, end), grids=scoring.grid_scores(start, end))
 
 
@@ -114,8 +116,9 @@ def scores():
 def first_line_page():
     """'First line, first time' measures per village and town."""
     _reports_only()
-    args, (start, end) = _period()
-    return render_template("campaign/first_line.html", args=args, start=start, end=end,
+    args, stated = _period()
+    start, end = stated.start, stated.end
+    return render_template("campaign/first_line.html", args=args, period=stated,
                            measures=first_line.first_line_measures(start, end), labels=first_line.MEASURES)
 
 
@@ -124,8 +127,9 @@ def first_line_page():
 def accountability_page():
     """Towns to interview and the other accountability lists, with the failure-record form."""
     _reports_only()
-    args, (start, end) = _period()
-    return render_template("campaign/accountability.html", args=args, start=start, end=end,
+    args, stated = _period()
+    start, end = stated.start, stated.end
+    return render_template("campaign/accountability.html", args=args, period=stated,
                            lists=accountability.accountability_lists(start, end),
                            kinds=FailureKind.labels())
 
@@ -178,9 +182,9 @@ def alerts_dismiss(alert_id: int):
 @login_required
 def ledger():
     """The case ledger; personal data only when ticked and the role may see it."""
-    _, (start, end) = _period()
-    content = exports.ledger_xlsx(current_user, start, end, request.args.get("personal") == "true")
-    return send_file(BytesIO(content), mimetype=XLSX, as_attachment=True, download_name="案件台账.xlsx")
+    _, stated = _period()
+    content = exports.ledger_xlsx(current_user, stated, request.args.get("personal") == "true")
+    return attachment(content, XLSX, *exports.file_names("ledger", stated))
 
 
 @bp.get("/ranking.xlsx")
@@ -188,9 +192,9 @@ def ledger():
 def ranking_xlsx():
     """The town ranking as a workbook."""
     _reports_only()
-    _, (start, end) = _period()
-    content = exports.ranking_xlsx(scoring.town_ranking(start, end))
-    return send_file(BytesIO(content), mimetype=XLSX, as_attachment=True, download_name="镇街排名.xlsx")
+    _, stated = _period()
+    content = exports.ranking_xlsx(scoring.town_ranking(stated.start, stated.end), stated)
+    return attachment(content, XLSX, *exports.file_names("ranking", stated))
 
 
 @bp.get("/receptions")
@@ -198,8 +202,9 @@ def ranking_xlsx():
 def receptions_page():
     """Receptions in the period, the weekly check, and the form to record one."""
     require(current_user, "view_receptions")
-    args, (start, end) = _period()
-    return render_template("campaign/receptions.html", args=args, start=start, end=end,
+    args, stated = _period()
+    start, end = stated.start, stated.end
+    return render_template("campaign/receptions.html", args=args, period=stated,
                            items=receptions.receptions_between(start, end),
                            weeks=receptions.weekly_check(start, end), kinds=ReceptionKind.labels())
 
@@ -260,9 +265,10 @@ def check_result(check_id: int):
 def stage_report():
     """The stage report (阶段性工作报告): ranking, first-line measures, lists and checks on one printable page."""
     _reports_only()
-    args, (start, end) = _period()
+    args, stated = _period()
+    start, end = stated.start, stated.end
     lists = accountability.accountability_lists(start, end)
-    return render_template("campaign/stage_report.html", args=args, start=start, end=end,
+    return render_template("campaign/stage_report.html", args=args, period=stated,
                            phase=campaigns.current_phase(clock.now()), ranking=scoring.town_ranking(start, end),
                            towns=first_line.first_line_measures(start, end)["towns"], labels=first_line.MEASURES,
                            lists=lists, checks=special_checks.government_report(),
