@@ -110,12 +110,22 @@ def get_villages(query):
     return _cached(lambda now: {"villages": village_measures(current_user, now, query)}, {"villages": query})
 
 
+class ScorePeriodSchema(Schema):
+    """The wall's period: its received-date filter (both optional; blank means the running
+    campaign, else the last 30 days, as on the campaign pages)."""
+
+    received_from = fields.AwareDateTime(load_default=None)
+    received_to = fields.AwareDateTime(load_default=None)
+
+
 @blp.route("/panels", methods=["GET"])
 @login_required
-def get_panels():
-    """The side panels: campaign phase, totals, progress, rates, categories, town ranking."""
+@blp.arguments(ScorePeriodSchema, location="query")
+def get_panels(query):
+    """The side panels for the period, which they state: campaign phase, totals against last
+    year, progress, rates, categories, town ranking."""
     require_wall_user(current_user)
-    return _cached(lambda now: wall_panels(current_user, now), {"panels": True})
+    return _cached(lambda now: wall_panels(current_user, now, query), {"panels": query})
 
 
 @blp.route("/cases/<int:case_id>", methods=["GET"])
@@ -165,13 +175,6 @@ class BoxSchema(Schema):
             raise ValidationError("范围无效：应 west < east 且 south < north。")
 
 
-class ScorePeriodSchema(Schema):
-    """The scoring period: the wall's received-date filter (both optional)."""
-
-    received_from = fields.AwareDateTime(load_default=None)
-    received_to = fields.AwareDateTime(load_default=None)
-
-
 @blp.route("/sources", methods=["GET"])
 @login_required
 @blp.arguments(BoxSchema, location="query")
@@ -213,4 +216,4 @@ def get_alert_cases(alert_id: int):
 def get_village_scores(query):
     """Each village's assessment score for the period (services.scoring), for shading."""
     require_wall_user(current_user)
-    return _cached(lambda now: village_scores(now, query), {"village_scores": query})
+    return _cached(lambda now: village_scores(query), {"village_scores": query})
