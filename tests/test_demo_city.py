@@ -14,6 +14,9 @@ from app.extensions import db
 from app.models import Case, CaseEvent, Grid, User
 from app.models.vocab import CaseStatus, Category, Channel, ListKind, Role
 from app.services import clock
+from app.services.campaign.accountability import accountability_lists
+from app.services.campaign.periods import period
+from app.services.campaign.phases import create_campaign
 from app.services.cases.deadlines import DeadlineState, case_deadline_state
 from app.services.cases.lifecycle import take
 from app.services.cases.timeline import verify_chain
@@ -156,3 +159,18 @@ def test_a_channel_the_demo_has_no_weight_for_still_gets_cases(app, monkeypatch)
     assert result.exit_code == 0, result.output
     special = select(func.count(Case.id)).where(Case.channel == Channel.SPECIAL_INSPECTION)
     assert db.session.scalar(special) >= 1
+
+
+def test_a_first_year_demo_names_no_town_for_a_missing_baseline(app):
+    """The demo's cases start on 2026-01-01: nothing reaches back to last year's period, and no
+    historical counts are entered, so "volume not falling" is skipped for all 14 towns (it
+    named 11 of them against a zero nobody recorded) and the lists say so."""
+    assert seed(app).exit_code == 0
+    for campaign in (False, True):
+        if campaign:
+            create_campaign(db.session.scalar(select(User).where(User.role == Role.COMMAND_OFFICE)), 2026)
+        lists = accountability_lists(*period(None, None))
+        assert not any("去年同期" in reason for town in lists["interview_towns"] for reason in town["reasons"])
+        assert len(lists["interview_towns"]) <= 3  # the top towns by above-level petitions only
+        assert lists["not_falling"]["towns"] == [] and len(lists["not_falling"]["skipped_towns"]) == 14
+        assert lists["not_falling"]["note"].startswith("「信访量未较去年同期下降」一项未评：各镇（街道）及各部门")
