@@ -188,9 +188,7 @@ def get_first_line(query):
     """'First line, first time' measures per level-3 grid and per town for the period."""
     _reports_only()
     stated = stated_period(query["start"], query["end"])
-    measures = first_line.first_line_measures(stated.start, stated.end)
-    return measures | {"period": {"first_day": stated.first_day.isoformat(), "last_day": stated.last_day.isoformat(),
-                                  "name": stated.name, "label": stated.label}}
+    return first_line.first_line_measures(stated.start, stated.end) | {"period": stated.as_json()}
 
 
 @blp.route("/accountability", methods=["GET"])

@@ -21,18 +21,9 @@ from app.models.vocab import FailureKind
 from app.services import clock
 from app.services.access import require
 from app.services.campaign.baselines import IMPORTED, RECORDS, last_year, volume_by
+from app.services.campaign.periods import year_before
 from app.services.campaign.scoring import OPEN, above_level_petitions
 from app.services.settings import get_setting
-
-
-def year_before(start: datetime, end: datetime) -> tuple[datetime, datetime]:
-    """The same period a year earlier (same calendar dates; 29 Feb becomes 28 Feb)."""
-    def back(moment: datetime) -> datetime:
-        try:
-            return moment.replace(year=moment.year - 1)
-        except ValueError:
-            return moment.replace(year=moment.year - 1, day=28)
-    return back(start), back(end)
 
 
 def not_falling(start: datetime, end: datetime) -> dict:

@@ -46,6 +46,12 @@ class StatedPeriod:
         """The period in a plain-ASCII fallback file name: '20260920-20261231'."""
         return f"{self.first_day:%Y%m%d}-{self.last_day:%Y%m%d}"
 
+    def as_json(self) -> dict:
+        """The period as JSON answers state it (the wall's panels, first-line measures)."""
+        return {"start": self.start.isoformat(), "end": self.end.isoformat(),
+                "first_day": self.first_day.isoformat(), "last_day": self.last_day.isoformat(),
+                "name": self.name, "label": self.label, "heading": self.heading}
+
 
 def stated_period(start_on: date | None, end_on: date | None) -> StatedPeriod:
     """The period of the given dates (both included), or the default when neither is given."""
@@ -77,3 +83,13 @@ def describe(start: datetime, end: datetime) -> StatedPeriod:
     """A UTC interval [start, end) stated in Beijing dates (the last day is the one before ``end``)."""
     return StatedPeriod(start, end, clock.beijing_date(start), clock.beijing_date(end - timedelta(microseconds=1)),
                         "自选期间")
+
+
+def year_before(start: datetime, end: datetime) -> tuple[datetime, datetime]:
+    """The same period a year earlier (same calendar dates; 29 Feb becomes 28 Feb)."""
+    def back(moment: datetime) -> datetime:
+        try:
+            return moment.replace(year=moment.year - 1)
+        except ValueError:
+            return moment.replace(year=moment.year - 1, day=28)
+    return back(start), back(end)

@@ -41,7 +41,7 @@ from app.services.cases.departments import department_for_sector
 from app.services.geo.spatial import in_bbox
 from app.services.settings import get_setting
 from app.services.wall.clusters import STATE_NAMES, etag_digest, state_rank
-from app.services.wall.panels import period_json, wall_period
+from app.services.wall.panels import wall_period
 
 MAX_SOURCES = 5000
 
@@ -195,4 +195,4 @@ def village_scores(filters: dict) -> dict:
     item = float(get_setting("score_item_points"))
     villages = [{"grid_id": s.grid_id, "score": s.score, "lost": round(item - s.score, 2), "zeroed": s.zeroed,
                  "deductions": len(s.deductions)} for s in scoring.grid_scores(period.start, period.end)]
-    return {"period": period_json(period), "item_points": item, "villages": villages}
+    return {"period": period.as_json(), "item_points": item, "villages": villages}

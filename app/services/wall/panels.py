@@ -19,8 +19,7 @@ from app.models.types import UTCDateTime
 from app.models.vocab import OPEN_STATUSES, CaseStatus, Category, Satisfaction
 from app.services.access import case_scope
 from app.services.campaign import phases, scoring
-from app.services.campaign.accountability import year_before
-from app.services.campaign.periods import StatedPeriod, describe, stated_period
+from app.services.campaign.periods import StatedPeriod, describe, stated_period, year_before
 
 _OPEN = sorted(str(s) for s in OPEN_STATUSES)
 TOP_CATEGORIES = 5
@@ -47,13 +46,6 @@ def wall_period(filters: dict) -> StatedPeriod:
     if end <= start:
         raise InvalidInput("统计期间无效：截止日期应晚于起始日期。", {"received_to": ["应晚于起始日期"]})
     return describe(start, end)
-
-
-def period_json(period: StatedPeriod) -> dict:
-    """The period as the wall states it on every panel."""
-    return {"start": period.start.isoformat(), "end": period.end.isoformat(), "first_day": period.first_day.isoformat(),
-            "last_day": period.last_day.isoformat(), "name": period.name, "label": period.label,
-            "heading": period.heading}
 
 
 def _received_in(start: datetime, end: datetime):
@@ -145,7 +137,7 @@ def wall_panels(user: User, now: datetime, filters: dict) -> dict:
     period = wall_period(filters)
     return {
         "as_of": now.isoformat(),
-        "period": period_json(period),
+        "period": period.as_json(),
         "phase": campaign_phase(now),
         "counts": progress_counts(user, now, period),
         "top_categories": top_categories(user, period),
