@@ -52,14 +52,16 @@ export function renderPhase(phase) {
  *  (the same period as the campaign pages: the running campaign, else the last 30 days,
  *  or the dates picked in the filters). */
 function renderPeriod(period) {
-  document.getElementById("period").textContent = period.heading;
+  const header = document.getElementById("period");
+  header.textContent = `统计期间：${period.label}（${period.short_name}）`;
+  header.title = period.heading;
   document.querySelectorAll(".panel[data-period]").forEach((panel) => {
     let line = panel.querySelector(".panel-period");
     if (!line) {
       line = el("small", "panel-period");
       panel.querySelector("h2").append(" ", line);
     }
-    line.textContent = period.label;
+    line.textContent = period.short_label;
   });
 }
 

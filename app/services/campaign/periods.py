@@ -14,6 +14,7 @@ from app.services import clock
 from app.services.campaign import phases
 
 DEFAULT_DAYS = 30
+SHORT_NAMES = {"campaign": "专项行动全程", "recent": f"最近{DEFAULT_DAYS}天", "picked": "自选期间"}
 
 
 @dataclass(frozen=True)
@@ -25,11 +26,24 @@ class StatedPeriod:
     first_day: date
     last_day: date
     name: str
+    kind: str = "picked"  # "campaign" (the running one), "recent" (the last 30 days) or "picked"
 
     @property
     def label(self) -> str:
         """'2026-09-20 至 2026-12-31' (both days included)."""
         return f"{self.first_day.isoformat()} 至 {self.last_day.isoformat()}"
+
+    @property
+    def short_label(self) -> str:
+        """'09-20 至 12-31' within one year (where a panel title has little room), else the label."""
+        if self.first_day.year != self.last_day.year:
+            return self.label
+        return f"{self.first_day:%m-%d} 至 {self.last_day:%m-%d}"
+
+    @property
+    def short_name(self) -> str:
+        """What kind of period it is, in a few characters (the wall's header)."""
+        return SHORT_NAMES[self.kind]
 
     @property
     def heading(self) -> str:
@@ -50,7 +64,8 @@ class StatedPeriod:
         """The period as JSON answers state it (the wall's panels, first-line measures)."""
         return {"start": self.start.isoformat(), "end": self.end.isoformat(),
                 "first_day": self.first_day.isoformat(), "last_day": self.last_day.isoformat(),
-                "name": self.name, "label": self.label, "heading": self.heading}
+                "kind": self.kind, "name": self.name, "short_name": self.short_name, "label": self.label,
+                "short_label": self.short_label, "heading": self.heading}
 
 
 def stated_period(start_on: date | None, end_on: date | None) -> StatedPeriod:
@@ -59,15 +74,16 @@ def stated_period(start_on: date | None, end_on: date | None) -> StatedPeriod:
         running = phases.current_campaign(clock.now())
         if running is not None:
             start, end = phases.campaign_period(running)
-            return StatedPeriod(start, end, running.starts_on, running.ends_on, running.name)
+            return StatedPeriod(start, end, running.starts_on, running.ends_on, running.name, "campaign")
     picked = start_on is not None or end_on is not None
     end_on = end_on or clock.beijing_date(clock.now())
     start_on = start_on or end_on - timedelta(days=DEFAULT_DAYS - 1)
     if end_on < start_on:
         raise InvalidInput("结束日期不能早于开始日期。", {"end": ["早于开始日期"]})
-    name = "自选期间" if picked else f"最近{DEFAULT_DAYS}天（当前无进行中的专项行动）"
+    kind = "picked" if picked else "recent"
+    name = SHORT_NAMES[kind] + ("" if picked else "，当前无进行中的专项行动")
     return StatedPeriod(clock.day_start(start_on), clock.day_start(end_on + timedelta(days=1)), start_on, end_on,
-                        name)
+                        name, kind)
 
 
 def period(start_on: date | None, end_on: date | None) -> tuple[datetime, datetime]:
