@@ -2,6 +2,7 @@
 hand-computed tiny city: every figure below is worked out by hand in the comments."""
 
 import io
+import json
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -349,6 +350,9 @@ def test_every_score_page_and_export_names_its_period(desk, scenario):
     for page in ("scores", "first-line", "accountability", "stage-report", "receptions"):
         assert campaign in client.get(f"/desk/campaign/{page}").get_data(as_text=True), page
         assert picked in client.get(f"/desk/campaign/{page}?{PERIOD}").get_data(as_text=True), page
+    towns = desk.get("command", "/api/v1/scores/towns")
+    assert towns.headers["X-Period"] == "2026-09-20/2026-12-31" and towns.get_json()[0]["town_name"] == "东镇"
+    assert desk.get("command", f"/api/v1/scores/grids?{PERIOD}").headers["X-Period"] == "2026-10-16/2026-11-15"
     ranking = desk.get("command", "/api/v1/exports/ranking.xlsx")
     assert ranking.headers["Content-Disposition"] == (
         'attachment; filename="town-ranking_20260920-20261231.xlsx"; '
@@ -476,7 +480,10 @@ def test_ledger_personal_data_only_when_asked_and_allowed(desk, scenario):
 
 
 def test_geojson_export_of_the_period(desk, scenario):
-    body = desk.get("sup_T2", f"/api/v1/exports/cases.geojson?{PERIOD}").get_json()
+    response = desk.get("sup_T2", f"/api/v1/exports/cases.geojson?{PERIOD}")
+    assert 'filename="cases_20261016-20261115.geojson"' in response.headers["Content-Disposition"]
+    body = json.loads(response.data)
+    assert body["period"]["label"] == "2026-10-16 至 2026-11-15"
     assert [f["properties"]["number"] for f in body["features"]] == [
         scenario[k].number for k in ("d1", "d2", "d3")]
     assert body["features"][0]["geometry"] == {"type": "Point", "coordinates": [120.535, 32.31]}

@@ -4,7 +4,7 @@ and early-warning alerts."""
 import json
 from io import BytesIO
 
-from flask import Response, request, send_file
+from flask import request, send_file
 from flask_login import current_user, login_required
 from flask_smorest import Blueprint
 
@@ -57,6 +57,11 @@ from app.services.campaign.periods import period, stated_period
 
 blp = Blueprint("campaign", __name__,
                 description="专项行动、考核、问责与预警 Campaign, scoring, accountability, alerts")
+
+# Lists answered as a bare JSON array state their period in a header: first/last day, both included.
+PERIOD_HEADER = {"X-Period": {"description": "统计期间（北京时间日期，两端都含），如 2026-09-20/2026-12-31",
+                              "schema": {"type": "string"}}}
+
 
 def _reports_only() -> None:
     require(current_user, "campaign_reports")
@@ -163,21 +168,25 @@ def get_submission_file(submission_id: int):
 @blp.route("/scores/grids", methods=["GET"])
 @login_required
 @blp.arguments(PeriodSchema, location="query")
-@blp.response(200, GridScoreSchema(many=True))
+@blp.response(200, GridScoreSchema(many=True), headers=PERIOD_HEADER)
 def get_grid_scores(query):
-    """Each level-3 grid's petition item for the period, every deduction linked to its case."""
+    """Each level-3 grid's petition item for the period, every deduction linked to its case;
+    the period is stated in the X-Period header."""
     _reports_only()
-    return scoring.grid_scores(*period(query["start"], query["end"]))
+    stated = stated_period(query["start"], query["end"])
+    return scoring.grid_scores(stated.start, stated.end), {"X-Period": stated.iso_interval}
 
 
 @blp.route("/scores/towns", methods=["GET"])
 @login_required
 @blp.arguments(PeriodSchema, location="query")
-@blp.response(200, TownRankSchema(many=True))
+@blp.response(200, TownRankSchema(many=True), headers=PERIOD_HEADER)
 def get_town_ranking(query):
-    """Towns best first: mean of their villages' scores, then above-level, overdue and open cases."""
+    """Towns best first: mean of their villages' scores, then above-level, overdue and open
+    cases; the period is stated in the X-Period header."""
     _reports_only()
-    return scoring.town_ranking(*period(query["start"], query["end"]))
+    stated = stated_period(query["start"], query["end"])
+    return scoring.town_ranking(stated.start, stated.end), {"X-Period": stated.iso_interval}
 
 
 @blp.route("/first-line", methods=["GET"])
@@ -353,6 +362,9 @@ def get_check_report():
 @login_required
 @blp.arguments(PeriodSchema, location="query")
 def get_cases_geojson(query):
-    """The caller's cases of the period as GeoJSON points (no personal data)."""
-    body = exports.cases_geojson(current_user, *period(query["start"], query["end"]))
-    return Response(json.dumps(body, ensure_ascii=False), mimetype="application/geo+json")
+    """The caller's cases of the period as GeoJSON points (no personal data); the period is a
+    foreign member of the collection (RFC 7946 §6.1) and in the file name."""
+    stated = stated_period(query["start"], query["end"])
+    body = exports.cases_geojson(current_user, stated.start, stated.end) | {"period": stated.as_json()}
+    return attachment(json.dumps(body, ensure_ascii=False).encode(), "application/geo+json",
+                      *exports.file_names("cases", stated))

@@ -29,7 +29,8 @@ RANKING_HEADINGS = ["排名", "镇（街道）", "考核得分", "越级访（�
 
 LEDGER_FORMATS = {13: MOMENT, 14: MOMENT, 15: MOMENT}
 # What each export is called: the Chinese name users see, and the ASCII one for old clients.
-FILE_NAMES = {"ledger": ("案件台账", "ledger"), "ranking": ("镇街排名", "town-ranking")}
+FILE_NAMES = {"ledger": ("案件台账", "ledger", "xlsx"), "ranking": ("镇街排名", "town-ranking", "xlsx"),
+              "cases": ("案件点位", "cases", "geojson")}
 
 
 def _local(moment: datetime | None) -> datetime | None:
@@ -39,8 +40,8 @@ def _local(moment: datetime | None) -> datetime | None:
 
 def file_names(kind: str, period: StatedPeriod) -> tuple[str, str]:
     """(Chinese name, ASCII name) of an export for a period, e.g. 案件台账_2026-09-20至2026-12-31.xlsx."""
-    name, ascii_name = FILE_NAMES[kind]
-    return f"{name}_{period.file_part}.xlsx", f"{ascii_name}_{period.ascii_file_part}.xlsx"
+    name, ascii_name, extension = FILE_NAMES[kind]
+    return f"{name}_{period.file_part}.{extension}", f"{ascii_name}_{period.ascii_file_part}.{extension}"
 
 
 def may_export_personal(user: User) -> bool:

@@ -60,6 +60,11 @@ class StatedPeriod:
         """The period in a plain-ASCII fallback file name: '20260920-20261231'."""
         return f"{self.first_day:%Y%m%d}-{self.last_day:%Y%m%d}"
 
+    @property
+    def iso_interval(self) -> str:
+        """The first and last day as an ISO 8601 interval of dates: '2026-09-20/2026-12-31'."""
+        return f"{self.first_day.isoformat()}/{self.last_day.isoformat()}"
+
     def as_json(self) -> dict:
         """The period as JSON answers state it (the wall's panels, first-line measures)."""
         return {"start": self.start.isoformat(), "end": self.end.isoformat(),
