@@ -181,13 +181,14 @@ def buckets_by_hand() -> dict[str, int]:
 
 
 def add_alert(nth: int) -> int:
-    """Three air complaints within 60 m of one another beside the nth demo case; the active alerts then."""
+    """Three people's air complaints within 60 m of one another beside the nth demo case; the active alerts then."""
     lon, lat = db.session.execute(
         db.select(db.func.ST_X(Case.location), db.func.ST_Y(Case.location)).where(Case.location.isnot(None))
         .order_by(Case.id).offset(nth).limit(1)
     ).one()
     for index in range(3):
-        make_case(lon + 0.0002 * index, lat + 0.0003, received_at=clock.now() - timedelta(hours=index + 1))
+        make_case(lon + 0.0002 * index, lat + 0.0003, received_at=clock.now() - timedelta(hours=index + 1),
+                  petitioner_phone=f"1390000{nth:02d}{index:02d}")  # three different people
     early_warning.scan()
     db.session.commit()
     return len(early_warning.active_alerts(clock.now()))

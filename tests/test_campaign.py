@@ -2,6 +2,7 @@
 hand-computed tiny city: every figure below is worked out by hand in the comments."""
 
 import io
+import json
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -15,7 +16,7 @@ from app.services.campaign.early_warning import active_alerts, scan
 from app.services.campaign.phases import create_campaign, current_phase
 from app.services.campaign.scoring import town_ranking
 from tests.factories import make_case
-from tests.helpers import Desk
+from tests.helpers import Desk, put
 
 V11, V12, V21, V22 = (120.505, 32.31), (120.515, 32.31), (120.525, 32.31), (120.535, 32.31)
 NOW = datetime(2026, 11, 20, 4, tzinfo=UTC)  # 2026-11-20 12:00 Beijing, in the tackling phase
@@ -255,7 +256,15 @@ def test_first_line_measures(desk, scenario):
     assert {k: (v["count"], v["base"]) for k, v in t2.items()} == figures
 
 
+def records_since_last_year():
+    """The system's records reach back before last year's period (2025-10-16): its first case
+    came in on 2025-09-01, so a town with no case then really had none."""
+    make_case(*V12, received_at=bj(9, 1, year=2025), due_at=None, status=CaseStatus.CLOSED)
+    db.session.commit()
+
+
 def test_accountability_lists(desk, scenario, city):
+    records_since_last_year()
     response = desk.post("command", "/api/v1/failure-records", {
         "case_id": scenario["d2"].id, "kind": "buck_passing", "person_name": "赵六", "person_unit": "东镇"})
     assert response.status_code == 201
@@ -279,10 +288,96 @@ def test_accountability_lists(desk, scenario, city):
         ("赵六", "推诿扯皮", scenario["d2"].number)]
 
 
+def test_a_first_year_names_no_town_for_a_missing_baseline(desk, scenario):
+    """The system's first case of last year came in on 2025-10-20, after last year's period
+    began (2025-10-16): its records do not cover that period, nothing was entered, so no town
+    is listed for "not falling" (东镇 would be, 3 against a partial 1) and the lists say why."""
+    body = desk.get("command", f"/api/v1/accountability?{PERIOD}").get_json()
+    # 西镇's backlog (5 long-unresolved cases at the period's end) is a reason of its own.
+    assert [(t["town_name"], t["reasons"]) for t in body["interview_towns"]] == [
+        ("西镇", ["越级访 2 件，居第 1 位", "久拖不解案件 5 件（达到 3 件）"])]
+    assert body["not_falling"]["towns"] == [] and body["not_falling"]["departments"] == []
+    assert body["not_falling"]["skipped_towns"] == ["东镇", "西镇"] and body["not_falling"]["departments_skipped"]
+    note = "「信访量未较去年同期下降」一项未评：各镇（街道）及各部门缺少去年同期数据"
+    assert body["not_falling"]["note"].startswith(note)
+    assert body["period"] == {"first_day": "2026-10-16", "last_day": "2026-11-15", "name": "自选期间",
+                              "label": "2026-10-16 至 2026-11-15"}
+    client = desk.client("command")[0]
+    for page in ("accountability", "stage-report"):
+        html = client.get(f"/desk/campaign/{page}?{PERIOD}").get_data(as_text=True)
+        assert note in html and "东镇</strong>" not in html
+
+
+def test_imported_monthly_counts_are_the_baseline_prorated_by_days(desk, scenario, city):
+    """Last year's period 2025-10-16 … 2025-11-15 takes 16 of October's 31 days and 15 of
+    November's 30. 西镇 entered Oct 0, Nov 4 → 0 + 4 × 15/30 = 2; its volume now is 2, not
+    fewer: listed. 东镇 first entered October only → skipped; then Oct 31, Nov 2 →
+    31 × 16/31 + 2 × 15/30 = 17 against 3 now: fell, not listed."""
+    def months(oct_count, nov_count):
+        return [None] * 9 + [oct_count, nov_count, None]
+
+    towns = {"西镇": city.grids["T1"].id, "东镇": city.grids["T2"].id}
+    body = {"towns": [{"town_id": towns["西镇"], "months": months(0, 4)},
+                      {"town_id": towns["东镇"], "months": months(31, None)}]}
+    assert put(desk, "command", "/api/v1/volume-baselines/2025", body).status_code == 403
+    assert put(desk, "admin", "/api/v1/volume-baselines/2025",
+               {"towns": [{"town_id": towns["西镇"], "months": [1, 2]}]}).status_code == 422
+    saved = put(desk, "admin", "/api/v1/volume-baselines/2025", body)
+    assert saved.status_code == 200, saved.get_json()
+    lists = desk.get("command", f"/api/v1/accountability?{PERIOD}").get_json()
+    assert [(r["name"], r["volume"], r["last_year"], r["source"]) for r in lists["not_falling"]["towns"]] == [
+        ("西镇", 2, 2.0, "imported")]
+    assert lists["not_falling"]["skipped_towns"] == ["东镇"]
+    assert "：东镇及各部门缺少去年同期数据" in lists["not_falling"]["note"]
+    assert [(t["town_name"], t["reasons"]) for t in lists["interview_towns"]] == [
+        ("西镇", ["越级访 2 件，居第 1 位", "信访量 2 件，未较去年同期（2 件，据录入的历史信访量）下降"])]
+
+    admin, token = desk.client("admin")
+    page = admin.get("/admin/baselines?year=2025").get_data(as_text=True)
+    assert f'name="m-{towns["东镇"]}-10" value="31"' in page
+    form = {f"m-{towns['东镇']}-10": "31", f"m-{towns['东镇']}-11": "2", f"m-{towns['西镇']}-10": "0",
+            f"m-{towns['西镇']}-11": "4", "csrf_token": token}
+    assert admin.post("/admin/baselines?year=2025", data=form).status_code == 302
+    lists = desk.get("command", f"/api/v1/accountability?{PERIOD}").get_json()
+    assert [r["name"] for r in lists["not_falling"]["towns"]] == ["西镇"]
+    assert lists["not_falling"]["skipped_towns"] == [] and lists["not_falling"]["departments_skipped"]
+    assert desk.get("command", "/api/v1/volume-baselines/2025").get_json()[1]["months"][9:11] == [31, 2]
+
+
+def test_every_score_page_and_export_names_its_period(desk, scenario):
+    """The default is the running campaign's whole span (2026-09-20 … 2026-12-31); a picked
+    period is named as such. Workbooks carry it above the headings and in the file name;
+    times are date cells, scores numbers."""
+    client = desk.client("command")[0]
+    campaign = "统计期间：2026-09-20 至 2026-12-31（2026年环境信访百日攻坚行动）"
+    picked = "统计期间：2026-10-16 至 2026-11-15（自选期间）"
+    for page in ("scores", "first-line", "accountability", "stage-report", "receptions"):
+        assert campaign in client.get(f"/desk/campaign/{page}").get_data(as_text=True), page
+        assert picked in client.get(f"/desk/campaign/{page}?{PERIOD}").get_data(as_text=True), page
+    towns = desk.get("command", "/api/v1/scores/towns")
+    assert towns.headers["X-Period"] == "2026-09-20/2026-12-31" and towns.get_json()[0]["town_name"] == "东镇"
+    assert desk.get("command", f"/api/v1/scores/grids?{PERIOD}").headers["X-Period"] == "2026-10-16/2026-11-15"
+    ranking = desk.get("command", "/api/v1/exports/ranking.xlsx")
+    assert ranking.headers["Content-Disposition"] == (
+        'attachment; filename="town-ranking_20260920-20261231.xlsx"; '
+        "filename*=UTF-8''%E9%95%87%E8%A1%97%E6%8E%92%E5%90%8D_2026-09-20%E8%87%B32026-12-31.xlsx")
+    sheet = load_workbook(io.BytesIO(ranking.data)).active
+    assert sheet["A1"].value == f"镇（街道）考核排名 {campaign}"
+    assert (sheet["C3"].value, sheet["C3"].number_format) == (20, "0.00")
+    ledger = client.get(f"/desk/campaign/ledger.xlsx?{PERIOD}")
+    assert 'filename="ledger_20261016-20261115.xlsx"' in ledger.headers["Content-Disposition"]
+    assert "%E6%A1%88%E4%BB%B6%E5%8F%B0%E8%B4%A6_2026-10-16" in ledger.headers["Content-Disposition"]  # 案件台账_
+    sheet = load_workbook(io.BytesIO(ledger.data)).active
+    assert sheet["A1"].value == f"案件台账 {picked}"
+    received = sheet["N3"]  # 受理时间 of d1, the oldest: 2026-10-17 12:00 Beijing
+    assert received.value == datetime(2026, 10, 17, 12) and received.number_format == "yyyy-mm-dd hh:mm"
+    assert received.is_date
+
+
 def test_early_warning_raises_once_per_cluster(desk, city):
     near = [(120.525, 32.310), (120.527, 32.310), (120.525, 32.313)]  # ~190 m and ~330 m apart
-    noise = [make_case(*p, category=Category.NOISE, received_at=NOW - timedelta(hours=h))
-             for p, h in zip(near, (40, 5, 1), strict=True)]
+    noise = [make_case(*p, category=Category.NOISE, received_at=NOW - timedelta(hours=h), petitioner_phone=phone)
+             for p, h, phone in zip(near, (40, 5, 1), ("13800000001", "13800000002", "13800000003"), strict=True)]
     make_case(120.505, 32.310, category=Category.NOISE, received_at=NOW - timedelta(hours=2))  # ~1.9 km away
     make_case(120.526, 32.311, category=Category.AIR, received_at=NOW - timedelta(hours=2))    # other category
     make_case(120.526, 32.310, category=Category.NOISE, received_at=NOW - timedelta(hours=49))  # out of window
@@ -303,6 +398,30 @@ def test_early_warning_raises_once_per_cluster(desk, city):
     assert db.session.query(Alert).count() == 1
 
 
+def test_early_warning_counts_people_and_places_not_calls(desk, city):
+    """Hand count, minimum 3 sources within 500 m and 48 h, anonymous within 30 m = one place:
+    one petitioner (138…01) calls three times, once closed as a repeat → 1 source (the closed
+    repeat is left out); two anonymous calls 10 m apart → 1 place. Sources 2: no alert.
+    A second person (138…02) → 3 sources: one alert, badged 预警 on the 消息 page."""
+    base = (120.525, 32.310)
+    first = make_case(*base, received_at=NOW - timedelta(hours=30), petitioner_phone="138-0000-0001")
+    make_case(base[0] + 0.002, base[1], received_at=NOW - timedelta(hours=20), petitioner_phone="13800000001")
+    make_case(base[0], base[1] + 0.002, received_at=NOW - timedelta(hours=10), petitioner_phone="13800000001",
+              repeat_of_id=first.id, status=CaseStatus.CLOSED)
+    for hours, dx in ((5, 0.0), (4, 0.0001)):  # about 10 m apart
+        make_case(base[0] + 0.001 + dx, base[1] + 0.001, received_at=NOW - timedelta(hours=hours),
+                  petitioner_name=None, petitioner_phone=None, petitioner_id_number=None, anonymous=True)
+    db.session.commit()
+    assert desk.post("command", "/api/v1/alerts/scan").get_json() == []
+    make_case(base[0] - 0.001, base[1], received_at=NOW - timedelta(hours=1), petitioner_phone="13800000002")
+    db.session.commit()
+    (raised,) = desk.post("command", "/api/v1/alerts/scan").get_json()
+    assert len(raised["case_ids"]) == 5  # the closed repeat stays out
+    page = desk.client("command")[0].get("/desk/notifications").get_data(as_text=True)
+    assert "<strong>预警</strong>" in page and "来自 3 个不同信访人或地点" in page
+    assert "<strong>催办</strong>" not in page
+
+
 def test_intake_raises_the_alert_when_the_third_complaint_arrives(desk, city):
     # Two odour complaints registered through the API: no alert; the third within 500 m and
     # 48 h raises one alert and one notification at intake, with no manual scan.
@@ -321,6 +440,7 @@ def test_intake_raises_the_alert_when_the_third_complaint_arrives(desk, city):
 
 
 def test_desk_pages_show_the_figures(desk, scenario):
+    records_since_last_year()
     client = desk.client("command")[0]
     scores = client.get(f"/desk/campaign/scores?{PERIOD}").get_data(as_text=True)
     assert f'/desk/cases/{scenario["a1"].id}"' in scores and "该项清零" in scores
@@ -341,8 +461,9 @@ def test_desk_pages_show_the_figures(desk, scenario):
 
 
 def _sheet(response):
+    """The rows under the period line (which is checked where the period is the point)."""
     assert response.status_code == 200
-    return [list(r) for r in load_workbook(io.BytesIO(response.data)).active.iter_rows(values_only=True)]
+    return [list(r) for r in load_workbook(io.BytesIO(response.data)).active.iter_rows(min_row=2, values_only=True)]
 
 
 def _ledger(desk, username, personal=False):
@@ -371,7 +492,10 @@ def test_ledger_personal_data_only_when_asked_and_allowed(desk, scenario):
 
 
 def test_geojson_export_of_the_period(desk, scenario):
-    body = desk.get("sup_T2", f"/api/v1/exports/cases.geojson?{PERIOD}").get_json()
+    response = desk.get("sup_T2", f"/api/v1/exports/cases.geojson?{PERIOD}")
+    assert 'filename="cases_20261016-20261115.geojson"' in response.headers["Content-Disposition"]
+    body = json.loads(response.data)
+    assert body["period"]["label"] == "2026-10-16 至 2026-11-15"
     assert [f["properties"]["number"] for f in body["features"]] == [
         scenario[k].number for k in ("d1", "d2", "d3")]
     assert body["features"][0]["geometry"] == {"type": "Point", "coordinates": [120.535, 32.31]}

@@ -15,6 +15,8 @@ from app.extensions import db
 from app.models import Campaign, Case, CaseEvent, Grid, User
 from app.models.vocab import CaseStatus, Category, Channel, ListKind, Role
 from app.services import clock
+from app.services.campaign.accountability import accountability_lists
+from app.services.campaign.periods import period
 from app.services.campaign.phases import current_phase
 from app.services.cases.deadlines import DeadlineState, case_deadline_state
 from app.services.cases.lifecycle import take
@@ -176,3 +178,22 @@ def test_seeded_in_spring_the_campaign_moves_so_that_today_is_in_the_tackling_ph
         assert current_phase(clock.now()).phase_name == "攻坚化解"
         campaign = db.session.scalars(select(Campaign)).one()
         assert (campaign.ends_on - campaign.starts_on).days == 102  # the plan's 20 September to 31 December
+
+
+def test_a_first_year_demo_names_no_town_for_a_missing_baseline(app):
+    """The demo's cases start on 2026-01-01: nothing reaches back to last year's period, and no
+    historical counts are entered, so "volume not falling" is skipped for all 14 towns (it
+    named 11 of them against a zero nobody recorded) and the lists say so."""
+    assert seed(app).exit_code == 0
+    for with_campaign in (True, False):  # the demo runs this year's campaign; then without one
+        if not with_campaign:
+            for campaign in db.session.scalars(select(Campaign)):
+                db.session.delete(campaign)
+            db.session.flush()
+        lists = accountability_lists(*period(None, None))
+        assert not any("去年同期" in reason for town in lists["interview_towns"] for reason in town["reasons"])
+        # the top towns by above-level petitions and those with a backlog (久拖不解), nothing else
+        assert all(reason.startswith(("越级访", "久拖不解")) for town in lists["interview_towns"]
+                   for reason in town["reasons"])
+        assert lists["not_falling"]["towns"] == [] and len(lists["not_falling"]["skipped_towns"]) == 14
+        assert lists["not_falling"]["note"].startswith("「信访量未较去年同期下降」一项未评：各镇（街道）及各部门")

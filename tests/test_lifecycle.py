@@ -276,3 +276,29 @@ def test_steps_that_need_a_record_say_so_when_it_is_missing(desk, city):
     case.status, case.assigned_by_id = "return_requested", city.users["sup_T1"].id
     db.session.commit()
     assert "没有待审批的退单申请" in desk.act("sup_T1", case.id, "approve_return", expect=409)["message"]
+
+
+def test_repeat_links_form_a_tree_and_relinking_moves_the_case(desk):
+    """A→B then B→A is a cycle and refused in Chinese; a self link too; re-linking C from A to
+    B gives A back the above-level visit C had counted on it (A 1 → 0, B 0 → 1)."""
+    a = register(desk)["case"]
+    b = register(desk, petitioner_phone="13700000001")["case"]
+    c = register(desk, channel="above_level_province", petitioner_phone="13700000002")["case"]
+    desk.act("command", b["id"], "link_repeat", repeat_of_id=a["id"])
+    cycle = desk.act("command", a["id"], "link_repeat", expect=409, repeat_of_id=b["id"])
+    assert "不能互为重复件" in cycle["message"]
+    grandchild = register(desk, petitioner_phone="13700000003", repeat_of_id=b["id"])["case"]
+    deep_cycle = desk.act("command", a["id"], "link_repeat", expect=409, repeat_of_id=grandchild["id"])
+    assert "不能互为重复件" in deep_cycle["message"]
+    assert "自身" in desk.act("command", a["id"], "link_repeat", expect=409, repeat_of_id=a["id"])["message"]
+
+    desk.act("command", c["id"], "link_repeat", repeat_of_id=a["id"])
+    first = desk.get("command", f"/api/v1/cases/{a['id']}").get_json()
+    assert (first["above_level"], first["above_level_count"]) == (True, 1)
+    assert "已是该案件" in desk.act("command", c["id"], "link_repeat", expect=409, repeat_of_id=a["id"])["message"]
+    moved = desk.act("command", c["id"], "link_repeat", repeat_of_id=b["id"])
+    assert moved["repeat_of_id"] == b["id"]
+    a_after = desk.get("command", f"/api/v1/cases/{a['id']}").get_json()
+    b_after = desk.get("command", f"/api/v1/cases/{b['id']}").get_json()
+    assert (a_after["above_level"], a_after["above_level_count"]) == (False, 0)
+    assert (b_after["above_level"], b_after["above_level_count"]) == (True, 1)

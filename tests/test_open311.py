@@ -88,3 +88,34 @@ def test_post_creates_a_case_through_intake(client, city, api_key):
     assert denied.status_code == 403 and denied.get_json()[0]["code"] == 403
     incomplete = client.post("/open311/v2/requests.xml", data={"api_key": api_key, "service_code": "noise"})
     assert incomplete.status_code == 400 and ElementTree.fromstring(incomplete.data).tag == "errors"
+
+
+def test_post_follows_georeport_v2_on_codes_addresses_and_descriptions(client, auth, city, api_key):
+    """Unknown service_code → 404; an address without lat/long is placed by the village it
+    names, or by its town alone (no point), or not at all (the command office's queue);
+    no description is fine. Grids of the tiny city: 西镇 (V11村, V12村), 东镇 (V21村, V22村)."""
+    def post(**fields):
+        return client.post("/open311/v2/requests.json", data={"api_key": api_key, "service_code": "air"} | fields)
+
+    unknown = post(service_code="smells", lat="32.31", long="120.535", description="异味")
+    assert unknown.status_code == 404 and unknown.get_json()[0]["code"] == 404
+
+    def created(response) -> Case:
+        assert response.status_code == 201, response.get_json()
+        return db.session.query(Case).filter_by(number=response.get_json()[0]["service_request_id"]).one()
+
+    village = created(post(address_string="东镇V21村工业路8号", description="夜间异味"))
+    assert (village.grid.code, village.town.name, village.location is not None) == ("V21", "东镇", True)
+    town_only = created(post(address_string="西镇建设路"))
+    assert (town_only.grid_id, town_only.town.name, town_only.location) == (None, "西镇", None)
+    assert town_only.title == "大气问题（西镇建设路）" and town_only.description == ""
+    nowhere = created(post(address_string="人民路12号"))
+    assert (nowhere.grid_id, nowhere.town_id, nowhere.location, nowhere.outside_grid) == (None, None, None, True)
+    auth_queue = client.get(f"/open311/v2/requests/{nowhere.number}.json").get_json()[0]
+    assert (auth_queue["lat"], auth_queue["address"]) == ("", "人民路12号")
+    nothing = post(description="没有位置")
+    assert nothing.status_code == 400
+    auth.login("command")
+    queue = client.get("/desk/").get_data(as_text=True)
+    assert nowhere.number in queue and town_only.number in queue
+    assert "人民路12号" in client.get(f"/desk/cases/{nowhere.id}").get_data(as_text=True)

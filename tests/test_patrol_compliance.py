@@ -219,10 +219,14 @@ def test_future_days_are_not_required_yet(scenario):
 def test_compliance_workbook(desk, scenario):
     response = desk.get("sup_T1", f"{API}/export.xlsx?start=2026-11-02&end=2026-11-15")
     assert response.status_code == 200
+    assert "filename*=UTF-8''%E5%B7%A1%E6%9F%A5%E8%80%83%E6%A0%B8_2026-11-02%E8%87%B32026-11-15.xlsx" in \
+        response.headers["Content-Disposition"]  # 巡查考核_2026-11-02至2026-11-15.xlsx
     book = load_workbook(io.BytesIO(response.data))
     assert book.sheetnames == ["镇（街道）", "三级网格", "巡查人员"]
+    assert book["三级网格"]["A1"].value == "巡查考核 统计期间：2026-11-02 至 2026-11-15"
     grids = list(book["三级网格"].iter_rows(min_row=3, values_only=True))
-    assert grids[0][:7] == ("西镇", "V11村", 4, 21, 16, "76.2%", 1)
+    assert grids[0][:7] == ("西镇", "V11村", 4, 21, 16, 0.7619, 1)  # 16 / 21, a number shown as 76.2%
+    assert book["三级网格"]["F3"].number_format == "0.0%"
     assert grids[0][7:] == (18, 2, 1, 3, 9.85, 12)
 
 

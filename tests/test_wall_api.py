@@ -6,7 +6,7 @@ import math
 import random
 import re
 from collections import Counter
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -15,11 +15,12 @@ from app.models import CaseEvent
 from app.models.vocab import CaseStatus, InspectionReferral
 from app.services import clock
 from app.services.campaign import scoring
+from app.services.campaign.periods import stated_period
+from app.services.campaign.phases import create_campaign
 from app.services.cases.deadlines import case_deadline_state
 from app.services.cases.timeline import append_event
 from app.services.wall.clusters import POINTS_ZOOM, STATE_RANKS, cell_degrees
 from app.services.wall.events import turned_red
-from app.services.wall.panels import period_bounds
 from tests.factories import EAST, NORTH, SOUTH, WEST, make_case
 
 CITY_BOX = {"west": WEST - 0.01, "south": SOUTH - 0.01, "east": EAST + 0.01, "north": NORTH + 0.01}
@@ -231,16 +232,44 @@ def test_panels_count_open_closed_overdue_and_rank_towns(client, auth, city):
     auth.login("command")
     body = client.get("/api/v1/wall/panels").get_json()
     counts = body["counts"]
-    everything = [*city.cases.values(), *cases]
+    everything = [*city.cases.values(), *cases]  # all received within the last 30 days
+    assert counts["this_period"] == len(everything)
     assert counts["closed"] == sum(1 for c in everything if c.status == CaseStatus.CLOSED)
     assert counts["open"] == len(everything) - counts["closed"]
     assert counts["overdue"] == sum(1 for c in everything if str(case_deadline_state(c, clock.now())) == "red")
     assert counts["above_level"] == sum(1 for c in everything if c.above_level)
-    start, *_ = period_bounds(clock.now())
+    period = stated_period(None, None)  # no campaign runs: the last 30 days, as on the campaign pages
+    assert body["period"]["heading"] == period.heading and "最近30天" in period.heading
     assert [(t["town_name"], t["score"]) for t in body["towns"]] == [
-        (r.town_name, r.score) for r in scoring.town_ranking(start, clock.now())]
+        (r.town_name, r.score) for r in scoring.town_ranking(period.start, period.end)]
     assert {t["town_name"] for t in body["towns"]} == {"西镇", "东镇"}
     assert body["top_categories"][0]["label"] == "大气"
+
+
+def test_the_panels_cover_the_campaign_or_the_picked_period_and_say_so(client, auth, city):
+    """Hand count: the campaign 2026-09-20 … 2026-12-31 holds the city's 4 base cases (moved
+    to 2026-10-01) and one more on 2026-12-01; a case of 2026-08-01 is before it; 2025-10-01
+    is last year's same dates so far (now is 2026-12-06 12:00 Beijing). A period picked as
+    2026-08-01 … 2026-08-31 holds only the August case."""
+    now = datetime(2026, 12, 6, 4, tzinfo=UTC)
+    with clock.frozen_at(now):
+        for case in city.cases.values():
+            case.received_at = datetime(2026, 10, 1, 4, tzinfo=UTC)
+        make_case(120.505, 32.31, received_at=datetime(2026, 12, 1, 4, tzinfo=UTC))
+        make_case(120.505, 32.31, received_at=datetime(2026, 8, 1, 4, tzinfo=UTC))
+        make_case(120.505, 32.31, received_at=datetime(2025, 10, 1, 4, tzinfo=UTC))
+        create_campaign(city.users["command"], 2026)
+        db.session.commit()
+        auth.login("command")
+        body = client.get("/api/v1/wall/panels").get_json()
+        august = client.get("/api/v1/wall/panels", query_string={
+            "received_from": "2026-08-01T00:00:00+08:00", "received_to": "2026-09-01T00:00:00+08:00"}).get_json()
+        scores = client.get("/api/v1/wall/village-scores").get_json()
+    assert body["period"]["heading"] == "统计期间：2026-09-20 至 2026-12-31（2026年环境信访百日攻坚行动）"
+    assert (body["counts"]["this_period"], body["counts"]["last_period"]) == (5, 1)
+    assert scores["period"]["label"] == "2026-09-20 至 2026-12-31"
+    assert august["period"]["heading"] == "统计期间：2026-08-01 至 2026-08-31（自选期间）"
+    assert august["counts"]["this_period"] == 1
 
 
 def test_the_live_stream_sends_new_cases_and_closures(client, auth, city, app, monkeypatch):

@@ -161,10 +161,10 @@ def test_only_wall_users_get_the_new_layers(client, auth, sources, username):
 
 
 def odour_cluster(count: int = 3) -> list:
-    """``count`` air complaints within 100 m of one another in V12, received in the last hours."""
+    """``count`` people's air complaints within 100 m of one another in V12, received in the last hours."""
     now = clock.now()
-    return [make_case(120.5151 + 0.0003 * i, 32.3032, received_at=now - timedelta(hours=i + 1))
-            for i in range(count)]
+    return [make_case(120.5151 + 0.0003 * i, 32.3032, received_at=now - timedelta(hours=i + 1),
+                      petitioner_phone=f"1390000{i:04d}") for i in range(count)]
 
 
 def test_active_alerts_are_rings_with_their_cases(client, auth, city):
@@ -216,17 +216,19 @@ def scores_by_village(client, city, **query) -> dict[str, tuple]:
     return {codes[v["grid_id"]]: (v["score"], v["lost"], v["zeroed"]) for v in body["villages"]}
 
 
-def test_village_scores_are_the_assessment_figures_for_the_year_to_date(client, auth, city):
+def test_village_scores_are_the_assessment_figures_for_the_last_30_days(client, auth, city):
+    """No campaign runs: the period is the last 30 days (2026-10-22 … 2026-11-20), as on the
+    campaign pages. V11 −2; V21: a first above-level petition −2 and its repeat −4."""
     with clock.frozen_at(NOW):
         above_level(120.505, 32.31, beijing(3, 9))
-        first = above_level(120.525, 32.31, beijing(1, 9, month=8))
+        first = above_level(120.525, 32.31, beijing(23, 9, month=10))
         above_level(120.526, 32.31, beijing(2, 9), repeat_of_id=first.id)
-        above_level(120.535, 32.31, beijing(1, 9, month=12) - timedelta(days=400))  # last year
+        above_level(120.535, 32.31, beijing(21, 9, month=10))  # the day before the period
         db.session.commit()
         auth.login("command")
         got = scores_by_village(client, city)
-        start = beijing(1, 0, month=1)
-        expected = {code: (s.score, 20 - s.score, s.zeroed) for s in scoring.grid_scores(start, NOW)
+        start, end = beijing(22, 0, month=10), beijing(21, 0)
+        expected = {code: (s.score, 20 - s.score, s.zeroed) for s in scoring.grid_scores(start, end)
                     for code, g in city.grids.items() if g.id == s.grid_id}
     assert got == {"V11": (18.0, 2.0, False), "V12": (20.0, 0.0, False), "V21": (14.0, 6.0, False),
                    "V22": (20.0, 0.0, False)}
@@ -247,7 +249,7 @@ def test_village_scores_follow_the_running_campaign_and_the_date_filter(client, 
             "received_from": "2026-09-01T00:00:00+08:00", "received_to": "2026-08-01T00:00:00+08:00"})
     assert campaign["V11"] == (0.0, 20.0, True) and campaign["V21"] == (20.0, 0.0, False)
     assert august["V11"] == (20.0, 0.0, False) and august["V21"] == (18.0, 2.0, False)
-    assert backwards.status_code == 422 and "考核期间无效" in backwards.get_json()["message"]
+    assert backwards.status_code == 422 and "统计期间无效" in backwards.get_json()["message"]
 
 
 # ------------------------------------------------------------------------ live feed replay

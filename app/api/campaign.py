@@ -4,16 +4,19 @@ and early-warning alerts."""
 import json
 from io import BytesIO
 
-from flask import Response, request, send_file
+from flask import request, send_file
 from flask_login import current_user, login_required
 from flask_smorest import Blueprint
 
 from app.api.docs import BINARY, GEOJSON, XLSX, file_response, upload_body
+from app.downloads import attachment
 from app.errors import InvalidInput, NotFound
 from app.extensions import db
 from app.schemas.campaign import (
     AccountabilitySchema,
     AlertSchema,
+    BaselineTownSchema,
+    BaselineYearSchema,
     BoardRowSchema,
     CampaignCreateSchema,
     CampaignSchema,
@@ -41,6 +44,7 @@ from app.services import clock
 from app.services.access import require
 from app.services.campaign import (
     accountability,
+    baselines,
     early_warning,
     exports,
     first_line,
@@ -51,10 +55,15 @@ from app.services.campaign import (
 from app.services.campaign import (
     phases as campaigns,
 )
-from app.services.campaign.periods import period
+from app.services.campaign.periods import period, stated_period
 
 blp = Blueprint("campaign", __name__,
                 description="专项行动、考核、问责与预警 Campaign, scoring, accountability, alerts")
+
+# Lists answered as a bare JSON array state their period in a header: first/last day, both included.
+PERIOD_HEADER = {"X-Period": {"description": "统计期间（北京时间日期，两端都含），如 2026-09-20/2026-12-31",
+                              "schema": {"type": "string"}}}
+
 
 def _reports_only() -> None:
     require(current_user, "campaign_reports")
@@ -165,21 +174,25 @@ def get_submission_file(submission_id: int):
 @blp.route("/scores/grids", methods=["GET"])
 @login_required
 @blp.arguments(PeriodSchema, location="query")
-@blp.response(200, GridScoreSchema(many=True))
+@blp.response(200, GridScoreSchema(many=True), headers=PERIOD_HEADER)
 def get_grid_scores(query):
-    """Each level-3 grid's petition item for the period, every deduction linked to its case."""
+    """Each level-3 grid's petition item for the period, every deduction linked to its case;
+    the period is stated in the X-Period header."""
     _reports_only()
-    return scoring.grid_scores(*period(query["start"], query["end"]))
+    stated = stated_period(query["start"], query["end"])
+    return scoring.grid_scores(stated.start, stated.end), {"X-Period": stated.iso_interval}
 
 
 @blp.route("/scores/towns", methods=["GET"])
 @login_required
 @blp.arguments(PeriodSchema, location="query")
-@blp.response(200, TownRankSchema(many=True))
+@blp.response(200, TownRankSchema(many=True), headers=PERIOD_HEADER)
 def get_town_ranking(query):
-    """Towns best first: mean of their villages' scores, then above-level, overdue and open cases."""
+    """Towns best first: mean of their villages' scores, then above-level, overdue and open
+    cases; the period is stated in the X-Period header."""
     _reports_only()
-    return scoring.town_ranking(*period(query["start"], query["end"]))
+    stated = stated_period(query["start"], query["end"])
+    return scoring.town_ranking(stated.start, stated.end), {"X-Period": stated.iso_interval}
 
 
 @blp.route("/first-line", methods=["GET"])
@@ -189,7 +202,8 @@ def get_town_ranking(query):
 def get_first_line(query):
     """'First line, first time' measures per level-3 grid and per town for the period."""
     _reports_only()
-    return first_line.first_line_measures(*period(query["start"], query["end"]))
+    stated = stated_period(query["start"], query["end"])
+    return first_line.first_line_measures(stated.start, stated.end) | {"period": stated.as_json()}
 
 
 @blp.route("/accountability", methods=["GET"])
@@ -200,7 +214,29 @@ def get_accountability(query):
     """Towns to interview, unresolved repeat above-level petitions, unrectified referrals,
     towns and departments whose volume has not fallen, and failure records."""
     _reports_only()
-    return accountability.accountability_lists(*period(query["start"], query["end"]))
+    stated = stated_period(query["start"], query["end"])
+    return accountability.accountability_lists(stated.start, stated.end) | {"period": stated}
+
+
+@blp.route("/volume-baselines/<int:year>", methods=["GET"])
+@login_required
+@blp.response(200, BaselineTownSchema(many=True))
+def get_volume_baselines(year: int):
+    """Each town's petition counts per month of a past year, entered from the old records: the
+    baseline of "volume not falling" where the system's own records do not reach back."""
+    _reports_only()
+    return baselines.year_table(year)
+
+
+@blp.route("/volume-baselines/<int:year>", methods=["PUT"])
+@login_required
+@blp.arguments(BaselineYearSchema)
+@blp.response(200, BaselineTownSchema(many=True))
+def put_volume_baselines(data, year: int):
+    """Enter a year's monthly counts for the towns given (admin; null clears a month; audited)."""
+    table = baselines.set_year(current_user, year, data["towns"])
+    db.session.commit()
+    return table
 
 
 @blp.route("/failure-records", methods=["POST"])
@@ -249,10 +285,11 @@ def post_alert_dismiss(alert_id: int):
 @blp.arguments(PeriodSchema, location="query")
 @blp.doc(responses=file_response("镇（街道）排名（.xlsx，附件下载）", XLSX))
 def get_ranking_xlsx(query):
-    """The town ranking for the period as a workbook."""
+    """The town ranking for the period as a workbook, the period stated in it and in its name."""
     _reports_only()
-    content = exports.ranking_xlsx(scoring.town_ranking(*period(query["start"], query["end"])))
-    return send_file(BytesIO(content), mimetype=XLSX, as_attachment=True, download_name="ranking.xlsx")
+    stated = stated_period(query["start"], query["end"])
+    content = exports.ranking_xlsx(scoring.town_ranking(stated.start, stated.end), stated)
+    return attachment(content, XLSX, *exports.file_names("ranking", stated))
 
 
 @blp.route("/receptions", methods=["GET"])
@@ -322,6 +359,9 @@ def get_check_report():
 @blp.arguments(PeriodSchema, location="query")
 @blp.response(200, FeatureCollectionSchema, content_type=GEOJSON)
 def get_cases_geojson(query):
-    """The caller's cases of the period as GeoJSON points (no personal data)."""
-    body = exports.cases_geojson(current_user, *period(query["start"], query["end"]))
-    return Response(json.dumps(body, ensure_ascii=False), mimetype=GEOJSON)
+    """The caller's cases of the period as GeoJSON points (no personal data); the period is a
+    foreign member of the collection (RFC 7946 §6.1) and in the file name."""
+    stated = stated_period(query["start"], query["end"])
+    body = exports.cases_geojson(current_user, stated.start, stated.end) | {"period": stated.as_json()}
+    return attachment(json.dumps(body, ensure_ascii=False).encode(), "application/geo+json",
+                      *exports.file_names("cases", stated))

@@ -12,7 +12,7 @@ from app.extensions import db
 from app.models.vocab import ExportStatus
 from app.schemas.campaign import LedgerQuerySchema
 from app.services.campaign import export_jobs
-from app.services.campaign.periods import period
+from app.services.campaign.periods import stated_period
 
 blp = Blueprint("exports", __name__, description="后台导出 Exports made in the background")
 
@@ -41,7 +41,7 @@ def post_ledger(body):
 
     Personal data only when ``personal`` is true and the role may see it.
     """
-    job = export_jobs.request_ledger(current_user, *period(body["start"], body["end"]), body["personal"])
+    job = export_jobs.request_ledger(current_user, stated_period(body["start"], body["end"]), body["personal"])
     db.session.commit()
     return job
 

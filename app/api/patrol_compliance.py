@@ -1,13 +1,13 @@
 """Patrol compliance (巡查考核): patrols due against done per town, village grid and person,
 sources overdue today, and one grid's sources with their figures."""
 
-from io import BytesIO
 
-from flask import jsonify, send_file
+from flask import jsonify
 from flask_login import current_user, login_required
 from flask_smorest import Blueprint
 
 from app.api.docs import GEOJSON, XLSX, file_response
+from app.downloads import attachment
 from app.schemas.common import FeatureCollectionSchema
 from app.schemas.patrol_compliance import (
     CompliancePeriodSchema,
@@ -58,8 +58,9 @@ def get_grid_detail(args, grid_id: int):
 def get_compliance_xlsx(args):
     """The compliance tables (towns, grids, people) as a workbook with Chinese headings."""
     report = patrol_compliance.compliance(current_user, args["start"], args["end"], args["town_id"])
-    return send_file(BytesIO(patrol_compliance.compliance_xlsx(report)), mimetype=XLSX, as_attachment=True,
-                     download_name=f"patrol-compliance-{report['start_on']}-{report['end_on']}.xlsx")
+    return attachment(patrol_compliance.compliance_xlsx(report), XLSX,
+                      f"巡查考核_{report['start_on']}至{report['end_on']}.xlsx",
+                      f"patrol-compliance_{report['start_on']}_{report['end_on']}.xlsx")
 
 
 @blp.route("/sources/<int:source_id>/tracks", methods=["GET"])

@@ -129,14 +129,24 @@ def get_villages(query):
     return _cached(lambda now: {"villages": village_measures(current_user, now, query)}, {"villages": query})
 
 
+class ScorePeriodSchema(Schema):
+    """The wall's period: its received-date filter (both optional; blank means the running
+    campaign, else the last 30 days, as on the campaign pages)."""
+
+    received_from = fields.AwareDateTime(load_default=None)
+    received_to = fields.AwareDateTime(load_default=None)
+
+
 @blp.route("/panels", methods=["GET"])
 @login_required
+@blp.arguments(ScorePeriodSchema, location="query")
 @blp.response(200, PanelsSchema)
 @blp.alt_response(304, **NOT_MODIFIED)
-def get_panels():
-    """The side panels: campaign phase, totals, progress, rates, categories, town ranking."""
+def get_panels(query):
+    """The side panels for the period, which they state: campaign phase, totals against last
+    year, progress, rates, categories, town ranking."""
     require_wall_user(current_user)
-    return _cached(lambda now: wall_panels(current_user, now), {"panels": True})
+    return _cached(lambda now: wall_panels(current_user, now, query), {"panels": query})
 
 
 @blp.route("/cases/<int:case_id>", methods=["GET"])
@@ -188,13 +198,6 @@ class BoxSchema(Schema):
         """West must be west of east and south south of north."""
         if data["west"] >= data["east"] or data["south"] >= data["north"]:
             raise ValidationError("范围无效：应 west < east 且 south < north。")
-
-
-class ScorePeriodSchema(Schema):
-    """The scoring period: the wall's received-date filter (both optional)."""
-
-    received_from = fields.AwareDateTime(load_default=None)
-    received_to = fields.AwareDateTime(load_default=None)
 
 
 @blp.route("/sources", methods=["GET"])
@@ -257,4 +260,4 @@ def get_long_unresolved(query):
 def get_village_scores(query):
     """Each village's assessment score for the period (services.scoring), for shading."""
     require_wall_user(current_user)
-    return _cached(lambda now: village_scores(now, query), {"village_scores": query})
+    return _cached(lambda now: village_scores(query), {"village_scores": query})

@@ -1,6 +1,6 @@
 """All models, imported here so that Alembic and the app see every table."""
 
-from app.models.accountability import FailureRecord
+from app.models.accountability import FailureRecord, VolumeBaseline
 from app.models.admin import AdminAuditEntry, ApiKey, LoginAttempt
 from app.models.alerts import Alert
 from app.models.attachments import CaseAttachment
@@ -90,4 +90,5 @@ __all__ = [
     "User",
     "UserSession",
     "WallCell",
+    "VolumeBaseline",
 ]

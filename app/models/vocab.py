@@ -396,6 +396,7 @@ AUDIT_ACTION_LABELS = {
     "robot.create": "新增群机器人", "robot.update": "停用/启用群机器人", "notify_pref.update": "修改角色短信方式",
     # Calendar for any year (issue 18).
     "calendar_year.import": "导入节假日安排",
+    "volume_baseline.set": "录入历史信访量",
 }
 
 

@@ -175,7 +175,27 @@ class NotFallingRowSchema(Schema):
     id = fields.Integer()
     name = fields.String()
     volume = fields.Integer()
-    last_year = fields.Integer()
+    last_year = fields.Float(metadata={"description": "去年同期件数（按月录入的历史数据按天折算，可有小数）"})
+    source = fields.String(metadata={"description": "records：系统记录；imported：录入的历史信访量"})
+
+
+class NotFallingSchema(Schema):
+    """Volume not falling: the towns and departments judged, and those without a baseline."""
+
+    towns = fields.List(fields.Nested(NotFallingRowSchema))
+    departments = fields.List(fields.Nested(NotFallingRowSchema))
+    skipped_towns = fields.List(fields.String(), metadata={"description": "缺少去年同期数据、本项未评的镇（街道）"})
+    departments_skipped = fields.Boolean()
+    note = fields.String(metadata={"description": "未评说明；全部可评时为空"})
+
+
+class StatedPeriodSchema(Schema):
+    """The period a list or score covers, as it is stated on pages and in files."""
+
+    first_day = fields.Date()
+    last_day = fields.Date()
+    name = fields.String()
+    label = fields.String()
 
 
 class InterviewTownSchema(Schema):
@@ -213,10 +233,11 @@ class AccountabilitySchema(Schema):
     interview_towns = fields.List(fields.Nested(InterviewTownSchema))
     unresolved_above_level = fields.List(fields.Nested(CaseBriefSchema))
     unrectified_referrals = fields.List(fields.Nested(CaseBriefSchema))
-    not_falling = fields.Dict(keys=fields.String(), values=fields.List(fields.Nested(NotFallingRowSchema)))
+    not_falling = fields.Nested(NotFallingSchema)
     failure_records = fields.List(fields.Nested(FailureRecordSchema))
     long_unresolved_towns = fields.List(fields.Nested(TownCountSchema))
     exposures = fields.List(fields.Nested(ExposureBriefSchema))
+    period = fields.Nested(StatedPeriodSchema)
 
 
 class AlertSchema(Schema):
@@ -327,3 +348,19 @@ class FirstLineSchema(Schema):
 
     grids = fields.List(fields.Nested(FirstLineGridSchema))
     towns = fields.List(fields.Nested(FirstLineTownSchema))
+
+
+class BaselineTownSchema(Schema):
+    """A town's petition counts in each month of a past year (历史信访量), null where unknown."""
+
+    town_id = fields.Integer(required=True)
+    town_name = fields.String(dump_only=True)
+    year = fields.Integer(dump_only=True)
+    months = fields.List(fields.Integer(allow_none=True, validate=validate.Range(0, 1_000_000)), required=True,
+                         validate=validate.Length(equal=12), metadata={"description": "1 至 12 月的件数，未知为 null"})
+
+
+class BaselineYearSchema(Schema):
+    """A year's counts for the towns given (others unchanged)."""
+
+    towns = fields.List(fields.Nested(BaselineTownSchema), required=True)

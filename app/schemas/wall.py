@@ -60,8 +60,8 @@ class PanelsSchema(Schema):
     """The side panels as one document."""
 
     as_of = fields.String(metadata={"description": "ISO 8601 时间"})
-    period_start = fields.String(metadata={"description": "统计期起点（ISO 8601）"})
-    period_kind = fields.String(metadata={"description": "year 或 campaign"})
+    period = fields.Dict(metadata={"description": "各面板统计的期间：start、end（ISO 8601）、first_day、last_day、"
+                                                  "kind、name、label、short_label、heading"})
     phase = fields.Dict(allow_none=True, metadata={"description": "当前专项行动阶段，不在行动期内为空"})
     counts = fields.Dict(metadata={"description": "办理进度计数"})
     top_categories = fields.List(fields.Dict(), metadata={"description": "案件最多的类别"})

@@ -94,7 +94,8 @@ SETTINGS: dict[str, SettingDef] = {row.key: row for row in (
     SettingDef("interview_top_n", 3, _number(0, 100, True), "应为 0 至 100 个镇",
                "约谈：越级访最多的前几个镇（个）"),
     SettingDef("interview_when_not_falling", 1, _flag, "应为 1（约谈）或 0（不约谈）",
-               "约谈：越级访同比未下降的镇也约谈（1 是，0 否）"),
+               "约谈：信访量未较去年同期下降的镇也约谈（1 是，0 否）",
+               "去年同期数据取自系统记录；系统记录不足一年时取“历史信访量”中录入的月度件数，缺少时该项不评。"),
     SettingDef("unresolved_above_level_min", 3, _number(1, 100, True), "应为 1 至 100 次",
                "久拖不决：越级访达到几次列入名单（次）"),
     # Receptions (接访): each town and each listed department holds at least this many a week.
@@ -146,6 +147,11 @@ SETTINGS: dict[str, SettingDef] = {row.key: row for row in (
     # grid within this distance, flagged; beyond it the point is outside every grid.
     SettingDef("grid_gap_tolerance_m", 50, _number(0, 500), "应为 0 至 500 米", "网格缝隙容差（米）",
                "登记位置不在任何网格内、但距最近网格不超过此距离时，归入该网格并标记；0 为不归入。"),
+    # Early warning counts people, not calls (rules of the first-year deployment): complaints
+    # without a known petitioner this close to one another count as one.
+    SettingDef("warning_same_place_m", 30, _number(1, 500), "应为 1 至 500 米",
+               "预警：匿名投诉视为同一地点的距离（米）",
+               "预警按不同信访人计数；无法识别信访人的投诉，相距在此距离内的视为同一来源。"),
 )}
 
 def _valid_patrol_rules(value) -> bool:

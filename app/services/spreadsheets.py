@@ -19,6 +19,7 @@ from typing import Generic, TypeVar
 from openpyxl import Workbook, load_workbook
 from openpyxl.cell import Cell
 from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
 
 from app.errors import InvalidInput
 
@@ -44,15 +45,26 @@ class TableRow:
     data: dict = field(default_factory=dict)
 
 
+# Number formats of exported cells: real dates, moments and numbers, shown as offices expect.
+DATE = "yyyy-mm-dd"
+MOMENT = "yyyy-mm-dd hh:mm"
+PERCENT = "0.0%"
+DECIMAL = "0.00"
+_WIDTHS = {DATE: 12, MOMENT: 17}
+
+
 @dataclass(frozen=True)
 class Sheet:
     """One sheet of an exported workbook: bold headings (frozen), then the rows; an optional
-    caption line (e.g. the period) above the headings."""
+    caption line (e.g. the period) above the headings. ``formats`` gives a column (0-based)
+    its number format: its cells hold real dates (naive, local time) or numbers (a share
+    as 0.515 with ``PERCENT``), so they sort and sum in the spreadsheet."""
 
     title: str
     headings: list[str]
     rows: list[list]
     caption: str | None = None
+    formats: dict[int, str] = field(default_factory=dict)
 
 
 R = TypeVar("R", bound=TableRow)
@@ -175,6 +187,7 @@ def workbook(sheets: list[Sheet]) -> bytes:
             cell.font = Font(bold=True)
         for row in spec.rows:
             sheet.append([cell_value(sheet, value) for value in row])
+        _apply_formats(sheet, spec.formats, heading_row + 1)
         sheet.freeze_panes = f"A{heading_row + 1}"
     out = io.BytesIO()
     book.save(out)
@@ -201,3 +214,13 @@ def cell_value(sheet, value):
         cell.data_type = "s"
         return cell
     return text
+
+
+def _apply_formats(sheet, formats: dict[int, str], first_row: int) -> None:
+    """Give each formatted column its number format (data rows only) and room for a date."""
+    for column, number_format in formats.items():
+        letter = get_column_letter(column + 1)
+        for (cell,) in sheet.iter_rows(min_row=first_row, min_col=column + 1, max_col=column + 1):
+            cell.number_format = number_format
+        if number_format in _WIDTHS:
+            sheet.column_dimensions[letter].width = _WIDTHS[number_format]

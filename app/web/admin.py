@@ -36,6 +36,7 @@ from app.services.access import require
 from app.services.admin import accounts, api_keys, changes, staff_import
 from app.services.admin import audit as admin_audit
 from app.services.admin.throttling import recent_failures
+from app.services.campaign import baselines as campaign_baselines
 from app.services.cases import deadlines, departments, holiday_notice, workcalendar
 from app.services.geo import basemap, grid_import
 from app.services.notify import delivery, preferences, robots
@@ -638,3 +639,31 @@ def _case_numbers(case_ids: set[int]) -> dict[int, str]:
     if not case_ids:
         return {}
     return dict(db.session.execute(select(Case.id, Case.number).where(Case.id.in_(case_ids))).all())
+
+
+# ------------------------------------------------------------------ historical volumes
+
+
+@bp.route("/baselines", methods=["GET", "POST"])
+def baselines_page():
+    """Each town's petition counts per month of a past year (历史信访量), entered from the old
+    records, so "volume not falling" has last year's figure in the system's first year."""
+    year = request.values.get("year", type=int) or clock.beijing_date(clock.now()).year - 1
+    if request.method == "POST":
+        with attempt(f"已保存 {year} 年历史信访量。"):
+            rows = [{"town_id": town["town_id"],
+                     "months": [_month_count(request.form.get(f"m-{town['town_id']}-{m}"), m) for m in range(1, 13)]}
+                    for town in campaign_baselines.year_table(year)]
+            campaign_baselines.set_year(current_user, year, rows)
+        return redirect(url_for("admin.baselines_page", year=year))
+    return render_template("admin/baselines.html", year=year, table=campaign_baselines.year_table(year))
+
+
+def _month_count(raw: str | None, month: int) -> int | None:
+    """A month's count typed into the form: blank for unknown, else a whole number."""
+    text = (raw or "").strip()
+    if not text:
+        return None
+    if not text.isdigit():
+        raise InvalidInput(f"{month} 月的件数应为整数（不知道就留空）。", {"months": [f"{month} 月不正确"]})
+    return int(text)

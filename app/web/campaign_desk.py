@@ -1,14 +1,14 @@
 """Campaign pages of the desk (专项行动): phases and submissions, scores and ranking,
 first-line measures, accountability lists, early-warning alerts, exports. All printable."""
 
-from datetime import date, datetime, timedelta
-from io import BytesIO
+from datetime import date, datetime
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
 from marshmallow import Schema, ValidationError, fields
 from sqlalchemy import select
 
+from app.downloads import XLSX, attachment
 from app.extensions import db
 from app.models import Case
 from app.models.vocab import Category, CheckOutcome, CheckReason, FailureKind, ReceptionKind
@@ -27,12 +27,11 @@ from app.services.campaign import (
 from app.services.campaign import (
     phases as campaigns,
 )
-from app.services.campaign.periods import period
+from app.services.campaign.periods import period, stated_period
 from app.web.forms import attempt
 from app.web.pdf import pdf_response
 
 bp = Blueprint("campaign_desk", __name__, url_prefix="/desk/campaign", template_folder="templates")
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 class _PeriodForm(Schema):
@@ -41,12 +40,13 @@ class _PeriodForm(Schema):
 
 
 def _period():
-    """The period from the query string (blank fields: the running campaign or the last 30 days)."""
+    """The period from the query string (blank fields: the running campaign or the last 30 days),
+    with the words that state it on the page."""
     try:
         args = _PeriodForm().load({k: v for k, v in request.args.items() if k in ("start", "end") and v})
     except ValidationError:
         abort(400)
-    return args, period(args["start"], args["end"])
+    return args, stated_period(args["start"], args["end"])
 
 
 def _reports_only() -> None:
@@ -64,7 +64,8 @@ def overview():
     chosen = chosen or campaigns.current_campaign(now) or (all_campaigns[0] if all_campaigns else None)
     board = campaigns.submission_board(current_user, chosen, now) if chosen else []
     return render_template("campaign/overview.html", phase=campaigns.current_phase(now), campaigns=all_campaigns,
-                           campaign=chosen, board=board, year=clock.beijing_date(now).year)
+                           campaign=chosen, board=board, year=clock.beijing_date(now).year,
+                           period=stated_period(None, None))
 
 
 @bp.post("/create")
@@ -106,8 +107,9 @@ def receive(submission_id: int):
 def scores():
     """Town ranking and every village's score with its deductions, each linked to its case."""
     _reports_only()
-    args, (start, end) = _period()
-    return render_template("campaign/scores.html", args=args, start=start, end=end,
+    args, stated = _period()
+    start, end = stated.start, stated.end
+    return render_template("campaign/scores.html", args=args, period=stated,
                            ranking=scoring.town_ranking(start, end), grids=scoring.grid_scores(start, end))
 
 
@@ -116,8 +118,9 @@ def scores():
 def first_line_page():
     """'First line, first time' measures per village and town."""
     _reports_only()
-    args, (start, end) = _period()
-    return render_template("campaign/first_line.html", args=args, start=start, end=end,
+    args, stated = _period()
+    start, end = stated.start, stated.end
+    return render_template("campaign/first_line.html", args=args, period=stated,
                            measures=first_line.first_line_measures(start, end), labels=first_line.MEASURES)
 
 
@@ -126,8 +129,9 @@ def first_line_page():
 def accountability_page():
     """Towns to interview and the other accountability lists, with the failure-record form."""
     _reports_only()
-    args, (start, end) = _period()
-    return render_template("campaign/accountability.html", args=args, start=start, end=end,
+    args, stated = _period()
+    start, end = stated.start, stated.end
+    return render_template("campaign/accountability.html", args=args, period=stated,
                            lists=accountability.accountability_lists(start, end),
                            kinds=FailureKind.labels())
 
@@ -181,8 +185,8 @@ def alerts_dismiss(alert_id: int):
 def ledger():
     """Ask for the case ledger (personal data only when asked and the role may see it); the
     worker makes it, and the export's page shows 「正在生成」 until the file is ready."""
-    _, (start, end) = _period()
-    job = export_jobs.request_ledger(current_user, start, end, request.form.get("personal") == "true")
+    _, stated = _period()
+    job = export_jobs.request_ledger(current_user, stated, request.form.get("personal") == "true")
     db.session.commit()
     return redirect(url_for("campaign_desk.export", job_id=job.id))
 
@@ -207,9 +211,9 @@ def export_file(job_id):
 def ranking_xlsx():
     """The town ranking as a workbook."""
     _reports_only()
-    _, (start, end) = _period()
-    content = exports.ranking_xlsx(scoring.town_ranking(start, end))
-    return send_file(BytesIO(content), mimetype=XLSX, as_attachment=True, download_name="镇街排名.xlsx")
+    _, stated = _period()
+    content = exports.ranking_xlsx(scoring.town_ranking(stated.start, stated.end), stated)
+    return attachment(content, XLSX, *exports.file_names("ranking", stated))
 
 
 @bp.get("/receptions")
@@ -217,8 +221,9 @@ def ranking_xlsx():
 def receptions_page():
     """Receptions in the period, the weekly check, and the form to record one."""
     require(current_user, "view_receptions")
-    args, (start, end) = _period()
-    return render_template("campaign/receptions.html", args=args, start=start, end=end,
+    args, stated = _period()
+    start, end = stated.start, stated.end
+    return render_template("campaign/receptions.html", args=args, period=stated,
                            items=receptions.receptions_between(start, end),
                            weeks=receptions.weekly_check(start, end), kinds=ReceptionKind.labels())
 
@@ -287,15 +292,16 @@ def stage_report():
 def stage_report_pdf():
     """The same stage report as an A4 PDF (no menu, no filters, page numbers, fonts embedded)."""
     _reports_only()
-    _, (start, end) = _period()
-    first, last = clock.beijing_date(start), clock.beijing_date(end - timedelta(seconds=1))
-    return pdf_response(_stage_report_html(pdf=True), f"阶段性工作报告-{first:%Y%m%d}-{last:%Y%m%d}.pdf")
+    _, stated = _period()
+    return pdf_response(_stage_report_html(pdf=True), f"阶段性工作报告_{stated.file_part}.pdf",
+                        f"stage-report_{stated.ascii_file_part}.pdf")
 
 
 def _stage_report_html(pdf: bool) -> str:
-    args, (start, end) = _period()
+    args, stated = _period()
+    start, end = stated.start, stated.end
     lists = accountability.accountability_lists(start, end)
-    return render_template("campaign/stage_report.html", args=args, start=start, end=end, pdf=pdf,
+    return render_template("campaign/stage_report.html", args=args, period=stated, pdf=pdf,
                            phase=campaigns.current_phase(clock.now()), ranking=scoring.town_ranking(start, end),
                            towns=first_line.first_line_measures(start, end)["towns"], labels=first_line.MEASURES,
                            lists=lists, checks=special_checks.government_report(),

@@ -41,7 +41,7 @@ def assignment_pdf(case_id: int):
     """The assignment sheet as a PDF file (A4, fonts embedded)."""
     sheet = paper.assignment_sheet(current_user, authorize(current_user, case_id))
     html = _render("paper/assignment.html", case_id, "paper.assignment_pdf", True, sheet=sheet)
-    return pdf_response(html, f"交办单-{sheet.case.number}.pdf")
+    return pdf_response(html, f"交办单-{sheet.case.number}.pdf", f"assignment-{sheet.case.number}.pdf")
 
 
 @bp.get("/reply")
@@ -58,4 +58,4 @@ def reply_pdf(case_id: int):
     """The written reply as a PDF file (A4, fonts embedded)."""
     letter = paper.reply_letter(current_user, authorize(current_user, case_id))
     html = _render("paper/reply.html", case_id, "paper.reply_pdf", True, letter=letter)
-    return pdf_response(html, f"答复意见书-{letter.case.number}.pdf")
+    return pdf_response(html, f"答复意见书-{letter.case.number}.pdf", f"reply-{letter.case.number}.pdf")

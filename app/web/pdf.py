@@ -5,14 +5,15 @@ A closed network has no internet, and a page rendered on the server must not mak
 call arbitrary URLs: only the app's own static files and ``data:`` URIs are read.
 """
 
-from io import BytesIO
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from flask import Response, current_app, request, send_file
+from flask import Response, current_app, request
 from PIL import ImageFile
 from weasyprint import HTML
 from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+from app.downloads import attachment
 
 # Importing WeasyPrint tells Pillow, for the whole process, to accept truncated images. An
 # inspector's half-uploaded photo must be refused (the phone then sends it again), so the
@@ -41,8 +42,9 @@ class LocalFetcher(URLFetcher):
         return URLFetcherResponse(url, target.read_bytes(), {"Content-Type": kind} if kind else {})
 
 
-def pdf_response(html: str, filename: str) -> Response:
-    """Render ``html`` (print media, A4 from its stylesheet) and send it as a download."""
+def pdf_response(html: str, name: str, ascii_name: str) -> Response:
+    """Render ``html`` (print media, A4 from its stylesheet) and send it as a download named
+    ``name`` (and ``ascii_name`` for clients that read only the plain file name)."""
     fetcher = LocalFetcher(Path(current_app.static_folder), current_app.static_url_path.rstrip("/") + "/")
     document = HTML(string=html, base_url=request.url_root, url_fetcher=fetcher).write_pdf()
-    return send_file(BytesIO(document), mimetype="application/pdf", as_attachment=True, download_name=filename)
+    return attachment(document, "application/pdf", name, ascii_name)

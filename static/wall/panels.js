@@ -48,12 +48,30 @@ export function renderPhase(phase) {
     : "未配置攻坚行动";
 }
 
+/** The period every panel covers, stated under each panel's title and in the header
+ *  (the same period as the campaign pages: the running campaign, else the last 30 days,
+ *  or the dates picked in the filters). */
+function renderPeriod(period) {
+  const header = document.getElementById("period");
+  header.textContent = `统计期间：${period.label}（${period.short_name}）`;
+  header.title = period.heading;
+  document.querySelectorAll(".panel[data-period]").forEach((panel) => {
+    let line = panel.querySelector(".panel-period");
+    if (!line) {
+      line = el("small", "panel-period");
+      panel.querySelector("h2").append(" ", line);
+    }
+    line.textContent = period.short_label;
+  });
+}
+
 /** Every panel from GET /api/v1/wall/panels. */
 export function renderPanels(data) {
   const c = data.counts;
   renderPhase(data.phase);
+  renderPeriod(data.period);
   const change = c.last_period ? ((100 * (c.this_period - c.last_period)) / c.last_period).toFixed(1) : null;
-  fill("panel-totals", figure(data.period_kind === "campaign" ? "本次攻坚受理" : "本年受理", c.this_period.toLocaleString("zh-CN")),
+  fill("panel-totals", figure("本期受理", c.this_period.toLocaleString("zh-CN")),
     figure("去年同期", c.last_period.toLocaleString("zh-CN")),
     figure("同比", change === null ? "—" : `${change > 0 ? "+" : ""}${change}%`, change > 0 ? "bad" : "good"));
   const closedShare = c.open + c.closed ? (100 * c.closed) / (c.open + c.closed) : 0;

@@ -49,8 +49,11 @@ function filterParams() {
   const form = new FormData(document.getElementById("filters"));
   for (const [name, value] of form) {
     if (!value || name === "measure") continue;
-    if (name.startsWith("received_")) {
+    if (name === "received_from") {
       params.set(name, `${value}T00:00:00+08:00`);
+    } else if (name === "received_to") {
+      // "至" a date includes that day, as on the campaign pages: up to the next day's 00:00 (Beijing).
+      params.set(name, new Date(Date.parse(`${value}T00:00:00+08:00`) + 86_400_000).toISOString());
     } else {
       params.append(name, value);
     }
@@ -114,7 +117,7 @@ function scorePeriodParams() {
 
 async function loadVillages() {
   // Open and overdue per village from the case aggregates; "score" is the points each
-  // village lost in the assessment (services.scoring) for the same period as the ranking.
+  // village lost in the assessment (services.scoring) for the same period as the panels.
   const [data, scores] = await Promise.all([
     getJson(`${urls.villagesUrl}?${filterParams()}`), getJson(`${urls.villageScoresUrl}?${scorePeriodParams()}`),
   ]);
@@ -191,7 +194,7 @@ async function loadCases() {
 
 async function loadPanels() {
   try {
-    renderPanels(await getJson(urls.panelsUrl));
+    renderPanels(await getJson(`${urls.panelsUrl}?${scorePeriodParams()}`));
     element.dataset.panelsReady = "true";
   } catch {
     // The map stays useful when a statistic fails; the header says so.
@@ -503,6 +506,7 @@ async function start() {
   document.getElementById("filters").addEventListener("change", (event) => {
     if (event.target.id === "measure") return;
     loadCases(); loadVillages();
+    if (event.target.name.startsWith("received_")) loadPanels();
   });
   document.getElementById("kiosk").addEventListener("click", () => (kioskTimer ? stopKiosk() : startKiosk()));
   await Promise.all([loadCases(), loadVillages(), loadPanels(), loadAlerts(), loadLong(), baseMap.load()]);

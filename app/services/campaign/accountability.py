@@ -7,6 +7,9 @@ times still unresolved). The plan also names towns that fail with their backlog 
 不力) for an interview: ``interview_long_unresolved_min`` (towns with this many long-unresolved
 cases; 0 turns it off) and ``interview_when_exposed`` (towns with a case exposed in the media
 during the period).
+
+"Not fallen" needs last year's figure (``campaign.baselines``): a town without one is not
+judged on it, and the lists name such towns instead of treating the missing year as zero.
 """
 
 from datetime import datetime, timedelta
@@ -20,37 +23,45 @@ from app.models import Case, Department, Exposure, FailureRecord, Grid, User
 from app.models.vocab import ExposureStatus, FailureKind
 from app.services import clock
 from app.services.access import require
+from app.services.campaign.baselines import IMPORTED, RECORDS, last_year, volume_by
+from app.services.campaign.periods import year_before
 from app.services.campaign.scoring import OPEN, above_level_petitions
 from app.services.cases.long_unresolved import counts_by_unit
 from app.services.settings import get_setting
 
 
-def year_before(start: datetime, end: datetime) -> tuple[datetime, datetime]:
-    """The same period a year earlier (same calendar dates; 29 Feb becomes 28 Feb)."""
-    def back(moment: datetime) -> datetime:
-        try:
-            return moment.replace(year=moment.year - 1)
-        except ValueError:
-            return moment.replace(year=moment.year - 1, day=28)
-    return back(start), back(end)
+def not_falling(start: datetime, end: datetime) -> dict:
+    """Towns and departments with cases this period and no fewer than the same period last year,
+    among those with a baseline; the towns without one (``skipped_towns``), whether departments
+    were judged at all, and a sentence saying what was skipped (empty when nothing was)."""
+    before = last_year(*year_before(start, end))
+    now_towns, now_departments = volume_by(Case.town_id, start, end), volume_by(Case.department_id, start, end)
+    towns = [{"id": key, "name": db.session.get(Grid, key).name, "volume": n, "last_year": before.towns[key][0],
+              "source": before.towns[key][1]}
+             for key, n in now_towns.items() if key in before.towns and n >= before.towns[key][0]]
+    departments = [] if before.departments is None else [
+        {"id": key, "name": db.session.get(Department, key).name, "volume": n,
+         "last_year": before.departments.get(key, 0), "source": RECORDS}
+        for key, n in now_departments.items() if n >= before.departments.get(key, 0)]
+    skipped = sorted(db.session.scalars(select(Grid.name).where(Grid.level == 2, Grid.id.notin_(before.towns))))
+    return {"towns": sorted(towns, key=lambda r: (-r["volume"], r["name"])),
+            "departments": sorted(departments, key=lambda r: (-r["volume"], r["name"])),
+            "skipped_towns": skipped, "departments_skipped": before.departments is None,
+            "note": _skipped_note(skipped, before.departments is None)}
 
 
-def _volume(column, start: datetime, end: datetime) -> dict[int, int]:
-    """Cases received in [start, end) per town or department."""
-    query = select(column, func.count(Case.id)).where(Case.received_at >= start, Case.received_at < end)
-    return {key: n for key, n in db.session.execute(query.group_by(column)) if key is not None}
-
-
-def not_falling(start: datetime, end: datetime) -> dict[str, list[dict]]:
-    """Towns and departments with cases this period and no fewer than the same period last year."""
-    before = year_before(start, end)
-    result = {}
-    for kind, column, model in (("towns", Case.town_id, Grid), ("departments", Case.department_id, Department)):
-        now, then = _volume(column, start, end), _volume(column, *before)
-        rows = [{"id": key, "name": db.session.get(model, key).name, "volume": n, "last_year": then.get(key, 0)}
-                for key, n in now.items() if n >= then.get(key, 0)]
-        result[kind] = sorted(rows, key=lambda r: (-r["volume"], r["name"]))
-    return result
+def _skipped_note(skipped: list[str], departments_skipped: bool) -> str:
+    """What the lists say about a criterion they could not judge."""
+    if not skipped and not departments_skipped:
+        return ""
+    whom = "各镇（街道）" if not skipped or len(skipped) == db.session.scalar(
+        select(func.count(Grid.id)).where(Grid.level == 2)) else "、".join(skipped)
+    if skipped and departments_skipped:
+        whom += "及各部门"
+    elif departments_skipped:
+        whom = "各部门"
+    return (f"「信访量未较去年同期下降」一项未评：{whom}缺少去年同期数据（系统记录不足一年，"
+            "且未录入历史信访量；管理员可在“系统管理 › 历史信访量”录入）。")
 
 
 def interview_towns(start: datetime, end: datetime) -> list[dict]:
@@ -65,7 +76,8 @@ def interview_towns(start: datetime, end: datetime) -> list[dict]:
         reasons.setdefault(town_id, []).append(f"越级访 {n} 件，居第 {rank} 位")
     if get_setting("interview_when_not_falling") == 1:
         for row in not_falling(start, end)["towns"]:
-            reason = f"信访量 {row['volume']} 件，未较去年同期（{row['last_year']} 件）下降"
+            basis = "，据录入的历史信访量" if row["source"] == IMPORTED else ""
+            reason = f"信访量 {row['volume']} 件，未较去年同期（{row['last_year']:g} 件{basis}）下降"
             reasons.setdefault(row["id"], []).append(reason)
     _backlog_reasons(reasons, start, end)
     return [{"town_id": t, "town_name": db.session.get(Grid, t).name, "above_level": counts.get(t, 0), "reasons": r}

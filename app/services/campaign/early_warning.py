@@ -1,8 +1,12 @@
 """Early warning (预警机制): complaints of one category clustering in space and time.
 
-Parameters are settings: ``warning_min_cases`` complaints (default 3) of one category within
-``warning_radius_m`` (500 m) of one another's centre, received within
-``warning_window_hours`` (48 h). A cluster raises one alert and one notification to every
+Parameters are settings: complaints from ``warning_min_cases`` different sources (default 3)
+of one category within ``warning_radius_m`` (500 m) of one another's centre, received within
+``warning_window_hours`` (48 h). A source is a petitioner (known by phone, else ID number,
+else name); complaints without a known petitioner count once per place (within
+``warning_same_place_m``, 30 m, of one another). One person calling three times is one
+source, not a cluster. A closed or declined repeat (a duplicate of an earlier case) is
+left out: it adds no new signal. A cluster raises one alert and one notification to every
 command-office user; complaints joining an existing alert's cluster extend it silently.
 An alert stays active until a window has passed since its newest complaint, or it is dismissed.
 
@@ -20,7 +24,7 @@ from app.database import get_or_404
 from app.errors import Conflict
 from app.extensions import db
 from app.models import Alert, Case, User
-from app.models.vocab import Category, NotificationKind, Role
+from app.models.vocab import OPEN_STATUSES, Category, NotificationKind, Role
 from app.services import clock
 from app.services.access import require
 from app.services.geo.spatial import bbox_around, distance_m, in_bbox
@@ -43,7 +47,9 @@ def active_alerts(now: datetime) -> list[Alert]:
 def _points(now: datetime, span: timedelta, near: Case | None = None) -> list[tuple[Case, float, float]]:
     """Located cases received in the window ending now, oldest first; with ``near``, only
     those of its category that could share a cluster with it (within twice the radius)."""
-    query = select(Case).where(Case.received_at > now - span, Case.received_at <= now, Case.location.isnot(None))
+    closed_duplicate = Case.repeat_of_id.isnot(None) & Case.status.notin_([str(s) for s in OPEN_STATUSES])
+    query = select(Case).where(Case.received_at > now - span, Case.received_at <= now, Case.location.isnot(None),
+                               ~closed_duplicate)
     if near is not None:
         centre = to_shape(near.location)
         box = bbox_around(centre.x, centre.y, 2 * _parameters()[1])
@@ -56,27 +62,52 @@ def _points(now: datetime, span: timedelta, near: Case | None = None) -> list[tu
 
 
 def find_clusters(now: datetime, near: Case | None = None) -> list[list[tuple[Case, float, float]]]:
-    """Groups of same-category cases around a seed case, each group at least the minimum size.
+    """Groups of same-category cases around a seed case, each from at least the minimum number of sources.
 
     Every case seeds a candidate (the cases within the radius of it); the largest candidates are
     kept first and a case belongs to at most one cluster.
     """
     minimum, radius, span = _parameters()
+    same_place = float(get_setting("warning_same_place_m"))
     points = _points(now, span, near)
     candidates = []
     for seed, x, y in points:
         members = [p for p in points if p[0].category == seed.category and distance_m(x, y, p[1], p[2]) <= radius]
-        if len(members) >= minimum:
+        if sources(members, same_place) >= minimum:
             candidates.append(members)
-    candidates.sort(key=lambda m: (-len(m), m[0][0].received_at, m[0][0].id))
+    candidates.sort(key=lambda m: (-sources(m, same_place), -len(m), m[0][0].received_at, m[0][0].id))
     taken: set[int] = set()
     clusters = []
     for members in candidates:
         free = [p for p in members if p[0].id not in taken]
-        if len(free) >= minimum:
+        if sources(free, same_place) >= minimum:
             clusters.append(free)
             taken.update(p[0].id for p in free)
     return clusters
+
+
+def _petitioner(case: Case) -> str | None:
+    """Who complained, as a key: the phone's digits, else the ID number, else the name; None if unknown."""
+    phone = "".join(ch for ch in case.petitioner_phone or "" if ch.isdigit())
+    if phone:
+        return f"phone:{phone}"
+    if case.petitioner_id_number:
+        return f"id:{case.petitioner_id_number.strip().upper()}"
+    return f"name:{case.petitioner_name.strip()}" if (case.petitioner_name or "").strip() else None
+
+
+def sources(members: list[tuple[Case, float, float]], same_place: float) -> int:
+    """How many different sources the complaints come from: distinct petitioners, plus one per
+    place (greedily, oldest first; ``same_place`` metres) among those whose petitioner is unknown."""
+    people: set[str] = set()
+    places: list[tuple[float, float]] = []
+    for case, x, y in members:
+        key = _petitioner(case)
+        if key is not None:
+            people.add(key)
+        elif all(distance_m(x, y, px, py) > same_place for px, py in places):
+            places.append((x, y))
+    return len(people) + len(places)
 
 
 def scan_near(case: Case) -> list[Alert]:
@@ -105,16 +136,16 @@ def scan(now: datetime | None = None, near: Case | None = None) -> list[Alert]:
         db.session.add(alert)
         live.append(alert)
         raised.append(alert)
-        _notify(alert, members[0][0])
+        _notify(alert, members[0][0], sources(members, float(get_setting("warning_same_place_m"))))
     db.session.flush()
     return raised
 
 
-def _notify(alert: Alert, first: Case) -> None:
+def _notify(alert: Alert, first: Case, sources_count: int) -> None:
     """One notification to every command-office user."""
     label = Category(alert.category).label
-    message = (f"预警：{len(alert.case_ids)} 件{label}类投诉在 {alert.radius_m:.0f} 米范围内集中出现，"
-               "请研判是否为突发污染。")
+    message = (f"预警：{len(alert.case_ids)} 件{label}类投诉（来自 {sources_count} 个不同信访人或地点）"
+               f"在 {alert.radius_m:.0f} 米范围内集中出现，请研判是否为突发污染。")
     command = db.session.scalars(select(User).where(User.role == Role.COMMAND_OFFICE, User.active.is_(True)))
     notify(NotificationKind.EARLY_WARNING, command, message, first)
 

@@ -20,17 +20,19 @@ from app.models import ExportJob, User
 from app.models.vocab import ExportStatus
 from app.services import background, clock
 from app.services.campaign import exports
+from app.services.campaign.periods import StatedPeriod, describe
 from app.services.field.photos import write_once
 
 KEEP_FOR = timedelta(days=1)
-LEDGER, LEDGER_NAME = "ledger", "案件台账.xlsx"
+LEDGER = "ledger"
 log = logging.getLogger(__name__)
 
 
-def request_ledger(user: User, start: datetime, end: datetime, personal: bool) -> ExportJob:
-    """Ask for the ledger of [start, end); the worker makes it after this transaction commits."""
-    job = ExportJob(id=uuid.uuid4(), user_id=user.id, kind=LEDGER, file_name=LEDGER_NAME,
-                    params={"start": start.isoformat(), "end": end.isoformat(), "personal": personal},
+def request_ledger(user: User, period: StatedPeriod, personal: bool) -> ExportJob:
+    """Ask for the ledger of a period; the worker makes it after this transaction commits. Its
+    file is named for the period, which the sheet also states above its headings."""
+    job = ExportJob(id=uuid.uuid4(), user_id=user.id, kind=LEDGER, file_name=exports.file_names(LEDGER, period)[0],
+                    params={"start": period.start.isoformat(), "end": period.end.isoformat(), "personal": personal},
                     status=ExportStatus.QUEUED, error="", created_at=clock.now())
     db.session.add(job)
     db.session.flush()
@@ -49,8 +51,8 @@ def make(job_id: uuid.UUID) -> bool:
         return False
     user = db.session.get(User, job.user_id)
     try:
-        content = exports.ledger_xlsx(user, datetime.fromisoformat(job.params["start"]),
-                                      datetime.fromisoformat(job.params["end"]), job.params["personal"])
+        stated = describe(datetime.fromisoformat(job.params["start"]), datetime.fromisoformat(job.params["end"]))
+        content = exports.ledger_xlsx(user, stated, job.params["personal"])
         write_once(file_path(job), content)
     except Exception:
         log.exception("export %s failed", job.id)

@@ -2,6 +2,8 @@
 
 A petitioner's name, phone and ID number go into the ledger only when the user's role may
 see personal data (Action.VIEW_PERSONAL_DATA) and the user asked for them explicitly.
+Every workbook states its period in a line above the headings and in its file name; times
+are real date cells in Beijing time, scores real numbers.
 """
 
 from datetime import datetime
@@ -13,9 +15,10 @@ from app.extensions import db
 from app.models import Case, User
 from app.models.vocab import CaseStatus, Category, Channel, ListKind, Sector
 from app.services.access import Action, may, scoped_cases
+from app.services.campaign.periods import StatedPeriod
 from app.services.campaign.scoring import TownRank
 from app.services.clock import BEIJING
-from app.services.spreadsheets import Sheet, workbook
+from app.services.spreadsheets import DECIMAL, MOMENT, Sheet, workbook
 
 LEDGER_HEADINGS = ["序号", "案件编号", "清单类别", "来源", "问题类别", "行业", "问题标题", "问题描述", "地址",
                    "所属镇（街道）", "所属村（社区）", "承办部门", "包案领导", "受理时间", "办理期限", "办结时间",
@@ -24,8 +27,21 @@ PERSONAL_HEADINGS = ["信访人姓名", "联系电话", "身份证号"]
 RANKING_HEADINGS = ["排名", "镇（街道）", "考核得分", "越级访（件）", "超期未办结（件）", "未办结（件）"]
 
 
-def _local(moment: datetime | None) -> str:
-    return moment.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M") if moment else ""
+LEDGER_FORMATS = {13: MOMENT, 14: MOMENT, 15: MOMENT}
+# What each export is called: the Chinese name users see, and the ASCII one for old clients.
+FILE_NAMES = {"ledger": ("案件台账", "ledger", "xlsx"), "ranking": ("镇街排名", "town-ranking", "xlsx"),
+              "cases": ("案件点位", "cases", "geojson")}
+
+
+def _local(moment: datetime | None) -> datetime | None:
+    """A moment as Beijing wall-clock time without a zone (a spreadsheet cell has none)."""
+    return moment.astimezone(BEIJING).replace(tzinfo=None, second=0, microsecond=0) if moment else None
+
+
+def file_names(kind: str, period: StatedPeriod) -> tuple[str, str]:
+    """(Chinese name, ASCII name) of an export for a period, e.g. 案件台账_2026-09-20至2026-12-31.xlsx."""
+    name, ascii_name, extension = FILE_NAMES[kind]
+    return f"{name}_{period.file_part}.{extension}", f"{ascii_name}_{period.ascii_file_part}.{extension}"
 
 
 def may_export_personal(user: User) -> bool:
@@ -54,17 +70,19 @@ def ledger_rows(user: User, start: datetime, end: datetime, personal: bool) -> l
     return rows
 
 
-def ledger_xlsx(user: User, start: datetime, end: datetime, personal: bool = False) -> bytes:
-    """The ledger workbook; personal data only when asked for and the role allows it."""
+def ledger_xlsx(user: User, period: StatedPeriod, personal: bool = False) -> bytes:
+    """The ledger workbook for the period (stated above the headings); personal data only
+    when asked for and the role allows it."""
     personal = personal and may_export_personal(user)
     headings = LEDGER_HEADINGS + (PERSONAL_HEADINGS if personal else [])
-    return workbook([Sheet("案件台账", headings, ledger_rows(user, start, end, personal))])
+    rows = ledger_rows(user, period.start, period.end, personal)
+    return workbook([Sheet("案件台账", headings, rows, f"案件台账 {period.heading}", LEDGER_FORMATS)])
 
 
-def ranking_xlsx(ranking: list[TownRank]) -> bytes:
-    """The town ranking workbook (no personal data)."""
+def ranking_xlsx(ranking: list[TownRank], period: StatedPeriod) -> bytes:
+    """The town ranking workbook for the period (no personal data)."""
     rows = [[n, r.town_name, r.score, r.above_level, r.overdue, r.open_cases] for n, r in enumerate(ranking, 1)]
-    return workbook([Sheet("镇街排名", RANKING_HEADINGS, rows)])
+    return workbook([Sheet("镇街排名", RANKING_HEADINGS, rows, f"镇（街道）考核排名 {period.heading}", {2: DECIMAL})])
 
 
 def cases_geojson(user: User, start: datetime, end: datetime) -> dict:

@@ -20,6 +20,7 @@ from app.models.vocab import OPEN_STATUSES, CaseStatus, Category, Channel, Secto
 from app.services import clock
 from app.services.cases.intake import register_for_api_client
 from app.services.cases.lifecycle import event_label
+from app.services.geo.place_names import place_by_address
 
 MAX_REQUESTS = 1000
 DEFAULT_DAYS = 90
@@ -98,24 +99,45 @@ def one_request(number: str) -> dict:
 
 
 def create_request(key: ApiKey, form: dict) -> dict:
-    """POST requests: a new case on the intake path, as the command office."""
+    """POST requests: a new case on the intake path, as the command office.
+
+    As GeoReport v2 allows: an unknown service_code is 404; a location is lat/long or an
+    address (placed by the place names in it, else registered unplaced for the command
+    office to place); the description may be left out (the title then names the service).
+    """
     code = form.get("service_code") or ""
     if code not in Category.labels():
-        raise InvalidInput("service_code 无效。")
-    try:
-        lat, lon = float(form["lat"]), float(form["long"])
-    except (KeyError, ValueError) as exc:
-        raise InvalidInput("须提供 lat 与 long。") from exc
+        raise NotFound(f"没有这个服务类型：{code or '（未填写）'}。")
+    address = (form.get("address_string") or "").strip()[:300]
+    data = {"address": address} | _location(form, address)
     description = (form.get("description") or "").strip()
-    if not description:
-        raise InvalidInput("须提供 description。")
     name = f"{form.get('last_name') or ''}{form.get('first_name') or ''}".strip()
-    data = {"channel": Channel.ONLINE, "category": code, "sector": Sector.OTHER, "title": description[:60],
-            "description": description, "address": (form.get("address_string") or "")[:300], "lon": lon,
-            "lat": lat, "petitioner_name": name or None, "petitioner_phone": form.get("phone") or None,
-            "anonymous": not (name or form.get("phone"))}
+    title = description[:60] or f"{Category(code).label}问题（{address[:40] or '经接口提交'}）"
+    data |= {"channel": Channel.ONLINE, "category": code, "sector": Sector.OTHER, "title": title,
+             "description": description, "petitioner_name": name or None,
+             "petitioner_phone": form.get("phone") or None, "anonymous": not (name or form.get("phone"))}
     case = register_for_api_client(key.name, data)
     return {"service_request_id": case.number, "service_notice": "已登记，将依法受理并告知。", "account_id": ""}
+
+
+def _location(form: dict, address: str) -> dict:
+    """lon/lat from lat/long; else from the address's place names; else none (InvalidInput
+    when there is neither a point nor an address, as the spec requires one of them)."""
+    if form.get("lat") or form.get("long"):
+        try:
+            return {"lat": float(form["lat"]), "lon": float(form["long"])}
+        except (KeyError, ValueError) as exc:
+            raise InvalidInput("lat 与 long 须同时提供且为数字。") from exc
+    if not address:
+        raise InvalidInput("须提供 lat 与 long，或 address_string。")
+    place = place_by_address(address)
+    if place is None:
+        return {"lon": None, "lat": None, "note": "地址无法定位，待指挥部办公室核实位置"}
+    if place.point is None:
+        return {"lon": None, "lat": None, "town_id": place.town_id,
+                "note": f"按地址定位至「{place.grid_name}」，具体位置待核实"}
+    lon, lat = place.point
+    return {"lon": lon, "lat": lat, "note": f"按地址定位至「{place.grid_name}」（取村内一点），具体位置待核实"}
 
 
 def request_updates(start: datetime | None, end: datetime | None) -> list[dict]:

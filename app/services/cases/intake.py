@@ -45,21 +45,23 @@ def register_case(user: User, data: dict) -> tuple[Case, list[RepeatCandidate]]:
     """Create a case from validated intake data; return it with its repeat candidates."""
     require(user, "register_cases", "只有二级网格管理员和指挥部办公室可以登记案件。")
     now = clock.now()
-    lon, lat = to_wgs84(data["lon"], data["lat"], data["coord_system"])
-    placed = _placement(lon, lat)
-    if not placed.in_city and not data.get("outside_city"):
+    point = to_wgs84(data["lon"], data["lat"], data["coord_system"]) if data.get("lon") is not None else None
+    placed = _placement(*point) if point else None
+    if placed is not None and not placed.in_city and not data.get("outside_city"):
         raise OutsideCity()
-    if user.role == Role.SUPERVISOR and placed.town_id != user.grid_id:
+    if user.role == Role.SUPERVISOR and (placed is None or placed.town_id != user.grid_id):
         raise InvalidInput("该位置不在您管辖的镇（街道）范围内，请核对坐标或交指挥部办公室登记。",
                            {"lon": "位置不在本镇（街道）范围内"})
-    case = _new_case(user, data, lon, lat, placed, now)
+    case = _new_case(user, data, point, placed, now)
     _set_petitioner(case, data)
     _route(case, data)
     apply_above_level(case)
     case.irregular_count = 1 if data.get("irregular") else 0
     _file(case, user, data.get("note", ""), now)
     link_repeat(case, user, data.get("repeat_of_id"), now)
-    return case, repeat_candidates(user, lon, lat, case.category, case.petitioner_phone, exclude_id=case.id)
+    if point is None:
+        return case, []
+    return case, repeat_candidates(user, *point, case.category, case.petitioner_phone, exclude_id=case.id)
 
 
 def register_patrol_discovery(user: User, discovery: dict, lon: float, lat: float, found_at: datetime) -> Case:
@@ -67,7 +69,7 @@ def register_patrol_discovery(user: User, discovery: dict, lon: float, lat: floa
     credited to the inspector's own grid, received at the moment it was found."""
     data = {**discovery, "channel": Channel.GRID_PATROL, "coord_system": "wgs84", "priority": "normal",
             "lon": lon, "lat": lat, "received_at": found_at}
-    case = _new_case(user, data, lon, lat, _placement(lon, lat), clock.now())
+    case = _new_case(user, data, (lon, lat), _placement(lon, lat), clock.now())
     case.discovered_by_grid_id = user.grid_id
     case.anonymous = True  # nobody complained: there is no petitioner
     _route(case, {})
@@ -89,8 +91,11 @@ def _placement(lon: float, lat: float) -> Placement:
     return place_point(lon, lat, float(get_setting("grid_gap_tolerance_m")))
 
 
-def _new_case(user: User, data: dict, lon: float, lat: float, placed: Placement, now: datetime) -> Case:
-    """A registered case at a WGS-84 point, placed at the deepest grid that covers it, and numbered."""
+def _new_case(user: User, data: dict, point: tuple[float, float] | None, placed: Placement | None,
+              now: datetime) -> Case:
+    """A registered case at a WGS-84 point, placed at the deepest grid that covers it, and numbered.
+    Without a point (a report that gave only an address nobody could place) it has no grid, and
+    its town only when ``data["town_id"]`` names one; it waits in the command office's queue."""
     channel = Channel(data["channel"])
     return Case(
         number=next_case_number(clock_year(now)),
@@ -98,10 +103,11 @@ def _new_case(user: User, data: dict, lon: float, lat: float, placed: Placement,
         channel=data["channel"], category=data["category"], subcategory=data.get("subcategory"),
         sector=data["sector"], priority=data["priority"], title=data["title"],
         description=data.get("description", ""), address=data.get("address", ""),
-        location=from_shape(Point(lon, lat), srid=SRID), coord_system=data["coord_system"],
-        input_lon=data["lon"], input_lat=data["lat"],
-        grid_id=placed.grid_id, town_id=placed.town_id, outside_grid=placed.outside_grid,
-        grid_gap_m=placed.gap_m, outside_city=not placed.in_city,
+        location=from_shape(Point(*point), srid=SRID) if point else None, coord_system=data["coord_system"],
+        input_lon=data.get("lon"), input_lat=data.get("lat"),
+        grid_id=placed.grid_id if placed else None, town_id=placed.town_id if placed else data.get("town_id"),
+        outside_grid=placed.outside_grid if placed else True,
+        grid_gap_m=placed.gap_m if placed else None, outside_city=placed is not None and not placed.in_city,
         status=CaseStatus.REGISTERED, received_at=data.get("received_at") or now, registered_at=now,
         created_by_id=user.id, suspected_crime=data.get("suspected_crime", False),
         superior_assigned=data.get("superior_assigned", False),
@@ -185,6 +191,7 @@ def register_for_api_client(client_name: str, data: dict) -> Case:
                                .order_by(User.id).limit(1))
     if acting is None:
         raise Conflict("系统中没有可用的指挥部办公室账号，无法受理接口提交。")
-    data = {"coord_system": "wgs84", "priority": "normal", "note": f"经接口「{client_name}」提交"} | data
+    note = "；".join(part for part in (f"经接口「{client_name}」提交", data.get("note", "")) if part)
+    data = {"coord_system": "wgs84", "priority": "normal"} | data | {"note": note}
     case, _ = register_case(acting, data)
     return case

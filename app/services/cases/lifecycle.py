@@ -50,7 +50,7 @@ from app.services.cases import deadlines
 from app.services.cases.announcements import announce_step
 from app.services.cases.departments import department_for_sector
 from app.services.cases.long_unresolved import is_listed
-from app.services.cases.repeats import link_repeat, reopen_case
+from app.services.cases.repeats import link_refusal, link_repeat, reopen_case
 from app.services.cases.timeline import append_event
 from app.services.field import onsite_rules
 from app.services.field.desk_checks import record_desk_check
@@ -290,9 +290,8 @@ def _link_repeat(case: Case, user: User, data: dict, now: datetime) -> None:
 def _link_repeat_needs(case: Case, user: User, data: dict) -> list[str]:
     if not data.get("repeat_of_id"):
         return ["须选择原案件"]
-    if data["repeat_of_id"] == case.id:
-        return ["不能标记为自身的重复件"]
-    return ["已标记为重复件"] if case.repeat_of_id else []
+    refusal = link_refusal(case, data["repeat_of_id"])
+    return [refusal] if refusal else []
 
 
 # ---------------------------------------------------------------- assignment and returns

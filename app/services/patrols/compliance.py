@@ -40,7 +40,7 @@ from app.services.access import authorize_source, grid_scope, require, source_sc
 from app.services.campaign.periods import period
 from app.services.clock import beijing_date
 from app.services.patrols import rounds, rules
-from app.services.spreadsheets import Sheet, workbook
+from app.services.spreadsheets import PERCENT, Sheet, workbook
 
 MAX_ID = 2**31 - 1  # row ids are 32-bit integers on every backend
 
@@ -369,9 +369,9 @@ ACTIVITY_HEADINGS = ["打卡", "超出范围打卡", "发现问题", "巡查次�
 
 
 def _duty_cells(row: dict) -> list:
-    """A row's duty figures as cells (rate as a percentage)."""
-    rate = f"{row['rate'] * 100:.1f}%" if row["rate"] is not None else "—"
-    return [row["sources"], row["required"], row["done"], rate, row["overdue"]]
+    """A row's duty figures as cells (the rate a share, formatted as a percentage; empty when
+    nothing was required)."""
+    return [row["sources"], row["required"], row["done"], row["rate"], row["overdue"]]
 
 
 def _activity_cells(row: dict) -> list:
@@ -381,13 +381,14 @@ def _activity_cells(row: dict) -> list:
 
 def compliance_xlsx(report: dict) -> bytes:
     """The compliance tables as a workbook: towns, village grids, people (no personal data)."""
-    caption = f"巡查考核 {report['start_on']} 至 {report['end_on']}"
+    caption = f"巡查考核 统计期间：{report['start_on']} 至 {report['end_on']}"
     return workbook([
         Sheet("镇（街道）", ["镇（街道）", *DUTY_HEADINGS, "二级应巡查", "二级已巡查", "二级超期", *ACTIVITY_HEADINGS],
               [[r["name"], *_duty_cells(r), r["level2"]["required"], r["level2"]["done"], r["level2"]["overdue"],
-                *_activity_cells(r)] for r in report["towns"]], caption),
+                *_activity_cells(r)] for r in report["towns"]], caption, {4: PERCENT}),
         Sheet("三级网格", ["镇（街道）", "三级网格", *DUTY_HEADINGS, *ACTIVITY_HEADINGS],
-              [[r["town_name"], r["name"], *_duty_cells(r), *_activity_cells(r)] for r in report["grids"]], caption),
+              [[r["town_name"], r["name"], *_duty_cells(r), *_activity_cells(r)] for r in report["grids"]], caption,
+              {5: PERCENT}),
         Sheet("巡查人员", ["姓名", "角色", "所属网格", *ACTIVITY_HEADINGS],
               [[r["name"], r["role_label"], r["grid_name"], *_activity_cells(r)] for r in report["inspectors"]],
               caption),

@@ -22,8 +22,8 @@ Rules:
   ``case_scope`` inside the box, at most ``MAX_SOURCES``, each with its town, days open and
   overdue and its reasons; no personal data.
 * **Village score** is ``scoring.grid_scores`` for one period: the wall's received-date
-  filter when set, else the running campaign so far (or the year to date), the same period
-  as the town ranking in the side panels. Shading uses the points lost.
+  filter when set, else the common default (the running campaign, else the last 30 days),
+  the same period as the side panels and the campaign pages. Shading uses the points lost.
 """
 
 from dataclasses import asdict, dataclass
@@ -34,7 +34,6 @@ from flask import current_app
 from sqlalchemy import func, select
 
 from app.database import get_or_404
-from app.errors import InvalidInput
 from app.extensions import db
 from app.models import Alert, Case, Grid, Source, User
 from app.models.vocab import CaseStatus, Category, SourceKind
@@ -46,7 +45,7 @@ from app.services.cases.departments import department_for_sector
 from app.services.geo.spatial import in_bbox
 from app.services.settings import get_setting
 from app.services.wall.clusters import STATE_NAMES, etag_digest, state_rank
-from app.services.wall.panels import period_bounds
+from app.services.wall.panels import wall_period
 
 MAX_SOURCES = 5000
 
@@ -213,20 +212,11 @@ def long_unresolved_points(user: User, box: Box, now: datetime) -> dict:
     return {"truncated": len(rows) > MAX_SOURCES, "cases": cases}
 
 
-def score_period(now: datetime, filters: dict) -> tuple[datetime, datetime]:
-    """The scoring period: the received-date filter when given, else the panels' period."""
-    start, end, *_ = period_bounds(now)
-    start, end = filters.get("received_from") or start, filters.get("received_to") or end
-    if end <= start:
-        raise InvalidInput("考核期间无效：截止日期应晚于起始日期。", {"received_to": ["应晚于起始日期"]})
-    return start, end
-
-
-def village_scores(now: datetime, filters: dict) -> dict:
-    """Every village's assessment item for the period (``scoring.grid_scores``), for shading."""
-    start, end = score_period(now, filters)
+def village_scores(filters: dict) -> dict:
+    """Every village's assessment item for the wall's period (``panels.wall_period``: the
+    received-date filter, else the common default), for shading."""
+    period = wall_period(filters)
     item = float(get_setting("score_item_points"))
     villages = [{"grid_id": s.grid_id, "score": s.score, "lost": round(item - s.score, 2), "zeroed": s.zeroed,
-                 "deductions": len(s.deductions)} for s in scoring.grid_scores(start, end)]
-    return {"period_start": start.isoformat(), "period_end": end.isoformat(), "item_points": item,
-            "villages": villages}
+                 "deductions": len(s.deductions)} for s in scoring.grid_scores(period.start, period.end)]
+    return {"period": period.as_json(), "item_points": item, "villages": villages}

@@ -1,0 +1,49 @@
+"""Placing a report by the place names in its address (地址定位), for reports that come
+without coordinates (an Open311 client may send only ``address_string``).
+
+A grid is named in an address when its name appears in it whole ("东镇建设路" names 东镇,
+"V11村工业路8号" names V11村). A village named once (or once inside a town the address
+also names) places the report at a point inside that village; a town alone gives the town
+but no point, because any point would put the case in one of its villages by guess.
+Anything else (no name, or names that do not settle on one grid) places nothing.
+"""
+
+from dataclasses import dataclass
+
+from geoalchemy2.shape import to_shape
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import Grid
+
+
+@dataclass(frozen=True)
+class AddressPlace:
+    """What an address settles: a town, and a village with a point inside it when named."""
+
+    town_id: int
+    grid_name: str
+    point: tuple[float, float] | None
+
+
+def place_by_address(address: str) -> AddressPlace | None:
+    """The grid an address names (see the module docstring), or None."""
+    text = (address or "").strip()
+    if not text:
+        return None
+    named = db.session.execute(select(Grid.id, Grid.name, Grid.level, Grid.parent_id)
+                               .where(Grid.level.in_((2, 3)))).all()
+    named = [row for row in named if row.name and row.name in text]
+    towns = {row.id: row for row in named if row.level == 2}
+    villages = [row for row in named if row.level == 3]
+    if towns:
+        villages = [row for row in villages if row.parent_id in towns] or villages
+    if len(villages) == 1:
+        village = db.session.get(Grid, villages[0].id)
+        inside = to_shape(village.geom).representative_point()
+        return AddressPlace(village.parent_id, village.name, (inside.x, inside.y))
+    candidate_towns = set(towns) or {row.parent_id for row in villages}
+    if len(candidate_towns) == 1:
+        town = db.session.get(Grid, candidate_towns.pop())
+        return AddressPlace(town.id, town.name, None) if town is not None else None
+    return None
