@@ -132,7 +132,8 @@ def bench_view(app, client, user, backend, label, lon, lat, zoom, runs, filters=
     """One table row: endpoint, bare query and 304 timings for one viewport (and filters)."""
     filters = filters or {}
     box = viewport_box(lon, lat, zoom)
-    query = [*box.items(), *((name, value) for name, values in filters.items() for value in values)]
+    lists = {name: values if isinstance(values, list) else [values] for name, values in filters.items()}
+    query = [*box.items(), *((name, value) for name, values in lists.items() for value in values)]
     url = "/api/v1/wall/viewport?" + "&".join(f"{k}={v}" for k, v in query)
     started = time.perf_counter()
     body = client.get(url).get_json()

@@ -197,3 +197,51 @@ def test_a_first_year_demo_names_no_town_for_a_missing_baseline(app):
                    for reason in town["reasons"])
         assert lists["not_falling"]["towns"] == [] and len(lists["not_falling"]["skipped_towns"]) == 14
         assert lists["not_falling"]["note"].startswith("「信访量未较去年同期下降」一项未评：各镇（街道）及各部门")
+
+
+def test_the_demo_walls_numbers_agree_with_each_other(app, client, auth):
+    """Panels, town ranking and village scores tell one story: every above-level petition is
+    one 越级 visit on its case and one deduction in its village and town; a repeated matter is
+    not resolved first time."""
+    assert seed(app, "--cases", "2000").exit_code == 0
+    auth.login("command", "firstline2026")
+    panels = client.get("/api/v1/wall/panels").get_json()
+    scores = client.get("/api/v1/wall/village-scores").get_json()
+    period = panels["period"]
+    assert panels["phase"] is not None and period["kind"] == "campaign"
+    assert scores["period"] == period
+
+    cases = db.session.scalars(select(Case)).all()
+    above_channels = {str(c) for c in Channel.above_level_channels()}
+    repeats_of, above_repeats_of = Counter(), Counter()
+    for case in cases:
+        if case.repeat_of_id:
+            repeats_of[case.repeat_of_id] += 1
+            above_repeats_of[case.repeat_of_id] += case.channel in above_channels
+    for case in cases:
+        visits = (case.channel in above_channels) + above_repeats_of[case.id]
+        assert case.above_level_count == visits and case.above_level == (visits > 0), case.number
+        assert case.repeat_count == repeats_of[case.id], case.number
+    assert sum(above_repeats_of.values()) > 0  # some visits were counted on the matter they repeat
+
+    start, end = datetime.fromisoformat(period["start"]), datetime.fromisoformat(period["end"])
+    inside = [c for c in cases if start <= c.received_at < end]  # the panels count the period's cases
+    petitions = Counter(c.town_id for c in inside if c.channel in above_channels)
+    town_of = {g.id: g.parent_id for g in db.session.scalars(select(Grid).where(Grid.level == 3))}
+    deductions, village_scores = Counter(), {}
+    for village in scores["villages"]:
+        deductions[town_of[village["grid_id"]]] += village["deductions"]
+        village_scores.setdefault(town_of[village["grid_id"]], []).append(village["score"])
+        assert village["lost"] == round(scores["item_points"] - village["score"], 2)
+    for town in panels["towns"]:
+        mine = village_scores[town["town_id"]]
+        assert town["score"] == round(sum(mine) / len(mine), 2)
+        assert town["above_level"] == petitions[town["town_id"]] == deductions[town["town_id"]], town["town_name"]
+
+    counts = panels["counts"]
+    closed = [c for c in inside if c.status == CaseStatus.CLOSED]
+    first_time = [c for c in closed if not c.reopened_count and not repeats_of[c.id]]
+    assert counts["above_level"] == sum(c.above_level for c in inside)
+    assert counts["repeat"] == sum(1 for c in inside if c.repeat_of_id) > 0
+    assert counts["closed"] == len(closed) and counts["first_time"] == len(first_time) < len(closed)
+    assert counts["rates"]["first_time_resolution"] < 100

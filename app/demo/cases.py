@@ -311,14 +311,21 @@ def _draw_locations(rng: np.random.Generator, frame: dict, city: DemoCity) -> di
     return {"lon": xy[:, 0], "lat": xy[:, 1], "planned_outside": outside}
 
 
+# The share of above-level petitions that repeat an earlier case (on top of the ~5 % of all).
+ABOVE_LEVEL_REPEAT_SHARE = 1 / 3
+
+
 def _pick_originals(rng: np.random.Generator, frame: dict) -> np.ndarray:
-    """For ~5 % of petitions, an earlier case of the same category they repeat (recent ones
-    likelier); -1 for the rest. Rows are in order of receipt, so earlier means lower."""
+    """For ~5 % of petitions, and a third of the above-level ones (a petitioner goes up when
+    the matter was not settled below), an earlier case of the same category they repeat
+    (recent ones likelier); -1 for the rest. Rows are in order of receipt, so earlier means lower."""
     count = len(frame["kind"])
     category = np.array([CATEGORIES.index(k.category) for k in KINDS])[frame["kind"]]
     inside = ~frame["planned_outside"]
     eligible = np.flatnonzero(np.isin(frame["channel"], index_of(CHANNELS, REPEATABLE_CHANNELS)) & inside)
-    picks = np.sort(rng.choice(eligible, size=min(len(eligible), round(0.05 * count)), replace=False))
+    picks = rng.choice(eligible, size=min(len(eligible), round(0.05 * count)), replace=False)
+    going_up = np.isin(frame["channel"][eligible], index_of(CHANNELS, ABOVE_LEVEL_CHANNELS))
+    picks = np.union1d(picks, eligible[going_up & (rng.random(len(eligible)) < ABOVE_LEVEL_REPEAT_SHARE)])
     repeat_of = np.full(count, -1, dtype=np.int64)
     for c in np.unique(category[picks]):
         pool = np.flatnonzero((category == c) & inside)
@@ -353,24 +360,32 @@ def _rate(wanted: float, pool: int) -> float:
 
 
 def _draw_flags(rng: np.random.Generator, frame: dict) -> dict:
-    """The difficult-case flags (DOMAIN.md item 10) at the brief's shares: above-level ~3 %
-    (every above-level channel, and a few letters and visits that also went up), dissatisfied
-    ~3 % (the reopened cases), superior-assigned ~2 %, suspected crime ~1 %, urgent ~8 %."""
+    """The difficult-case flags (DOMAIN.md item 10): above-level, dissatisfied ~3 % (the
+    reopened cases), superior-assigned ~2 %, suspected crime ~1 %, urgent ~8 %.
+
+    The above-level and repeat counts are those the lifecycle keeps (``cases.repeats``), so
+    they agree with the assessment, which deducts per above-level petition: a case counts one
+    above-level visit when it came in on an above-level channel, and one more for every
+    above-level petition that repeats it later; 「越级 3 次」 is three petitions, each deducted.
+    ``repeat_count`` counts the petitions that repeat a case, so a repeated matter is never
+    resolved first time (一次办结)."""
     count, channel = len(frame["kind"]), frame["channel"]
     patrol = channel == CHANNELS.index(Channel.GRID_PATROL)
     via_above = np.isin(channel, index_of(CHANNELS, ABOVE_LEVEL_CHANNELS))
-    also_above = np.isin(channel, index_of(CHANNELS, PETITION_CHANNELS)) & (rng.random(count) < 0.006)
-    times_above = np.where(via_above, 1 + _choose(rng, count, [60, 25, 10, 5], cover=False), 0)
+    repeat_of = frame["repeat_of"]
+    repeats = repeat_of >= 0
+    times_above = via_above + np.bincount(repeat_of[repeats & via_above], minlength=count)
     category = np.array([CATEGORIES.index(k.category) for k in KINDS])[frame["kind"]]
     crime_pool = np.isin(frame["sector"], index_of(SECTORS, [Sector.INDUSTRIAL, Sector.OUTDATED_CAPACITY])) & (
         category != CATEGORIES.index(Category.NOISE)
     )
     crime = crime_pool & (rng.random(count) < _rate(0.01 * count, crime_pool.sum()))
-    above = via_above | also_above
+    above = times_above > 0
     serious = above | (frame["inspection_referral"] != None) | crime  # noqa: E711
     return {
         "above_level": above,
-        "above_level_count": np.where(also_above, 1, times_above),
+        "above_level_count": times_above,
+        "repeat_count": np.bincount(repeat_of[repeats], minlength=count),
         "dissatisfied": frame["reopened"].copy(),
         "superior_assigned": ~patrol & (rng.random(count) < _rate(0.02 * count, (~patrol).sum())),
         "suspected_crime": crime,
@@ -479,7 +494,7 @@ _COPIED_COLUMNS = (
     "grid_id", "town_id", "discovered_by_grid_id", "department_id", "responsible_person_id",
     "leading_official_id", "assigned_by_id", "transferred_to", "transfer_reason", "created_by_id",
     "inspection_referral", "anonymous", "petitioner_name", "petitioner_phone", "petitioner_id_number",
-    "above_level", "above_level_count", "dissatisfied", "superior_assigned", "suspected_crime",
+    "above_level", "above_level_count", "repeat_count", "dissatisfied", "superior_assigned", "suspected_crime",
     "legal_track", "received_at", "registered_at",
 )  # fmt: skip
 

@@ -1,0 +1,119 @@
+"""Time every wall endpoint other than the plain viewport, beside what it costs without HTTP.
+
+    DATABASE_URL=postgresql://postgres@127.0.0.1:5432/wallbench .venv/bin/python bench/wall_endpoints.py
+    DATABASE_URL=sqlite:////tmp/wall.db .venv/bin/python bench/wall_endpoints.py --runs 5
+
+The database must hold a demo city (``flask db upgrade`` then ``flask demo seed --cases
+1000000``). In one run the script prints:
+
+* the floor: a signed-in request that runs no query of its own (``GET /api/v1/auth/me``);
+* the statistics endpoints (side panels, village scores for the panels' period and for a
+  chosen month): through the app's WSGI stack without If-None-Match, and the service
+  function alone on the same database (its SQL and the Python around it, no HTTP);
+* the viewport views that are live today (a period, an open deadline state, two filters,
+  a filtered view at zoom 15+), with the bare SQL behind each (as ``bench/wall_viewport.py``).
+
+Figures go to stdout; docs/benchmarks.md records them.
+"""
+
+import argparse
+import os
+import sys
+from datetime import datetime, timedelta
+from pathlib import Path
+from urllib.parse import quote
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from wall_viewport import bench_view, percentile, signed_in_client, timed  # noqa: E402
+
+from app import create_app  # noqa: E402
+from app.extensions import db  # noqa: E402
+from app.models import User  # noqa: E402
+from app.services import clock  # noqa: E402
+from app.services.wall.layers import village_scores  # noqa: E402
+from app.services.wall.panels import period_bounds, wall_panels  # noqa: E402
+from config import Config  # noqa: E402
+
+# (label, lon, lat, zoom, filters): the viewport views the summary cannot answer today.
+LIVE_VIEWS = [
+    ("city, last 30 days", 120.57, 32.39, 11, {"received_from": "month"}),
+    ("city, 已超期", 120.57, 32.39, 11, {"state": ["red"]}),
+    ("city, 临期", 120.57, 32.39, 11, {"state": ["yellow"]}),
+    ("city, 噪声 + 来访", 120.57, 32.39, 11, {"category": ["noise"], "channel": ["visit"]}),
+    ("town centre, 噪声 + 越级访", 120.57, 32.39, 13, {"category": ["noise"], "flag": ["above_level"]}),
+    ("village, 噪声", 120.63, 32.35, 15, {"category": ["noise"]}),
+    ("village, 已超期", 120.63, 32.35, 15, {"state": ["red"]}),
+]
+
+
+class UrlMoment(datetime):
+    """A moment that prints itself as a query-string value (``bench_view`` builds its URL with str)."""
+
+    def __str__(self) -> str:
+        """The ISO form with its offset, URL-encoded."""
+        return quote(self.isoformat())
+
+
+def parse_args() -> argparse.Namespace:
+    """Command-line options."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=10, help="timed calls per endpoint and method")
+    parser.add_argument("--user", default="command")
+    parser.add_argument("--password", default="firstline2026")
+    return parser.parse_args()
+
+
+def row(label: str, endpoint: list[float], service: list[float]) -> str:
+    """One table row: endpoint and service p50/p95 in milliseconds."""
+    return (f"| {label} | {percentile(endpoint, .5):.0f} | {percentile(endpoint, .95):.0f} | "
+            f"{percentile(service, .5):.0f} | {percentile(service, .95):.0f} |")
+
+
+def main() -> None:
+    """Sign in as the command office and time every statistics endpoint and live view."""
+    args = parse_args()
+
+    class BenchConfig(Config):
+        SQLALCHEMY_DATABASE_URI = os.environ["DATABASE_URL"]
+        RATELIMIT_ENABLED = False
+
+    app = create_app(BenchConfig)
+    client = signed_in_client(app, args.user, args.password)
+    with app.app_context():
+        user_id = db.session.scalar(db.select(User.id).where(User.username == args.user))
+        backend = db.engine.dialect.name
+        start, now, *_ = period_bounds(clock.now())
+    month = UrlMoment.fromtimestamp((now - timedelta(days=30)).timestamp(), now.tzinfo)
+    print(f"backend {backend}, {args.runs} timed calls per endpoint and method; panels' period from {start:%Y-%m-%d}")
+    floor = timed(lambda: client.get("/api/v1/auth/me"), args.runs)
+    print(f"floor: a signed-in GET /api/v1/auth/me p50 {percentile(floor, .5):.1f} ms, "
+          f"p95 {percentile(floor, .95):.1f} ms\n")
+
+    def service(call):
+        """Time a service function inside an app context, with a fresh session each call."""
+        def once():
+            with app.app_context():
+                call(db.session.get(User, user_id), clock.now())
+        return timed(once, args.runs)
+
+    print("| endpoint | endpoint p50 ms | endpoint p95 ms | service p50 ms | service p95 ms |\n" + "|---" * 5 + "|")
+    stats = [
+        ("panels", "/api/v1/wall/panels", lambda user, at: wall_panels(user, at)),
+        ("village scores, panels' period", "/api/v1/wall/village-scores", lambda user, at: village_scores(at, {})),
+        ("village scores, last 30 days", f"/api/v1/wall/village-scores?received_from={month}",
+         lambda user, at: village_scores(at, {"received_from": at - timedelta(days=30)})),
+    ]
+    for label, url, call in stats:
+        print(row(label, timed(lambda u=url: client.get(u), args.runs), service(call)), flush=True)
+
+    print("\n| view | zoom | path | cases in view | clusters/points | endpoint p50 ms | endpoint p95 ms | "
+          "bare SQL p50 ms | bare SQL p95 ms | p95 ratio | 304 p50 ms |\n" + "|---" * 11 + "|")
+    for label, lon, lat, zoom, filters in LIVE_VIEWS:
+        filters = {name: month if values == "month" else values for name, values in filters.items()}
+        print(bench_view(app, client, user_id, backend, label, lon, lat, zoom, args.runs, filters), flush=True)
+
+
+if __name__ == "__main__":
+    main()
