@@ -30,9 +30,11 @@ from app.models.vocab import (
 )
 from app.schemas.cases import CaseCreateSchema, CaseQuerySchema
 from app.schemas.lifecycle import STEP_SCHEMAS
+from app.services import clock
 from app.services.access import Action, authorize, can
 from app.services.cases import notifications
 from app.services.cases.attachments import Upload, attach, attachments_of, check_uploads
+from app.services.cases.deadlines import deadline_states
 from app.services.cases.intake import register_case, repeat_candidates
 from app.services.cases.lifecycle import STEPS, available_steps, close_checklist, take
 from app.services.cases.privacy import petitioner_view
@@ -93,7 +95,8 @@ def queue():
         filters["open"] = True
     page = list_cases(current_user, **filters)
     return render_template(
-        "desk/queue.html", page=page, filters=filters, grids=_grids_in_scope(),
+        "desk/queue.html", page=page, states=deadline_states(page["items"], clock.now()),
+        filters=filters, grids=_grids_in_scope(),
         departments=_departments(), can_assign=current_user.role in STEPS["assign"].roles,
     )
 

@@ -248,6 +248,31 @@ def case_deadline_state(case: Case, now: datetime, yellow_at: float | None = Non
     return clock_state(case.received_at, case.due_at, now, yellow_at)
 
 
+def deadline_states(cases: list[Case], now: datetime) -> dict[int, DeadlineState]:
+    """The colour of each case by id, as ``case_deadline_state`` gives it, for a whole page at once.
+
+    One read of the page's open clocks and one of the setting, however many cases: a list
+    that asked per case cost three statements a row.
+    """
+    yellow_at = float(get_setting("yellow_at"))
+    open_ids = [case.id for case in cases if case.status in OPEN_STATUSES and case.id is not None]
+    nearest: dict[int, CaseClock] = {}
+    if open_ids:
+        query = (select(CaseClock).where(CaseClock.case_id.in_(open_ids), CaseClock.done_at.is_(None))
+                 .order_by(CaseClock.due_at, CaseClock.id))
+        for running in db.session.scalars(query):
+            nearest.setdefault(running.case_id, running)
+    states = {}
+    for case in cases:
+        if case.status not in OPEN_STATUSES:
+            states[case.id] = DeadlineState.CLOSED
+        elif case.id in nearest:
+            states[case.id] = clock_state(nearest[case.id].started_at, nearest[case.id].due_at, now, yellow_at)
+        else:
+            states[case.id] = clock_state(case.received_at, case.due_at, now, yellow_at)
+    return states
+
+
 # --- Warnings --------------------------------------------------------------------------
 
 
