@@ -24,6 +24,7 @@ from app.models.notifications import Notification
 from app.models.patrols import Patrol, PatrolCheckin, Source, source_cases
 from app.models.people import User
 from app.models.receptions import Reception, reception_cases
+from app.models.saved_filters import SavedFilter
 from app.models.settings import Setting
 from app.models.special_checks import SpecialCheck
 from app.models.wall import WallCell
@@ -60,6 +61,7 @@ __all__ = [
     "LeaderVisit",
     "Notification",
     "Setting",
+    "SavedFilter",
     "CaseEvent",
     "CaseNumberCounter",
     "ContactCard",
