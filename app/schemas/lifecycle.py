@@ -164,6 +164,7 @@ STEP_SCHEMAS: dict[str, Schema] = {
     "follow_up": FollowUpSchema(),
     "close": NoteSchema(),
     "reopen": ReopenSchema(),
+    "remind": NoteSchema(),
 }
 
 

@@ -16,7 +16,10 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import or_, select
+from sqlalchemy import Float, func, or_, select
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.functions import FunctionElement
 
 from app.database import get_or_404
 from app.errors import Conflict, DomainError, InvalidInput
@@ -246,6 +249,42 @@ def case_deadline_state(case: Case, now: datetime, yellow_at: float | None = Non
     if clocks:
         return clock_state(clocks[0].started_at, clocks[0].due_at, now, yellow_at)
     return clock_state(case.received_at, case.due_at, now, yellow_at)
+
+
+class _EpochSeconds(FunctionElement):
+    """Seconds since 1970 of a stored timestamp, on either database (for arithmetic on times)."""
+
+    type = Float()
+    inherit_cache = True
+
+
+@compiles(_EpochSeconds)
+def _epoch_postgresql(element, compiler, **kw) -> str:
+    return f"EXTRACT(EPOCH FROM {compiler.process(element.clauses, **kw)})"
+
+
+@compiles(_EpochSeconds, "sqlite")
+def _epoch_sqlite(element, compiler, **kw) -> str:
+    # SQLite keeps UTC timestamps as text, which julianday reads.
+    return f"(julianday({compiler.process(element.clauses, **kw)}) - 2440587.5) * 86400.0"
+
+
+def overdue_clause(now: datetime) -> ColumnElement[bool]:
+    """SQL for ``clock_state`` being red: the case's nearest due time has passed."""
+    return Case.due_at.isnot(None) & (Case.due_at <= now)
+
+
+def yellow_clause(now: datetime) -> ColumnElement[bool]:
+    """SQL for ``clock_state`` being yellow, for a whole list at once: not yet due, but at
+    least ``yellow_at`` of the time from the nearest open clock's start (or, without clocks,
+    from receipt) to the case's due time is used."""
+    yellow_at = float(get_setting("yellow_at"))
+    started = (select(CaseClock.started_at)
+               .where(CaseClock.case_id == Case.id, CaseClock.done_at.is_(None))
+               .order_by(CaseClock.due_at, CaseClock.id).limit(1).scalar_subquery())
+    start = _EpochSeconds(func.coalesce(started, Case.received_at))
+    due, moment = _EpochSeconds(Case.due_at), now.timestamp()
+    return Case.due_at.isnot(None) & (Case.due_at > now) & ((moment - start) >= (due - start) * yellow_at)
 
 
 def deadline_states(cases: list[Case], now: datetime) -> dict[int, DeadlineState]:
