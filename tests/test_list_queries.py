@@ -119,6 +119,7 @@ API_LISTS = [
     ("command", "/api/v1/receptions"),
     ("command", "/api/v1/alerts"),
     ("insp_V11", "/api/v1/field/bootstrap"),
+    ("insp_V11", "/api/v1/field/bootstrap?since="),
     ("insp_V11", "/api/v1/patrol/today"),
     ("command", "/api/v1/patrol-compliance/overdue"),
     ("officer_env", "/api/v1/cases/{case}"),

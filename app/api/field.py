@@ -11,12 +11,14 @@ from app.extensions import db
 from app.schemas.auth import me_schema
 from app.schemas.cases import case_schema
 from app.schemas.field import (
+    BootstrapQuerySchema,
     CardCodesRequestSchema,
     CardCodesSchema,
     CardPutSchema,
     CardResultSchema,
     InspectionPutSchema,
     InspectionResultSchema,
+    PhoneCaseSchema,
     PhotoResultSchema,
 )
 from app.services.field import contact_cards, onsite_rules
@@ -29,12 +31,23 @@ blp = Blueprint("field", __name__, description="网格员移动端同步 Inspect
 
 @blp.route("/field/bootstrap", methods=["GET"])
 @login_required
+@blp.arguments(BootstrapQuerySchema, location="query")
 @blp.response(200)
-def get_bootstrap():
-    """Everything the inspector app keeps for offline work: my grid, my open cases, settings."""
-    offline = bootstrap_for(current_user)
+def get_bootstrap(query):
+    """Everything the inspector app keeps for offline work: my grid, my open cases, settings.
+
+    With ``since`` (the last ``sync_token``, or empty the first time) only what changed comes,
+    a page at a time: ``cases`` to add or replace, ``removed`` ids to drop, ``full`` when the
+    phone should first forget the cases it holds, then ``next`` to ask again with, or
+    ``sync_token`` to keep. Without it, all open cases, whole, as phones before delta sync expect.
+    """
+    offline = bootstrap_for(current_user, query["since"])
+    schema = case_schema if query["since"] is None else _phone_case_schema
     return offline | {"user": me_schema.dump(SignedIn(offline["user"])),
-                      "cases": case_schema.dump(offline["cases"], many=True)}
+                      "cases": schema.dump(offline["cases"], many=True)}
+
+
+_phone_case_schema = PhoneCaseSchema()
 
 
 @blp.route("/inspections/<uuid:inspection_id>", methods=["PUT"])

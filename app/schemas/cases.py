@@ -91,8 +91,8 @@ class CaseSchema(Schema):
     grid = fields.Nested(GridRefSchema, allow_none=True)
     town = fields.Nested(GridRefSchema, allow_none=True)
     department = fields.Nested(DepartmentRefSchema, allow_none=True)
-    responsible_person = fields.Function(lambda c: _person(c.responsible_person))
-    leading_official = fields.Function(lambda c: _person(c.leading_official))
+    responsible_person = fields.Function(lambda c: staff_ref(c.responsible_person))
+    leading_official = fields.Function(lambda c: staff_ref(c.leading_official))
     petitioner = fields.Nested(PetitionerSchema, dump_only=True)
     above_level = fields.Boolean()
     above_level_count = fields.Integer()
@@ -120,7 +120,7 @@ class CaseSchema(Schema):
     due_at = fields.AwareDateTime(allow_none=True)
 
 
-def _person(user) -> dict | None:
+def staff_ref(user) -> dict | None:
     """A staff member as named on a case: name, unit and work phone."""
     if user is None:
         return None

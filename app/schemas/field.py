@@ -2,7 +2,18 @@
 
 from marshmallow import Schema, fields, validate
 
-from app.models.vocab import Category, InspectionKind, LocationSource, NoPhotoReason, PhotoOrigin, Sector, Subcategory
+from app.models.vocab import (
+    CaseStatus,
+    Category,
+    InspectionKind,
+    LocationSource,
+    NoPhotoReason,
+    PhotoOrigin,
+    Sector,
+    Subcategory,
+)
+from app.schemas.cases import PetitionerSchema, staff_ref
+from app.schemas.common import DepartmentRefSchema, LonLatField
 
 TEXT = validate.Length(max=5000)
 
@@ -160,3 +171,30 @@ class CardResultSchema(Schema):
     case_number = fields.Function(lambda c: c.case_number)
     status_url = fields.Function(lambda c: f"/c/{c.code}")
     qr_svg_url = fields.Function(lambda c: f"/c/{c.code}/qr.svg")
+
+
+class BootstrapQuerySchema(Schema):
+    """The phone's sync token: absent for an app from before delta sync (all open cases, whole),
+    empty for a first sync, else the ``sync_token`` or ``next`` of the last answer."""
+
+    since = fields.String(load_default=None, validate=validate.Length(max=500, error="同步标记无效。"))
+
+
+class PhoneCaseSchema(Schema):
+    """A case as the inspector app keeps it: what its task list, check form and contact card
+    show, and the time it turns yellow, so the phone colours it on time while offline."""
+
+    id = fields.Integer()
+    number = fields.String()
+    title = fields.String()
+    address = fields.String()
+    category_label = fields.Function(lambda c: Category(c.category).label)
+    status = fields.String()
+    status_label = fields.Function(lambda c: CaseStatus(c.status).label)
+    deadline_state = fields.String()
+    due_at = fields.AwareDateTime(allow_none=True)
+    yellow_from = fields.AwareDateTime(allow_none=True)
+    location = LonLatField()
+    department = fields.Nested(DepartmentRefSchema, allow_none=True)
+    responsible_person = fields.Function(lambda c: staff_ref(c.responsible_person))
+    petitioner = fields.Nested(PetitionerSchema)

@@ -294,13 +294,7 @@ def deadline_states(cases: list[Case], now: datetime) -> dict[int, DeadlineState
     that asked per case cost three statements a row.
     """
     yellow_at = float(get_setting("yellow_at"))
-    open_ids = [case.id for case in cases if case.status in OPEN_STATUSES and case.id is not None]
-    nearest: dict[int, CaseClock] = {}
-    if open_ids:
-        query = (select(CaseClock).where(CaseClock.case_id.in_(open_ids), CaseClock.done_at.is_(None))
-                 .order_by(CaseClock.due_at, CaseClock.id))
-        for running in db.session.scalars(query):
-            nearest.setdefault(running.case_id, running)
+    nearest = _nearest_clocks(cases)
     states = {}
     for case in cases:
         if case.status not in OPEN_STATUSES:
@@ -310,6 +304,35 @@ def deadline_states(cases: list[Case], now: datetime) -> dict[int, DeadlineState
         else:
             states[case.id] = clock_state(case.received_at, case.due_at, now, yellow_at)
     return states
+
+
+def yellow_times(cases: list[Case]) -> dict[int, datetime | None]:
+    """When each open case turns yellow (None when closed or without a due time), by id.
+
+    The phone is offline for hours: with this it turns a case yellow on time by itself, as it
+    turns one red when its due time passes.
+    """
+    yellow_at = float(get_setting("yellow_at"))
+    nearest = _nearest_clocks(cases)
+    times: dict[int, datetime | None] = {}
+    for case in cases:
+        running = nearest.get(case.id)
+        started, due = (running.started_at, running.due_at) if running else (case.received_at, case.due_at)
+        closed = case.status not in OPEN_STATUSES or due is None
+        times[case.id] = None if closed else started + (due - started) * yellow_at
+    return times
+
+
+def _nearest_clocks(cases: list[Case]) -> dict[int, CaseClock]:
+    """Each open case's running clock with the nearest due time, by case id, in one query."""
+    open_ids = [case.id for case in cases if case.status in OPEN_STATUSES and case.id is not None]
+    nearest: dict[int, CaseClock] = {}
+    if open_ids:
+        query = (select(CaseClock).where(CaseClock.case_id.in_(open_ids), CaseClock.done_at.is_(None))
+                 .order_by(CaseClock.due_at, CaseClock.id))
+        for running in db.session.scalars(query):
+            nearest.setdefault(running.case_id, running)
+    return nearest
 
 
 # --- Warnings --------------------------------------------------------------------------
