@@ -293,34 +293,28 @@ def deadline_states(cases: list[Case], now: datetime) -> dict[int, DeadlineState
     One read of the page's open clocks and one of the setting, however many cases: a list
     that asked per case cost three statements a row.
     """
-    yellow_at = float(get_setting("yellow_at"))
-    nearest = _nearest_clocks(cases)
-    states = {}
-    for case in cases:
-        if case.status not in OPEN_STATUSES:
-            states[case.id] = DeadlineState.CLOSED
-        elif case.id in nearest:
-            states[case.id] = clock_state(nearest[case.id].started_at, nearest[case.id].due_at, now, yellow_at)
-        else:
-            states[case.id] = clock_state(case.received_at, case.due_at, now, yellow_at)
-    return states
+    return {case_id: state for case_id, (state, _) in deadline_colours(cases, now).items()}
 
 
-def yellow_times(cases: list[Case]) -> dict[int, datetime | None]:
-    """When each open case turns yellow (None when closed or without a due time), by id.
+def deadline_colours(cases: list[Case], now: datetime) -> dict[int, tuple[DeadlineState, datetime | None]]:
+    """Each case's colour now and the time it turns yellow (None when closed or without a due
+    time), by id, from one read of the open clocks.
 
-    The phone is offline for hours: with this it turns a case yellow on time by itself, as it
-    turns one red when its due time passes.
+    The phone is offline for hours: with the yellow time it turns a case yellow on time by
+    itself, as it turns one red when its due time passes.
     """
     yellow_at = float(get_setting("yellow_at"))
     nearest = _nearest_clocks(cases)
-    times: dict[int, datetime | None] = {}
+    colours: dict[int, tuple[DeadlineState, datetime | None]] = {}
     for case in cases:
+        if case.status not in OPEN_STATUSES:
+            colours[case.id] = (DeadlineState.CLOSED, None)
+            continue
         running = nearest.get(case.id)
         started, due = (running.started_at, running.due_at) if running else (case.received_at, case.due_at)
-        closed = case.status not in OPEN_STATUSES or due is None
-        times[case.id] = None if closed else started + (due - started) * yellow_at
-    return times
+        turns = None if due is None else started + (due - started) * yellow_at
+        colours[case.id] = (clock_state(started, due, now, yellow_at), turns)
+    return colours
 
 
 def _nearest_clocks(cases: list[Case]) -> dict[int, CaseClock]:

@@ -31,7 +31,8 @@ from app.models import Case, Grid, User
 from app.models.types import utcnow
 from app.models.vocab import OPEN_STATUSES, DeadlineState, NoPhotoReason, PatrolDueState, Role
 from app.services import clock
-from app.services.cases.deadlines import yellow_times
+from app.services.cases.deadlines import deadline_colours
+from app.services.cases.privacy import petitioner_views
 from app.services.cases.queries import PAGE_LOADS, CaseView, case_views, list_cases
 from app.services.field import onsite_rules
 from app.services.geo.grid_geojson import grid_feature
@@ -183,10 +184,14 @@ def _changes_page(cursor: SyncCursor) -> tuple[list[Case], list[int], SyncCursor
 
 def _phone_views(user: User, cases: list[Case]) -> list[CaseView]:
     """The cases as the inspector sees them, each with the time it turns yellow."""
-    views = case_views(user, cases)
-    turns = yellow_times(cases)
-    for view in views:
-        view.yellow_from = turns[view.id]
+    colours = deadline_colours(cases, clock.now())
+    petitioners = petitioner_views(cases, user)
+    views = []
+    for case in cases:
+        state, turns = colours[case.id]
+        view = CaseView(case, petitioners[case.id], str(state))
+        view.yellow_from = turns
+        views.append(view)
     return views
 
 
