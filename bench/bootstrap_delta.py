@@ -150,6 +150,7 @@ def main() -> None:
     floor = timed(lambda: client.get("/api/v1/auth/me"), args.runs)
     old_times = timed(lambda: get(client, None), max(5, args.runs // 4))
     first_times = timed(lambda: first_sync(client), max(5, args.runs // 4))
+    quiet_body = get(client, token).get_data()
     quiet = timed(lambda: get(client, token), args.runs)
     with app.app_context():
         touched = list(db.session.scalars(select(Case.id).where(Case.grid_id == grid_id)
@@ -159,6 +160,8 @@ def main() -> None:
     changed_body = get(client, token)
     changed = timed(lambda: get(client, token), args.runs)
     data = changed_body.get_json()
+    print(f"| delta, nothing changed (grid, patrol, settings) | {kb(len(quiet_body))} | "
+          f"{kb(len(gzip.compress(quiet_body, 6)))} | 1 |")
     print(f"| delta after {args.changes} changes | {kb(len(changed_body.get_data()))} | "
           f"{kb(len(gzip.compress(changed_body.get_data(), 6)))} | 1 ({len(data['cases'])} cases, "
           f"{len(data['removed'])} removed) |")

@@ -111,6 +111,8 @@ API_LISTS = [
     ("officer_env", "/api/v1/cases?per_page={n}"),
     ("command", "/api/v1/cases?per_page={n}"),
     ("sup_T1", "/api/v1/cases?per_page={n}"),
+    ("command", "/api/v1/cases?per_page={n}&q=测试&tab=to_sign"),
+    ("officer_env", "/api/v1/cases/tab-counts"),
     ("insp_V11", "/api/v1/cases?per_page={n}"),
     ("command", "/api/v1/sources?per_page={n}"),
     ("command", "/api/v1/patrols?per_page={n}"),

@@ -88,7 +88,9 @@ def test_the_intake_form_keeps_the_work_order_number(client, city):
         "title": "河道发黑", "lon": "120.505", "lat": "32.312", "petitioner_name": "王五",
         "work_order_number": "12369-778899",
     })
-    assert db.session.scalar(select(Case.work_order_number).where(Case.title == "河道发黑")) == "12369-778899"
+    case = db.session.scalar(select(Case).where(Case.title == "河道发黑"))
+    assert case.work_order_number == "12369-778899"
+    assert "工单号 12369-778899" in client.get(f"/desk/cases/{case.id}").text
 
 
 def _age(case: Case, used: float) -> None:
