@@ -86,8 +86,9 @@ def test_bulk_assign_assigns_each_and_reports_failures(client, city):
     sign_in_pages(client, "sup_T1")
     token = form_token(client.get("/desk/").text)
     ids = [city.cases["V11"].id, city.cases["V12"].id, city.cases["V21"].id]
-    page = client.post("/desk/assign", data={"csrf_token": token, "case_id": ids}, follow_redirects=True)
-    assert "已交办 2 件" in page.text
+    page = client.post("/desk/bulk/assign", data={"csrf_token": token, "case_id": ids}, follow_redirects=True)
+    assert "交办成功 2 件" in page.text
+    assert f"{city.cases['V11'].number}：已交办" in page.text
     assert f"#{city.cases['V21'].id}：案件不存在" in page.text
     db.session.expire_all()
     assert db.session.get(Case, ids[0]).status == CaseStatus.ASSIGNED

@@ -56,6 +56,7 @@ SPEC = {
     "follow_up": ({"reviewed"}, OVERSEERS | HANDLERS),
     "close": ({"reviewed", "followed_up"}, OVERSEERS),
     "reopen": ({"closed", "followed_up"}, OVERSEERS),
+    "remind": ({"assigned", "signed", "handling"}, OVERSEERS),
 }
 
 # username → role; the last three cannot see the V11 case at all.

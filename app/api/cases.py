@@ -12,10 +12,11 @@ from app.schemas.cases import (
     CaseSchema,
     RepeatCandidateSchema,
     RepeatQuerySchema,
+    TabCountsSchema,
 )
 from app.services.access import Action, authorize
 from app.services.cases.intake import register_case, repeat_candidates
-from app.services.cases.queries import case_view, case_views, list_cases
+from app.services.cases.queries import case_view, case_views, list_cases, tab_counts
 from app.services.geo.coords import to_wgs84
 
 blp = Blueprint("cases", __name__, description="案件 Cases")
@@ -29,6 +30,16 @@ def get_cases(page: int, per_page: int, **filters):
     """Cases in the caller's scope, nearest due time first, filtered and paged."""
     cases = list_cases(current_user, page=page, per_page=per_page, **filters)
     return cases | {"items": case_views(current_user, cases["items"])}
+
+
+@blp.route("/tab-counts", methods=["GET"])
+@login_required
+@blp.arguments(CaseQuerySchema, location="query", as_kwargs=True)
+@blp.response(200, TabCountsSchema)
+def get_tab_counts(page: int, per_page: int, **filters):
+    """How many cases each queue tab (待签收, 待办理, 即将超期, 已超期, 我交办的, 全部) holds
+    under the same filters as the list; ``tab`` itself is ignored."""
+    return tab_counts(current_user, **filters)
 
 
 @blp.route("/<int:case_id>", methods=["GET"])

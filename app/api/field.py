@@ -12,6 +12,7 @@ from app.extensions import db
 from app.schemas.auth import me_schema
 from app.schemas.cases import case_schema
 from app.schemas.field import (
+    BootstrapQuerySchema,
     BootstrapSchema,
     CardCodesRequestSchema,
     CardCodesSchema,
@@ -19,6 +20,7 @@ from app.schemas.field import (
     CardResultSchema,
     InspectionPutSchema,
     InspectionResultSchema,
+    PhoneCaseSchema,
     PhotoResultSchema,
 )
 from app.schemas.notifications import summary_schema
@@ -33,13 +35,25 @@ PHOTO_TYPES = ("image/jpeg", "image/png", "image/heic")
 
 @blp.route("/field/bootstrap", methods=["GET"])
 @login_required
+@blp.arguments(BootstrapQuerySchema, location="query")
 @blp.doc(responses=json_response(BootstrapSchema))
-def get_bootstrap():
-    """Everything the inspector app keeps for offline work: my grid, my open cases, settings."""
-    offline = bootstrap_for(current_user)
+def get_bootstrap(query):
+    """Everything the inspector app keeps for offline work: my grid, my open cases, settings,
+    and what is new for me (``news``: unread notifications, new tasks first).
+
+    With ``since`` (the last ``sync_token``, or empty the first time) only what changed comes,
+    a page at a time: ``cases`` to add or replace, ``removed`` ids to drop, ``full`` when the
+    phone should first forget the cases it holds, then ``next`` to ask again with, or
+    ``sync_token`` to keep. Without it, all open cases, whole, as phones before delta sync expect.
+    """
+    offline = bootstrap_for(current_user, query["since"])
+    schema = case_schema if query["since"] is None else _phone_case_schema
     return offline | {"user": me_schema.dump(SignedIn(offline["user"])),
-                      "cases": case_schema.dump(offline["cases"], many=True),
+                      "cases": schema.dump(offline["cases"], many=True),
                       "news": summary_schema.dump(offline["news"])}
+
+
+_phone_case_schema = PhoneCaseSchema()
 
 
 @blp.route("/inspections/<uuid:inspection_id>", methods=["PUT"])

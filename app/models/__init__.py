@@ -33,6 +33,7 @@ from app.models.notifications import (
 from app.models.patrols import Patrol, PatrolCheckin, Source, source_cases
 from app.models.people import User, UserSession
 from app.models.receptions import Reception, reception_cases
+from app.models.saved_filters import SavedFilter
 from app.models.settings import Setting
 from app.models.special_checks import SpecialCheck
 from app.models.wall import WallCell
@@ -77,6 +78,7 @@ __all__ = [
     "DeliveryAttempt",
     "RobotWebhook",
     "Setting",
+    "SavedFilter",
     "CaseEvent",
     "ChainHead",
     "CaseNumberCounter",

@@ -26,10 +26,15 @@ class Case(db.Model):
         Index("ix_cases_department_status", "department_id", "status"),
         # The wall's deadline-state filter: open cases overdue (or not yet) by due time.
         Index("ix_cases_status_due", "status", "due_at"),
+        # The phone's delta sync: what changed in one grid since its last sync.
+        Index("ix_cases_grid_updated", "grid_id", "updated_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(String(32), unique=True)
+    # The number the 12345 / 12369 hotline gave the work order (工单号), so a caller or the
+    # hotline can be answered by the number they hold.
+    work_order_number: Mapped[str | None] = mapped_column(String(40), index=True)
     list_kind: Mapped[str] = mapped_column(String(16), default=ListKind.EXISTING)
     channel: Mapped[str] = mapped_column(String(32), index=True)
     legal_track: Mapped[str | None] = mapped_column(String(32))

@@ -479,3 +479,16 @@ class ExportStatus(LabelledEnum):
     QUEUED = "queued", "正在生成"
     DONE = "done", "已生成"
     FAILED = "failed", "生成失败"
+# --- Work queue (h-lists) ------------------------------------------------------------------
+
+
+class QueueTab(LabelledEnum):
+    """The tabs of the desk's work queue (办案台), in the order shown; services.cases.queries
+    says which cases each holds."""
+
+    TO_SIGN = "to_sign", "待签收"
+    TO_HANDLE = "to_handle", "待办理"
+    DUE_SOON = "due_soon", "即将超期"
+    OVERDUE = "overdue", "已超期"
+    ASSIGNED_BY_ME = "assigned_by_me", "我交办的"
+    ALL = "all", "全部"

@@ -13,6 +13,7 @@ from app.models.vocab import (
     LegalTrack,
     ListKind,
     Priority,
+    QueueTab,
     Sector,
     Subcategory,
 )
@@ -37,6 +38,22 @@ class CaseQuerySchema(PageQuerySchema):
     superior_assigned = fields.Boolean(load_default=None)
     outside_city = fields.Boolean(load_default=None)
     open = fields.Boolean(load_default=None)
+    tab = fields.String(load_default=None, validate=validate.OneOf(list(QueueTab), error="没有这个分页签。"),
+                        metadata={"description": "待签收 to_sign, 待办理 to_handle, 即将超期 due_soon, "
+                                                 "已超期 overdue, 我交办的 assigned_by_me, 全部 all"})
+    q = fields.String(load_default=None, validate=validate.Length(max=100, error="搜索内容不超过 100 字。"),
+                      metadata={"description": "案件编号、工单号、地址、关键词；有权查看个人信息者还可按来电号码"})
+
+
+class TabCountsSchema(Schema):
+    """How many cases each queue tab holds under the same filters."""
+
+    to_sign = fields.Integer()
+    to_handle = fields.Integer()
+    due_soon = fields.Integer()
+    overdue = fields.Integer()
+    assigned_by_me = fields.Integer()
+    all = fields.Integer()
 
 
 class PetitionerSchema(Schema):
@@ -54,6 +71,7 @@ class CaseSchema(Schema):
 
     id = fields.Integer()
     number = fields.String()
+    work_order_number = fields.String(allow_none=True)
     title = fields.String()
     description = fields.String()
     list_kind = fields.String()
@@ -77,8 +95,8 @@ class CaseSchema(Schema):
     grid = fields.Nested(GridRefSchema, allow_none=True)
     town = fields.Nested(GridRefSchema, allow_none=True)
     department = fields.Nested(DepartmentRefSchema, allow_none=True)
-    responsible_person = fields.Function(lambda c: _person(c.responsible_person))
-    leading_official = fields.Function(lambda c: _person(c.leading_official))
+    responsible_person = fields.Function(lambda c: staff_ref(c.responsible_person))
+    leading_official = fields.Function(lambda c: staff_ref(c.leading_official))
     petitioner = fields.Nested(PetitionerSchema, dump_only=True)
     above_level = fields.Boolean()
     above_level_count = fields.Integer()
@@ -108,7 +126,7 @@ class CaseSchema(Schema):
     due_at = fields.AwareDateTime(allow_none=True)
 
 
-def _person(user) -> dict | None:
+def staff_ref(user) -> dict | None:
     """A staff member as named on a case: name, unit and work phone."""
     if user is None:
         return None
@@ -158,6 +176,9 @@ class CaseCreateSchema(Schema):
     # The user confirms a point outside the city (市外); without it such a point is refused.
     outside_city = fields.Boolean(load_default=False)
     note = fields.String(load_default="", validate=validate.Length(max=2000))
+    # The 12345 / 12369 hotline's work-order number (工单号), as the hotline wrote it.
+    work_order_number = fields.String(load_default=None, validate=validate.Regexp(
+        r"^[0-9A-Za-z-]{1,40}$", error="工单号只能包含字母、数字和“-”，不超过 40 位"))
 
     @validates_schema
     def _petitioner_or_anonymous(self, data, **kwargs):

@@ -2,7 +2,18 @@
 
 from marshmallow import Schema, fields, validate
 
-from app.models.vocab import Category, InspectionKind, LocationSource, NoPhotoReason, PhotoOrigin, Sector, Subcategory
+from app.models.vocab import (
+    CaseStatus,
+    Category,
+    InspectionKind,
+    LocationSource,
+    NoPhotoReason,
+    PhotoOrigin,
+    Sector,
+    Subcategory,
+)
+from app.schemas.cases import PetitionerSchema, staff_ref
+from app.schemas.common import DepartmentRefSchema, LonLatField
 
 TEXT = validate.Length(max=5000)
 
@@ -180,3 +191,35 @@ class BootstrapSchema(Schema):
     no_photo_reasons = fields.Dict(metadata={"description": "无法拍照的原因及中文名"})
     onsite_states = fields.List(fields.String(), metadata={"description": "可做现场核查的案件状态"})
     server_time = fields.String(metadata={"description": "服务器时间（ISO 8601）"})
+    news = fields.Dict(metadata={"description": "未读消息数与最新未读消息（新任务）"})
+    full = fields.Boolean(metadata={"description": "增量同步：手机应先清空已存案件"})
+    removed = fields.List(fields.Integer(), metadata={"description": "增量同步：应删除的案件编号"})
+    next = fields.String(allow_none=True, metadata={"description": "增量同步：还有下一页时用它再次请求"})
+    sync_token = fields.String(allow_none=True, metadata={"description": "增量同步：最后一页时保存，下次同步带上"})
+
+
+class BootstrapQuerySchema(Schema):
+    """The phone's sync token: absent for an app from before delta sync (all open cases, whole),
+    empty for a first sync, else the ``sync_token`` or ``next`` of the last answer."""
+
+    since = fields.String(load_default=None, validate=validate.Length(max=500, error="同步标记无效。"))
+
+
+class PhoneCaseSchema(Schema):
+    """A case as the inspector app keeps it: what its task list, check form and contact card
+    show, and the time it turns yellow, so the phone colours it on time while offline."""
+
+    id = fields.Integer()
+    number = fields.String()
+    title = fields.String()
+    address = fields.String()
+    category_label = fields.Function(lambda c: Category(c.category).label)
+    status = fields.String()
+    status_label = fields.Function(lambda c: CaseStatus(c.status).label)
+    deadline_state = fields.String()
+    due_at = fields.AwareDateTime(allow_none=True)
+    yellow_from = fields.AwareDateTime(allow_none=True)
+    location = LonLatField()
+    department = fields.Nested(DepartmentRefSchema, allow_none=True)
+    responsible_person = fields.Function(lambda c: staff_ref(c.responsible_person))
+    petitioner = fields.Nested(PetitionerSchema)

@@ -173,6 +173,7 @@ STEP_SCHEMAS: dict[str, Schema] = {
     "close": NoteSchema(),
     "reopen": ReopenSchema(),
     "revisit": RevisitSchema(),
+    "remind": NoteSchema(),
 }
 
 

@@ -24,7 +24,8 @@ FIELD_LABELS: dict[str, str] = {
     "repeat": "重复件", "dissatisfied": "不满意", "open": "未办结", "status": "状态", "grid_id": "网格",
     "town_id": "镇（街道）", "outside_city": "确认为市外", "department_id": "承办部门", "case_id": "案件",
     "case_ids": "案件",
-    "received_from": "收到时间（起）", "received_to": "收到时间（止）", "q": "关键词",
+    "received_from": "收到时间（起）", "received_to": "收到时间（止）", "q": "关键词", "tab": "分类标签",
+    "work_order_number": "12345/12369 工单号", "since": "同步标记", "towns": "镇（街道）", "months": "各月件数",
     # lifecycle steps
     "notice_text": "告知内容", "override_reason": "改派理由", "responsible_person_id": "责任人",
     "leading_official_id": "包案领导", "reason": "理由", "reason_kind": "理由类别", "days": "天数",

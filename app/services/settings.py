@@ -8,9 +8,16 @@ Validation (``set_setting``), defaults (``get_setting``) and the admin page all 
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session
+
 from app.errors import InvalidInput, NotFound
 from app.extensions import db
 from app.models import Setting
+
+# The stored values, read once per transaction into the session's ``info``: a page that
+# colours fifty cases asks for ``yellow_at`` fifty times and should cost one statement.
+_CACHE = "settings"
 
 
 @dataclass(frozen=True)
@@ -182,8 +189,23 @@ def get_setting(key: str):
     """The stored value of a setting, or its default."""
     if key not in SETTINGS:
         raise KeyError(f"unknown setting {key!r}")
-    row = db.session.get(Setting, key)
-    return SETTINGS[key].default if row is None else row.value
+    stored = _stored()
+    return stored[key] if key in stored else SETTINGS[key].default
+
+
+def _stored() -> dict[str, object]:
+    """Every stored value, one read per transaction (a commit or rollback forgets them)."""
+    info = db.session.info
+    if _CACHE not in info:
+        info[_CACHE] = dict(db.session.execute(select(Setting.key, Setting.value)).all())
+    return info[_CACHE]
+
+
+@event.listens_for(Session, "after_commit")
+@event.listens_for(Session, "after_rollback")
+def _forget_stored(session: Session) -> None:
+    """Another request may have changed a setting: read them afresh in the next transaction."""
+    session.info.pop(_CACHE, None)
 
 
 def all_settings() -> dict[str, object]:
@@ -204,3 +226,4 @@ def set_setting(key: str, value) -> None:
     else:
         row.value = value
     db.session.flush()
+    _stored()[key] = value

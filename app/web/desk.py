@@ -23,6 +23,7 @@ from app.models.vocab import (
     NoticeKind,
     NotificationKind,
     Priority,
+    QueueTab,
     ReplyDecision,
     Role,
     Satisfaction,
@@ -35,12 +36,13 @@ from app.schemas.lifecycle import STEP_SCHEMAS
 from app.schemas.messages import first_message
 from app.services import clock
 from app.services.access import Action, authorize, can
-from app.services.cases import notifications, workcalendar
+from app.services.cases import notifications, saved_filters, workcalendar
 from app.services.cases.attachments import Upload, attach, attachments_of, check_uploads
+from app.services.cases.deadlines import deadline_states
 from app.services.cases.intake import register_case, repeat_candidates
 from app.services.cases.lifecycle import STEPS, available_steps, close_checklist, take
 from app.services.cases.privacy import petitioner_view
-from app.services.cases.queries import list_cases
+from app.services.cases.queries import case_numbers, list_cases, tab_counts
 from app.services.cases.records import records_of, timeline_of
 from app.services.field import onsite_rules
 from app.services.field.desk_checks import PhotoUpload, chosen_photos
@@ -86,14 +88,18 @@ def load_form(schema: Schema, form) -> dict:
 @bp.get("/")
 @login_required
 def queue():
-    """The work queue: cases in scope, nearest due time first, with filters and bulk assign."""
+    """The work queue: tabs with their counts, search, filters, saved filters and bulk actions."""
     filters = _queue_filters()
     if filters.get("open") is None and not filters.get("status"):
         filters["open"] = True
     page = list_cases(current_user, **filters)
+    towns, villages = _places_in_scope()
     return render_template(
-        "desk/queue.html", page=page, filters=filters, grids=_grids_in_scope(),
-        departments=_departments(), can_assign=current_user.role in STEPS["assign"].roles,
+        "desk/queue.html", page=page, states=deadline_states(page["items"], clock.now()),
+        filters=filters, tabs=QueueTab, counts=tab_counts(current_user, **filters),
+        towns=towns, villages=villages,
+        departments=_departments(), saved=saved_filters.filters_of(current_user),
+        bulk_steps=[STEPS[name] for name in BULK_STEPS if current_user.role in STEPS[name].roles],
         missing_years=workcalendar.missing_years(clock.beijing_date(clock.now())),
     )
 
@@ -108,14 +114,16 @@ def _queue_filters() -> dict:
         raise InvalidInput("筛选条件有误，请重新选择后再筛选。", exc.messages) from None
 
 
-def _grids_in_scope() -> list[Grid]:
-    """Villages the user may filter by: their own town's, or all for city-wide roles."""
-    query = select(Grid).where(Grid.level == 3).order_by(Grid.code)
+def _places_in_scope() -> tuple[list[Grid], list[Grid]]:
+    """Towns and villages the user may filter by (their own town's, or all for city-wide roles),
+    read in one query."""
+    query = select(Grid).where(Grid.level.in_((2, 3))).order_by(Grid.code)
     if current_user.role == Role.SUPERVISOR:
-        query = query.where(Grid.parent_id == current_user.grid_id)
+        query = query.where((Grid.parent_id == current_user.grid_id) | (Grid.id == current_user.grid_id))
     elif current_user.role == Role.INSPECTOR:
         query = query.where(Grid.id == current_user.grid_id)
-    return list(db.session.scalars(query))
+    places = list(db.session.scalars(query))
+    return [g for g in places if g.level == 2], [g for g in places if g.level == 3]
 
 
 def _departments() -> list[Department]:
@@ -123,28 +131,60 @@ def _departments() -> list[Department]:
     return list(db.session.scalars(select(Department).order_by(Department.id)))
 
 
-@bp.post("/assign")
+# Steps the queue takes on several ticked cases at once, each case through ``take`` alone.
+BULK_STEPS = ("sign", "remind", "assign")
+
+
+@bp.post("/bulk/<name>")
 @login_required
-def bulk_assign():
-    """Assign several accepted cases at once; each is checked like a single assignment."""
+def bulk_action(name: str):
+    """Sign, remind or assign several cases at once; each is checked and taken like a single
+    action, and the page says for each case what happened."""
+    if name not in BULK_STEPS:
+        abort(404)
     try:
-        data = load_form(STEP_SCHEMAS["assign"], request.form)
+        data = load_form(STEP_SCHEMAS[name], request.form)
     except ValidationError as exc:
-        flash(f"交办失败：{first_message(exc.messages)}", "error")
-        return redirect(url_for("desk.queue"))
-    done, failed = 0, []
-    for case_id in request.form.getlist("case_id", type=int):
+        flash(f"{STEPS[name].label}失败：{first_message(exc.messages)}", "error")
+        return redirect(request.referrer or url_for("desk.queue"))
+    ids = request.form.getlist("case_id", type=int)
+    if not ids:
+        flash(f"请先勾选要{STEPS[name].label}的案件。", "error")
+        return redirect(request.referrer or url_for("desk.queue"))
+    numbers = case_numbers(current_user, ids)
+    done = 0
+    for case_id in ids:
+        label = numbers.get(case_id, f"#{case_id}")
         try:
-            take(current_user, case_id, "assign", dict(data))
+            take(current_user, case_id, name, dict(data))
             db.session.commit()
             done += 1
+            flash(f"{label}：已{STEPS[name].label}。", "ok")
         except DomainError as exc:
             db.session.rollback()
-            failed.append(f"#{case_id}：{exc.message}")
-    flash(f"已交办 {done} 件。", "ok")
-    for message in failed:
-        flash(message, "error")
+            flash(f"{label}：{exc.message}", "error")
+    flash(f"共 {len(ids)} 件，{STEPS[name].label}成功 {done} 件。", "ok" if done == len(ids) else "warn")
     return redirect(request.referrer or url_for("desk.queue"))
+
+
+@bp.post("/filters")
+@login_required
+def save_queue_filter():
+    """Keep the queue's current filters under a name, for this user only."""
+    with attempt() as done:
+        saved = saved_filters.save_filter(current_user, request.form.get("name", ""), request.form.get("query", ""))
+        done.message = f"已保存常用筛选「{saved.name}」。"
+    return redirect(request.referrer or url_for("desk.queue"))
+
+
+@bp.post("/filters/<int:filter_id>/delete")
+@login_required
+def delete_queue_filter(filter_id: int):
+    """Forget one of this user's saved filters."""
+    with attempt() as done:
+        saved_filters.delete_filter(current_user, filter_id)
+        done.message = "已删除常用筛选。"
+    return redirect(url_for("desk.queue"))
 
 
 @bp.route("/cases/new", methods=["GET", "POST"])

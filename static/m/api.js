@@ -79,8 +79,9 @@ export async function logout() {
   return json("POST", "/api/v1/auth/logout", undefined, csrf);
 }
 
-/** The inspector's grid, open cases and settings. */
-export const bootstrap = () => json("GET", "/api/v1/field/bootstrap");
+/** The inspector's grid, settings and one page of case changes since the sync token `since`
+ *  ("" for a first sync). */
+export const bootstrap = (since) => json("GET", `/api/v1/field/bootstrap?since=${encodeURIComponent(since)}`);
 
 /** Reserve a block of contact-card codes for this phone. */
 export async function reserveCardCodes(deviceId, count) {

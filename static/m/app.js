@@ -10,7 +10,7 @@ import {
 } from "./patrol.js";
 import { closeRecord, initRecordForm, openRecord, recordDirty } from "./record-form.js";
 import * as store from "./store.js";
-import { ensureCardCodes, listenToWorker, onOutbox, requestBackgroundSync, syncNow } from "./sync.js";
+import { ensureCardCodes, listenToWorker, onOutbox, pullBootstrap, requestBackgroundSync, syncNow } from "./sync.js";
 import { $, h, toast } from "./util.js";
 import { initNews, renderNews } from "./news.js";
 import { renderOutbox, renderTasks } from "./views.js";
@@ -251,7 +251,7 @@ async function drawMe() {
 /** Fetch fresh cases; keep the old copy when the server cannot be reached. */
 async function refreshData() {
   try {
-    const data = await api.bootstrap();
+    const data = await pullBootstrap(app.data);
     await store.saveBootstrap(data);
     const newUser = !app.data || app.data.user.id !== data.user.id;
     app.data = data;

@@ -120,7 +120,9 @@ self.addEventListener("fetch", (event) => {
   if (request.method !== "GET" || url.origin !== self.location.origin) return;
   if (request.mode === "navigate") {
     event.respondWith(navigation(request));
-  } else if (DATA_PATHS.includes(url.pathname)) {
+  // A delta sync (with `since`) goes to the network untouched: the app keeps its cases in
+  // IndexedDB, and every token is a new address that would only pile up in the cache.
+  } else if (DATA_PATHS.includes(url.pathname) && !url.searchParams.has("since")) {
     event.respondWith(networkFirst(event));
   } else if (STATIC_PREFIXES.some((prefix) => url.pathname.startsWith(prefix)) || PRECACHE.includes(url.pathname)) {
     event.respondWith(cacheFirst(request));

@@ -3,7 +3,7 @@
 // retry time the backoff sets. The replay itself is in outbox-core.js.
 
 import { addCodes, db, deviceId, spareCodes } from "./store.js";
-import { outboxFetch, reserveCardCodes } from "./api.js";
+import { bootstrap, outboxFetch, reserveCardCodes } from "./api.js";
 
 const core = self.FirstlineOutbox;
 const SYNC_TAG = "firstline-outbox";
@@ -92,4 +92,25 @@ export async function ensureCardCodes(userId) {
   const block = await reserveCardCodes(device, CODES_BLOCK);
   await addCodes(block.codes, userId, device);
   return spare + block.codes.length;
+}
+
+/**
+ * Bring the cached bootstrap up to date: send its sync token, follow the server's pages, put
+ * each page's cases in and take its removed ones out, and keep the new token. A first sync
+ * (no token yet, a bootstrap from before delta sync, another user's, or a token the server
+ * no longer takes) starts from an empty list. Returns the new bootstrap to keep.
+ */
+export async function pullBootstrap(previous) {
+  const token = previous && previous.sync_token ? previous.sync_token : "";
+  let page = await bootstrap(token);
+  if (token && !page.full && previous.user && page.user.id !== previous.user.id) page = await bootstrap("");
+  let cases = new Map(token ? previous.cases.map((c) => [c.id, c]) : []);
+  for (;;) {
+    if (page.full) cases = new Map();
+    for (const c of page.cases) cases.set(c.id, c);
+    for (const id of page.removed || []) cases.delete(id);
+    if (!page.next) break;
+    page = await bootstrap(page.next);
+  }
+  return { ...page, cases: [...cases.values()] };
 }

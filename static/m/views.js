@@ -6,10 +6,12 @@ import { navigationLinks } from "./geo.js";
 import { photosOf } from "./store.js";
 import { $, h, labelsOf, showTime, timeLeft } from "./util.js";
 
-/** The colour a case shows now: a deadline that passed while offline turns red at once. */
+/** The colour a case shows now: a deadline that passed while offline turns red at once, and
+ *  one whose time is mostly used turns yellow at the time the server said (`yellow_from`). */
 export function deadlineState(caseItem, now = Date.now()) {
   const open = caseItem.deadline_state !== "closed" && caseItem.deadline_state !== "none";
   if (open && caseItem.due_at && new Date(caseItem.due_at).getTime() < now) return "red";
+  if (open && caseItem.yellow_from && new Date(caseItem.yellow_from).getTime() <= now) return "yellow";
   return caseItem.deadline_state || "none";
 }
 

@@ -10,6 +10,7 @@ import secrets
 from dataclasses import dataclass
 
 from sqlalchemy import func, or_, select
+from sqlalchemy.orm import joinedload
 from werkzeug.security import generate_password_hash
 
 from app.database import get_or_404
@@ -249,8 +250,9 @@ def delete_user(actor: User, user_id: int) -> None:
 
 
 def list_users(role: str | None = None, q: str = "", active: bool | None = None) -> list[User]:
-    """Accounts for the admin list, by role then user name."""
-    query = select(User).order_by(User.role, User.username)
+    """Accounts for the admin list, by role then user name, each with its grid and department."""
+    query = (select(User).options(joinedload(User.grid), joinedload(User.department))
+             .order_by(User.role, User.username))
     if role:
         query = query.where(User.role == role)
     if active is not None:

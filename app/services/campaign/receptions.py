@@ -5,6 +5,7 @@ listed department held at least ``reception_min_per_week`` (settings; default 1,
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from app.errors import InvalidInput
 from app.extensions import db
@@ -47,8 +48,9 @@ def record_reception(actor: User, kind: str, held_at: datetime, place: str, rece
 
 
 def receptions_between(start: datetime, end: datetime) -> list[Reception]:
-    """Receptions held in [start, end), newest first."""
-    query = select(Reception).where(Reception.held_at >= start, Reception.held_at < end)
+    """Receptions held in [start, end), newest first, each with its cases (read for all at once)."""
+    query = (select(Reception).where(Reception.held_at >= start, Reception.held_at < end)
+             .options(selectinload(Reception.cases)))
     return list(db.session.scalars(query.order_by(Reception.held_at.desc(), Reception.id.desc())))
 
 
@@ -74,9 +76,12 @@ def weekly_check(start: datetime, end: datetime) -> list[dict]:
         select(Department).where(Department.code.in_(codes)).order_by(Department.code))]
     weeks = _weeks(start, end)
     held: dict[tuple, int] = {}
-    for r in receptions_between(day_start(weeks[0]) if weeks else start, end):
-        day = beijing_date(r.held_at)
-        key = (day - timedelta(days=day.weekday()), "town" if r.town_id else "department", r.town_id or r.department_id)
+    since = day_start(weeks[0]) if weeks else start
+    rows = db.session.execute(select(Reception.held_at, Reception.town_id, Reception.department_id)
+                              .where(Reception.held_at >= since, Reception.held_at < end))
+    for held_at, town_id, department_id in rows:
+        day = beijing_date(held_at)
+        key = (day - timedelta(days=day.weekday()), "town" if town_id else "department", town_id or department_id)
         held[key] = held.get(key, 0) + 1
     return [{"week_of": w, "host_kind": kind, "host_id": host_id, "host_name": name,
              "held": held.get((w, kind, host_id), 0), "ok": held.get((w, kind, host_id), 0) >= minimum}

@@ -112,6 +112,7 @@ def _new_case(user: User, data: dict, point: tuple[float, float] | None, placed:
         created_by_id=user.id, suspected_crime=data.get("suspected_crime", False),
         superior_assigned=data.get("superior_assigned", False),
         inspection_referral=data.get("inspection_referral") or channel.inspection_referral,
+        work_order_number=data.get("work_order_number"),
     )
 
 

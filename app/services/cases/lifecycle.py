@@ -30,6 +30,7 @@ from app.models import (
     FollowUp,
     Inspection,
     LeaderVisit,
+    Notification,
     User,
 )
 from app.models.vocab import (
@@ -753,3 +754,21 @@ def _reopen_step(case: Case, user: User, data: dict, now: datetime) -> None:
 @needs("reopen")
 def _reopen_needs(case: Case, user: User, data: dict) -> list[str]:
     return [] if data.get("note", "").strip() else ["须说明重新办理的原因"]
+
+
+# ---------------------------------------------------------------- reminders (催办)
+# A supervisor or the command office presses the handler between the automatic warnings:
+# the same people the yellow-clock reminder reaches are told, and the timeline keeps it.
+
+
+@step("remind", "催办", {S.ASSIGNED, S.SIGNED, S.HANDLING}, OVERSEERS)
+def _remind(case: Case, user: User, data: dict, now: datetime) -> None:
+    note = data.get("note", "").strip()
+    message = f"【催办】{user.full_name}催办案件{case.number}，请抓紧办理。" + (f"（{note}）" if note else "")
+    db.session.add_all(Notification(user_id=person.id, case_id=case.id, kind="reminder", message=message,
+                                    created_at=now) for person in deadlines.reminder_recipients(case))
+
+
+@needs("remind")
+def _remind_needs(case: Case, user: User, data: dict) -> list[str]:
+    return [] if deadlines.reminder_recipients(case) else ["没有可催办的承办人或承办部门人员"]

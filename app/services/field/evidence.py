@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 
 from geoalchemy2.shape import to_shape
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from app.extensions import db
 from app.models import Case, Inspection, Photo, User
@@ -75,6 +76,7 @@ def evidence_of(case: Case) -> list[CheckEvidence]:
     """The case's checks and discoveries, oldest first, ready for the page."""
     inspections = list(db.session.scalars(
         select(Inspection).where(Inspection.case_id == case.id).order_by(Inspection.captured_at)
+        .options(selectinload(Inspection.photos))
     ))
     ids = {i.inspector_id for i in inspections} | {i.accepted_by_id for i in inspections if i.accepted_by_id}
     names = dict(db.session.execute(select(User.id, User.full_name).where(User.id.in_(ids))).all()) if ids else {}

@@ -334,7 +334,8 @@ def filtered_sources(user: User, **filters) -> Select:
 def list_sources(user: User, page: int = 1, per_page: int = 50, **filters) -> dict:
     """A page of the user's sources, by code, with the total for paging."""
     return page_of(filtered_sources(user, **filters), page, per_page, order_by=(Source.code,),
-                   options=(selectinload(Source.grid), selectinload(Source.town)))
+                   options=(selectinload(Source.grid), selectinload(Source.town),
+                            selectinload(Source.cases).load_only(Case.id)))
 
 
 def source_history(user: User, source: Source) -> SourceHistory:
