@@ -476,7 +476,8 @@ function addFeedItem(event) {
   const feed = document.getElementById("feed");
   const item = document.createElement("li");
   item.className = `feed-${event.type}`;
-  const time = new Date().toLocaleTimeString("zh-CN", { timeZone: "Asia/Shanghai", hour12: false });
+  // A replayed event shows when it happened, not when the wall came back.
+  const time = new Date(event.at || Date.now()).toLocaleTimeString("zh-CN", { timeZone: "Asia/Shanghai", hour12: false });
   item.textContent = `${time} ${feedText(event)}`;
   feed.prepend(item);
   fitFeed();
