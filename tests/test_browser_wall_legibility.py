@@ -11,7 +11,7 @@ from app.extensions import db
 from app.models import Case
 from app.models.vocab import OPEN_STATUSES
 from app.services.cases.timeline import append_event
-from tests.test_browser_wall import sign_in_to_wall
+from tests.helpers import sign_in_to_wall
 
 pytestmark = pytest.mark.browser
 
