@@ -424,3 +424,14 @@ def wire_notifications(app, city, fake: FakeProviders, monkeypatch, phones: dict
     set_setting("notify_quiet_start_hour", 0)
     set_setting("notify_quiet_end_hour", 0)
     db.session.commit()
+
+
+def sign_in_to_wall(page, live_server):
+    """Sign in as the command office in the browser and wait until the wall has drawn."""
+    page.goto(f"{live_server}/login")
+    page.get_by_label("用户名").fill("command")
+    page.get_by_label("密码").fill("firstline2026")
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_url(f"{live_server}/desk/")
+    page.goto(f"{live_server}/wall/")
+    page.locator('#wall-map[data-ready="true"]').wait_for(timeout=30_000)

@@ -20,21 +20,12 @@ from app.services.cases.timeline import append_event
 from app.services.geo.coords import wgs84_to_gcj02
 from app.services.geo.grid_locator import locate_point
 from tests.factories import EAST, NORTH, SOUTH, WEST, make_case
+from tests.helpers import sign_in_to_wall
 
 pytestmark = pytest.mark.browser
 
 CASES = 3000
 PANELS = ("panel-totals", "panel-progress", "panel-difficult", "panel-rates", "panel-categories", "panel-towns")
-
-
-def sign_in_to_wall(page, live_server):
-    page.goto(f"{live_server}/login")
-    page.get_by_label("用户名").fill("command")
-    page.get_by_label("密码").fill("firstline2026")
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_url(f"{live_server}/desk/")
-    page.goto(f"{live_server}/wall/")
-    page.locator('#wall-map[data-ready="true"]').wait_for(timeout=30_000)
 
 
 def test_the_wall_shows_the_demo_city_live(app, browser, live_server, artifacts_dir, monkeypatch):

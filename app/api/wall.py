@@ -108,7 +108,7 @@ def _etagged(etag: str, payload_of) -> Response:
 @blp.response(200, ViewportAnswerSchema)
 @blp.alt_response(304, **NOT_MODIFIED)
 def get_viewport(query):
-    """Clusters for the cells a box touches at a zoom (exact counts, worst state), or single cases at high zoom."""
+    """Clusters for the cells a box touches at a zoom (exact counts, worst state, cases per state), or single cases."""
     require_wall_user(current_user)
     view = Viewport(**{k: query.pop(k) for k in ("west", "south", "east", "north", "zoom")})
     if view.too_large:

@@ -5,13 +5,18 @@
 
 // A deadline state's colour is wall.css's (--state-red, ...), read once per state.
 const stateColours = new Map();
-function stateColour(state) {
+export function stateColour(state) {
   if (!stateColours.has(state)) {
     stateColours.set(state, getComputedStyle(document.documentElement).getPropertyValue(`--state-${state}`).trim());
   }
   return stateColours.get(state);
 }
-const LABEL_FONT = "600 13px 'Noto Sans CJK SC', 'Microsoft YaHei', sans-serif";
+// Symbols and their type grow with the screen (2× on a 3840-pixel wall), like the wall's text.
+export const SCALE = Math.min(2, Math.max(1, window.innerWidth / 1920));
+const LABEL_FONT = `700 ${Math.round(15 * SCALE)}px 'Noto Sans CJK SC', 'Microsoft YaHei', sans-serif`;
+// The order a cluster's ring chart goes round, clockwise from twelve o'clock: the most urgent
+// first. "open" is the summary's open cases, not split by state (see clusters.cluster_states).
+export const RING_ORDER = ["red", "yellow", "green", "open", "closed"];
 // Cases and sources have a pane of their own above the base map's roads and water (wall.js makes it).
 export const CASE_PANE = "cases";
 
@@ -39,13 +44,17 @@ export const CaseSymbol = window.L.CircleMarker.extend({
     if (!renderer._drawing || this._empty()) return;
     const ctx = renderer._ctx;
     const { x, y } = this._point;
-    tracePath(ctx, this.options.shape, x, y, this._radius);
-    renderer._fillStroke(ctx, this);
+    if (this.options.segments) {
+      drawRingChart(ctx, x, y, this._radius, this.options.segments, this.options.aboveLevel);
+    } else {
+      tracePath(ctx, this.options.shape, x, y, this._radius);
+      renderer._fillStroke(ctx, this);
+    }
     if (this.options.label) {
       ctx.font = LABEL_FONT;
       ctx.textAlign = "center";
       ctx.textBaseline = "middle";
-      ctx.fillStyle = this.options.state === "yellow" ? "#111" : "#fff";
+      ctx.fillStyle = this.options.segments ? "#fff" : this.options.state === "yellow" ? "#111" : "#fff";
       ctx.fillText(this.options.label, x, y);
     }
   },
@@ -64,29 +73,72 @@ export function countLabel(count) {
   return count >= 10000 ? `${(count / 10000).toFixed(1)}万` : String(count);
 }
 
-/** A cluster: radius grows with the log of its count, ringed when it holds above-level petitions. */
+// A cluster's ring chart: a dark disc for the count, ringed by arcs as long as each deadline
+// state's share; a cluster holding above-level petitions (越级访) carries a white diamond at its
+// upper right, the same diamond as a single above-level case, so it cannot be taken for an
+// early-warning ring (pink, dashed, pulsing).
+function drawRingChart(ctx, x, y, radius, segments, aboveLevel) {
+  const width = Math.max(4 * SCALE, radius * 0.34);
+  ctx.beginPath();
+  ctx.arc(x, y, radius, 0, Math.PI * 2);
+  ctx.fillStyle = "rgba(8, 14, 24, 0.92)";
+  ctx.fill();
+  const total = segments.reduce((sum, [, count]) => sum + count, 0) || 1;
+  let angle = -Math.PI / 2;
+  ctx.lineWidth = width;
+  ctx.lineCap = "butt";
+  for (const [colour, count] of segments) {
+    if (!count) continue;
+    const sweep = (count / total) * Math.PI * 2;
+    ctx.beginPath();
+    ctx.arc(x, y, radius - width / 2, angle, angle + sweep);
+    ctx.strokeStyle = colour;
+    ctx.stroke();
+    angle += sweep;
+  }
+  if (aboveLevel) {
+    const r = 5.5 * SCALE;
+    const cx = x + radius * 0.78;
+    const cy = y - radius * 0.78;
+    ctx.beginPath();
+    ctx.moveTo(cx, cy - r); ctx.lineTo(cx + r, cy); ctx.lineTo(cx, cy + r); ctx.lineTo(cx - r, cy);
+    ctx.closePath();
+    ctx.fillStyle = "#fff";
+    ctx.fill();
+    ctx.lineWidth = 1.5 * SCALE;
+    ctx.strokeStyle = "#0b1320";
+    ctx.stroke();
+  }
+}
+
+/** The arcs of a cluster's ring chart, [colour, count] in RING_ORDER; unsplit open cases take the worst state's colour. */
+export function clusterSegments(cluster) {
+  const states = cluster.states || { [cluster.state]: cluster.count };
+  return RING_ORDER.map((state) => [stateColour(state === "open" ? cluster.state : state), states[state] || 0]);
+}
+
+/** A cluster: a ring chart of its deadline states, its radius growing with the log of its count. */
 export function clusterSymbol(latlng, cluster) {
-  const radius = Math.min(34, 9 + 4 * Math.log10(cluster.count + 1) * 2);
+  const radius = SCALE * Math.min(38, 13 + 8 * Math.log10(cluster.count + 1));
   return new CaseSymbol(latlng, {
     radius, shape: "circle", label: countLabel(cluster.count), state: cluster.state,
-    fillColor: stateColour(cluster.state), fillOpacity: 0.88,
-    color: cluster.above_level ? "#ff4fd8" : "#0b1320", weight: cluster.above_level ? 3 : 1.5,
+    segments: clusterSegments(cluster), aboveLevel: cluster.above_level > 0,
+    fillColor: stateColour(cluster.state), fillOpacity: 0.88, color: "#0b1320", weight: 1.5,
   });
 }
 
 /** One case at high zoom, shaped by its flags and coloured by its deadline state. */
 export function pointSymbol(latlng, point) {
   return new CaseSymbol(latlng, {
-    radius: 7, shape: shapeOf(point), state: point.state,
-    fillColor: stateColour(point.state), fillOpacity: 0.95, color: "#0b1320", weight: 1.5,
+    radius: 7 * SCALE, shape: shapeOf(point), state: point.state,
+    fillColor: stateColour(point.state), fillOpacity: 0.95, color: "#0b1320", weight: 1.5 * SCALE,
   });
 }
 
 // Watched sources (监管对象) are rings, not filled dots, so they never read as cases: the
 // ring's colour is the days since the last patrol, a key source (重点) is a larger ring, and
 // a source nobody has patrolled is a dashed red ring.
-// The new layers grow with the screen (2× on a 3840-pixel wall), like the wall's type.
-const LAYER_SCALE = Math.min(2, Math.max(1, window.innerWidth / 1920));
+const LAYER_SCALE = SCALE;
 
 export const PATROL_COLOURS = {
   fresh: "#34c759", due: "#ffd60a", late: "#ff9500", overdue: "#ff3b30", never: "#ff3b30",

@@ -7,8 +7,9 @@
 import { gcj02ToWgs84, wgs84ToGcj02 } from "../js/coords.js";
 import { renderPanels } from "./panels.js";
 import { createBaseMap } from "./basemap.js";
+import { createLabels } from "./labels.js";
 import {
-  alertSymbols, CASE_PANE, clusterSymbol, longUnresolvedSymbol, PATROL_COLOURS, pointSymbol, sourceSymbol,
+  alertSymbols, CASE_PANE, clusterSymbol, longUnresolvedSymbol, PATROL_COLOURS, pointSymbol, SCALE, sourceSymbol,
 } from "./symbols.js";
 
 const L = window.L;
@@ -42,6 +43,9 @@ const longLayer = L.layerGroup().addTo(map);
 let townLayer = null;
 let villageLayer = null;
 let cityBounds = null;
+let gridLabels = null;
+// The base map's place names arrive after a move; the grid names then lay them out again.
+const loadBaseMap = () => baseMap.load().then(() => gridLabels?.update());
 let requestSerial = 0;
 
 function filterParams() {
@@ -79,10 +83,21 @@ function shadeFor(value, max) {
   return SHADES[Math.min(SHADES.length - 1, 1 + Math.floor((value / Math.max(1, max)) * (SHADES.length - 1)))];
 }
 
+const MEASURE_TEXT = { open: "未办结（件）", overdue: "超期（件）", score: "考核扣分（分）" };
+
+// The shading's legend: the measure's name and unit, the colour ramp, and its range.
+function renderScaleLegend(measure, max) {
+  document.getElementById("legend-measure").textContent = `村（社区）着色：${MEASURE_TEXT[measure]}`;
+  document.getElementById("legend-scale").style.background = `linear-gradient(90deg, ${SHADES.join(", ")})`;
+  document.getElementById("legend-scale-high").textContent = Number(max.toFixed(1)).toLocaleString("zh-CN");
+  element.dataset.shadeMax = String(max);
+}
+
 function styleVillages() {
   if (!villageLayer) return;
   const measure = document.getElementById("measure").value;
-  const max = Math.max(0, ...[...villageValues.values()].map((v) => v[measure]));
+  const max = Math.max(0, ...[...villageValues.values()].map((v) => v[measure] || 0));
+  renderScaleLegend(measure, max);
   villageLayer.setStyle((feature) => {
     const value = villageValues.get(feature.properties.id)?.[measure] || 0;
     return { color: "#3d5a80", weight: 0.6, fillOpacity: 0.55, fillColor: shadeFor(value, max) };
@@ -106,6 +121,7 @@ async function loadGrids() {
   }, { collapsed: false }).addTo(map);
   cityBounds = townLayer.getBounds();
   if (cityBounds.isValid()) map.fitBounds(cityBounds, { animate: false });
+  gridLabels = createLabels(map, towns, villages, latLngOf, SCALE);
   element.dataset.gridsReady = "true";
 }
 
@@ -140,8 +156,40 @@ function viewportParams() {
   params.set("south", Math.max(-90, south).toFixed(5));
   params.set("east", Math.min(180, east).toFixed(5));
   params.set("north", Math.min(90, north).toFixed(5));
-  params.set("zoom", String(Math.round(map.getZoom())));
+  // Cells are sized for a 1920-pixel screen: a 3840-pixel wall asks one level coarser, so its
+  // twice-as-large symbols keep the spacing they have on a 1920 screen instead of piling up.
+  params.set("zoom", String(Math.max(0, Math.round(map.getZoom() - Math.log2(SCALE)))));
   return params;
+}
+
+// The legend's counts are the viewport answer's own sums, so they match the API by construction.
+function legendCounts(data) {
+  const counts = { red: 0, yellow: 0, green: 0, closed: 0, open: 0, above_level: 0, inspection: 0, leader: 0 };
+  if (data.kind === "clusters") {
+    for (const cluster of data.clusters) {
+      for (const [state, count] of Object.entries(cluster.states)) counts[state] += count;
+      for (const flag of ["above_level", "inspection", "leader"]) counts[flag] += cluster[flag];
+    }
+  } else {
+    for (const point of data.points) {
+      counts[point.state] = (counts[point.state] || 0) + 1;
+      for (const flag of ["above_level", "inspection", "leader"]) if (point[flag]) counts[flag] += 1;
+    }
+  }
+  return counts;
+}
+
+function renderLegendCounts(counts) {
+  // The summary does not split open cases by state: then red and yellow are inside the
+  // 未细分 row, and the legend says so rather than read 0.
+  const unsplit = counts.open > 0;
+  for (const node of document.querySelectorAll("#legend [data-count]")) {
+    const key = node.dataset.count;
+    node.textContent = unsplit && (key === "red" || key === "yellow")
+      ? "含于未细分" : `${(counts[key] || 0).toLocaleString("zh-CN")} 件`;
+  }
+  document.getElementById("legend-open").hidden = !counts.open;
+  element.dataset.legend = JSON.stringify(counts);
 }
 
 function drawCases(data) {
@@ -164,6 +212,7 @@ function drawCases(data) {
   symbols.forEach((symbol) => caseLayer.addLayer(symbol));
   const total = data.kind === "clusters" ? data.total : data.points.length;
   document.getElementById("in-view").textContent = `图上 ${total.toLocaleString("zh-CN")} 件`;
+  renderLegendCounts(legendCounts(data));
   stats.lastDrawMs = performance.now() - started;
   stats.symbols = symbols.length;
   stats.renders += 1;
@@ -430,7 +479,8 @@ function addFeedItem(event) {
   const feed = document.getElementById("feed");
   const item = document.createElement("li");
   item.className = `feed-${event.type}`;
-  const time = new Date().toLocaleTimeString("zh-CN", { timeZone: "Asia/Shanghai", hour12: false });
+  // A replayed event shows when it happened, not when the wall came back.
+  const time = new Date(event.at || Date.now()).toLocaleTimeString("zh-CN", { timeZone: "Asia/Shanghai", hour12: false });
   item.textContent = `${time} ${feedText(event)}`;
   feed.prepend(item);
   fitFeed();
@@ -492,7 +542,7 @@ async function start() {
   tickClock();
   setInterval(tickClock, 1000);
   await loadGrids();
-  map.on("moveend", () => { loadCases(); loadSources(); loadLong(); baseMap.load(); });
+  map.on("moveend", () => { loadCases(); loadSources(); loadLong(); loadBaseMap(); });
   map.on("overlayadd overlayremove", (event) => {
     if (event.layer === longLayer && event.type === "overlayadd") loadLong();
     if (event.layer !== sourceLayer) return;
@@ -509,7 +559,7 @@ async function start() {
     if (event.target.name.startsWith("received_")) loadPanels();
   });
   document.getElementById("kiosk").addEventListener("click", () => (kioskTimer ? stopKiosk() : startKiosk()));
-  await Promise.all([loadCases(), loadVillages(), loadPanels(), loadAlerts(), loadLong(), baseMap.load()]);
+  await Promise.all([loadCases(), loadVillages(), loadPanels(), loadAlerts(), loadLong(), loadBaseMap()]);
   connectLive();
   element.dataset.ready = "true";
   if (new URLSearchParams(window.location.search).get("kiosk") === "1") startKiosk();

@@ -426,6 +426,7 @@ def _summary_statement(dialect: str) -> Select:
             func.max(worst).label("worst"), func.sum(WallCell.above_level).label("above_level"),
             func.sum(WallCell.inspection).label("inspection"), func.sum(WallCell.leader).label("leader"),
             func.min(WallCell.min_case_id).label("case_id"),
+            func.sum(WallCell.closed_count).label("closed"),
         )
         .where(WallCell.level == bindparam("level", type_=Integer()),
                WallCell.facet.in_(bindparam("facets", expanding=True, type_=String())),

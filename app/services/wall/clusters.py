@@ -67,6 +67,7 @@ MAX_POINTS = 2000
 # State ranks: a cluster shows its worst member, the highest rank.
 STATE_RANKS = {DeadlineState.CLOSED: 0, DeadlineState.GREEN: 1, DeadlineState.YELLOW: 2, DeadlineState.RED: 3}
 STATE_NAMES = {rank: name for name, rank in STATE_RANKS.items()}
+OPEN_STATES = (DeadlineState.RED, DeadlineState.YELLOW, DeadlineState.GREEN)
 
 
 @dataclass(frozen=True)
@@ -174,6 +175,8 @@ def _cluster_select(size, rank: ColumnElement[int], where: list) -> Select:
             func.sum(case((Case.inspection_referral.isnot(None), 1), else_=0)).label("inspection"),
             func.sum(case((Case.leading_official_id.isnot(None), 1), else_=0)).label("leader"),
             func.min(Case.id).label("case_id"),
+            func.sum(case((rank == 0, 1), else_=0)).label("closed"),
+            *(func.sum(case((rank == STATE_RANKS[name], 1), else_=0)).label(name.value) for name in OPEN_STATES),
         )
         .where(Case.location.isnot(None), *where)
         .group_by("zoom_x", "zoom_y")
@@ -266,11 +269,31 @@ def viewport_features(user: User, view: Viewport, now: datetime, filters: dict) 
     clusters = [
         {"count": count, "lon": round(lon_sum / count, 6), "lat": round(lat_sum / count, 6),
          "state": STATE_NAMES[worst], "above_level": above_level, "inspection": inspection, "leader": leader,
-         "case_id": case_id if count == 1 else None}
-        for _x, _y, count, lon_sum, lat_sum, worst, above_level, inspection, leader, case_id in rows
+         "case_id": case_id if count == 1 else None, "states": cluster_states(row)}
+        for row in rows
+        for _x, _y, count, lon_sum, lat_sum, worst, above_level, inspection, leader, case_id, *_ in [row]
     ]
     return {"kind": "clusters", "zoom": view.zoom, "cell_deg": cell_degrees(view.zoom), "total": total,
             "clusters": clusters}
+
+
+def cluster_states(row: Row) -> dict:
+    """How many of a cluster's cases are in each deadline state, for the wall's ring charts.
+
+    The live path counts every state. The summary keeps open and closed counts but not the
+    open cases' states (they change with the clock), so there the open cases of a cell with
+    a yellow or red case come as ``open``, drawn in the cluster's worst state and said so in
+    the legend.
+    """
+    values = row._mapping
+    states = {"closed": int(values["closed"] or 0)}
+    if all(name.value in values for name in OPEN_STATES):
+        states.update({name.value: int(values[name.value] or 0) for name in OPEN_STATES})
+    else:
+        open_count = int(values["count"]) - states["closed"]
+        # A cell whose worst open case is green holds only green open cases: exact after all.
+        states["green" if values["worst"] <= STATE_RANKS[DeadlineState.GREEN] else "open"] = open_count
+    return states
 
 
 def _point(row) -> dict:
