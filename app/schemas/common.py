@@ -72,8 +72,10 @@ class FeatureSchema(Schema):
 
 
 class FeatureCollectionSchema(Schema):
-    """An RFC 7946 FeatureCollection (``truncated`` when a limit cut it short)."""
+    """An RFC 7946 FeatureCollection (``truncated`` when a limit cut it short; ``period``, a
+    foreign member, when the collection covers a period)."""
 
     type = fields.String(metadata={"description": "FeatureCollection"})
     features = fields.List(fields.Nested(FeatureSchema))
     truncated = fields.Boolean()
+    period = fields.Dict(metadata={"description": "统计期间（first_day、last_day、name、label 等）"})

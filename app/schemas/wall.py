@@ -186,8 +186,7 @@ class VillageScoreSchema(Schema):
 class VillageScoresSchema(Schema):
     """Every village's score for the period."""
 
-    period_start = fields.String()
-    period_end = fields.String()
+    period = fields.Dict(metadata={"description": "考核期间：start、end（ISO 8601）、label、heading 等"})
     item_points = fields.Float()
     villages = fields.List(fields.Nested(VillageScoreSchema))
 
