@@ -119,8 +119,8 @@ def wait_for(condition, alive) -> None:
 def test_a_worker_process_does_what_a_request_enqueued(app, city, tmp_path, queue_url):
     # Two odour complaints already on file; the third, registered by a request, completes a
     # cluster. Intake only enqueues the early-warning scan: the worker process raises the alert.
-    for lon, lat in POINTS[:2]:
-        make_case(lon, lat, category="air")
+    for n, (lon, lat) in enumerate(POINTS[:2]):  # two different people: early warning counts people
+        make_case(lon, lat, category="air", petitioner_phone=f"1390000000{n}")
     db.session.commit()
     with worker_beside(app, queue_url, tmp_path) as (web, alive):
         with web.app_context():
