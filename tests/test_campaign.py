@@ -330,7 +330,8 @@ def test_imported_monthly_counts_are_the_baseline_prorated_by_days(desk, scenari
     assert lists["not_falling"]["skipped_towns"] == ["东镇"]
     assert "：东镇及各部门缺少去年同期数据" in lists["not_falling"]["note"]
     assert [(t["town_name"], t["reasons"]) for t in lists["interview_towns"]] == [
-        ("西镇", ["越级访 2 件，居第 1 位", "信访量 2 件，未较去年同期（2 件，据录入的历史信访量）下降"])]
+        ("西镇", ["越级访 2 件，居第 1 位", "信访量 2 件，未较去年同期（2 件，据录入的历史信访量）下降",
+                 "久拖不解案件 5 件（达到 3 件）"])]
 
     admin, token = desk.client("admin")
     page = admin.get("/admin/baselines?year=2025").get_data(as_text=True)
@@ -364,7 +365,8 @@ def test_every_score_page_and_export_names_its_period(desk, scenario):
     sheet = load_workbook(io.BytesIO(ranking.data)).active
     assert sheet["A1"].value == f"镇（街道）考核排名 {campaign}"
     assert (sheet["C3"].value, sheet["C3"].number_format) == (20, "0.00")
-    ledger = client.get(f"/desk/campaign/ledger.xlsx?{PERIOD}")
+    job = desk.post("command", "/api/v1/exports/ledger", {"start": "2026-10-16", "end": "2026-11-15"})
+    ledger = desk.get("command", f"/api/v1/exports/{job.get_json()['id']}/file")  # made by the worker
     assert 'filename="ledger_20261016-20261115.xlsx"' in ledger.headers["Content-Disposition"]
     assert "%E6%A1%88%E4%BB%B6%E5%8F%B0%E8%B4%A6_2026-10-16" in ledger.headers["Content-Disposition"]  # 案件台账_
     sheet = load_workbook(io.BytesIO(ledger.data)).active

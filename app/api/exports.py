@@ -2,12 +2,12 @@
 
 import uuid
 
-from flask import send_file
 from flask_login import current_user, login_required
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
 from app.api.docs import XLSX, file_response
+from app.downloads import attachment
 from app.extensions import db
 from app.models.vocab import ExportStatus
 from app.schemas.campaign import LedgerQuerySchema
@@ -62,4 +62,4 @@ def get_export(job_id: uuid.UUID):
 def get_export_file(job_id: uuid.UUID):
     """The finished workbook of the caller's export."""
     job, path = export_jobs.ready_file(current_user, job_id)
-    return send_file(path, mimetype=XLSX, as_attachment=True, download_name=job.file_name, max_age=0)
+    return attachment(path.read_bytes(), XLSX, *export_jobs.download_names(job))

@@ -3,7 +3,7 @@ first-line measures, accountability lists, early-warning alerts, exports. All pr
 
 from datetime import date, datetime
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from marshmallow import Schema, ValidationError, fields
 from sqlalchemy import select
@@ -203,7 +203,7 @@ def export(job_id):
 def export_file(job_id):
     """The finished file of one of my exports."""
     job, path = export_jobs.ready_file(current_user, job_id)
-    return send_file(path, mimetype=XLSX, as_attachment=True, download_name=job.file_name, max_age=0)
+    return attachment(path.read_bytes(), XLSX, *export_jobs.download_names(job))
 
 
 @bp.get("/ranking.xlsx")

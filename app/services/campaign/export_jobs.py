@@ -63,6 +63,12 @@ def make(job_id: uuid.UUID) -> bool:
     return job.status == ExportStatus.DONE
 
 
+def download_names(job: ExportJob) -> tuple[str, str]:
+    """(Chinese name, ASCII name) its file is sent under, both naming the period."""
+    stated = describe(datetime.fromisoformat(job.params["start"]), datetime.fromisoformat(job.params["end"]))
+    return exports.file_names(job.kind, stated)
+
+
 def job_for(user: User, job_id: uuid.UUID) -> ExportJob:
     """The caller's own job, else NotFound (someone else's job is not even said to exist)."""
     job = db.session.get(ExportJob, job_id)
