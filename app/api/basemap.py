@@ -3,29 +3,19 @@
 from flask import Response, current_app, request
 from flask_login import login_required
 from flask_smorest import Blueprint
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import fields, validate
 
 from app.api.docs import GEOJSON
-from app.schemas.common import FeatureCollectionSchema
+from app.schemas.common import BoxSchema, FeatureCollectionSchema
 from app.services.geo import basemap
 
 blp = Blueprint("basemap", __name__, description="底图 Base map")
 
 
-class BasemapQuerySchema(Schema):
+class BasemapQuerySchema(BoxSchema):
     """A map view: the WGS-84 box and the Leaflet zoom."""
 
-    west = fields.Float(required=True, validate=validate.Range(-180, 180))
-    south = fields.Float(required=True, validate=validate.Range(-90, 90))
-    east = fields.Float(required=True, validate=validate.Range(-180, 180))
-    north = fields.Float(required=True, validate=validate.Range(-90, 90))
     zoom = fields.Integer(required=True, validate=validate.Range(0, 22))
-
-    @validates_schema
-    def _box_not_empty(self, data, **kwargs):
-        """West must be west of east and south south of north."""
-        if data["west"] >= data["east"] or data["south"] >= data["north"]:
-            raise ValidationError("范围无效：应 west < east 且 south < north。")
 
 
 @blp.route("", methods=["GET"])

@@ -12,6 +12,7 @@ from marshmallow.exceptions import ValidationError
 
 from app.errors import InvalidInput
 from app.models.vocab import WallFlag
+from app.schemas.common import BoxSchema
 from app.schemas.wall import (
     AlertCasesSchema,
     AlertsLayerSchema,
@@ -183,21 +184,6 @@ def get_events(query):
 # ------------------------------------------------------------------ further layers
 # Watched sources by days since their last patrol, early-warning alerts, village scores
 # (services.wall_layers).
-
-
-class BoxSchema(Schema):
-    """A WGS-84 box: west < east, south < north."""
-
-    west = fields.Float(required=True, validate=validate.Range(-180, 180))
-    south = fields.Float(required=True, validate=validate.Range(-90, 90))
-    east = fields.Float(required=True, validate=validate.Range(-180, 180))
-    north = fields.Float(required=True, validate=validate.Range(-90, 90))
-
-    @validates_schema
-    def _box_not_empty(self, data, **kwargs):
-        """West must be west of east and south south of north."""
-        if data["west"] >= data["east"] or data["south"] >= data["north"]:
-            raise ValidationError("范围无效：应 west < east 且 south < north。")
 
 
 @blp.route("/sources", methods=["GET"])

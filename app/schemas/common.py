@@ -1,7 +1,7 @@
 """Shapes shared by several resources."""
 
 from geoalchemy2.shape import to_shape
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 
 class PageQuerySchema(Schema):
@@ -79,3 +79,18 @@ class FeatureCollectionSchema(Schema):
     features = fields.List(fields.Nested(FeatureSchema))
     truncated = fields.Boolean()
     period = fields.Dict(metadata={"description": "统计期间（first_day、last_day、name、label 等）"})
+
+
+class BoxSchema(Schema):
+    """A WGS-84 box: west < east, south < north."""
+
+    west = fields.Float(required=True, validate=validate.Range(-180, 180))
+    south = fields.Float(required=True, validate=validate.Range(-90, 90))
+    east = fields.Float(required=True, validate=validate.Range(-180, 180))
+    north = fields.Float(required=True, validate=validate.Range(-90, 90))
+
+    @validates_schema
+    def _box_not_empty(self, data, **kwargs):
+        """West must be west of east and south south of north."""
+        if data["west"] >= data["east"] or data["south"] >= data["north"]:
+            raise ValidationError("范围无效：应 west < east 且 south < north。")

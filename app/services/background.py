@@ -68,11 +68,6 @@ def periodic(name: str, *, minutes: int | None = None, daily_at: str | None = No
     return task(name)
 
 
-def registered() -> dict[str, Callable[..., object]]:
-    """Every task by name (the worker's page in the admin overview lists them)."""
-    return dict(_TASKS)
-
-
 def schedules() -> list[Periodic]:
     """The periodic tasks, in name order."""
     return [_PERIODIC[name] for name in sorted(_PERIODIC)]
