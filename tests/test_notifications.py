@@ -196,6 +196,19 @@ def test_each_step_that_gives_work_tells_the_person_who_must_act(app, notifying)
     assert "extension_requested" not in _kinds("officer_env")
 
 
+def test_a_supervisors_reminder_goes_out_like_the_clocks_by_app_sms_and_work_group(app, notifying):
+    desk, case = _assign(app)
+    desk.act("sup_T1", case["id"], "assign")
+    notifying.received.clear()
+    desk.act("sup_T1", case["id"], "remind", note="今日内回复")
+    assert _kinds("officer_env")[-1] == "reminder"
+    (sms,) = [r for r in notifying.delivered("aliyun") if r["to"] == [PHONES["officer_env"]]]
+    assert sms["texts"] == ["催办", case["number"]]
+    assert any("催办" in r["texts"][0] and case["number"] in r["texts"][0] for r in notifying.delivered("wecom"))
+    # The one who pressed it is not told of their own reminder.
+    assert "reminder" not in _kinds("sup_T1")
+
+
 def test_the_admin_adds_a_group_robot_and_chooses_a_roles_sms(app, notifying, client):
     sign_in_pages(client, "admin")
     page = client.get("/admin/notifications")

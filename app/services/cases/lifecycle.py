@@ -30,7 +30,6 @@ from app.models import (
     FollowUp,
     Inspection,
     LeaderVisit,
-    Notification,
     User,
 )
 from app.models.vocab import (
@@ -40,6 +39,7 @@ from app.models.vocab import (
     InspectionKind,
     LegalTrack,
     NoticeKind,
+    NotificationKind,
     PhotoStatus,
     Role,
     Satisfaction,
@@ -55,6 +55,7 @@ from app.services.cases.repeats import link_refusal, link_repeat, reopen_case
 from app.services.cases.timeline import append_event
 from app.services.field import onsite_rules
 from app.services.field.desk_checks import record_desk_check
+from app.services.notify.outbox import notify
 
 S = CaseStatus
 MAX_EXTENSION_DAYS = 30
@@ -765,8 +766,8 @@ def _reopen_needs(case: Case, user: User, data: dict) -> list[str]:
 def _remind(case: Case, user: User, data: dict, now: datetime) -> None:
     note = data.get("note", "").strip()
     message = f"【催办】{user.full_name}催办案件{case.number}，请抓紧办理。" + (f"（{note}）" if note else "")
-    db.session.add_all(Notification(user_id=person.id, case_id=case.id, kind="reminder", message=message,
-                                    created_at=now) for person in deadlines.reminder_recipients(case))
+    # Through the outbox, as the yellow-clock reminder: SMS and robots by each person's settings.
+    notify(NotificationKind.REMINDER, deadlines.reminder_recipients(case), message, case, now, exclude=user)
 
 
 @needs("remind")
