@@ -119,3 +119,25 @@ def test_post_follows_georeport_v2_on_codes_addresses_and_descriptions(client, a
     queue = client.get("/desk/").get_data(as_text=True)
     assert nowhere.number in queue and town_only.number in queue
     assert "人民路12号" in client.get(f"/desk/cases/{nowhere.id}").get_data(as_text=True)
+
+
+def test_a_point_outside_the_city_is_kept_for_the_command_offices_outside_queue(client, auth, city, api_key):
+    """An outside system cannot tick the desk's 「市外」 box; its complaint is registered as 市外
+    rather than refused, and the command office finds it in that queue. A point off the globe is
+    still a 400."""
+    sent = client.post("/open311/v2/requests.json", data={"api_key": api_key, "service_code": "noise",
+                                                            "lat": "39.9042", "long": "116.4074",
+                                                            "description": "夜间施工噪声"})
+    assert sent.status_code == 201, sent.get_json()
+    number = sent.get_json()[0]["service_request_id"]
+    case = db.session.query(Case).filter_by(number=number).one()
+    assert (case.outside_city, case.grid_id, case.town_id) == (True, None, None)
+    auth.login("command")
+    assert number in client.get("/desk/?outside_city=1").get_data(as_text=True)
+    inside = client.post("/open311/v2/requests.json", data={"api_key": api_key, "service_code": "air",
+                                                              "lat": "32.31", "long": "120.535"})
+    assert db.session.query(Case).filter_by(number=inside.get_json()[0]["service_request_id"]).one().outside_city \
+        is False
+    off_globe = client.post("/open311/v2/requests.json", data={"api_key": api_key, "service_code": "air",
+                                                                "lat": "95", "long": "120.5"})
+    assert off_globe.status_code == 400 and off_globe.get_json()[0]["code"] == 400

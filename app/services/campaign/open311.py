@@ -104,6 +104,8 @@ def create_request(key: ApiKey, form: dict) -> dict:
     As GeoReport v2 allows: an unknown service_code is 404; a location is lat/long or an
     address (placed by the place names in it, else registered unplaced for the command
     office to place); the description may be left out (the title then names the service).
+    A point outside the city is registered as 市外 (an outside system cannot tick the desk's
+    box, and the complaint must not be lost): the command office's 市外 queue decides.
     """
     code = form.get("service_code") or ""
     if code not in Category.labels():
@@ -125,7 +127,7 @@ def _location(form: dict, address: str) -> dict:
     when there is neither a point nor an address, as the spec requires one of them)."""
     if form.get("lat") or form.get("long"):
         try:
-            return {"lat": float(form["lat"]), "lon": float(form["long"])}
+            return {"lat": float(form["lat"]), "lon": float(form["long"]), "outside_city": True}
         except (KeyError, ValueError) as exc:
             raise InvalidInput("lat 与 long 须同时提供且为数字。") from exc
     if not address:
