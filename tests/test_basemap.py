@@ -169,5 +169,16 @@ def test_the_demo_wall_draws_its_own_base_map_with_nothing_from_outside(app, bro
     page.wait_for_function("() => window.wallStats.basemapFeatures > 10", timeout=10_000)
     assert page.locator(".basemap-label").filter(has_text="人民公园").count() == 1
     page.screenshot(path=artifacts_dir / "wall-basemap-zoom13.png")
+    # The desk's maps draw the same base map, light, with the town boundaries over the villages:
+    # a clerk placing a complaint finds the road and the town it names.
+    page.goto(f"{live_server}/desk/cases/new")
+    page.locator('#pick-map[data-ready="true"]').wait_for(timeout=30_000)
+    page.wait_for_function("() => document.querySelectorAll('#pick-map path[stroke-dasharray]').length == 14")
+    page.wait_for_function("() => document.querySelectorAll('#pick-map .leaflet-basemap-pane path').length > 5")
+    for _ in range(3):
+        page.locator("#pick-map .leaflet-control-zoom-in").click()
+        page.wait_for_timeout(400)
+    page.locator(".basemap-label-desk").first.wait_for(timeout=10_000)
+    page.screenshot(path=artifacts_dir / "desk-intake-basemap.png")
     assert outside == []
     context.close()

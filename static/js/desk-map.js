@@ -1,17 +1,39 @@
-// Shared map set-up for desk pages: grid polygons from the database are the base map
-// (command rooms and town offices are often on closed networks: no tile server needed).
+// Shared map set-up for desk pages: the city's own maps from the database, no tile server
+// (command rooms and town offices are often on closed networks): the base map's roads, water
+// and place names when the page names its URL, town boundaries, and the village grids.
 import { toWgs84 } from "./coords.js";
+import { createBaseMap } from "../wall/basemap.js";
 
 const GRID_STYLE = { color: "#0b6e4f", weight: 1, fillOpacity: 0.04 };
 const OWN_GRID_STYLE = { color: "#0b6e4f", weight: 3, fillOpacity: 0.12 };
+const TOWN_STYLE = { color: "#5b3a8c", weight: 2.5, dashArray: "6 4", fill: false, interactive: false };
+const getJson = (url) => fetch(url, { credentials: "same-origin" }).then((response) => response.json());
+
+// Town boundaries over the village grids, so a point's town reads at a glance.
+function addTowns(map, url) {
+  if (!url) return;
+  getJson(url).then((towns) => window.L.geoJSON(towns, { style: TOWN_STYLE }).addTo(map));
+}
+
+// The base map under the grids; fetched for each view after a move or zoom.
+function addBaseMap(map, url) {
+  if (!url) return;
+  const wgs = (lon, lat) => [lat, lon];
+  const baseMap = createBaseMap(map, url, wgs, (lng, lat) => [lng, lat], {}, "desk");
+  map.getPane("basemap").style.zIndex = 350;  // under the grids' overlay pane
+  map.on("moveend", () => baseMap.load());
+  baseMap.load();
+  return baseMap;
+}
 
 // The map is returned at once, so callers can attach handlers before the grids arrive;
 // `ready` resolves when the grid layer is drawn.
 export function gridMap(element, { highlightId = null, fit = true } = {}) {
   const map = window.L.map(element, { zoomSnap: 0.5, attributionControl: false });
   map.setView([32.39, 120.57], 10);
-  const ready = fetch(element.dataset.gridsUrl || element.dataset.gridUrl, { credentials: "same-origin" })
-    .then((response) => response.json())
+  addBaseMap(map, element.dataset.basemapUrl);
+  addTowns(map, element.dataset.townsUrl);
+  const ready = getJson(element.dataset.gridsUrl || element.dataset.gridUrl)
     .then((grids) => {
       const layer = window.L.geoJSON(grids, {
         style: (feature) => (feature.properties.id === highlightId ? OWN_GRID_STYLE : GRID_STYLE),
