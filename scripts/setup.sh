@@ -24,6 +24,8 @@ if [ "$want_test" -eq 1 ]; then
   need_pkg postgresql
   need_pkg postgresql-postgis
   command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+  # The task queue's production store: tests/test_background.py starts its own on 127.0.0.1.
+  command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 fi
 if [ "${#missing[@]}" -gt 0 ]; then
   echo "==> apt-get install ${missing[*]}"
