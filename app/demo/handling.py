@@ -138,12 +138,14 @@ def to_times(received: np.ndarray, hours: np.ndarray) -> np.ndarray:
 
 def due_columns(frame: dict) -> dict:
     """The per-stage due times services.deadlines mirrors onto a case from its clocks (kept
-    once met, as the clocks are) and ``due_at``, the nearest running one, all as times."""
+    once met, as the clocks are), ``due_at``, the nearest running one, and its start
+    (``due_started_at``), all as times."""
     received, due = frame["received_at"], frame["clock_due"]
     mirrored = {"sign_due_at": Stage.SIGN, "onsite_due_at": Stage.ONSITE, "notice_due_at": Stage.NOTICE,
                 "handle_due_at": Stage.HANDLE}  # fmt: skip
     columns = {name: to_times(received, due[:, CLOCK_STAGES.index(stage)]) for name, stage in mirrored.items()}
     columns["due_at"] = to_times(received, frame["due_hours"])
+    columns["due_started_at"] = to_times(received, frame["running_start_hours"])
     return columns
 
 

@@ -112,6 +112,10 @@ class Case(db.Model):
     revisit_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The nearest due time of the stage the case is in now; what queues sort by.
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    # When that nearest running clock started (services.deadlines.refresh_case_due keeps both):
+    # a case turns yellow once ``yellow_at`` of the time from here to ``due_at`` is used, the
+    # same rule on the desk, the phone and the wall, read from the row without its clocks.
+    due_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

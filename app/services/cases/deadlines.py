@@ -237,7 +237,9 @@ def resume_clock(case: Case, stage: str) -> CaseClock | None:
 def refresh_case_due(case: Case) -> None:
     """Set ``case.due_at`` to its nearest open clock and mirror the per-stage due columns."""
     clocks = list(db.session.scalars(select(CaseClock).where(CaseClock.case_id == case.id)))
-    case.due_at = min((c.due_at for c in clocks if c.done_at is None), default=None)
+    nearest = min((c for c in clocks if c.done_at is None), key=lambda c: (c.due_at, c.id or 0), default=None)
+    case.due_at = nearest.due_at if nearest else None
+    case.due_started_at = nearest.started_at if nearest else None
     due_by_stage = {c.stage: c.due_at for c in clocks}
     for stage, column in _MIRRORED_STAGES.items():
         setattr(case, column, due_by_stage.get(stage))
@@ -359,13 +361,11 @@ def overdue_clause(now: datetime) -> ColumnElement[bool]:
 
 def yellow_clause(now: datetime) -> ColumnElement[bool]:
     """SQL for ``clock_state`` being yellow, for a whole list at once: not yet due, but at
-    least ``yellow_at`` of the time from the nearest open clock's start (or, without clocks,
-    from receipt) to the case's due time is used."""
+    least ``yellow_at`` of the time from the nearest open clock's start (``due_started_at``;
+    or, without one, from receipt) to the case's due time is used. Read from the case row:
+    a subquery per case into its clocks cost seconds on a city's open cases."""
     yellow_at = float(get_setting("yellow_at"))
-    started = (select(CaseClock.started_at)
-               .where(CaseClock.case_id == Case.id, CaseClock.done_at.is_(None))
-               .order_by(CaseClock.due_at, CaseClock.id).limit(1).scalar_subquery())
-    start = _EpochSeconds(func.coalesce(started, Case.received_at))
+    start = _EpochSeconds(func.coalesce(Case.due_started_at, Case.received_at))
     due, moment = _EpochSeconds(Case.due_at), now.timestamp()
     return Case.due_at.isnot(None) & (Case.due_at > now) & ((moment - start) >= (due - start) * yellow_at)
 

@@ -123,10 +123,11 @@ def epoch_seconds(moment) -> ColumnElement[float]:
 
 
 def yellow_epoch(yellow_at: float | ColumnElement[float]) -> ColumnElement[float]:
-    """When each case turns yellow: received plus the yellow_at share of the time to due."""
+    """When each case turns yellow: its nearest running clock's start (``due_started_at``; receipt
+    when it has none) plus the yellow_at share of the time from there to due, as on the desk."""
     share = yellow_at if isinstance(yellow_at, ColumnElement) else literal(yellow_at, Float())
-    received = epoch_seconds(Case.received_at)
-    return received + share * (epoch_seconds(Case.due_at) - received)
+    started = epoch_seconds(func.coalesce(Case.due_started_at, Case.received_at))
+    return started + share * (epoch_seconds(Case.due_at) - started)
 
 
 # Filter rows: from FACET_LEVEL up, each cell also has one row per value of each filter the

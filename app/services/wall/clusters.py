@@ -1,13 +1,11 @@
 """The map wall (挂图作战): cases on the map at city scale, clustered without reading them all.
 
 * **Deadline state in SQL.** Grey when the case is finished, red once ``now >= due_at``,
-  yellow once the share ``yellow_at`` (admin setting, 75 %) of the time from ``received_at``
-  to ``due_at`` is used (``wall_cells.yellow_epoch``), else green. This is the fallback rule
-  of ``deadlines.case_deadline_state`` applied to every case: the exact rule reads each
-  case's open clock (``case_clocks``), which would be one join per case and too slow for a
-  wall of a million cases; ``due_at`` already mirrors the nearest open clock's due time, so
-  red (the colour that matters most) is exact and only the green/yellow boundary can differ
-  from the desk for a case whose current stage started after ``received_at``.
+  yellow once the share ``yellow_at`` (admin setting, 75 %) of the time from the nearest
+  running clock's start (``due_started_at``) to ``due_at`` is used
+  (``wall_cells.yellow_epoch``), else green: the rule of ``deadlines.case_deadline_state``,
+  read from the case row, which mirrors the nearest open clock's start and due time, so the
+  wall, the desk and the phone give every case the same colour.
 * **Grid clustering.** Points are snapped to square cells of ``wall_cells.CELL_PX`` screen
   pixels at the requested zoom; each cluster carries its exact count, centroid, worst state and flag
   counts. From ``POINTS_ZOOM`` on, cases come one by one when there are at most

@@ -1,0 +1,36 @@
+"""due_started_at: when a case's nearest running clock started
+
+Revision ID: 0022_due_started_at
+Revises: 0018_lists
+Create Date: 2026-12-07 00:30:00.000000
+
+A case turns yellow once ``yellow_at`` of the time from its nearest running clock's start to
+its due time is used. The desk asked the clocks table for that start once per open case (a
+correlated subquery: seconds on a city's open cases), and the wall counted from receipt
+instead, so the two disagreed for every case past its first stage. The start now sits on the
+case beside ``due_at`` (services.deadlines.refresh_case_due keeps both); existing cases get it
+from their clocks here.
+"""
+from alembic import op
+import sqlalchemy as sa
+
+
+# revision identifiers, used by Alembic.
+revision = '0022_due_started_at'
+down_revision = '0018_lists'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    op.add_column("cases", sa.Column("due_started_at", sa.DateTime(timezone=True), nullable=True))
+    op.execute(
+        "UPDATE cases SET due_started_at = ("
+        " SELECT c.started_at FROM case_clocks c WHERE c.case_id = cases.id AND c.done_at IS NULL"
+        " ORDER BY c.due_at, c.id LIMIT 1)"
+        " WHERE due_at IS NOT NULL"
+    )
+
+
+def downgrade():
+    op.drop_column("cases", "due_started_at")
