@@ -194,9 +194,11 @@ class Client:
         status, _, data = self.request("GET", "/api/v1/auth/csrf")
         self.token = json.loads(data)["csrf_token"]
         login = json.dumps({"username": username, "password": password}).encode()
-        status, _, data = self.request("POST", "/api/v1/auth/login", login, {"Content-Type": "application/json"})
+        status, _, data = self.request("POST", "/api/v1/auth/login", login,
+                                       {"Content-Type": "application/json", "Accept-Encoding": "identity"})
         if status != 200:
             sys.exit(f"{username}: sign-in failed: {status} {data[:200]!r}")
+        self.token = json.loads(data)["csrf_token"]  # signing in starts a new CSRF token
         return self
 
 
