@@ -5,10 +5,11 @@ from flask import Flask, g, redirect, request, session, url_for
 from flask_login import login_user, logout_user
 
 from app.errors import error_response
-from app.extensions import db, login_manager
+from app.extensions import login_manager
 from app.models import User
 from app.models.types import utcnow
-from app.services.admin.sessions import end_session, start_session
+from app.services.admin.sessions import end_session, load_signed_in, start_session
+from app.services.cases import notifications
 from app.session_policy import SESSION_TOKEN_KEY, idle_limit, mark_active
 
 _CSRF_KEY = "csrf_token"  # where Flask-WTF keeps the session's CSRF secret (and caches it in g)
@@ -44,9 +45,14 @@ def load_user(session_id: str) -> User | None:
     user_id, _, version = session_id.partition(":")
     if not user_id.isdigit() or not version.isdigit():
         return None
-    user = db.session.get(User, int(user_id))
+    # Pages show the unread count in the header's badge: it comes in the same statement.
+    badge = None if request.path.startswith("/api/") else notifications.unread_count_of(User.id)
+    user, record, unread = load_signed_in(int(user_id), session.get(SESSION_TOKEN_KEY), badge)
     if user is None or user.session_version != int(version):
         return None
+    g.session_record = record  # the session policy checks it (session_policy.py)
+    if badge is not None:
+        g.unread_notifications = unread
     return user
 
 

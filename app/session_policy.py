@@ -19,7 +19,7 @@ untouched: this runs before them and only ever signs a user out.
 
 from datetime import timedelta
 
-from flask import Flask, current_app, flash, redirect, request, session, url_for
+from flask import Flask, current_app, flash, g, redirect, request, session, url_for
 from flask_login import current_user, logout_user
 
 from app.errors import error_response
@@ -69,7 +69,7 @@ def init_session_policy(app: Flask) -> None:
             return None
         if not current_user.is_authenticated:
             return None
-        if not session_is_live(session.get(SESSION_TOKEN_KEY), current_user):
+        if not session_is_live(session.get(SESSION_TOKEN_KEY), current_user, g.get("session_record")):
             logout_user()  # ended on the server: from here on, answered as signed out
             session.pop(SESSION_TOKEN_KEY, None)
             return None

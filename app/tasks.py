@@ -16,6 +16,7 @@ from app.services.cases.deadlines import sweep_warnings
 from app.services.cases.long_unresolved import sync_revisit_clocks
 from app.services.field.sync import derive_missed, derive_photo
 from app.services.notify import delivery
+from app.services.wall import cells as wall_cells
 
 
 @background.periodic("deadlines.sweep", minutes=5)
@@ -86,3 +87,10 @@ def purge_exports() -> int:
 def derive_missed_photos() -> int:
     """Photos still processing minutes after they arrived: their task was lost or failed; make them now."""
     return derive_missed(clock.now())
+
+
+@background.periodic(wall_cells.REFRESH_TASK, minutes=1)
+def refresh_wall_cells() -> int:
+    """The map wall's summary for the cells changed since the last refresh (sent after each commit
+    that changed cases; every minute too, so a lost task leaves nothing stale for long)."""
+    return wall_cells.refresh_noted_cells()

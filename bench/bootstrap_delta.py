@@ -8,7 +8,8 @@ The database must hold a demo city (``flask db upgrade`` then ``flask demo seed 
 village with the most open cases (or ``--user``). Through the app's own WSGI stack, signed
 in, the script measures in one run:
 
-* the floor: ``GET /api/v1/auth/me``, a signed-in request that runs no query of its own;
+* the floor: ``GET /api/v1/me``, the signed-in inspector's own record (the user and their
+  grid, two statements: what every signed-in request pays, plus one read);
 * the old bootstrap (no token: the nearest 500 open cases, whole), as phones before delta
   sync fetch it on every refresh;
 * the first sync (``since=``, every page followed): bytes, gzip bytes, pages, time;
@@ -147,7 +148,7 @@ def main() -> None:
     first_gzip = sum(len(gzip.compress(p, 6)) for p in pages)
     print(f"| first sync (since=, all pages) | {kb(first_raw)} | {kb(first_gzip)} | {len(pages)} |")
 
-    floor = timed(lambda: client.get("/api/v1/auth/me"), args.runs)
+    floor = timed(lambda: client.get("/api/v1/me"), args.runs)
     old_times = timed(lambda: get(client, None), max(5, args.runs // 4))
     first_times = timed(lambda: first_sync(client), max(5, args.runs // 4))
     quiet_body = get(client, token).get_data()
@@ -166,7 +167,7 @@ def main() -> None:
           f"{kb(len(gzip.compress(changed_body.get_data(), 6)))} | 1 ({len(data['cases'])} cases, "
           f"{len(data['removed'])} removed) |")
     print("\n| request | p50 ms | p95 ms |\n|---|---|---|")
-    print(line("floor: GET /api/v1/auth/me", floor))
+    print(line("floor: GET /api/v1/me", floor))
     print(line("old bootstrap (no token)", old_times))
     print(line("first sync (all pages)", first_times))
     print(line("delta sync, nothing changed", quiet))

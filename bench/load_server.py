@@ -194,9 +194,15 @@ class Client:
         status, _, data = self.request("GET", "/api/v1/auth/csrf")
         self.token = json.loads(data)["csrf_token"]
         login = json.dumps({"username": username, "password": password}).encode()
-        status, _, data = self.request("POST", "/api/v1/auth/login", login, {"Content-Type": "application/json"})
+        for _ in range(5):  # a 503 is a clash the server could not wait out: try again, as the apps do
+            status, headers, data = self.request("POST", "/api/v1/auth/login", login,
+                                                 {"Content-Type": "application/json", "Accept-Encoding": "identity"})
+            if status != 503:
+                break
+            time.sleep(float(headers.get("Retry-After", 2)))
         if status != 200:
             sys.exit(f"{username}: sign-in failed: {status} {data[:200]!r}")
+        self.token = json.loads(data)["csrf_token"]  # signing in starts a new CSRF token
         return self
 
 

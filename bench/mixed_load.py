@@ -14,7 +14,10 @@ behind shows it instead of slowing the generator down. The mix:
 * desk queue 35 % — ``GET /desk/`` as the command office (the first page of its queue);
 * case detail 25 % — ``GET /desk/cases/<id>`` of a random case;
 * wall viewport 25 % — ``GET /api/v1/wall/viewport`` for one of bench/wall_viewport.py's views;
-* inspector bootstrap 15 % — ``GET /api/v1/field/bootstrap`` as one of 20 inspectors.
+* inspector bootstrap 15 % — ``GET /api/v1/field/bootstrap`` as one of 20 inspectors: by
+  default the delta sync a phone sends on each refresh (``?since=`` its sync token, each
+  phone's first sync made before the timed run), ``--bootstrap full`` the whole bootstrap
+  that phones before delta sync fetched every time.
 
 The floor, first, in the same run: ``GET /healthz`` (one ``SELECT 1``) on the same schedule,
 what the stack costs with no work of the application's own. Requests ask for compressed
@@ -22,6 +25,7 @@ answers, as browsers do. Figures go to stdout as Markdown; docs/benchmarks.md re
 """
 
 import argparse
+import json
 import os
 import random
 import tempfile
@@ -53,6 +57,10 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--workers", type=int, default=2, help="gunicorn processes")
     parser.add_argument("--threads", type=int, default=16, help="threads per gunicorn process")
     parser.add_argument("--random-seed", type=int, default=7)
+    parser.add_argument("--skip", action="append", default=[], choices=list(MIX),
+                        help="leave this kind out of the mix (the others keep their shares); repeatable")
+    parser.add_argument("--bootstrap", choices=["delta", "full"], default="delta",
+                        help="the inspectors' sync: a delta with their token (today's phones) or the whole bootstrap")
     return parser.parse_args()
 
 
@@ -67,6 +75,20 @@ def targets(app) -> tuple[list[int], list[str]]:
         db.session.remove()
     print(f"database: {total} cases, {len(inspectors)} inspectors in the bootstrap mix")
     return case_ids, inspectors
+
+
+def first_sync(phone: Client) -> str:
+    """A phone's first sync, every page followed; the sync token it keeps for its next one."""
+    since = ""
+    while True:
+        status, _, data = phone.request("GET", f"/api/v1/field/bootstrap?since={since}",
+                                        headers={"Accept-Encoding": "identity"})
+        if status != 200:
+            raise SystemExit(f"first sync failed: {status} {data[:200]!r}")
+        body = json.loads(data)
+        if not body.get("next"):
+            return body["sync_token"]
+        since = body["next"]
 
 
 def run_schedule(rate: float, seconds: float, choose, fire) -> tuple[dict[str, Samples], float]:
@@ -115,9 +137,11 @@ def main() -> None:
         queue_url = redis_url or f"sqlite:///{work / 'tasks.db'}"
         with serve(database_url, work / "photos", work / "instance", queue_url, args.workers, args.threads,
                    2) as server:
-            print(f"gunicorn {args.workers} × {args.threads} threads + 1 worker; queue {queue_url.split(':')[0]}")
+            print(f"gunicorn {args.workers} × {args.threads} threads + 1 worker; queue {queue_url.split(':')[0]}; "
+                  f"inspectors' {args.bootstrap} sync")
             desk = Client(server.port).sign_in("command", DEMO_PASSWORD)
             phones = [Client(server.port).sign_in(name, DEMO_PASSWORD) for name in inspectors]
+            tokens = {id(phone): first_sync(phone) for phone in phones} if args.bootstrap == "delta" else {}
             anonymous = Client(server.port)
             views = [viewport_box(lon, lat, zoom) for _, lon, lat, zoom in VIEWS]
 
@@ -133,11 +157,14 @@ def main() -> None:
                     status, _, data = desk.request("GET", "/api/v1/wall/viewport?" + "&".join(
                         f"{k}={v}" for k, v in box.items()))
                 else:
-                    status, _, data = rng.choice(phones).request("GET", "/api/v1/field/bootstrap")
+                    phone = rng.choice(phones)
+                    since = f"?since={tokens[id(phone)]}" if tokens else ""
+                    status, _, data = phone.request("GET", f"/api/v1/field/bootstrap{since}")
                 return status, len(data), status == 200
 
             floor, floor_s = run_schedule(args.rate, args.floor_seconds, lambda i: "floor", fire)
-            names, weights = list(MIX), list(MIX.values())
+            names = [kind for kind in MIX if kind not in args.skip]
+            weights = [MIX[kind] for kind in names]
             plan = random.Random(args.random_seed).choices(names, weights, k=int(args.rate * args.seconds))
             mixed, mixed_s = run_schedule(args.rate, args.seconds, plan.__getitem__, fire)
     everything = Samples()
@@ -150,9 +177,9 @@ def main() -> None:
     print(TABLE_HEAD)
     print(table_row(f"floor: /healthz ({len(floor['floor'].latencies) / floor_s:.0f}/s answered)", floor["floor"]))
     print(table_row(f"mix, all ({len(everything.latencies) / mixed_s:.0f}/s answered)", everything))
-    for kind in MIX:
+    for kind in names:
         print(table_row(kind, mixed[kind]))
-    statuses = {kind: mixed[kind].statuses for kind in MIX}
+    statuses = {kind: mixed[kind].statuses for kind in names}
     print(f"\nstatuses: {statuses}")
     ratio = percentile_ms(everything.latencies, 0.95) / percentile_ms(floor["floor"].latencies, 0.95)
     print(f"p95 of the mix is {ratio:.1f} × the floor's")

@@ -38,8 +38,8 @@ def driver_error(sqlstate: str) -> Exception:
     if db.engine.dialect.name == "postgresql":
         return psycopg.errors.lookup(sqlstate)("simulated")
     if sqlstate.startswith("23"):
-        return sqlite3.IntegrityError("UNIQUE constraint failed: wall_cells.level" if sqlstate == "23505"
-                                      else "NOT NULL constraint failed: wall_cells.facet")
+        return sqlite3.IntegrityError("UNIQUE constraint failed: case_events.case_id, case_events.seq"
+                                      if sqlstate == "23505" else "NOT NULL constraint failed: case_events.kind")
     return sqlite3.OperationalError("database is locked")
 
 
@@ -60,13 +60,22 @@ def fails_once(statement_start: str, error: Exception):
         event.remove(db.engine, "before_cursor_execute", fail)
 
 
+# Where the clashes below are injected: the upload's append to the case's timeline. It is a
+# write every on-site check makes inside its transaction, after the inspection row went in,
+# on the table where a real race lands (two appends on one case meet on (case_id, seq), and
+# the case row they queue on can deadlock or time out). These tests used to inject into the
+# map summary's refresh, which the upload ran before its commit; the worker runs that now,
+# after the commit, so it can no longer fail an upload.
+CLASH_AT = "INSERT INTO case_events"
+
+
 @pytest.mark.parametrize("sqlstate", ["23505", "40001", "40P01", "55P03"],
                          ids=["unique key raced", "serialization failure", "deadlock", "lock not available"])
 def test_a_clash_with_another_transaction_is_503_and_the_retry_goes_in(desk, city, sqlstate):
     url, body = f"/api/v1/inspections/{uuid.uuid4()}", onsite_body(city.cases["V11"].id)
-    with fails_once("INSERT INTO wall_cells", driver_error(sqlstate)) as raised:
+    with fails_once(CLASH_AT, driver_error(sqlstate)) as raised:
         busy = put(desk, INSPECTOR, url, body)
-    assert raised, "the upload never refreshed the map summary"
+    assert raised, "the upload never appended to the case's timeline"
     assert busy.status_code == 503 and busy.headers["Retry-After"] == "2"
     assert {key: busy.get_json()[key] for key in BUSY} == BUSY
     assert count(Inspection) == 0
@@ -76,7 +85,7 @@ def test_a_clash_with_another_transaction_is_503_and_the_retry_goes_in(desk, cit
 
 
 def test_a_broken_rule_is_not_mistaken_for_a_clash(desk, city):
-    with fails_once("INSERT INTO wall_cells", driver_error("23502")), pytest.raises(IntegrityError):
+    with fails_once(CLASH_AT, driver_error("23502")), pytest.raises(IntegrityError):
         put(desk, INSPECTOR, f"/api/v1/inspections/{uuid.uuid4()}", onsite_body(city.cases["V11"].id))
 
 

@@ -316,8 +316,9 @@ def test_flask_wall_rebuild_cells(app, city):
 def meet_before_commit(threads: int):
     """Hold each of ``threads`` request threads just before its commit until all are there.
 
-    That is the moment the summary is refreshed, so the refreshes run at once. On SQLite the
-    requests queue at BEGIN IMMEDIATE and can never meet there, so nothing is held.
+    That is the moment each notes the cells it changed; right after the commits (the suite
+    runs tasks at once) their summary refreshes run together. On SQLite the requests queue at
+    BEGIN IMMEDIATE and can never meet there, so nothing is held.
     """
     barrier = threading.Barrier(threads, timeout=60)
     met: set[int] = set()

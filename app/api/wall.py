@@ -166,9 +166,10 @@ def get_case_card(case_id: int):
 @blp.arguments(EventQuerySchema, location="query")
 @blp.response(200, {"type": "string"}, content_type="text/event-stream",
               description="事件流（text/event-stream）：new_case、state_change、turned_red、closed、alert；"
-                          "Last-Event-ID 续传")
+                          "cells（地图汇总已更新，重新读取地图）；Last-Event-ID 续传")
 def get_events(query):
-    """A text/event-stream of case events (new_case, state_change, turned_red, closed)."""
+    """A text/event-stream of case events (new_case, state_change, turned_red, closed), alerts, and
+    ``cells`` when the map's summary has caught up with changes already announced."""
     require_wall_user(current_user)
     last = request.headers.get("Last-Event-ID", "")
     config = current_app.config

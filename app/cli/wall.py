@@ -6,7 +6,7 @@ import click
 from flask.cli import AppGroup
 
 from app.extensions import db
-from app.services.wall.cells import rebuild_wall_cells
+from app.services.wall.cells import rebuild_summary
 
 wall = AppGroup("wall", help="挂图作战 Map wall.")
 
@@ -19,6 +19,6 @@ def rebuild_cells_command() -> None:
     outside the app (SQL, a restore of the cases table alone).
     """
     started = time.perf_counter()
-    cells = rebuild_wall_cells()
+    cells = rebuild_summary()
     db.session.commit()
     click.echo(f"挂图汇总已重建：最细一级 {cells} 个网格单元，用时 {time.perf_counter() - started:.1f} 秒。")

@@ -36,7 +36,7 @@ from app.models.receptions import Reception, reception_cases
 from app.models.saved_filters import SavedFilter
 from app.models.settings import Setting
 from app.models.special_checks import SpecialCheck
-from app.models.wall import WallCell
+from app.models.wall import WallCell, WallDirtyCell
 
 __all__ = [
     "Alert",
@@ -92,5 +92,6 @@ __all__ = [
     "User",
     "UserSession",
     "WallCell",
+    "WallDirtyCell",
     "VolumeBaseline",
 ]

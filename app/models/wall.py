@@ -49,3 +49,21 @@ class WallCell(db.Model):
     leader: Mapped[int] = mapped_column(Integer)
     # The lowest case id, which is the case itself when the cell holds one.
     min_case_id: Mapped[int] = mapped_column(Integer)
+
+
+class WallDirtyCell(db.Model):
+    """A base cell (level ``BASE_LEVEL``) whose cases a committed transaction changed, not yet refreshed.
+
+    A transaction that writes cases only inserts these rows (no lock, no row another writer
+    touches); the worker refreshes the named cells after the commit and deletes the rows it
+    refreshed. A cell may be named several times; the refresh does it once. Ids only grow
+    (``sqlite_autoincrement``: SQLite would otherwise reuse the ids of deleted rows), so the
+    highest id still pending tells a reader whether the summary has caught up.
+    """
+
+    __tablename__ = "wall_dirty_cells"
+    __table_args__ = {"sqlite_autoincrement": True}
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    cell_x: Mapped[int] = mapped_column(Integer)
+    cell_y: Mapped[int] = mapped_column(Integer)

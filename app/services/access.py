@@ -10,7 +10,8 @@ and page that touches cases goes through ``case_scope`` (a query filter) and ``a
 
 from enum import StrEnum
 
-from sqlalchemy import Select, false, select, true
+from sqlalchemy import Select, event, false, select, true
+from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from app.errors import Forbidden, NotFound
@@ -30,6 +31,8 @@ class Action(StrEnum):
 # Those who handle cases read a petitioner's name, phone and ID number and the original
 # photos (DOMAIN.md, Privacy). Leaders, inspectors and admins see masked data only.
 _HANDLERS = frozenset({Role.SUPERVISOR, Role.DEPARTMENT_OFFICER, Role.COMMAND_OFFICE})
+# Session.info key of the scope answers kept by ``_in_scope``.
+_SCOPE_SEEN = "case_scope_seen"
 
 # What each role may do: the one table. Pages, the API, services and templates ask ``may``.
 CAPABILITIES: dict[str, frozenset[Role]] = {
@@ -125,9 +128,26 @@ def authorize(user: User, case_id: int, action: Action = Action.VIEW) -> Case:
 
 
 def _in_scope(user: User, case: Case) -> bool:
-    """Ask the database with the same filter, so the scope rule is written once."""
-    query = select(Case.id).where(Case.id == case.id, case_scope(user))
-    return db.session.scalar(query) is not None
+    """Ask the database with the same filter, so the scope rule is written once.
+
+    The answer is kept until the session writes or its transaction ends: the case page asks
+    ``can`` for every action it offers, and each asked the database the same question.
+    """
+    session = db.session
+    pending = session.new or session.dirty or session.deleted  # the query would flush them first
+    seen = session.info.setdefault(_SCOPE_SEEN, {})
+    key = (user.id, user.role, user.grid_id, user.department_id, case.id)
+    if pending or key not in seen:
+        seen[key] = session.scalar(select(Case.id).where(Case.id == case.id, case_scope(user))) is not None
+    return seen[key]
+
+
+@event.listens_for(Session, "after_flush")
+@event.listens_for(Session, "after_commit")
+@event.listens_for(Session, "after_rollback")
+def _forget_scope(session: Session, *args) -> None:
+    """A write may move a case out of someone's scope: ask again after it."""
+    session.info.pop(_SCOPE_SEEN, None)
 
 
 # ---------------------------------------------------------------- sources and patrols

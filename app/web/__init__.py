@@ -3,7 +3,7 @@
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from flask import Flask, current_app, request, url_for
+from flask import Flask, current_app, g, request, url_for
 from flask_login import current_user
 from geoalchemy2.shape import to_shape
 
@@ -56,13 +56,20 @@ def register_web(app: Flask) -> None:
         estimated_stages=estimated_stages,
         may=may,
         step_label=step_label,
-        unread_notifications=lambda: notifications.unread_count(current_user),
+        unread_notifications=unread_badge,
         with_args=with_args,
     )
     app.jinja_env.filters["local_time"] = local_time
     app.jinja_env.filters["lonlat"] = lonlat
     app.jinja_env.filters["error_lines"] = error_lines
     app.jinja_env.filters["cn_day"] = cn_day
+
+
+def unread_badge() -> int:
+    """The header badge's unread count: read with the signed-in user (``auth_setup.load_user``)."""
+    if "unread_notifications" in g:
+        return g.unread_notifications
+    return notifications.unread_count(current_user)
 
 
 def local_time(value: datetime | None) -> str:

@@ -448,6 +448,7 @@ async function loadAlerts() {
 // stream refreshes them at most every STATS_EVERY_MS (the last event is always shown).
 const STATS_EVERY_MS = 30_000;
 let refreshTimer = null;
+let cellsTimer = null;
 let statsTimer = null;
 let statsAt = Date.now();
 function refreshStats() {
@@ -504,6 +505,11 @@ function connectLive() {
       refreshSoon();
     });
   }
+  // The map's summary caught up with changes whose events came a moment before it did.
+  source.addEventListener("cells", () => {
+    clearTimeout(cellsTimer);
+    cellsTimer = setTimeout(loadCases, 300);
+  });
 }
 
 let kioskTimer = null;

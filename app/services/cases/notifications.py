@@ -1,6 +1,7 @@
 """Reading and acknowledging in-app notifications (消息); ``notify.outbox`` makes them."""
 
 from sqlalchemy import func, select, update
+from sqlalchemy.sql.elements import ColumnElement
 
 from app.extensions import db
 from app.models import Case, Notification, User
@@ -19,8 +20,13 @@ def for_user(user: User, limit: int = 200) -> list[tuple[Notification, str | Non
 
 def unread_count(user: User) -> int:
     """How many of the user's notifications are unread."""
-    query = select(func.count(Notification.id)).where(Notification.user_id == user.id, Notification.read_at.is_(None))
-    return db.session.scalar(query)
+    return db.session.scalar(select(unread_count_of(user.id)))
+
+
+def unread_count_of(user_id: int | ColumnElement[int]) -> ColumnElement[int]:
+    """How many notifications of this user (an id, or a column such as ``User.id``) are unread, in SQL."""
+    return (select(func.count(Notification.id))
+            .where(Notification.user_id == user_id, Notification.read_at.is_(None)).scalar_subquery())
 
 
 def mark_read(user: User, notification_id: int | None = None) -> None:
@@ -31,16 +37,17 @@ def mark_read(user: User, notification_id: int | None = None) -> None:
     db.session.execute(stmt.values(read_at=clock.now()))
 
 
-def unread(user: User, limit: int = 10) -> list[Notification]:
-    """The user's newest unread notifications."""
-    query = (select(Notification).where(Notification.user_id == user.id, Notification.read_at.is_(None))
-             .order_by(Notification.created_at.desc(), Notification.id.desc()).limit(limit))
-    return list(db.session.scalars(query))
+def summary(user: User, limit: int = 10) -> dict:
+    """The badge: the unread count and the newest unread notifications, in one statement.
 
-
-def summary(user: User) -> dict:
-    """The badge: the unread count and the newest unread notifications."""
-    return {"unread": unread_count(user), "items": unread(user)}
+    The count is a window over every unread row, taken before the LIMIT; no row, no unread.
+    """
+    rows = db.session.execute(
+        select(Notification, func.count().over())
+        .where(Notification.user_id == user.id, Notification.read_at.is_(None))
+        .order_by(Notification.created_at.desc(), Notification.id.desc()).limit(limit)
+    ).all()
+    return {"unread": rows[0][1] if rows else 0, "items": [row[0] for row in rows]}
 
 
 def mark_read_many(user: User, ids: list[int] | None) -> None:

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 from geoalchemy2.shape import from_shape, to_shape
 from shapely.geometry import Point
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from app.errors import Conflict, InvalidInput, NotFound
 from app.extensions import db
@@ -223,13 +223,24 @@ def derive_missed(now: datetime, older_than: timedelta = timedelta(minutes=5), l
 
 
 def derive_photo(photo_id: uuid.UUID) -> bool:
-    """Make a received photo's display copy and thumbnail (the worker); False when nothing was left to do."""
+    """Make a received photo's display copy and thumbnail (the worker); False when nothing was left to do.
+
+    The worker's own transactions: the read ends before the image work and the write is
+    committed here. On SQLite a transaction that read and then writes fails at once ("database
+    is locked", no waiting) when another writer committed in between, and during a sync burst
+    one always has within the tenth of a second the images take; a transaction whose first
+    statement writes waits for the lock instead.
+    """
     photo = db.session.get(Photo, photo_id)
     if photo is None or not photo.processing:
         return False
-    photos.make_derivatives(photo.sha256, photos.extension_for(photo.content_type))
-    photo.derived_at = clock.now()
-    return True
+    sha, extension = photo.sha256, photos.extension_for(photo.content_type)
+    db.session.rollback()
+    photos.make_derivatives(sha, extension)
+    done = db.session.execute(update(Photo).where(Photo.id == photo_id, Photo.derived_at.is_(None))
+                              .values(derived_at=clock.now()))
+    db.session.commit()
+    return done.rowcount > 0
 
 
 def _put_original(photo: Photo, data: bytes, sha: str, declared_type: str | None) -> tuple[Photo, bool]:

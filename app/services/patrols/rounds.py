@@ -34,7 +34,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from geoalchemy2.shape import from_shape, to_shape
 from shapely.geometry import LineString, Point
-from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy import Select, func, insert, or_, select, update
 from sqlalchemy.orm import selectinload
 
 from app.errors import Conflict, InvalidInput, NotFound
@@ -290,8 +290,8 @@ def today_for(user: User, now: datetime | None = None) -> dict:
     now = now or clock.now()
     today = beijing_date(now)
     level = _level(user)
-    sources = own_grid_sources(user)
-    states = patrol_rules.due_states(sources, level, now)
+    sources, history = _own_sources_with_history(user, level, now)
+    states = patrol_rules.due_states(sources, level, now, history)
     items = [{"source": source_item(s), "due": states[s.id].as_dict(today)} for s in sources]
     items.sort(key=_today_order)
     return {
@@ -306,12 +306,35 @@ def own_grid_sources(user: User) -> list[Source]:
     """The active sources a user patrols: their village, their town, or (level 1) the city."""
     if user.grid_id is None:
         return []
+    return list(db.session.scalars(_own_grid_query(user)))
+
+
+def _own_grid_query(user: User) -> Select:
+    """SELECT the active sources of the user's own grid (the user has one), by code."""
     query = select(Source).where(Source.active.is_(True), source_scope(user))
     if user.grid.level == 3:
         query = query.where(Source.grid_id == user.grid_id)
     elif user.grid.level == 2:
         query = query.where(Source.town_id == user.grid_id)
-    return list(db.session.scalars(query.order_by(Source.code)))
+    return query.order_by(Source.code)
+
+
+def _own_sources_with_history(user: User, level: int, now: datetime) -> tuple[list[Source], patrol_rules.History]:
+    """``own_grid_sources`` with, in the same statement, what their due states need: whether each
+    was complained about lately and its check-ins counted for the level (one row per check-in).
+
+    Every phone's sync carries today's patrol, so it costs one round trip instead of three.
+    """
+    if user.grid_id is None:
+        return [], (set(), {})
+    rows = db.session.execute(
+        _own_grid_query(user).add_columns(patrol_rules.complained(now), PatrolCheckin.captured_at)
+        .outerjoin(PatrolCheckin, patrol_rules.counted_checkins(level, patrol_rules.window_start(now)))
+    ).all()
+    sources = {source.id: source for source, _, _ in rows}
+    complained = {source.id for source, was_complained, _ in rows if was_complained}
+    days = patrol_rules.patrol_days((source.id, captured_at) for source, _, captured_at in rows)
+    return list(sources.values()), (complained, days)
 
 
 def source_item(source: Source) -> dict:

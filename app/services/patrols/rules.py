@@ -27,7 +27,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import and_, exists, select
+from sqlalchemy.sql.elements import ColumnElement
 
 from app.extensions import db
 from app.models import Case, PatrolCheckin, Source, source_cases
@@ -130,45 +131,75 @@ def state_on(today: date, due: date | None) -> PatrolDueState:
     return PatrolDueState.DUE if today == due else PatrolDueState.OK
 
 
+# What a source has behind it: whether it was complained about lately, and the days it was
+# patrolled (both sets keyed by source id, as ``due_states`` takes them).
+History = tuple[set[int], dict[int, list[date]]]
+
+
+def window_start(now: datetime) -> date:
+    """The first day patrols are read back to (``LOOKBACK_DAYS`` before today)."""
+    return beijing_date(now) - timedelta(days=LOOKBACK_DAYS)
+
+
+def complained(now: datetime) -> ColumnElement[bool]:
+    """SQL, per ``Source`` row: a case linked to it was received within ``patrol_complained_days``."""
+    since = now - timedelta(days=int(get_setting("patrol_complained_days")))
+    return exists().where(source_cases.c.source_id == Source.id, Case.id == source_cases.c.case_id,
+                          Case.received_at >= since)
+
+
+def counted_checkins(level: int, since_day: date) -> ColumnElement[bool]:
+    """SQL: the check-ins that count for a level from a day on (joined to ``Source`` by its id)."""
+    return and_(PatrolCheckin.source_id == Source.id, PatrolCheckin.level == level,
+                PatrolCheckin.captured_at >= day_start(since_day))
+
+
 def complained_source_ids(source_ids: Iterable[int], now: datetime) -> set[int]:
     """The sources with a linked case received within ``patrol_complained_days``."""
     ids = list(source_ids)
     if not ids:
         return set()
-    since = now - timedelta(days=int(get_setting("patrol_complained_days")))
-    query = (select(source_cases.c.source_id).join(Case, Case.id == source_cases.c.case_id)
-             .where(source_cases.c.source_id.in_(ids), Case.received_at >= since).distinct())
-    return set(db.session.scalars(query))
+    return set(db.session.scalars(select(Source.id).where(Source.id.in_(ids), complained(now))))
 
 
 def patrol_days_by_source(source_ids: Iterable[int], level: int, since_day: date) -> dict[int, list[date]]:
     """Distinct Beijing-time patrol days per source counted for a level, newest first."""
-    ids = list(source_ids)
-    found: dict[int, set[date]] = defaultdict(set)
+    ids, pairs = list(source_ids), []
     for chunk in _chunks(ids, 900):
-        query = select(PatrolCheckin.source_id, PatrolCheckin.captured_at).where(
-            PatrolCheckin.source_id.in_(chunk), PatrolCheckin.level == level,
-            PatrolCheckin.captured_at >= day_start(since_day))
-        for source_id, captured_at in db.session.execute(query):
+        query = select(PatrolCheckin.source_id, PatrolCheckin.captured_at).join(
+            Source, counted_checkins(level, since_day)).where(Source.id.in_(chunk))
+        pairs += db.session.execute(query).all()
+    return patrol_days(pairs)
+
+
+def patrol_days(pairs: Iterable[tuple[int, datetime | None]]) -> dict[int, list[date]]:
+    """(source id, check-in time) pairs as each source's distinct Beijing-time days, newest first."""
+    found: dict[int, set[date]] = defaultdict(set)
+    for source_id, captured_at in pairs:
+        if captured_at is not None:
             found[source_id].add(beijing_date(captured_at))
     return {source_id: sorted(days, reverse=True) for source_id, days in found.items()}
 
 
-def due_states(sources: list[Source], level: int, now: datetime | None = None) -> dict[int, DueState]:
-    """Every source's state against one level's duty, in one pass over the check-ins."""
+def due_states(sources: list[Source], level: int, now: datetime | None = None,
+               history: History | None = None) -> dict[int, DueState]:
+    """Every source's state against one level's duty, in one pass over the check-ins.
+
+    ``history``: the sources' complaints and patrol days when the caller read them with the
+    sources (``complained``, ``counted_checkins``); else two queries read them here.
+    """
     now = now or clock.now()
-    today = beijing_date(now)
-    window_start = today - timedelta(days=LOOKBACK_DAYS)
+    today, start = beijing_date(now), window_start(now)
     in_force = rules()[level]
     ids = [s.id for s in sources]
-    complained = complained_source_ids(ids, now)
-    days_by_source = patrol_days_by_source(ids, level, window_start)
+    complained_ids, days_by_source = history or (complained_source_ids(ids, now),
+                                                 patrol_days_by_source(ids, level, start))
     states = {}
     for source in sources:
-        source_class = classify(source, source.id in complained)
+        source_class = classify(source, source.id in complained_ids)
         rule = in_force[source_class]
         days = days_by_source.get(source.id, [])
-        due = due_on(days, rule, beijing_date(source.created_at), window_start) if rule else None
+        due = due_on(days, rule, beijing_date(source.created_at), start) if rule else None
         states[source.id] = DueState(source.id, level, source_class, rule, tuple(days), due, state_on(today, due))
     return states
 

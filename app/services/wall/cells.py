@@ -14,10 +14,15 @@ Rules:
   (a cell holds few cases, so recomputing from the source is cheap and always right) and
   rolls each one up, level by level, from its four children. A session hook
   (``init_wall_cells``) collects the cells of every case inserted, changed or deleted through
-  the ORM (the old and the new location) and refreshes them just before the transaction
-  commits. Bulk loads that bypass the ORM (``demo_city``) call ``rebuild_wall_cells``, as
-  does ``flask wall rebuild-cells`` and migration 0007.
-* **One refresh at a time** (``_one_at_a_time``). Two uploads that change cases anywhere in
+  the ORM (the old and the new location) and, just before the transaction commits, notes
+  them in ``wall_dirty_cells`` (plain INSERTs, durable with the commit). After the commit
+  the worker refreshes every noted cell at once (``refresh_noted_cells``, task
+  ``wall.refresh_cells``; a periodic run catches up on a lost task), so a write never waits
+  for the summary. Until then the summary lags its cases by a moment: the wall's ETag and
+  live feed say when it has caught up (``summary_pending``). Bulk loads that bypass the
+  ORM (``demo_city``) call ``rebuild_wall_cells``, as do ``flask wall rebuild-cells``
+  (through ``rebuild_summary``) and migration 0007.
+* **One refresh at a time** (``_one_at_a_time``). Two refreshes of cells anywhere in
   the city meet in the coarse cells, which hold the whole city. On PostgreSQL each refresh
   first takes a transaction-level advisory lock, held until its commit: a refresh that
   waited for it then reads the cases and rows the other committed, so its delete-and-insert
@@ -70,9 +75,10 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from app.extensions import db
-from app.models import Case, Setting, WallCell
+from app.models import Case, Setting, WallCell, WallDirtyCell
 from app.models.types import UTCDateTime
 from app.models.vocab import OPEN_STATUSES
+from app.services import background
 from app.services.geo.spatial import in_bbox
 from app.services.settings import get_setting
 
@@ -265,10 +271,11 @@ def _one_at_a_time(session: Session) -> None:
     """Wait until no other transaction is refreshing the summary, and keep others waiting until commit.
 
     PostgreSQL only (``pg_advisory_xact_lock``, released when the transaction ends; taking
-    it twice in one transaction is harmless). It is taken just before commit, after the
-    transaction wrote its cases; holding it, a transaction only reads cases and writes
-    summary rows, which nobody without the lock writes, so it never waits for anyone who
-    waits for it and no deadlock can form around it. Whoever waits sees, once it has the
+    it twice in one transaction is harmless). It is taken first thing by the worker's
+    refresh (or by a rebuild); holding it, a transaction only reads cases, deletes noted
+    cells that are already committed (which no writer touches again) and writes summary
+    rows, which nobody without the lock writes, so it never waits for anyone who waits for
+    it and no deadlock can form around it. Whoever waits sees, once it has the
     lock, every case and row the previous holder committed (PostgreSQL makes a commit
     visible before releasing its locks, and each statement reads anew at READ COMMITTED).
     """
@@ -290,13 +297,16 @@ def rebuild_wall_cells(session: Session | None = None) -> int:
     return session.scalar(select(func.count()).select_from(WallCell).where(WallCell.level == BASE_LEVEL)) or 0
 
 
-# The session hook: collect the cells cases leave and enter, refresh them before commit.
+# The session hook: note the cells cases leave and enter; the worker refreshes them after commit.
+
+# The task that refreshes the noted cells (app/tasks.py), sent after every commit that noted some.
+REFRESH_TASK = "wall.refresh_cells"
 
 
 def init_wall_cells() -> None:
     """Listen on the app's database session (once per process, whatever the number of apps)."""
     for name, listener in (("before_flush", _cells_left), ("after_flush", _cells_entered),
-                           ("before_commit", _refresh_before_commit), ("after_transaction_end", _forget)):
+                           ("before_commit", _note_before_commit), ("after_transaction_end", _forget)):
         if not event.contains(db.session, name, listener):
             event.listen(db.session, name, listener)
 
@@ -334,14 +344,23 @@ def _cells_entered(session: Session, flush_context) -> None:
         session.info[_REBUILD] = True
 
 
-def _refresh_before_commit(session: Session) -> None:
-    """Bring the summary up to date with everything this transaction wrote."""
+def _note_before_commit(session: Session) -> None:
+    """Note the cells this transaction changed, durably with it, and ask the worker to refresh them.
+
+    Plain INSERTs into ``wall_dirty_cells``: no lock and no row that another writer touches,
+    so uploads changing cases anywhere in the city no longer queue behind one summary
+    refresh. The rows commit (or roll back) with the cases; the task goes out after the
+    commit (``services.background``), and the periodic catch-up refreshes whatever a lost
+    task left. A new ``yellow_at`` still rebuilds the summary in this transaction: it is an
+    administrator's rare save, and every cell's yellow moment changes with it.
+    """
     session.flush()
     cells, rebuild = session.info.pop(_DIRTY, set()), session.info.pop(_REBUILD, False)
     if rebuild:
-        rebuild_wall_cells(session)
+        rebuild_summary(session)
     elif cells:
-        refresh_cells(session, cells)
+        session.execute(insert(WallDirtyCell), [{"cell_x": x, "cell_y": y} for x, y in sorted(cells)])
+        background.enqueue(REFRESH_TASK)
 
 
 def _forget(session: Session, transaction) -> None:
@@ -349,6 +368,43 @@ def _forget(session: Session, transaction) -> None:
     if transaction.parent is None:
         session.info.pop(_DIRTY, None)
         session.info.pop(_REBUILD, None)
+
+
+def refresh_noted_cells(session: Session | None = None) -> int:
+    """Refresh every cell that committed transactions noted, all in one go; return how many.
+
+    Under the refresh lock, the noted rows are deleted and the cells they name refreshed in
+    the same transaction (if the refresh fails, the rows come back with the rollback). The
+    DELETE takes only rows already committed, whose cases every later statement here reads;
+    a row committed meanwhile stays for the next refresh (its own task or the catch-up).
+    Many uploads' tasks coalesce: the first refreshes every cell noted so far, the others
+    find few or none.
+    """
+    session = session or db.session
+    _one_at_a_time(session)
+    noted = session.execute(delete(WallDirtyCell).returning(WallDirtyCell.cell_x, WallDirtyCell.cell_y)).all()
+    cells = {(int(x), int(y)) for x, y in noted}
+    if cells:
+        refresh_cells(session, cells)
+    return len(cells)
+
+
+def rebuild_summary(session: Session | None = None) -> int:
+    """The whole summary from the cases (``rebuild_wall_cells``), dropping the cells noted so far.
+
+    The noted rows visible now belong to committed transactions, whose cases the rebuild
+    reads, so they need no refresh of their own; rows committed later stay noted.
+    """
+    session = session or db.session
+    _one_at_a_time(session)
+    session.execute(delete(WallDirtyCell))
+    return rebuild_wall_cells(session)
+
+
+def summary_pending() -> tuple[int | None, int | None]:
+    """The lowest and highest id of the cells noted and not yet refreshed (None, None when caught up)."""
+    low, high = db.session.execute(select(func.min(WallDirtyCell.id), func.max(WallDirtyCell.id))).one()
+    return low, high
 
 
 # Reading: a view's clusters, whole cells at a time.

@@ -37,7 +37,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from app.errors import NotFound
 from app.extensions import db
-from app.models import Case, CaseEvent, Department, Grid, User
+from app.models import Case, CaseEvent, Department, Grid, User, WallDirtyCell
 from app.models.types import UTCDateTime
 from app.models.vocab import Category, DeadlineState
 from app.services.access import case_scope, may, require
@@ -301,16 +301,20 @@ def _point(row) -> dict:
             "leader": row.leading_official_id is not None}
 
 
-def data_revision() -> tuple[int, int]:
-    """A cheap revision of the case data: the highest event id and case id (primary keys).
+def data_revision() -> tuple[int, int, int]:
+    """A cheap revision of the case data: the highest event id and case id (primary keys), and
+    the highest map cell still waiting for the worker's summary refresh (0 when none waits).
 
     Every change a case goes through (registration, each lifecycle step) appends an event.
-    Both maxima come from the ends of primary-key indexes, in one round trip.
+    The summary catches up just after the commit, so an answer read in between must not
+    keep its ETag once it has: the third number changes back to 0 then. All three maxima
+    come from the ends of primary-key indexes, in one round trip.
     """
-    events, cases = db.session.execute(
-        select(select(func.max(CaseEvent.id)).scalar_subquery(), select(func.max(Case.id)).scalar_subquery())
+    events, cases, pending = db.session.execute(
+        select(select(func.max(CaseEvent.id)).scalar_subquery(), select(func.max(Case.id)).scalar_subquery(),
+               select(func.max(WallDirtyCell.id)).scalar_subquery())
     ).one()
-    return events or 0, cases or 0
+    return events or 0, cases or 0, pending or 0
 
 
 def etag_for(user: User, now: datetime, query: dict) -> str:

@@ -32,6 +32,7 @@ from app.models import Alert, Case, CaseEvent, Grid, User
 from app.models.vocab import OPEN_STATUSES
 from app.services import clock
 from app.services.access import case_scope
+from app.services.wall.cells import summary_pending
 from app.services.wall.clusters import STATE_NAMES, state_rank
 from app.services.wall.layers import alert_feature
 
@@ -107,6 +108,9 @@ class Cursor:
     event_id: int
     checked: datetime | None
     alert_id: int
+    # The newest map cell waiting for the summary refresh at an earlier poll (not in the SSE
+    # id: a reconnecting wall reloads its map anyway).
+    waiting: int | None = None
 
     def __str__(self) -> str:
         """The SSE id: ``<event id>-<µs since the epoch>-<alert id>``."""
@@ -162,7 +166,24 @@ def poll(user: User, cursor: Cursor, now: datetime) -> tuple[list[str], Cursor]:
         messages.append(sse(red, cursor))
     if len(reds) < _BATCH:  # a full batch continues after its last due time next poll
         cursor = replace(cursor, checked=now)
-    return messages, cursor
+    caught_up, cursor = summary_caught_up(cursor)
+    return messages + caught_up, cursor
+
+
+def summary_caught_up(cursor: Cursor) -> tuple[list[str], Cursor]:
+    """A ``cells`` message once the map's summary holds every change that waited at an earlier poll.
+
+    The worker refreshes the summary just after a write commits (``wall.cells``), so a wall
+    that reloaded its map on the write's event may have read the summary a moment early;
+    this message tells it to read its map again (the ETag changed when the summary caught
+    up). Read after the events, so a change whose event was sent is waiting here already.
+    """
+    oldest, newest = summary_pending()
+    messages, waiting = [], cursor.waiting
+    if waiting is not None and (oldest is None or oldest > waiting):
+        messages.append(sse({"type": "cells"}, cursor))
+        waiting = None
+    return messages, replace(cursor, waiting=newest if waiting is None else waiting)
 
 
 def event_stream(user: User, cursor: Cursor | None, poll_seconds: float, max_seconds: float) -> Iterator[str]:
