@@ -9,7 +9,7 @@ import uuid
 
 from app.extensions import db
 from app.models import Case
-from app.services import background, clock
+from app.services import background, clock, day_stats
 from app.services.admin import integrity
 from app.services.campaign import early_warning, export_jobs
 from app.services.cases.deadlines import sweep_warnings
@@ -86,3 +86,9 @@ def purge_exports() -> int:
 def derive_missed_photos() -> int:
     """Photos still processing minutes after they arrived: their task was lost or failed; make them now."""
     return derive_missed(clock.now())
+
+
+@background.periodic("day_stats.fold", minutes=1)
+def fold_day_stats() -> int:
+    """Fold the writes' difference rows of the daily summary into one row per key (the sums stay)."""
+    return day_stats.fold()

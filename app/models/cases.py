@@ -107,7 +107,8 @@ class Case(db.Model):
     sign_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     onsite_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     notice_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    handle_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Indexed: the long-unresolved list's count of cases newly past their deadline (day_stats).
+    handle_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     # The next regular follow-up of a long-unresolved case (定期回访), mirrored for the queue.
     revisit_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The nearest due time of the stage the case is in now; what queues sort by.
