@@ -28,6 +28,9 @@ class Case(db.Model):
         Index("ix_cases_status_due", "status", "due_at"),
         # The phone's delta sync: what changed in one grid since its last sync.
         Index("ix_cases_grid_updated", "grid_id", "updated_at"),
+        # The daily summary's live part of "overdue now": open cases due today so far, by
+        # arrival and town, read from the index alone (services.day_stats.open_due_today).
+        Index("ix_cases_due_status_received_town", "due_at", "status", "received_at", "town_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

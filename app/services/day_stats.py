@@ -3,11 +3,13 @@ ranking add up a few thousand rows per Beijing day instead of reading a million 
 
 Kinds of row (``DayStat.kind``), each the count of the cases of one key:
 
-* ``r`` **received**: per received day, town and category, how many cases, open, closed,
-  above-level (flag and channel), repeat, signed and on site (and on time), resolved the
-  first time, and their follow-ups rated and satisfied;
+* ``r`` **received**: per received day, how many cases, open, closed, above-level, repeat,
+  signed and on site (and on time), resolved the first time, and their follow-ups rated and
+  satisfied; ``c`` per received day and category, how many; ``t`` per received day and town,
+  how many came in above level;
 * ``o`` **open**: per received day, town and due day, the open cases, so "overdue at a
-  moment" is a sum over due days before that day plus a live count of the day itself;
+  moment" is a sum over due days before that day plus a live count of the day itself; ``w``
+  the same per town and due day whenever received (the ranking's open and overdue now);
 * ``p`` **petitions**: per received day and level-3 grid, the above-level petitions by the
   deduction their arrival costs (``scoring``'s rules: single, repeat, exempt because the grid
   handled the matter first), the irregular ones that are not above level, and both together
@@ -79,7 +81,7 @@ OPEN = sorted(str(s) for s in OPEN_STATUSES)
 ABOVE_LEVEL = sorted(str(c) for c in Channel.above_level_channels())
 CONTENT = sorted(str(s) for s in (Satisfaction.SATISFIED, Satisfaction.BASICALLY_SATISFIED))
 KEYS = ("kind", "day", "town_id", "grid_id", "category", "due_day")
-KINDS = ("r", "o", "p", "l")
+KINDS = ("r", "c", "t", "o", "w", "p", "l")
 LISTED_SETTINGS = frozenset({"long_unresolved_open_days", "long_unresolved_overdue_days",
                              "long_unresolved_reopened_min", "unresolved_above_level_min"})
 # The ``l`` day of a case listed whatever the time.
@@ -117,15 +119,17 @@ def _count(condition) -> ColumnElement[int]:
     return func.sum(case((condition, 1), else_=0))
 
 
-def _row(kind: str, keys: dict, counts: dict) -> list:
-    """The SELECT list of one kind: every key (NULL where it has none), then every count (0 where none)."""
+def _row(kind: str, keys: dict, counts: dict, wanted: Iterable[str] = COUNTS) -> list:
+    """The SELECT list of one kind: every key (NULL where it has none), then every count (0 where
+    none, or where not ``wanted``)."""
     typed = {"day": Integer(), "town_id": Integer(), "grid_id": Integer(), "category": String(), "due_day": Integer()}
     columns = [literal(kind, String()).label("kind")]
     columns += [keys.get(name, cast(null(), typed[name])).label(name) for name in KEYS[1:]]
-    return columns + [counts.get(name, literal(0, Integer())).label(name) for name in COUNTS]
+    zero = literal(0, Integer())
+    return columns + [(counts.get(name, zero) if name in wanted else zero).label(name) for name in COUNTS]
 
 
-def _received(where: list) -> Select:
+def _received(where: list, wanted: Iterable[str] = COUNTS) -> Select:
     """``r`` rows of the cases matching ``where``."""
     opened, closed = Case.status.in_(OPEN), Case.status == CaseStatus.CLOSED
     rated = select(func.count(FollowUp.id)).where(FollowUp.case_id == Case.id, FollowUp.satisfaction.isnot(None))
@@ -142,15 +146,38 @@ def _received(where: list) -> Select:
         "first_time": _count(and_(closed, Case.reopened_count == 0, Case.repeat_count == 0)),
         "rated": func.sum(rated.scalar_subquery()), "satisfied": func.sum(satisfied.scalar_subquery()),
     }
-    return (select(*_row("r", {"day": day, "town_id": Case.town_id, "category": Case.category}, counts))
-            .where(*where).group_by(day, Case.town_id, Case.category))
+    return select(*_row("r", {"day": day}, counts, wanted)).where(*where).group_by(day)
 
 
-def _open(where: list) -> Select:
+def _categories(where: list, wanted: Iterable[str] = COUNTS) -> Select:
+    """``c`` rows: cases by received day and category."""
+    day = day_of(Case.received_at)
+    return (select(*_row("c", {"day": day, "category": Case.category}, {"total": func.count(Case.id)}, wanted))
+            .where(*where).group_by(day, Case.category))
+
+
+def _towns(where: list, wanted: Iterable[str] = COUNTS) -> Select:
+    """``t`` rows: above-level petitions by received day and town (the ranking's column)."""
+    day = day_of(Case.received_at)
+    counts = {"above_channel": func.count(Case.id)}
+    return (select(*_row("t", {"day": day, "town_id": Case.town_id}, counts, wanted))
+            .where(Case.channel.in_(ABOVE_LEVEL), *where).group_by(day, Case.town_id))
+
+
+def _open(where: list, wanted: Iterable[str] = COUNTS) -> Select:
     """``o`` rows: open cases by received day, town and due day."""
     day, due = day_of(Case.received_at), day_of(Case.due_at)
-    return (select(*_row("o", {"day": day, "town_id": Case.town_id, "due_day": due}, {"open": func.count(Case.id)}))
+    return (select(*_row("o", {"day": day, "town_id": Case.town_id, "due_day": due}, {"open": func.count(Case.id)},
+                         wanted))
             .where(Case.status.in_(OPEN), *where).group_by(day, Case.town_id, due))
+
+
+def _open_towns(where: list, wanted: Iterable[str] = COUNTS) -> Select:
+    """``w`` rows: open cases by town and due day, whenever received (day 0)."""
+    due, counts = day_of(Case.due_at), {"open": func.count(Case.id)}
+    return (select(*_row("w", {"day": literal(0, Integer()), "town_id": Case.town_id, "due_day": due}, counts,
+                         wanted))
+            .where(Case.status.in_(OPEN), *where).group_by(Case.town_id, due))
 
 
 def deduction_kind() -> ColumnElement[str]:
@@ -173,18 +200,18 @@ def deduction_kind() -> ColumnElement[str]:
     return case((repeat, "repeat"), (first, "exempt"), else_="single")
 
 
-def _petitions(where: list) -> Select:
+def _petitions(where: list, wanted: Iterable[str] = COUNTS) -> Select:
     """``p`` rows: above-level and irregular petitions by received day and grid."""
     day, above = day_of(Case.received_at), Case.channel.in_(ABOVE_LEVEL)
     kind = deduction_kind()
     counts = {"single": _count(and_(above, kind == "single")), "repeat_above": _count(and_(above, kind == "repeat")),
               "exempt": _count(and_(above, kind == "exempt")),
               "irregular_only": _count(and_(Case.irregular_count > 0, not_(above))), "zeroing": func.count(Case.id)}
-    return (select(*_row("p", {"day": day, "grid_id": Case.grid_id}, counts))
+    return (select(*_row("p", {"day": day, "grid_id": Case.grid_id}, counts, wanted))
             .where(or_(above, Case.irregular_count > 0), *where).group_by(day, Case.grid_id))
 
 
-def _listed(where: list) -> Select:
+def _listed(where: list, wanted: Iterable[str] = COUNTS) -> Select:
     """``l`` rows: open cases by the day from which the clock puts them on the long-unresolved list."""
     open_days = int(get_setting("long_unresolved_open_days"))
     overdue_days = int(get_setting("long_unresolved_overdue_days"))
@@ -195,11 +222,12 @@ def _listed(where: list) -> Select:
     day = case((always, LISTED_ALWAYS),
                (and_(Case.replied_at.is_(None), Case.handle_due_at.isnot(None), by_deadline < by_age), by_deadline),
                else_=by_age)
-    return (select(*_row("l", {"day": day}, {"open": func.count(Case.id)}))
+    return (select(*_row("l", {"day": day}, {"open": func.count(Case.id)}, wanted))
             .where(Case.status.in_(OPEN), *where).group_by(day))
 
 
-_BUILDERS = {"r": _received, "o": _open, "p": _petitions, "l": _listed}
+_BUILDERS = {"r": _received, "c": _categories, "t": _towns, "o": _open, "w": _open_towns, "p": _petitions,
+             "l": _listed}
 
 
 def contributions(where: list, kinds: Iterable[str] = KINDS):
@@ -230,46 +258,56 @@ def _edges(start: datetime | None, end: datetime | None) -> list[tuple[datetime 
 
 
 Where = Callable[[object], list]
+# A grouping: a key column's name, or (label, expression of the rows' table).
+Group = str | tuple[str, Callable[[object], ColumnElement]]
 
 
-def tally(kind: str, start: datetime | None, end: datetime | None, by: tuple[str, ...] = (),
-          where: Where = lambda table: []) -> dict[tuple, Counter]:
-    """The counts of ``kind`` for cases received in [start, end), grouped by the key columns ``by``.
+def tally(kind: str, start: datetime | None, end: datetime | None, by: tuple[Group, ...] = (),
+          where: Where = lambda table: [], counts: Iterable[str] = COUNTS) -> dict[tuple, Counter]:
+    """The ``counts`` of ``kind`` for cases received in [start, end), grouped by ``by``.
 
     ``where`` gives extra conditions on the rows' columns (the summary table's or the live
     rows' alike). Whole days come from the summary, partial first and last days from the cases.
     """
+    counts = tuple(counts)
     result: dict[tuple, Counter] = defaultdict(Counter)
     first, last = whole_days(start, end)
     if first is None or last is None or first < last:
         table = DayStat.__table__
         days = [table.c.day >= first] if first is not None else []
         days += [table.c.day < last] if last is not None else []
-        _add(result, _summed(table, by, [table.c.kind == kind, *days, *where(table)]))
+        _add(result, _summed(table, by, [table.c.kind == kind, *days, *where(table)], counts), counts)
     for low, high in _edges(start, end):
         received = [Case.received_at >= low] if low is not None else []
         received += [Case.received_at < high] if high is not None else []
-        rows = _BUILDERS[kind](received).subquery()
-        _add(result, _summed(rows, by, where(rows)))
+        rows = _BUILDERS[kind](received, counts).subquery()
+        _add(result, _summed(rows, by, where(rows), counts), counts)
     return result
 
 
-def _summed(table, by: tuple[str, ...], conditions: list) -> Select:
-    """SELECT the ``by`` columns and every count summed, from a table of summary rows."""
-    groups = [table.c[name] for name in by]
-    query = select(*groups, *(func.sum(table.c[name]).label(name) for name in COUNTS)).where(*conditions)
+def _summed(table, by: tuple[Group, ...], conditions: list, counts: Iterable[str] = COUNTS) -> Select:
+    """SELECT the ``by`` groups and the ``counts`` summed, from a table of summary rows."""
+    groups = [table.c[g] if isinstance(g, str) else g[1](table).label(g[0]) for g in by]
+    query = select(*groups, *(func.sum(table.c[name]).label(name) for name in counts)).where(*conditions)
     return query.group_by(*groups) if groups else query
 
 
-def _add(result: dict[tuple, Counter], query: Select, sign: int = 1) -> None:
-    """Add (or subtract) the rows of ``query`` into ``result``, keyed by their leading columns."""
+def _add(result: dict[tuple, Counter], query: Select, counts: tuple[str, ...]) -> None:
+    """Add the rows of ``query`` into ``result``, keyed by their leading columns."""
     for row in db.session.execute(query):
         values = tuple(row)
-        counts = values[-len(COUNTS):]
-        target = result[values[:-len(COUNTS)]]
-        for name, value in zip(COUNTS, counts, strict=True):
+        target = result[values[:-len(counts)]]
+        for name, value in zip(counts, values[-len(counts):], strict=True):
             if value:
-                target[name] += sign * int(value)
+                target[name] += int(value)
+
+
+def open_by_town(today: int) -> dict[int, Counter]:
+    """Open cases now by town: ``open`` in all, ``late`` those due on a day before ``today`` (``w`` rows)."""
+    late = case((DayStat.due_day < today, DayStat.open), else_=0)
+    query = (select(DayStat.town_id, func.sum(DayStat.open), func.sum(late))
+             .where(DayStat.kind == "w").group_by(DayStat.town_id))
+    return {town: Counter(open=int(n or 0), late=int(overdue or 0)) for town, n, overdue in db.session.execute(query)}
 
 
 def open_due_today(start: datetime | None, end: datetime | None, moment: datetime, inclusive: bool,
@@ -281,7 +319,7 @@ def open_due_today(start: datetime | None, end: datetime | None, moment: datetim
     conditions += [Case.received_at >= start] if start is not None else []
     conditions += [Case.received_at < end] if end is not None else []
     groups = [Case.town_id] if by_town else []
-    query = select(*groups, func.count(Case.id)).where(*conditions)
+    query = select(*groups, func.count()).where(*conditions)
     return {tuple(row[:-1]): row[-1] for row in db.session.execute(query.group_by(*groups) if groups else query)}
 
 

@@ -207,10 +207,11 @@ def grid_totals(start: datetime, end: datetime) -> list[GridTotal]:
     single = float(get_setting("score_above_level_deduction"))
     repeat = float(get_setting("score_repeat_above_level_deduction"))
     zero_rule = get_setting("score_zero_during_campaign") == 1
-    petitions = day_stats.tally("p", start, end, by=("grid_id",))
+    petitions = day_stats.tally("p", start, end, by=("grid_id",), counts=("single", "repeat_above", "exempt"))
     during: dict[tuple, Counter] = defaultdict(Counter)
     for span_start, span_end in _campaign_spans(start, end) if zero_rule else []:
-        for key, counts in day_stats.tally("p", span_start, span_end, by=("grid_id",)).items():
+        for key, counts in day_stats.tally("p", span_start, span_end, by=("grid_id",),
+                                           counts=("zeroing", "irregular_only")).items():
             during[key].update(counts)
     totals = []
     for grid in db.session.scalars(select(Grid).where(Grid.level == 3).order_by(Grid.code)):
@@ -235,20 +236,36 @@ def town_ranking(start: datetime, end: datetime) -> list[TownRank]:
         by_town[score.town_id].append(score.score)
     now = min(clock.now(), end)
     today = day_stats.day_number(now)
-    above = day_stats.tally("r", start, end, by=("town_id",))
-    opened = day_stats.tally("o", None, end, by=("town_id",))
-    overdue = day_stats.tally("o", None, end, by=("town_id",), where=lambda t: [t.c.due_day < today])
-    overdue_today = day_stats.open_due_today(None, end, now, inclusive=False, by_town=True)
+    above = day_stats.tally("t", start, end, by=("town_id",), counts=("above_channel",))
+    overdue: Counter = Counter({town: n for (town,), n in
+                                day_stats.open_due_today(None, end, now, inclusive=False, by_town=True).items()})
+    open_cases: Counter = Counter()
+    for town_id, counts in _open_before(end, today).items():
+        overdue[town_id] += counts["late"]
+        open_cases[town_id] += counts["open"]
     towns = db.session.scalars(select(Grid).where(Grid.level == 2)).all()
     ranks = [
         TownRank(t.id, t.name, round(sum(by_town[t.id]) / len(by_town[t.id]), 2) if by_town[t.id] else 0.0,
-                 above.get((t.id,), Counter())["above_channel"],
-                 overdue.get((t.id,), Counter())["open"] + overdue_today.get((t.id,), 0),
-                 opened.get((t.id,), Counter())["open"])
+                 above.get((t.id,), Counter())["above_channel"], overdue[t.id], open_cases[t.id])
         for t in towns
     ]
     codes = {t.id: t.code for t in towns}
     return sorted(ranks, key=lambda r: (-r.score, r.above_level, r.overdue, r.open_cases, codes[r.town_id]))
+
+
+def _open_before(end: datetime, today: int) -> dict[int, Counter]:
+    """Open cases received before ``end`` by town: ``open`` in all, ``late`` those due on a day
+    before ``today``. When every case came in before ``end`` (a period running to now or
+    later), the ``w`` rows per town hold it; else the ``o`` rows of the days before ``end``."""
+    latest = db.session.scalar(select(func.max(Case.received_at)))
+    if latest is None or latest < end:
+        return day_stats.open_by_town(today)
+    rows = day_stats.tally("o", None, end, by=("town_id", ("late", lambda t: t.c.due_day < today)), counts=("open",))
+    found: dict[int, Counter] = defaultdict(Counter)
+    for (town_id, late), counts in rows.items():
+        found[town_id]["open"] += counts["open"]
+        found[town_id]["late"] += counts["open"] if late else 0
+    return found
 
 
 def live_town_ranking(start: datetime, end: datetime) -> list[TownRank]:

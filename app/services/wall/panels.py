@@ -28,6 +28,9 @@ from app.services.cases.long_unresolved import listed_clause
 
 _OPEN = sorted(str(s) for s in OPEN_STATUSES)
 TOP_CATEGORIES = 5
+# What the progress panel reads from the summary's ``r`` rows.
+_PANEL_COUNTS = ("total", "open", "closed", "above_level", "repeat", "signed", "signed_on_time", "onsite",
+                 "onsite_on_time", "first_time", "rated", "satisfied")
 
 
 def _count(condition) -> object:
@@ -69,11 +72,13 @@ def progress_counts(user: User, now: datetime, period: StatedPeriod) -> dict:
         return live_progress_counts(user, now, period)
     so_far = min(now, period.end)
     last_start, last_end = year_before(period.start, so_far)
-    this = day_stats.tally("r", period.start, period.end)[()]
+    this = day_stats.tally("r", period.start, period.end, counts=_PANEL_COUNTS)[()]
+    last = day_stats.tally("r", last_start, last_end, counts=("total",))[()]
     today = day_stats.day_number(now)
-    overdue = day_stats.tally("o", period.start, period.end, where=lambda t: [t.c.due_day < today])[()]["open"]
+    overdue = day_stats.tally("o", period.start, period.end, where=lambda t: [t.c.due_day < today],
+                              counts=("open",))[()]["open"]
     overdue += day_stats.open_due_today(period.start, period.end, now, inclusive=True).get((), 0)
-    counts = {"this_period": this["total"], "last_period": day_stats.tally("r", last_start, last_end)[()]["total"],
+    counts = {"this_period": this["total"], "last_period": last["total"],
               "open": this["open"], "closed": this["closed"], "overdue": overdue}
     counts |= {name: this[name] for name in ("above_level", "repeat", "signed", "signed_on_time", "onsite",
                                               "onsite_on_time", "first_time")}
@@ -147,7 +152,7 @@ def satisfaction_rate(user: User, period: StatedPeriod) -> float | None:
 def top_categories(user: User, period: StatedPeriod) -> list[dict]:
     """The most frequent pollution types of the period (ties in category order)."""
     if _whole_city(user):
-        tallied = day_stats.tally("r", period.start, period.end, by=("category",))
+        tallied = day_stats.tally("c", period.start, period.end, by=("category",), counts=("total",))
         counts = [(category, c["total"]) for (category,), c in tallied.items() if c["total"]]
     else:
         counts = list(db.session.execute(
