@@ -110,12 +110,18 @@ def main() -> None:
         return timed(once, args.runs)
 
     print("| endpoint | endpoint p50 ms | endpoint p95 ms | service p50 ms | service p95 ms |\n" + "|---" * 5 + "|")
+    picked = UrlMoment.fromtimestamp(clock.day_start(clock.beijing_date(now) - timedelta(days=29)).timestamp(),
+                                     now.tzinfo)
     stats = [
         ("panels", "/api/v1/wall/panels", lambda user, at: wall_panels(user, at, {})),
-        ("panels, last 30 days", f"/api/v1/wall/panels?received_from={month}",
+        ("panels, last 30 days as picked on the wall", f"/api/v1/wall/panels?received_from={picked}",
+         lambda user, at: wall_panels(user, at, {"received_from": picked})),
+        ("panels, 30 days to the minute", f"/api/v1/wall/panels?received_from={month}",
          lambda user, at: wall_panels(user, at, {"received_from": at - timedelta(days=30)})),
         ("village scores, panels' period", "/api/v1/wall/village-scores", lambda user, at: village_scores({})),
-        ("village scores, last 30 days", f"/api/v1/wall/village-scores?received_from={month}",
+        ("village scores, last 30 days as picked", f"/api/v1/wall/village-scores?received_from={picked}",
+         lambda user, at: village_scores({"received_from": picked})),
+        ("village scores, 30 days to the minute", f"/api/v1/wall/village-scores?received_from={month}",
          lambda user, at: village_scores({"received_from": at - timedelta(days=30)})),
     ]
     for label, url, call in stats:
@@ -136,7 +142,9 @@ def main() -> None:
 def check_against_the_cases(user: User, now: datetime) -> None:
     """Read the panels' counts, the village scores and the ranking from the cases, once each, and
     stop if the summary's differ; print how long the reading from the cases took."""
-    for label, filters in (("panels' period", {}), ("last 30 days", {"received_from": now - timedelta(days=30)})):
+    picked = clock.day_start(clock.beijing_date(now) - timedelta(days=29))
+    for label, filters in (("panels' period", {}), ("last 30 days as picked", {"received_from": picked}),
+                           ("30 days to the minute", {"received_from": now - timedelta(days=30)})):
         period = wall_period(filters)
         for name, summary, live in figure_pairs(user, now, period.start, period.end):
             started = time.perf_counter()

@@ -43,8 +43,9 @@ Rules:
 """
 
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
+from functools import cache
 
 from sqlalchemy import (
     Boolean,
@@ -52,6 +53,7 @@ from sqlalchemy import (
     Select,
     String,
     and_,
+    bindparam,
     case,
     cast,
     delete,
@@ -74,6 +76,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from app.extensions import db
 from app.models import Case, CaseClock, DayStat, FollowUp, Setting
 from app.models.day_stats import COUNTS
+from app.models.types import UTCDateTime
 from app.models.vocab import OPEN_STATUSES, CaseStatus, Channel, Satisfaction
 from app.services.settings import get_setting
 
@@ -257,44 +260,68 @@ def _edges(start: datetime | None, end: datetime | None) -> list[tuple[datetime 
     return parts
 
 
-Where = Callable[[object], list]
-# A grouping: a key column's name, or (label, expression of the rows' table).
-Group = str | tuple[str, Callable[[object], ColumnElement]]
+# A grouping: a key column's name, or "late": whether the due day is before ``today``.
+LATE = "late"
 
 
-def tally(kind: str, start: datetime | None, end: datetime | None, by: tuple[Group, ...] = (),
-          where: Where = lambda table: [], counts: Iterable[str] = COUNTS) -> dict[tuple, Counter]:
+def tally(kind: str, start: datetime | None, end: datetime | None, by: tuple[str, ...] = (),
+          counts: Iterable[str] = COUNTS, today: int | None = None, late_only: bool = False) -> dict[tuple, Counter]:
     """The ``counts`` of ``kind`` for cases received in [start, end), grouped by ``by``.
 
-    ``where`` gives extra conditions on the rows' columns (the summary table's or the live
-    rows' alike). Whole days come from the summary, partial first and last days from the cases.
+    ``late_only``: only rows whose due day is before ``today`` (``LATE`` in ``by`` groups on
+    that instead). Whole days come from the summary, partial first and last days from the cases.
+    Each statement is built once per shape, with parameters (a million-case answer should not
+    spend its time building SQL).
     """
-    counts = tuple(counts)
+    counts, dialect = tuple(counts), db.engine.dialect.name
+    today = {"today": today} if today is not None else {}
     result: dict[tuple, Counter] = defaultdict(Counter)
     first, last = whole_days(start, end)
     if first is None or last is None or first < last:
-        table = DayStat.__table__
-        days = [table.c.day >= first] if first is not None else []
-        days += [table.c.day < last] if last is not None else []
-        _add(result, _summed(table, by, [table.c.kind == kind, *days, *where(table)], counts), counts)
+        bounds = {"first": first, "last": last}
+        statement = _summary_statement(dialect, kind, by, counts, late_only,
+                                       *(bounds[name] is not None for name in bounds))
+        _add(result, statement, {**{k: v for k, v in bounds.items() if v is not None}, **today}, counts)
     for low, high in _edges(start, end):
-        received = [Case.received_at >= low] if low is not None else []
-        received += [Case.received_at < high] if high is not None else []
-        rows = _BUILDERS[kind](received, counts).subquery()
-        _add(result, _summed(rows, by, where(rows), counts), counts)
+        statement = _live_statement(dialect, kind, by, counts, late_only, low is not None,
+                                    high is not None)
+        _add(result, statement, {**{k: v for k, v in {"low": low, "high": high}.items() if v is not None}, **today},
+             counts)
     return result
 
 
-def _summed(table, by: tuple[Group, ...], conditions: list, counts: Iterable[str] = COUNTS) -> Select:
+def _grouped(table, by: tuple[str, ...], counts: tuple[str, ...], conditions: list, filtered: bool) -> Select:
     """SELECT the ``by`` groups and the ``counts`` summed, from a table of summary rows."""
-    groups = [table.c[g] if isinstance(g, str) else g[1](table).label(g[0]) for g in by]
+    today = bindparam("today", type_=Integer())
+    groups = [(table.c.due_day < today).label(LATE) if g == LATE else table.c[g] for g in by]
+    conditions = [*conditions, table.c.due_day < today] if filtered else conditions
     query = select(*groups, *(func.sum(table.c[name]).label(name) for name in counts)).where(*conditions)
     return query.group_by(*groups) if groups else query
 
 
-def _add(result: dict[tuple, Counter], query: Select, counts: tuple[str, ...]) -> None:
+@cache
+def _summary_statement(dialect: str, kind: str, by: tuple, counts: tuple, filtered: bool, from_first: bool,
+                       to_last: bool) -> Select:
+    """The summary's rows of ``kind`` for whole days [:first, :last), grouped (built once per shape)."""
+    table = DayStat.__table__
+    days = [table.c.day >= bindparam("first", type_=Integer())] if from_first else []
+    days += [table.c.day < bindparam("last", type_=Integer())] if to_last else []
+    return _grouped(table, by, counts, [table.c.kind == kind, *days], filtered)
+
+
+@cache
+def _live_statement(dialect: str, kind: str, by: tuple, counts: tuple, filtered: bool, from_low: bool,
+                    to_high: bool) -> Select:
+    """The same rows counted from the cases received in [:low, :high) (built once per shape)."""
+    received = [Case.received_at >= bindparam("low", type_=UTCDateTime())] if from_low else []
+    received += [Case.received_at < bindparam("high", type_=UTCDateTime())] if to_high else []
+    rows = _BUILDERS[kind](received, counts).subquery()
+    return _grouped(rows, by, counts, [], filtered)
+
+
+def _add(result: dict[tuple, Counter], query: Select, params: dict, counts: tuple[str, ...]) -> None:
     """Add the rows of ``query`` into ``result``, keyed by their leading columns."""
-    for row in db.session.execute(query):
+    for row in db.session.execute(query, params):
         values = tuple(row)
         target = result[values[:-len(counts)]]
         for name, value in zip(counts, values[-len(counts):], strict=True):
@@ -304,23 +331,39 @@ def _add(result: dict[tuple, Counter], query: Select, counts: tuple[str, ...]) -
 
 def open_by_town(today: int) -> dict[int, Counter]:
     """Open cases now by town: ``open`` in all, ``late`` those due on a day before ``today`` (``w`` rows)."""
-    late = case((DayStat.due_day < today, DayStat.open), else_=0)
-    query = (select(DayStat.town_id, func.sum(DayStat.open), func.sum(late))
-             .where(DayStat.kind == "w").group_by(DayStat.town_id))
-    return {town: Counter(open=int(n or 0), late=int(overdue or 0)) for town, n, overdue in db.session.execute(query)}
+    rows = db.session.execute(_open_by_town_statement(), {"today": today})
+    return {town: Counter(open=int(n or 0), late=int(overdue or 0)) for town, n, overdue in rows}
+
+
+@cache
+def _open_by_town_statement() -> Select:
+    """``open_by_town``'s SELECT, built once."""
+    late = case((DayStat.due_day < bindparam("today", type_=Integer()), DayStat.open), else_=0)
+    return (select(DayStat.town_id, func.sum(DayStat.open), func.sum(late))
+            .where(DayStat.kind == "w").group_by(DayStat.town_id))
 
 
 def open_due_today(start: datetime | None, end: datetime | None, moment: datetime, inclusive: bool,
                    by_town: bool = False) -> dict:
     """Open cases received in [start, end) due on ``moment``'s Beijing day up to ``moment``
     (``<=`` when inclusive), counted live: the part of "overdue" the ``o`` rows cannot hold."""
-    due = Case.due_at <= moment if inclusive else Case.due_at < moment
-    conditions = [Case.status.in_(OPEN), Case.due_at >= day_start(day_number(moment)), due]
-    conditions += [Case.received_at >= start] if start is not None else []
-    conditions += [Case.received_at < end] if end is not None else []
+    statement = _due_today_statement(db.engine.dialect.name, start is not None, end is not None, inclusive, by_town)
+    params = {"midnight": day_start(day_number(moment)), "moment": moment, "start": start, "end": end}
+    return {tuple(row[:-1]): row[-1]
+            for row in db.session.execute(statement, {k: v for k, v in params.items() if v is not None})}
+
+
+@cache
+def _due_today_statement(dialect: str, from_start: bool, to_end: bool, inclusive: bool, by_town: bool) -> Select:
+    """``open_due_today``'s SELECT for one shape, built once (read from one index alone)."""
+    moment = bindparam("moment", type_=UTCDateTime())
+    conditions = [Case.status.in_(OPEN), Case.due_at >= bindparam("midnight", type_=UTCDateTime()),
+                  Case.due_at <= moment if inclusive else Case.due_at < moment]
+    conditions += [Case.received_at >= bindparam("start", type_=UTCDateTime())] if from_start else []
+    conditions += [Case.received_at < bindparam("end", type_=UTCDateTime())] if to_end else []
     groups = [Case.town_id] if by_town else []
     query = select(*groups, func.count()).where(*conditions)
-    return {tuple(row[:-1]): row[-1] for row in db.session.execute(query.group_by(*groups) if groups else query)}
+    return query.group_by(*groups) if groups else query
 
 
 # Writing: the rebuild, the session hook, the worker's fold.
@@ -481,7 +524,7 @@ def fold(session: Session | None = None, batch: int = 100) -> int:
         pairs = [tuple(d) for d in days[i:i + batch]]
         rows = [r.id for r in session.execute(select(DayStat.id).where(tuple_(DayStat.kind, DayStat.day).in_(pairs)))]
         table = DayStat.__table__
-        summed = _summed(table, KEYS, [table.c.id.in_(rows)]).subquery()
+        summed = _grouped(table, KEYS, COUNTS, [table.c.id.in_(rows)], False).subquery()
         nonzero = or_(*(summed.c[c] != 0 for c in COUNTS))
         session.execute(insert(DayStat).from_select(
             [*KEYS, "delta", *COUNTS],

@@ -214,7 +214,8 @@ def grid_totals(start: datetime, end: datetime) -> list[GridTotal]:
                                            counts=("zeroing", "irregular_only")).items():
             during[key].update(counts)
     totals = []
-    for grid in db.session.scalars(select(Grid).where(Grid.level == 3).order_by(Grid.code)):
+    villages = select(Grid.id, Grid.name, Grid.parent_id).where(Grid.level == 3).order_by(Grid.code)
+    for grid in db.session.execute(villages):
         mine, campaign = petitions.get((grid.id,), Counter()), during.get((grid.id,), Counter())
         lost = single * mine["single"] + repeat * mine["repeat_above"]
         zeroed = campaign["zeroing"] > 0
@@ -243,7 +244,7 @@ def town_ranking(start: datetime, end: datetime) -> list[TownRank]:
     for town_id, counts in _open_before(end, today).items():
         overdue[town_id] += counts["late"]
         open_cases[town_id] += counts["open"]
-    towns = db.session.scalars(select(Grid).where(Grid.level == 2)).all()
+    towns = db.session.execute(select(Grid.id, Grid.name, Grid.code).where(Grid.level == 2)).all()
     ranks = [
         TownRank(t.id, t.name, round(sum(by_town[t.id]) / len(by_town[t.id]), 2) if by_town[t.id] else 0.0,
                  above.get((t.id,), Counter())["above_channel"], overdue[t.id], open_cases[t.id])
@@ -260,7 +261,7 @@ def _open_before(end: datetime, today: int) -> dict[int, Counter]:
     latest = db.session.scalar(select(func.max(Case.received_at)))
     if latest is None or latest < end:
         return day_stats.open_by_town(today)
-    rows = day_stats.tally("o", None, end, by=("town_id", ("late", lambda t: t.c.due_day < today)), counts=("open",))
+    rows = day_stats.tally("o", None, end, by=("town_id", day_stats.LATE), counts=("open",), today=today)
     found: dict[int, Counter] = defaultdict(Counter)
     for (town_id, late), counts in rows.items():
         found[town_id]["open"] += counts["open"]
