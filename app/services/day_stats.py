@@ -117,6 +117,21 @@ def day_of(moment) -> ColumnElement[int]:
     return cast(func.floor((func.extract("epoch", moment) + 28800) / 86400), Integer)
 
 
+def _unindexed(column) -> ColumnElement[str]:
+    """A string column as an expression no index serves (``column || ''``).
+
+    The status and channel tests below must never drive a plan: the rows wanted are those of
+    a few days or a few ids, and SQLite, which keeps no statistics here, would otherwise read
+    every open case through ``ix_cases_status_due`` (or every above-level one) to find them.
+    """
+    return column + literal("")
+
+
+def _is_open() -> ColumnElement[bool]:
+    """The case is open (through no index)."""
+    return _unindexed(Case.status).in_(OPEN)
+
+
 def _count(condition) -> ColumnElement[int]:
     """SUM(1 when condition)."""
     return func.sum(case((condition, 1), else_=0))
@@ -164,7 +179,7 @@ def _towns(where: list, wanted: Iterable[str] = COUNTS) -> Select:
     day = day_of(Case.received_at)
     counts = {"above_channel": func.count(Case.id)}
     return (select(*_row("t", {"day": day, "town_id": Case.town_id}, counts, wanted))
-            .where(Case.channel.in_(ABOVE_LEVEL), *where).group_by(day, Case.town_id))
+            .where(_unindexed(Case.channel).in_(ABOVE_LEVEL), *where).group_by(day, Case.town_id))
 
 
 def _open(where: list, wanted: Iterable[str] = COUNTS) -> Select:
@@ -172,7 +187,7 @@ def _open(where: list, wanted: Iterable[str] = COUNTS) -> Select:
     day, due = day_of(Case.received_at), day_of(Case.due_at)
     return (select(*_row("o", {"day": day, "town_id": Case.town_id, "due_day": due}, {"open": func.count(Case.id)},
                          wanted))
-            .where(Case.status.in_(OPEN), *where).group_by(day, Case.town_id, due))
+            .where(_is_open(), *where).group_by(day, Case.town_id, due))
 
 
 def _open_towns(where: list, wanted: Iterable[str] = COUNTS) -> Select:
@@ -180,7 +195,7 @@ def _open_towns(where: list, wanted: Iterable[str] = COUNTS) -> Select:
     due, counts = day_of(Case.due_at), {"open": func.count(Case.id)}
     return (select(*_row("w", {"day": literal(0, Integer()), "town_id": Case.town_id, "due_day": due}, counts,
                          wanted))
-            .where(Case.status.in_(OPEN), *where).group_by(Case.town_id, due))
+            .where(_is_open(), *where).group_by(Case.town_id, due))
 
 
 def deduction_kind() -> ColumnElement[str]:
@@ -226,7 +241,7 @@ def _listed(where: list, wanted: Iterable[str] = COUNTS) -> Select:
                (and_(Case.replied_at.is_(None), Case.handle_due_at.isnot(None), by_deadline < by_age), by_deadline),
                else_=by_age)
     return (select(*_row("l", {"day": day}, {"open": func.count(Case.id)}, wanted))
-            .where(Case.status.in_(OPEN), *where).group_by(day))
+            .where(_is_open(), *where).group_by(day))
 
 
 _BUILDERS = {"r": _received, "c": _categories, "t": _towns, "o": _open, "w": _open_towns, "p": _petitions,
@@ -357,7 +372,7 @@ def open_due_today(start: datetime | None, end: datetime | None, moment: datetim
 def _due_today_statement(dialect: str, from_start: bool, to_end: bool, inclusive: bool, by_town: bool) -> Select:
     """``open_due_today``'s SELECT for one shape, built once (read from one index alone)."""
     moment = bindparam("moment", type_=UTCDateTime())
-    conditions = [Case.status.in_(OPEN), Case.due_at >= bindparam("midnight", type_=UTCDateTime()),
+    conditions = [_is_open(), Case.due_at >= bindparam("midnight", type_=UTCDateTime()),
                   Case.due_at <= moment if inclusive else Case.due_at < moment]
     conditions += [Case.received_at >= bindparam("start", type_=UTCDateTime())] if from_start else []
     conditions += [Case.received_at < bindparam("end", type_=UTCDateTime())] if to_end else []
