@@ -41,11 +41,13 @@ def register_extensions(app: Flask) -> None:
     from app.extensions import api, compress, csrf, db, migrate
     from app.request_checks import init_request_checks
     from app.services.background import init_background
+    from app.services.day_stats import init_day_stats
     from app.services.wall.cells import init_wall_cells
 
     init_database(app)
     init_background(app)
     init_wall_cells()
+    init_day_stats()
     migrate.init_app(app, db, directory=str(BASE_DIR / "migrations"))
     auth_setup.init_login(app)
     init_request_checks(app)

@@ -9,7 +9,7 @@ import uuid
 
 from app.extensions import db
 from app.models import Case
-from app.services import background, clock
+from app.services import background, clock, day_stats
 from app.services.admin import integrity
 from app.services.campaign import early_warning, export_jobs
 from app.services.cases.deadlines import sweep_warnings
@@ -94,3 +94,9 @@ def refresh_wall_cells() -> int:
     """The map wall's summary for the cells changed since the last refresh (sent after each commit
     that changed cases; every minute too, so a lost task leaves nothing stale for long)."""
     return wall_cells.refresh_noted_cells()
+
+
+@background.periodic("day_stats.fold", minutes=1)
+def fold_day_stats() -> int:
+    """Fold the writes' difference rows of the daily summary into one row per key (the sums stay)."""
+    return day_stats.fold()

@@ -19,8 +19,10 @@ Figures go to stdout; docs/benchmarks.md records them.
 import argparse
 import os
 import sys
+import time
 from datetime import datetime, timedelta
 from pathlib import Path
+from unittest import mock
 from urllib.parse import quote
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -32,8 +34,15 @@ from app import create_app  # noqa: E402
 from app.extensions import db  # noqa: E402
 from app.models import User  # noqa: E402
 from app.services import clock  # noqa: E402
+from app.services.campaign.periods import describe  # noqa: E402
+from app.services.campaign.scoring import grid_scores, grid_totals, live_town_ranking, town_ranking  # noqa: E402
 from app.services.wall.layers import village_scores  # noqa: E402
-from app.services.wall.panels import period_bounds, wall_panels  # noqa: E402
+from app.services.wall.panels import (  # noqa: E402
+    live_progress_counts,
+    progress_counts,
+    wall_panels,
+    wall_period,
+)
 from config import Config  # noqa: E402
 
 # (label, lon, lat, zoom, filters): the viewport views the summary cannot answer today.
@@ -62,6 +71,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--runs", type=int, default=10, help="timed calls per endpoint and method")
     parser.add_argument("--user", default="command")
     parser.add_argument("--password", default="firstline2026")
+    parser.add_argument("--stats-only", action="store_true", help="skip the live viewport views")
+    parser.add_argument("--check", action="store_true",
+                        help="also read each statistic from the cases (once) and check the summary gives the same")
     return parser.parse_args()
 
 
@@ -84,7 +96,7 @@ def main() -> None:
     with app.app_context():
         user_id = db.session.scalar(db.select(User.id).where(User.username == args.user))
         backend = db.engine.dialect.name
-        start, now, *_ = period_bounds(clock.now())
+        start, now = wall_period({}).start, clock.now()
     month = UrlMoment.fromtimestamp((now - timedelta(days=30)).timestamp(), now.tzinfo)
     print(f"backend {backend}, {args.runs} timed calls per endpoint and method; panels' period from {start:%Y-%m-%d}")
     floor = timed(lambda: client.get("/api/v1/auth/me"), args.runs)
@@ -99,20 +111,71 @@ def main() -> None:
         return timed(once, args.runs)
 
     print("| endpoint | endpoint p50 ms | endpoint p95 ms | service p50 ms | service p95 ms |\n" + "|---" * 5 + "|")
+    picked = UrlMoment.fromtimestamp(clock.day_start(clock.beijing_date(now) - timedelta(days=29)).timestamp(),
+                                     now.tzinfo)
     stats = [
-        ("panels", "/api/v1/wall/panels", lambda user, at: wall_panels(user, at)),
-        ("village scores, panels' period", "/api/v1/wall/village-scores", lambda user, at: village_scores(at, {})),
-        ("village scores, last 30 days", f"/api/v1/wall/village-scores?received_from={month}",
-         lambda user, at: village_scores(at, {"received_from": at - timedelta(days=30)})),
+        ("panels", "/api/v1/wall/panels", lambda user, at: wall_panels(user, at, {})),
+        ("panels, last 30 days as picked on the wall", f"/api/v1/wall/panels?received_from={picked}",
+         lambda user, at: wall_panels(user, at, {"received_from": picked})),
+        ("panels, 30 days to the minute", f"/api/v1/wall/panels?received_from={month}",
+         lambda user, at: wall_panels(user, at, {"received_from": at - timedelta(days=30)})),
+        ("village scores, panels' period", "/api/v1/wall/village-scores", lambda user, at: village_scores({})),
+        ("village scores, last 30 days as picked", f"/api/v1/wall/village-scores?received_from={picked}",
+         lambda user, at: village_scores({"received_from": picked})),
+        ("village scores, 30 days to the minute", f"/api/v1/wall/village-scores?received_from={month}",
+         lambda user, at: village_scores({"received_from": at - timedelta(days=30)})),
     ]
     for label, url, call in stats:
         print(row(label, timed(lambda u=url: client.get(u), args.runs), service(call)), flush=True)
+    if args.check:
+        with app.app_context():
+            check_against_the_cases(db.session.get(User, user_id), clock.now())
+    if args.stats_only:
+        return
 
     print("\n| view | zoom | path | cases in view | clusters/points | endpoint p50 ms | endpoint p95 ms | "
           "bare SQL p50 ms | bare SQL p95 ms | p95 ratio | 304 p50 ms |\n" + "|---" * 11 + "|")
     for label, lon, lat, zoom, filters in LIVE_VIEWS:
         filters = {name: month if values == "month" else values for name, values in filters.items()}
         print(bench_view(app, client, user_id, backend, label, lon, lat, zoom, args.runs, filters), flush=True)
+
+
+def check_against_the_cases(user: User, now: datetime) -> None:
+    """Read the panels' counts, the village scores and the ranking from the cases, once each, and
+    stop if the summary's differ; print how long the reading from the cases took. The clock
+    stands still meanwhile: at a million cases one turns overdue every few seconds."""
+    with mock.patch.object(clock, "now", return_value=now):
+        compare_at(user, now)
+
+
+def compare_at(user: User, now: datetime) -> None:
+    """``check_against_the_cases`` at one moment."""
+    picked = clock.day_start(clock.beijing_date(now) - timedelta(days=29))
+    for label, filters in (("panels' period", {}), ("last 30 days as picked", {"received_from": picked}),
+                           ("30 days to the minute", {"received_from": now - timedelta(days=30)})):
+        period = wall_period(filters)
+        for name, summary, live in figure_pairs(user, now, period.start, period.end):
+            started = time.perf_counter()
+            expected = live()
+            took = (time.perf_counter() - started) * 1000
+            if summary() != expected:
+                raise SystemExit(f"{label} {name}: the summary differs from the cases")
+            print(f"{label}, {name}: summary equals the cases (read from the cases in {took:,.0f} ms)", flush=True)
+
+
+def figure_pairs(user: User, now: datetime, start: datetime, end: datetime) -> list:
+    """(name, from the summary, from the cases) for each statistic of a period."""
+    period = describe(start, end)
+
+    def villages_summed():
+        return [(s.grid_id, s.score, s.zeroed, s.deductions) for s in grid_totals(start, end)]
+
+    def villages_live():
+        return [(s.grid_id, s.score, s.zeroed, len(s.deductions)) for s in grid_scores(start, end)]
+
+    return [("counts", lambda: progress_counts(user, now, period), lambda: live_progress_counts(user, now, period)),
+            ("villages", villages_summed, villages_live),
+            ("ranking", lambda: town_ranking(start, end), lambda: live_town_ranking(start, end))]
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""``flask wall rebuild-cells``: recompute the map wall's summary from the cases."""
+"""``flask wall rebuild-cells`` and ``rebuild-stats``: recompute the map wall's summaries from the cases."""
 
 import time
 
@@ -6,6 +6,7 @@ import click
 from flask.cli import AppGroup
 
 from app.extensions import db
+from app.services.day_stats import rebuild_day_stats
 from app.services.wall.cells import rebuild_summary
 
 wall = AppGroup("wall", help="挂图作战 Map wall.")
@@ -22,3 +23,17 @@ def rebuild_cells_command() -> None:
     cells = rebuild_summary()
     db.session.commit()
     click.echo(f"挂图汇总已重建：最细一级 {cells} 个网格单元，用时 {time.perf_counter() - started:.1f} 秒。")
+
+
+@wall.command("rebuild-stats")
+def rebuild_stats_command() -> None:
+    """Recompute every row of ``day_stats`` (the panels', village scores' and ranking's daily
+    summary) from the cases, in one transaction.
+
+    The app keeps the summary current by itself; run this after loading cases in bulk
+    outside the app.
+    """
+    started = time.perf_counter()
+    rows = rebuild_day_stats()
+    db.session.commit()
+    click.echo(f"每日统计汇总已重建：{rows} 行，用时 {time.perf_counter() - started:.1f} 秒。")

@@ -31,6 +31,7 @@ from app.extensions import db
 from app.models import Case, Grid, User
 from app.services import clock
 from app.services.cases.departments import ensure_default_departments
+from app.services.day_stats import rebuild_day_stats
 from app.services.geo.grid_import import import_grids
 from app.services.wall.cells import rebuild_wall_cells
 
@@ -96,6 +97,7 @@ def seed_demo_city(case_count: int = 2000, seed: int = 42, now: datetime | None 
         city = demo_city_handles(geography, grid_ids, users, department_ids)
         events = insert_demo_cases(case_rng, case_count, city, now)
         rebuild_wall_cells()
+        rebuild_day_stats()
     register = seed_sources(source_rng, now)
     insert_basemap(build_basemap(map_rng, geography))
     seed_campaign(now)

@@ -8,6 +8,7 @@ from app.models.audit import CaseEvent, ChainHead
 from app.models.basemap import BaseMapFeature
 from app.models.campaigns import Campaign, CampaignPhase, SubmissionRequirement, TownSubmission
 from app.models.cases import Case, CaseNumberCounter
+from app.models.day_stats import DayStat
 from app.models.deadlines import CalendarDay, CalendarYear, CaseClock, DeadlineRule
 from app.models.evidence import CardCodeBlock, ContactCard, Inspection, Photo
 from app.models.exports import ExportJob
@@ -93,5 +94,6 @@ __all__ = [
     "UserSession",
     "WallCell",
     "WallDirtyCell",
+    "DayStat",
     "VolumeBaseline",
 ]

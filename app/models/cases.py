@@ -28,6 +28,9 @@ class Case(db.Model):
         Index("ix_cases_status_due", "status", "due_at"),
         # The phone's delta sync: what changed in one grid since its last sync.
         Index("ix_cases_grid_updated", "grid_id", "updated_at"),
+        # The daily summary's live part of "overdue now": open cases due today so far, by
+        # arrival and town, read from the index alone (services.day_stats.open_due_today).
+        Index("ix_cases_due_status_received_town", "due_at", "status", "received_at", "town_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -107,7 +110,8 @@ class Case(db.Model):
     sign_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     onsite_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     notice_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    handle_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Indexed: the long-unresolved list's count of cases newly past their deadline (day_stats).
+    handle_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     # The next regular follow-up of a long-unresolved case (定期回访), mirrored for the queue.
     revisit_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The nearest due time of the stage the case is in now; what queues sort by.

@@ -22,13 +22,14 @@ listed; recording a regular follow-up (the lifecycle step ``revisit``) starts it
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy import and_, exists, func, not_, or_, select, union
 from sqlalchemy.orm import joinedload
 from sqlalchemy.sql.elements import ColumnElement
 
 from app.extensions import db
-from app.models import Case, CaseClock, Department, Grid, User
+from app.models import Case, CaseClock, DayStat, Department, Grid, User
 from app.models.vocab import OPEN_STATUSES, CaseStatus, DeadlineState, LongUnresolvedReason, Stage
+from app.services import day_stats
 from app.services.access import case_scope, scoped_cases
 from app.services.cases import deadlines
 from app.services.clock import beijing_date
@@ -71,6 +72,28 @@ def reason_clauses(now: datetime, c: Criteria) -> dict[str, ColumnElement[bool]]
 def listed_clause(now: datetime, c: Criteria | None = None) -> ColumnElement[bool]:
     """The WHERE clause of the list: open, and meeting at least one criterion."""
     return and_(Case.status.in_(_OPEN), or_(*reason_clauses(now, c or criteria()).values()))
+
+
+def listed_count(now: datetime) -> int:
+    """How many cases are on the list now, city-wide, from the daily summary (``day_stats``'s
+    ``l`` rows: listed from a day before today) plus today's newly listed, counted live.
+
+    A case listed now but not at today's 00:00 reached its age or overdue threshold in
+    between: its arrival or handling deadline lies in a one-day window, so the live part
+    reads two index ranges.
+    """
+    today = day_stats.day_number(now)
+    whole = db.session.scalar(select(func.sum(DayStat.open)).where(DayStat.kind == "l", DayStat.day < today)) or 0
+    c, midnight = criteria(), day_stats.day_start(today)
+    # Each part read through its own index (an OR of ranges would read the table on SQLite).
+    newly = union(
+        select(Case.id).where(Case.received_at >= midnight - c.open_days * DAY,
+                              Case.received_at < now - c.open_days * DAY),
+        select(Case.id).where(Case.handle_due_at >= midnight - c.overdue_days * DAY,
+                              Case.handle_due_at < now - c.overdue_days * DAY))
+    live = select(func.count(Case.id)).where(Case.id.in_(newly), listed_clause(now, c),
+                                             not_(listed_clause(midnight, c)))
+    return int(whole) + (db.session.scalar(live) or 0)
 
 
 def is_listed(case: Case, now: datetime) -> bool:

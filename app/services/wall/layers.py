@@ -21,9 +21,10 @@ Rules:
 * **Long-unresolved cases** (久拖不解) are ``cases.long_unresolved``'s list in the caller's
   ``case_scope`` inside the box, at most ``MAX_SOURCES``, each with its town, days open and
   overdue and its reasons; no personal data.
-* **Village score** is ``scoring.grid_scores`` for one period: the wall's received-date
-  filter when set, else the common default (the running campaign, else the last 30 days),
-  the same period as the side panels and the campaign pages. Shading uses the points lost.
+* **Village score** is ``scoring.grid_totals`` (``grid_scores``' figures, summed from the
+  daily summary) for one period: the wall's received-date filter when set, else the common
+  default (the running campaign, else the last 30 days), the same period as the side panels
+  and the campaign pages. Shading uses the points lost.
 """
 
 from dataclasses import asdict, dataclass
@@ -218,5 +219,5 @@ def village_scores(filters: dict) -> dict:
     period = wall_period(filters)
     item = float(get_setting("score_item_points"))
     villages = [{"grid_id": s.grid_id, "score": s.score, "lost": round(item - s.score, 2), "zeroed": s.zeroed,
-                 "deductions": len(s.deductions)} for s in scoring.grid_scores(period.start, period.end)]
+                 "deductions": s.deductions} for s in scoring.grid_totals(period.start, period.end)]
     return {"period": period.as_json(), "item_points": item, "villages": villages}

@@ -1,4 +1,5 @@
-"""The wall's side panels, each a SQL aggregate over the case table (no per-case Python).
+"""The wall's side panels: sums of the daily summary (``day_stats``) for the whole city, SQL
+aggregates over the cases for a narrower scope (no per-case Python either way).
 
 The campaign phase comes from ``campaign.phases`` (none outside a campaign: the wall reads
 "未配置攻坚行动") and the town ranking from ``campaign.scoring``, the assessment's own rules.
@@ -11,19 +12,25 @@ dates a year earlier.
 from datetime import datetime
 
 from sqlalchemy import and_, case, func, literal, select
+from sqlalchemy.sql.elements import True_
 
 from app.errors import InvalidInput
 from app.extensions import db
 from app.models import Case, FollowUp, User
 from app.models.types import UTCDateTime
 from app.models.vocab import OPEN_STATUSES, CaseStatus, Category, Satisfaction
+from app.services import day_stats
 from app.services.access import case_scope
 from app.services.campaign import phases, scoring
 from app.services.campaign.periods import StatedPeriod, describe, stated_period, year_before
+from app.services.cases import long_unresolved
 from app.services.cases.long_unresolved import listed_clause
 
 _OPEN = sorted(str(s) for s in OPEN_STATUSES)
 TOP_CATEGORIES = 5
+# What the progress panel reads from the summary's ``r`` rows.
+_PANEL_COUNTS = ("total", "open", "closed", "above_level", "repeat", "signed", "signed_on_time", "onsite",
+                 "onsite_on_time", "first_time", "rated", "satisfied")
 
 
 def _count(condition) -> object:
@@ -56,7 +63,46 @@ def _received_in(start: datetime, end: datetime):
 
 def progress_counts(user: User, now: datetime, period: StatedPeriod) -> dict:
     """For the cases received in the period: how many (and as many days last year), open vs
-    closed, overdue now, above-level, repeat and on-time rates, in one scan."""
+    closed, overdue now, above-level, repeat and on-time rates.
+
+    The city-wide figures (the wall's, whose users see every case) are sums of the daily
+    summary (``day_stats``); a narrower scope counts its own cases (``live_progress_counts``).
+    """
+    if not _whole_city(user):
+        return live_progress_counts(user, now, period)
+    so_far = min(now, period.end)
+    last_start, last_end = year_before(period.start, so_far)
+    this = day_stats.tally("r", period.start, period.end, counts=_PANEL_COUNTS)[()]
+    last = day_stats.tally("r", last_start, last_end, counts=("total",))[()]
+    today = day_stats.day_number(now)
+    overdue = day_stats.tally("o", period.start, period.end, counts=("open",), today=today, late_only=True)[()]["open"]
+    overdue += day_stats.open_due_today(period.start, period.end, now, inclusive=True).get((), 0)
+    counts = {"this_period": this["total"], "last_period": last["total"],
+              "open": this["open"], "closed": this["closed"], "overdue": overdue}
+    counts |= {name: this[name] for name in ("above_level", "repeat", "signed", "signed_on_time", "onsite",
+                                              "onsite_on_time", "first_time")}
+    counts["long_unresolved"] = long_unresolved.listed_count(now)
+    counts["rates"] = _rates(counts, _rate(this["satisfied"], this["rated"]))
+    return counts
+
+
+def _whole_city(user: User) -> bool:
+    """True when the user's scope is every case (the command office, administrators)."""
+    return isinstance(case_scope(user), True_)
+
+
+def _rates(counts: dict, satisfaction: float | None) -> dict:
+    """The panel's shares, from its counts."""
+    return {
+        "sign_on_time": _rate(counts["signed_on_time"], counts["signed"]),
+        "onsite_on_time": _rate(counts["onsite_on_time"], counts["onsite"]),
+        "first_time_resolution": _rate(counts["first_time"], counts["closed"]),
+        "satisfaction": satisfaction,
+    }
+
+
+def live_progress_counts(user: User, now: datetime, period: StatedPeriod) -> dict:
+    """``progress_counts`` read from the cases in the user's scope, in one scan (the check of the summary)."""
     so_far = min(now, period.end)
     last_start, last_end = year_before(period.start, so_far)
     moment = literal(now, UTCDateTime())
@@ -87,12 +133,7 @@ def progress_counts(user: User, now: datetime, period: StatedPeriod) -> dict:
     # The backlog (久拖不解) is a state of now, whenever its cases came in: not bound to the period.
     counts["long_unresolved"] = db.session.scalar(
         select(func.count()).select_from(Case).where(case_scope(user), listed_clause(now)))
-    counts["rates"] = {
-        "sign_on_time": _rate(counts["signed_on_time"], counts["signed"]),
-        "onsite_on_time": _rate(counts["onsite_on_time"], counts["onsite"]),
-        "first_time_resolution": _rate(counts["first_time"], counts["closed"]),
-        "satisfaction": satisfaction_rate(user, period),
-    }
+    counts["rates"] = _rates(counts, satisfaction_rate(user, period))
     return counts
 
 
@@ -108,15 +149,16 @@ def satisfaction_rate(user: User, period: StatedPeriod) -> float | None:
 
 
 def top_categories(user: User, period: StatedPeriod) -> list[dict]:
-    """The most frequent pollution types of the period."""
-    rows = db.session.execute(
-        select(Case.category, func.count().label("n"))
-        .where(_received_in(period.start, period.end), case_scope(user))
-        .group_by(Case.category)
-        .order_by(func.count().desc())
-        .limit(TOP_CATEGORIES)
-    ).all()
-    return [{"category": r.category, "label": Category(r.category).label, "count": r.n} for r in rows]
+    """The most frequent pollution types of the period (ties in category order)."""
+    if _whole_city(user):
+        tallied = day_stats.tally("c", period.start, period.end, by=("category",), counts=("total",))
+        counts = [(category, c["total"]) for (category,), c in tallied.items() if c["total"]]
+    else:
+        counts = list(db.session.execute(
+            select(Case.category, func.count()).where(_received_in(period.start, period.end), case_scope(user))
+            .group_by(Case.category)))
+    top = sorted(counts, key=lambda item: (-item[1], item[0]))[:TOP_CATEGORIES]
+    return [{"category": category, "label": Category(category).label, "count": n} for category, n in top]
 
 
 def town_ranking(period: StatedPeriod) -> list[dict]:
