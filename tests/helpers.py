@@ -9,6 +9,7 @@ import hashlib
 import hmac
 import io
 import json
+import math
 import re
 import threading
 import urllib.parse
@@ -23,10 +24,13 @@ from playwright.sync_api import expect
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import Case, Inspection, Photo, RobotWebhook
+from app.models import Case, Inspection, Photo, RobotWebhook, WallCell
 from app.models.vocab import PhotoStatus
 from app.services import clock
 from app.services.settings import set_setting
+from app.services.wall.cells import rebuild_wall_cells
+from app.services.wall.clusters import Viewport, answers_from_summary, cluster_query, view_clusters
+from tests.factories import EAST, NORTH, SOUTH, WEST
 
 # ---------------------------------------------------------------- the desk through the API
 
@@ -435,3 +439,50 @@ def sign_in_to_wall(page, live_server):
     page.wait_for_url(f"{live_server}/desk/")
     page.goto(f"{live_server}/wall/")
     page.locator('#wall-map[data-ready="true"]').wait_for(timeout=30_000)
+
+
+# ---------------------------------------------------------------- the map wall's summary (wall_cells)
+
+CITY = Viewport(WEST - 0.01, SOUTH - 0.01, EAST + 0.01, NORTH + 0.01, 12)
+
+
+def live(user, view: Viewport, now, filters=None) -> list:
+    """The clusters of the live GROUP BY over the cases in the view's cells, by cell."""
+    return sorted(db.session.execute(cluster_query(user, view, now, filters or {})).all())
+
+
+def assert_same_clusters(user, view: Viewport, now=None, filters=None) -> list:
+    """The summary answers this view, and exactly as the live query does; return the clusters by cell."""
+    now, filters = now or clock.now(), filters or {}
+    assert answers_from_summary(user, view, filters) is not None
+    summary, expected = sorted(view_clusters(user, view, now, filters)), live(user, view, now, filters)
+    assert [(c.zoom_x, c.zoom_y) for c in summary] == [(c.zoom_x, c.zoom_y) for c in expected]
+    for got, want in zip(summary, expected, strict=True):
+        assert (got.count, got.worst, got.above_level, got.inspection, got.leader, got.case_id) == \
+               (want.count, want.worst, want.above_level, want.inspection, want.leader, want.case_id)
+        assert math.isclose(got.lon_sum / got.count, want.lon_sum / want.count, abs_tol=1e-9)
+        assert math.isclose(got.lat_sum / got.count, want.lat_sum / want.count, abs_tol=1e-9)
+    return summary
+
+
+def summary_rows() -> list[tuple]:
+    """Every row of the summary, floats rounded to what summation order can change."""
+    rows = db.session.execute(select(WallCell).order_by(WallCell.level, WallCell.cell_x, WallCell.cell_y,
+                                                        WallCell.facet))
+    return [(c.level, c.cell_x, c.cell_y, c.facet, c.open_count, c.closed_count, round(c.lon_sum, 6),
+             round(c.lat_sum, 6), c.earliest_due_at, c.earliest_yellow, c.above_level, c.inspection, c.leader,
+             c.min_case_id)
+            for c in rows.scalars()]
+
+
+def assert_summary_current() -> None:
+    """The summary the hook kept equals one recomputed from scratch."""
+    kept = summary_rows()
+    rebuild_wall_cells()
+    assert summary_rows() == kept
+    db.session.rollback()
+
+
+def total(user, view: Viewport = CITY) -> int:
+    """Cases in the view according to the summary."""
+    return sum(c.count for c in assert_same_clusters(user, view))

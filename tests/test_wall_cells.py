@@ -1,6 +1,5 @@
 """The map wall's summary (wall_cells): the same clusters as the live query, kept current on commit."""
 
-import math
 import random
 import threading
 import uuid
@@ -17,12 +16,24 @@ from app.models.vocab import CaseStatus, Category, Channel, InspectionReferral
 from app.services import clock
 from app.services.settings import set_setting
 from app.services.wall import clusters as wall
-from app.services.wall.cells import BASE_LEVEL, FACET_LEVEL, rebuild_wall_cells
-from app.services.wall.clusters import Viewport, answers_from_summary, cluster_query, view_clusters
+from app.services.wall.cells import BASE_LEVEL, FACET_LEVEL
+from app.services.wall.clusters import Viewport, answers_from_summary, view_clusters
 from tests.factories import EAST, NORTH, SOUTH, WEST, make_case
-from tests.helpers import HANDLER, REPLY, Desk, onsite_body, put, register, walk_to_handling
+from tests.helpers import (
+    CITY,
+    HANDLER,
+    REPLY,
+    Desk,
+    assert_same_clusters,
+    assert_summary_current,
+    onsite_body,
+    put,
+    register,
+    summary_rows,
+    total,
+    walk_to_handling,
+)
 
-CITY = Viewport(WEST - 0.01, SOUTH - 0.01, EAST + 0.01, NORTH + 0.01, 12)
 ZOOMS = [8, 10, 12, 13, 14, 15, 16, BASE_LEVEL]
 
 
@@ -64,48 +75,6 @@ def random_views(seed: int, count: int) -> list[Viewport]:
         south, north = sorted(rng.uniform(SOUTH - 0.005, NORTH + 0.005) for _ in range(2))
         views.append(Viewport(west, south, east, north, rng.choice(ZOOMS)))
     return views
-
-
-def live(user, view: Viewport, now, filters=None) -> list:
-    """The clusters of the live GROUP BY over the cases in the view's cells, by cell."""
-    return sorted(db.session.execute(cluster_query(user, view, now, filters or {})).all())
-
-
-def assert_same_clusters(user, view: Viewport, now=None, filters=None) -> list:
-    """The summary answers this view, and exactly as the live query does; return the clusters by cell."""
-    now, filters = now or clock.now(), filters or {}
-    assert answers_from_summary(user, view, filters) is not None
-    summary, expected = sorted(view_clusters(user, view, now, filters)), live(user, view, now, filters)
-    assert [(c.zoom_x, c.zoom_y) for c in summary] == [(c.zoom_x, c.zoom_y) for c in expected]
-    for got, want in zip(summary, expected, strict=True):
-        assert (got.count, got.worst, got.above_level, got.inspection, got.leader, got.case_id) == \
-               (want.count, want.worst, want.above_level, want.inspection, want.leader, want.case_id)
-        assert math.isclose(got.lon_sum / got.count, want.lon_sum / want.count, abs_tol=1e-9)
-        assert math.isclose(got.lat_sum / got.count, want.lat_sum / want.count, abs_tol=1e-9)
-    return summary
-
-
-def summary_rows() -> list[tuple]:
-    """Every row of the summary, floats rounded to what summation order can change."""
-    rows = db.session.execute(select(WallCell).order_by(WallCell.level, WallCell.cell_x, WallCell.cell_y,
-                                                        WallCell.facet))
-    return [(c.level, c.cell_x, c.cell_y, c.facet, c.open_count, c.closed_count, round(c.lon_sum, 6),
-             round(c.lat_sum, 6), c.earliest_due_at, c.earliest_yellow, c.above_level, c.inspection, c.leader,
-             c.min_case_id)
-            for c in rows.scalars()]
-
-
-def assert_summary_current() -> None:
-    """The summary the hook kept equals one recomputed from scratch."""
-    kept = summary_rows()
-    rebuild_wall_cells()
-    assert summary_rows() == kept
-    db.session.rollback()
-
-
-def total(user, view: Viewport = CITY) -> int:
-    """Cases in the view according to the summary."""
-    return sum(c.count for c in assert_same_clusters(user, view))
 
 
 def test_random_views_match_the_live_query_at_every_zoom(city):

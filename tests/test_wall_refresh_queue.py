@@ -17,8 +17,7 @@ from app.services import background, clock
 from app.services.wall import cells as wall_cells
 from app.services.wall.events import poll, resume_from
 from tests.factories import make_case
-from tests.helpers import INSPECTOR, Desk, onsite_body, put
-from tests.test_wall_cells import CITY, assert_summary_current, summary_rows, total
+from tests.helpers import CITY, INSPECTOR, Desk, assert_summary_current, onsite_body, put, summary_rows, total
 
 BOX = {"west": CITY.west, "south": CITY.south, "east": CITY.east, "north": CITY.north, "zoom": 12}
 
