@@ -125,13 +125,17 @@ def test_the_desk_form_refuses_a_beijing_point_in_chinese_then_takes_it_when_tic
     assert db.session.query(Case).filter_by(outside_city=True).count() == 1
 
 
-def test_open311_refuses_a_point_outside_the_city(app, towns_city, client):
+def test_open311_keeps_a_point_outside_the_city_as_outside(app, towns_city, client):
+    """An outside system cannot confirm 「市外」 as the desk does; the complaint is kept, flagged
+    市外, with no grid or town, for the command office's queue (tests/test_open311.py)."""
     _, raw = create_api_key(db.session.query(User).filter_by(username="admin").one(), "测试客户端")
     db.session.commit()
     answer = client.post("/open311/v2/requests.json", data={
         "api_key": raw, "service_code": "noise", "long": str(BEIJING[0]), "lat": str(BEIJING[1]),
         "description": "施工噪声"})
-    assert answer.status_code == 400 and "不在本市范围内" in answer.get_json()[0]["description"]
+    assert answer.status_code == 201, answer.get_json()
+    case = db.session.query(Case).filter_by(number=answer.get_json()[0]["service_request_id"]).one()
+    assert (case.outside_city, case.grid_id, case.town_id) == (True, None, None)
 
 
 def test_before_any_grid_is_imported_no_point_is_refused(app):
