@@ -1,7 +1,7 @@
 """day stats: the daily summary the wall's panels, village scores and town ranking add up
 
 Revision ID: 0019_day_stats
-Revises: 0018_lists
+Revises: 0021_wall_dirty_cells
 Create Date: 2026-12-06 23:40:00.000000
 
 One row per key of each kind (received, open by due day, petitions, listed from a day),

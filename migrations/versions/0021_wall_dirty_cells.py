@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0021_wall_dirty_cells'
-down_revision = '0022_due_started_at'
+down_revision = '0018_lists'
 branch_labels = None
 depends_on = None
 
