@@ -11,6 +11,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from contextlib import contextmanager
@@ -48,6 +49,19 @@ def bench_app(database_url: str, photo_dir: Path):
         TASK_QUEUE_URL = "immediate"
 
     return create_app(BenchConfig)
+
+
+def prepared(prefix: str, seed_cases: int | None) -> tuple[str, Path, object]:
+    """The bench's database URL (``DATABASE_URL``), a fresh work folder and the app on them,
+    the demo seeded first when ``seed_cases`` asks for it."""
+    database_url = os.environ.get("DATABASE_URL")
+    if not database_url:
+        raise SystemExit("set DATABASE_URL (a PostGIS database of the bench's own)")
+    work = Path(tempfile.mkdtemp(prefix=prefix))
+    app = bench_app(database_url, work / "photos")
+    if seed_cases:
+        seed_demo(app, seed_cases)
+    return database_url, work, app
 
 
 def seed_demo(app, cases: int) -> None:

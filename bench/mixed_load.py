@@ -26,16 +26,13 @@ answers, as browsers do. Figures go to stdout as Markdown; docs/benchmarks.md re
 
 import argparse
 import json
-import os
 import random
-import tempfile
 import threading
 import time
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
-from load_server import TABLE_HEAD, Client, Samples, bench_app, percentile_ms, redis_queue, seed_demo, serve, table_row
+from load_server import TABLE_HEAD, Client, Samples, percentile_ms, prepared, redis_queue, serve, table_row
 from sqlalchemy import func, select
 from wall_viewport import VIEWS, viewport_box
 
@@ -124,13 +121,7 @@ def run_schedule(rate: float, seconds: float, choose, fire) -> tuple[dict[str, S
 def main() -> None:
     """Seed if asked, serve, run the floor then the mix, print the tables."""
     args = parse_args()
-    database_url = os.environ.get("DATABASE_URL")
-    if not database_url:
-        raise SystemExit("set DATABASE_URL (a PostGIS database of the bench's own)")
-    work = Path(tempfile.mkdtemp(prefix="firstline-mixed-"))
-    app = bench_app(database_url, work / "photos")
-    if args.seed_cases:
-        seed_demo(app, args.seed_cases)
+    database_url, work, app = prepared("firstline-mixed-", args.seed_cases)
     case_ids, inspectors = targets(app)
     rng = random.Random(args.random_seed)
     with redis_queue(work) as redis_url:

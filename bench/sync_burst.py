@@ -27,9 +27,7 @@ import argparse
 import hashlib
 import io
 import json
-import os
 import random
-import tempfile
 import threading
 import time
 import uuid
@@ -37,7 +35,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from geoalchemy2.shape import to_shape
-from load_server import TABLE_HEAD, Client, Samples, bench_app, redis_queue, seed_demo, serve, table_row
+from load_server import TABLE_HEAD, Client, Samples, prepared, redis_queue, serve, table_row
 from PIL import Image, ImageFilter
 from sqlalchemy import func, select
 
@@ -205,13 +203,7 @@ def wall_waiting(app) -> int:
 def main() -> None:
     """Seed if asked, serve, send the floor then the burst, wait for the worker, print."""
     args = parse_args()
-    database_url = os.environ.get("DATABASE_URL")
-    if not database_url:
-        raise SystemExit("set DATABASE_URL (a PostGIS database of the bench's own)")
-    work = Path(tempfile.mkdtemp(prefix="firstline-burst-"))
-    app = bench_app(database_url, work / "photos")
-    if args.seed_cases:
-        seed_demo(app, args.seed_cases)
+    database_url, work, app = prepared("firstline-burst-", args.seed_cases)
     rng = random.Random(11)
     bases = phone_photos(8, rng)
     print(f"photos: {EDGE[0]} × {EDGE[1]} JPEG, {sum(map(len, bases)) / len(bases) / 1024:.0f} KB on average")
