@@ -52,6 +52,10 @@ class Config:
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", False)
+    # The cookie is sent only when the session changes. The session policy notes the last
+    # request at most once a minute, which also slides the cookie's expiry. Re-sending it on
+    # every answer let a request begun before signing in or out overwrite the newer cookie.
+    SESSION_REFRESH_EACH_REQUEST = False
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE

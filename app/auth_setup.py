@@ -18,7 +18,12 @@ _CSRF_KEY = "csrf_token"  # where Flask-WTF keeps the session's CSRF secret (and
 def init_login(app: Flask) -> None:
     """Bind Flask-Login and its loader."""
     login_manager.init_app(app)
-    login_manager.session_protection = "basic"
+    # Flask-Login's own protection only marks a session "not fresh" when the address or browser
+    # changes, and nothing here asks for a fresh login; sessions are checked on the server
+    # instead (session_policy.py). Left on, it wrote the anonymous session back on every page,
+    # so a page fetched while a phone was signing in (the service worker caches /m/) could
+    # land after the sign-in and overwrite its cookie: the first sync then answered 401.
+    login_manager.session_protection = None
 
 
 def sign_in(user: User) -> None:

@@ -3,6 +3,7 @@ work-order number, signs two cases at once and reads the result for each; the co
 narrows by town, then village. Screenshots at 1280 px and at 390 px."""
 
 import pytest
+from playwright.sync_api import expect
 
 from app.extensions import db
 from app.models.vocab import CaseStatus
@@ -60,5 +61,8 @@ def test_the_village_list_follows_the_town(page, live_server, city):
     assert shown == ["全部", "V21村", "V22村"]
     village.select_option(label="V22村")
     page.get_by_role("button", name="筛选").click()
-    numbers = [row.get_attribute("data-number") for row in page.locator("tbody tr").all()]
-    assert numbers == [city.cases["V22"].number]
+    # The filter is a GET form: wait for the new page, not the old one still on screen.
+    page.wait_for_url(lambda url: "grid_id=" in url and "grid_id=&" not in url)
+    rows = page.locator("tbody tr")
+    expect(rows).to_have_count(1)
+    assert rows.first.get_attribute("data-number") == city.cases["V22"].number

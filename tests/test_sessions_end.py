@@ -131,3 +131,23 @@ def test_a_foreign_form_post_gets_a_chinese_page(app, city):
 def test_writes_from_this_site_or_without_origin_go_through(app, city, headers):
     client, token = signed_in(app)
     assert client.post("/api/v1/auth/logout", headers={"X-CSRFToken": token, **headers}).status_code == 204
+
+
+@pytest.mark.parametrize("path", ["/m/", "/m/offline", "/login", "/static/m/app.js", "/m/sw.js", "/healthz"])
+def test_a_request_begun_before_signing_in_cannot_overwrite_the_new_cookie(app, city, path):
+    """The phone's service worker caches the app's pages while its user signs in. A page that
+    left with the anonymous cookie and answers after the sign-in must not send that cookie
+    back, or the first sync after signing in is refused."""
+    before = app.test_client()
+    before.get("/api/v1/auth/csrf")  # the anonymous session now holds a CSRF secret
+    with before.get(path) as answer:
+        assert answer.status_code == 200
+        assert answer.headers.getlist("Set-Cookie") == []
+
+
+@pytest.mark.parametrize("path", ["/api/v1/me", "/desk/", "/static/m/app.js"])
+def test_a_signed_in_session_is_not_resent_on_every_answer(app, city, path):
+    client, _ = signed_in(app)
+    with client.get(path) as answer:
+        assert answer.status_code == 200
+        assert answer.headers.getlist("Set-Cookie") == []

@@ -262,7 +262,9 @@ async function refreshData() {
     if (app.view === "patrols") await renderPatrolToday(app.data);
   } catch (error) {
     if (error.status === 401) signedOutNow();
+    return error;
   }
+  return null;
 }
 
 async function topUpCodes() {
@@ -340,8 +342,11 @@ async function onLogin(event) {
     }
     await store.setMeta("username", me.username);
     form.elements.password.value = "";
-    await refreshData();
-    if (!app.data || app.data.user.id !== me.id) throw new api.ApiError(0, null);
+    const failure = await refreshData();
+    if (!app.data || app.data.user.id !== me.id) {
+      if (failure && failure.status === 401) throw new api.ApiError(401, { message: "登录未生效，请再登录一次。" });
+      throw failure || new api.ApiError(0, null);
+    }
     await keepStorage();
     go("#/tasks");
     await syncNow({ force: true });
