@@ -47,7 +47,8 @@ def init_database(app: Flask) -> None:
 
 
 def _postgres_connect(dbapi_conn, connection_record) -> None:
-    """Plan every statement for its own parameters: never prepare it on the server.
+    """Plan every statement for its own parameters (never prepare it on the server), and
+    speak UTC.
 
     psycopg prepares a statement once a connection has run it five times, and PostgreSQL
     may then plan it once for any parameters. Such a plan cannot see how selective a
@@ -56,6 +57,12 @@ def _postgres_connect(dbapi_conn, connection_record) -> None:
     and planning anew costs about a millisecond.
     """
     dbapi_conn.prepare_threshold = None
+    # Timestamps come back in UTC whatever the server's TimeZone (often Asia/Shanghai on a
+    # city's server, Etc/UTC here): no SQL then depends on how the server was set up, and
+    # psycopg hands out datetime.UTC itself, which UTCDateTime passes on as it is. Under
+    # any other zone each of the thousand timestamps of a queue page was converted again.
+    dbapi_conn.execute("SET TIME ZONE 'UTC'")
+    dbapi_conn.commit()
 
 
 def _sqlite_wal(dbapi_conn, connection_record) -> None:

@@ -1,8 +1,12 @@
 """The app starts, answers health checks and serves its API document."""
 
+from datetime import UTC
+
 import pytest
+from sqlalchemy import func, select
 
 from app.extensions import db
+from app.models import Case
 
 
 def test_healthz_reports_database(client):
@@ -23,3 +27,13 @@ def test_postgres_plans_each_statement_for_its_own_parameters(app):
         if db.engine.dialect.name != "postgresql":
             pytest.skip("PostgreSQL only")
         assert db.session.connection().connection.dbapi_connection.prepare_threshold is None
+
+
+def test_timestamps_come_back_in_utc_whatever_the_server_zone(app, city):
+    """The connection speaks UTC (the city's server may run in Asia/Shanghai): a read
+    timestamp carries datetime.UTC itself, so nothing converts it again."""
+    with app.app_context():
+        received = db.session.scalar(select(Case.received_at).where(Case.id == city.cases["V11"].id))
+        assert received.tzinfo is UTC
+        if db.engine.dialect.name == "postgresql":
+            assert db.session.scalar(select(func.current_setting("TimeZone"))) == "UTC"

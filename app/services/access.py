@@ -197,6 +197,21 @@ def grid_scope(user: User, grid_column) -> ColumnElement[bool]:
     return false()
 
 
+def places_to_filter_by(user: User) -> tuple[list, list]:
+    """The towns and villages a user may filter lists by, in code order: a supervisor's town
+    and its villages, an inspector's own village, all of them for everyone else. Rows of id, code,
+    name, parent_id and level only: a filter needs no boundary (reading them cost a queue page
+    a fifth of its time)."""
+    query = select(Grid.id, Grid.code, Grid.name, Grid.parent_id, Grid.level).where(
+        Grid.level.in_((2, 3))).order_by(Grid.code)
+    if user.role == Role.SUPERVISOR:
+        query = query.where((Grid.parent_id == user.grid_id) | (Grid.id == user.grid_id))
+    elif user.role == Role.INSPECTOR:
+        query = query.where(Grid.id == user.grid_id)
+    places = db.session.execute(query).all()
+    return [p for p in places if p.level == 2], [p for p in places if p.level == 3]
+
+
 # ---------------------------------------------------------------- media exposures
 # An exposure's text is written for the public and carries no personal data. Those who decide
 # on exposures (leading officials) see every proposal, not only those of the cases they lead:

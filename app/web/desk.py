@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from app.errors import DomainError, InvalidInput
 from app.extensions import db
-from app.models import Department, Grid, Inspection, User
+from app.models import Department, Inspection, User
 from app.models.vocab import (
     CaseStatus,
     Category,
@@ -35,7 +35,7 @@ from app.schemas.cases import CaseCreateSchema, CaseQuerySchema
 from app.schemas.lifecycle import STEP_SCHEMAS
 from app.schemas.messages import first_message
 from app.services import clock
-from app.services.access import Action, authorize, can
+from app.services.access import Action, authorize, can, places_to_filter_by
 from app.services.cases import notifications, saved_filters, workcalendar
 from app.services.cases.attachments import Upload, attach, attachments_of, check_uploads
 from app.services.cases.deadlines import deadline_states
@@ -93,7 +93,7 @@ def queue():
     if filters.get("open") is None and not filters.get("status"):
         filters["open"] = True
     page = list_cases(current_user, **filters)
-    towns, villages = _places_in_scope()
+    towns, villages = places_to_filter_by(current_user)
     return render_template(
         "desk/queue.html", page=page, states=deadline_states(page["items"], clock.now()),
         filters=filters, tabs=QueueTab, counts=tab_counts(current_user, **filters),
@@ -112,18 +112,6 @@ def _queue_filters() -> dict:
         return _QUEUE_FILTERS.load(chosen)
     except ValidationError as exc:
         raise InvalidInput("筛选条件有误，请重新选择后再筛选。", exc.messages) from None
-
-
-def _places_in_scope() -> tuple[list[Grid], list[Grid]]:
-    """Towns and villages the user may filter by (their own town's, or all for city-wide roles),
-    read in one query."""
-    query = select(Grid).where(Grid.level.in_((2, 3))).order_by(Grid.code)
-    if current_user.role == Role.SUPERVISOR:
-        query = query.where((Grid.parent_id == current_user.grid_id) | (Grid.id == current_user.grid_id))
-    elif current_user.role == Role.INSPECTOR:
-        query = query.where(Grid.id == current_user.grid_id)
-    places = list(db.session.scalars(query))
-    return [g for g in places if g.level == 2], [g for g in places if g.level == 3]
 
 
 def _departments() -> list[Department]:

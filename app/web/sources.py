@@ -10,16 +10,14 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 from flask_login import current_user, login_required
 from geoalchemy2.shape import to_shape
 from marshmallow import Schema, ValidationError
-from sqlalchemy import false, select
 from webargs.flaskparser import parser
 
 from app.errors import DomainError, InvalidInput
 from app.extensions import db
-from app.models import Grid
-from app.models.vocab import CheckinOutcome, CoordSystem, Role, Sector, SourceKind
+from app.models.vocab import CheckinOutcome, CoordSystem, Sector, SourceKind
 from app.schemas.messages import first_message
 from app.schemas.sources import SourceCreateSchema, SourceQuerySchema, SourceWriteSchema
-from app.services.access import authorize_source, may
+from app.services.access import authorize_source, may, places_to_filter_by
 from app.services.patrols import source_import, sources
 from app.web.forms import attempt
 
@@ -50,18 +48,6 @@ def _source_form(schema: Schema, form, checkboxes: tuple[str, ...]) -> dict:
 
 
 
-def _grids_in_scope() -> tuple[list[Grid], list[Grid]]:
-    """Towns and villages the user may filter by."""
-    towns = select(Grid).where(Grid.level == 2).order_by(Grid.code)
-    villages = select(Grid).where(Grid.level == 3).order_by(Grid.code)
-    if current_user.role == Role.SUPERVISOR:
-        towns, villages = towns.where(Grid.id == current_user.grid_id), villages.where(
-            Grid.parent_id == current_user.grid_id)
-    elif current_user.role == Role.INSPECTOR:
-        towns, villages = towns.where(false()), villages.where(Grid.id == current_user.grid_id)
-    return list(db.session.scalars(towns)), list(db.session.scalars(villages))
-
-
 @bp.get("/")
 @login_required
 def register_page():
@@ -71,7 +57,7 @@ def register_page():
     if "active" not in request.args:
         filters["active"] = True
     page = sources.list_sources(current_user, **filters)
-    towns, villages = _grids_in_scope()
+    towns, villages = places_to_filter_by(current_user)
     return render_template("sources/list.html", page=page, filters=filters, towns=towns, villages=villages)
 
 

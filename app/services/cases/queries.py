@@ -45,17 +45,22 @@ def _tab_clause(user: User, key: str) -> ColumnElement[bool]:
     已超期 the yellow and red of the deadline colours; 我交办的 what this user assigned;
     全部 every case the other filters let through.
     """
-    opened = Case.status.in_([str(s) for s in OPEN_STATUSES])
-    now = clock.now()
-    clauses = {
-        QueueTab.TO_SIGN: Case.status == CaseStatus.ASSIGNED,
-        QueueTab.TO_HANDLE: opened & (Case.status != CaseStatus.ASSIGNED),
-        QueueTab.DUE_SOON: opened & yellow_clause(now),
-        QueueTab.OVERDUE: opened & overdue_clause(now),
-        QueueTab.ASSIGNED_BY_ME: Case.assigned_by_id == user.id,
-        QueueTab.ALL: Case.id.isnot(None),
-    }
-    return clauses[key]
+    return _TAB_CLAUSES[key](user, clock.now())
+
+
+def _opened() -> ColumnElement[bool]:
+    return Case.status.in_([str(s) for s in OPEN_STATUSES])
+
+
+# Each tab's clause is built only when asked for (a queue page asks for every tab once).
+_TAB_CLAUSES = {
+    QueueTab.TO_SIGN: lambda user, now: Case.status == CaseStatus.ASSIGNED,
+    QueueTab.TO_HANDLE: lambda user, now: _opened() & (Case.status != CaseStatus.ASSIGNED),
+    QueueTab.DUE_SOON: lambda user, now: _opened() & yellow_clause(now),
+    QueueTab.OVERDUE: lambda user, now: _opened() & overdue_clause(now),
+    QueueTab.ASSIGNED_BY_ME: lambda user, now: Case.assigned_by_id == user.id,
+    QueueTab.ALL: lambda user, now: Case.id.isnot(None),
+}
 
 
 def _search_clause(user: User, text: str) -> ColumnElement[bool]:
