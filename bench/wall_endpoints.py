@@ -6,7 +6,7 @@
 The database must hold a demo city (``flask db upgrade`` then ``flask demo seed --cases
 1000000``). In one run the script prints:
 
-* the floor: a signed-in request that runs no query of its own (``GET /api/v1/auth/me``);
+* the floor: a signed-in request that runs no query of its own (``GET /api/v1/me``);
 * the statistics endpoints (side panels, village scores for the panels' period and for a
   chosen month): through the app's WSGI stack without If-None-Match, and the service
   function alone on the same database (its SQL and the Python around it, no HTTP);
@@ -99,8 +99,8 @@ def main() -> None:
         start, now = wall_period({}).start, clock.now()
     month = UrlMoment.fromtimestamp((now - timedelta(days=30)).timestamp(), now.tzinfo)
     print(f"backend {backend}, {args.runs} timed calls per endpoint and method; panels' period from {start:%Y-%m-%d}")
-    floor = timed(lambda: client.get("/api/v1/auth/me"), args.runs)
-    print(f"floor: a signed-in GET /api/v1/auth/me p50 {percentile(floor, .5):.1f} ms, "
+    floor = timed(lambda: client.get("/api/v1/me"), args.runs)
+    print(f"floor: a signed-in GET /api/v1/me p50 {percentile(floor, .5):.1f} ms, "
           f"p95 {percentile(floor, .95):.1f} ms\n")
 
     def service(call):

@@ -17,7 +17,7 @@ zooms and places) the script times, in one run:
 * the revalidation: the same request with the ETag it got back (a 304).
 
 Before the table it prints the floor: a signed-in request that runs no query of its own
-(``GET /api/v1/auth/me``), what any endpoint costs in this stack. With ``--filtered`` it
+(``GET /api/v1/me``), what any endpoint costs in this stack. With ``--filtered`` it
 also times views with one filter set (``FILTERED_VIEWS``).
 
 With ``--browser`` it also opens /wall in Chromium (Playwright, 1920 × 1080) on the same
@@ -187,8 +187,8 @@ def main() -> None:
         user_id = db.session.scalar(db.select(User.id).where(User.username == args.user))
         backend = db.engine.dialect.name
     print(f"backend {backend}, {args.runs} timed calls per viewport and method, map {MAP_PX[0]}x{MAP_PX[1]} px")
-    floor = timed(lambda: client.get("/api/v1/auth/me"), args.runs)
-    print(f"floor: a signed-in GET /api/v1/auth/me (no query of its own) p50 {percentile(floor, .5):.1f} ms, "
+    floor = timed(lambda: client.get("/api/v1/me"), args.runs)
+    print(f"floor: a signed-in GET /api/v1/me (no query of its own) p50 {percentile(floor, .5):.1f} ms, "
           f"p95 {percentile(floor, .95):.1f} ms")
     header = ("| view | zoom | path | cases in view | clusters/points | endpoint p50 ms | endpoint p95 ms | "
               "bare SQL p50 ms | bare SQL p95 ms | p95 ratio | 304 p50 ms |\n" + "|---" * 11 + "|")

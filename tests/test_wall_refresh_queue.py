@@ -123,3 +123,18 @@ def test_the_wall_hears_when_the_summary_has_caught_up(app, city, held):
     assert late.get_json()["total"] == cases_before + 1
     messages, _ = poll(user, cursor, clock.now())
     assert not any("event: cells" in m for m in messages)  # said once
+
+
+def test_a_huge_set_of_noted_cells_is_taken_by_one_rebuild(city, held, monkeypatch):
+    """After an upgrade that notes every cell with an open case, one pass over the cases
+    beats a statement per cell: the worker rebuilds instead, with the same result."""
+    for n in range(3):
+        make_case(120.505 + n * 0.01, 32.31)
+    db.session.commit()
+    assert noted() == 3
+    rebuild, rebuilt = wall_cells.rebuild_wall_cells, []
+    monkeypatch.setattr(wall_cells, "REBUILD_ABOVE_CELLS", 2)
+    monkeypatch.setattr(wall_cells, "rebuild_wall_cells", lambda session: rebuilt.append(1) or rebuild(session))
+    assert refresh() == 3
+    assert rebuilt == [1] and noted() == 0
+    assert_summary_current()

@@ -7,8 +7,7 @@ through ``access.case_scope``. Nothing returned carries personal data.
 from flask import Response, current_app, request, stream_with_context
 from flask_login import current_user, login_required
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields, validate, validates_schema
-from marshmallow.exceptions import ValidationError
+from marshmallow import Schema, fields, validate
 
 from app.errors import InvalidInput
 from app.models.vocab import WallFlag
@@ -67,20 +66,10 @@ class WallFilterSchema(Schema):
     town_id = fields.Integer(load_default=None)
 
 
-class ViewportSchema(WallFilterSchema):
+class ViewportSchema(WallFilterSchema, BoxSchema):
     """A viewport: the WGS-84 box and the Leaflet zoom, plus the filters."""
 
-    west = fields.Float(required=True, validate=validate.Range(-180, 180))
-    south = fields.Float(required=True, validate=validate.Range(-90, 90))
-    east = fields.Float(required=True, validate=validate.Range(-180, 180))
-    north = fields.Float(required=True, validate=validate.Range(-90, 90))
     zoom = fields.Integer(required=True, validate=validate.Range(0, 22))
-
-    @validates_schema
-    def _box_not_empty(self, data, **kwargs):
-        """West must be west of east and south south of north."""
-        if data["west"] >= data["east"] or data["south"] >= data["north"]:
-            raise ValidationError("范围无效：应 west < east 且 south < north。")
 
 
 class EventQuerySchema(Schema):
