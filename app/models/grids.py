@@ -20,7 +20,9 @@ class Grid(db.Model):
     name: Mapped[str] = mapped_column(String(100))
     level: Mapped[int] = mapped_column(Integer, index=True)
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("grids.id"), index=True)
-    geom = mapped_column(multipolygon_column(), nullable=False)
+    # Loaded only when asked for (``undefer(Grid.geom)``) or first touched: a grid joined to a
+    # page of cases for its name would otherwise bring its whole boundary along.
+    geom = mapped_column(multipolygon_column(), nullable=False, deferred=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

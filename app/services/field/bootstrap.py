@@ -24,6 +24,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import and_, nulls_last, or_, select
+from sqlalchemy.orm import undefer
 
 from app.errors import Forbidden
 from app.extensions import db
@@ -58,7 +59,7 @@ def bootstrap_for(user: User, since: str | None = None) -> dict:
     """
     if user.role != Role.INSPECTOR or user.grid_id is None:
         raise Forbidden("移动端仅供三级网格员使用。")
-    grid = db.session.scalar(select(Grid).where(Grid.id == user.grid_id))
+    grid = db.session.scalar(select(Grid).options(undefer(Grid.geom)).where(Grid.id == user.grid_id))
     common = _offline_kit(user, grid)
     if since is None:
         cases = list_cases(user, page=1, per_page=MAX_OFFLINE_CASES, open=True)["items"]

@@ -3,6 +3,7 @@
 import shapely
 from geoalchemy2.shape import to_shape
 from sqlalchemy import select
+from sqlalchemy.orm import undefer
 
 from app.extensions import db
 from app.models import Grid
@@ -10,7 +11,7 @@ from app.models import Grid
 
 def grids_feature_collection(level: int | None = None, parent_id: int | None = None) -> dict:
     """Every grid matching the filters as one FeatureCollection."""
-    query = select(Grid).order_by(Grid.level, Grid.code)
+    query = select(Grid).options(undefer(Grid.geom)).order_by(Grid.level, Grid.code)
     if level is not None:
         query = query.where(Grid.level == level)
     if parent_id is not None:
