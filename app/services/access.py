@@ -10,14 +10,14 @@ and page that touches cases goes through ``case_scope`` (a query filter) and ``a
 
 from enum import StrEnum
 
-from sqlalchemy import Select, event, false, select, true
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, false, select, true
 from sqlalchemy.sql.elements import ColumnElement
 
 from app.errors import Forbidden, NotFound
 from app.extensions import db
 from app.models import Case, Exposure, Grid, SectorRoute, Source, User, source_cases
 from app.models.vocab import Role
+from app.services.read_memo import note, remembered
 
 
 class Action(StrEnum):
@@ -32,7 +32,6 @@ class Action(StrEnum):
 # photos (DOMAIN.md, Privacy). Leaders, inspectors and admins see masked data only.
 _HANDLERS = frozenset({Role.SUPERVISOR, Role.DEPARTMENT_OFFICER, Role.COMMAND_OFFICE})
 # Session.info key of the scope answers kept by ``_in_scope``.
-_SCOPE_SEEN = "case_scope_seen"
 
 # What each role may do: the one table. Pages, the API, services and templates ask ``may``.
 CAPABILITIES: dict[str, frozenset[Role]] = {
@@ -118,11 +117,13 @@ def cases_in_scope(user: User, case_ids: list[int]) -> set[int]:
     return set(db.session.scalars(select(Case.id).where(Case.id.in_(case_ids), case_scope(user))))
 
 
-def authorize(user: User, case_id: int, action: Action = Action.VIEW) -> Case:
-    """Load a case for an action, or raise NotFound (out of scope) / Forbidden (in scope)."""
-    case = db.session.scalar(scoped_cases(user).where(Case.id == case_id))
+def authorize(user: User, case_id: int, action: Action = Action.VIEW, options: tuple = ()) -> Case:
+    """Load a case for an action, or raise NotFound (out of scope) / Forbidden (in scope).
+    ``options`` load what the caller will show with it in the same statement."""
+    case = db.session.scalar(scoped_cases(user).options(*options).where(Case.id == case_id))
     if case is None:
         raise NotFound("案件不存在，或不在您的管辖范围内。")
+    note(_scope_key(user, case.id), True)  # loaded through the scope filter: in scope
     require(user, action)
     return case
 
@@ -130,24 +131,20 @@ def authorize(user: User, case_id: int, action: Action = Action.VIEW) -> Case:
 def _in_scope(user: User, case: Case) -> bool:
     """Ask the database with the same filter, so the scope rule is written once.
 
-    The answer is kept until the session writes or its transaction ends: the case page asks
+    The answer is remembered until the session writes (``read_memo``): the case page asks
     ``can`` for every action it offers, and each asked the database the same question.
     """
-    session = db.session
-    pending = session.new or session.dirty or session.deleted  # the query would flush them first
-    seen = session.info.setdefault(_SCOPE_SEEN, {})
-    key = (user.id, user.role, user.grid_id, user.department_id, case.id)
-    if pending or key not in seen:
-        seen[key] = session.scalar(select(Case.id).where(Case.id == case.id, case_scope(user))) is not None
-    return seen[key]
+    return remembered(_scope_key(user, case.id), lambda: _asked_in_scope(user, case.id))
 
 
-@event.listens_for(Session, "after_flush")
-@event.listens_for(Session, "after_commit")
-@event.listens_for(Session, "after_rollback")
-def _forget_scope(session: Session, *args) -> None:
-    """A write may move a case out of someone's scope: ask again after it."""
-    session.info.pop(_SCOPE_SEEN, None)
+def _scope_key(user: User, case_id: int) -> tuple:
+    """What the scope answer depends on: who asks (with their place) and which case."""
+    return ("case_scope", user.id, user.role, user.grid_id, user.department_id, case_id)
+
+
+def _asked_in_scope(user: User, case_id: int) -> bool:
+    """The database's answer: does the scope filter let this case through?"""
+    return db.session.scalar(select(Case.id).where(Case.id == case_id, case_scope(user))) is not None
 
 
 # ---------------------------------------------------------------- sources and patrols

@@ -42,7 +42,7 @@ from app.services.cases.deadlines import deadline_states
 from app.services.cases.intake import register_case, repeat_candidates
 from app.services.cases.lifecycle import STEPS, available_steps, close_checklist, take
 from app.services.cases.privacy import petitioner_view
-from app.services.cases.queries import case_numbers, list_cases, tab_counts
+from app.services.cases.queries import PAGE_LOADS, case_numbers, list_cases, tab_counts
 from app.services.cases.records import records_of, timeline_of
 from app.services.field import onsite_rules
 from app.services.field.desk_checks import PhotoUpload, chosen_photos
@@ -209,7 +209,7 @@ def _intake_page(errors: dict, message: str | None = None) -> str:
 @login_required
 def case_page(case_id: int):
     """Everything about one case, its evidence, and the actions this user may take on it now."""
-    return _case_page(authorize(current_user, case_id))
+    return _case_page(authorize(current_user, case_id, options=PAGE_LOADS))
 
 
 # States in which the page lists what 销号 still needs, so nobody meets it only at the last step.
@@ -218,12 +218,12 @@ _CHECKLIST_STATES = {CaseStatus.HANDLING, CaseStatus.REPLIED, CaseStatus.REVIEWE
 
 def _case_page(case, onsite_form=None, onsite_error: str | None = None) -> str:
     """The case page; a refused on-site check comes back open, as typed, with its error."""
-    evidence = evidence_of(case)
+    evidence, records = evidence_of(case), records_of(case)
     return render_template(
-        "desk/case.html", case=case, timeline=timeline_of(case), records=records_of(case),
+        "desk/case.html", case=case, timeline=timeline_of(case), records=records,
         steps=available_steps(current_user, case), petitioner=petitioner_view(case, current_user),
         show_personal=can(current_user, Action.VIEW_PERSONAL_DATA, case),
-        candidates=_candidates_for(case), departments=_departments(), leaders=_leaders(), people=_names(),
+        candidates=_candidates_for(case), departments=_departments(), leaders=_leaders(), people=_names_on(records),
         attachments=attachments_of(current_user, case), evidence=evidence, evidence_points=map_points(evidence),
         can_original=can(current_user, Action.VIEW_ORIGINAL_PHOTO, case),
         can_accept=current_user.role in onsite_rules.ACCEPTORS and case.status in onsite_rules.ONSITE_STATES,
@@ -259,9 +259,15 @@ def _leaders() -> list[User]:
     return list(db.session.scalars(select(User).where(User.role == Role.LEADING_OFFICIAL, User.active)))
 
 
-def _names() -> dict[int, str]:
-    """Staff names by id, for the records on the page (no petitioner data here)."""
-    return dict(db.session.execute(select(User.id, User.full_name)).all())
+def _names_on(records: dict[str, list]) -> dict[int, str]:
+    """The names of the staff the records name by id (who signed a plan off, who replied),
+    in one read of those users only (no petitioner data here)."""
+    ids = {plan.leader_signed_off_by_id for plan in records["plans"]} | {
+        reply.replied_by_id for reply in records["replies"]}
+    ids.discard(None)
+    if not ids:
+        return {}
+    return dict(db.session.execute(select(User.id, User.full_name).where(User.id.in_(ids))).all())
 
 
 @bp.post("/cases/<int:case_id>/actions/<name>")

@@ -29,6 +29,7 @@ from app.models.vocab import OPEN_STATUSES, DeadlineState, NotificationKind, Per
 from app.services.cases.deadline_defaults import DEFAULT_RULES, MAX_EXTENSION_DAYS
 from app.services.cases.workcalendar import WorkCalendar, format_local
 from app.services.notify.outbox import notify
+from app.services.read_memo import remembered
 from app.services.settings import get_setting
 
 # The case columns that mirror one stage's due time, for lists and the map wall.
@@ -251,7 +252,9 @@ def open_clocks(case: Case) -> list[CaseClock]:
     if case.id is None:
         return []
     query = select(CaseClock).where(CaseClock.case_id == case.id, CaseClock.done_at.is_(None))
-    return list(db.session.scalars(query.order_by(CaseClock.due_at, CaseClock.id)))
+    clocks = remembered(("open_clocks", case.id),
+                        lambda: tuple(db.session.scalars(query.order_by(CaseClock.due_at, CaseClock.id))))
+    return list(clocks)
 
 
 def estimated_stages(case: Case) -> list[str]:

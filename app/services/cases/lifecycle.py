@@ -56,6 +56,7 @@ from app.services.cases.timeline import append_event
 from app.services.field import onsite_rules
 from app.services.field.desk_checks import record_desk_check
 from app.services.notify.outbox import notify
+from app.services.read_memo import remembered
 
 S = CaseStatus
 MAX_EXTENSION_DAYS = 30
@@ -532,7 +533,8 @@ def _request_extension_needs(case: Case, user: User, data: dict) -> list[str]:
 def _extensions(case: Case, approved: bool | None) -> list[CaseExtension]:
     """The case's extension requests with a given decision (None: pending)."""
     decided = CaseExtension.approved.is_(None) if approved is None else CaseExtension.approved.is_(approved)
-    return list(db.session.scalars(select(CaseExtension).where(CaseExtension.case_id == case.id, decided)))
+    query = select(CaseExtension).where(CaseExtension.case_id == case.id, decided)
+    return list(remembered(("extensions", case.id, approved), lambda: tuple(db.session.scalars(query))))
 
 
 def _not_own_extension(case: Case, user: User) -> str | None:

@@ -34,6 +34,7 @@ from app.services.access import case_scope, scoped_cases
 from app.services.cases import deadlines
 from app.services.clock import beijing_date
 from app.services.paging import page_of
+from app.services.read_memo import remembered
 from app.services.settings import get_setting
 
 R = LongUnresolvedReason
@@ -98,8 +99,11 @@ def listed_count(now: datetime) -> int:
 
 def is_listed(case: Case, now: datetime) -> bool:
     """True when this case is on the list now (asked of the database, so the rule is written once)."""
-    query = select(Case.id).where(Case.id == case.id, listed_clause(now))
-    return case.id is not None and db.session.scalar(query) is not None
+    if case.id is None:
+        return False
+    # Asked by the case page's actions and its long-unresolved section: once per minute.
+    return remembered(("listed", case.id, now.replace(second=0, microsecond=0)), lambda: db.session.scalar(
+        select(Case.id).where(Case.id == case.id, listed_clause(now))) is not None)
 
 
 # ---------------------------------------------------------------- figures and reasons
