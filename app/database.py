@@ -2,6 +2,8 @@
 and the one way to load a row by its key or answer 404."""
 
 import os
+from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import partial
 from typing import TypeVar
 
@@ -70,16 +72,32 @@ def _sqlite_wal(dbapi_conn, connection_record) -> None:
     dbapi_conn.execute("PRAGMA journal_mode = WAL")
 
 
+# Set while the background worker runs a task (services.background.run_now).
+_IN_TASK: ContextVar[bool] = ContextVar("in_background_task", default=False)
+
+
+@contextmanager
+def task_transactions():
+    """Transactions begun inside are a worker's: they take SQLite's write lock at once."""
+    token = _IN_TASK.set(True)
+    try:
+        yield
+    finally:
+        _IN_TASK.reset(token)
+
+
 def _sqlite_begin(conn) -> None:
     """Writers take SQLite's write lock when their transaction starts (BEGIN IMMEDIATE).
 
     A transaction that reads first and writes later cannot wait for a busy lock in WAL mode:
     SQLite fails it at once ("database is locked") if another writer committed meanwhile.
-    Starting every request that may write with the lock queues writers behind each other
-    (up to busy_timeout) instead; page and API reads (GET) still run side by side. Outside
-    requests (commands, scripts) transactions stay deferred: they run alone.
+    Starting every request that may write, and every task of the background worker (it
+    runs beside the web server: the deadline sweep, the early-warning scan, the wall's
+    refresh), with the lock queues writers behind each other (up to busy_timeout) instead;
+    page and API reads (GET) still run side by side. Commands and scripts stay deferred:
+    they run alone.
     """
-    writes = has_request_context() and request.method not in ("GET", "HEAD", "OPTIONS")
+    writes = _IN_TASK.get() or (has_request_context() and request.method not in ("GET", "HEAD", "OPTIONS"))
     conn.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")
 
 

@@ -21,8 +21,9 @@ from datetime import timedelta
 
 from flask import Flask, current_app, flash, g, redirect, request, session, url_for
 from flask_login import current_user, logout_user
+from sqlalchemy.exc import DBAPIError
 
-from app.errors import error_response
+from app.errors import error_response, is_transient
 from app.extensions import db
 from app.models.vocab import Role
 from app.services import clock
@@ -99,8 +100,15 @@ def _expire_if_idle():
         return None
     if seen is None or now - seen >= _SEEN_RESOLUTION_S:
         mark_active()
-        note_seen(session[SESSION_TOKEN_KEY])
-        db.session.commit()
+        try:
+            note_seen(session[SESSION_TOKEN_KEY])
+            db.session.commit()
+        except DBAPIError as exc:
+            # A read (GET) that notes the time cannot wait for SQLite's write lock: when
+            # the worker holds it, the note waits for a later request, and the page is served.
+            if not is_transient(exc):
+                raise
+            db.session.rollback()
     return None
 
 

@@ -4,8 +4,9 @@ for the desk and the inspector's phone, must-change-password, and signing out ev
 from datetime import timedelta
 
 import pytest
+from sqlalchemy.exc import OperationalError
 
-from app import create_app
+from app import create_app, session_policy
 from app.extensions import db
 from app.models import LoginAttempt
 from app.services import clock
@@ -209,3 +210,18 @@ def test_a_signed_in_person_has_an_allowance_of_their_own(app, city):
     finally:
         with limited.app_context():
             db.engine.dispose()
+
+
+def test_a_page_is_served_when_noting_the_visit_must_wait_for_the_database(app, city, monkeypatch):
+    """On SQLite a read cannot wait for the write lock the worker holds: noting the session's
+    last request (once a minute) then waits for a later request, and the page is served."""
+    desk = PageClient(app)
+    desk.login("sup_T1")
+
+    def locked(token):
+        raise OperationalError("UPDATE user_sessions", {}, Exception("database is locked"))
+
+    monkeypatch.setattr(session_policy, "note_seen", locked)
+    with clock.travel(timedelta(minutes=2)):
+        assert desk.get("/desk/").status_code == 200
+        assert desk.get("/api/v1/me").status_code == 200

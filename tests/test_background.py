@@ -13,10 +13,11 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from sqlalchemy import event, func, select
 
 from app import create_app
 from app.extensions import db
-from app.models import Alert, Notification, Photo
+from app.models import Alert, Case, Notification, Photo
 from app.services import background
 from config import TestConfig
 from tests.factories import make_case
@@ -39,6 +40,29 @@ def test_a_task_waits_for_the_commit_and_a_rollback_drops_it(city, monkeypatch):
     assert ran == [{"n": 2}]
     with pytest.raises(KeyError):
         background.enqueue("test.no_such_task")
+
+
+def test_a_task_takes_sqlites_write_lock_when_it_begins(city, monkeypatch):
+    """The worker runs beside the web server: a task that read first and wrote later failed
+    at once with "database is locked" when a request had written meanwhile (the early-warning
+    scan during a deadline sweep). Its transaction begins with the lock, and waits for it."""
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite only")
+    begun = []
+
+    def note(conn, cursor, statement, *args):
+        if statement.startswith("BEGIN"):
+            begun.append(statement)
+
+    monkeypatch.setitem(background._TASKS, "test.count", lambda: db.session.scalar(select(func.count(Case.id))))
+    db.session.commit()
+    event.listen(db.engine, "before_cursor_execute", note)
+    try:
+        assert background.run_now("test.count") == 4
+        db.session.scalar(select(func.count(Case.id)))  # the test's own reads stay deferred
+    finally:
+        event.remove(db.engine, "before_cursor_execute", note)
+    assert begun == ["BEGIN IMMEDIATE", "BEGIN"]
 
 
 def test_the_periodic_work_is_scheduled_in_the_worker():

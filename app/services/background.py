@@ -21,6 +21,7 @@ from huey import Huey, MemoryHuey, RedisHuey, SqliteHuey, crontab
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from app.database import task_transactions
 from app.extensions import db
 
 PENDING_KEY = "background_pending"
@@ -90,7 +91,7 @@ def enqueue(name: str, **kwargs) -> None:
 def run_now(name: str, **kwargs) -> object:
     """Run a task in this process at once, in its own app context and transaction."""
     app = current_app._get_current_object()
-    with app.app_context():
+    with app.app_context(), task_transactions():
         try:
             result = _TASKS[name](**kwargs)
             db.session.commit()

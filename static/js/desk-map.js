@@ -3,11 +3,11 @@
 // and place names when the page names its URL, town boundaries, and the village grids.
 import { toWgs84 } from "./coords.js";
 import { createBaseMap } from "../wall/basemap.js";
+import { getJson } from "./fetch-json.js";
 
 const GRID_STYLE = { color: "#0b6e4f", weight: 1, fillOpacity: 0.04 };
 const OWN_GRID_STYLE = { color: "#0b6e4f", weight: 3, fillOpacity: 0.12 };
 const TOWN_STYLE = { color: "#5b3a8c", weight: 2.5, dashArray: "6 4", fill: false, interactive: false };
-const getJson = (url) => fetch(url, { credentials: "same-origin" }).then((response) => response.json());
 
 // Town boundaries over the village grids, so a point's town reads at a glance.
 function addTowns(map, url) {

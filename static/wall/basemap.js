@@ -4,6 +4,8 @@
 // (light theme). The server sends what lies in the view at this zoom, already simplified;
 // an unchanged view comes back as a 304 through the browser's ETag.
 
+import { getJson } from "../js/fetch-json.js";
+
 const L = window.L;
 const PANE = "basemap";
 
@@ -75,9 +77,12 @@ export function createBaseMap(map, url, latLngOf, fromMap, stats, themeName = "w
       east: Math.min(180, east).toFixed(3), north: Math.min(90, north).toFixed(3),
       zoom: String(Math.round(map.getZoom())),
     });
-    const response = await fetch(`${url}?${params}`, { credentials: "same-origin", cache: "no-cache" });
-    if (!response.ok || mine !== serial) return;
-    const data = await response.json();
+    let data;
+    try {
+      data = await getJson(`${url}?${params}`, { cache: "no-cache" });
+    } catch (error) {
+      return; // still busy after the retries: the next move asks again
+    }
     if (mine !== serial) return;
     layer.clearLayers();
     layer.addData(data);
