@@ -49,6 +49,9 @@ def test_the_wall_shows_the_demo_city_live(app, browser, live_server, artifacts_
         assert page.locator(f"#{panel} .panel-body").inner_text().strip(), panel
     assert page.locator("#panel-towns tr").count() == 11  # header + top ten towns
     assert page.locator("#phase").inner_text() not in ("", "攻坚行动加载中…")
+    # The map says which cases it counts (the panels state their own period).
+    assert page.locator("#in-view").inner_text().endswith("（全部受理时间）")
+    assert page.locator("#legend-period").inner_text() == "全部受理时间"
     page.locator('#live[data-state="open"]').wait_for(timeout=10_000)
     no_scroll = page.evaluate("[document.documentElement.scrollHeight, document.documentElement.scrollWidth]")
     assert no_scroll == [1080, 1920]
@@ -65,6 +68,13 @@ def test_the_wall_shows_the_demo_city_live(app, browser, live_server, artifacts_
         page.wait_for_function("(n) => window.wallStats.renders > n", arg=renders, timeout=10_000)
         if expected is not None:
             assert int(wall_map.get_attribute("data-in-view")) == expected > 0
+    renders = page.evaluate("window.wallStats.renders")
+    page.fill("#filters input[name=received_from]", "2026-01-01")
+    page.wait_for_function("(n) => window.wallStats.renders > n", arg=renders, timeout=10_000)
+    assert page.locator("#legend-period").inner_text() == "2026-01-01 起受理"
+    renders = page.evaluate("window.wallStats.renders")
+    page.fill("#filters input[name=received_from]", "")
+    page.wait_for_function("(n) => window.wallStats.renders > n", arg=renders, timeout=10_000)
     assert int(wall_map.get_attribute("data-in-view")) > 0.9 * CASES
 
     with app.app_context():

@@ -44,7 +44,7 @@ function fill(id, ...children) {
 export function renderPhase(phase) {
   const line = document.getElementById("phase");
   line.textContent = phase
-    ? `${phase.campaign_name} · ${phase.phase_name}（至 ${phase.ends_on}，剩 ${phase.days_left} 天）`
+    ? `${phase.campaign_name} · ${phase.phase_name}（本阶段至 ${phase.ends_on}，距行动结束 ${phase.days_left} 天）`
     : "未配置攻坚行动";
 }
 

@@ -5,6 +5,7 @@
 // map every point and polygon is shifted before drawing and the viewport shifted back.
 
 import { gcj02ToWgs84, wgs84ToGcj02 } from "../js/coords.js";
+import { getJson as fetchJson } from "../js/fetch-json.js";
 import { renderPanels } from "./panels.js";
 import { createBaseMap } from "./basemap.js";
 import { createLabels } from "./labels.js";
@@ -65,12 +66,20 @@ function filterParams() {
   return params;
 }
 
-async function getJson(url) {
-  // "no-cache" revalidates with the ETag: an unchanged viewport comes back as a 304.
-  const response = await fetch(url, { credentials: "same-origin", cache: "no-cache" });
-  if (!response.ok) throw new Error(`${response.status} ${url}`);
-  return response.json();
+// Which cases the map shows: every case, or those received in the period the filter sets.
+// The panels state their own period; the map states its own, so neither is read as the other.
+function mapPeriod() {
+  const form = document.getElementById("filters");
+  const from = form.elements.received_from.value;
+  const to = form.elements.received_to.value;
+  if (from && to) return `受理 ${from} 至 ${to}`;
+  if (from) return `${from} 起受理`;
+  if (to) return `${to} 前受理`;
+  return "全部受理时间";
 }
+
+// "no-cache" revalidates with the ETag: an unchanged viewport comes back as a 304.
+const getJson = (url) => fetchJson(url, { cache: "no-cache" });
 
 // --- Grids and village shading ---------------------------------------------------------
 
@@ -180,13 +189,17 @@ function legendCounts(data) {
 }
 
 function renderLegendCounts(counts) {
-  // The summary does not split open cases by state: then red and yellow are inside the
-  // 未细分 row, and the legend says so rather than read 0.
+  // Where the summary does not split open cases by state, some red and yellow are inside
+  // the 未细分 row: the legend gives what it knows as a lower bound rather than a total.
   const unsplit = counts.open > 0;
   for (const node of document.querySelectorAll("#legend [data-count]")) {
     const key = node.dataset.count;
-    node.textContent = unsplit && (key === "red" || key === "yellow")
-      ? "含于未细分" : `${(counts[key] || 0).toLocaleString("zh-CN")} 件`;
+    const count = `${(counts[key] || 0).toLocaleString("zh-CN")} 件`;
+    if (unsplit && (key === "red" || key === "yellow")) {
+      node.textContent = counts[key] ? `至少 ${count}` : "含于未细分";
+    } else {
+      node.textContent = count;
+    }
   }
   document.getElementById("legend-open").hidden = !counts.open;
   element.dataset.legend = JSON.stringify(counts);
@@ -211,7 +224,9 @@ function drawCases(data) {
   caseLayer.clearLayers();
   symbols.forEach((symbol) => caseLayer.addLayer(symbol));
   const total = data.kind === "clusters" ? data.total : data.points.length;
-  document.getElementById("in-view").textContent = `图上 ${total.toLocaleString("zh-CN")} 件`;
+  const period = mapPeriod();
+  document.getElementById("in-view").textContent = `图上 ${total.toLocaleString("zh-CN")} 件（${period}）`;
+  document.getElementById("legend-period").textContent = period;
   renderLegendCounts(legendCounts(data));
   stats.lastDrawMs = performance.now() - started;
   stats.symbols = symbols.length;
