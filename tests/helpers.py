@@ -93,6 +93,11 @@ def add_onsite_photo(case_id):
     db.session.commit()
 
 
+def plan_date(days: int = 14) -> str:
+    """A plan's target date some days after today (Beijing), wherever the clock stands."""
+    return (clock.beijing_date(clock.now()) + timedelta(days=days)).isoformat()
+
+
 def walk_to_handling(desk, case_id, legal_track="petition"):
     """registered → accepted → assigned → signed → on-site check → handling."""
     desk.act("command", case_id, "accept", legal_track=legal_track, notice_text="您反映的问题已受理。")
@@ -101,7 +106,7 @@ def walk_to_handling(desk, case_id, legal_track="petition"):
     desk.act("insp_V11", case_id, "record_onsite", notes="现场闻到明显异味", findings={"source_found": True})
     add_onsite_photo(case_id)
     return desk.act(HANDLER, case_id, "plan", measures="限期安装废气处理设施", responsible_name="王五",
-                    target_date="2026-12-20")
+                    target_date=plan_date())
 
 
 REPLY = {"request_summary": "要求整治异味", "facts_and_reasons": "经核查属实，已责令整改",

@@ -7,7 +7,7 @@ import uuid
 
 import pytest
 
-from tests.helpers import REPLY, Desk, make_jpeg, onsite_body, sign_in, take_action
+from tests.helpers import REPLY, Desk, make_jpeg, onsite_body, plan_date, sign_in, take_action
 
 pytestmark = pytest.mark.browser
 
@@ -28,7 +28,7 @@ def replied_case_with_two_photos(app, city):
         sent = client.put(f"/api/v1/inspections/{record_id}/photos/{photo_id}", data=data, headers={
             "X-CSRFToken": token, "Content-Type": "image/jpeg", "X-Content-SHA256": hashlib.sha256(data).hexdigest()})
         assert sent.status_code == 201
-    desk.act(HANDLER, case_id, "plan", measures="限期整改", responsible_name="王五", target_date="2026-12-20")
+    desk.act(HANDLER, case_id, "plan", measures="限期整改", responsible_name="王五", target_date=plan_date())
     desk.act(HANDLER, case_id, "reply", **REPLY)
     return case_id
 

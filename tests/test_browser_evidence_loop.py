@@ -29,6 +29,7 @@ from tests.helpers import (
     open_action,
     open_check,
     phone_context,
+    plan_date,
     take_action,
 )
 from tests.helpers import sign_in as desk_sign_in
@@ -143,7 +144,7 @@ def test_an_offline_phone_check_is_reviewed_and_closed_at_the_desk(phone, desk, 
     # The department handles it (nothing here touches the evidence).
     handler = Desk(app)
     handler.act("officer_env", case.id, "plan", measures="停用喷漆房，加装废气收集装置", responsible_name="王五",
-                target_date="2026-12-20")
+                target_date=plan_date())
     handler.act("officer_env", case.id, "reply", **REPLY)
 
     # The town supervisor looks at what was found before passing it.

@@ -32,7 +32,7 @@ from app.services.cases.long_unresolved import listed_clause
 from app.services.settings import set_setting
 from app.services.wall import panels
 from tests.factories import VILLAGE_BOXES
-from tests.helpers import REPLY, Desk
+from tests.helpers import REPLY, Desk, plan_date
 
 CHANNELS = ["letter", "visit", "phone_12369", "above_level_beijing", "above_level_province"]
 CATEGORIES = ["air", "noise", "water", "solid_waste"]
@@ -89,7 +89,7 @@ class Writer:
             CaseStatus.ACCEPTED: ("assign", {}),
             CaseStatus.ASSIGNED: ("sign", {}),
             CaseStatus.SIGNED: ("plan", {"measures": "限期整改", "responsible_name": "王五",
-                                         "target_date": "2027-01-20"}),
+                                         "target_date": plan_date()}),
             CaseStatus.HANDLING: ("reply", REPLY),
             CaseStatus.REPLIED: ("review_pass", {"note": "答复规范"}),
             CaseStatus.REVIEWED: ("follow_up", {"satisfaction": self.rng.choice(SATISFACTION), "note": "电话回访"}),

@@ -15,7 +15,7 @@ from app.models import Case, CaseEvent, Inspection, Photo
 from app.models.vocab import CaseStatus, PhotoStatus, Stage
 from app.services.cases import deadlines
 from app.services.cases.timeline import append_event
-from tests.helpers import Desk, make_jpeg, onsite_body
+from tests.helpers import Desk, make_jpeg, onsite_body, plan_date
 from tests.page_client import PageClient
 
 HANDLER = "officer_env"  # the V11 case is industrial: the environment bureau handles it
@@ -161,7 +161,7 @@ def test_a_case_is_registered_handled_and_closed_entirely_at_the_desk(people, ci
     act(people, HANDLER, case.id, "sign")
     assert onsite(people, HANDLER, case.id, [("site.jpg", make_jpeg(800, 600))], **GOOD).status_code == 302
     act(people, HANDLER, case.id, "plan", measures="限期安装废气收集装置", responsible_name="王五",
-        target_date="2026-12-20")
+        target_date=plan_date())
     act(people, HANDLER, case.id, "reply", request_summary="要求整治异味", facts_and_reasons="经现场核查属实",
         decision="support", legal_basis="《大气污染防治法》")
 

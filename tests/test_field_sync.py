@@ -231,13 +231,31 @@ def test_contact_cards_reserved_issued_offline_and_rated_once(app, desk, city):
     assert public.get(f"/c/{codes[0]}/print").status_code == 200
 
 
+def test_a_card_the_citizen_could_not_use_is_refused(desk, city):
+    """A card's phone number is called by the citizen and its reply time read by them: a
+    phone without digits, or a reply promised before the card was handed over, is a 422."""
+    client, token = desk.client(INSPECTOR)
+    codes = client.post("/api/v1/field/card-codes", json={"device_id": "phone-1", "count": 3},
+                        headers={"X-CSRFToken": token}).get_json()["codes"]
+    card = {"case_id": city.cases["V11"].id, "handler_name": "王网格", "handler_phone": "0513-86123456",
+            "handler_unit": "西镇V11村", "issued_at": "2026-11-29T10:00:00+08:00"}
+    no_digits = put(desk, INSPECTOR, f"/api/v1/contact-cards/{codes[0]}", card | {"handler_phone": "abc"})
+    assert no_digits.status_code == 422 and "handler_phone" in no_digits.get_json()["errors"]
+    past = put(desk, INSPECTOR, f"/api/v1/contact-cards/{codes[1]}",
+               card | {"expected_reply_at": "1999-01-01T09:00:00+08:00"})
+    assert past.status_code == 422
+    assert past.get_json()["errors"]["expected_reply_at"] == ["预计答复时间不能早于发卡时间。"]
+    assert put(desk, INSPECTOR, f"/api/v1/contact-cards/{codes[2]}", card).status_code == 201
+    assert db.session.scalar(select(func.count()).select_from(ContactCard)) == 1
+
+
 def test_public_rating_once_and_dissatisfied_reopens(app, desk, city):
     case = city.cases["V11"]
     client, token = desk.client(INSPECTOR)
     code = client.post("/api/v1/field/card-codes", json={"device_id": "phone-1", "count": 1},
                        headers={"X-CSRFToken": token}).get_json()["codes"][0]
     put(desk, INSPECTOR, f"/api/v1/contact-cards/{code}", {
-        "case_id": case.id, "handler_name": "王网格", "handler_phone": "137", "handler_unit": "V11村",
+        "case_id": case.id, "handler_name": "王网格", "handler_phone": "13700001111", "handler_unit": "V11村",
         "issued_at": (datetime.now(UTC) - timedelta(hours=1)).isoformat()})
     case.status = "replied"
     db.session.commit()

@@ -12,7 +12,7 @@ from app.services import clock
 from app.services.cases import deadlines
 from app.services.cases.lifecycle import needs_leader
 from app.services.cases.timeline import verify_chain
-from tests.helpers import HANDLER, REPLY, Desk, add_onsite_photo, register, walk_to_handling
+from tests.helpers import HANDLER, REPLY, Desk, add_onsite_photo, plan_date, register, walk_to_handling
 
 
 @pytest.fixture
@@ -131,11 +131,11 @@ def test_leader_is_required_before_an_inspection_referral_is_handled(desk):
     desk.act(HANDLER, case["id"], "sign")
     desk.act("insp_V11", case["id"], "record_onsite", notes="核查")
     refused = desk.act(HANDLER, case["id"], "plan", expect=409, measures="整改", responsible_name="王五",
-                       target_date="2026-12-20")
+                       target_date=plan_date())
     assert "包案领导" in refused["message"]
     leader = db.session.scalar(select(User).where(User.username == "leader"))
     desk.act("command", case["id"], "set_leader", leading_official_id=leader.id)
-    desk.act(HANDLER, case["id"], "plan", measures="整改", responsible_name="王五", target_date="2026-12-20")
+    desk.act(HANDLER, case["id"], "plan", measures="整改", responsible_name="王五", target_date=plan_date())
     desk.act("leader", case["id"], "leader_visit", note="现场会商")
     desk.act("leader", case["id"], "leader_sign_off")
     desk.act("command", case["id"], "report", note="已报送督察组办理情况")
@@ -149,7 +149,7 @@ def test_dissatisfied_follow_up_reopens_and_close_needs_evidence(desk):
     desk.act("sup_T1", case["id"], "assign")
     desk.act(HANDLER, case["id"], "sign")
     desk.act("insp_V11", case["id"], "record_onsite", notes="核查，无照片")
-    desk.act(HANDLER, case["id"], "plan", measures="整改", responsible_name="王五", target_date="2026-12-20")
+    desk.act(HANDLER, case["id"], "plan", measures="整改", responsible_name="王五", target_date=plan_date())
     desk.act(HANDLER, case["id"], "reply", **REPLY)
     desk.act("sup_T1", case["id"], "review_redo", expect=409)
     assert desk.act("sup_T1", case["id"], "review_redo", note="事实不清")["status"] == "handling"
@@ -302,3 +302,28 @@ def test_repeat_links_form_a_tree_and_relinking_moves_the_case(desk):
     b_after = desk.get("command", f"/api/v1/cases/{b['id']}").get_json()
     assert (a_after["above_level"], a_after["above_level_count"]) == (False, 0)
     assert (b_after["above_level"], b_after["above_level_count"]) == (True, 1)
+
+
+def test_a_case_received_in_the_future_or_with_a_two_digit_phone_is_refused(desk):
+    """A received time ahead of now starts clocks that never run out; "12" reaches nobody."""
+    ahead = desk.post("command", "/api/v1/cases", {
+        "channel": "letter", "category": "air", "sector": "industrial", "title": "化工厂夜间异味",
+        "lon": 120.505, "lat": 32.312, "petitioner_name": "李四", "received_at": "2099-01-01T10:00:00+08:00"})
+    assert ahead.status_code == 422 and "收到时间不能晚于现在" in ahead.get_json()["message"]
+    short = desk.post("command", "/api/v1/cases", {
+        "channel": "letter", "category": "air", "sector": "industrial", "title": "化工厂夜间异味",
+        "lon": 120.505, "lat": 32.312, "petitioner_name": "李四", "petitioner_phone": "12"})
+    assert short.status_code == 422 and "petitioner_phone" in short.get_json()["errors"]
+    assert register(desk, petitioner_phone="12369")["case"]["id"]
+
+
+def test_a_plan_cannot_be_due_before_today(desk):
+    case = register(desk)["case"]
+    desk.act("command", case["id"], "accept", legal_track="petition")
+    desk.act("sup_T1", case["id"], "assign")
+    desk.act(HANDLER, case["id"], "sign")
+    desk.act("insp_V11", case["id"], "record_onsite", notes="核查")
+    refused = desk.act(HANDLER, case["id"], "plan", expect=409, measures="整改", responsible_name="王五",
+                       target_date="2020-01-01")
+    assert "整改期限不能早于今天" in refused["message"]
+    desk.act(HANDLER, case["id"], "plan", measures="整改", responsible_name="王五", target_date=plan_date(0))

@@ -16,7 +16,7 @@ from app.models.vocab import CaseStatus, PhotoStatus, Stage
 from app.services import clock
 from app.services.cases import deadlines
 from tests.factories import make_case
-from tests.helpers import REPLY, Desk
+from tests.helpers import REPLY, Desk, plan_date
 
 INTAKE = {"supervisor", "command_office"}
 HANDLERS = {"supervisor", "department_officer"}
@@ -79,7 +79,7 @@ def payload(step: str, city) -> dict:
         "request_return": {"reason": "不属本单位"},
         "reject_return": {"note": "属本单位"},
         "record_onsite": {"notes": "核查"},
-        "plan": {"measures": "整改", "responsible_name": "王五", "target_date": "2026-12-31"},
+        "plan": {"measures": "整改", "responsible_name": "王五", "target_date": plan_date()},
         "set_leader": {"leading_official_id": city.users["leader"].id},
         "leader_visit": {"note": "到场"},
         "enforce": {"kind": "fine", "document_number": "罚〔2026〕1号", "amount_yuan": "5000"},

@@ -1,6 +1,6 @@
 """Payloads of the inspector app's sync API (see services.field_sync)."""
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from app.models.vocab import (
     CaseStatus,
@@ -153,17 +153,28 @@ class CardCodesSchema(Schema):
     codes = fields.List(fields.String())
 
 
+# The number a citizen calls: digits with the usual separators, at least five (12369).
+CARD_PHONE = validate.Regexp(r"^(?=(?:\D*\d){5})[0-9+\-() ]{5,32}$", error="联系电话应为数字号码，如 0513-86123456")
+
+
 class CardPutSchema(Schema):
     """A contact card as issued on the phone."""
 
     case_id = fields.Integer(required=True)
     handler_name = fields.String(required=True, validate=validate.Length(min=1, max=64))
-    handler_phone = fields.String(required=True, validate=validate.Length(min=3, max=32))
+    handler_phone = fields.String(required=True, validate=CARD_PHONE)
     handler_unit = fields.String(required=True, validate=validate.Length(min=1, max=100))
     expected_reply_at = fields.AwareDateTime(load_default=None, allow_none=True)
     issued_at = fields.AwareDateTime(required=True)
     location = fields.Nested(LocationSchema, load_default=None, allow_none=True)
     device_id = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=64))
+
+    @validates_schema
+    def _reply_after_issue(self, data, **kwargs):
+        """The citizen reads the card: a reply promised before it was handed over is a slip."""
+        reply, issued = data.get("expected_reply_at"), data.get("issued_at")
+        if reply is not None and issued is not None and reply < issued:
+            raise ValidationError("预计答复时间不能早于发卡时间。", "expected_reply_at")
 
 
 class CardResultSchema(Schema):

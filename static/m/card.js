@@ -44,13 +44,21 @@ async function issue(event) {
     box.hidden = false;
     return;
   }
+  const replyAt = fromLocalInput(form.expected_reply_at.value);
+  if (replyAt && Date.parse(replyAt) < Date.now()) {
+    const box = $("card-error");
+    box.textContent = "预计答复时间已过，请改为今后的时间（或留空）。";
+    box.hidden = false;
+    form.expected_reply_at.focus();
+    return;
+  }
   const where = await quickFix();
   const body = {
     case_id: caseItem.id,
     handler_name: form.handler_name.value.trim(),
     handler_phone: form.handler_phone.value.trim(),
     handler_unit: form.handler_unit.value.trim(),
-    expected_reply_at: fromLocalInput(form.expected_reply_at.value),
+    expected_reply_at: replyAt,
     issued_at: isoWithOffset(),
     location: where ? { lon: where.lon, lat: where.lat } : null,
     device_id: await deviceId(),

@@ -51,10 +51,14 @@ export function showTime(iso) {
   if (!iso) return "—";
   const parts = {};
   const format = new Intl.DateTimeFormat("en-GB", {
-    timeZone: cityZone(), month: "numeric", day: "numeric", hour: "2-digit", minute: "2-digit", hourCycle: "h23",
+    timeZone: cityZone(), year: "numeric", month: "numeric", day: "numeric", hour: "2-digit", minute: "2-digit",
+    hourCycle: "h23",
   });
   for (const { type, value } of format.formatToParts(new Date(iso))) parts[type] = value;
-  return `${Number(parts.month)}月${Number(parts.day)}日 ${parts.hour}:${parts.minute}`;
+  const thisYear = format.formatToParts(new Date()).find((part) => part.type === "year").value;
+  // Another year is written out: "1月1日" of 1999 must not read as next month.
+  const year = parts.year === thisYear ? "" : `${parts.year}年`;
+  return `${year}${Number(parts.month)}月${Number(parts.day)}日 ${parts.hour}:${parts.minute}`;
 }
 
 /** "还剩 2 天" / "已超期 5 小时" for a deadline, from now. */

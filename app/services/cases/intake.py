@@ -41,10 +41,17 @@ class RepeatCandidate:
     distance_m: float | None
 
 
+# How far ahead of the server's clock a received time may lie (a registrar's watch running fast).
+RECEIVED_AHEAD = timedelta(minutes=10)
+
+
 def register_case(user: User, data: dict) -> tuple[Case, list[RepeatCandidate]]:
     """Create a case from validated intake data; return it with its repeat candidates."""
     require(user, "register_cases", "只有二级网格管理员和指挥部办公室可以登记案件。")
     now = clock.now()
+    if data.get("received_at") is not None and data["received_at"] > now + RECEIVED_AHEAD:
+        # Its clocks would start in the future: a case that can never turn red.
+        raise InvalidInput("收到时间不能晚于现在，请核对日期。", {"received_at": ["收到时间晚于现在"]})
     point = to_wgs84(data["lon"], data["lat"], data["coord_system"]) if data.get("lon") is not None else None
     placed = _placement(*point) if point else None
     if placed is not None and not placed.in_city and not data.get("outside_city"):

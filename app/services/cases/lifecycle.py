@@ -447,6 +447,8 @@ def _plan_needs(case: Case, user: User, data: dict) -> list[str]:
                if not str(data.get(key, "")).strip()]
     if not data.get("target_date"):
         missing.append("须填写整改期限")
+    elif data["target_date"] < clock.beijing_date(clock.now()):
+        missing.append("整改期限不能早于今天")
     if not _has_onsite_check(case):
         missing.append("须先完成现场核查")
     if needs_leader(case) and case.leading_official_id is None:
