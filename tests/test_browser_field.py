@@ -166,8 +166,13 @@ def test_patrol_discovery_picked_on_the_map_waits_out_an_expired_session(phone_p
     page.get_by_label("污染类型").select_option(label="大气")
     page.get_by_label("行业").select_option(label="工业企业")
     page.get_by_label("标题").fill("河边小作坊露天焚烧垃圾")
+    not_a_photo = tmp_path / "note.jpg"
+    not_a_photo.write_text("不是照片")
+    page.locator("#photo-camera").set_input_files(not_a_photo)
+    expect(page.locator('#photo-list li[data-state="failed"]')).to_have_text("这张照片无法处理，请重拍。")
     page.locator("#photo-camera").set_input_files(camera_jpeg(tmp_path / "c.jpg", (60, 60, 60)))
     expect(page.locator('#photo-list li[data-state="ready"]')).to_have_count(1)
+    expect(page.locator('#photo-list li[data-state="failed"]')).to_have_count(0)  # said once, then gone
     page.get_by_role("button", name="保存记录").click()
     expect(page.locator("#pending b")).to_have_text("1")
 
@@ -237,3 +242,19 @@ def test_background_sync_uploads_from_the_service_worker(phone, live_server, cit
     assert upload.value.url.endswith(f"/api/v1/contact-cards/{code}") and upload.value.status == 201
     assert upload.value.request.service_worker is not None
     assert count(ContactCard, ContactCard.code == code) == 1
+
+
+def test_a_phone_reloaded_before_its_first_sync_stays_signed_in(phone, live_server, city):
+    """Signed in, but reloaded before the first sync was stored: the session still holds, so
+    the app fetches its data instead of asking for the password again."""
+    page = phone.new_page()
+    page.goto(f"{live_server}/m/")
+    page.get_by_label("用户名").wait_for(state="visible", timeout=20000)
+    token = page.request.get(f"{live_server}/api/v1/auth/csrf").json()["csrf_token"]
+    signed = page.request.post(f"{live_server}/api/v1/auth/login",
+                               data={"username": "insp_V11", "password": "test-password-1"},
+                               headers={"X-CSRFToken": token, "Origin": live_server})
+    assert signed.ok, signed.text()
+    page.reload()
+    expect(page.locator("body")).to_have_attribute("data-view", "tasks", timeout=20000)
+    expect(page.get_by_text(city.cases["V11"].number).first).to_be_visible()

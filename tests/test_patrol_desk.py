@@ -95,7 +95,7 @@ def test_case_found_on_patrol_links_to_the_patrol_track(client, scenario, city):
     patrol = scenario.patrols["P3"]
     checkin = db.session.scalar(select(PatrolCheckin).where(PatrolCheckin.patrol_id == patrol.id,
                                                             PatrolCheckin.outcome == "problem_found"))
-    case = make_case(120.504, 32.305, title="巡查发现油烟直排")
+    case = make_case(120.504, 32.305, title="巡查发现油烟直排", channel="grid_patrol")
     checkin.case_id = case.id
     db.session.commit()
     sign_in_pages(client, "sup_T1")
@@ -105,6 +105,11 @@ def test_case_found_on_patrol_links_to_the_patrol_track(client, scenario, city):
     assert case.number in client.get(f"/desk/patrols/{patrol.id}").text
     other = client.get(f"/desk/cases/{city.cases['V11'].id}")
     assert other.status_code == 200 and "本案由巡查打卡发现" not in other.text
+    # A check-in linked to a case that came in another way (a hotline call) found it second.
+    checkin.case_id = city.cases["V11"].id
+    db.session.commit()
+    linked = client.get(f"/desk/cases/{city.cases['V11'].id}")
+    assert "巡查时发现的问题，已关联到本案" in linked.text and "本案由巡查打卡发现" not in linked.text
 
 
 def test_another_towns_patrol_is_not_found(client, scenario):

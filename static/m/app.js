@@ -459,6 +459,15 @@ async function resumeDraft() {
   if (draft && location.hash !== draftHash(draft)) history.replaceState(null, "", draftHash(draft));
 }
 
+async function resumeSignedIn() {
+  await refreshData();  // a 401 (nobody signed in on this phone) leaves the sign-in form
+  if (!app.data) return;
+  await store.setMeta("username", app.data.user.username);
+  go("#/tasks");
+  await syncNow({ force: true });
+  await topUpCodes();
+}
+
 async function start() {
   wire();
   app.data = (await store.loadBootstrap()) || null;
@@ -469,6 +478,9 @@ async function start() {
   await render();
   registerWorker().catch(() => { document.body.dataset.offlineReady = "false"; });
   await probeLoop();
+  // Reloaded between signing in and the first sync being stored: the session is still good,
+  // so fetch the data now instead of asking for the password again.
+  if (!app.data && api.isOnline()) await resumeSignedIn();
   if (app.data) document.body.dataset.spareCodes = await store.spareCodes(app.data.user.id);
   if (navigator.storage && navigator.storage.persisted) app.persisted = await navigator.storage.persisted();
   if (app.data && api.isOnline() === false) syncNow();

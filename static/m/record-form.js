@@ -314,6 +314,8 @@ async function addPhoto(file, origin) {
   const form = current;
   const received = new Date();
   const where = form.fix || form.location;
+  // A photo that failed before is said once: the next one clears its message.
+  for (const failed of $("photo-list").querySelectorAll('[data-state="failed"]')) failed.remove();
   const item = h("li", { class: "photo", "data-state": "working" }, "处理中…");
   $("photo-list").append(item);
   form.busy += 1;
