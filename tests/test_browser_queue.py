@@ -58,8 +58,8 @@ def test_the_village_list_follows_the_town(page, live_server, city):
     assert village.locator("option:not([hidden])").count() == 5  # 全部 and four villages
     page.get_by_label("镇（街道）").select_option(label="东镇")
     shown = village.locator("option:not([hidden])").all_inner_texts()
-    assert shown == ["全部", "V21村", "V22村"]
-    village.select_option(label="V22村")
+    assert shown == ["全部", "V21村（东镇）", "V22村（东镇）"]  # names repeat across towns: each says whose
+    village.select_option(label="V22村（东镇）")
     page.get_by_role("button", name="筛选").click()
     # The filter is a GET form: wait for the new page, not the old one still on screen.
     page.wait_for_url(lambda url: "grid_id=" in url and "grid_id=&" not in url)

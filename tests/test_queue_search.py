@@ -139,6 +139,10 @@ def test_town_then_village_narrows_the_queue(client, city):
     assert f'data-town="{city.grids["T2"].id}"' in page.text
     village = client.get(f"/desk/?town_id={city.grids['T2'].id}&grid_id={city.grids['V22'].id}")
     assert _numbers(village.text) == [city.cases["V22"].number]
+    # A village of another town (an old link): said, and the town alone filters.
+    mixed = client.get(f"/desk/?town_id={city.grids['T2'].id}&grid_id={city.grids['V11'].id}")
+    assert "所选村（社区）不属于所选镇（街道）" in mixed.text
+    assert set(_numbers(mixed.text)) == {city.cases["V21"].number, city.cases["V22"].number}
 
 
 def test_saved_filters_belong_to_their_user(client, city):

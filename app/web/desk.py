@@ -92,12 +92,17 @@ def queue():
     filters = _queue_filters()
     if filters.get("open") is None and not filters.get("status"):
         filters["open"] = True
-    page = list_cases(current_user, **filters)
     towns, villages = places_to_filter_by(current_user)
+    parent = {village.id: village.parent_id for village in villages}
+    if filters.get("town_id") and filters.get("grid_id") and parent.get(filters["grid_id"]) != filters["town_id"]:
+        # A kept link or a filter chosen in another order: say so rather than answer 0 cases.
+        flash("所选村（社区）不属于所选镇（街道），已按镇（街道）筛选。", "warn")
+        filters.pop("grid_id")
+    page = list_cases(current_user, **filters)
     return render_template(
         "desk/queue.html", page=page, states=deadline_states(page["items"], clock.now()),
         filters=filters, tabs=QueueTab, counts=tab_counts(current_user, **filters),
-        towns=towns, villages=villages,
+        towns=towns, villages=villages, town_name={town.id: town.name for town in towns},
         departments=_departments(), saved=saved_filters.filters_of(current_user),
         bulk_steps=[STEPS[name] for name in BULK_STEPS if current_user.role in STEPS[name].roles],
         missing_years=workcalendar.missing_years(clock.beijing_date(clock.now())),
