@@ -327,3 +327,13 @@ def test_a_plan_cannot_be_due_before_today(desk):
                        target_date="2020-01-01")
     assert "整改期限不能早于今天" in refused["message"]
     desk.act(HANDLER, case["id"], "plan", measures="整改", responsible_name="王五", target_date=plan_date(0))
+
+
+def test_nobody_passes_their_own_reply(desk):
+    """The town supervisor may handle and reply himself; a second person passes the reply."""
+    case = register(desk)["case"]
+    walk_to_handling(desk, case["id"])
+    desk.act("sup_T1", case["id"], "reply", **REPLY)
+    refused = desk.act("sup_T1", case["id"], "review_pass", expect=409, note="自审")
+    assert refused["message"] == "不能审核通过本人作出的答复，请由其他管理人员审核。"
+    assert desk.act("command", case["id"], "review_pass", note="答复规范")["status"] == "reviewed"

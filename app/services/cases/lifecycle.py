@@ -600,12 +600,19 @@ def _reply_needs(case: Case, user: User, data: dict) -> list[str]:
 
 def latest_reply(case: Case) -> CaseReply | None:
     """The newest written reply."""
-    return db.session.scalar(
-        select(CaseReply).where(CaseReply.case_id == case.id).order_by(CaseReply.id.desc()).limit(1)
-    )
+    query = select(CaseReply).where(CaseReply.case_id == case.id).order_by(CaseReply.id.desc()).limit(1)
+    return remembered(("latest_reply", case.id), lambda: db.session.scalar(query))
 
 
-@step("review_pass", "审核通过", {S.REPLIED}, OVERSEERS, S.REVIEWED)
+def _not_own_reply(case: Case, user: User) -> str | None:
+    """Nobody passes their own reply: a second person reads it before the petitioner does."""
+    reply = latest_reply(case)
+    if reply is not None and reply.replied_by_id == user.id:
+        return "不能审核通过本人作出的答复，请由其他管理人员审核。"
+    return None
+
+
+@step("review_pass", "审核通过", {S.REPLIED}, OVERSEERS, S.REVIEWED, refuse=_not_own_reply)
 def _review_pass(case: Case, user: User, data: dict, now: datetime) -> None:
     _review(case, user, True, data.get("note", ""), now)
     deadlines.start_clock(case, Stage.FOLLOW_UP, now)
