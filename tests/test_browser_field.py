@@ -258,3 +258,30 @@ def test_a_phone_reloaded_before_its_first_sync_stays_signed_in(phone, live_serv
     page.reload()
     expect(page.locator("body")).to_have_attribute("data-view", "tasks", timeout=20000)
     expect(page.get_by_text(city.cases["V11"].number).first).to_be_visible()
+
+
+QUEUE_ANOTHER_USERS_CARD = """async () => {
+  const store = await import("/static/m/store.js");
+  const data = await store.loadBootstrap();
+  const code = await store.freeCode(data.user.id);
+  const body = { case_id: data.cases[0].id, handler_name: "王五", handler_phone: "13900000000", handler_unit: "西镇",
+    expected_reply_at: null, issued_at: new Date().toISOString(), location: null, device_id: "shared" };
+  await store.queueCard({ key: `card:${code}`, kind: "card", id: code, user_id: data.user.id + 999,
+    url: `/api/v1/contact-cards/${code}`, body, label: "联系卡", case_number: data.cases[0].number }, code);
+}"""
+
+
+def test_a_shared_phone_counts_another_users_records_apart(phone, live_server, city):
+    """Records another inspector left on this phone wait for them: not counted as mine, not
+    claimed on my tasks, not in my sign-out warning, and 'all done' says they still wait."""
+    page = phone.new_page()
+    sign_in_phone(page, live_server)
+    page.evaluate(QUEUE_ANOTHER_USERS_CARD)
+    page.reload()
+    expect(page.locator("#pending b")).to_have_text("0", timeout=20000)
+    expect(page.locator("#pending .others")).to_have_text("他人 1")
+    expect(page.locator(".task .done")).to_have_count(0)
+    page.get_by_role("link", name="待上传").click()
+    page.get_by_role("button", name="立即上传").click()
+    expect(page.locator("#sync-status")).to_contain_text("另有他人的 1 条记录", timeout=20000)
+    expect(page.locator("#outbox-list")).to_contain_text("需该用户登录后才能上传")

@@ -192,16 +192,20 @@ async function cardIssued(item) {
 
 /** The header: online or not (by a real request), and how many records wait. */
 async function updateCounts() {
-  const { pending, attention } = await store.outboxCounts();
+  const { pending, others, attention } = await store.outboxCounts(null, app.data ? app.data.user.id : null);
   const badge = $("pending");
   badge.dataset.count = pending;
   badge.dataset.attention = attention;
   badge.replaceChildren("待上传 ", h("b", {}, String(pending)));
   if (attention) badge.append(h("span", { class: "attention", title: "需处理的记录" }, `需处理 ${attention}`));
+  if (others) badge.append(h("span", { class: "others", title: "其他用户在本机保存、待其本人登录后上传的记录" }, `他人 ${others}`));
   // "All done" from the last upload is no longer true once a record waits again.
   if (pending && document.body.dataset.syncState === "done") {
     document.body.dataset.syncState = api.isOnline() === false ? "offline" : "waiting";
     $("sync-status").textContent = SYNC_RESULTS[document.body.dataset.syncState];
+  } else if (document.body.dataset.syncState === "done") {
+    $("sync-status").textContent = others
+      ? `本人的记录已全部处理；另有他人的 ${others} 条记录，需其本人登录后上传。` : SYNC_RESULTS.done;
   }
 }
 
@@ -313,13 +317,13 @@ async function onOutboxEvent(event) {
     if (event.sent) toast(`已上传 ${event.sent} 条记录。`);
     if (event.state === "forbidden") toast(event.message);
   }
-  await updateCounts();
-  if (app.view === "outbox") await drawOutbox();
-  if (app.view === "card") await showCard(decodeURIComponent(location.hash.split("/")[2] || ""));
   if (event.type === "result") {
     $("sync-status").textContent = SYNC_RESULTS[event.state] || "";
     document.body.dataset.syncState = event.state;
   }
+  await updateCounts();  // after the result: "all done" says whether others' records still wait
+  if (app.view === "outbox") await drawOutbox();
+  if (app.view === "card") await showCard(decodeURIComponent(location.hash.split("/")[2] || ""));
 }
 
 const SYNC_RESULTS = {
@@ -360,7 +364,7 @@ async function onLogin(event) {
 }
 
 async function onLogout() {
-  const { pending } = await store.outboxCounts();
+  const { pending } = await store.outboxCounts(null, app.data ? app.data.user.id : null);
   const warning = pending
     ? `还有 ${pending} 条记录未上传。退出后它们仍保存在本机，需本人再次登录才能上传。确定退出？`
     : "确定退出登录？";

@@ -240,11 +240,15 @@ function newItem(item) {
  * How many records still wait to go up, and how many need the inspector's attention. Camera
  * files waiting for Wi-Fi are not records: they are listed on the outbox screen, not counted.
  */
-export async function outboxCounts(items = null) {
+export async function outboxCounts(items = null, userId = null) {
   const all = items || (await outboxItems());
+  // On a shared phone, another user's records wait for them: counted apart, never as mine.
+  const mine = (item) => userId === null || item.user_id === userId;
+  const waiting = all.filter((item) => item.state === "pending" && item.kind !== "originals");
   return {
-    pending: all.filter((item) => item.state === "pending" && item.kind !== "originals").length,
-    attention: all.filter((item) => item.state === "conflict" || item.state === "rejected").length,
+    pending: waiting.filter(mine).length,
+    others: waiting.length - waiting.filter(mine).length,
+    attention: all.filter((item) => mine(item) && (item.state === "conflict" || item.state === "rejected")).length,
   };
 }
 

@@ -37,7 +37,7 @@ function taskItem(caseItem, localCounts, names, onsiteStates) {
     h("div", { class: "task-head" },
       h("span", { class: "chip" }, names[state]),
       h("strong", {}, caseItem.number),
-      h("span", { class: "due" }, caseItem.due_at ? `${timeLeft(caseItem.due_at)}（${showTime(caseItem.due_at)}）` : names.none)),
+      caseItem.due_at ? h("span", { class: "due" }, `${timeLeft(caseItem.due_at)}（${showTime(caseItem.due_at)}）`) : null),
     h("p", { class: "title" }, caseItem.title),
     h("p", { class: "muted" }, `${caseItem.category_label} · ${caseItem.status_label} · ${caseItem.address || "无地址"}`),
     h("p", { class: "muted" }, petitionerLine(caseItem.petitioner)),
@@ -74,7 +74,7 @@ function localCountsByCase(items) {
 export function renderTasks(data, items) {
   $("grid-name").textContent = data.grid ? data.grid.properties.name : "";
   $("data-age").textContent = `案件数据时间：${showTime(data.server_time)}`;
-  const counts = localCountsByCase(items);
+  const counts = localCountsByCase(items.filter((item) => item.user_id === data.user.id));
   const cases = byDeadline(data.cases);
   const names = labelsOf(data, "deadline_states");
   $("task-list").replaceChildren(...cases.map((c) => taskItem(c, counts, names, data.onsite_states)));
