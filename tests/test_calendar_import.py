@@ -138,6 +138,10 @@ def test_spring_festival_2027_moves_a_deadline_once_the_notice_is_imported(app, 
         admin.login("admin")
         assert "2027 年节假日安排尚未录入" in admin.get("/admin/").get_data(as_text=True)
 
+        unreadable = admin.post("/admin/calendar/import", {"text": "各省、自治区、直辖市人民政府：放假。", "year": ""})
+        assert unreadable.status_code == 422
+        errors = unreadable.get_data(as_text=True).split('id="notice-errors"')[1].split("</ul>")[0]
+        assert "未能从通知中识别年份" in errors and "year" not in errors  # in Chinese, never the field's key
         preview = admin.post("/admin/calendar/import", {"text": NOTICE_2027, "year": ""})
         page = preview.get_data(as_text=True)
         assert preview.status_code == 200 and "请核对 2027 年的放假安排" in page

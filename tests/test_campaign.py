@@ -16,7 +16,7 @@ from app.services.campaign.early_warning import active_alerts, scan
 from app.services.campaign.phases import create_campaign, current_phase
 from app.services.campaign.scoring import town_ranking
 from tests.factories import make_case
-from tests.helpers import Desk, put
+from tests.helpers import Desk, put, sign_in_pages
 
 V11, V12, V21, V22 = (120.505, 32.31), (120.515, 32.31), (120.525, 32.31), (120.535, 32.31)
 NOW = datetime(2026, 11, 20, 4, tzinfo=UTC)  # 2026-11-20 12:00 Beijing, in the tackling phase
@@ -555,3 +555,15 @@ def test_special_checks_plan_result_and_report(desk, scenario):
     assert report["by_outcome"] == {"已整改到位": 1, "正在整改": 0, "未整改": 0, "待督查": 2}
     page = desk.client("command")[0].get("/desk/campaign/special-checks").get_data(as_text=True)
     assert "企业已停产整改" in page and "西镇" in page
+
+
+@pytest.mark.parametrize("username, overview", [("leader", False), ("officer_env", False), ("sup_T1", True)])
+def test_the_campaign_menu_offers_only_pages_the_user_may_open(client, city, username, overview):
+    sign_in_pages(client, username)
+    page = client.get("/desk/campaign/receptions")
+    assert page.status_code == 200
+    assert ("阶段与报送" in page.text) is overview
+    if overview:
+        assert client.get("/desk/campaign/").status_code == 200
+    else:
+        assert client.get("/desk/campaign/").status_code == 403

@@ -138,6 +138,8 @@ def test_leader_is_required_before_an_inspection_referral_is_handled(desk):
     desk.act(HANDLER, case["id"], "plan", measures="整改", responsible_name="王五", target_date=plan_date())
     desk.act("leader", case["id"], "leader_visit", note="现场会商")
     desk.act("leader", case["id"], "leader_sign_off")
+    again = desk.act("leader", case["id"], "leader_sign_off", expect=409)
+    assert again["message"] == "该方案已审定；制定新的一案一策后可再次审定。"
     desk.act("command", case["id"], "report", note="已报送督察组办理情况")
     records = desk.get("command", f"/desk/cases/{case['id']}")
     assert records.status_code == 200 and "已审定" in records.text and "现场会商" in records.text

@@ -194,6 +194,8 @@ def test_an_exposure_is_proposed_approved_published_and_withdrawn(app, desk, cit
     assert rows[0][0].startswith("久拖不解环境信访案件媒体曝光（截至") and rows[1][3] == "案件编号"
     assert rows[2][3] == case.number and rows[2][7] == "东镇人民政府" and rows[2][12] == "整改中"
     assert "张三丰" not in str(rows) and "13812345678" not in str(rows)
+    page = anonymous.get("/exposures")
+    assert "测试市打好污染防治攻坚战指挥部办公室发布" in page.text  # the city names itself
 
     assert desk.post("command", f"/api/v1/exposures/{proposed['id']}/withdraw").status_code == 422
     withdrawn = desk.post("command", f"/api/v1/exposures/{proposed['id']}/withdraw",

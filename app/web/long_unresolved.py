@@ -15,6 +15,7 @@ from app.schemas.long_unresolved import LongUnresolvedQuerySchema
 from app.services import clock
 from app.services.campaign import exposures
 from app.services.cases import long_unresolved
+from app.services.geo.place_names import city_name
 from app.services.settings import get_setting
 from app.web.forms import attempt
 
@@ -101,10 +102,12 @@ def decide(exposure_id: int, decision: str):
 @bp.get("/exposures")
 def public_page():
     """Published exposures for the public (no sign-in): no petitioner data, no address."""
-    return render_template("long_unresolved/public.html", items=exposures.published(clock.now()), now=clock.now())
+    return render_template("long_unresolved/public.html", items=exposures.published(clock.now()), now=clock.now(),
+                           city=city_name())
 
 
 @bp.get("/exposures/print")
 def print_page():
     """The published exposures laid out on paper for a media release."""
-    return render_template("long_unresolved/print.html", items=exposures.published(clock.now()), now=clock.now())
+    return render_template("long_unresolved/print.html", items=exposures.published(clock.now()), now=clock.now(),
+                           city=city_name())

@@ -8,6 +8,7 @@ from app.extensions import db
 from app.models import Grid
 from app.models.vocab import Category, Channel, WallFlag
 from app.services.access import require
+from app.services.geo.place_names import city_name
 from app.services.wall.clusters import STATE_RANKS
 
 bp = Blueprint("wallpage", __name__, url_prefix="/wall", template_folder="templates")
@@ -23,7 +24,7 @@ def wall_page():
     # The wall's words for its deadline states (worst first) and flags; wall.js reads the same table.
     states = {state: state.label for state in sorted(STATE_RANKS, key=STATE_RANKS.get, reverse=True)}
     return render_template(
-        "wall/wall.html", towns=towns, categories=Category.labels(), channels=Channel.labels(),
+        "wall/wall.html", city=city_name(), towns=towns, categories=Category.labels(), channels=Channel.labels(),
         labels={"deadline_states": states, "flags": WallFlag.labels()},
         tile_url=config["WALL_TILE_URL"], tile_system=config["WALL_TILE_SYSTEM"],
         tile_subdomains=config["WALL_TILE_SUBDOMAINS"],

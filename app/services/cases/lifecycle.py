@@ -355,7 +355,7 @@ def _sign(case: Case, user: User, data: dict, now: datetime) -> None:
         deadlines.stop_clock(case, Stage.ONSITE, case.first_onsite_at)
 
 
-@step("request_return", "退单", {S.ASSIGNED}, HANDLERS, S.RETURN_REQUESTED)
+@step("request_return", "申请退单", {S.ASSIGNED}, HANDLERS, S.RETURN_REQUESTED)
 def _request_return(case: Case, user: User, data: dict, now: datetime) -> None:
     db.session.add(CaseReturn(case_id=case.id, reason=data["reason"], requested_by_id=user.id, requested_at=now))
 
@@ -484,7 +484,15 @@ def _leader_visit(case: Case, user: User, data: dict, now: datetime) -> None:
                                note=data.get("note", ""), recorded_at=now))
 
 
-@step("leader_sign_off", "领导审定方案", {S.HANDLING}, {Role.LEADING_OFFICIAL})
+def _plan_not_signed_off(case: Case, user: User) -> str | None:
+    """A plan is signed off once; a new plan can be signed off again."""
+    plan = latest_plan(case)
+    if plan is not None and plan.leader_signed_off_at is not None:
+        return "该方案已审定；制定新的一案一策后可再次审定。"
+    return None
+
+
+@step("leader_sign_off", "领导审定方案", {S.HANDLING}, {Role.LEADING_OFFICIAL}, refuse=_plan_not_signed_off)
 def _leader_sign_off(case: Case, user: User, data: dict, now: datetime) -> None:
     plan = latest_plan(case)
     plan.leader_signed_off_by_id, plan.leader_signed_off_at = user.id, now

@@ -10,10 +10,11 @@ from sqlalchemy import select
 
 from app.errors import NotFound
 from app.extensions import db
-from app.models import Case, CaseEvent, CaseReply, Grid, User
+from app.models import Case, CaseEvent, CaseReply, User
 from app.models.vocab import Channel, ReplyDecision, Stage
 from app.services.cases.deadlines import open_clocks
 from app.services.cases.privacy import petitioner_view
+from app.services.geo.place_names import city_name
 
 # Clocks a department must keep, in the order the sheet lists them.
 SHEET_STAGES = (Stage.SIGN, Stage.RETURN_WINDOW, Stage.ONSITE, Stage.REPORT, Stage.NOTICE, Stage.HANDLE)
@@ -57,11 +58,6 @@ class ReplyLetter:
     issuer: str
     approved: bool
     review_window_days: int
-
-
-def city_name() -> str:
-    """The city's name as its top-level grid (level 1) calls it; empty before grids are imported."""
-    return db.session.scalar(select(Grid.name).where(Grid.level == 1).order_by(Grid.id).limit(1)) or ""
 
 
 def assignment_sheet(reader: User, case: Case) -> AssignmentSheet:

@@ -26,6 +26,11 @@ class AddressPlace:
     point: tuple[float, float] | None
 
 
+def city_name() -> str:
+    """The city's name as its top-level grid (level 1) calls it; empty before grids are imported."""
+    return db.session.scalar(select(Grid.name).where(Grid.level == 1).order_by(Grid.id).limit(1)) or ""
+
+
 def place_by_address(address: str) -> AddressPlace | None:
     """The grid an address names (see the module docstring), or None."""
     text = (address or "").strip()
