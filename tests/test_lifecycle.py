@@ -339,3 +339,15 @@ def test_nobody_passes_their_own_reply(desk):
     refused = desk.act("sup_T1", case["id"], "review_pass", expect=409, note="自审")
     assert refused["message"] == "不能审核通过本人作出的答复，请由其他管理人员审核。"
     assert desk.act("command", case["id"], "review_pass", note="答复规范")["status"] == "reviewed"
+
+
+def test_an_extension_is_asked_for_before_the_time_runs_out(desk):
+    """信访工作条例 第三十四条: once the handling time has passed, the case is late and an
+    extension cannot make it on time again."""
+    case = register(desk)["case"]
+    walk_to_handling(desk, case["id"])
+    handling = db.session.scalar(select(CaseClock).where(CaseClock.case_id == case["id"], CaseClock.stage == "handle"))
+    with clock.travel(handling.due_at - clock.now() + timedelta(hours=1)):
+        late = desk.act(HANDLER, case["id"], "request_extension", expect=409, days=10, reason="需第三方检测")
+    assert "办理期限已过，不能再申请延期" in late["message"]
+    desk.act(HANDLER, case["id"], "request_extension", days=10, reason="需第三方检测")  # in time: taken

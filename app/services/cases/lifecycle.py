@@ -537,6 +537,10 @@ def _request_extension_needs(case: Case, user: User, data: dict) -> list[str]:
         missing.append(f"延期天数须为 1 至 {MAX_EXTENSION_DAYS} 天")
     if not data.get("reason", "").strip():
         missing.append("须说明延期理由")
+    handling = deadlines.clock_for(case, Stage.HANDLE)
+    if handling is not None and handling.done_at is None and handling.due_at <= clock.now():
+        # 信访工作条例 第三十四条: an extension is asked for before the time runs out.
+        missing.append("办理期限已过，不能再申请延期（须在期限届满前申请）")
     return missing
 
 
