@@ -28,6 +28,7 @@ from app.services.campaign import (
     phases as campaigns,
 )
 from app.services.campaign.periods import period, stated_period
+from app.services.geo.place_names import town_names
 from app.web.forms import attempt
 from app.web.pdf import pdf_response
 
@@ -110,7 +111,8 @@ def scores():
     args, stated = _period()
     start, end = stated.start, stated.end
     return render_template("campaign/scores.html", args=args, period=stated,
-                           ranking=scoring.town_ranking(start, end), grids=scoring.grid_scores(start, end))
+                           ranking=scoring.town_ranking(start, end), grids=scoring.grid_scores(start, end),
+                           town_name=town_names())
 
 
 @bp.get("/first-line")

@@ -58,7 +58,8 @@ def register_page():
         filters["active"] = True
     page = sources.list_sources(current_user, **filters)
     towns, villages = places_to_filter_by(current_user)
-    return render_template("sources/list.html", page=page, filters=filters, towns=towns, villages=villages)
+    return render_template("sources/list.html", page=page, filters=filters, towns=towns, villages=villages,
+                           town_name={town.id: town.name for town in towns})
 
 
 @bp.route("/new", methods=["GET", "POST"])

@@ -31,6 +31,12 @@ def city_name() -> str:
     return db.session.scalar(select(Grid.name).where(Grid.level == 1).order_by(Grid.id).limit(1)) or ""
 
 
+def town_names() -> dict[int, str]:
+    """Every town's name by id: village names repeat across towns (中心社区), so a village
+    shown without its town cannot be told apart."""
+    return dict(db.session.execute(select(Grid.id, Grid.name).where(Grid.level == 2)).all())
+
+
 def place_by_address(address: str) -> AddressPlace | None:
     """The grid an address names (see the module docstring), or None."""
     text = (address or "").strip()
