@@ -95,7 +95,9 @@ export function renderPanels(data) {
 function renderTowns(towns) {
   const table = el("table", "towns");
   const head = el("tr");
-  ["#", "镇（街道）", "得分", "越级访", "超期"].forEach((title) => head.append(el("th", "", title)));
+  // The ranking's overdue count is each town's backlog too (cases received before the period
+  // and still late), not only the period's intake as in the headline's 超期: the header says so.
+  ["#", "镇（街道）", "得分", "越级访", "超期(含积案)"].forEach((title) => head.append(el("th", "", title)));
   table.append(head);
   towns.slice(0, 10).forEach((town, index) => {
     const row = el("tr");
