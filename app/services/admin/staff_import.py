@@ -135,11 +135,19 @@ def import_staff(actor: User, report: FileReport[TableRow], good_rows_only: bool
 
 
 def template_csv() -> bytes:
-    """An example file to fill in: headings and two sample rows, UTF-8 with BOM for Excel."""
+    """An example file to fill in: headings and two sample rows, UTF-8 with BOM for Excel.
+
+    The rows name this city's first village and a department it has, and usernames nobody
+    holds yet, so the file imports as downloaded (the administrator can try it, then edit).
+    """
+    village = db.session.scalar(select(Grid.code).where(Grid.level == 3).order_by(Grid.code).limit(1)) or ""
+    department = db.session.scalar(select(Department.code).order_by(Department.id).limit(1)) or ""
+    taken = set(db.session.scalars(select(User.username).where(User.username.like("example_%"))))
+    names = [name for name in (f"example_{n:02d}" for n in range(1, 100)) if name not in taken][:2]
     lines = [
         TEMPLATE_HEADINGS,
-        ["g01001a", "王网格", "三级网格员", "01001", "", "13800000001", "", ""],
-        ["dept_env2", "李执法", "职能部门人员", "", "env", "0513-80000000", "", ""],
+        [names[0], "王网格", "三级网格员", village, "", "13800000001", "", ""],
+        [names[1], "李执法", "职能部门人员", "", department, "0513-80000000", "", ""],
     ]
     out = io.StringIO()
     csv.writer(out, lineterminator="\r\n").writerows(lines)
