@@ -157,8 +157,10 @@ def test_departments_routes_deadlines_and_settings_pages(city, admin):
                                                                                           "calendar_day.delete"]
     saved = admin.post("/admin/settings", {"repeat_radius_m": "250", "yellow_at": "0.75"}, follow_redirects=True)
     assert "修改 1 项" in saved.text
-    refused = admin.post("/admin/settings", {"repeat_radius_m": "99999"}, follow_redirects=True)
-    assert "5000" in refused.text
+    refused = admin.post("/admin/settings", {"repeat_radius_m": "99999", "yellow_at": "0.8"})
+    assert refused.status_code == 422 and "5000" in refused.text
+    # Nothing saved, and the form comes back as typed, so nothing typed is lost.
+    assert 'name="repeat_radius_m" value="99999"' in refused.text and 'name="yellow_at" value="0.8"' in refused.text
     assert [e.after for e in audit("setting.update")] == [{"value": 250}]
 
 

@@ -515,10 +515,14 @@ def settings_page():
                     changes.change_setting(current_user, key, value)
                     changed += 1
             done.message = f"已保存（修改 {changed} 项）。"
-        return redirect(url_for("admin.settings_page"))
+        if done.ok:
+            return redirect(url_for("admin.settings_page"))
     shown = {key: _shown(value) for key, value in settings.all_settings().items()}
+    if request.method == "POST":
+        # Refused: nothing was saved, and the form comes back as typed, to be corrected.
+        shown |= {key: request.form[key] for key in settings.SETTINGS if request.form.get(key, "").strip()}
     return render_template("admin/settings.html", rows=settings.SETTINGS.values(), values=shown,
-                           shown_default=_shown)
+                           shown_default=_shown), 422 if request.method == "POST" else 200
 
 
 def _shown(value) -> str:
