@@ -161,6 +161,8 @@ def test_departments_routes_deadlines_and_settings_pages(city, admin):
     assert refused.status_code == 422 and "5000" in refused.text
     # Nothing saved, and the form comes back as typed, so nothing typed is lost.
     assert 'name="repeat_radius_m" value="99999"' in refused.text and 'name="yellow_at" value="0.8"' in refused.text
+    unknown = admin.post("/admin/settings", {"reception_department_codes": '["env", "nosuchdept"]'})
+    assert unknown.status_code == 422 and "没有这些部门代码：nosuchdept" in unknown.text
     assert [e.after for e in audit("setting.update")] == [{"value": 250}]
 
 

@@ -35,8 +35,18 @@ def change_route(actor: User, sector: str, department_id: int) -> SectorRoute:
     return route
 
 
+# Settings that name departments by code: each code must be a department the city has.
+_DEPARTMENT_LISTS = {"reception_department_codes"}
+
+
 def change_setting(actor: User, key: str, value) -> None:
     """Store a new value for one setting."""
+    if key in _DEPARTMENT_LISTS and isinstance(value, list):
+        known = set(db.session.scalars(select(Department.code)))
+        unknown = [code for code in value if code not in known]
+        if unknown:
+            message = f"没有这些部门代码：{'、'.join(map(str, unknown))}（可用：{'、'.join(sorted(known))}）。"
+            raise InvalidInput(message, {key: [message]})
     before = settings.get_setting(key) if key in settings.SETTINGS else None
     settings.set_setting(key, value)
     admin_audit.record(actor, "setting.update", "setting", key, {"value": before}, {"value": value})
