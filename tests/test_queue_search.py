@@ -13,6 +13,7 @@ from app.models import Case, CaseEvent, Notification, SavedFilter
 from app.models.vocab import CaseStatus, QueueTab
 from app.services import clock
 from app.services.cases.deadlines import deadline_states
+from tests.factories import make_case
 from tests.helpers import Desk, form_token, register, sign_in_pages
 
 
@@ -201,3 +202,19 @@ def test_a_handler_may_not_remind(client, city):
     page = client.post("/desk/bulk/remind", data={"csrf_token": form_token(page.text),
                                                   "case_id": [city.cases["V11"].id]}, follow_redirects=True)
     assert "不能催办" in page.text
+
+
+def test_a_departments_queue_holds_its_own_work(app, city):
+    """待办理 for a department is what it signed and handles, not intake or a return under
+    review; a leading official signs nothing, so has nothing 待签收."""
+    made = {status: make_case(120.505, 32.31, status=status)
+            for status in (CaseStatus.REGISTERED, CaseStatus.RETURN_REQUESTED, CaseStatus.SIGNED, CaseStatus.HANDLING)}
+    db.session.commit()
+    desk = Desk(app)
+    listed = desk.get("officer_env", "/api/v1/cases?tab=to_handle&per_page=100").get_json()["items"]
+    mine = {item["id"] for item in listed}
+    assert mine >= {made[CaseStatus.SIGNED].id, made[CaseStatus.HANDLING].id}
+    assert not mine & {made[CaseStatus.REGISTERED].id, made[CaseStatus.RETURN_REQUESTED].id}
+    assert all(db.session.get(Case, i).status in ("signed", "handling") for i in mine)
+    leader = desk.get("leader", "/api/v1/cases?tab=to_sign").get_json()
+    assert leader["meta"]["total"] == 0

@@ -2,13 +2,13 @@
 
 
 from sqlalchemy import case as when
-from sqlalchemy import func, nulls_last, or_
+from sqlalchemy import false, func, nulls_last, or_
 from sqlalchemy.orm import joinedload
 from sqlalchemy.sql.elements import ColumnElement
 
 from app.extensions import db
 from app.models import Case, User
-from app.models.vocab import OPEN_STATUSES, CaseStatus, QueueTab
+from app.models.vocab import OPEN_STATUSES, CaseStatus, QueueTab, Role
 from app.services import clock
 from app.services.access import Action, may, scoped_cases
 from app.services.cases.deadlines import (
@@ -41,7 +41,8 @@ _EQUAL_COLUMNS = {
 def _tab_clause(user: User, key: str) -> ColumnElement[bool]:
     """The WHERE clause of one tab (within the user's scope and the other filters).
 
-    待签收 is work assigned and not yet signed; 待办理 every other open case; 即将超期 and
+    待签收 is work assigned and not yet signed; 待办理 the other open cases waiting for the
+    user's part (``_to_handle``: for most roles every other open case); 即将超期 and
     已超期 the yellow and red of the deadline colours; 我交办的 what this user assigned;
     全部 every case the other filters let through.
     """
@@ -52,10 +53,24 @@ def _opened() -> ColumnElement[bool]:
     return Case.status.in_([str(s) for s in OPEN_STATUSES])
 
 
+def _to_sign(user: User) -> ColumnElement[bool]:
+    """待签收: work assigned and not yet signed; a leading official signs nothing."""
+    return false() if user.role == Role.LEADING_OFFICIAL else Case.status == CaseStatus.ASSIGNED
+
+
+def _to_handle(user: User) -> ColumnElement[bool]:
+    """待办理: the open cases waiting for this user's part. A department's part is to handle
+    what it signed (一案一策, 答复); intake, a return under review and the steps after its
+    reply belong to others, so they are not its work (they stay under 全部)."""
+    if user.role == Role.DEPARTMENT_OFFICER:
+        return Case.status.in_([CaseStatus.SIGNED, CaseStatus.HANDLING])
+    return _opened() & (Case.status != CaseStatus.ASSIGNED)
+
+
 # Each tab's clause is built only when asked for (a queue page asks for every tab once).
 _TAB_CLAUSES = {
-    QueueTab.TO_SIGN: lambda user, now: Case.status == CaseStatus.ASSIGNED,
-    QueueTab.TO_HANDLE: lambda user, now: _opened() & (Case.status != CaseStatus.ASSIGNED),
+    QueueTab.TO_SIGN: lambda user, now: _to_sign(user),
+    QueueTab.TO_HANDLE: lambda user, now: _to_handle(user),
     QueueTab.DUE_SOON: lambda user, now: _opened() & yellow_clause(now),
     QueueTab.OVERDUE: lambda user, now: _opened() & overdue_clause(now),
     QueueTab.ASSIGNED_BY_ME: lambda user, now: Case.assigned_by_id == user.id,
