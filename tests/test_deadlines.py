@@ -338,6 +338,15 @@ def test_without_a_department_the_towns_supervisors_are_reminded(seeded, city):
     assert [n.user_id for n in _notes("reminder")] == [city.users["sup_T1"].id]
 
 
+def test_an_intake_clock_reminds_the_town_not_the_handling_department(seeded, city):
+    """受理 is the town's work: the department the case is routed to cannot act on it yet."""
+    case = city.cases["V11"]  # routed to the environment bureau
+    start_clock(case, Stage.ACCEPT, SIGN_START)
+    accept = clock_for(case, Stage.ACCEPT)
+    _sweep_at(accept.due_at - (accept.due_at - SIGN_START) / 10)
+    assert [n.user_id for n in _notes("reminder")] == [city.users["sup_T1"].id]
+
+
 def test_escalation_goes_once_to_town_supervisors_and_the_command_office(seeded, city):
     case = city.cases["V11"]
     start_clock(case, Stage.SIGN, SIGN_START)

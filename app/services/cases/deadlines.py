@@ -433,7 +433,7 @@ def sweep_warnings(now: datetime) -> dict[str, int]:
         if state == DeadlineState.RED:
             kind, recipients, counter = "escalation", escalation_recipients(case), "escalations"
         elif state == DeadlineState.YELLOW and not clock.warned:
-            kind, recipients, counter = "reminder", reminder_recipients(case), "reminders"
+            kind, recipients, counter = "reminder", reminder_recipients(case, clock.stage), "reminders"
         else:
             continue
         message = warning_message(kind, case, clock, zone)
@@ -461,8 +461,18 @@ def _clocks_not_yet_red() -> list[tuple[CaseClock, Case]]:
     return [(clock, case) for clock, case in db.session.execute(query)]
 
 
-def reminder_recipients(case: Case) -> list[User]:
-    """Who is reminded (催办): the responsible person, else the department's officers, else the town's supervisors."""
+# Clocks of intake and oversight (受理, 告知, 回访, 定期回访): their work is the town's (or,
+# for a case without a town, the command office's), not the handling department's.
+_INTAKE_STAGES = frozenset({Stage.ACCEPT, Stage.NOTICE, Stage.FOLLOW_UP, Stage.REVISIT})
+
+
+def reminder_recipients(case: Case, stage: str | None = None) -> list[User]:
+    """Who is reminded (催办) of a clock: for intake and oversight stages the town's
+    supervisors (else the command office); for the handling stages, and for a 催办 of the
+    case as a whole, the responsible person, else the department's officers, else the town's
+    supervisors."""
+    if stage in _INTAKE_STAGES:
+        return _active_users(Role.SUPERVISOR, grid_id=case.town_id) or _active_users(Role.COMMAND_OFFICE)
     person = case.responsible_person
     if person is not None and person.active:
         return [person]
