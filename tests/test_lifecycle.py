@@ -58,6 +58,8 @@ def test_violation_report_track_with_extension(desk):
     after = db.session.scalar(select(CaseClock.due_at).where(CaseClock.case_id == case["id"],
                                                              CaseClock.stage == "handle"))
     assert after - before >= timedelta(days=20)
+    timeline = desk.get("command", f"/desk/cases/{case['id']}").text.split('class="timeline"')[1]
+    assert "<strong>申请延期</strong>" in timeline and "<small>20 天</small>" in timeline  # how long was asked
     refused = desk.act(HANDLER, case["id"], "request_extension", expect=409, days=5, reason="再延")
     assert "只能延期一次" in refused["message"]
     desk.act(HANDLER, case["id"], "enforce", kind="daily_fine", document_number="皋环罚〔2026〕12号",
