@@ -215,10 +215,26 @@ function showConnectivity(online) {
   net.textContent = online ? "在线" : "离线";
 }
 
+let drawnOutbox = "";
+
 async function drawOutbox() {
   const userId = app.data ? app.data.user.id : null;
-  await renderOutbox(await store.outboxItems(), app.progress, userId, { keepServer, sendAsNew });
+  const items = await store.outboxItems();
+  drawnOutbox = outboxSignature(items);
+  await renderOutbox(items, app.progress, userId, { keepServer, sendAsNew });
 }
+
+const outboxSignature = (items) => items.map((item) => `${item.key}:${item.state}`).join("|");
+
+// The service worker tells the page when it sent the outbox itself, but a page it does not
+// yet control (or one in the background) can miss the message: while the outbox is on
+// screen, look again now and then and redraw if anything changed.
+setInterval(async () => {
+  if (app.view !== "outbox" || document.visibilityState !== "visible") return;
+  if (outboxSignature(await store.outboxItems()) === drawnOutbox) return;
+  await updateCounts();
+  await drawOutbox();
+}, 3000);
 
 /** A conflict settled for the server's version: this phone's copy goes, after one question. */
 async function keepServer(item) {

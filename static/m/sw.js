@@ -132,7 +132,8 @@ self.addEventListener("fetch", (event) => {
 
 /** Tell open pages that the outbox changed under them. */
 async function notifyPages(message) {
-  const pages = await self.clients.matchAll({ type: "window" });
+  // Uncontrolled pages too: the app's first page is not yet controlled when it syncs.
+  const pages = await self.clients.matchAll({ type: "window", includeUncontrolled: true });
   for (const page of pages) page.postMessage(message);
 }
 
