@@ -27,8 +27,10 @@ def _sqlite_connect(dbapi_conn, connection_record, library_path: str) -> None:
     # We issue BEGIN ourselves (see _sqlite_begin); pysqlite's own transaction handling
     # would also break SAVEPOINTs.
     dbapi_conn.isolation_level = None
-    dbapi_conn.execute("PRAGMA busy_timeout = 10000")
     load_spatialite(dbapi_conn, init_mode="WGS84", transaction=True)
+    # After loading SpatiaLite, which sets its own 5 s: a writer waits up to 10 s for the
+    # lock (a deadline sweep after a large import holds it for several seconds).
+    dbapi_conn.execute("PRAGMA busy_timeout = 10000")
     dbapi_conn.execute("PRAGMA foreign_keys = ON")
 
 

@@ -3,7 +3,7 @@
 from datetime import UTC
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from app.extensions import db
 from app.models import Case
@@ -37,3 +37,11 @@ def test_timestamps_come_back_in_utc_whatever_the_server_zone(app, city):
         assert received.tzinfo is UTC
         if db.engine.dialect.name == "postgresql":
             assert db.session.scalar(select(func.current_setting("TimeZone"))) == "UTC"
+
+
+def test_a_sqlite_writer_waits_ten_seconds_for_the_lock(app):
+    """SpatiaLite sets its own 5 s busy timeout when it loads; ours is set after it."""
+    with app.app_context():
+        if db.engine.dialect.name != "sqlite":
+            pytest.skip("SQLite only")
+        assert db.session.scalar(text("PRAGMA busy_timeout")) == 10000
