@@ -6,6 +6,7 @@ replace the cron lines and shell loops of earlier versions.
 """
 
 import uuid
+from collections import Counter
 
 from app.extensions import db
 from app.models import Case
@@ -25,7 +26,22 @@ def sweep_deadlines() -> dict[str, int]:
     reminders (催办) and escalations (督办) that are due now, each once."""
     now = clock.now()
     revisits = sync_revisit_clocks(now)
-    return {"revisits_started": revisits["started"], "revisits_dropped": revisits["dropped"], **sweep_warnings(now)}
+    db.session.commit()
+    # In batches, each committed: after a large import the first sweep sends thousands of
+    # warnings, and on SQLite one transaction would hold the write lock for all of them.
+    sent: Counter = Counter()
+    while True:
+        batch = sweep_warnings(now, limit=SWEEP_BATCH)
+        db.session.commit()
+        sent.update(batch)
+        if batch["reminders"] + batch["escalations"] < SWEEP_BATCH:
+            break
+    return {"revisits_started": revisits["started"], "revisits_dropped": revisits["dropped"],
+            **{key: sent[key] for key in ("reminders", "escalations", "notifications", "no_recipient")}}
+
+
+# Warnings sent per transaction by the sweep.
+SWEEP_BATCH = 100
 
 
 @background.periodic("early_warning.scan", minutes=15)

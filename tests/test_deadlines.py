@@ -407,3 +407,21 @@ def test_cli_sweep_commits_and_prints_counts(app, seeded, city):
     assert "催办 1 件，督办 0 件，发送消息 1 条" in result.output
     db.session.rollback()
     assert db.session.scalar(select(func.count(CaseClock.id)).where(CaseClock.warned == "yellow")) == 1
+
+
+def test_the_worker_sends_the_sweep_in_committed_batches(seeded, city, monkeypatch):
+    """After a large import the first sweep has thousands of warnings: the task commits every
+    batch, so on SQLite nobody waits for all of them, and the total is the same."""
+    import app.tasks as tasks
+    from app.services import background
+
+    for key in ("V11", "V12", "V21"):
+        start_clock(city.cases[key], Stage.SIGN, SIGN_START)
+    db.session.commit()
+    monkeypatch.setattr(tasks, "SWEEP_BATCH", 1)
+    commits = []
+    monkeypatch.setattr(tasks.db.session, "commit", lambda real=tasks.db.session.commit: commits.append(1) or real())
+    with clock.frozen_at(bj(2026, 3, 3, 4, 0)):
+        result = background.run_now("deadlines.sweep")
+    assert result["reminders"] == 3 and len(commits) >= 4  # the revisits, then one per warning
+    assert len(_notes("reminder")) >= 3

@@ -418,17 +418,20 @@ def _nearest_clocks(cases: list[Case]) -> dict[int, CaseClock]:
 # --- Warnings --------------------------------------------------------------------------
 
 
-def sweep_warnings(now: datetime) -> dict[str, int]:
+def sweep_warnings(now: datetime, limit: int | None = None) -> dict[str, int]:
     """Send each open clock's reminder when it turns yellow and its escalation when it turns red.
 
     Each is sent once (``clock.warned`` remembers); a clock found already red gets only the
     escalation. Returns counts: clocks reminded, clocks escalated, notifications created,
-    and warnings that found nobody to send to.
+    and warnings that found nobody to send to. With ``limit``, it stops after that many
+    warnings, so a caller can commit between batches (the next call finds the rest).
     """
     yellow_at = float(get_setting("yellow_at"))
     zone = ZoneInfo(current_app.config["TIME_ZONE"])
     counts = Counter(reminders=0, escalations=0, notifications=0, no_recipient=0)
     for clock, case in _clocks_not_yet_red():
+        if limit is not None and counts["reminders"] + counts["escalations"] >= limit:
+            break
         state = clock_state(clock.started_at, clock.due_at, now, yellow_at)
         if state == DeadlineState.RED:
             kind, recipients, counter = "escalation", escalation_recipients(case), "escalations"
