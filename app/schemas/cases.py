@@ -17,7 +17,14 @@ from app.models.vocab import (
     Sector,
     Subcategory,
 )
-from app.schemas.common import DepartmentRefSchema, GridRefSchema, LonLatField, PageMetaSchema, PageQuerySchema
+from app.schemas.common import (
+    PHONE_NUMBER,
+    DepartmentRefSchema,
+    GridRefSchema,
+    LonLatField,
+    PageMetaSchema,
+    PageQuerySchema,
+)
 
 
 class CaseQuerySchema(PageQuerySchema):
@@ -161,9 +168,8 @@ class CaseCreateSchema(Schema):
     received_at = fields.AwareDateTime(load_default=None)
     anonymous = fields.Boolean(load_default=False)
     petitioner_name = fields.String(load_default="", validate=validate.Length(max=64))
-    # Blank, or a number with at least five digits (12369): "12" reaches nobody.
     petitioner_phone = fields.String(load_default="", validate=validate.Regexp(
-        r"^(|(?=(?:\D*\d){5})[0-9+\-() ]{5,32})$", error="电话号码格式不正确，应为至少 5 位数字"))
+        rf"^(|{PHONE_NUMBER})$", error="电话号码格式不正确，应为至少 5 位数字"))
     petitioner_id_number = fields.String(load_default="", validate=validate.Regexp(
         r"^(|[0-9]{17}[0-9Xx])$", error="身份证号应为18位"))
     department_id = fields.Integer(load_default=None)

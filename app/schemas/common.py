@@ -3,6 +3,10 @@
 from geoalchemy2.shape import to_shape
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+# A number someone can call back: digits with the usual separators, at least five of them
+# (12369 is the shortest, the environment hotline). A petitioner's may be left blank.
+PHONE_NUMBER = r"(?=(?:\D*\d){5})[0-9+\-() ]{5,32}"
+
 
 class PageQuerySchema(Schema):
     """Paging parameters for list endpoints."""

@@ -13,7 +13,7 @@ from app.models.vocab import (
     Subcategory,
 )
 from app.schemas.cases import PetitionerSchema, staff_ref
-from app.schemas.common import DepartmentRefSchema, LonLatField
+from app.schemas.common import PHONE_NUMBER, DepartmentRefSchema, LonLatField
 
 TEXT = validate.Length(max=5000)
 
@@ -153,16 +153,14 @@ class CardCodesSchema(Schema):
     codes = fields.List(fields.String())
 
 
-# The number a citizen calls: digits with the usual separators, at least five (12369).
-CARD_PHONE = validate.Regexp(r"^(?=(?:\D*\d){5})[0-9+\-() ]{5,32}$", error="联系电话应为数字号码，如 0513-86123456")
-
-
 class CardPutSchema(Schema):
     """A contact card as issued on the phone."""
 
     case_id = fields.Integer(required=True)
     handler_name = fields.String(required=True, validate=validate.Length(min=1, max=64))
-    handler_phone = fields.String(required=True, validate=CARD_PHONE)
+    # The number the citizen calls.
+    handler_phone = fields.String(required=True, validate=validate.Regexp(
+        rf"^{PHONE_NUMBER}$", error="联系电话应为数字号码，如 0513-86123456"))
     handler_unit = fields.String(required=True, validate=validate.Length(min=1, max=100))
     expected_reply_at = fields.AwareDateTime(load_default=None, allow_none=True)
     issued_at = fields.AwareDateTime(required=True)

@@ -31,7 +31,6 @@ class Action(StrEnum):
 # Those who handle cases read a petitioner's name, phone and ID number and the original
 # photos (DOMAIN.md, Privacy). Leaders, inspectors and admins see masked data only.
 _HANDLERS = frozenset({Role.SUPERVISOR, Role.DEPARTMENT_OFFICER, Role.COMMAND_OFFICE})
-# Session.info key of the scope answers kept by ``_in_scope``.
 
 # What each role may do: the one table. Pages, the API, services and templates ask ``may``.
 CAPABILITIES: dict[str, frozenset[Role]] = {
