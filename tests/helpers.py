@@ -98,13 +98,18 @@ def plan_date(days: int = 14) -> str:
     return (clock.beijing_date(clock.now()) + timedelta(days=days)).isoformat()
 
 
-def walk_to_handling(desk, case_id, legal_track="petition"):
-    """registered → accepted → assigned → signed → on-site check → handling."""
+def walk_to_signed(desk, case_id, legal_track="petition"):
+    """registered → accepted → assigned → signed, with an on-site check and its photo."""
     desk.act("command", case_id, "accept", legal_track=legal_track, notice_text="您反映的问题已受理。")
     desk.act("sup_T1", case_id, "assign")
     desk.act(HANDLER, case_id, "sign")
     desk.act("insp_V11", case_id, "record_onsite", notes="现场闻到明显异味", findings={"source_found": True})
     add_onsite_photo(case_id)
+
+
+def walk_to_handling(desk, case_id, legal_track="petition"):
+    """registered → accepted → assigned → signed → on-site check → handling."""
+    walk_to_signed(desk, case_id, legal_track)
     return desk.act(HANDLER, case_id, "plan", measures="限期安装废气处理设施", responsible_name="王五",
                     target_date=plan_date())
 

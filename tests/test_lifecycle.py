@@ -12,7 +12,16 @@ from app.services import clock
 from app.services.cases import deadlines
 from app.services.cases.lifecycle import needs_leader
 from app.services.cases.timeline import verify_chain
-from tests.helpers import HANDLER, REPLY, Desk, add_onsite_photo, plan_date, register, walk_to_handling
+from tests.helpers import (
+    HANDLER,
+    REPLY,
+    Desk,
+    add_onsite_photo,
+    plan_date,
+    register,
+    walk_to_handling,
+    walk_to_signed,
+)
 
 
 @pytest.fixture
@@ -323,10 +332,7 @@ def test_a_case_received_in_the_future_or_with_a_two_digit_phone_is_refused(desk
 
 def test_a_plan_cannot_be_due_before_today(desk):
     case = register(desk)["case"]
-    desk.act("command", case["id"], "accept", legal_track="petition")
-    desk.act("sup_T1", case["id"], "assign")
-    desk.act(HANDLER, case["id"], "sign")
-    desk.act("insp_V11", case["id"], "record_onsite", notes="核查")
+    walk_to_signed(desk, case["id"])
     refused = desk.act(HANDLER, case["id"], "plan", expect=409, measures="整改", responsible_name="王五",
                        target_date="2020-01-01")
     assert "整改期限不能早于今天" in refused["message"]
