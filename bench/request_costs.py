@@ -49,17 +49,6 @@ def parse_args() -> argparse.Namespace:
     return parser.parse_args()
 
 
-def signed_in_client(app, username: str):
-    """A test client signed in through the real API."""
-    client = app.test_client()
-    token = client.get("/api/v1/auth/csrf").get_json()["csrf_token"]
-    answer = client.post("/api/v1/auth/login", json={"username": username, "password": DEMO_PASSWORD},
-                         headers={"X-CSRFToken": token})
-    if answer.status_code != 200:
-        raise SystemExit(f"sign-in failed: {answer.status_code}")
-    return client
-
-
 def first_sync_token(phone) -> str:
     """The sync token a phone keeps after its first sync (every page followed)."""
     since = ""
@@ -75,6 +64,7 @@ def main() -> None:
     args = parse_args()
     # Imported here: the bench modules put this checkout first on the path, and the app must
     # already have come from ROOT.
+    from bootstrap_delta import signed_in_client
     from wall_viewport import VIEWS, viewport_box
 
     app = create_app()
@@ -85,8 +75,8 @@ def main() -> None:
         inspector = db.session.scalar(select(User.username).where(User.role == Role.INSPECTOR,
                                                                    User.grid_id.isnot(None)).order_by(User.id))
         db.session.remove()
-    desk = signed_in_client(app, "command")
-    phone = signed_in_client(app, inspector)
+    desk = signed_in_client(app, "command", DEMO_PASSWORD)
+    phone = signed_in_client(app, inspector, DEMO_PASSWORD)
     token = first_sync_token(phone)
     views = ["&".join(f"{k}={v}" for k, v in viewport_box(lon, lat, zoom).items()) for _, lon, lat, zoom in VIEWS]
     rng = random.Random(args.random_seed)
