@@ -12,7 +12,7 @@ import pytest
 
 from app.extensions import db
 from app.models import CaseEvent
-from app.models.vocab import CaseStatus, InspectionReferral
+from app.models.vocab import CaseStatus, Channel, InspectionReferral
 from app.services import clock
 from app.services.campaign import scoring
 from app.services.campaign.periods import stated_period
@@ -237,7 +237,9 @@ def test_panels_count_open_closed_overdue_and_rank_towns(client, auth, city):
     assert counts["closed"] == sum(1 for c in everything if c.status == CaseStatus.CLOSED)
     assert counts["open"] == len(everything) - counts["closed"]
     assert counts["overdue"] == sum(1 for c in everything if str(case_deadline_state(c, clock.now())) == "red")
-    assert counts["above_level"] == sum(1 for c in everything if c.above_level)
+    above_level = {str(c) for c in Channel.above_level_channels()}
+    assert counts["above_level"] == sum(1 for c in everything if c.channel in above_level)
+    assert counts["above_level"] == sum(t["above_level"] for t in body["towns"])
     period = stated_period(None, None)  # no campaign runs: the last 30 days, as on the campaign pages
     assert body["period"]["heading"] == period.heading and "最近30天" in period.heading
     assert [(t["town_name"], t["score"]) for t in body["towns"]] == [

@@ -29,7 +29,7 @@ from app.services.cases.long_unresolved import listed_clause
 _OPEN = sorted(str(s) for s in OPEN_STATUSES)
 TOP_CATEGORIES = 5
 # What the progress panel reads from the summary's ``r`` rows.
-_PANEL_COUNTS = ("total", "open", "closed", "above_level", "repeat", "signed", "signed_on_time", "onsite",
+_PANEL_COUNTS = ("total", "open", "closed", "above_channel", "repeat", "signed", "signed_on_time", "onsite",
                  "onsite_on_time", "first_time", "rated", "satisfied")
 
 
@@ -63,7 +63,11 @@ def _received_in(start: datetime, end: datetime):
 
 def progress_counts(user: User, now: datetime, period: StatedPeriod) -> dict:
     """For the cases received in the period: how many (and as many days last year), open vs
-    closed, overdue now, above-level, repeat and on-time rates.
+    closed, overdue now, above-level petitions, repeat and on-time rates.
+
+    ``above_level`` counts the petitions that came in on an above-level channel, as the town
+    ranking and the assessment do (``scoring.above_level_petitions``), so the headline is the
+    sum of the ranking's column; the map's 越级 mark is a matter's (``Case.above_level``).
 
     The city-wide figures (the wall's, whose users see every case) are sums of the daily
     summary (``day_stats``); a narrower scope counts its own cases (``live_progress_counts``).
@@ -79,8 +83,9 @@ def progress_counts(user: User, now: datetime, period: StatedPeriod) -> dict:
     overdue += day_stats.open_due_today(period.start, period.end, now, inclusive=True).get((), 0)
     counts = {"this_period": this["total"], "last_period": last["total"],
               "open": this["open"], "closed": this["closed"], "overdue": overdue}
-    counts |= {name: this[name] for name in ("above_level", "repeat", "signed", "signed_on_time", "onsite",
-                                              "onsite_on_time", "first_time")}
+    counts |= {name: this[name] for name in ("repeat", "signed", "signed_on_time", "onsite", "onsite_on_time",
+                                              "first_time")}
+    counts["above_level"] = this["above_channel"]
     counts["long_unresolved"] = long_unresolved.listed_count(now)
     counts["rates"] = _rates(counts, _rate(this["satisfied"], this["rated"]))
     return counts
@@ -119,7 +124,7 @@ def live_progress_counts(user: User, now: datetime, period: StatedPeriod) -> dic
             count(opened).label("open"),
             count(Case.status == CaseStatus.CLOSED).label("closed"),
             count(and_(opened, Case.due_at <= moment)).label("overdue"),
-            count(Case.above_level.is_(True)).label("above_level"),
+            count(Case.channel.in_(scoring.ABOVE_LEVEL)).label("above_level"),
             count(Case.repeat_of_id.isnot(None)).label("repeat"),
             count(Case.signed_at.isnot(None) & Case.sign_due_at.isnot(None)).label("signed"),
             count(Case.signed_at <= Case.sign_due_at).label("signed_on_time"),
