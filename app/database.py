@@ -88,6 +88,17 @@ def task_transactions():
         _IN_TASK.reset(token)
 
 
+@contextmanager
+def deferred_reads():
+    """Inside a task: a transaction begun here only reads, so on SQLite it takes no write lock
+    (the caller ends it before writing; a write inside would fail when the lock is busy)."""
+    token = _IN_TASK.set(False)
+    try:
+        yield
+    finally:
+        _IN_TASK.reset(token)
+
+
 def _sqlite_begin(conn) -> None:
     """Writers take SQLite's write lock when their transaction starts (BEGIN IMMEDIATE).
 

@@ -18,6 +18,7 @@ from app.services.cases.long_unresolved import sync_revisit_clocks
 from app.services.field.sync import derive_missed, derive_photo
 from app.services.notify import delivery
 from app.services.wall import cells as wall_cells
+from app.services.wall import open_states
 
 
 @background.periodic("deadlines.sweep", minutes=5)
@@ -116,3 +117,9 @@ def refresh_wall_cells() -> int:
 def fold_day_stats() -> int:
     """Fold the writes' difference rows of the daily summary into one row per key (the sums stay)."""
     return day_stats.fold()
+
+
+@background.periodic(open_states.REFRESH_TASK, minutes=1)
+def count_open_states() -> int:
+    """The open cases' red, yellow and green counts per map cell at this minute, for the wall's rings."""
+    return open_states.take_snapshot(clock.now())

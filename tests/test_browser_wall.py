@@ -128,10 +128,13 @@ def test_a_gcj02_base_map_shifts_every_shape_and_tianditu_uses_them_as_stored(
     page.goto(f"{live_server}/wall/")
     page.locator('#wall-map[data-ready="true"]').wait_for(timeout=30_000)
     assert page.locator(".leaflet-tile").count() > 0
-    centre = page.evaluate("() => { const c = window.wallMap.getCenter(); return [c.lng, c.lat]; }")
     stored = ((WEST + EAST) / 2, (SOUTH + NORTH) / 2)
     expected = wgs84_to_gcj02(*stored) if system == "gcj02" else stored
-    assert abs(centre[0] - expected[0]) < 1e-4 and abs(centre[1] - expected[1]) < 1e-4
+    at = page.evaluate("([lon, lat]) => window.wallMap.latLngToContainerPoint([lat, lon])", list(expected))
+    # the city is fitted into the map beside the legend (its lower-left corner), 16 px apart
+    legend, frame = page.locator(".wall-legend-main").bounding_box(), page.locator("#wall-map").bounding_box()
+    left = legend["x"] + legend["width"] - frame["x"] + 16
+    assert abs(at["x"] - (left + frame["width"] - 16) / 2) < 1.5 and abs(at["y"] - frame["height"] / 2) < 1.5
     context.close()
 
 

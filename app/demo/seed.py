@@ -34,6 +34,7 @@ from app.services.cases.departments import ensure_default_departments
 from app.services.day_stats import rebuild_day_stats
 from app.services.geo.grid_import import import_grids
 from app.services.wall.cells import rebuild_wall_cells
+from app.services.wall.open_states import take_snapshot
 
 
 def insert_demo_cases(rng: np.random.Generator, count: int, city: DemoCity, now: datetime) -> int:
@@ -104,6 +105,7 @@ def seed_demo_city(case_count: int = 2000, seed: int = 42, now: datetime | None 
             db.session.execute(text("ANALYZE"))
         rebuild_wall_cells()
         rebuild_day_stats()
+        take_snapshot(now)  # the wall's rings split by state from the first view, not the worker's first minute
     register = seed_sources(source_rng, now)
     insert_basemap(build_basemap(map_rng, geography))
     seed_campaign(now)

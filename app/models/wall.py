@@ -67,3 +67,24 @@ class WallDirtyCell(db.Model):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     cell_x: Mapped[int] = mapped_column(Integer)
     cell_y: Mapped[int] = mapped_column(Integer)
+
+
+class WallOpenState(db.Model):
+    """How many open cases of one map cell were red, yellow and green at one moment.
+
+    The summary above keeps a cell's open cases as one count: their states change with the
+    clock, not with a write. The worker counts them again every minute
+    (``services.wall.open_states``) for the unfiltered map up to ``SNAPSHOT_LEVEL``, so a
+    city view draws every cluster's share of red, yellow and green, stating the moment.
+    """
+
+    __tablename__ = "wall_open_states"
+
+    level: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
+    cell_x: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    cell_y: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    red: Mapped[int] = mapped_column(Integer)
+    yellow: Mapped[int] = mapped_column(Integer)
+    green: Mapped[int] = mapped_column(Integer)
+    # When the states were counted (the same for every row of one snapshot).
+    taken_at: Mapped[datetime] = mapped_column(UTCDateTime)

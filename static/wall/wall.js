@@ -129,7 +129,7 @@ async function loadGrids() {
     "监管对象（距上次巡查天数）": sourceLayer, "预警": alertLayer, "久拖不解": longLayer,
   }, { collapsed: false }).addTo(map);
   cityBounds = townLayer.getBounds();
-  if (cityBounds.isValid()) map.fitBounds(cityBounds, { animate: false });
+  if (cityBounds.isValid()) map.fitBounds(cityBounds, fitOptions({ animate: false }));
   gridLabels = createLabels(map, towns, villages, latLngOf, SCALE);
   element.dataset.gridsReady = "true";
 }
@@ -227,6 +227,10 @@ function drawCases(data) {
   const period = mapPeriod();
   document.getElementById("in-view").textContent = `图上 ${total.toLocaleString("zh-CN")} 件（${period}）`;
   document.getElementById("legend-period").textContent = period;
+  // Open cases split by the worker's snapshot of the minute: the legend says which minute.
+  document.getElementById("legend-as-of").textContent = data.states_as_of
+    ? ` · 状态截至 ${new Date(data.states_as_of).toLocaleTimeString("zh-CN", { timeZone: "Asia/Shanghai", hour12: false, hour: "2-digit", minute: "2-digit" })}`
+    : "";
   renderLegendCounts(legendCounts(data));
   stats.lastDrawMs = performance.now() - started;
   stats.symbols = symbols.length;
@@ -536,7 +540,7 @@ function startKiosk() {
   button.setAttribute("aria-pressed", "true");
   button.textContent = "停止轮播";
   const next = () => {
-    map.fitBounds(stops[index], { animate: true });
+    map.fitBounds(stops[index], fitOptions({ animate: true }));
     index = (index + 1) % stops.length;
   };
   next();
@@ -549,7 +553,16 @@ function stopKiosk() {
   const button = document.getElementById("kiosk");
   button.setAttribute("aria-pressed", "false");
   button.textContent = "轮播各镇";
-  if (cityBounds) map.fitBounds(cityBounds);
+  if (cityBounds) map.fitBounds(cityBounds, fitOptions());
+}
+
+// Fitting the city or a town keeps it clear of the legend, which stands over the map's lower
+// left: the map is padded on the left by the legend's width (in pixels, so on a 4K wall too).
+function fitOptions(options = {}) {
+  const legend = document.querySelector(".wall-legend-main");
+  const left = legend && !legend.hidden ? legend.offsetLeft + legend.offsetWidth : 0;
+  const margin = Math.round(16 * SCALE);
+  return { ...options, paddingTopLeft: [left + margin, margin], paddingBottomRight: [margin, margin] };
 }
 
 function tickClock() {

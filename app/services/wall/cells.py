@@ -75,7 +75,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from app.extensions import db
-from app.models import Case, Setting, WallCell, WallDirtyCell
+from app.models import Case, Setting, WallCell, WallDirtyCell, WallOpenState
 from app.models.types import UTCDateTime
 from app.models.vocab import OPEN_STATUSES
 from app.services import background
@@ -461,16 +461,33 @@ def in_cells(zoom: int, rect: Rect) -> list[ColumnElement[bool]]:
     return [in_bbox("cases", Case.location, Case.id, *search), *cells]
 
 
-def summary_query(zoom: int, rect: Rect, now: datetime, facets: list[str]) -> tuple[Select, dict]:
+def summary_query(zoom: int, rect: Rect, now: datetime, facets: list[str], split: bool = False
+                  ) -> tuple[Select, dict]:
     """The SELECT (and its parameters) of the clusters of ``zoom`` in these cells, from the summary.
 
     One row per occupied cell of that level, summed over the ``facets`` asked for
     (``summary_facets``), with its state at ``now``, in cell order. The index on (level,
     facet, column, row) reads exactly those rows: one seek per facet and column of cells.
+    With ``split`` (the unfiltered map, a level the open-state snapshot keeps), each row also
+    carries the snapshot's red, yellow and green counts of its cell and their moment.
     """
     x0, x1, y0, y1 = rect
-    return (_summary_statement(db.engine.dialect.name),
+    statement = (_split_statement if split else _summary_statement)(db.engine.dialect.name)
+    return (statement,
             {"level": zoom, "facets": facets, "columns": list(range(x0, x1 + 1)), "low": y0, "high": y1, "now": now})
+
+
+@cache
+def _split_statement(dialect: str) -> Select:
+    """The summary SELECT joined to the open-state snapshot (``services.wall.open_states``)."""
+    snapshot = WallOpenState
+    return (
+        _summary_statement(dialect)
+        .add_columns(func.max(snapshot.red).label("snap_red"), func.max(snapshot.yellow).label("snap_yellow"),
+                     func.max(snapshot.green).label("snap_green"), func.max(snapshot.taken_at).label("taken_at"))
+        .outerjoin(snapshot, and_(snapshot.level == WallCell.level, snapshot.cell_x == WallCell.cell_x,
+                                  snapshot.cell_y == WallCell.cell_y))
+    )
 
 
 @cache

@@ -42,6 +42,7 @@ from app.models.types import UTCDateTime
 from app.models.vocab import Category, DeadlineState
 from app.services.access import case_scope, may, require
 from app.services.settings import get_setting
+from app.services.wall import open_states
 from app.services.wall.cells import (
     BASE_LEVEL,
     FACET_LEVEL,
@@ -212,7 +213,8 @@ def view_clusters(user: User, view: Viewport, now: datetime, filters: dict) -> l
     """
     facets = answers_from_summary(user, view, filters)
     if facets is not None:
-        return db.session.execute(*summary_query(view.zoom, view.cells, now, facets)).all()
+        split = facets == [""] and view.zoom <= open_states.SNAPSHOT_LEVEL
+        return db.session.execute(*summary_query(view.zoom, view.cells, now, facets, split)).all()
     tune_aggregate_session()
     return db.session.execute(cluster_query(user, view, now, filters)).all()
 
@@ -264,34 +266,48 @@ def viewport_features(user: User, view: Viewport, now: datetime, filters: dict) 
     if view.zoom >= POINTS_ZOOM and total <= MAX_POINTS:
         points = db.session.execute(points_query(user, view, now, filters)).all()
         return {"kind": "points", "zoom": view.zoom, "points": [_point(r) for r in points]}
-    clusters = [
-        {"count": count, "lon": round(lon_sum / count, 6), "lat": round(lat_sum / count, 6),
-         "state": STATE_NAMES[worst], "above_level": above_level, "inspection": inspection, "leader": leader,
-         "case_id": case_id if count == 1 else None, "states": cluster_states(row)}
-        for row in rows
-        for _x, _y, count, lon_sum, lat_sum, worst, above_level, inspection, leader, case_id, *_ in [row]
-    ]
+    clusters, as_of = [], set()
+    for row in rows:
+        _x, _y, count, lon_sum, lat_sum, worst, above_level, inspection, leader, case_id, *_ = row
+        states, taken_at = cluster_states(row, now)
+        if taken_at is not None:
+            as_of.add(taken_at)
+            worst = max(STATE_RANKS[DeadlineState(name)] for name, n in states.items() if n)
+        clusters.append(
+            {"count": count, "lon": round(lon_sum / count, 6), "lat": round(lat_sum / count, 6),
+             "state": STATE_NAMES[worst], "above_level": above_level, "inspection": inspection, "leader": leader,
+             "case_id": case_id if count == 1 else None, "states": states})
     return {"kind": "clusters", "zoom": view.zoom, "cell_deg": cell_degrees(view.zoom), "total": total,
-            "clusters": clusters}
+            "clusters": clusters, "states_as_of": min(as_of).isoformat() if as_of else None}
 
 
-def cluster_states(row: Row) -> dict:
-    """How many of a cluster's cases are in each deadline state, for the wall's ring charts.
+def cluster_states(row: Row, now: datetime) -> tuple[dict, datetime | None]:
+    """How many of a cluster's cases are in each deadline state, for the wall's ring charts, and
+    the moment of the open-state snapshot the split comes from (None when counted now).
 
     The live path counts every state. The summary keeps open and closed counts but not the
-    open cases' states (they change with the clock), so there the open cases of a cell with
-    a yellow or red case come as ``open``, drawn in the cluster's worst state and said so in
-    the legend.
+    open cases' states (they change with the clock): those come from the worker's snapshot
+    of the minute (``open_states``) when it is fresh and still matches the cell. Otherwise
+    the open cases of a cell with a yellow or red case come as ``open``, drawn in the
+    cluster's worst state and said so in the legend.
     """
     values = row._mapping
     states = {"closed": int(values["closed"] or 0)}
     if all(name.value in values for name in OPEN_STATES):
         states.update({name.value: int(values[name.value] or 0) for name in OPEN_STATES})
-    else:
-        open_count = int(values["count"]) - states["closed"]
+        return states, None
+    open_count = int(values["count"]) - states["closed"]
+    if values["worst"] <= STATE_RANKS[DeadlineState.GREEN]:
         # A cell whose worst open case is green holds only green open cases: exact after all.
-        states["green" if values["worst"] <= STATE_RANKS[DeadlineState.GREEN] else "open"] = open_count
-    return states
+        states["green"] = open_count
+        return states, None
+    taken_at = values.get("taken_at")
+    snapshot = [int(values[f"snap_{name.value}"] or 0) for name in OPEN_STATES] if taken_at else []
+    if open_states.usable(taken_at, now) and sum(snapshot) == open_count:
+        states.update({name.value: n for name, n in zip(OPEN_STATES, snapshot, strict=True)})
+        return states, taken_at
+    states["open"] = open_count
+    return states, None
 
 
 def _point(row) -> dict:
