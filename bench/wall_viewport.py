@@ -12,7 +12,7 @@ zooms and places) the script times, in one run:
   the query;
 * the bare SQL: the same SQLAlchemy SELECT the endpoint runs for that view, executed on a
   plain connection, rows fetched: the summary rows of the view's cells
-  (``wall_cells.summary_query``) when the summary answers, else the live ``GROUP BY``
+  (``wall.summary_select``, with the open-state snapshot's split) when the summary answers, else the live ``GROUP BY``
   (``wall.cluster_query``); at point zoom, also the point SELECT;
 * the revalidation: the same request with the ETag it got back (a 304).
 
@@ -43,7 +43,6 @@ from app import create_app  # noqa: E402
 from app.extensions import db  # noqa: E402
 from app.models import User  # noqa: E402
 from app.services import clock
-from app.services.wall.cells import summary_query  # noqa: E402
 from app.services.wall.clusters import (  # noqa: E402
     AGGREGATE_SETTINGS,
     POINTS_ZOOM,
@@ -51,6 +50,7 @@ from app.services.wall.clusters import (  # noqa: E402
     answers_from_summary,
     cluster_query,
     points_query,
+    summary_select,
 )
 from config import Config  # noqa: E402
 
@@ -164,7 +164,7 @@ def endpoint_queries(caller: User, view: Viewport, kind: str, filters: dict) -> 
     now = clock.now()
     facets = answers_from_summary(caller, view, filters)
     if facets is not None:
-        queries, path = [summary_query(view.zoom, view.cells, now, facets)], "summary"
+        queries, path = [summary_select(view, now, facets)], "summary"
     else:
         queries, path = [(cluster_query(caller, view, now, filters), {})], "live"
     if view.zoom >= POINTS_ZOOM and kind == "points":

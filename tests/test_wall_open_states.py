@@ -87,3 +87,29 @@ def test_the_worker_takes_the_snapshot_every_minute(city):
     assert schedule.minutes == 1
     rows = background.run_now(open_states.REFRESH_TASK)
     assert rows == db.session.scalar(select(func.count()).select_from(WallOpenState)) > 0
+
+
+def snapshot_rows() -> list[tuple]:
+    """The stored snapshot, row by row."""
+    return [tuple(row) for row in db.session.execute(
+        select(WallOpenState.level, WallOpenState.cell_x, WallOpenState.cell_y, WallOpenState.red,
+               WallOpenState.yellow, WallOpenState.green, WallOpenState.taken_at)
+        .order_by(WallOpenState.level, WallOpenState.cell_x, WallOpenState.cell_y))]
+
+
+def test_a_later_snapshot_written_as_changes_equals_one_taken_from_scratch(city):
+    cases = random_cases(200, seed=46)
+    open_states.take_snapshot(clock.now())
+    for case in cases[:40:3]:
+        case.status = CaseStatus.CLOSED
+    cases[1].location = cases[2].location
+    db.session.commit()
+    with clock.travel(timedelta(hours=30)):  # cases turn yellow and red meanwhile
+        now = clock.now()
+        open_states.take_snapshot(now)
+        db.session.commit()
+        kept = snapshot_rows()
+        db.session.execute(WallOpenState.__table__.delete())
+        open_states.take_snapshot(now)
+        db.session.commit()
+        assert snapshot_rows() == kept and {row[-1] for row in kept} == {now}

@@ -204,6 +204,13 @@ def answers_from_summary(user: User, view: Viewport, filters: dict) -> list[str]
     return facets
 
 
+def summary_select(view: Viewport, now: datetime, facets: list[str]) -> tuple[Select, dict]:
+    """The summary's SELECT for a view it answers, with the open-state snapshot's split where
+    it is kept (the unfiltered map up to ``open_states.SNAPSHOT_LEVEL``)."""
+    split = facets == [""] and view.zoom <= open_states.SNAPSHOT_LEVEL
+    return summary_query(view.zoom, view.cells, now, facets, split)
+
+
 def view_clusters(user: User, view: Viewport, now: datetime, filters: dict) -> list[Row]:
     """The view's clusters, one row per occupied cell, from the summary when it answers exactly, else live.
 
@@ -213,8 +220,7 @@ def view_clusters(user: User, view: Viewport, now: datetime, filters: dict) -> l
     """
     facets = answers_from_summary(user, view, filters)
     if facets is not None:
-        split = facets == [""] and view.zoom <= open_states.SNAPSHOT_LEVEL
-        return db.session.execute(*summary_query(view.zoom, view.cells, now, facets, split)).all()
+        return db.session.execute(*summary_select(view, now, facets)).all()
     tune_aggregate_session()
     return db.session.execute(cluster_query(user, view, now, filters)).all()
 

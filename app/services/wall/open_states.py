@@ -10,18 +10,18 @@ a cluster's open part in its worst case's colour. This snapshot gives the split 
   as the live clusters (``clusters.state_rank``).
 * **How.** One grouped read of the open cases at ``SNAPSHOT_LEVEL``; the coarser levels are
   sums of their children (a cell is exactly the union of four at the next level), added up
-  in Python; then the table is replaced. On SQLite the read runs without the write lock
-  (``database.deferred_reads``), so writers wait only for the replacement.
+  in Python; then only the rows that changed are written, and every row's moment. On
+  SQLite the read runs without the write lock (``database.deferred_reads``), so writers
+  wait only for the write.
 * **When it is used** (``usable``). A view's cluster takes the snapshot's split when the
   snapshot is at most ``MAX_AGE`` old and its cell still has as many open cases as the
   summary says (a write since then leaves that cell unsplit until the next minute). The
   answer states the moment (``states_as_of``), and the legend shows it.
 """
 
-from collections import Counter
 from datetime import datetime, timedelta
 
-from sqlalchemy import case, delete, func, insert, select
+from sqlalchemy import and_, bindparam, case, func, insert, select, update
 
 from app.database import deferred_reads
 from app.extensions import db
@@ -38,31 +38,66 @@ _STATES = ("red", "yellow", "green")
 
 
 def take_snapshot(now: datetime) -> int:
-    """Count the open cases' states per cell at ``now`` and replace the snapshot; return its rows."""
-    from app.services.wall.clusters import STATE_RANKS, state_rank  # clusters reads the snapshot
+    """Count the open cases' states per cell at ``now`` and store them as the snapshot; return its rows."""
+    from app.services.wall.clusters import STATE_RANKS, state_rank, tune_aggregate_session  # they read it
 
-    rank = state_rank(now)
     x, y = case_cell(SNAPSHOT_LEVEL)
-    counts = [func.sum(case((rank == STATE_RANKS[name], 1), else_=0)) for name in _STATES]
+    cases = (select(x.label("x"), y.label("y"), state_rank(now).label("rank"))
+             .where(Case.location.isnot(None), Case.status.in_(OPEN)).subquery())
+    counts = [func.sum(case((cases.c.rank == STATE_RANKS[name], 1), else_=0)) for name in _STATES]
     db.session.commit()  # the read below begins its own transaction
     with deferred_reads():
-        base = db.session.execute(
-            select(x, y, *counts).where(Case.location.isnot(None), Case.status.in_(OPEN)).group_by(x, y)).all()
+        tune_aggregate_session()
+        base = db.session.execute(select(cases.c.x, cases.c.y, *counts).group_by(cases.c.x, cases.c.y)).all()
         db.session.commit()  # end the read: the replacement below takes the write lock
-    rows = []
-    level_cells = {(int(cx), int(cy)): Counter(dict(zip(_STATES, map(int, values), strict=True)))
-                   for cx, cy, *values in base}
+    counts_now = _roll_up({(int(cx), int(cy)): tuple(map(int, values)) for cx, cy, *values in base})
+    _replace(counts_now, now)
+    return len(counts_now)
+
+
+def _roll_up(finest: dict[tuple[int, int], tuple[int, ...]]) -> dict[tuple[int, int, int], tuple[int, ...]]:
+    """Every level's cells, (level, x, y) -> (red, yellow, green), from the finest level's."""
+    cells: dict[tuple[int, int, int], tuple[int, ...]] = {}
+    level_cells = finest
     for level in range(SNAPSHOT_LEVEL, -1, -1):
-        rows += [{"level": level, "cell_x": cx, "cell_y": cy, **{s: c[s] for s in _STATES}, "taken_at": now}
-                 for (cx, cy), c in level_cells.items()]
-        parents: dict[tuple[int, int], Counter] = {}
+        cells.update({(level, cx, cy): c for (cx, cy), c in level_cells.items()})
+        parents: dict[tuple[int, int], tuple[int, ...]] = {}
         for (cx, cy), c in level_cells.items():
-            parents.setdefault((cx >> 1, cy >> 1), Counter()).update(c)
+            summed = parents.get((cx >> 1, cy >> 1))
+            parents[(cx >> 1, cy >> 1)] = c if summed is None else tuple(a + b for a, b in zip(summed, c, strict=True))
         level_cells = parents
-    db.session.execute(delete(WallOpenState))
-    if rows:
-        db.session.execute(insert(WallOpenState), rows)
-    return len(rows)
+    return cells
+
+
+def _replace(cells: dict[tuple[int, int, int], tuple[int, ...]], now: datetime) -> None:
+    """Make the table hold ``cells`` taken at ``now``, writing only the rows that changed.
+
+    From one minute to the next few cells change (a case turning yellow or red, a write), so
+    the rows are compared with what is stored: changed ones are updated, gone ones deleted,
+    new ones inserted, and every row's moment set in one statement.
+    """
+    table = WallOpenState.__table__
+    stored = {(level, x, y): (red, yellow, green) for level, x, y, red, yellow, green in db.session.execute(
+        select(table.c.level, table.c.cell_x, table.c.cell_y, table.c.red, table.c.yellow, table.c.green))}
+    key = and_(table.c.level == bindparam("k_level"), table.c.cell_x == bindparam("k_x"),
+               table.c.cell_y == bindparam("k_y"))
+
+    def keyed(cell: tuple[int, int, int], counts: tuple[int, ...] = ()) -> dict:
+        return {"k_level": cell[0], "k_x": cell[1], "k_y": cell[2],
+                **{f"v_{name}": n for name, n in zip(_STATES, counts, strict=False)}}
+
+    gone = [keyed(cell) for cell in stored.keys() - cells.keys()]
+    changed = [keyed(cell, counts) for cell, counts in cells.items() if cell in stored and stored[cell] != counts]
+    new = [{"level": cell[0], "cell_x": cell[1], "cell_y": cell[2], **dict(zip(_STATES, counts, strict=True)),
+            "taken_at": now} for cell, counts in cells.items() if cell not in stored]
+    if gone:
+        db.session.execute(table.delete().where(key), gone)
+    if changed:
+        db.session.execute(table.update().where(key).values({name: bindparam(f"v_{name}") for name in _STATES}),
+                           changed)
+    db.session.execute(update(table).values(taken_at=now))
+    if new:
+        db.session.execute(insert(table), new)
 
 
 def usable(taken_at: datetime | None, now: datetime) -> bool:
