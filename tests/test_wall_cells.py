@@ -14,9 +14,10 @@ from app.extensions import db
 from app.models import Case, WallCell
 from app.models.vocab import CaseStatus, Category, Channel, InspectionReferral
 from app.services import clock
+from app.services.day_stats import day_number, day_start
 from app.services.settings import set_setting
 from app.services.wall import clusters as wall
-from app.services.wall.cells import BASE_LEVEL, FACET_LEVEL
+from app.services.wall.cells import BASE_LEVEL, DAY_LEVEL, FACET_LEVEL
 from app.services.wall.clusters import Viewport, answers_from_summary, view_clusters
 from tests.factories import EAST, NORTH, SOUTH, WEST, make_case
 from tests.helpers import (
@@ -118,13 +119,38 @@ def test_the_filter_rows_stay_current_as_cases_change(city):
     assert_summary_current()
 
 
+def test_a_period_of_whole_days_is_read_from_the_received_day_rows(city):
+    cases = random_cases(250, seed=61, varied=True)
+    user = city.users["command"]
+    today = day_number(clock.now())
+    periods = [(today - 30, today + 1), (today - 3, today - 1), (today - 400, None), (today, None)]
+    views = [Viewport(*CITY.box, zoom) for zoom in range(8, DAY_LEVEL + 1)]
+    views += [view for view in random_views(62, 30) if view.zoom <= DAY_LEVEL]
+    for first, last in periods:
+        filters = {"received_from": day_start(first)} | ({"received_to": day_start(last)} if last else {})
+        assert answers_from_summary(user, views[0], filters)[0] == f"day:{first}"
+        for view in views:
+            assert_same_clusters(user, view, filters=filters)
+    # cases received, moved and closed keep the day rows current
+    cases[0].received_at, cases[1].status = cases[0].received_at - timedelta(days=2), CaseStatus.CLOSED
+    cases[2].location = cases[3].location
+    db.session.commit()
+    for view in views[:5]:
+        assert_same_clusters(user, view, filters={"received_from": day_start(today - 30)})
+    assert_summary_current()
+
+
 def test_period_state_and_two_filters_at_once_go_live(city):
     user = city.users["command"]
     view = Viewport(*CITY.box, 12)
     assert answers_from_summary(user, view, {"category": ["noise"], "channel": ["visit"]}) is None
     assert answers_from_summary(user, view, {"state": ["red"]}) is None
     assert answers_from_summary(user, view, {"state": ["closed", "green"]}) is None
-    assert answers_from_summary(user, view, {"received_from": clock.now()}) is None
+    assert answers_from_summary(user, view, {"received_from": clock.now()}) is None  # to the minute
+    midnight = day_start(day_number(clock.now()))
+    assert answers_from_summary(user, view, {"received_from": midnight, "category": ["air"]}) is None
+    assert answers_from_summary(user, view, {"received_to": midnight}) is None  # open at the start
+    assert answers_from_summary(user, Viewport(*CITY.box, DAY_LEVEL + 1), {"received_from": midnight}) is None
     assert answers_from_summary(user, view, {"flag": ["leader", "repeat"]}) is None
     assert answers_from_summary(user, Viewport(*CITY.box, FACET_LEVEL + 1), {"category": ["noise"]}) is None
     assert answers_from_summary(user, view, {"category": ["air", "air"]}) == ["category:air"]

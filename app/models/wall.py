@@ -8,8 +8,10 @@ stays exact. services.wall_cells keeps the rows current from the cases; nothing 
 them.
 
 Each cell has a row for all its cases (``facet`` empty) and, at the coarser levels (up to
-``services.wall_cells.FACET_LEVEL``), one row per value of each filter the wall offers
-(category, channel, town, flag), so a filtered city view is as cheap as an unfiltered one.
+``services.wall.cells.FACET_LEVEL``), one row per value of each filter the wall offers
+(category, channel, town, flag), so a filtered city view is as cheap as an unfiltered one;
+up to ``DAY_LEVEL``, also one row per day its cases were received on ("day:20429"), so a
+period of whole days is the sum of its days' rows.
 """
 
 from datetime import datetime
@@ -33,7 +35,7 @@ class WallCell(db.Model):
     cell_x: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     cell_y: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     # "" for all the cell's cases, else the filter value the row counts: "category:noise",
-    # "channel:hotline_12345", "town:7", "flag:above_level" (services.wall_cells.FACETS).
+    # "channel:hotline_12345", "town:7", "flag:above_level", "day:20429" (services.wall.cells).
     facet: Mapped[str] = mapped_column(String(48), primary_key=True, default="")
     open_count: Mapped[int] = mapped_column(Integer)
     closed_count: Mapped[int] = mapped_column(Integer)

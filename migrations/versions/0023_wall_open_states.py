@@ -1,4 +1,4 @@
-"""wall open states: every minute, the open cases' red, yellow and green counts per map cell
+"""wall open states and received-day rows: the map's clusters split by state, its period read from the summary
 
 Revision ID: 0023_wall_open_states
 Revises: 0022_due_started_at
@@ -8,6 +8,11 @@ The wall's summary (``wall_cells``) counts a cell's open cases as one number, so
 view drew each cluster's open part in its worst case's colour. The worker now counts the
 open cases' states per cell every minute into this table; it starts empty and the first
 count after the upgrade fills it (until then the wall draws as before and says so).
+
+The summary also gains rows per received day (``facet`` "day:<Beijing day number>") at
+level 12 and coarser, so a period of whole days is read like a filter. Every base cell is
+noted for the worker, whose refresh (a rebuild at this size) writes them; until it has,
+the wall counts a period live (services.wall.clusters.answers_from_summary).
 """
 from alembic import op
 import sqlalchemy as sa
@@ -32,7 +37,12 @@ def upgrade():
         sa.Column("taken_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("level", "cell_x", "cell_y", name="pk_wall_open_states"),
     )
+    op.execute(
+        "INSERT INTO wall_dirty_cells (cell_x, cell_y)"
+        " SELECT cell_x, cell_y FROM wall_cells WHERE level = 17 AND facet = ''"
+    )
 
 
 def downgrade():
+    op.execute("DELETE FROM wall_cells WHERE facet LIKE 'day:%'")
     op.drop_table("wall_open_states")

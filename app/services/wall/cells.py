@@ -78,7 +78,8 @@ from app.extensions import db
 from app.models import Case, Setting, WallCell, WallDirtyCell, WallOpenState
 from app.models.types import UTCDateTime
 from app.models.vocab import OPEN_STATUSES
-from app.services import background
+from app.services import background, clock
+from app.services.day_stats import day_number, day_of, day_start
 from app.services.geo.spatial import in_bbox
 from app.services.settings import get_setting
 
@@ -156,18 +157,55 @@ def _facets() -> list[tuple[ColumnElement[str], list[ColumnElement[bool]]]]:
     ]
 
 
+# Received-day rows: from DAY_LEVEL up, each cell also has one row per Beijing day on which
+# its cases were received ("day:20429", services.day_stats.day_number), so the wall's period,
+# whole days picked on its date fields, is the sum of its days' rows at city and town zoom.
+DAY_LEVEL = 12
+# A longer period goes live (its IN list would outgrow the rows it saves reading).
+MAX_PERIOD_DAYS = 800
+
+
+def _day_facet() -> ColumnElement[str]:
+    """Each case's received-day row value, in SQL."""
+    return literal("day:") + cast(day_of(Case.received_at), String)
+
+
+def facet_level(facets: list[str]) -> int:
+    """The finest level that has rows for these ``facet`` values."""
+    if facets == [""]:
+        return BASE_LEVEL
+    return DAY_LEVEL if facets[0].startswith("day:") else FACET_LEVEL
+
+
+def _period_facets(start: datetime | None, end: datetime | None) -> list[str] | None:
+    """The day rows of the period [start, end) when both ends are Beijing midnights, or None.
+
+    An open end is the day after tomorrow: no case is received in the future (intake refuses
+    a receipt time more than minutes ahead)."""
+    if start is None:
+        return None
+    end = end or day_start(day_number(clock.now()) + 2)
+    first, last = day_number(start), day_number(end)
+    if day_start(first) != start or day_start(last) != end or not 0 < last - first <= MAX_PERIOD_DAYS:
+        return None
+    return [f"day:{day}" for day in range(first, last)]
+
+
 def summary_facets(filters: dict) -> list[str] | None:
     """The ``facet`` values whose rows answer these filters exactly, or None if rows cannot.
 
     No filter is the rows for all cases. One filter is its value's rows: values of one
     category or channel exclude each other, so their rows add up; flags are combined with
     AND, so only one flag is answered; of the deadline states only 销号 (closed) does not
-    move with the clock. The period, the other states and two filters at once cut across
-    rows: those go live.
+    move with the clock; a period of whole days is its days' rows. The other states, a
+    period to the minute and two filters at once cut across rows: those go live.
     """
     given = {name: value for name, value in filters.items() if value}
     if not given:
         return [""]
+    period = {name: given.pop(name) for name in ("received_from", "received_to") if name in given}
+    if period:
+        return None if given else _period_facets(period.get("received_from"), period.get("received_to"))
     if len(given) > 1:
         return None
     ((name, value),) = given.items()
@@ -241,11 +279,23 @@ def _facet_rows(where: list, yellow_at: float) -> CompoundSelect:
     return union_all(*(_base_rows(FACET_LEVEL, facet, [*where, *applies], yellow_at) for facet, applies in _facets()))
 
 
+def _counted_rows(level: int, where: list, yellow_at: float) -> list[Select | CompoundSelect]:
+    """The rows of ``level`` counted from the cases rather than rolled up from its children:
+    the filter rows at ``FACET_LEVEL``, the received-day rows at ``DAY_LEVEL``."""
+    counted = []
+    if level == FACET_LEVEL:
+        counted.append(_facet_rows(where, yellow_at))
+    if level == DAY_LEVEL:
+        counted.append(_base_rows(DAY_LEVEL, _day_facet(), where, yellow_at))
+    return counted
+
+
 def refresh_cells(session: Session, cells: set[tuple[int, int]]) -> None:
     """Recompute these base cells from the cases, then every coarser cell above them.
 
-    At ``FACET_LEVEL`` the filter rows are recounted from the cases too (the finer levels
-    have none to roll up); above it, every row rolls up from its children.
+    At ``FACET_LEVEL`` the filter rows, and at ``DAY_LEVEL`` the received-day rows, are
+    recounted from the cases too (the finer levels have none to roll up); above them,
+    every row rolls up from its children.
     """
     _one_at_a_time(session)
     yellow_at = float(get_setting("yellow_at"))
@@ -261,10 +311,9 @@ def refresh_cells(session: Session, cells: set[tuple[int, int]]) -> None:
                                                tuple_(WallCell.cell_x, WallCell.cell_y).in_(sorted(cells))))
         session.execute(insert(WallCell).from_select(
             _COLUMNS, _parent_rows(level, [tuple_(WallCell.cell_x, WallCell.cell_y).in_(children)])))
-        if level == FACET_LEVEL:
-            for cell_x, cell_y in sorted(cells):
-                session.execute(insert(WallCell).from_select(
-                    _COLUMNS, _facet_rows(_in_cell(level, cell_x, cell_y), yellow_at)))
+        for cell_x, cell_y in sorted(cells) if level in (FACET_LEVEL, DAY_LEVEL) else ():
+            for rows in _counted_rows(level, _in_cell(level, cell_x, cell_y), yellow_at):
+                session.execute(insert(WallCell).from_select(_COLUMNS, rows))
 
 
 def _one_at_a_time(session: Session) -> None:
@@ -292,8 +341,8 @@ def rebuild_wall_cells(session: Session | None = None) -> int:
     session.execute(insert(WallCell).from_select(_COLUMNS, _base_rows(BASE_LEVEL, literal(""), [], yellow_at)))
     for level in range(BASE_LEVEL - 1, -1, -1):
         session.execute(insert(WallCell).from_select(_COLUMNS, _parent_rows(level, [])))
-        if level == FACET_LEVEL:
-            session.execute(insert(WallCell).from_select(_COLUMNS, _facet_rows([], yellow_at)))
+        for rows in _counted_rows(level, [], yellow_at):
+            session.execute(insert(WallCell).from_select(_COLUMNS, rows))
     return session.scalar(select(func.count()).select_from(WallCell).where(WallCell.level == BASE_LEVEL)) or 0
 
 

@@ -17,9 +17,10 @@
 * **Two ways to the same clusters.** For a caller who sees every case (the wall's roles),
   the clusters are rows of the per-cell summary (``services.wall_cells``: one indexed read
   of a few hundred rows) without filters at zooms up to ``wall_cells.BASE_LEVEL``, and with
-  one filter of category, channel, town or a single flag up to ``wall_cells.FACET_LEVEL``.
-  The period and the deadline state cut across a cell's cases (and two filters across its
-  filter rows), so those views, finer filtered zooms and the point layer run the live
+  one filter of category, channel, town or a single flag up to ``wall_cells.FACET_LEVEL``,
+  and a period of whole days up to ``wall_cells.DAY_LEVEL``. A period to the minute and
+  the open deadline states cut across a cell's cases (and two filters across its filter
+  rows), so those views, finer filtered zooms and the point layer run the live
   ``GROUP BY`` over the cases in the cells (``wall_cells.in_cells``: the spatial index,
   then the cell test). Both give identical clusters (tests/test_wall_cells.py).
 * **ETag** from a cheap data revision (the highest event id and case id, both primary keys,
@@ -45,15 +46,16 @@ from app.services.settings import get_setting
 from app.services.wall import open_states
 from app.services.wall.cells import (
     BASE_LEVEL,
-    FACET_LEVEL,
     MAX_VIEW_CELLS,
     OPEN,
     Rect,
     cell_degrees,
     cell_index,
     epoch_seconds,
+    facet_level,
     in_cells,
     summary_facets,
+    summary_pending,
     summary_query,
     view_cells,
     yellow_epoch,
@@ -194,13 +196,17 @@ def answers_from_summary(user: User, view: Viewport, filters: dict) -> list[str]
 
     The wall's roles see every case (access.case_scope); the zoom's cells must be ones the
     summary keeps; the filters must be none, or one of category, channel, town, a single
-    flag or the closed state (``wall_cells.summary_facets``) at a zoom that has rows for them.
+    flag, the closed state or a period of whole days (``wall_cells.summary_facets``) at a
+    zoom that has rows for them. A period waits for the summary to catch up with the noted
+    cells (while it has not, the period is counted live).
     """
     if not may(user, "wall") or view.zoom > BASE_LEVEL:
         return None
     facets = summary_facets(filters)
-    if facets is None or (facets != [""] and view.zoom > FACET_LEVEL):
+    if facets is None or view.zoom > facet_level(facets):
         return None
+    if facets[0].startswith("day:") and summary_pending()[1] is not None:
+        return None  # the received-day rows of the noted cells are not written yet (migration 0023)
     return facets
 
 
