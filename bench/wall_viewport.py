@@ -43,10 +43,12 @@ from app import create_app  # noqa: E402
 from app.extensions import db  # noqa: E402
 from app.models import User  # noqa: E402
 from app.services import clock
+from app.services.wall import open_states  # noqa: E402
 from app.services.wall.clusters import (  # noqa: E402
     AGGREGATE_SETTINGS,
     POINTS_ZOOM,
     Viewport,
+    answers_from_snapshot,
     answers_from_summary,
     cluster_query,
     points_query,
@@ -163,8 +165,11 @@ def endpoint_queries(caller: User, view: Viewport, kind: str, filters: dict) -> 
     """The SELECTs (with parameters) the endpoint runs for a view, and which path it takes."""
     now = clock.now()
     facets = answers_from_summary(caller, view, filters)
+    states = answers_from_snapshot(caller, view, now, filters)
     if facets is not None:
         queries, path = [summary_select(view, now, facets)], "summary"
+    elif states is not None:
+        queries, path = [(open_states.state_query(view.zoom, view.cells, states), {})], "state snapshot"
     else:
         queries, path = [(cluster_query(caller, view, now, filters), {})], "live"
     if view.zoom >= POINTS_ZOOM and kind == "points":

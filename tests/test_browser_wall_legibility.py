@@ -97,6 +97,8 @@ def test_the_wall_is_legible_and_its_legend_matches_the_api(app, browser, live_s
                  "国道、省道", "河流、水面", "地名"):
         assert text in legend, text
     assert f"{expected['closed']:,} 件" in legend
+    # The seed counted the open cases' states per cell, so every ring is split and says when.
+    assert not expected.get("open") and body["states_as_of"] and "状态截至" in legend and "未细分" not in legend
     mixed = [c for c in body["clusters"] if sum(1 for v in c["states"].values() if v) >= 2]
     assert mixed, "the demo city's clusters hold cases of more than one state"
 

@@ -1,13 +1,15 @@
-"""The open-state snapshot: a city view's clusters split red, yellow and green as the live query does."""
+"""The open-state snapshot: clusters split red, yellow and green, and views of open states, as the live query counts."""
 
+import math
 from datetime import timedelta
 
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import Case, WallOpenState
+from app.models import Case, WallDirtyCell, WallOpenState
 from app.models.vocab import CaseStatus
 from app.services import background, clock
+from app.services.wall import clusters as wall
 from app.services.wall import open_states
 from app.services.wall.cells import refresh_noted_cells
 from app.services.wall.clusters import Viewport, viewport_features
@@ -52,30 +54,30 @@ def test_the_coarser_levels_are_sums_of_the_finest(city):
     random_cases(150, seed=43)
     open_states.take_snapshot(clock.now())
     sums = dict(db.session.execute(
-        select(WallOpenState.level, func.sum(WallOpenState.red + WallOpenState.yellow + WallOpenState.green))
-        .group_by(WallOpenState.level)).all())
+        select(WallOpenState.level, func.sum(WallOpenState.case_count)).group_by(WallOpenState.level)).all())
     opened = db.session.scalar(select(func.count()).select_from(Case).where(
         Case.location.isnot(None), Case.status.in_(open_states.OPEN)))
     assert set(sums) == set(range(open_states.SNAPSHOT_LEVEL + 1)) and set(sums.values()) == {opened}
 
 
-def test_a_cell_written_since_the_snapshot_and_a_stale_snapshot_go_unsplit(city):
+def test_writes_reach_the_snapshot_and_a_stale_one_goes_unsplit(city):
     cases = random_cases(200, seed=44)
-    user, now = city.users["command"], clock.now()
-    open_states.take_snapshot(now)
+    user, taken = city.users["command"], clock.now()
+    open_states.take_snapshot(taken)
+    closing = [c for c in cases if c.status != CaseStatus.CLOSED and c.location is not None][:5]
+    for case in closing:
+        case.status = CaseStatus.CLOSED
+    cases[0].location = cases[7].location
+    db.session.commit()
+    refresh_noted_cells()  # the summary's refresh carries the snapshot along
+    db.session.commit()
+    now = clock.now()
     view = Viewport(*CITY.box, 12)
-    before, _ = drawn(user, view, now)
-    closing = next(c for c in cases if c.status != CaseStatus.CLOSED and c.location is not None
-                   and c.due_at is not None and c.due_at <= now)
-    closing.status = CaseStatus.CLOSED
-    db.session.commit()
-    refresh_noted_cells()
-    db.session.commit()
     after, as_of = drawn(user, view, now)
-    assert as_of == now.isoformat()
-    unsplit = [c for c in after if "open" in c["states"]]
-    assert len(unsplit) <= 1 and sum(1 for c in before if "open" in c["states"]) == 0
-    assert sum(c["count"] for c in after) == sum(c["count"] for c in before)
+    assert as_of == taken.isoformat()  # the moment every cell was last counted
+    assert all("open" not in c["states"] for c in after)
+    assert sorted(tuple(c["states"].get(s, 0) for s in STATES) for c in after) == \
+           sorted(tuple(e[s] for s in STATES) for e in live_states(user, view, now).values())
     with clock.travel(open_states.MAX_AGE + timedelta(minutes=1)):
         stale, as_of = drawn(user, view, clock.now())
     assert as_of is None and any("open" in c["states"] for c in stale)
@@ -90,11 +92,12 @@ def test_the_worker_takes_the_snapshot_every_minute(city):
 
 
 def snapshot_rows() -> list[tuple]:
-    """The stored snapshot, row by row."""
-    return [tuple(row) for row in db.session.execute(
-        select(WallOpenState.level, WallOpenState.cell_x, WallOpenState.cell_y, WallOpenState.red,
-               WallOpenState.yellow, WallOpenState.green, WallOpenState.taken_at)
-        .order_by(WallOpenState.level, WallOpenState.cell_x, WallOpenState.cell_y))]
+    """The stored snapshot, row by row, sums rounded to what summation order can change."""
+    t = WallOpenState
+    return [(*row[:5], round(row[5], 6), round(row[6], 6), *row[7:]) for row in db.session.execute(
+        select(t.level, t.cell_x, t.cell_y, t.state, t.case_count, t.lon_sum, t.lat_sum, t.above_level,
+               t.inspection, t.leader, t.min_case_id)
+        .order_by(t.level, t.cell_x, t.cell_y, t.state))]
 
 
 def test_a_later_snapshot_written_as_changes_equals_one_taken_from_scratch(city):
@@ -112,4 +115,45 @@ def test_a_later_snapshot_written_as_changes_equals_one_taken_from_scratch(city)
         db.session.execute(WallOpenState.__table__.delete())
         open_states.take_snapshot(now)
         db.session.commit()
-        assert snapshot_rows() == kept and {row[-1] for row in kept} == {now}
+        assert snapshot_rows() == kept and open_states.taken_at(db.session) == now
+
+
+STATE_FILTERS = [["red"], ["yellow"], ["green"], ["red", "yellow"], ["yellow", "green", "red"]]
+
+
+def test_views_of_open_states_are_read_from_the_snapshot_as_the_live_query_counts(city):
+    random_cases(300, seed=47)
+    user, now = city.users["command"], clock.now()
+    views = [Viewport(*CITY.box, zoom) for zoom in range(8, open_states.SNAPSHOT_LEVEL + 1)]
+    views += [v for v in random_views(48, 30) if v.zoom <= open_states.SNAPSHOT_LEVEL]
+    assert all(wall.answers_from_snapshot(user, views[0], now, {"state": s}) is None for s in STATE_FILTERS)
+    open_states.take_snapshot(now)
+    assert wall.answers_from_snapshot(user, views[0], now, {"state": ["closed"]}) is None  # the summary's
+    assert wall.answers_from_snapshot(user, views[0], now, {"state": ["red"], "category": ["air"]}) is None
+    assert wall.answers_from_snapshot(city.users["sup_T1"], views[0], now, {"state": ["red"]}) is None
+    for states in STATE_FILTERS:
+        filters = {"state": states}
+        for view in views:
+            assert wall.answers_from_snapshot(user, view, now, filters) == [s for s in STATES if s in states]
+            got, want = wall.view_clusters(user, view, now, filters), live(user, view, now, filters)
+            assert [(g.zoom_x, g.zoom_y) for g in got] == [(w.zoom_x, w.zoom_y) for w in want]
+            for g, w in zip(got, want, strict=True):
+                assert (g.count, g.worst, g.above_level, g.inspection, g.leader, g.case_id, g.red, g.yellow,
+                        g.green) == (w.count, w.worst, w.above_level, w.inspection, w.leader, w.case_id, w.red,
+                                     w.yellow, w.green)
+                assert math.isclose(g.lon_sum / g.count, w.lon_sum / w.count, abs_tol=1e-9)
+        assert viewport_features(user, views[2], now, filters)["states_as_of"] == now.isoformat()
+
+
+def test_a_view_of_open_states_goes_live_while_the_summary_is_behind_or_the_snapshot_stale(city):
+    random_cases(60, seed=49)
+    user, now = city.users["command"], clock.now()
+    open_states.take_snapshot(now)
+    view = Viewport(*CITY.box, 12)
+    assert wall.answers_from_snapshot(user, view, now, {"state": ["red"]}) == ["red"]
+    db.session.add(WallDirtyCell(cell_x=1, cell_y=1))  # a write the worker has not refreshed yet
+    db.session.flush()
+    assert wall.answers_from_snapshot(user, view, now, {"state": ["red"]}) is None
+    db.session.rollback()
+    assert wall.answers_from_snapshot(user, view, now + open_states.MAX_AGE + timedelta(seconds=1),
+                                      {"state": ["red"]}) is None

@@ -37,7 +37,7 @@ from app.models.receptions import Reception, reception_cases
 from app.models.saved_filters import SavedFilter
 from app.models.settings import Setting
 from app.models.special_checks import SpecialCheck
-from app.models.wall import WallCell, WallDirtyCell, WallOpenState
+from app.models.wall import WallCell, WallDirtyCell, WallOpenSnapshot, WallOpenState
 
 __all__ = [
     "Alert",
@@ -94,6 +94,7 @@ __all__ = [
     "UserSession",
     "WallCell",
     "WallDirtyCell",
+    "WallOpenSnapshot",
     "WallOpenState",
     "DayStat",
     "VolumeBaseline",

@@ -72,12 +72,14 @@ class WallDirtyCell(db.Model):
 
 
 class WallOpenState(db.Model):
-    """How many open cases of one map cell were red, yellow and green at one moment.
+    """The open cases of one map cell that were in one deadline state (red, yellow, green) at one moment.
 
     The summary above keeps a cell's open cases as one count: their states change with the
-    clock, not with a write. The worker counts them again every minute
-    (``services.wall.open_states``) for the unfiltered map up to ``SNAPSHOT_LEVEL``, so a
-    city view draws every cluster's share of red, yellow and green, stating the moment.
+    clock, not with a write. The worker counts them again every minute, and for the cells a
+    write changed when it refreshes the summary (``services.wall.open_states``), up to
+    ``SNAPSHOT_LEVEL``, with what a cluster needs (count, coordinate sums, flags, lowest id):
+    so a city view splits every cluster's ring by state, and a view of one state's cases
+    ("已超期") is read like an unfiltered one, each stating the moment.
     """
 
     __tablename__ = "wall_open_states"
@@ -85,8 +87,22 @@ class WallOpenState(db.Model):
     level: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
     cell_x: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     cell_y: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
-    red: Mapped[int] = mapped_column(Integer)
-    yellow: Mapped[int] = mapped_column(Integer)
-    green: Mapped[int] = mapped_column(Integer)
-    # When the states were counted (the same for every row of one snapshot).
+    state: Mapped[str] = mapped_column(String(8), primary_key=True)
+    case_count: Mapped[int] = mapped_column(Integer)
+    lon_sum: Mapped[float] = mapped_column(Float)
+    lat_sum: Mapped[float] = mapped_column(Float)
+    above_level: Mapped[int] = mapped_column(Integer)
+    inspection: Mapped[int] = mapped_column(Integer)
+    leader: Mapped[int] = mapped_column(Integer)
+    min_case_id: Mapped[int] = mapped_column(Integer)
+
+
+class WallOpenSnapshot(db.Model):
+    """When the open-state snapshot last counted every cell (one row; none before the first count).
+
+    A write's refresh counts its cells again later, so the snapshot is at least this recent."""
+
+    __tablename__ = "wall_open_snapshot"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     taken_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -71,11 +71,11 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy import inspect as inspect_state
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.elements import ColumnElement
 
 from app.extensions import db
-from app.models import Case, Setting, WallCell, WallDirtyCell, WallOpenState
+from app.models import Case, Setting, WallCell, WallDirtyCell, WallOpenSnapshot, WallOpenState
 from app.models.types import UTCDateTime
 from app.models.vocab import OPEN_STATUSES
 from app.services import background, clock
@@ -268,7 +268,7 @@ def _cell_box(level: int, x: int, y: int) -> tuple[float, float, float, float]:
             (x + 1) * size - 180.0 + _EDGE_MARGIN, (y + 1) * size - 90.0 + _EDGE_MARGIN)
 
 
-def _in_cell(level: int, cell_x: int, cell_y: int) -> list[ColumnElement[bool]]:
+def in_cell(level: int, cell_x: int, cell_y: int) -> list[ColumnElement[bool]]:
     """WHERE clauses: the case lies in this cell of ``level``, found through the spatial index."""
     x, y = case_cell(level)
     return [in_bbox("cases", Case.location, Case.id, *_cell_box(level, cell_x, cell_y)), x == cell_x, y == cell_y]
@@ -295,15 +295,19 @@ def refresh_cells(session: Session, cells: set[tuple[int, int]]) -> None:
 
     At ``FACET_LEVEL`` the filter rows, and at ``DAY_LEVEL`` the received-day rows, are
     recounted from the cases too (the finer levels have none to roll up); above them,
-    every row rolls up from its children.
+    every row rolls up from its children. The open-state snapshot's cells follow
+    (``open_states.refresh_cells``).
     """
+    from app.services.wall import open_states  # it builds on this module
+
     _one_at_a_time(session)
     yellow_at = float(get_setting("yellow_at"))
+    base_cells = set(cells)
     session.execute(delete(WallCell).where(WallCell.level == BASE_LEVEL,
                                            tuple_(WallCell.cell_x, WallCell.cell_y).in_(sorted(cells))))
     for cell_x, cell_y in sorted(cells):
         session.execute(insert(WallCell).from_select(
-            _COLUMNS, _base_rows(BASE_LEVEL, literal(""), _in_cell(BASE_LEVEL, cell_x, cell_y), yellow_at)))
+            _COLUMNS, _base_rows(BASE_LEVEL, literal(""), in_cell(BASE_LEVEL, cell_x, cell_y), yellow_at)))
     for level in range(BASE_LEVEL - 1, -1, -1):
         cells = {(cx >> 1, cy >> 1) for cx, cy in cells}
         children = sorted((2 * px + dx, 2 * py + dy) for px, py in cells for dx in (0, 1) for dy in (0, 1))
@@ -312,8 +316,9 @@ def refresh_cells(session: Session, cells: set[tuple[int, int]]) -> None:
         session.execute(insert(WallCell).from_select(
             _COLUMNS, _parent_rows(level, [tuple_(WallCell.cell_x, WallCell.cell_y).in_(children)])))
         for cell_x, cell_y in sorted(cells) if level in (FACET_LEVEL, DAY_LEVEL) else ():
-            for rows in _counted_rows(level, _in_cell(level, cell_x, cell_y), yellow_at):
+            for rows in _counted_rows(level, in_cell(level, cell_x, cell_y), yellow_at):
                 session.execute(insert(WallCell).from_select(_COLUMNS, rows))
+    open_states.refresh_cells(session, base_cells, clock.now())
 
 
 def _one_at_a_time(session: Session) -> None:
@@ -333,7 +338,10 @@ def _one_at_a_time(session: Session) -> None:
 
 
 def rebuild_wall_cells(session: Session | None = None) -> int:
-    """Recompute the whole summary from the cases (bulk loads, a new yellow_at); return base cells."""
+    """Recompute the whole summary from the cases (bulk loads, a new yellow_at), and the open-state
+    snapshot if there is one; return base cells."""
+    from app.services.wall import open_states  # it builds on this module
+
     session = session or db.session
     _one_at_a_time(session)
     yellow_at = float(get_setting("yellow_at"))
@@ -343,6 +351,7 @@ def rebuild_wall_cells(session: Session | None = None) -> int:
         session.execute(insert(WallCell).from_select(_COLUMNS, _parent_rows(level, [])))
         for rows in _counted_rows(level, [], yellow_at):
             session.execute(insert(WallCell).from_select(_COLUMNS, rows))
+    open_states.recount(session, clock.now())
     return session.scalar(select(func.count()).select_from(WallCell).where(WallCell.level == BASE_LEVEL)) or 0
 
 
@@ -528,15 +537,16 @@ def summary_query(zoom: int, rect: Rect, now: datetime, facets: list[str], split
 
 @cache
 def _split_statement(dialect: str) -> Select:
-    """The summary SELECT joined to the open-state snapshot (``services.wall.open_states``)."""
-    snapshot = WallOpenState
-    return (
-        _summary_statement(dialect)
-        .add_columns(func.max(snapshot.red).label("snap_red"), func.max(snapshot.yellow).label("snap_yellow"),
-                     func.max(snapshot.green).label("snap_green"), func.max(snapshot.taken_at).label("taken_at"))
-        .outerjoin(snapshot, and_(snapshot.level == WallCell.level, snapshot.cell_x == WallCell.cell_x,
-                                  snapshot.cell_y == WallCell.cell_y))
-    )
+    """The summary SELECT joined to the open-state snapshot (``services.wall.open_states``): each
+    state's row of the same cell, by its primary key."""
+    statement = _summary_statement(dialect)
+    for state in ("red", "yellow", "green"):
+        row = aliased(WallOpenState, name=f"open_{state}")
+        statement = statement.outerjoin(row, and_(row.level == WallCell.level, row.cell_x == WallCell.cell_x,
+                                                  row.cell_y == WallCell.cell_y, row.state == state))
+        statement = statement.add_columns(func.max(row.case_count).label(f"snap_{state}"))
+    moment = select(WallOpenSnapshot.taken_at).where(WallOpenSnapshot.id == 1).scalar_subquery()
+    return statement.add_columns(moment.label("taken_at"))
 
 
 @cache

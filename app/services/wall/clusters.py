@@ -210,6 +210,16 @@ def answers_from_summary(user: User, view: Viewport, filters: dict) -> list[str]
     return facets
 
 
+def answers_from_snapshot(user: User, view: Viewport, now: datetime, filters: dict) -> list[str] | None:
+    """The open states whose snapshot rows give this view's clusters (as of the snapshot's
+    minute), or None: a wall role, open states as the only filter, a zoom the snapshot
+    keeps, and a snapshot that is fresh and has every write (``open_states.current``)."""
+    states = open_states.state_filter(filters)
+    if states is None or not may(user, "wall") or view.zoom > open_states.SNAPSHOT_LEVEL:
+        return None
+    return states if open_states.current(now) else None
+
+
 def summary_select(view: Viewport, now: datetime, facets: list[str]) -> tuple[Select, dict]:
     """The summary's SELECT for a view it answers, with the open-state snapshot's split where
     it is kept (the unfiltered map up to ``open_states.SNAPSHOT_LEVEL``)."""
@@ -227,6 +237,9 @@ def view_clusters(user: User, view: Viewport, now: datetime, filters: dict) -> l
     facets = answers_from_summary(user, view, filters)
     if facets is not None:
         return db.session.execute(*summary_select(view, now, facets)).all()
+    states = answers_from_snapshot(user, view, now, filters)
+    if states is not None:
+        return db.session.execute(open_states.state_query(view.zoom, view.cells, states)).all()
     tune_aggregate_session()
     return db.session.execute(cluster_query(user, view, now, filters)).all()
 
@@ -297,7 +310,8 @@ def cluster_states(row: Row, now: datetime) -> tuple[dict, datetime | None]:
     """How many of a cluster's cases are in each deadline state, for the wall's ring charts, and
     the moment of the open-state snapshot the split comes from (None when counted now).
 
-    The live path counts every state. The summary keeps open and closed counts but not the
+    The live path counts every state, as does a view of open states read from the snapshot
+    (with its moment). The summary keeps open and closed counts but not the
     open cases' states (they change with the clock): those come from the worker's snapshot
     of the minute (``open_states``) when it is fresh and still matches the cell. Otherwise
     the open cases of a cell with a yellow or red case come as ``open``, drawn in the
@@ -305,9 +319,9 @@ def cluster_states(row: Row, now: datetime) -> tuple[dict, datetime | None]:
     """
     values = row._mapping
     states = {"closed": int(values["closed"] or 0)}
-    if all(name.value in values for name in OPEN_STATES):
+    if all(name.value in values for name in OPEN_STATES):  # live, or a state view from the snapshot
         states.update({name.value: int(values[name.value] or 0) for name in OPEN_STATES})
-        return states, None
+        return states, values.get("taken_at")
     open_count = int(values["count"]) - states["closed"]
     if values["worst"] <= STATE_RANKS[DeadlineState.GREEN]:
         # A cell whose worst open case is green holds only green open cases: exact after all.

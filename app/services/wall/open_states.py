@@ -1,105 +1,245 @@
-"""The open cases' deadline states per map cell: a snapshot the worker takes every minute.
+"""The open cases per map cell and deadline state: a snapshot the worker takes every minute.
 
 The wall's summary (``wall_cells``) keeps a cell's open cases as one count, because their
 states change with the clock and not with a write: kept per state, every minute would
-recount every cell holding a case about to turn yellow or red. A city view therefore drew
-a cluster's open part in its worst case's colour. This snapshot gives the split instead:
+recount every cell holding a case about to turn yellow or red. So a city view drew a
+cluster's open part in its worst case's colour, and a view of one state ("已超期") counted
+its cases live. This snapshot serves both:
 
-* **What.** For the unfiltered map, at every level up to ``SNAPSHOT_LEVEL``, each cell's open
-  cases counted red, yellow and green at one moment (``taken_at``), by the same state rule
-  as the live clusters (``clusters.state_rank``).
-* **How.** One grouped read of the open cases at ``SNAPSHOT_LEVEL``; the coarser levels are
-  sums of their children (a cell is exactly the union of four at the next level), added up
-  in Python; then only the rows that changed are written, and every row's moment. On
-  SQLite the read runs without the write lock (``database.deferred_reads``), so writers
-  wait only for the write.
-* **When it is used** (``usable``). A view's cluster takes the snapshot's split when the
-  snapshot is at most ``MAX_AGE`` old and its cell still has as many open cases as the
-  summary says (a write since then leaves that cell unsplit until the next minute). The
-  answer states the moment (``states_as_of``), and the legend shows it.
+* **What.** At every level up to ``SNAPSHOT_LEVEL``, each cell's open cases per state (red,
+  yellow, green) at one moment (``wall_open_snapshot.taken_at``), by the live clusters' own state rule
+  (``clusters.state_rank``), with what a cluster needs: count, coordinate sums, flag
+  counts and the lowest case id.
+* **Every minute** (``take_snapshot``): one grouped read of the open cases at
+  ``SNAPSHOT_LEVEL``, read without SQLite's write lock (``database.deferred_reads``); the
+  coarser levels are their children's sums, added up in Python; only the rows that changed
+  are written, and the moment.
+* **After a write** (``refresh_cells``, inside the worker's refresh of the summary): the
+  cells the write changed are counted again and rolled up, so the snapshot follows the
+  cases as the summary does. The moment stays: a view states when every cell was last
+  counted, and a cell a write changed is newer than that.
+* **When it is read.** An unfiltered view splits a cluster's ring by state when the snapshot
+  is at most ``MAX_AGE`` old and the cell still has as many open cases as the summary says.
+  A view of open states only (``state_filter``) is read from the snapshot when it is that
+  fresh and the summary has caught up with every write (``current``). Either answer states
+  the moment (``states_as_of``), and the legend shows it.
 """
 
+import math
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, bindparam, case, func, insert, select, update
+from sqlalchemy import Select, and_, bindparam, case, func, insert, literal, select, tuple_
+from sqlalchemy.orm import Session
 
 from app.database import deferred_reads
 from app.extensions import db
-from app.models import Case, WallOpenState
-from app.services.wall.cells import OPEN, case_cell
+from app.models import Case, WallOpenSnapshot, WallOpenState
+from app.services.wall.cells import BASE_LEVEL, OPEN, Rect, case_cell, in_cell, summary_pending
 
 # The finest level counted: about 21,000 cells hold an open case at 1M demo cases; from
 # zoom 16 on, the wall shows the cases one by one.
 SNAPSHOT_LEVEL = 15
-# A snapshot older than this is not drawn (the worker has stopped): clusters go unsplit.
+# A snapshot older than this is not used (the worker has stopped): the wall counts live.
 MAX_AGE = timedelta(minutes=3)
 REFRESH_TASK = "wall.open_states"
-_STATES = ("red", "yellow", "green")
+STATES = ("red", "yellow", "green")
+_STATE_RANKS = {"red": 3, "yellow": 2, "green": 1}  # clusters.STATE_RANKS, which imports this module
+_STATE_OF_RANK = {rank: name for name, rank in _STATE_RANKS.items()}
+# A row's values after its key (level, x, y, state): sums, then the lowest case id.
+_VALUES = ("case_count", "lon_sum", "lat_sum", "above_level", "inspection", "leader", "min_case_id")
+
+Key = tuple[int, int, int, str]
+Values = tuple
+
+
+def _counted(level: int, where: list, now: datetime) -> Select:
+    """SELECT, from the open cases matching ``where``, one row per cell of ``level`` and state:
+    x, y, state rank, then ``_VALUES``."""
+    from app.services.wall.clusters import state_rank  # clusters reads the snapshot
+
+    x, y = case_cell(level)
+    cases = (
+        select(x.label("x"), y.label("y"), state_rank(now).label("rank"),
+               func.ST_X(Case.location).label("lon"), func.ST_Y(Case.location).label("lat"),
+               case((Case.above_level.is_(True), 1), else_=0).label("above_level"),
+               case((Case.inspection_referral.isnot(None), 1), else_=0).label("inspection"),
+               case((Case.leading_official_id.isnot(None), 1), else_=0).label("leader"), Case.id)
+        .where(Case.location.isnot(None), Case.status.in_(OPEN), *where)
+        .subquery()
+    )
+    c = cases.c
+    return (select(c.x, c.y, c.rank, func.count(), func.sum(c.lon), func.sum(c.lat), func.sum(c.above_level),
+                   func.sum(c.inspection), func.sum(c.leader), func.min(c.id))
+            .group_by(c.x, c.y, c.rank))
+
+
+def _keyed(level: int, rows) -> dict[Key, Values]:
+    """``_counted`` rows by (level, x, y, state)."""
+    return {(level, int(x), int(y), _STATE_OF_RANK[int(rank)]): (int(n), float(lon), float(lat), int(above),
+                                                                 int(inspection), int(leader), int(low))
+            for x, y, rank, n, lon, lat, above, inspection, leader, low in rows}
+
+
+def _combine(a: Values, b: Values) -> Values:
+    """Two rows' values as one cell's: sums, and the lower case id."""
+    return (*(p + q for p, q in zip(a[:-1], b[:-1], strict=True)), min(a[-1], b[-1]))
+
+
+def _parents(level: int, children: dict[Key, Values]) -> dict[Key, Values]:
+    """The rows of ``level`` from their children's at ``level + 1``."""
+    parents: dict[Key, Values] = {}
+    for (_, x, y, state), values in children.items():
+        key = (level, x >> 1, y >> 1, state)
+        parents[key] = values if key not in parents else _combine(parents[key], values)
+    return parents
 
 
 def take_snapshot(now: datetime) -> int:
-    """Count the open cases' states per cell at ``now`` and store them as the snapshot; return its rows."""
-    from app.services.wall.clusters import STATE_RANKS, state_rank, tune_aggregate_session  # they read it
+    """Count the open cases per cell and state at ``now`` and store them as the snapshot; return its rows.
 
-    x, y = case_cell(SNAPSHOT_LEVEL)
-    cases = (select(x.label("x"), y.label("y"), state_rank(now).label("rank"))
-             .where(Case.location.isnot(None), Case.status.in_(OPEN)).subquery())
-    counts = [func.sum(case((cases.c.rank == STATE_RANKS[name], 1), else_=0)) for name in _STATES]
+    The worker's task, every minute: the read runs in a transaction of its own, which on
+    SQLite does not hold the write lock."""
+    from app.services.wall.clusters import tune_aggregate_session
+
     db.session.commit()  # the read below begins its own transaction
     with deferred_reads():
         tune_aggregate_session()
-        base = db.session.execute(select(cases.c.x, cases.c.y, *counts).group_by(cases.c.x, cases.c.y)).all()
-        db.session.commit()  # end the read: the replacement below takes the write lock
-    counts_now = _roll_up({(int(cx), int(cy)): tuple(map(int, values)) for cx, cy, *values in base})
-    _replace(counts_now, now)
-    return len(counts_now)
+        finest = _keyed(SNAPSHOT_LEVEL, db.session.execute(_counted(SNAPSHOT_LEVEL, [], now)))
+        db.session.commit()  # end the read: the writes below take the write lock
+    return _store_all(db.session, finest, now)
 
 
-def _roll_up(finest: dict[tuple[int, int], tuple[int, ...]]) -> dict[tuple[int, int, int], tuple[int, ...]]:
-    """Every level's cells, (level, x, y) -> (red, yellow, green), from the finest level's."""
-    cells: dict[tuple[int, int, int], tuple[int, ...]] = {}
-    level_cells = finest
-    for level in range(SNAPSHOT_LEVEL, -1, -1):
-        cells.update({(level, cx, cy): c for (cx, cy), c in level_cells.items()})
-        parents: dict[tuple[int, int], tuple[int, ...]] = {}
-        for (cx, cy), c in level_cells.items():
-            summed = parents.get((cx >> 1, cy >> 1))
-            parents[(cx >> 1, cy >> 1)] = c if summed is None else tuple(a + b for a, b in zip(summed, c, strict=True))
-        level_cells = parents
-    return cells
+def recount(session: Session, now: datetime) -> None:
+    """Count every cell again in the caller's transaction (a rebuild of the summary), if a
+    snapshot exists; its moment becomes ``now``."""
+    if taken_at(session) is not None:
+        _store_all(session, _keyed(SNAPSHOT_LEVEL, session.execute(_counted(SNAPSHOT_LEVEL, [], now))), now)
 
 
-def _replace(cells: dict[tuple[int, int, int], tuple[int, ...]], now: datetime) -> None:
-    """Make the table hold ``cells`` taken at ``now``, writing only the rows that changed.
+def _store_all(session: Session, finest: dict[Key, Values], now: datetime) -> int:
+    """The whole snapshot from its finest level's rows, taken at ``now``; return its rows."""
+    rows, level_rows = dict(finest), finest
+    for level in range(SNAPSHOT_LEVEL - 1, -1, -1):
+        level_rows = _parents(level, level_rows)
+        rows |= level_rows
+    _store(session, rows, None)
+    moment = session.get(WallOpenSnapshot, 1)
+    if moment is None:
+        session.add(WallOpenSnapshot(id=1, taken_at=now))
+    else:
+        moment.taken_at = now
+    session.flush()
+    return len(rows)
 
-    From one minute to the next few cells change (a case turning yellow or red, a write), so
-    the rows are compared with what is stored: changed ones are updated, gone ones deleted,
-    new ones inserted, and every row's moment set in one statement.
+
+def refresh_cells(session: Session, base_cells: set[tuple[int, int]], now: datetime) -> None:
+    """Count again the snapshot's cells holding these base cells of the summary, up to level 0.
+
+    Run by the summary's refresh, in its transaction, after a write. Nothing happens before
+    the first snapshot; the rows written keep the snapshot's moment.
     """
+    if taken_at(session) is None:
+        return
+    shift = BASE_LEVEL - SNAPSHOT_LEVEL
+    cells = {(x >> shift, y >> shift) for x, y in base_cells}
+    rows: dict[Key, Values] = {}
+    for x, y in sorted(cells):
+        rows |= _keyed(SNAPSHOT_LEVEL, session.execute(_counted(SNAPSHOT_LEVEL, in_cell(SNAPSHOT_LEVEL, x, y), now)))
+    _store(session, rows, (SNAPSHOT_LEVEL, cells))
+    for level in range(SNAPSHOT_LEVEL - 1, -1, -1):
+        cells = {(x >> 1, y >> 1) for x, y in cells}
+        children = _stored(session, level + 1, {(2 * x + dx, 2 * y + dy) for x, y in cells for dx in (0, 1)
+                                                for dy in (0, 1)})
+        _store(session, _parents(level, children), (level, cells))
+
+
+def _stored(session: Session, level: int | None = None, cells: set[tuple[int, int]] | None = None) -> dict[Key, Values]:
+    """The stored rows: all, or those of these cells of ``level``."""
+    t = WallOpenState
+    query = select(t.level, t.cell_x, t.cell_y, t.state, *(getattr(t, name) for name in _VALUES))
+    if level is not None:
+        query = query.where(t.level == level, tuple_(t.cell_x, t.cell_y).in_(sorted(cells or ())))
+    return {(level, x, y, state): tuple(values) for level, x, y, state, *values in session.execute(query)}
+
+
+def _store(session: Session, rows: dict[Key, Values], within: tuple[int, set[tuple[int, int]]] | None) -> None:
+    """Make the stored rows (all, or those of ``within``'s cells of its level) equal ``rows``,
+    writing only the ones that changed."""
+    stored = _stored(session, *within) if within else _stored(session)
     table = WallOpenState.__table__
-    stored = {(level, x, y): (red, yellow, green) for level, x, y, red, yellow, green in db.session.execute(
-        select(table.c.level, table.c.cell_x, table.c.cell_y, table.c.red, table.c.yellow, table.c.green))}
     key = and_(table.c.level == bindparam("k_level"), table.c.cell_x == bindparam("k_x"),
-               table.c.cell_y == bindparam("k_y"))
+               table.c.cell_y == bindparam("k_y"), table.c.state == bindparam("k_state"))
 
-    def keyed(cell: tuple[int, int, int], counts: tuple[int, ...] = ()) -> dict:
-        return {"k_level": cell[0], "k_x": cell[1], "k_y": cell[2],
-                **{f"v_{name}": n for name, n in zip(_STATES, counts, strict=False)}}
+    def keyed(row: Key, values: Values = ()) -> dict:
+        return {"k_level": row[0], "k_x": row[1], "k_y": row[2], "k_state": row[3],
+                **{f"v_{name}": value for name, value in zip(_VALUES, values, strict=False)}}
 
-    gone = [keyed(cell) for cell in stored.keys() - cells.keys()]
-    changed = [keyed(cell, counts) for cell, counts in cells.items() if cell in stored and stored[cell] != counts]
-    new = [{"level": cell[0], "cell_x": cell[1], "cell_y": cell[2], **dict(zip(_STATES, counts, strict=True)),
-            "taken_at": now} for cell, counts in cells.items() if cell not in stored]
+    gone = [keyed(row) for row in stored.keys() - rows.keys()]
+    changed = [keyed(row, values) for row, values in rows.items() if row in stored and not _same(stored[row], values)]
+    new = [{"level": row[0], "cell_x": row[1], "cell_y": row[2], "state": row[3],
+            **dict(zip(_VALUES, values, strict=True))}
+           for row, values in rows.items() if row not in stored]
     if gone:
-        db.session.execute(table.delete().where(key), gone)
+        session.execute(table.delete().where(key), gone)
     if changed:
-        db.session.execute(table.update().where(key).values({name: bindparam(f"v_{name}") for name in _STATES}),
-                           changed)
-    db.session.execute(update(table).values(taken_at=now))
+        session.execute(table.update().where(key).values({name: bindparam(f"v_{name}") for name in _VALUES}),
+                        changed)
     if new:
-        db.session.execute(insert(table), new)
+        session.execute(insert(table), new)
+
+
+def _same(a: Values, b: Values) -> bool:
+    """True when two rows' values are equal but for the order their coordinates were summed in
+    (a parallel plan adds them in any order); a case moving even a millimetre differs."""
+    return a[0] == b[0] and a[3:] == b[3:] and all(math.isclose(p, q, rel_tol=1e-12) for p, q in zip(a[1:3], b[1:3],
+                                                                                                    strict=True))
+
+
+def taken_at(session: Session) -> datetime | None:
+    """When the snapshot last counted every cell, or None before its first count."""
+    return session.scalar(select(WallOpenSnapshot.taken_at).where(WallOpenSnapshot.id == 1))
+
+
+def moment():
+    """The snapshot's moment as a scalar subquery, for a column of a view's rows."""
+    return select(WallOpenSnapshot.taken_at).where(WallOpenSnapshot.id == 1).scalar_subquery()
 
 
 def usable(taken_at: datetime | None, now: datetime) -> bool:
     """True when a snapshot taken then may be drawn now."""
     return taken_at is not None and now - MAX_AGE <= taken_at <= now + timedelta(minutes=1)
+
+
+def state_filter(filters: dict) -> list[str] | None:
+    """The open states asked for when they are the view's only filter, else None."""
+    given = {name: value for name, value in filters.items() if value}
+    states = set(given.get("state") or ())
+    if set(given) != {"state"} or not states or not states <= set(STATES):
+        return None
+    return [name for name in STATES if name in states]
+
+
+def current(now: datetime) -> bool:
+    """True when a view of open states may be read from the snapshot: it is fresh and every
+    write so far has reached it (the summary's refresh carries it along)."""
+    return usable(taken_at(db.session), now) and summary_pending()[1] is None
+
+
+def state_query(zoom: int, rect: Rect, states: list[str]) -> Select:
+    """The clusters of ``zoom`` in these cells holding open cases in ``states``, from the snapshot:
+    one row per cell, shaped as the live clusters' (with each state's count), in cell order."""
+    t = WallOpenState
+    x0, x1, y0, y1 = rect
+    return (
+        select(t.cell_x.label("zoom_x"), t.cell_y.label("zoom_y"), func.sum(t.case_count).label("count"),
+               func.sum(t.lon_sum).label("lon_sum"), func.sum(t.lat_sum).label("lat_sum"),
+               func.max(case(*((t.state == name, rank) for name, rank in _STATE_RANKS.items()))).label("worst"),
+               func.sum(t.above_level).label("above_level"), func.sum(t.inspection).label("inspection"),
+               func.sum(t.leader).label("leader"), func.min(t.min_case_id).label("case_id"),
+               literal(0).label("closed"),
+               *(func.sum(case((t.state == name, t.case_count), else_=0)).label(name) for name in STATES),
+               moment().label("taken_at"))
+        .where(t.level == zoom, t.state.in_(states), t.cell_x.between(x0, x1), t.cell_y.between(y0, y1))
+        .group_by(t.cell_x, t.cell_y)
+        .order_by("zoom_x", "zoom_y")
+    )
