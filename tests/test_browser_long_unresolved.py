@@ -102,7 +102,7 @@ def test_the_wall_rings_long_unresolved_cases_and_counts_them(page, live_server,
     page.goto(f"{live_server}/wall/")
     page.locator('#wall-map[data-ready="true"]').wait_for(timeout=30_000)
     expect(page.locator("#wall-map")).to_have_attribute("data-long-unresolved", "2")
-    expect(page.locator("#legend-long")).to_have_text("久拖不解 2 件（本视图）")
+    expect(page.locator("#legend-long")).to_have_text("久拖不解 2 件（本视图，不随筛选）")
     difficult = page.locator("#panel-difficult")
     expect(difficult.locator(".figure.long .figure-value")).to_have_text("2")
     expect(difficult).to_contain_text("久拖不解")

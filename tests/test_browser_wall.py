@@ -47,7 +47,12 @@ def test_the_wall_shows_the_demo_city_live(app, browser, live_server, artifacts_
     assert page.evaluate("window.wallStats.symbols") > 5
     for panel in PANELS:
         assert page.locator(f"#{panel} .panel-body").inner_text().strip(), panel
-    assert page.locator("#panel-towns tr").count() == 11  # header + top ten towns
+    # header, every town when they fit (else the first, a gap row, the last four), and the total
+    panels = page.evaluate("() => fetch('/api/v1/wall/panels').then((answer) => answer.json())")
+    rows = page.locator("#panel-towns tr")
+    assert rows.count() == 2 + min(len(panels["towns"]), 8)
+    total = [cell.strip() for cell in rows.last.locator("td").all_inner_texts()]
+    assert total[1:4] == [f"合计 {len(panels['towns'])} 个", "", str(panels["counts"]["above_level"])]
     assert page.locator("#phase").inner_text() not in ("", "攻坚行动加载中…")
     # The map says which cases it counts (the panels state their own period).
     assert page.locator("#in-view").inner_text().endswith("（全部受理时间）")

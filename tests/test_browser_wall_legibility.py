@@ -93,7 +93,7 @@ def test_the_wall_is_legible_and_its_legend_matches_the_api(app, browser, live_s
     assert {k: shown[k] for k in expected} == expected
     assert sum(expected[k] for k in STATE_KEYS) == body["total"] > 0.9 * CASES
     legend = page.locator("#legend").inner_text()
-    for text in ("已超期", "已销号", "越级访", "预警", "久拖不解", "村（社区）着色：未办结（件）",
+    for text in ("已超期", "已结束", "越级访", "预警", "久拖不解", "村（社区）着色：未办结（件）",
                  "国道、省道", "河流、水面", "地名"):
         assert text in legend, text
     assert f"{expected['closed']:,} 件" in legend

@@ -201,17 +201,18 @@ def test_the_wall_page_is_served_to_the_command_office(client, auth, city):
 
 
 def test_the_wall_words_its_states_and_flags_as_the_desk_does(client, auth, city):
-    """The legend, the filters and wall.js all read one table the page carries (models.vocab)."""
+    """The legend, the filters and wall.js all read one table the page carries (models.vocab); grey is
+    已结束 there, since it holds declined and transferred cases beside the 已销号 ones."""
     auth.login("command")
     page = client.get("/wall/").get_data(as_text=True)
     labels = json.loads(html.unescape(re.search(r"data-labels='([^']*)'", page).group(1)))
-    assert labels["deadline_states"] == {"red": "已超期", "yellow": "临期", "green": "期限内", "closed": "已销号"}
+    assert labels["deadline_states"] == {"red": "已超期", "yellow": "临期", "green": "期限内", "closed": "已结束"}
     assert labels["flags"] == {"above_level": "越级访", "inspection": "督察交办", "leader": "领导包案",
                                "repeat": "重复访"}
     state_filter = page.split('name="state"')[1].split("</select>")[0]
     assert re.findall(r'<option value="(\w+)">([^<]+)</option>', state_filter) == [
-        ("red", "已超期"), ("yellow", "临期"), ("green", "期限内"), ("closed", "已销号")]  # worst first
-    assert '<i class="dot dot-closed"></i>已销号' in page
+        ("red", "已超期"), ("yellow", "临期"), ("green", "期限内"), ("closed", "已结束")]  # worst first
+    assert '<i class="dot dot-closed"></i>已结束<small class="legend-note">（销号、不予受理、转送）</small>' in page
 
 
 def test_villages_count_open_and_overdue_cases(client, auth, city):

@@ -282,19 +282,30 @@ def test_the_endpoint_answers_unfiltered_views_from_the_summary_and_filtered_one
     calls = []
     real = wall.summary_query
     monkeypatch.setattr(wall, "summary_query", lambda *args: calls.append(args) or real(*args))
-    query = {"west": CITY.west, "south": CITY.south, "east": CITY.east, "north": CITY.north, "zoom": 13}
+    query = {"west": CITY.west, "south": CITY.south, "east": CITY.east, "north": CITY.north, "zoom": DAY_LEVEL}
     unfiltered = client.get("/api/v1/wall/viewport", query_string=query).get_json()
     assert len(calls) == 1
+    monkeypatch.setattr(wall, "LIVE_SPLIT_MAX", 0)
+    month_ago = day_start(day_number(clock.now()) - 30)  # before every case
     filtered = client.get("/api/v1/wall/viewport", query_string={**query, "category": "air"}).get_json()
     assert len(calls) == 2  # one category: its filter rows
-    dated = client.get("/api/v1/wall/viewport", query_string={**query, "received_from": "2020-01-01T00:00:00+08:00"})
-    # A period is counted live, and live clusters split their open cases by state; the summary's
-    # filter rows give the same clusters with the open cases as one count.
-    assert len(calls) == 2 and [merged_open(c) for c in dated.get_json()["clusters"]] == filtered["clusters"]
+    midnight = {**query, "received_from": month_ago.isoformat()}
+    dated = client.get("/api/v1/wall/viewport", query_string=midnight).get_json()
+    assert len(calls) == 3  # a period of whole days: its received-day rows
+    minute = client.get("/api/v1/wall/viewport",
+                        query_string={**midnight, "received_from": (month_ago + timedelta(minutes=1)).isoformat()})
+    assert len(calls) == 3  # a period to the minute is counted live
+    # Live clusters split their open cases by state; the summary's rows give the same clusters
+    # with the open cases as one count.
+    assert [merged_open(c) for c in minute.get_json()["clusters"]] == filtered["clusters"] == dated["clusters"]
     assert unfiltered["total"] == filtered["total"] == 44  # every case is about air
     assert unfiltered["clusters"] == filtered["clusters"]
     red = client.get("/api/v1/wall/viewport", query_string={**query, "state": "red"}).get_json()
-    assert len(calls) == 2 and {c["state"] for c in red["clusters"]} == {"red"}
+    assert len(calls) == 3 and {c["state"] for c in red["clusters"]} == {"red"}
+    # A filtered view the summary answers with few cases is counted live, so its rings split.
+    monkeypatch.setattr(wall, "LIVE_SPLIT_MAX", 5000)
+    small = client.get("/api/v1/wall/viewport", query_string={**query, "category": "air"}).get_json()
+    assert len(calls) == 4 and small["clusters"] == minute.get_json()["clusters"]
 
 
 def test_flask_wall_rebuild_cells(app, city):

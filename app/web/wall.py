@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Grid
-from app.models.vocab import Category, Channel, WallFlag
+from app.models.vocab import Category, Channel, DeadlineState, WallFlag
 from app.services.access import require
 from app.services.geo.place_names import city_name
 from app.services.wall.clusters import STATE_RANKS
@@ -23,6 +23,9 @@ def wall_page():
     towns = db.session.scalars(select(Grid).where(Grid.level == 2).order_by(Grid.code)).all()
     # The wall's words for its deadline states (worst first) and flags; wall.js reads the same table.
     states = {state: state.label for state in sorted(STATE_RANKS, key=STATE_RANKS.get, reverse=True)}
+    # Grey on the wall is every case no longer open: 销号, and declined or transferred at intake
+    # (the panels' 已销号 counts 销号 alone), so the wall does not call them all 已销号.
+    states[DeadlineState.CLOSED] = "已结束"
     return render_template(
         "wall/wall.html", city=city_name(), towns=towns, categories=Category.labels(), channels=Channel.labels(),
         labels={"deadline_states": states, "flags": WallFlag.labels()},

@@ -53,7 +53,11 @@ export function renderPhase(phase) {
  *  or the dates picked in the filters). */
 function renderPeriod(period) {
   const header = document.getElementById("period");
-  header.textContent = `统计期间：${period.label}（${period.short_name}）`;
+  // Dates never break at their hyphens: each one is kept whole (「2026-12-」/「31」 read badly).
+  header.replaceChildren("统计期间：");
+  period.label.split(/(\d{4}-\d{2}-\d{2})/).forEach((part, index) =>
+    header.append(index % 2 ? el("span", "nowrap", part) : part));
+  header.append(`（${period.short_name}）`);
   header.title = period.heading;
   document.querySelectorAll(".panel[data-period]").forEach((panel) => {
     let line = panel.querySelector(".panel-period");
@@ -79,8 +83,13 @@ export function renderPanels(data) {
   const meterFill = el("div", "meter-fill");
   meterFill.style.width = `${closedShare.toFixed(1)}%`;
   meter.append(meterFill);
+  // 已销号 + 未办结 + the cases declined or transferred at intake = 本期受理: the note closes the sum.
+  const ended = c.this_period - c.open - c.closed;
+  const note = el("span", "panel-note", ended > 0 ? `另不予受理、转送 ${ended.toLocaleString("zh-CN")} 件` : "");
+  const meterLine = el("div", "meter-line");
+  meterLine.append(meter, note);
   fill("panel-progress", figure("已销号", c.closed.toLocaleString("zh-CN"), "good"),
-    figure("未办结", c.open.toLocaleString("zh-CN")), figure("销号率", `${closedShare.toFixed(1)}%`), meter);
+    figure("未办结", c.open.toLocaleString("zh-CN")), figure("销号率", `${closedShare.toFixed(1)}%`), meterLine);
   fill("panel-difficult", figure("超期", c.overdue.toLocaleString("zh-CN"), "bad"),
     figure("越级访", c.above_level.toLocaleString("zh-CN"), "bad"), figure("重复访", c.repeat.toLocaleString("zh-CN")),
     figure("久拖不解", c.long_unresolved.toLocaleString("zh-CN"), "bad long"));
@@ -92,6 +101,10 @@ export function renderPanels(data) {
   renderTowns(data.towns);
 }
 
+// The ranking shows this many rows of towns at most, the last TOWN_TAIL of them the lowest.
+const TOWN_ROWS = 8;
+const TOWN_TAIL = 4;
+
 function renderTowns(towns) {
   const table = el("table", "towns");
   const head = el("tr");
@@ -99,11 +112,25 @@ function renderTowns(towns) {
   // and still late), not only the period's intake as in the headline's 超期: the header says so.
   ["#", "镇（街道）", "得分", "越级访", "超期(含积案)"].forEach((title) => head.append(el("th", "", title)));
   table.append(head);
-  towns.slice(0, 10).forEach((town, index) => {
-    const row = el("tr");
-    [index + 1, town.town_name, town.score, town.above_level, town.overdue].forEach((value) =>
-      row.append(el("td", "", String(value ?? "—"))));
-    table.append(row);
-  });
+  const row = (cells, className = "") => {
+    const tr = el("tr", className);
+    cells.forEach((value) => tr.append(el("td", "", String(value ?? "—"))));
+    table.append(tr);
+  };
+  // Every town when they fit; else the first and the last (the accountability end), with the
+  // rest counted. The total row sums every town, so it equals the headline's 越级访.
+  const ranked = towns.map((town, index) => [index + 1, town]);
+  const shown = ranked.length <= TOWN_ROWS ? ranked
+    : [...ranked.slice(0, TOWN_ROWS - TOWN_TAIL - 1), null, ...ranked.slice(-TOWN_TAIL)];
+  for (const item of shown) {
+    if (item === null) {
+      row(["⋯", `另 ${ranked.length - TOWN_ROWS + 1} 个`, "", "", ""], "towns-gap");
+      continue;
+    }
+    const [rank, town] = item;
+    row([rank, town.town_name, town.score, town.above_level, town.overdue]);
+  }
+  const sum = (key) => towns.reduce((total, town) => total + (town[key] || 0), 0);
+  row(["", `合计 ${towns.length} 个`, "", sum("above_level"), sum("overdue")], "towns-total");
   fill("panel-towns", table);
 }

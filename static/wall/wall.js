@@ -417,7 +417,7 @@ async function loadLong() {
     longLayer.addLayer(symbol);
   }
   document.getElementById("legend-long").textContent = data.truncated
-    ? `久拖不解（仅显示 ${data.cases.length} 件，请放大）` : `久拖不解 ${data.cases.length} 件（本视图）`;
+    ? `久拖不解（仅显示 ${data.cases.length} 件，请放大）` : `久拖不解 ${data.cases.length} 件（本视图，不随筛选）`;
   element.dataset.longUnresolved = String(data.cases.length);
 }
 

@@ -65,6 +65,9 @@ from app.services.wall.cells import (
 # view holds more than MAX_POINTS of them.
 POINTS_ZOOM = 16
 MAX_POINTS = 2000
+# A filtered view the summary answers with at most this many cases is counted live, so its
+# rings split the open cases by state.
+LIVE_SPLIT_MAX = 5000
 # State ranks: a cluster shows its worst member, the highest rank.
 STATE_RANKS = {DeadlineState.CLOSED: 0, DeadlineState.GREEN: 1, DeadlineState.YELLOW: 2, DeadlineState.RED: 3}
 STATE_NAMES = {rank: name for name, rank in STATE_RANKS.items()}
@@ -236,7 +239,12 @@ def view_clusters(user: User, view: Viewport, now: datetime, filters: dict) -> l
     """
     facets = answers_from_summary(user, view, filters)
     if facets is not None:
-        return db.session.execute(*summary_select(view, now, facets)).all()
+        rows = db.session.execute(*summary_select(view, now, facets)).all()
+        # A filtered view's rows keep open cases unsplit: when they are few, count them live
+        # instead, so the rings show each state (the live query's cost grows with them).
+        if facets == [""] or sum(row.count for row in rows) > LIVE_SPLIT_MAX or all(
+                row.worst <= STATE_RANKS[DeadlineState.GREEN] for row in rows):
+            return rows
     states = answers_from_snapshot(user, view, now, filters)
     if states is not None:
         return db.session.execute(open_states.state_query(view.zoom, view.cells, states)).all()
