@@ -44,13 +44,15 @@ from app.extensions import db  # noqa: E402
 from app.models import User  # noqa: E402
 from app.services import clock
 from app.services.wall import open_states  # noqa: E402
+from app.services.wall.cells import AGGREGATE_SETTINGS  # noqa: E402
 from app.services.wall.clusters import (  # noqa: E402
-    AGGREGATE_SETTINGS,
     POINTS_ZOOM,
     Viewport,
+    answers_by_days,
     answers_from_snapshot,
     answers_from_summary,
     cluster_query,
+    period_query,
     points_query,
     summary_select,
 )
@@ -170,6 +172,8 @@ def endpoint_queries(caller: User, view: Viewport, kind: str, filters: dict) -> 
         queries, path = [summary_select(view, now, facets)], "summary"
     elif states is not None:
         queries, path = [(open_states.state_query(view.zoom, view.cells, states), {})], "state snapshot"
+    elif (days := answers_by_days(caller, view, now, filters)) is not None:
+        queries, path = [period_query(view, now, *days)], "day rows + ends live"
     else:
         queries, path = [(cluster_query(caller, view, now, filters), {})], "live"
     if view.zoom >= POINTS_ZOOM and kind == "points":

@@ -10,6 +10,7 @@ import hmac
 import io
 import json
 import math
+import random
 import re
 import threading
 import urllib.parse
@@ -26,13 +27,13 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import Case, Inspection, Photo, RobotWebhook, WallCell
-from app.models.vocab import PhotoStatus
+from app.models.vocab import CaseStatus, Category, Channel, InspectionReferral, PhotoStatus
 from app.services import clock
 from app.services.settings import set_setting
 from app.services.wall import clusters as wall_clusters
-from app.services.wall.cells import rebuild_wall_cells
+from app.services.wall.cells import BASE_LEVEL, rebuild_wall_cells
 from app.services.wall.clusters import Viewport, answers_from_summary, cluster_query, view_clusters
-from tests.factories import EAST, NORTH, SOUTH, WEST
+from tests.factories import EAST, NORTH, SOUTH, WEST, make_case
 
 # ---------------------------------------------------------------- the desk through the API
 
@@ -500,3 +501,47 @@ def assert_summary_current() -> None:
 def total(user, view: Viewport = CITY) -> int:
     """Cases in the view according to the summary."""
     return sum(c.count for c in assert_same_clusters(user, view))
+
+
+# The wall zooms the summary tests look at, coarse to finest.
+ZOOMS = [8, 10, 12, 13, 14, 15, 16, BASE_LEVEL]
+
+
+def random_cases(count: int, seed: int, varied: bool = False) -> list[Case]:
+    """Cases at random points in every deadline state, with every flag, some without a location.
+
+    ``varied``: also of several categories and channels, some repeating an earlier case.
+    """
+    rng = random.Random(seed)
+    now = clock.now()
+    cases = []
+    for index in range(count):
+        received = now - timedelta(hours=rng.uniform(1, 400))
+        fields = dict(received_at=received, due_at=received + timedelta(hours=rng.uniform(-50, 500)),
+                      above_level=rng.random() < 0.2, status=CaseStatus.CLOSED if index % 5 == 0 else CaseStatus.SIGNED)
+        if rng.random() < 0.2:
+            fields["inspection_referral"] = InspectionReferral.CENTRAL
+        if index % 7 == 0:
+            fields["due_at"] = None
+        case = make_case(rng.uniform(WEST, EAST), rng.uniform(SOUTH, NORTH), **fields)
+        if index % 11 == 0:
+            case.leading_official_id = case.created_by_id or 1
+        if varied:
+            case.category = rng.choice([Category.AIR, Category.NOISE, Category.WATER])
+            case.channel = rng.choice([Channel.PHONE_12369, Channel.VISIT, Channel.ONLINE])
+            if cases and rng.random() < 0.15:
+                case.repeat_of = cases[0]
+        cases.append(case)
+    db.session.commit()
+    return cases
+
+
+def random_views(seed: int, count: int) -> list[Viewport]:
+    """Boxes of every size over the city, each with edges anywhere (not on cell borders)."""
+    rng = random.Random(seed)
+    views = []
+    for _ in range(count):
+        west, east = sorted(rng.uniform(WEST - 0.005, EAST + 0.005) for _ in range(2))
+        south, north = sorted(rng.uniform(SOUTH - 0.005, NORTH + 0.005) for _ in range(2))
+        views.append(Viewport(west, south, east, north, rng.choice(ZOOMS)))
+    return views

@@ -4,6 +4,7 @@ import random
 import threading
 import uuid
 from datetime import timedelta
+from unittest import mock
 
 import pytest
 from geoalchemy2.shape import from_shape
@@ -12,70 +13,31 @@ from sqlalchemy import event, select
 
 from app.extensions import db
 from app.models import Case, WallCell
-from app.models.vocab import CaseStatus, Category, Channel, InspectionReferral
+from app.models.vocab import CaseStatus, Category
 from app.services import clock
 from app.services.day_stats import day_number, day_start
 from app.services.settings import set_setting
 from app.services.wall import clusters as wall
-from app.services.wall.cells import BASE_LEVEL, DAY_LEVEL, FACET_LEVEL
+from app.services.wall.cells import DAY_LEVEL, FACET_LEVEL
 from app.services.wall.clusters import Viewport, answers_from_summary, view_clusters
 from tests.factories import EAST, NORTH, SOUTH, WEST, make_case
 from tests.helpers import (
     CITY,
     HANDLER,
     REPLY,
+    ZOOMS,
     Desk,
     assert_same_clusters,
     assert_summary_current,
     onsite_body,
     put,
+    random_cases,
+    random_views,
     register,
     summary_rows,
     total,
     walk_to_handling,
 )
-
-ZOOMS = [8, 10, 12, 13, 14, 15, 16, BASE_LEVEL]
-
-
-def random_cases(count: int, seed: int, varied: bool = False) -> list[Case]:
-    """Cases at random points in every deadline state, with every flag, some without a location.
-
-    ``varied``: also of several categories and channels, some repeating an earlier case.
-    """
-    rng = random.Random(seed)
-    now = clock.now()
-    cases = []
-    for index in range(count):
-        received = now - timedelta(hours=rng.uniform(1, 400))
-        fields = dict(received_at=received, due_at=received + timedelta(hours=rng.uniform(-50, 500)),
-                      above_level=rng.random() < 0.2, status=CaseStatus.CLOSED if index % 5 == 0 else CaseStatus.SIGNED)
-        if rng.random() < 0.2:
-            fields["inspection_referral"] = InspectionReferral.CENTRAL
-        if index % 7 == 0:
-            fields["due_at"] = None
-        case = make_case(rng.uniform(WEST, EAST), rng.uniform(SOUTH, NORTH), **fields)
-        if index % 11 == 0:
-            case.leading_official_id = case.created_by_id or 1
-        if varied:
-            case.category = rng.choice([Category.AIR, Category.NOISE, Category.WATER])
-            case.channel = rng.choice([Channel.PHONE_12369, Channel.VISIT, Channel.ONLINE])
-            if cases and rng.random() < 0.15:
-                case.repeat_of = cases[0]
-        cases.append(case)
-    db.session.commit()
-    return cases
-
-
-def random_views(seed: int, count: int) -> list[Viewport]:
-    """Boxes of every size over the city, each with edges anywhere (not on cell borders)."""
-    rng = random.Random(seed)
-    views = []
-    for _ in range(count):
-        west, east = sorted(rng.uniform(WEST - 0.005, EAST + 0.005) for _ in range(2))
-        south, north = sorted(rng.uniform(SOUTH - 0.005, NORTH + 0.005) for _ in range(2))
-        views.append(Viewport(west, south, east, north, rng.choice(ZOOMS)))
-    return views
 
 
 def test_random_views_match_the_live_query_at_every_zoom(city):
@@ -138,6 +100,30 @@ def test_a_period_of_whole_days_is_read_from_the_received_day_rows(city):
     for view in views[:5]:
         assert_same_clusters(user, view, filters={"received_from": day_start(today - 30)})
     assert_summary_current()
+
+
+def test_a_period_to_the_minute_adds_its_whole_days_rows_to_its_ends_counted_live(city):
+    random_cases(250, seed=63)
+    user, now = city.users["command"], clock.now()
+    rng = random.Random(64)
+    views = [Viewport(*CITY.box, zoom) for zoom in range(8, DAY_LEVEL + 1)]
+    views += [view for view in random_views(65, 20) if view.zoom <= DAY_LEVEL]
+    for _ in range(6):
+        start = now - timedelta(minutes=rng.randrange(60, 20 * 24 * 60))
+        end = rng.choice([None, start + timedelta(minutes=rng.randrange(2 * 24 * 60, 12 * 24 * 60))])
+        filters = {"received_from": start} | ({"received_to": end} if end else {})
+        assert answers_from_summary(user, views[0], filters) is None  # not whole days
+        facets, stretches = wall.answers_by_days(user, views[0], now, filters)
+        assert facets and stretches and stretches[0][0] == start
+        for view in views:
+            with mock.patch.object(wall, "LIVE_SPLIT_MAX", -1):
+                got = view_clusters(user, view, now, filters)
+            want = sorted(db.session.execute(wall.cluster_query(user, view, now, filters)).all())
+            assert [(g.zoom_x, g.zoom_y, g.count, g.worst, g.above_level, g.inspection, g.leader, g.case_id,
+                     g.closed) for g in got] == [(w.zoom_x, w.zoom_y, w.count, w.worst, w.above_level,
+                                                  w.inspection, w.leader, w.case_id, w.closed) for w in want]
+    assert wall.answers_by_days(user, Viewport(*CITY.box, DAY_LEVEL + 1), now, {"received_from": now}) is None
+    assert wall.answers_by_days(user, views[0], now, {"received_from": now, "category": ["air"]}) is None
 
 
 def test_period_state_and_two_filters_at_once_go_live(city):
@@ -294,18 +280,18 @@ def test_the_endpoint_answers_unfiltered_views_from_the_summary_and_filtered_one
     assert len(calls) == 3  # a period of whole days: its received-day rows
     minute = client.get("/api/v1/wall/viewport",
                         query_string={**midnight, "received_from": (month_ago + timedelta(minutes=1)).isoformat()})
-    assert len(calls) == 3  # a period to the minute is counted live
-    # Live clusters split their open cases by state; the summary's rows give the same clusters
-    # with the open cases as one count.
-    assert [merged_open(c) for c in minute.get_json()["clusters"]] == filtered["clusters"] == dated["clusters"]
+    assert len(calls) == 4  # a period to the minute: its whole days' rows, its ends counted live
+    # The summary's rows give the open cases as one count (unless all are green).
+    assert minute.get_json()["clusters"] == filtered["clusters"] == dated["clusters"]
     assert unfiltered["total"] == filtered["total"] == 44  # every case is about air
     assert unfiltered["clusters"] == filtered["clusters"]
     red = client.get("/api/v1/wall/viewport", query_string={**query, "state": "red"}).get_json()
-    assert len(calls) == 3 and {c["state"] for c in red["clusters"]} == {"red"}
+    assert len(calls) == 4 and {c["state"] for c in red["clusters"]} == {"red"}
     # A filtered view the summary answers with few cases is counted live, so its rings split.
     monkeypatch.setattr(wall, "LIVE_SPLIT_MAX", 5000)
     small = client.get("/api/v1/wall/viewport", query_string={**query, "category": "air"}).get_json()
-    assert len(calls) == 4 and small["clusters"] == minute.get_json()["clusters"]
+    assert len(calls) == 5 and [merged_open(c) for c in small["clusters"]] == filtered["clusters"]
+    assert any(len([n for n in c["states"].values() if n]) > 2 for c in small["clusters"])
 
 
 def test_flask_wall_rebuild_cells(app, city):

@@ -13,8 +13,7 @@ from app.services.wall import clusters as wall
 from app.services.wall import open_states
 from app.services.wall.cells import refresh_noted_cells
 from app.services.wall.clusters import Viewport, viewport_features
-from tests.helpers import CITY, live
-from tests.test_wall_cells import random_cases, random_views
+from tests.helpers import CITY, live, random_cases, random_views
 
 STATES = ("closed", "red", "yellow", "green")
 

@@ -50,6 +50,7 @@ Rules:
 import math
 from datetime import datetime
 from functools import cache
+from typing import Protocol
 
 from sqlalchemy import (
     CompoundSelect,
@@ -67,6 +68,7 @@ from sqlalchemy import (
     insert,
     literal,
     select,
+    text,
     tuple_,
     union_all,
 )
@@ -77,7 +79,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from app.extensions import db
 from app.models import Case, Setting, WallCell, WallDirtyCell, WallOpenSnapshot, WallOpenState
 from app.models.types import UTCDateTime
-from app.models.vocab import OPEN_STATUSES
+from app.models.vocab import OPEN_STATUSES, DeadlineState
 from app.services import background, clock
 from app.services.day_stats import day_number, day_of, day_start
 from app.services.geo.spatial import in_bbox
@@ -135,6 +137,42 @@ def yellow_epoch(yellow_at: float | ColumnElement[float]) -> ColumnElement[float
     share = yellow_at if isinstance(yellow_at, ColumnElement) else literal(yellow_at, Float())
     started = epoch_seconds(func.coalesce(Case.due_started_at, Case.received_at))
     return started + share * (epoch_seconds(Case.due_at) - started)
+
+
+# Deadline-state ranks: a cluster shows its worst member, the highest rank.
+STATE_RANKS = {DeadlineState.CLOSED: 0, DeadlineState.GREEN: 1, DeadlineState.YELLOW: 2, DeadlineState.RED: 3}
+
+
+def state_rank(now: datetime, yellow_at: float | None = None) -> ColumnElement[int]:
+    """The deadline state of every case as a SQL expression (rank, see STATE_RANKS)."""
+    if yellow_at is None:
+        yellow_at = float(get_setting("yellow_at"))
+    return rank_at(literal(now, UTCDateTime()), literal(yellow_at, Float()))
+
+
+def rank_at(moment: ColumnElement[datetime], yellow_at: ColumnElement[float]) -> ColumnElement[int]:
+    """The deadline state rank of every case at ``moment`` (SQL), yellow after the share ``yellow_at``."""
+    return case(
+        (Case.status.not_in(OPEN), 0),
+        (Case.due_at.is_(None), 1),
+        (Case.due_at <= moment, 3),
+        (epoch_seconds(moment) >= yellow_epoch(yellow_at), 2),
+        else_=1,
+    )
+
+
+AGGREGATE_SETTINGS = "set_config('jit', 'off', true), set_config('work_mem', '32MB', true)"
+
+
+def tune_aggregate_session() -> None:
+    """On PostgreSQL, settings for the wall's live aggregates in this transaction.
+
+    The planner's cost estimate for a city-wide box is high enough to switch JIT compilation
+    on, which alone takes longer than the query; a little more sort memory lets a live
+    grouping hash in memory instead of sorting on disk.
+    """
+    if db.engine.dialect.name == "postgresql":  # set_config(..., true) is SET LOCAL, one round trip
+        db.session.execute(text(f"SELECT {AGGREGATE_SETTINGS}"))
 
 
 # Filter rows: from FACET_LEVEL up, each cell also has one row per value of each filter the
@@ -298,8 +336,6 @@ def refresh_cells(session: Session, cells: set[tuple[int, int]]) -> None:
     every row rolls up from its children. The open-state snapshot's cells follow
     (``open_states.refresh_cells``).
     """
-    from app.services.wall import open_states  # it builds on this module
-
     _one_at_a_time(session)
     yellow_at = float(get_setting("yellow_at"))
     base_cells = set(cells)
@@ -318,7 +354,29 @@ def refresh_cells(session: Session, cells: set[tuple[int, int]]) -> None:
         for cell_x, cell_y in sorted(cells) if level in (FACET_LEVEL, DAY_LEVEL) else ():
             for rows in _counted_rows(level, in_cell(level, cell_x, cell_y), yellow_at):
                 session.execute(insert(WallCell).from_select(_COLUMNS, rows))
-    open_states.refresh_cells(session, base_cells, clock.now())
+    for follower in _FOLLOWERS:
+        follower.cells_refreshed(session, base_cells, clock.now())
+
+
+class Follower(Protocol):
+    """A summary kept from the same cases as this one (``open_states``), told in the same transaction."""
+
+    def cells_refreshed(self, session: Session, base_cells: set[tuple[int, int]], now: datetime) -> None:
+        """These base cells' cases were counted again."""
+
+    def rebuilt(self, session: Session, now: datetime) -> None:
+        """The whole summary was counted again."""
+
+
+# The summaries that follow this one's refreshes; open_states adds itself when imported
+# (clusters, the tasks and the demo seed all import it), which keeps imports one-way.
+_FOLLOWERS: list[Follower] = []
+
+
+def follow_refreshes(follower: Follower) -> None:
+    """Have ``follower`` told of every refresh and rebuild of this summary, in its transaction."""
+    if follower not in _FOLLOWERS:
+        _FOLLOWERS.append(follower)
 
 
 def _one_at_a_time(session: Session) -> None:
@@ -340,8 +398,6 @@ def _one_at_a_time(session: Session) -> None:
 def rebuild_wall_cells(session: Session | None = None) -> int:
     """Recompute the whole summary from the cases (bulk loads, a new yellow_at), and the open-state
     snapshot if there is one; return base cells."""
-    from app.services.wall import open_states  # it builds on this module
-
     session = session or db.session
     _one_at_a_time(session)
     yellow_at = float(get_setting("yellow_at"))
@@ -351,7 +407,8 @@ def rebuild_wall_cells(session: Session | None = None) -> int:
         session.execute(insert(WallCell).from_select(_COLUMNS, _parent_rows(level, [])))
         for rows in _counted_rows(level, [], yellow_at):
             session.execute(insert(WallCell).from_select(_COLUMNS, rows))
-    open_states.recount(session, clock.now())
+    for follower in _FOLLOWERS:
+        follower.rebuilt(session, clock.now())
     return session.scalar(select(func.count()).select_from(WallCell).where(WallCell.level == BASE_LEVEL)) or 0
 
 

@@ -33,7 +33,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Float, Row, Select, and_, case, func, literal, not_, or_, select, text
+from sqlalchemy import Float, Integer, Row, Select, and_, case, cast, func, literal, not_, or_, select, union_all
 from sqlalchemy.sql.elements import ColumnElement
 
 from app.errors import NotFound
@@ -42,21 +42,27 @@ from app.models import Case, CaseEvent, Department, Grid, User, WallDirtyCell
 from app.models.types import UTCDateTime
 from app.models.vocab import Category, DeadlineState
 from app.services.access import case_scope, may, require
+from app.services.day_stats import day_number, day_start
 from app.services.settings import get_setting
 from app.services.wall import open_states
 from app.services.wall.cells import (
     BASE_LEVEL,
+    DAY_LEVEL,
+    MAX_PERIOD_DAYS,
     MAX_VIEW_CELLS,
     OPEN,
+    STATE_RANKS,
     Rect,
     cell_degrees,
     cell_index,
     epoch_seconds,
     facet_level,
     in_cells,
+    state_rank,
     summary_facets,
     summary_pending,
     summary_query,
+    tune_aggregate_session,
     view_cells,
     yellow_epoch,
 )
@@ -68,8 +74,7 @@ MAX_POINTS = 2000
 # A filtered view the summary answers with at most this many cases is counted live, so its
 # rings split the open cases by state.
 LIVE_SPLIT_MAX = 5000
-# State ranks: a cluster shows its worst member, the highest rank.
-STATE_RANKS = {DeadlineState.CLOSED: 0, DeadlineState.GREEN: 1, DeadlineState.YELLOW: 2, DeadlineState.RED: 3}
+# A cluster shows its worst member, the highest state rank (wall.cells.STATE_RANKS).
 STATE_NAMES = {rank: name for name, rank in STATE_RANKS.items()}
 OPEN_STATES = (DeadlineState.RED, DeadlineState.YELLOW, DeadlineState.GREEN)
 
@@ -104,24 +109,6 @@ class Viewport:
 def require_wall_user(user: User) -> None:
     """The wall is for the command office and administrators; others get Forbidden."""
     require(user, "wall")
-
-
-def state_rank(now: datetime, yellow_at: float | None = None) -> ColumnElement[int]:
-    """The deadline state of every case as a SQL expression (rank, see STATE_RANKS)."""
-    if yellow_at is None:
-        yellow_at = float(get_setting("yellow_at"))
-    return rank_at(literal(now, UTCDateTime()), literal(yellow_at, Float()))
-
-
-def rank_at(moment: ColumnElement[datetime], yellow_at: ColumnElement[float]) -> ColumnElement[int]:
-    """The deadline state rank of every case at ``moment`` (SQL), yellow after the share ``yellow_at``."""
-    return case(
-        (Case.status.not_in(OPEN), 0),
-        (Case.due_at.is_(None), 1),
-        (Case.due_at <= moment, 3),
-        (epoch_seconds(moment) >= yellow_epoch(yellow_at), 2),
-        else_=1,
-    )
 
 
 def state_is(name: str, now: datetime) -> ColumnElement[bool]:
@@ -164,8 +151,9 @@ def wall_filters(user: User, now: datetime, filters: dict) -> list[ColumnElement
     return clauses
 
 
-def _cluster_select(size, rank: ColumnElement[int], where: list) -> Select:
-    """One row per occupied cell (``size`` degrees) among the cases matching ``where``: sums, not averages."""
+def _cluster_select(size, rank: ColumnElement[int], where: list, states: bool = True) -> Select:
+    """One row per occupied cell (``size`` degrees) among the cases matching ``where``: sums, not averages
+    (and with ``states``, each open state's count)."""
     lon, lat = func.ST_X(Case.location), func.ST_Y(Case.location)
     return (
         select(
@@ -180,7 +168,8 @@ def _cluster_select(size, rank: ColumnElement[int], where: list) -> Select:
             func.sum(case((Case.leading_official_id.isnot(None), 1), else_=0)).label("leader"),
             func.min(Case.id).label("case_id"),
             func.sum(case((rank == 0, 1), else_=0)).label("closed"),
-            *(func.sum(case((rank == STATE_RANKS[name], 1), else_=0)).label(name.value) for name in OPEN_STATES),
+            *(func.sum(case((rank == STATE_RANKS[name], 1), else_=0)).label(name.value)
+              for name in (OPEN_STATES if states else ())),
         )
         .where(Case.location.isnot(None), *where)
         .group_by("zoom_x", "zoom_y")
@@ -223,6 +212,50 @@ def answers_from_snapshot(user: User, view: Viewport, now: datetime, filters: di
     return states if open_states.current(now) else None
 
 
+def answers_by_days(user: User, view: Viewport, now: datetime, filters: dict
+                    ) -> tuple[list[str], list[tuple[datetime, datetime]]] | None:
+    """For a period to the minute as the view's only filter: the received-day rows of its whole
+    days and the stretches at its ends to count live (``period_query``), or None."""
+    given = {name: value for name, value in filters.items() if value}
+    if set(given) - {"received_from", "received_to"} or "received_from" not in given:
+        return None
+    if not may(user, "wall") or view.zoom > DAY_LEVEL or summary_pending()[1] is not None:
+        return None
+    start = given["received_from"]
+    end = given.get("received_to") or day_start(day_number(now) + 2)
+    first, last = day_number(start) + (day_start(day_number(start)) != start), day_number(end)
+    if not 0 < last - first <= MAX_PERIOD_DAYS:
+        return None
+    stretches = [(a, b) for a, b in ((start, day_start(first)), (day_start(last), end)) if a < b]
+    return [f"day:{day}" for day in range(first, last)], stretches
+
+
+def period_query(view: Viewport, now: datetime, facets: list[str], stretches: list[tuple[datetime, datetime]]
+                 ) -> tuple[Select, dict]:
+    """The clusters of a period to the minute: its whole days from the summary's received-day rows,
+    its partial days at either end counted live (a day or two of cases, found by receipt time),
+    added up per cell. Open cases come unsplit, as from any filter rows."""
+    summary, parameters = summary_query(view.zoom, view.cells, now, facets)
+    received = or_(*(and_(Case.received_at >= a, Case.received_at < b) for a, b in stretches))
+    ends = _cluster_select(cell_degrees(view.zoom), state_rank(now), [*in_cells(view.zoom, view.cells), received],
+                           states=False)
+    both = union_all(summary.order_by(None), ends).subquery()
+    c = both.c
+
+    def total(column):  # PostgreSQL sums bigints as numeric: back to integers
+        return cast(func.sum(column), Integer).label(column.name)
+
+    return (
+        select(c.zoom_x, c.zoom_y, total(c.count), func.sum(c.lon_sum).label("lon_sum"),
+               func.sum(c.lat_sum).label("lat_sum"), func.max(c.worst).label("worst"),
+               total(c.above_level), total(c.inspection), total(c.leader), func.min(c.case_id).label("case_id"),
+               total(c.closed))
+        .group_by(c.zoom_x, c.zoom_y)
+        .order_by(c.zoom_x, c.zoom_y),
+        parameters,
+    )
+
+
 def summary_select(view: Viewport, now: datetime, facets: list[str]) -> tuple[Select, dict]:
     """The summary's SELECT for a view it answers, with the open-state snapshot's split where
     it is kept (the unfiltered map up to ``open_states.SNAPSHOT_LEVEL``)."""
@@ -248,6 +281,11 @@ def view_clusters(user: User, view: Viewport, now: datetime, filters: dict) -> l
     states = answers_from_snapshot(user, view, now, filters)
     if states is not None:
         return db.session.execute(open_states.state_query(view.zoom, view.cells, states)).all()
+    period = answers_by_days(user, view, now, filters)
+    if period is not None:
+        rows = db.session.execute(*period_query(view, now, *period)).all()
+        if sum(row.count for row in rows) > LIVE_SPLIT_MAX:
+            return rows
     tune_aggregate_session()
     return db.session.execute(cluster_query(user, view, now, filters)).all()
 
@@ -272,20 +310,6 @@ def points_query(user: User, view: Viewport, now: datetime, filters: dict):
         .order_by(Case.id)
         .limit(MAX_POINTS)
     )
-
-
-AGGREGATE_SETTINGS = "set_config('jit', 'off', true), set_config('work_mem', '32MB', true)"
-
-
-def tune_aggregate_session() -> None:
-    """On PostgreSQL, settings for the wall's live aggregates in this transaction.
-
-    The planner's cost estimate for a city-wide box is high enough to switch JIT compilation
-    on, which alone takes longer than the query; a little more sort memory lets a live
-    grouping hash in memory instead of sorting on disk.
-    """
-    if db.engine.dialect.name == "postgresql":  # set_config(..., true) is SET LOCAL, one round trip
-        db.session.execute(text(f"SELECT {AGGREGATE_SETTINGS}"))
 
 
 def viewport_features(user: User, view: Viewport, now: datetime, filters: dict) -> dict:

@@ -34,7 +34,18 @@ from sqlalchemy.orm import Session
 from app.database import deferred_reads
 from app.extensions import db
 from app.models import Case, WallOpenSnapshot, WallOpenState
-from app.services.wall.cells import BASE_LEVEL, OPEN, Rect, case_cell, in_cell, summary_pending
+from app.services.wall.cells import (
+    BASE_LEVEL,
+    OPEN,
+    STATE_RANKS,
+    Rect,
+    case_cell,
+    follow_refreshes,
+    in_cell,
+    state_rank,
+    summary_pending,
+    tune_aggregate_session,
+)
 
 # The finest level counted: about 21,000 cells hold an open case at 1M demo cases; from
 # zoom 16 on, the wall shows the cases one by one.
@@ -43,7 +54,7 @@ SNAPSHOT_LEVEL = 15
 MAX_AGE = timedelta(minutes=3)
 REFRESH_TASK = "wall.open_states"
 STATES = ("red", "yellow", "green")
-_STATE_RANKS = {"red": 3, "yellow": 2, "green": 1}  # clusters.STATE_RANKS, which imports this module
+_STATE_RANKS = {state.value: rank for state, rank in STATE_RANKS.items() if state.value in STATES}
 _STATE_OF_RANK = {rank: name for name, rank in _STATE_RANKS.items()}
 # A row's values after its key (level, x, y, state): sums, then the lowest case id.
 _VALUES = ("case_count", "lon_sum", "lat_sum", "above_level", "inspection", "leader", "min_case_id")
@@ -55,8 +66,6 @@ Values = tuple
 def _counted(level: int, where: list, now: datetime) -> Select:
     """SELECT, from the open cases matching ``where``, one row per cell of ``level`` and state:
     x, y, state rank, then ``_VALUES``."""
-    from app.services.wall.clusters import state_rank  # clusters reads the snapshot
-
     x, y = case_cell(level)
     cases = (
         select(x.label("x"), y.label("y"), state_rank(now).label("rank"),
@@ -99,8 +108,6 @@ def take_snapshot(now: datetime) -> int:
 
     The worker's task, every minute: the read runs in a transaction of its own, which on
     SQLite does not hold the write lock."""
-    from app.services.wall.clusters import tune_aggregate_session
-
     db.session.commit()  # the read below begins its own transaction
     with deferred_reads():
         tune_aggregate_session()
@@ -243,3 +250,20 @@ def state_query(zoom: int, rect: Rect, states: list[str]) -> Select:
         .group_by(t.cell_x, t.cell_y)
         .order_by("zoom_x", "zoom_y")
     )
+
+
+class _Follower:
+    """This snapshot, told of the summary's refreshes (``cells.follow_refreshes``)."""
+
+    @staticmethod
+    def cells_refreshed(session: Session, base_cells: set[tuple[int, int]], now: datetime) -> None:
+        """A write's cells: count them again."""
+        refresh_cells(session, base_cells, now)
+
+    @staticmethod
+    def rebuilt(session: Session, now: datetime) -> None:
+        """The whole summary: count every cell again."""
+        recount(session, now)
+
+
+follow_refreshes(_Follower)
