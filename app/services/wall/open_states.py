@@ -7,17 +7,18 @@ cluster's open part in its worst case's colour, and a view of one state ("已超
 its cases live. This snapshot serves both:
 
 * **What.** At every level up to ``SNAPSHOT_LEVEL``, each cell's open cases per state (red,
-  yellow, green) at one moment (``wall_open_snapshot.taken_at``), by the live clusters' own state rule
-  (``clusters.state_rank``), with what a cluster needs: count, coordinate sums, flag
-  counts and the lowest case id.
+  yellow, green) at one moment (``wall_open_snapshot.taken_at``), by the live clusters'
+  own state rule (``cells.state_rank``), with what a cluster needs: count, coordinate
+  sums, flag counts and the lowest case id.
 * **Every minute** (``take_snapshot``): one grouped read of the open cases at
   ``SNAPSHOT_LEVEL``, read without SQLite's write lock (``database.deferred_reads``); the
   coarser levels are their children's sums, added up in Python; only the rows that changed
   are written, and the moment.
-* **After a write** (``refresh_cells``, inside the worker's refresh of the summary): the
-  cells the write changed are counted again and rolled up, so the snapshot follows the
-  cases as the summary does. The moment stays: a view states when every cell was last
-  counted, and a cell a write changed is newer than that.
+* **After a write** (``refresh_cells``, inside the worker's refresh of the summary, which
+  tells this module as a follower: ``cells.follow_refreshes``): the cells the write changed
+  are counted again and rolled up, so the snapshot follows the cases as the summary does;
+  a rebuild of the summary counts every cell again (``recount``). The moment stays: a
+  view states when every cell was last counted, and a cell a write changed is newer.
 * **When it is read.** An unfiltered view splits a cluster's ring by state when the snapshot
   is at most ``MAX_AGE`` old and the cell still has as many open cases as the summary says.
   A view of open states only (``state_filter``) is read from the snapshot when it is that
