@@ -123,6 +123,10 @@ def test_a_period_to_the_minute_adds_its_whole_days_rows_to_its_ends_counted_liv
                      g.closed) for g in got] == [(w.zoom_x, w.zoom_y, w.count, w.worst, w.above_level,
                                                   w.inspection, w.leader, w.case_id, w.closed) for w in want]
     assert wall.answers_by_days(user, Viewport(*CITY.box, DAY_LEVEL + 1), now, {"received_from": now}) is None
+    midnight = day_start(day_number(now) - 3)  # whole days are the summary's: the endpoint counts them live
+    assert wall.answers_by_days(user, views[0], now, {"received_from": midnight}) is None
+    assert view_clusters(user, views[0], now, {"received_from": midnight}) == \
+           sorted(db.session.execute(wall.cluster_query(user, views[0], now, {"received_from": midnight})).all())
     assert wall.answers_by_days(user, views[0], now, {"received_from": now, "category": ["air"]}) is None
 
 

@@ -227,6 +227,8 @@ def answers_by_days(user: User, view: Viewport, now: datetime, filters: dict
     if not 0 < last - first <= MAX_PERIOD_DAYS:
         return None
     stretches = [(a, b) for a, b in ((start, day_start(first)), (day_start(last), end)) if a < b]
+    if not stretches:  # whole days: the summary's own (answers_from_summary)
+        return None
     return [f"day:{day}" for day in range(first, last)], stretches
 
 
