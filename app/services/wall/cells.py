@@ -141,6 +141,8 @@ def yellow_epoch(yellow_at: float | ColumnElement[float]) -> ColumnElement[float
 
 # Deadline-state ranks: a cluster shows its worst member, the highest rank.
 STATE_RANKS = {DeadlineState.CLOSED: 0, DeadlineState.GREEN: 1, DeadlineState.YELLOW: 2, DeadlineState.RED: 3}
+# The states of open cases, worst first (a ring's order, the open-state snapshot's rows).
+OPEN_STATES = (DeadlineState.RED, DeadlineState.YELLOW, DeadlineState.GREEN)
 
 
 def state_rank(now: datetime, yellow_at: float | None = None) -> ColumnElement[int]:
@@ -215,18 +217,22 @@ def facet_level(facets: list[str]) -> int:
     return DAY_LEVEL if facets[0].startswith("day:") else FACET_LEVEL
 
 
-def _period_facets(start: datetime | None, end: datetime | None) -> list[str] | None:
-    """The day rows of the period [start, end) when both ends are Beijing midnights, or None.
+def period_days(start: datetime | None, end: datetime | None, now: datetime
+                ) -> tuple[list[str], list[tuple[datetime, datetime]]] | None:
+    """The period [start, end) as the received-day rows of its whole Beijing days and the
+    stretches of partial days at its ends (none when both ends are midnights), or None when
+    it has no whole day, more than ``MAX_PERIOD_DAYS`` or no start.
 
     An open end is the day after tomorrow: no case is received in the future (intake refuses
     a receipt time more than minutes ahead)."""
     if start is None:
         return None
-    end = end or day_start(day_number(clock.now()) + 2)
-    first, last = day_number(start), day_number(end)
-    if day_start(first) != start or day_start(last) != end or not 0 < last - first <= MAX_PERIOD_DAYS:
+    end = end or day_start(day_number(now) + 2)
+    first, last = day_number(start) + (day_start(day_number(start)) != start), day_number(end)
+    if not 0 < last - first <= MAX_PERIOD_DAYS:
         return None
-    return [f"day:{day}" for day in range(first, last)]
+    stretches = [(a, b) for a, b in ((start, day_start(first)), (day_start(last), end)) if a < b]
+    return [f"day:{day}" for day in range(first, last)], stretches
 
 
 def summary_facets(filters: dict) -> list[str] | None:
@@ -243,7 +249,8 @@ def summary_facets(filters: dict) -> list[str] | None:
         return [""]
     period = {name: given.pop(name) for name in ("received_from", "received_to") if name in given}
     if period:
-        return None if given else _period_facets(period.get("received_from"), period.get("received_to"))
+        days = None if given else period_days(period.get("received_from"), period.get("received_to"), clock.now())
+        return days[0] if days and not days[1] else None  # whole days only
     if len(given) > 1:
         return None
     ((name, value),) = given.items()
@@ -597,13 +604,18 @@ def _split_statement(dialect: str) -> Select:
     """The summary SELECT joined to the open-state snapshot (``services.wall.open_states``): each
     state's row of the same cell, by its primary key."""
     statement = _summary_statement(dialect)
-    for state in ("red", "yellow", "green"):
-        row = aliased(WallOpenState, name=f"open_{state}")
+    for state in OPEN_STATES:
+        row = aliased(WallOpenState, name=f"open_{state.value}")
         statement = statement.outerjoin(row, and_(row.level == WallCell.level, row.cell_x == WallCell.cell_x,
-                                                  row.cell_y == WallCell.cell_y, row.state == state))
-        statement = statement.add_columns(func.max(row.case_count).label(f"snap_{state}"))
-    moment = select(WallOpenSnapshot.taken_at).where(WallOpenSnapshot.id == 1).scalar_subquery()
-    return statement.add_columns(moment.label("taken_at"))
+                                                  row.cell_y == WallCell.cell_y, row.state == state.value))
+        statement = statement.add_columns(func.max(row.case_count).label(f"snap_{state.value}"))
+    return statement.add_columns(snapshot_moment().label("taken_at"))
+
+
+def snapshot_moment():
+    """When the open-state snapshot last counted every cell (``services.wall.open_states``), as a
+    scalar subquery: NULL before its first count."""
+    return select(WallOpenSnapshot.taken_at).where(WallOpenSnapshot.id == 1).scalar_subquery()
 
 
 @cache

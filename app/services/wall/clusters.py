@@ -42,15 +42,14 @@ from app.models import Case, CaseEvent, Department, Grid, User, WallDirtyCell
 from app.models.types import UTCDateTime
 from app.models.vocab import Category, DeadlineState
 from app.services.access import case_scope, may, require
-from app.services.day_stats import day_number, day_start
 from app.services.settings import get_setting
 from app.services.wall import open_states
 from app.services.wall.cells import (
     BASE_LEVEL,
     DAY_LEVEL,
-    MAX_PERIOD_DAYS,
     MAX_VIEW_CELLS,
     OPEN,
+    OPEN_STATES,
     STATE_RANKS,
     Rect,
     cell_degrees,
@@ -58,6 +57,7 @@ from app.services.wall.cells import (
     epoch_seconds,
     facet_level,
     in_cells,
+    period_days,
     state_rank,
     summary_facets,
     summary_pending,
@@ -76,7 +76,6 @@ MAX_POINTS = 2000
 LIVE_SPLIT_MAX = 5000
 # A cluster shows its worst member, the highest state rank (wall.cells.STATE_RANKS).
 STATE_NAMES = {rank: name for name, rank in STATE_RANKS.items()}
-OPEN_STATES = (DeadlineState.RED, DeadlineState.YELLOW, DeadlineState.GREEN)
 
 
 @dataclass(frozen=True)
@@ -217,19 +216,12 @@ def answers_by_days(user: User, view: Viewport, now: datetime, filters: dict
     """For a period to the minute as the view's only filter: the received-day rows of its whole
     days and the stretches at its ends to count live (``period_query``), or None."""
     given = {name: value for name, value in filters.items() if value}
-    if set(given) - {"received_from", "received_to"} or "received_from" not in given:
+    if set(given) - {"received_from", "received_to"} or not may(user, "wall") or view.zoom > DAY_LEVEL:
         return None
-    if not may(user, "wall") or view.zoom > DAY_LEVEL or summary_pending()[1] is not None:
+    days = period_days(given.get("received_from"), given.get("received_to"), now)
+    if days is None or not days[1]:  # whole days: the summary's own (answers_from_summary)
         return None
-    start = given["received_from"]
-    end = given.get("received_to") or day_start(day_number(now) + 2)
-    first, last = day_number(start) + (day_start(day_number(start)) != start), day_number(end)
-    if not 0 < last - first <= MAX_PERIOD_DAYS:
-        return None
-    stretches = [(a, b) for a, b in ((start, day_start(first)), (day_start(last), end)) if a < b]
-    if not stretches:  # whole days: the summary's own (answers_from_summary)
-        return None
-    return [f"day:{day}" for day in range(first, last)], stretches
+    return days if summary_pending()[1] is None else None
 
 
 def period_query(view: Viewport, now: datetime, facets: list[str], stretches: list[tuple[datetime, datetime]]

@@ -38,11 +38,13 @@ from app.models import Case, WallOpenSnapshot, WallOpenState
 from app.services.wall.cells import (
     BASE_LEVEL,
     OPEN,
+    OPEN_STATES,
     STATE_RANKS,
     Rect,
     case_cell,
     follow_refreshes,
     in_cell,
+    snapshot_moment,
     state_rank,
     summary_pending,
     tune_aggregate_session,
@@ -54,8 +56,8 @@ SNAPSHOT_LEVEL = 15
 # A snapshot older than this is not used (the worker has stopped): the wall counts live.
 MAX_AGE = timedelta(minutes=3)
 REFRESH_TASK = "wall.open_states"
-STATES = ("red", "yellow", "green")
-_STATE_RANKS = {state.value: rank for state, rank in STATE_RANKS.items() if state.value in STATES}
+STATES = tuple(state.value for state in OPEN_STATES)
+_STATE_RANKS = {state.value: STATE_RANKS[state] for state in OPEN_STATES}
 _STATE_OF_RANK = {rank: name for name, rank in _STATE_RANKS.items()}
 # A row's values after its key (level, x, y, state): sums, then the lowest case id.
 _VALUES = ("case_count", "lon_sum", "lat_sum", "above_level", "inspection", "leader", "min_case_id")
@@ -64,10 +66,10 @@ Key = tuple[int, int, int, str]
 Values = tuple
 
 
-def _counted(level: int, where: list, now: datetime) -> Select:
-    """SELECT, from the open cases matching ``where``, one row per cell of ``level`` and state:
-    x, y, state rank, then ``_VALUES``."""
-    x, y = case_cell(level)
+def _counted(where: list, now: datetime) -> Select:
+    """SELECT, from the open cases matching ``where``, one row per cell of ``SNAPSHOT_LEVEL`` and
+    state: x, y, state rank, then ``_VALUES``."""
+    x, y = case_cell(SNAPSHOT_LEVEL)
     cases = (
         select(x.label("x"), y.label("y"), state_rank(now).label("rank"),
                func.ST_X(Case.location).label("lon"), func.ST_Y(Case.location).label("lat"),
@@ -83,10 +85,11 @@ def _counted(level: int, where: list, now: datetime) -> Select:
             .group_by(c.x, c.y, c.rank))
 
 
-def _keyed(level: int, rows) -> dict[Key, Values]:
-    """``_counted`` rows by (level, x, y, state)."""
-    return {(level, int(x), int(y), _STATE_OF_RANK[int(rank)]): (int(n), float(lon), float(lat), int(above),
-                                                                 int(inspection), int(leader), int(low))
+def _count(session: Session, now: datetime, where: list) -> dict[Key, Values]:
+    """The finest level's rows of the open cases matching ``where``, counted now, by (level, x, y, state)."""
+    rows = session.execute(_counted(where, now))
+    return {(SNAPSHOT_LEVEL, int(x), int(y), _STATE_OF_RANK[int(rank)]): (
+                int(n), float(lon), float(lat), int(above), int(inspection), int(leader), int(low))
             for x, y, rank, n, lon, lat, above, inspection, leader, low in rows}
 
 
@@ -112,7 +115,7 @@ def take_snapshot(now: datetime) -> int:
     db.session.commit()  # the read below begins its own transaction
     with deferred_reads():
         tune_aggregate_session()
-        finest = _keyed(SNAPSHOT_LEVEL, db.session.execute(_counted(SNAPSHOT_LEVEL, [], now)))
+        finest = _count(db.session, now, [])
         db.session.commit()  # end the read: the writes below take the write lock
     return _store_all(db.session, finest, now)
 
@@ -121,7 +124,7 @@ def recount(session: Session, now: datetime) -> None:
     """Count every cell again in the caller's transaction (a rebuild of the summary), if a
     snapshot exists; its moment becomes ``now``."""
     if taken_at(session) is not None:
-        _store_all(session, _keyed(SNAPSHOT_LEVEL, session.execute(_counted(SNAPSHOT_LEVEL, [], now))), now)
+        _store_all(session, _count(session, now, []), now)
 
 
 def _store_all(session: Session, finest: dict[Key, Values], now: datetime) -> int:
@@ -152,7 +155,7 @@ def refresh_cells(session: Session, base_cells: set[tuple[int, int]], now: datet
     cells = {(x >> shift, y >> shift) for x, y in base_cells}
     rows: dict[Key, Values] = {}
     for x, y in sorted(cells):
-        rows |= _keyed(SNAPSHOT_LEVEL, session.execute(_counted(SNAPSHOT_LEVEL, in_cell(SNAPSHOT_LEVEL, x, y), now)))
+        rows |= _count(session, now, in_cell(SNAPSHOT_LEVEL, x, y))
     _store(session, rows, (SNAPSHOT_LEVEL, cells))
     for level in range(SNAPSHOT_LEVEL - 1, -1, -1):
         cells = {(x >> 1, y >> 1) for x, y in cells}
@@ -205,12 +208,7 @@ def _same(a: Values, b: Values) -> bool:
 
 def taken_at(session: Session) -> datetime | None:
     """When the snapshot last counted every cell, or None before its first count."""
-    return session.scalar(select(WallOpenSnapshot.taken_at).where(WallOpenSnapshot.id == 1))
-
-
-def moment():
-    """The snapshot's moment as a scalar subquery, for a column of a view's rows."""
-    return select(WallOpenSnapshot.taken_at).where(WallOpenSnapshot.id == 1).scalar_subquery()
+    return session.scalar(select(snapshot_moment()))
 
 
 def usable(taken_at: datetime | None, now: datetime) -> bool:
@@ -246,7 +244,7 @@ def state_query(zoom: int, rect: Rect, states: list[str]) -> Select:
                func.sum(t.leader).label("leader"), func.min(t.min_case_id).label("case_id"),
                literal(0).label("closed"),
                *(func.sum(case((t.state == name, t.case_count), else_=0)).label(name) for name in STATES),
-               moment().label("taken_at"))
+               snapshot_moment().label("taken_at"))
         .where(t.level == zoom, t.state.in_(states), t.cell_x.between(x0, x1), t.cell_y.between(y0, y1))
         .group_by(t.cell_x, t.cell_y)
         .order_by("zoom_x", "zoom_y")
