@@ -229,7 +229,7 @@ function drawCases(data) {
   document.getElementById("legend-period").textContent = period;
   // Open cases split by the worker's snapshot of the minute: the legend says which minute.
   document.getElementById("legend-as-of").textContent = data.states_as_of
-    ? ` · 状态截至 ${new Date(data.states_as_of).toLocaleTimeString("zh-CN", { timeZone: "Asia/Shanghai", hour12: false, hour: "2-digit", minute: "2-digit" })}`
+    ? ` · 状态截至 ${beijingTime(data.states_as_of, { hour: "2-digit", minute: "2-digit" })}`
     : "";
   renderLegendCounts(legendCounts(data));
   stats.lastDrawMs = performance.now() - started;
@@ -302,7 +302,9 @@ function definitionList(rows) {
   return list;
 }
 
-const beijingTime = (iso) => new Date(iso).toLocaleString("zh-CN", { timeZone: "Asia/Shanghai", hour12: false });
+// A moment in Beijing time; ``options`` pick the parts (default: date and time).
+const beijingTime = (iso, options = {}) =>
+  new Date(iso).toLocaleString("zh-CN", { timeZone: "Asia/Shanghai", hour12: false, ...options });
 
 async function openCard(caseId) {
   const data = await getJson(urls.caseUrl.replace(/0$/, String(caseId)));
