@@ -37,6 +37,7 @@ from app.models import User  # noqa: E402
 from app.services import clock  # noqa: E402
 from app.services.campaign.periods import describe  # noqa: E402
 from app.services.campaign.scoring import grid_scores, grid_totals, live_town_ranking, town_ranking  # noqa: E402
+from app.services.wall import open_states  # noqa: E402
 from app.services.wall.layers import village_scores  # noqa: E402
 from app.services.wall.panels import (  # noqa: E402
     live_progress_counts,
@@ -101,6 +102,8 @@ def main() -> None:
         user_id = db.session.scalar(db.select(User.id).where(User.username == args.user))
         backend = db.engine.dialect.name
         start, now = wall_period({}).start, clock.now()
+        open_states.take_snapshot(now)  # as the worker does every minute: the state views read it
+        db.session.commit()
     month = UrlMoment.fromtimestamp((now - timedelta(days=30)).timestamp(), now.tzinfo)
     print(f"backend {backend}, {args.runs} timed calls per endpoint and method; panels' period from {start:%Y-%m-%d}")
     floor = timed(lambda: client.get("/api/v1/me"), args.runs)

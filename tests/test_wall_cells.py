@@ -18,7 +18,7 @@ from app.services import clock
 from app.services.day_stats import day_number, day_start
 from app.services.settings import set_setting
 from app.services.wall import clusters as wall
-from app.services.wall.cells import DAY_LEVEL, FACET_LEVEL
+from app.services.wall.cells import DAY_LEVEL, FACET_LEVEL, PAIR_LEVEL, summary_facets
 from app.services.wall.clusters import Viewport, answers_from_summary, view_clusters
 from tests.factories import EAST, NORTH, SOUTH, WEST, make_case
 from tests.helpers import (
@@ -60,12 +60,43 @@ def test_filtered_views_from_the_filter_rows_match_the_live_query(city):
     random_cases(200, seed=21, varied=True)
     user = city.users["command"]
     towns = [{"town_id": town.id} for town in city.grids.values() if town.level == 2]
-    views = [Viewport(*CITY.box, zoom) for zoom in (8, 10, 12, 13, 14)]
+    views = [Viewport(*CITY.box, zoom) for zoom in (8, 10, 12, 13, 14, FACET_LEVEL)]
     views += [view for view in random_views(17, 30) if view.zoom <= FACET_LEVEL]
     for filters in [*FACET_FILTERS, *towns]:
         for view in views:
             assert_same_clusters(user, view, filters=filters)
     assert_summary_current()
+
+
+TWO_FILTERS = [{"category": ["noise"], "channel": ["visit"]}, {"category": ["air", "water"], "flag": ["above_level"]},
+               {"channel": ["visit", "letter"], "state": ["closed"]}, {"flag": ["leader", "repeat"]},
+               {"flag": ["inspection"], "state": ["closed"]}, {"category": ["noise"], "town_id": None}]
+
+
+def test_two_filters_at_once_are_read_from_the_pair_rows(city):
+    random_cases(250, seed=23, varied=True)
+    user = city.users["command"]
+    town = next(grid.id for grid in city.grids.values() if grid.level == 2)
+    views = [Viewport(*CITY.box, zoom) for zoom in (8, 10, 12, 13, PAIR_LEVEL)]
+    views += [view for view in random_views(24, 25) if view.zoom <= PAIR_LEVEL]
+    for filters in TWO_FILTERS:
+        filters = {name: town if name == "town_id" else value for name, value in filters.items()}
+        for view in views:
+            assert_same_clusters(user, view, filters=filters)
+        assert answers_from_summary(user, Viewport(*CITY.box, PAIR_LEVEL + 1), filters) is None
+    assert_summary_current()
+
+
+def test_the_rows_a_view_adds_up_are_named_in_one_order():
+    assert summary_facets({"channel": ["visit"], "category": ["noise"]}) == ["category:noise|channel:visit"]
+    assert summary_facets({"flag": ["repeat", "above_level"]}) == ["flag:above_level|flag:repeat"]
+    assert summary_facets({"state": ["closed"], "town_id": 7}) == ["town:7|state:closed"]
+    assert summary_facets({"category": ["air", "water"], "channel": ["visit", "letter"]}) == [
+        "category:air|channel:letter", "category:air|channel:visit",
+        "category:water|channel:letter", "category:water|channel:visit"]
+    assert summary_facets({"category": ["air"], "channel": ["visit"], "town_id": 7}) is None  # three
+    assert summary_facets({"category": ["air"], "flag": ["leader", "repeat"]}) is None
+    assert summary_facets({"category": ["air"], "state": ["red"]}) is None
 
 
 def test_the_filter_rows_stay_current_as_cases_change(city):
@@ -78,6 +109,8 @@ def test_the_filter_rows_stay_current_as_cases_change(city):
     db.session.commit()
     for filters in FACET_FILTERS:
         assert_same_clusters(user, Viewport(*CITY.box, FACET_LEVEL), filters=filters)
+    for filters in TWO_FILTERS[:-1]:
+        assert_same_clusters(user, Viewport(*CITY.box, PAIR_LEVEL), filters=filters)
     assert_summary_current()
 
 
@@ -130,10 +163,11 @@ def test_a_period_to_the_minute_adds_its_whole_days_rows_to_its_ends_counted_liv
     assert wall.answers_by_days(user, views[0], now, {"received_from": now, "category": ["air"]}) is None
 
 
-def test_period_state_and_two_filters_at_once_go_live(city):
+def test_period_open_states_and_three_filters_at_once_go_live(city):
     user = city.users["command"]
     view = Viewport(*CITY.box, 12)
-    assert answers_from_summary(user, view, {"category": ["noise"], "channel": ["visit"]}) is None
+    assert answers_from_summary(user, view, {"category": ["noise"], "channel": ["visit"], "flag": ["leader"]}) is None
+    assert answers_from_summary(user, view, {"flag": ["above_level", "leader", "repeat"]}) is None
     assert answers_from_summary(user, view, {"state": ["red"]}) is None
     assert answers_from_summary(user, view, {"state": ["closed", "green"]}) is None
     assert answers_from_summary(user, view, {"received_from": clock.now()}) is None  # to the minute
@@ -141,7 +175,7 @@ def test_period_state_and_two_filters_at_once_go_live(city):
     assert answers_from_summary(user, view, {"received_from": midnight, "category": ["air"]}) is None
     assert answers_from_summary(user, view, {"received_to": midnight}) is None  # open at the start
     assert answers_from_summary(user, Viewport(*CITY.box, DAY_LEVEL + 1), {"received_from": midnight}) is None
-    assert answers_from_summary(user, view, {"flag": ["leader", "repeat"]}) is None
+    assert answers_from_summary(user, view, {"state": ["red"], "category": ["noise"]}) is None
     assert answers_from_summary(user, Viewport(*CITY.box, FACET_LEVEL + 1), {"category": ["noise"]}) is None
     assert answers_from_summary(user, view, {"category": ["air", "air"]}) == ["category:air"]
     assert answers_from_summary(city.users["sup_T1"], view, {}) is None  # sees one town only

@@ -9,9 +9,11 @@ them.
 
 Each cell has a row for all its cases (``facet`` empty) and, at the coarser levels (up to
 ``services.wall.cells.FACET_LEVEL``), one row per value of each filter the wall offers
-(category, channel, town, flag), so a filtered city view is as cheap as an unfiltered one;
-up to ``DAY_LEVEL``, also one row per day its cases were received on ("day:20429"), so a
-period of whole days is the sum of its days' rows.
+(category, channel, town, flag, 销号), so a filtered city view is as cheap as an unfiltered
+one; up to ``PAIR_LEVEL``, one row per pair of two filters' values
+("category:noise|channel:visit"), so a view with two filters is too; up to ``DAY_LEVEL``,
+also one row per day its cases were received on ("day:20429"), so a period of whole days
+is the sum of its days' rows.
 """
 
 from datetime import datetime
@@ -35,8 +37,9 @@ class WallCell(db.Model):
     cell_x: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     cell_y: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     # "" for all the cell's cases, else the filter value the row counts: "category:noise",
-    # "channel:hotline_12345", "town:7", "flag:above_level", "day:20429" (services.wall.cells).
-    facet: Mapped[str] = mapped_column(String(48), primary_key=True, default="")
+    # "channel:hotline_12345", "town:7", "flag:above_level", "day:20429", or two filters'
+    # values joined by "|": "category:noise|flag:above_level" (services.wall.cells).
+    facet: Mapped[str] = mapped_column(String(64), primary_key=True, default="")
     open_count: Mapped[int] = mapped_column(Integer)
     closed_count: Mapped[int] = mapped_column(Integer)
     # Sums of the WGS-84 coordinates: the cluster's centroid is the sum over the count.

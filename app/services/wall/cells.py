@@ -39,7 +39,7 @@ Rules:
   expression that ``wall.state_rank`` uses); else green if anything is open; else closed.
   The yellow moment depends on the ``yellow_at`` setting, so changing that setting rebuilds
   the table in the same transaction (the hook sees the setting row change; at a million
-  cases that save takes as long as ``flask wall rebuild-cells``, about 15 s).
+  cases that save takes as long as ``flask wall rebuild-cells``, about 40 s).
 * **A view's clusters** are the rows of the view's zoom level for the cells the view
   touches (``view_cells``, ``summary_query``): one row per cluster (summed over the filter
   rows asked for, ``summary_facets``), read through an index.
@@ -67,8 +67,10 @@ from sqlalchemy import (
     func,
     insert,
     literal,
+    literal_column,
     select,
     text,
+    true,
     tuple_,
     union_all,
 )
@@ -178,23 +180,44 @@ def tune_aggregate_session() -> None:
 
 
 # Filter rows: from FACET_LEVEL up, each cell also has one row per value of each filter the
-# wall offers that its cases carry, so a view filtered on one of them is read like an
-# unfiltered one. Finer zooms show few enough cases to count them live when filtered.
-FACET_LEVEL = 14
+# wall offers that its cases carry ("category:noise"), and from PAIR_LEVEL up one row per pair
+# of two different filters' values ("category:noise|channel:visit"), so a view filtered on one
+# or two of them is read like an unfiltered one. Finer zooms show few enough cases to count
+# them live when filtered.
+FACET_LEVEL = 15
+PAIR_LEVEL = 14
+# The filters with rows, in the order a pair's values are written: (name, value per case in
+# SQL or None for a yes/no filter, the cases it counts).
+_KINDS: list[tuple[str, ColumnElement[str] | None, list[ColumnElement[bool]]]] = [
+    ("category", Case.category, []),
+    ("channel", Case.channel, []),
+    ("town", cast(Case.town_id, String), [Case.town_id.isnot(None)]),
+    ("flag:above_level", None, [Case.above_level.is_(True)]),
+    ("flag:inspection", None, [Case.inspection_referral.isnot(None)]),
+    ("flag:leader", None, [Case.leading_official_id.isnot(None)]),
+    ("flag:repeat", None, [Case.repeat_of_id.isnot(None)]),
+    ("state:closed", None, [Case.status.not_in(OPEN)]),
+]
 
 
 def _facets() -> list[tuple[ColumnElement[str], list[ColumnElement[bool]]]]:
-    """Each filter row kind: its ``facet`` value per case (SQL) and the cases it counts."""
-    return [
-        (literal("category:") + Case.category, []),
-        (literal("channel:") + Case.channel, []),
-        (literal("town:") + cast(Case.town_id, String), [Case.town_id.isnot(None)]),
-        (literal("flag:above_level"), [Case.above_level.is_(True)]),
-        (literal("flag:inspection"), [Case.inspection_referral.isnot(None)]),
-        (literal("flag:leader"), [Case.leading_official_id.isnot(None)]),
-        (literal("flag:repeat"), [Case.repeat_of_id.isnot(None)]),
-        (literal("state:closed"), [Case.status.not_in(OPEN)]),
-    ]
+    """Each single filter row kind: its ``facet`` value per case (SQL) and the cases it counts."""
+    return [(literal(f"{name}:") + value if value is not None else literal(name), applies)
+            for name, value, applies in _KINDS]
+
+
+def _pairs() -> list[tuple[ColumnElement[str], list[ColumnElement[bool]]]]:
+    """Each pair filter row kind: two different filters' values joined by "|", in ``_KINDS`` order."""
+    singles = _facets()
+    return [(first + literal("|") + second, [*first_applies, *second_applies])
+            for i, (first, first_applies) in enumerate(singles)
+            for second, second_applies in singles[i + 1:]]
+
+
+def _kind_of(facet: str) -> int:
+    """The position in ``_KINDS`` of the filter a single ``facet`` value belongs to."""
+    return next(i for i, (name, value, _) in enumerate(_KINDS)
+                if (facet.startswith(f"{name}:") if value is not None else facet == name))
 
 
 # Received-day rows: from DAY_LEVEL up, each cell also has one row per Beijing day on which
@@ -214,7 +237,17 @@ def facet_level(facets: list[str]) -> int:
     """The finest level that has rows for these ``facet`` values."""
     if facets == [""]:
         return BASE_LEVEL
-    return DAY_LEVEL if facets[0].startswith("day:") else FACET_LEVEL
+    if facets[0].startswith("day:"):
+        return DAY_LEVEL
+    return PAIR_LEVEL if "|" in facets[0] else FACET_LEVEL
+
+
+def awaits_catch_up(facets: list[str], zoom: int) -> bool:
+    """True for the rows an upgrade added and the worker writes after it (the received-day rows,
+    migration 0023; the pair rows and the single filters' rows at zoom 15, migration 0024):
+    while any noted cell waits for its refresh, they may be missing, so such a view is
+    counted live."""
+    return facets != [""] and (facets[0].startswith("day:") or "|" in facets[0] or zoom > PAIR_LEVEL)
 
 
 def period_days(start: datetime | None, end: datetime | None, now: datetime
@@ -238,11 +271,13 @@ def period_days(start: datetime | None, end: datetime | None, now: datetime
 def summary_facets(filters: dict) -> list[str] | None:
     """The ``facet`` values whose rows answer these filters exactly, or None if rows cannot.
 
-    No filter is the rows for all cases. One filter is its value's rows: values of one
-    category or channel exclude each other, so their rows add up; flags are combined with
-    AND, so only one flag is answered; of the deadline states only 销号 (closed) does not
-    move with the clock; a period of whole days is its days' rows. The other states, a
-    period to the minute and two filters at once cut across rows: those go live.
+    No filter is the rows for all cases. A filter is a set of alternatives: the values of
+    one category or channel exclude each other, so their rows add up; flags are combined
+    with AND; of the deadline states only 销号 (closed) does not move with the clock. Two
+    filters are the pair rows of each combination of their alternatives (at most two
+    values held at once: two flags are a pair, three are not). A period of whole days alone
+    is its days' rows. The other states, a period to the minute or with another filter and
+    three filters at once cut across rows: those go live.
     """
     given = {name: value for name, value in filters.items() if value}
     if not given:
@@ -251,17 +286,28 @@ def summary_facets(filters: dict) -> list[str] | None:
     if period:
         days = None if given else period_days(period.get("received_from"), period.get("received_to"), clock.now())
         return days[0] if days and not days[1] else None  # whole days only
-    if len(given) > 1:
+    combinations: list[list[str]] = [[]]
+    for name, value in given.items():
+        alternatives = _alternatives(name, value)
+        if alternatives is None:
+            return None
+        combinations = [held + more for held in combinations for more in alternatives]
+    if any(len(held) > 2 for held in combinations):
         return None
-    ((name, value),) = given.items()
+    return sorted("|".join(sorted(held, key=_kind_of)) for held in combinations)
+
+
+def _alternatives(name: str, value) -> list[list[str]] | None:
+    """One wall filter as the rows it needs: alternatives (added up), each the values a case
+    holds at once; None for a filter without rows."""
     if name in ("category", "channel"):
-        return [f"{name}:{v}" for v in sorted(set(value))]
+        return [[f"{name}:{v}"] for v in sorted(set(value))]
     if name == "town_id":
-        return [f"town:{int(value)}"]
-    if name == "flag" and len(set(value)) == 1:
-        return [f"flag:{value[0]}"]
+        return [[f"town:{int(value)}"]]
+    if name == "flag":
+        return [[f"flag:{v}" for v in sorted(set(value))]]
     if name == "state" and set(value) == {"closed"}:
-        return ["state:closed"]
+        return [["state:closed"]]
     return None
 
 
@@ -319,17 +365,31 @@ def in_cell(level: int, cell_x: int, cell_y: int) -> list[ColumnElement[bool]]:
     return [in_bbox("cases", Case.location, Case.id, *_cell_box(level, cell_x, cell_y)), x == cell_x, y == cell_y]
 
 
-def _facet_rows(where: list, yellow_at: float) -> CompoundSelect:
-    """SELECT the filter rows of ``FACET_LEVEL`` from the cases matching ``where``: every kind in one statement."""
-    return union_all(*(_base_rows(FACET_LEVEL, facet, [*where, *applies], yellow_at) for facet, applies in _facets()))
+def _facet_rows(level: int, kinds, where: list, yellow_at: float) -> Select:
+    """SELECT the filter rows of ``level`` of these kinds (``_facets`` or ``_pairs``) from the cases
+    matching ``where``, in one pass over them: each case meets every kind's number and takes
+    that kind's row value, or none where the kind does not count it."""
+    numbers = union_all(*(select(literal_column(str(i), Integer).label("kind")) for i in range(len(kinds))))
+    numbers = numbers.subquery("kinds")
+    facet = case(*((numbers.c.kind == i, case((and_(*applies), value)) if applies else value)
+                   for i, (value, applies) in enumerate(kinds)))
+    return _base_rows(level, facet, [*where, facet.isnot(None)], yellow_at).join_from(Case, numbers, true())
+
+
+# The levels whose filter or received-day rows are counted from the cases (the finer levels
+# have none to roll up): the single filters', the pairs' and the days' finest levels.
+_COUNTED_LEVELS = (FACET_LEVEL, PAIR_LEVEL, DAY_LEVEL)
 
 
 def _counted_rows(level: int, where: list, yellow_at: float) -> list[Select | CompoundSelect]:
     """The rows of ``level`` counted from the cases rather than rolled up from its children:
-    the filter rows at ``FACET_LEVEL``, the received-day rows at ``DAY_LEVEL``."""
+    the single filters' rows at ``FACET_LEVEL``, the pairs' at ``PAIR_LEVEL``, the
+    received-day rows at ``DAY_LEVEL``."""
     counted = []
     if level == FACET_LEVEL:
-        counted.append(_facet_rows(where, yellow_at))
+        counted.append(_facet_rows(level, _facets(), where, yellow_at))
+    if level == PAIR_LEVEL:
+        counted.append(_facet_rows(level, _pairs(), where, yellow_at))
     if level == DAY_LEVEL:
         counted.append(_base_rows(DAY_LEVEL, _day_facet(), where, yellow_at))
     return counted
@@ -338,10 +398,9 @@ def _counted_rows(level: int, where: list, yellow_at: float) -> list[Select | Co
 def refresh_cells(session: Session, cells: set[tuple[int, int]]) -> None:
     """Recompute these base cells from the cases, then every coarser cell above them.
 
-    At ``FACET_LEVEL`` the filter rows, and at ``DAY_LEVEL`` the received-day rows, are
-    recounted from the cases too (the finer levels have none to roll up); above them,
-    every row rolls up from its children. The open-state snapshot's cells follow
-    (``open_states.refresh_cells``).
+    At the counted levels (``_COUNTED_LEVELS``) the filter, pair and received-day rows are
+    recounted from the cases too; above them, every row rolls up from its children. The
+    open-state snapshot's cells follow (``open_states.refresh_cells``).
     """
     _one_at_a_time(session)
     yellow_at = float(get_setting("yellow_at"))
@@ -358,7 +417,7 @@ def refresh_cells(session: Session, cells: set[tuple[int, int]]) -> None:
                                                tuple_(WallCell.cell_x, WallCell.cell_y).in_(sorted(cells))))
         session.execute(insert(WallCell).from_select(
             _COLUMNS, _parent_rows(level, [tuple_(WallCell.cell_x, WallCell.cell_y).in_(children)])))
-        for cell_x, cell_y in sorted(cells) if level in (FACET_LEVEL, DAY_LEVEL) else ():
+        for cell_x, cell_y in sorted(cells) if level in _COUNTED_LEVELS else ():
             for rows in _counted_rows(level, in_cell(level, cell_x, cell_y), yellow_at):
                 session.execute(insert(WallCell).from_select(_COLUMNS, rows))
     for follower in _FOLLOWERS:

@@ -17,12 +17,14 @@
 * **Two ways to the same clusters.** For a caller who sees every case (the wall's roles),
   the clusters are rows of the per-cell summary (``services.wall_cells``: one indexed read
   of a few hundred rows) without filters at zooms up to ``wall_cells.BASE_LEVEL``, and with
-  one filter of category, channel, town or a single flag up to ``wall_cells.FACET_LEVEL``,
-  and a period of whole days up to ``wall_cells.DAY_LEVEL``. A period to the minute and
-  the open deadline states cut across a cell's cases (and two filters across its filter
-  rows), so those views, finer filtered zooms and the point layer run the live
-  ``GROUP BY`` over the cases in the cells (``wall_cells.in_cells``: the spatial index,
-  then the cell test). Both give identical clusters (tests/test_wall_cells.py).
+  one filter of category, channel, town, flag or 销号 up to ``wall_cells.FACET_LEVEL``,
+  two of them up to ``wall_cells.PAIR_LEVEL``, and a period of whole days up to
+  ``wall_cells.DAY_LEVEL``. The open deadline states and a period to the minute cut across
+  a cell's cases, and three filters across its filter rows: the first come from the
+  open-state snapshot, the second from received-day rows and its ends counted live; the
+  rest, finer filtered zooms and the point layer run the live ``GROUP BY`` over the cases
+  in the cells (``wall_cells.in_cells``: the spatial index, then the cell test). Both give
+  identical clusters (tests/test_wall_cells.py).
 * **ETag** from a cheap data revision (the highest event id and case id, both primary keys,
   read in one statement) plus the minute (states change with time), the caller's scope, the
   cells and the filters.
@@ -52,6 +54,7 @@ from app.services.wall.cells import (
     OPEN_STATES,
     STATE_RANKS,
     Rect,
+    awaits_catch_up,
     cell_degrees,
     cell_index,
     epoch_seconds,
@@ -186,18 +189,19 @@ def answers_from_summary(user: User, view: Viewport, filters: dict) -> list[str]
     """The summary rows (``facet`` values) that give this view's clusters exactly, or None.
 
     The wall's roles see every case (access.case_scope); the zoom's cells must be ones the
-    summary keeps; the filters must be none, or one of category, channel, town, a single
-    flag, the closed state or a period of whole days (``wall_cells.summary_facets``) at a
-    zoom that has rows for them. A period waits for the summary to catch up with the noted
-    cells (while it has not, the period is counted live).
+    summary keeps; the filters must be none, one or two of category, channel, town, flags
+    and the closed state, or a period of whole days (``wall_cells.summary_facets``) at a
+    zoom that has rows for them. Rows an upgrade added wait for the summary to catch up
+    with the noted cells (``wall_cells.awaits_catch_up``; until then such views are
+    counted live).
     """
     if not may(user, "wall") or view.zoom > BASE_LEVEL:
         return None
     facets = summary_facets(filters)
     if facets is None or view.zoom > facet_level(facets):
         return None
-    if facets[0].startswith("day:") and summary_pending()[1] is not None:
-        return None  # the received-day rows of the noted cells are not written yet (migration 0023)
+    if awaits_catch_up(facets, view.zoom) and summary_pending()[1] is not None:
+        return None  # rows an upgrade added are not all written yet (migrations 0023, 0024)
     return facets
 
 
@@ -267,9 +271,10 @@ def view_clusters(user: User, view: Viewport, now: datetime, filters: dict) -> l
     facets = answers_from_summary(user, view, filters)
     if facets is not None:
         rows = db.session.execute(*summary_select(view, now, facets)).all()
-        # A filtered view's rows keep open cases unsplit: when they are few, count them live
-        # instead, so the rings show each state (the live query's cost grows with them).
-        if facets == [""] or sum(row.count for row in rows) > LIVE_SPLIT_MAX or all(
+        # A filtered view's rows keep open cases unsplit: when one filter leaves few, count
+        # them live instead, so the rings show each state (that query's cost grows with them).
+        # Two filters' live query reads every case either one matches: it keeps the rows.
+        if facets == [""] or "|" in facets[0] or sum(row.count for row in rows) > LIVE_SPLIT_MAX or all(
                 row.worst <= STATE_RANKS[DeadlineState.GREEN] for row in rows):
             return rows
     states = answers_from_snapshot(user, view, now, filters)
