@@ -1,10 +1,13 @@
-// Town and village names on the wall, placed so none overlaps another. Each grid gets one
-// anchor inside its polygon, as far from its edges as a coarse search finds (a name at the
-// bounding-box centre of a crescent-shaped village would sit in its neighbour). On every
-// view change the names are laid out greedily on screen boxes: towns first, then villages
-// from the largest on screen; a village name shows only where it fits inside its village
-// and clears every name already placed; the base map's place names give way to both.
-// Names sit in a pane above the cases, without catching clicks.
+// Town and village names on the wall, placed so none overlaps another or runs into a case
+// symbol. Each grid gets one anchor inside its polygon, as far from its edges as a coarse
+// search finds (a name at the bounding-box centre of a crescent-shaped village would sit in
+// its neighbour). On every view change, and whenever the cases are drawn again, the names
+// are laid out greedily on screen boxes: towns first, then villages from the largest on
+// screen. Each name tries its anchor and a few places around it and takes the first that
+// clears the names already placed and touches the fewest case symbols (a name beside a
+// cluster read as one string: 「7金沙镇」). A town always shows; a village name shows only
+// where it fits inside its village and touches no name and no case symbol. The base map's
+// place names give way to both. Names sit in a pane above the cases, without catching clicks.
 
 const L = window.L;
 const PANE = "labels";
@@ -61,9 +64,33 @@ export function labelAnchor(geometry) {
 }
 
 const overlaps = (a, b) => a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
+const within = (a, b) => a.left >= b.left && a.right <= b.right && a.top >= b.top && a.bottom <= b.bottom;
+// Clear space kept between a name and a case symbol, in CSS pixels (times the wall's scale).
+const SYMBOL_GAP = 2;
 
-/** The grid-name layer: ``update()`` lays the names out for the current view. */
-export function createLabels(map, towns, villages, latLngOf, scale) {
+/** True when a screen box and a case symbol's circle ({x, y, r}) come closer than ``gap``. */
+function touches(box, circle, gap) {
+  const dx = circle.x - Math.max(box.left, Math.min(circle.x, box.right));
+  const dy = circle.y - Math.max(box.top, Math.min(circle.y, box.bottom));
+  return dx * dx + dy * dy < (circle.r + gap) ** 2;
+}
+
+/** The screen offsets a name tries, nearest its anchor first: a grid of half a name's height
+ *  and half its width around it, one name out (a village) or two (a town, which must show). */
+function offsetsFor(entry) {
+  const reach = entry.kind === "town" ? 4 : 2;
+  const [stepX, stepY] = [entry.width / 2, entry.height / 2];
+  const offsets = [];
+  for (let i = -reach; i <= reach; i += 1) {
+    for (let j = -reach; j <= reach; j += 1) offsets.push([i * stepX, j * stepY]);
+  }
+  return offsets.sort((a, b) => Math.hypot(a[0] / stepX, a[1] / stepY) - Math.hypot(b[0] / stepX, b[1] / stepY));
+}
+
+/** The grid-name layer: ``update()`` lays the names out for the current view, around the
+ *  case symbols ``caseCircles()`` returns ([{x, y, r, weight}] in container pixels; the
+ *  weight says how much hiding one costs). */
+export function createLabels(map, towns, villages, latLngOf, scale, caseCircles = () => []) {
   map.createPane(PANE).style.zIndex = 430;
   map.getPane(PANE).style.pointerEvents = "none";
   const layer = L.layerGroup().addTo(map);
@@ -79,55 +106,93 @@ export function createLabels(map, towns, villages, latLngOf, scale) {
     const name = feature.properties.name;
     return {
       kind, name, id: feature.properties.id, anchor: latLngOf(lon, lat),
+      polygons: polygonsOf(feature.geometry).map((rings) => rings.map((ring) => ring.map((c) => latLngOf(c[0], c[1])))),
       bounds: L.geoJSON(feature, { coordsToLatLng: (c) => latLngOf(c[0], c[1]) }).getBounds(),
       width: measure.measureText(name).width + 6 * scale, height: (kind === "town" ? 28 : 20) * scale,
+      fontPx: (kind === "town" ? 22 : 15) * scale,
     };
   });
-  const placed = { town: 0, village: 0 };
+  const placed = { town: 0, village: 0, touching: 0 };
 
   function update() {
     layer.clearLayers();
-    placed.town = 0;
-    placed.village = 0;
+    Object.keys(placed).forEach((key) => { placed[key] = 0; });
     const size = map.getSize();
     const taken = [];
+    const circles = caseCircles();
+    const gap = SYMBOL_GAP * scale;
+    // What a box hides: each symbol it touches, a count (a cluster's figure) weighing most.
+    // (The text itself, not the name's box: its padding and line height may cross a ring.)
+    const weightOf = (box, entry) => {
+      const inset = { x: 3 * scale, y: (entry.height - entry.fontPx) / 2 };
+      const text = { left: box.left + inset.x, right: box.right - inset.x, top: box.top + inset.y,
+                     bottom: box.bottom - inset.y };
+      return circles.reduce((sum, c) => sum + (touches(text, c, gap) ? c.weight : 0), 0);
+    };
     const onScreen = (box) => box.right > 0 && box.left < size.x && box.bottom > 0 && box.top < size.y;
-    const boxOf = (entry) => {
+    const boxAt = (entry, [dx, dy]) => {
       const p = map.latLngToContainerPoint(entry.anchor);
-      return { left: p.x - entry.width / 2, right: p.x + entry.width / 2,
-               top: p.y - entry.height / 2, bottom: p.y + entry.height / 2 };
+      return { left: p.x + dx - entry.width / 2, right: p.x + dx + entry.width / 2,
+               top: p.y + dy - entry.height / 2, bottom: p.y + dy + entry.height / 2 };
+    };
+    // Whether a box's centre and corners lie in the entry's polygons, on screen now.
+    const insideOf = (entry) => {
+      const polygons = entry.polygons.map((rings) => rings.map((ring) => ring.map((latLng) => {
+        const p = map.latLngToContainerPoint(latLng);
+        return [p.x, p.y];
+      })));
+      const contains = (x, y) => polygons.some((rings) => ringContains(rings[0], x, y)
+        && !rings.slice(1).some((hole) => ringContains(hole, x, y)));
+      return (box) => [[box.left, box.top], [box.right, box.top], [box.left, box.bottom], [box.right, box.bottom],
+        [(box.left + box.right) / 2, (box.top + box.bottom) / 2]].every(([x, y]) => contains(x, y));
     };
     const spanOf = (entry) => {
       const nw = map.latLngToContainerPoint(entry.bounds.getNorthWest());
       const se = map.latLngToContainerPoint(entry.bounds.getSouthEast());
-      return { width: se.x - nw.x, height: se.y - nw.y };
+      return { left: nw.x, top: nw.y, right: se.x, bottom: se.y, width: se.x - nw.x, height: se.y - nw.y };
     };
     const villagesBySize = entries.filter((e) => e.kind === "village")
       .map((entry) => ({ entry, span: spanOf(entry) }))
       .filter(({ entry, span }) => span.width >= entry.width && span.height >= entry.height * 1.5)
-      .sort((a, b) => b.span.width * b.span.height - a.span.width * a.span.height)
-      .map(({ entry }) => entry);
-    for (const entry of [...entries.filter((e) => e.kind === "town"), ...villagesBySize]) {
-      const box = boxOf(entry);
-      if (!onScreen(box)) continue;
-      // Towns always show (they never share a box at any zoom the wall uses); villages yield.
-      if (entry.kind === "village" && taken.some((other) => overlaps(box, other))) continue;
-      taken.push(box);
+      .sort((a, b) => b.span.width * b.span.height - a.span.width * a.span.height);
+    const candidates = [
+      ...entries.filter((e) => e.kind === "town").map((entry) => ({ entry, span: null })), ...villagesBySize,
+    ];
+    for (const { entry, span } of candidates) {
+      // Each place the name may take (inside its own grid), with how many case symbols it would touch.
+      const inside = insideOf(entry);
+      const places = offsetsFor(entry).map((offset) => ({ offset, box: boxAt(entry, offset) }))
+        .filter(({ box, offset }) => onScreen(box) && !taken.some((other) => overlaps(box, other))
+          && (span === null || within(box, span)) && (offset[0] === 0 && offset[1] === 0 || inside(box)))
+        .map((place) => ({ ...place, touching: weightOf(place.box, entry) }));
+      if (!places.length) {
+        if (entry.kind === "village" || !onScreen(boxAt(entry, [0, 0]))) continue;
+        // Towns never share a box at any zoom the wall uses: a town whose every place is
+        // taken keeps its anchor (this does not happen on the demo city).
+        const box = boxAt(entry, [0, 0]);
+        places.push({ offset: [0, 0], box, touching: weightOf(box, entry) });
+      }
+      const best = places.reduce((a, b) => (b.touching < a.touching ? b : a));
+      if (entry.kind === "village" && best.touching) continue;
+      taken.push(best.box);
       placed[entry.kind] += 1;
+      if (best.touching) placed.touching += 1;
       const text = document.createElement("span");
       text.textContent = entry.name;
       const icon = L.divIcon({
         className: `grid-label grid-label-${entry.kind}`, html: text,
-        iconSize: [entry.width, entry.height], iconAnchor: [entry.width / 2, entry.height / 2],
+        iconSize: [entry.width, entry.height],
+        iconAnchor: [entry.width / 2 - best.offset[0], entry.height / 2 - best.offset[1]],
       });
       layer.addLayer(L.marker(entry.anchor, { icon, pane: PANE, interactive: false, keyboard: false }));
     }
-    hidePlaceNamesUnder(taken);
+    hidePlaceNamesUnder(taken, circles, gap);
     map.getContainer().dataset.labels = JSON.stringify(placed);
   }
 
-  // The base map's place names (factories, stations) yield to the grid names and to each other.
-  function hidePlaceNamesUnder(taken) {
+  // The base map's place names (factories, stations) yield to the grid names, the case
+  // symbols and each other.
+  function hidePlaceNamesUnder(taken, circles, gap) {
     const frame = map.getContainer().getBoundingClientRect();
     const kept = [...taken];
     for (const node of map.getContainer().querySelectorAll(".basemap-label")) {
@@ -135,7 +200,7 @@ export function createLabels(map, towns, villages, latLngOf, scale) {
       const box = {
         left: r.left - frame.left, right: r.right - frame.left, top: r.top - frame.top, bottom: r.bottom - frame.top,
       };
-      const clear = !kept.some((other) => overlaps(box, other));
+      const clear = !kept.some((other) => overlaps(box, other)) && !circles.some((c) => touches(box, c, gap));
       node.style.visibility = clear ? "" : "hidden";
       if (clear) kept.push(box);
     }

@@ -130,7 +130,7 @@ async function loadGrids() {
   }, { collapsed: false }).addTo(map);
   cityBounds = townLayer.getBounds();
   if (cityBounds.isValid()) map.fitBounds(cityBounds, fitOptions({ animate: false }));
-  gridLabels = createLabels(map, towns, villages, latLngOf, SCALE);
+  gridLabels = createLabels(map, towns, villages, latLngOf, SCALE, caseCircles);
   element.dataset.gridsReady = "true";
 }
 
@@ -205,6 +205,20 @@ function renderLegendCounts(counts) {
   element.dataset.legend = JSON.stringify(counts);
 }
 
+/** Where the case symbols sit on screen, [{x, y, r, weight}] in container pixels: the names
+ *  keep clear of them, of a cluster's count (weight 10) before a 久拖不解 ring (weight 1). */
+function caseCircles() {
+  const circles = [];
+  for (const [layer, weight] of [[caseLayer, 10], [longLayer, 1]]) {
+    if (!map.hasLayer(layer)) continue;
+    layer.eachLayer((symbol) => {
+      const p = map.latLngToContainerPoint(symbol.getLatLng());
+      circles.push({ x: p.x, y: p.y, r: symbol.getRadius() + (symbol.options.weight || 0) / 2, weight });
+    });
+  }
+  return circles;
+}
+
 function drawCases(data) {
   const started = performance.now();
   const symbols = [];
@@ -223,6 +237,7 @@ function drawCases(data) {
   }
   caseLayer.clearLayers();
   symbols.forEach((symbol) => caseLayer.addLayer(symbol));
+  gridLabels?.update();
   const total = data.kind === "clusters" ? data.total : data.points.length;
   const period = mapPeriod();
   document.getElementById("in-view").textContent = `图上 ${total.toLocaleString("zh-CN")} 件（${period}）`;
@@ -418,6 +433,7 @@ async function loadLong() {
     symbol.on("click", () => openLongCard(item));
     longLayer.addLayer(symbol);
   }
+  gridLabels?.update();
   document.getElementById("legend-long").textContent = data.truncated
     ? `久拖不解（仅显示 ${data.cases.length} 件，请放大）` : `久拖不解 ${data.cases.length} 件（本视图，不随筛选）`;
   element.dataset.longUnresolved = String(data.cases.length);
@@ -581,6 +597,7 @@ async function start() {
   map.on("moveend", () => { loadCases(); loadSources(); loadLong(); loadBaseMap(); });
   map.on("overlayadd overlayremove", (event) => {
     if (event.layer === longLayer && event.type === "overlayadd") loadLong();
+    if (event.layer === caseLayer || event.layer === longLayer) gridLabels?.update();  // names move with the symbols
     if (event.layer !== sourceLayer) return;
     document.getElementById("legend-sources").hidden = event.type === "overlayremove";
     if (event.type === "overlayadd") loadSources();
