@@ -48,13 +48,17 @@ from app.services.wall.panels import (  # noqa: E402
 from config import Config  # noqa: E402
 
 # (label, lon, lat, zoom, filters): filtered viewport views: a period (of whole days from the
-# summary's received-day rows, to the minute live), open deadline states, two filters, zoom 15+.
+# summary's received-day rows, to the minute live), open deadline states (alone and beside a
+# filter), one filter with its rings split, two filters, zoom 15+.
 FILTERED_VIEWS = [
     ("city, last 30 days as picked on the wall", 120.57, 32.39, 11, {"received_from": "picked"}),
     ("town NW, last 30 days as picked", 120.42, 32.48, 12, {"received_from": "picked"}),
     ("city, last 30 days to the minute", 120.57, 32.39, 11, {"received_from": "month"}),
     ("city, 已超期", 120.57, 32.39, 11, {"state": ["red"]}),
     ("city, 临期", 120.57, 32.39, 11, {"state": ["yellow"]}),
+    ("city, 噪声 (rings split)", 120.57, 32.39, 11, {"category": ["noise"]}),
+    ("city, 已超期 + 噪声", 120.57, 32.39, 11, {"state": ["red"], "category": ["noise"]}),
+    ("town centre, 临期 + 来访", 120.57, 32.39, 13, {"state": ["yellow"], "channel": ["visit"]}),
     ("city, 噪声 + 来访", 120.57, 32.39, 11, {"category": ["noise"], "channel": ["visit"]}),
     ("town centre, 噪声 + 越级访", 120.57, 32.39, 13, {"category": ["noise"], "flag": ["above_level"]}),
     ("village, 噪声", 120.63, 32.35, 15, {"category": ["noise"]}),

@@ -167,11 +167,11 @@ def endpoint_queries(caller: User, view: Viewport, kind: str, filters: dict) -> 
     """The SELECTs (with parameters) the endpoint runs for a view, and which path it takes."""
     now = clock.now()
     facets = answers_from_summary(caller, view, filters)
-    states = answers_from_snapshot(caller, view, now, filters)
+    wanted = answers_from_snapshot(caller, view, now, filters)
     if facets is not None:
-        queries, path = [summary_select(view, now, facets)], "summary"
-    elif states is not None:
-        queries, path = [(open_states.state_query(view.zoom, view.cells, states), {})], "state snapshot"
+        queries, path = [summary_select(view, now, facets)[:2]], "summary"
+    elif wanted is not None:
+        queries, path = [(open_states.state_query(view.zoom, view.cells, *wanted), {})], "state snapshot"
     elif (days := answers_by_days(caller, view, now, filters)) is not None:
         queries, path = [period_query(view, now, *days)], "day rows + ends live"
     else:

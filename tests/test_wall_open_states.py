@@ -2,12 +2,13 @@
 
 import math
 from datetime import timedelta
+from unittest import mock
 
 from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import Case, WallDirtyCell, WallOpenState
-from app.models.vocab import CaseStatus
+from app.models.vocab import CaseStatus, Category
 from app.services import background, clock
 from app.services.wall import clusters as wall
 from app.services.wall import open_states
@@ -52,11 +53,20 @@ def test_a_fresh_snapshot_splits_every_cluster_as_the_live_query_does(city):
 def test_the_coarser_levels_are_sums_of_the_finest(city):
     random_cases(150, seed=43)
     open_states.take_snapshot(clock.now())
-    sums = dict(db.session.execute(
-        select(WallOpenState.level, func.sum(WallOpenState.case_count)).group_by(WallOpenState.level)).all())
+    sums = dict(db.session.execute(select(WallOpenState.level, func.sum(WallOpenState.case_count))
+                                   .where(WallOpenState.facet == "").group_by(WallOpenState.level)).all())
     opened = db.session.scalar(select(func.count()).select_from(Case).where(
         Case.location.isnot(None), Case.status.in_(open_states.OPEN)))
     assert set(sums) == set(range(open_states.SNAPSHOT_LEVEL + 1)) and set(sums.values()) == {opened}
+    # and each filter value's rows, level by level, count its open cases
+    by_category = db.session.execute(
+        select(WallOpenState.level, WallOpenState.facet, func.sum(WallOpenState.case_count))
+        .where(WallOpenState.facet.like("category:%")).group_by(WallOpenState.level, WallOpenState.facet)).all()
+    opened_by_category = dict(db.session.execute(
+        select(Case.category, func.count()).where(Case.location.isnot(None), Case.status.in_(open_states.OPEN))
+        .group_by(Case.category)).all())
+    assert {level for level, _, _ in by_category} == set(range(open_states.FACET_LEVEL + 1))
+    assert all(n == opened_by_category[facet.removeprefix("category:")] for _, facet, n in by_category)
 
 
 def test_writes_reach_the_snapshot_and_a_stale_one_goes_unsplit(city):
@@ -93,10 +103,10 @@ def test_the_worker_takes_the_snapshot_every_minute(city):
 def snapshot_rows() -> list[tuple]:
     """The stored snapshot, row by row, sums rounded to what summation order can change."""
     t = WallOpenState
-    return [(*row[:5], round(row[5], 6), round(row[6], 6), *row[7:]) for row in db.session.execute(
-        select(t.level, t.cell_x, t.cell_y, t.state, t.case_count, t.lon_sum, t.lat_sum, t.above_level,
+    return [(*row[:6], round(row[6], 6), round(row[7], 6), *row[8:]) for row in db.session.execute(
+        select(t.level, t.cell_x, t.cell_y, t.state, t.facet, t.case_count, t.lon_sum, t.lat_sum, t.above_level,
                t.inspection, t.leader, t.min_case_id)
-        .order_by(t.level, t.cell_x, t.cell_y, t.state))]
+        .order_by(t.level, t.cell_x, t.cell_y, t.state, t.facet))]
 
 
 def test_a_later_snapshot_written_as_changes_equals_one_taken_from_scratch(city):
@@ -128,20 +138,74 @@ def test_views_of_open_states_are_read_from_the_snapshot_as_the_live_query_count
     assert all(wall.answers_from_snapshot(user, views[0], now, {"state": s}) is None for s in STATE_FILTERS)
     open_states.take_snapshot(now)
     assert wall.answers_from_snapshot(user, views[0], now, {"state": ["closed"]}) is None  # the summary's
-    assert wall.answers_from_snapshot(user, views[0], now, {"state": ["red"], "category": ["air"]}) is None
+    two = {"state": ["red"], "category": ["air"], "channel": ["visit"]}
+    assert wall.answers_from_snapshot(user, views[0], now, two) is None  # two filters beside the state
     assert wall.answers_from_snapshot(city.users["sup_T1"], views[0], now, {"state": ["red"]}) is None
     for states in STATE_FILTERS:
         filters = {"state": states}
         for view in views:
-            assert wall.answers_from_snapshot(user, view, now, filters) == [s for s in STATES if s in states]
-            got, want = wall.view_clusters(user, view, now, filters), live(user, view, now, filters)
-            assert [(g.zoom_x, g.zoom_y) for g in got] == [(w.zoom_x, w.zoom_y) for w in want]
-            for g, w in zip(got, want, strict=True):
-                assert (g.count, g.worst, g.above_level, g.inspection, g.leader, g.case_id, g.red, g.yellow,
-                        g.green) == (w.count, w.worst, w.above_level, w.inspection, w.leader, w.case_id, w.red,
-                                     w.yellow, w.green)
-                assert math.isclose(g.lon_sum / g.count, w.lon_sum / w.count, abs_tol=1e-9)
+            assert wall.answers_from_snapshot(user, view, now, filters) == ([s for s in STATES if s in states], [""])
+            assert_same_states(user, view, now, filters)
         assert viewport_features(user, views[2], now, filters)["states_as_of"] == now.isoformat()
+
+
+def assert_same_states(user, view: Viewport, now, filters: dict) -> None:
+    """The view's clusters, read from the snapshot, are the live query's, state by state."""
+    got, want = wall.view_clusters(user, view, now, filters), live(user, view, now, filters)
+    assert [(g.zoom_x, g.zoom_y) for g in got] == [(w.zoom_x, w.zoom_y) for w in want]
+    for g, w in zip(got, want, strict=True):
+        assert (g.count, g.worst, g.above_level, g.inspection, g.leader, g.case_id, g.red, g.yellow,
+                g.green) == (w.count, w.worst, w.above_level, w.inspection, w.leader, w.case_id, w.red,
+                             w.yellow, w.green)
+        assert math.isclose(g.lon_sum / g.count, w.lon_sum / w.count, abs_tol=1e-9)
+
+
+BESIDE = [{"category": ["noise"]}, {"category": ["air", "water"]}, {"channel": ["visit"]}, {"flag": ["above_level"]},
+          {"flag": ["repeat"]}]
+
+
+def test_an_open_state_beside_one_filter_is_read_from_the_snapshot(city):
+    cases = random_cases(300, seed=50, varied=True)
+    user, now = city.users["command"], clock.now()
+    town = next(grid.id for grid in city.grids.values() if grid.level == 2)
+    views = [Viewport(*CITY.box, zoom) for zoom in range(8, open_states.FACET_LEVEL + 1)]
+    views += [v for v in random_views(51, 30) if v.zoom <= open_states.FACET_LEVEL]
+    open_states.take_snapshot(now)
+    for beside in [*BESIDE, {"town_id": town}]:
+        for states in (["red"], ["yellow", "green"]):
+            filters = {"state": states, **beside}
+            for view in views:
+                assert wall.answers_from_snapshot(user, view, now, filters) is not None, filters
+                assert_same_states(user, view, now, filters)
+            deeper = Viewport(*CITY.box, open_states.FACET_LEVEL + 1)
+            assert wall.answers_from_snapshot(user, deeper, now, filters) is None  # few cases: live
+    # writes reach the filter values' rows through the summary's refresh
+    for case in cases[:60:4]:
+        case.status, case.category = CaseStatus.CLOSED, Category.WATER
+    for case in cases[1:60:5]:
+        case.category = Category.NOISE
+    cases[2].location = cases[9].location
+    db.session.commit()
+    refresh_noted_cells()
+    db.session.commit()
+    for beside in BESIDE:
+        for view in views[:4]:
+            assert_same_states(user, view, now, {"state": ["red", "yellow", "green"], **beside})
+
+
+def test_a_view_with_one_filter_splits_its_rings_from_the_snapshot(city):
+    random_cases(300, seed=52, varied=True)
+    user, now = city.users["command"], clock.now()
+    open_states.take_snapshot(now)
+    views = [Viewport(*CITY.box, zoom) for zoom in range(8, open_states.FACET_LEVEL + 1)]
+    for beside in BESIDE:
+        for view in views:
+            with mock.patch.object(wall, "LIVE_SPLIT_MAX", -1):  # the summary's rows, however few the cases
+                answer = viewport_features(user, view, now, beside)
+            want = live(user, view, now, beside)
+            assert sorted(tuple(c["states"].get(s, 0) for s in STATES) for c in answer["clusters"]) == \
+                   sorted(tuple(int(getattr(w, s) or 0) for s in STATES) for w in want), (beside, view)
+            assert all("open" not in c["states"] for c in answer["clusters"])
 
 
 def test_a_view_of_open_states_goes_live_while_the_summary_is_behind_or_the_snapshot_stale(city):
@@ -149,7 +213,7 @@ def test_a_view_of_open_states_goes_live_while_the_summary_is_behind_or_the_snap
     user, now = city.users["command"], clock.now()
     open_states.take_snapshot(now)
     view = Viewport(*CITY.box, 12)
-    assert wall.answers_from_snapshot(user, view, now, {"state": ["red"]}) == ["red"]
+    assert wall.answers_from_snapshot(user, view, now, {"state": ["red"]}) == (["red"], [""])
     db.session.add(WallDirtyCell(cell_x=1, cell_y=1))  # a write the worker has not refreshed yet
     db.session.flush()
     assert wall.answers_from_snapshot(user, view, now, {"state": ["red"]}) is None

@@ -82,7 +82,10 @@ class WallOpenState(db.Model):
     write changed when it refreshes the summary (``services.wall.open_states``), up to
     ``SNAPSHOT_LEVEL``, with what a cluster needs (count, coordinate sums, flags, lowest id):
     so a city view splits every cluster's ring by state, and a view of one state's cases
-    ("已超期") is read like an unfiltered one, each stating the moment.
+    ("已超期") is read like an unfiltered one, each stating the moment. Up to
+    ``FACET_LEVEL`` each cell also has rows per value of one filter (``facet``, as in the
+    summary: "category:noise"), so a view with one filter splits its rings, and "已超期 +
+    噪声" is read the same way.
     """
 
     __tablename__ = "wall_open_states"
@@ -91,6 +94,8 @@ class WallOpenState(db.Model):
     cell_x: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     cell_y: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     state: Mapped[str] = mapped_column(String(8), primary_key=True)
+    # "" for all the cell's open cases in that state, else the filter value they carry.
+    facet: Mapped[str] = mapped_column(String(64), primary_key=True, default="")
     case_count: Mapped[int] = mapped_column(Integer)
     lon_sum: Mapped[float] = mapped_column(Float)
     lat_sum: Mapped[float] = mapped_column(Float)

@@ -76,6 +76,7 @@ from sqlalchemy import (
 )
 from sqlalchemy import inspect as inspect_state
 from sqlalchemy.orm import Session, aliased
+from sqlalchemy.sql import Subquery
 from sqlalchemy.sql.elements import ColumnElement
 
 from app.extensions import db
@@ -200,7 +201,7 @@ _KINDS: list[tuple[str, ColumnElement[str] | None, list[ColumnElement[bool]]]] =
 ]
 
 
-def _facets() -> list[tuple[ColumnElement[str], list[ColumnElement[bool]]]]:
+def facet_kinds() -> list[tuple[ColumnElement[str], list[ColumnElement[bool]]]]:
     """Each single filter row kind: its ``facet`` value per case (SQL) and the cases it counts."""
     return [(literal(f"{name}:") + value if value is not None else literal(name), applies)
             for name, value, applies in _KINDS]
@@ -208,7 +209,7 @@ def _facets() -> list[tuple[ColumnElement[str], list[ColumnElement[bool]]]]:
 
 def _pairs() -> list[tuple[ColumnElement[str], list[ColumnElement[bool]]]]:
     """Each pair filter row kind: two different filters' values joined by "|", in ``_KINDS`` order."""
-    singles = _facets()
+    singles = facet_kinds()
     return [(first + literal("|") + second, [*first_applies, *second_applies])
             for i, (first, first_applies) in enumerate(singles)
             for second, second_applies in singles[i + 1:]]
@@ -365,14 +366,21 @@ def in_cell(level: int, cell_x: int, cell_y: int) -> list[ColumnElement[bool]]:
     return [in_bbox("cases", Case.location, Case.id, *_cell_box(level, cell_x, cell_y)), x == cell_x, y == cell_y]
 
 
-def _facet_rows(level: int, kinds, where: list, yellow_at: float) -> Select:
-    """SELECT the filter rows of ``level`` of these kinds (``_facets`` or ``_pairs``) from the cases
-    matching ``where``, in one pass over them: each case meets every kind's number and takes
-    that kind's row value, or none where the kind does not count it."""
+def facet_of_each_case(kinds) -> tuple[Subquery, ColumnElement[str]]:
+    """Each case once per kind of filter row (``facet_kinds``, ``_pairs``): the kinds' numbers to
+    join the cases to, and the row value each case takes for each kind, NULL where the kind
+    does not count it. One pass over the cases gives every kind's rows."""
     numbers = union_all(*(select(literal_column(str(i), Integer).label("kind")) for i in range(len(kinds))))
     numbers = numbers.subquery("kinds")
     facet = case(*((numbers.c.kind == i, case((and_(*applies), value)) if applies else value)
                    for i, (value, applies) in enumerate(kinds)))
+    return numbers, facet
+
+
+def _facet_rows(level: int, kinds, where: list, yellow_at: float) -> Select:
+    """SELECT the filter rows of ``level`` of these kinds (``facet_kinds`` or ``_pairs``) from the
+    cases matching ``where``, in one pass over them (``facet_of_each_case``)."""
+    numbers, facet = facet_of_each_case(kinds)
     return _base_rows(level, facet, [*where, facet.isnot(None)], yellow_at).join_from(Case, numbers, true())
 
 
@@ -387,7 +395,7 @@ def _counted_rows(level: int, where: list, yellow_at: float) -> list[Select | Co
     received-day rows at ``DAY_LEVEL``."""
     counted = []
     if level == FACET_LEVEL:
-        counted.append(_facet_rows(level, _facets(), where, yellow_at))
+        counted.append(_facet_rows(level, facet_kinds(), where, yellow_at))
     if level == PAIR_LEVEL:
         counted.append(_facet_rows(level, _pairs(), where, yellow_at))
     if level == DAY_LEVEL:
@@ -660,14 +668,15 @@ def summary_query(zoom: int, rect: Rect, now: datetime, facets: list[str], split
 
 @cache
 def _split_statement(dialect: str) -> Select:
-    """The summary SELECT joined to the open-state snapshot (``services.wall.open_states``): each
-    state's row of the same cell, by its primary key."""
+    """The summary SELECT joined to the open-state snapshot (``services.wall.open_states``): for
+    each summary row, each state's row of the same cell and facet, by its primary key."""
     statement = _summary_statement(dialect)
     for state in OPEN_STATES:
         row = aliased(WallOpenState, name=f"open_{state.value}")
         statement = statement.outerjoin(row, and_(row.level == WallCell.level, row.cell_x == WallCell.cell_x,
-                                                  row.cell_y == WallCell.cell_y, row.state == state.value))
-        statement = statement.add_columns(func.max(row.case_count).label(f"snap_{state.value}"))
+                                                  row.cell_y == WallCell.cell_y, row.state == state.value,
+                                                  row.facet == WallCell.facet))
+        statement = statement.add_columns(func.sum(row.case_count).label(f"snap_{state.value}"))
     return statement.add_columns(snapshot_moment().label("taken_at"))
 
 

@@ -205,14 +205,16 @@ def answers_from_summary(user: User, view: Viewport, filters: dict) -> list[str]
     return facets
 
 
-def answers_from_snapshot(user: User, view: Viewport, now: datetime, filters: dict) -> list[str] | None:
-    """The open states whose snapshot rows give this view's clusters (as of the snapshot's
-    minute), or None: a wall role, open states as the only filter, a zoom the snapshot
-    keeps, and a snapshot that is fresh and has every write (``open_states.current``)."""
-    states = open_states.state_filter(filters)
-    if states is None or not may(user, "wall") or view.zoom > open_states.SNAPSHOT_LEVEL:
+def answers_from_snapshot(user: User, view: Viewport, now: datetime, filters: dict
+                          ) -> tuple[list[str], list[str]] | None:
+    """The open states and ``facet`` values whose snapshot rows give this view's clusters (as of the
+    snapshot's minute), or None: a wall role, open states alone or beside one filter the
+    snapshot keeps (``open_states.state_filter``), a zoom that has those rows, and a snapshot
+    that is fresh and has every write (``open_states.current``)."""
+    wanted = open_states.state_filter(filters)
+    if wanted is None or not may(user, "wall") or view.zoom > open_states.finest_level(wanted[1]):
         return None
-    return states if open_states.current(now) else None
+    return wanted if open_states.current(now) else None
 
 
 def answers_by_days(user: User, view: Viewport, now: datetime, filters: dict
@@ -254,11 +256,12 @@ def period_query(view: Viewport, now: datetime, facets: list[str], stretches: li
     )
 
 
-def summary_select(view: Viewport, now: datetime, facets: list[str]) -> tuple[Select, dict]:
+def summary_select(view: Viewport, now: datetime, facets: list[str]) -> tuple[Select, dict, bool]:
     """The summary's SELECT for a view it answers, with the open-state snapshot's split where
-    it is kept (the unfiltered map up to ``open_states.SNAPSHOT_LEVEL``)."""
-    split = facets == [""] and view.zoom <= open_states.SNAPSHOT_LEVEL
-    return summary_query(view.zoom, view.cells, now, facets, split)
+    it is kept (no filter up to ``open_states.SNAPSHOT_LEVEL``, one filter up to its
+    ``FACET_LEVEL``), and whether it has the split."""
+    split = open_states.splits(facets) and view.zoom <= open_states.finest_level(facets)
+    return *summary_query(view.zoom, view.cells, now, facets, split), split
 
 
 def view_clusters(user: User, view: Viewport, now: datetime, filters: dict) -> list[Row]:
@@ -270,16 +273,18 @@ def view_clusters(user: User, view: Viewport, now: datetime, filters: dict) -> l
     """
     facets = answers_from_summary(user, view, filters)
     if facets is not None:
-        rows = db.session.execute(*summary_select(view, now, facets)).all()
-        # A filtered view's rows keep open cases unsplit: when one filter leaves few, count
-        # them live instead, so the rings show each state (that query's cost grows with them).
-        # Two filters' live query reads every case either one matches: it keeps the rows.
-        if facets == [""] or "|" in facets[0] or sum(row.count for row in rows) > LIVE_SPLIT_MAX or all(
+        statement, parameters, split = summary_select(view, now, facets)
+        rows = db.session.execute(statement, parameters).all()
+        split = split and bool(rows) and open_states.usable(rows[0].taken_at, now)
+        # Rows without a fresh snapshot's split keep open cases unsplit: when one filter leaves
+        # few, count them live instead, so the rings show each state (that query's cost grows
+        # with them). Two filters' live query reads every case either one matches: it keeps the rows.
+        if split or facets == [""] or "|" in facets[0] or sum(row.count for row in rows) > LIVE_SPLIT_MAX or all(
                 row.worst <= STATE_RANKS[DeadlineState.GREEN] for row in rows):
             return rows
-    states = answers_from_snapshot(user, view, now, filters)
-    if states is not None:
-        return db.session.execute(open_states.state_query(view.zoom, view.cells, states)).all()
+    wanted = answers_from_snapshot(user, view, now, filters)
+    if wanted is not None:
+        return db.session.execute(open_states.state_query(view.zoom, view.cells, *wanted)).all()
     period = answers_by_days(user, view, now, filters)
     if period is not None:
         rows = db.session.execute(*period_query(view, now, *period)).all()

@@ -9,19 +9,23 @@ its cases live. This snapshot serves both:
 * **What.** At every level up to ``SNAPSHOT_LEVEL``, each cell's open cases per state (red,
   yellow, green) at one moment (``wall_open_snapshot.taken_at``), by the live clusters'
   own state rule (``cells.state_rank``), with what a cluster needs: count, coordinate
-  sums, flag counts and the lowest case id.
-* **Every minute** (``take_snapshot``): one grouped read of the open cases at
-  ``SNAPSHOT_LEVEL``, read without SQLite's write lock (``database.deferred_reads``); the
-  coarser levels are their children's sums, added up in Python; only the rows that changed
-  are written, and the moment.
+  sums, flag counts and the lowest case id. Up to ``FACET_LEVEL`` (a town's centre on the
+  wall), the same per value of each filter the summary has rows for (``facet``:
+  "category:noise", "town:7", "flag:above_level"; ``cells.facet_kinds``).
+* **Every minute** (``take_snapshot``): two grouped reads of the open cases, one at
+  ``SNAPSHOT_LEVEL`` and one per filter value at ``FACET_LEVEL`` (each case meeting every
+  kind, ``cells.facet_of_each_case``), read without SQLite's write lock
+  (``database.deferred_reads``); the coarser levels are their children's sums, added up
+  in Python; only the rows that changed are written, and the moment.
 * **After a write** (``refresh_cells``, inside the worker's refresh of the summary, which
   tells this module as a follower: ``cells.follow_refreshes``): the cells the write changed
   are counted again and rolled up, so the snapshot follows the cases as the summary does;
   a rebuild of the summary counts every cell again (``recount``). The moment stays: a
   view states when every cell was last counted, and a cell a write changed is newer.
-* **When it is read.** An unfiltered view splits a cluster's ring by state when the snapshot
-  is at most ``MAX_AGE`` old and the cell still has as many open cases as the summary says.
-  A view of open states only (``state_filter``) is read from the snapshot when it is that
+* **When it is read.** A view without filters, or with one the snapshot keeps, splits a
+  cluster's ring by state when the snapshot is at most ``MAX_AGE`` old and the cell still
+  has as many open cases as the summary says. A view of open states, alone or beside one
+  such filter (``state_filter``: 已超期 + 噪声), is read from the snapshot when it is that
   fresh and the summary has caught up with every write (``current``). Either answer states
   the moment (``states_as_of``), and the legend shows it.
 """
@@ -29,7 +33,7 @@ its cases live. This snapshot serves both:
 import math
 from datetime import datetime, timedelta
 
-from sqlalchemy import Select, and_, bindparam, case, func, insert, literal, select, tuple_
+from sqlalchemy import Select, and_, bindparam, case, func, insert, literal, select, true, tuple_
 from sqlalchemy.orm import Session
 
 from app.database import deferred_reads
@@ -42,10 +46,13 @@ from app.services.wall.cells import (
     STATE_RANKS,
     Rect,
     case_cell,
+    facet_kinds,
+    facet_of_each_case,
     follow_refreshes,
     in_cell,
     snapshot_moment,
     state_rank,
+    summary_facets,
     summary_pending,
     tune_aggregate_session,
 )
@@ -53,44 +60,57 @@ from app.services.wall.cells import (
 # The finest level counted: about 21,000 cells hold an open case at 1M demo cases; from
 # zoom 16 on, the wall shows the cases one by one.
 SNAPSHOT_LEVEL = 15
+# The finest level with rows per filter value (a town's centre fills the wall at zoom 13);
+# a finer view with a filter beside an open state holds few enough cases to count live.
+FACET_LEVEL = 13
 # A snapshot older than this is not used (the worker has stopped): the wall counts live.
 MAX_AGE = timedelta(minutes=3)
 REFRESH_TASK = "wall.open_states"
 STATES = tuple(state.value for state in OPEN_STATES)
 _STATE_RANKS = {state.value: STATE_RANKS[state] for state in OPEN_STATES}
 _STATE_OF_RANK = {rank: name for name, rank in _STATE_RANKS.items()}
-# A row's values after its key (level, x, y, state): sums, then the lowest case id.
+# A row's values after its key (level, x, y, state, facet): sums, then the lowest case id.
 _VALUES = ("case_count", "lon_sum", "lat_sum", "above_level", "inspection", "leader", "min_case_id")
 
-Key = tuple[int, int, int, str]
+Key = tuple[int, int, int, str, str]
 Values = tuple
 
 
-def _counted(where: list, now: datetime) -> Select:
-    """SELECT, from the open cases matching ``where``, one row per cell of ``SNAPSHOT_LEVEL`` and
-    state: x, y, state rank, then ``_VALUES``."""
-    x, y = case_cell(SNAPSHOT_LEVEL)
+def _counted(where: list, now: datetime, level: int, facets: bool) -> Select:
+    """SELECT, from the open cases matching ``where``, one row per cell of ``level`` and state
+    (and with ``facets``, per filter value, ``cells.facet_kinds``, instead of all): x, y,
+    state rank, facet, then ``_VALUES``."""
+    x, y = case_cell(level)
+    numbers, facet = facet_of_each_case(facet_kinds()) if facets else (None, literal(""))
     cases = (
-        select(x.label("x"), y.label("y"), state_rank(now).label("rank"),
+        select(x.label("x"), y.label("y"), state_rank(now).label("rank"), facet.label("facet"),
                func.ST_X(Case.location).label("lon"), func.ST_Y(Case.location).label("lat"),
                case((Case.above_level.is_(True), 1), else_=0).label("above_level"),
                case((Case.inspection_referral.isnot(None), 1), else_=0).label("inspection"),
                case((Case.leading_official_id.isnot(None), 1), else_=0).label("leader"), Case.id)
         .where(Case.location.isnot(None), Case.status.in_(OPEN), *where)
-        .subquery()
     )
-    c = cases.c
-    return (select(c.x, c.y, c.rank, func.count(), func.sum(c.lon), func.sum(c.lat), func.sum(c.above_level),
-                   func.sum(c.inspection), func.sum(c.leader), func.min(c.id))
-            .group_by(c.x, c.y, c.rank))
+    if facets:
+        cases = cases.join_from(Case, numbers, true()).where(facet.isnot(None))
+    c = cases.subquery().c
+    return (select(c.x, c.y, c.rank, c.facet, func.count(), func.sum(c.lon), func.sum(c.lat),
+                   func.sum(c.above_level), func.sum(c.inspection), func.sum(c.leader), func.min(c.id))
+            .group_by(c.x, c.y, c.rank, c.facet))
 
 
-def _count(session: Session, now: datetime, where: list) -> dict[Key, Values]:
-    """The finest level's rows of the open cases matching ``where``, counted now, by (level, x, y, state)."""
-    rows = session.execute(_counted(where, now))
-    return {(SNAPSHOT_LEVEL, int(x), int(y), _STATE_OF_RANK[int(rank)]): (
+def _count(session: Session, now: datetime, where: list, level: int = SNAPSHOT_LEVEL, facets: bool = False
+           ) -> dict[Key, Values]:
+    """The rows of ``level`` (all open cases, or with ``facets`` per filter value) of the open cases
+    matching ``where``, counted now, by (level, x, y, state, facet)."""
+    rows = session.execute(_counted(where, now, level, facets))
+    return {(level, int(x), int(y), _STATE_OF_RANK[int(rank)], facet): (
                 int(n), float(lon), float(lat), int(above), int(inspection), int(leader), int(low))
-            for x, y, rank, n, lon, lat, above, inspection, leader, low in rows}
+            for x, y, rank, facet, n, lon, lat, above, inspection, leader, low in rows}
+
+
+def _count_all(session: Session, now: datetime) -> tuple[dict[Key, Values], dict[Key, Values]]:
+    """Every open case counted now: the finest level's rows, and the filter values' rows of ``FACET_LEVEL``."""
+    return _count(session, now, []), _count(session, now, [], FACET_LEVEL, facets=True)
 
 
 def _combine(a: Values, b: Values) -> Values:
@@ -101,8 +121,8 @@ def _combine(a: Values, b: Values) -> Values:
 def _parents(level: int, children: dict[Key, Values]) -> dict[Key, Values]:
     """The rows of ``level`` from their children's at ``level + 1``."""
     parents: dict[Key, Values] = {}
-    for (_, x, y, state), values in children.items():
-        key = (level, x >> 1, y >> 1, state)
+    for (_, x, y, state, facet), values in children.items():
+        key = (level, x >> 1, y >> 1, state, facet)
         parents[key] = values if key not in parents else _combine(parents[key], values)
     return parents
 
@@ -115,23 +135,24 @@ def take_snapshot(now: datetime) -> int:
     db.session.commit()  # the read below begins its own transaction
     with deferred_reads():
         tune_aggregate_session()
-        finest = _count(db.session, now, [])
+        counted = _count_all(db.session, now)
         db.session.commit()  # end the read: the writes below take the write lock
-    return _store_all(db.session, finest, now)
+    return _store_all(db.session, *counted, now)
 
 
 def recount(session: Session, now: datetime) -> None:
     """Count every cell again in the caller's transaction (a rebuild of the summary), if a
     snapshot exists; its moment becomes ``now``."""
     if taken_at(session) is not None:
-        _store_all(session, _count(session, now, []), now)
+        _store_all(session, *_count_all(session, now), now)
 
 
-def _store_all(session: Session, finest: dict[Key, Values], now: datetime) -> int:
-    """The whole snapshot from its finest level's rows, taken at ``now``; return its rows."""
+def _store_all(session: Session, finest: dict[Key, Values], facet_rows: dict[Key, Values], now: datetime) -> int:
+    """The whole snapshot from its finest level's rows and ``FACET_LEVEL``'s filter-value rows,
+    taken at ``now``; return its rows."""
     rows, level_rows = dict(finest), finest
     for level in range(SNAPSHOT_LEVEL - 1, -1, -1):
-        level_rows = _parents(level, level_rows)
+        level_rows = _parents(level, level_rows) | (facet_rows if level == FACET_LEVEL else {})
         rows |= level_rows
     _store(session, rows, None)
     moment = session.get(WallOpenSnapshot, 1)
@@ -161,16 +182,20 @@ def refresh_cells(session: Session, base_cells: set[tuple[int, int]], now: datet
         cells = {(x >> 1, y >> 1) for x, y in cells}
         children = _stored(session, level + 1, {(2 * x + dx, 2 * y + dy) for x, y in cells for dx in (0, 1)
                                                 for dy in (0, 1)})
-        _store(session, _parents(level, children), (level, cells))
+        rows = _parents(level, children)
+        for x, y in sorted(cells) if level == FACET_LEVEL else ():
+            rows |= _count(session, now, in_cell(FACET_LEVEL, x, y), FACET_LEVEL, facets=True)
+        _store(session, rows, (level, cells))
 
 
 def _stored(session: Session, level: int | None = None, cells: set[tuple[int, int]] | None = None) -> dict[Key, Values]:
     """The stored rows: all, or those of these cells of ``level``."""
     t = WallOpenState
-    query = select(t.level, t.cell_x, t.cell_y, t.state, *(getattr(t, name) for name in _VALUES))
+    query = select(t.level, t.cell_x, t.cell_y, t.state, t.facet, *(getattr(t, name) for name in _VALUES))
     if level is not None:
         query = query.where(t.level == level, tuple_(t.cell_x, t.cell_y).in_(sorted(cells or ())))
-    return {(level, x, y, state): tuple(values) for level, x, y, state, *values in session.execute(query)}
+    return {(level, x, y, state, facet): tuple(values)
+            for level, x, y, state, facet, *values in session.execute(query)}
 
 
 def _store(session: Session, rows: dict[Key, Values], within: tuple[int, set[tuple[int, int]]] | None) -> None:
@@ -179,15 +204,16 @@ def _store(session: Session, rows: dict[Key, Values], within: tuple[int, set[tup
     stored = _stored(session, *within) if within else _stored(session)
     table = WallOpenState.__table__
     key = and_(table.c.level == bindparam("k_level"), table.c.cell_x == bindparam("k_x"),
-               table.c.cell_y == bindparam("k_y"), table.c.state == bindparam("k_state"))
+               table.c.cell_y == bindparam("k_y"), table.c.state == bindparam("k_state"),
+               table.c.facet == bindparam("k_facet"))
 
     def keyed(row: Key, values: Values = ()) -> dict:
-        return {"k_level": row[0], "k_x": row[1], "k_y": row[2], "k_state": row[3],
+        return {"k_level": row[0], "k_x": row[1], "k_y": row[2], "k_state": row[3], "k_facet": row[4],
                 **{f"v_{name}": value for name, value in zip(_VALUES, values, strict=False)}}
 
     gone = [keyed(row) for row in stored.keys() - rows.keys()]
     changed = [keyed(row, values) for row, values in rows.items() if row in stored and not _same(stored[row], values)]
-    new = [{"level": row[0], "cell_x": row[1], "cell_y": row[2], "state": row[3],
+    new = [{"level": row[0], "cell_x": row[1], "cell_y": row[2], "state": row[3], "facet": row[4],
             **dict(zip(_VALUES, values, strict=True))}
            for row, values in rows.items() if row not in stored]
     if gone:
@@ -216,13 +242,28 @@ def usable(taken_at: datetime | None, now: datetime) -> bool:
     return taken_at is not None and now - MAX_AGE <= taken_at <= now + timedelta(minutes=1)
 
 
-def state_filter(filters: dict) -> list[str] | None:
-    """The open states asked for when they are the view's only filter, else None."""
+def state_filter(filters: dict) -> tuple[list[str], list[str]] | None:
+    """For a view of open states, alone or beside one filter the snapshot keeps: the states
+    asked for and the ``facet`` values whose rows answer it ([""] for none), else None."""
     given = {name: value for name, value in filters.items() if value}
-    states = set(given.get("state") or ())
-    if set(given) != {"state"} or not states or not states <= set(STATES):
+    states = set(given.pop("state", None) or ())
+    if not states or not states <= set(STATES):
         return None
-    return [name for name in STATES if name in states]
+    facets = summary_facets(given)
+    if facets is None or not splits(facets):
+        return None
+    return [name for name in STATES if name in states], facets
+
+
+def splits(facets: list[str]) -> bool:
+    """True when the snapshot has rows for these summary ``facet`` values: all cases, or the
+    values of one filter (not a pair, a received day or 销号, which holds no open case)."""
+    return facets == [""] or not any("|" in facet or facet.startswith(("day:", "state:")) for facet in facets)
+
+
+def finest_level(facets: list[str]) -> int:
+    """The finest level whose rows answer these ``facet`` values."""
+    return SNAPSHOT_LEVEL if facets == [""] else FACET_LEVEL
 
 
 def current(now: datetime) -> bool:
@@ -231,9 +272,10 @@ def current(now: datetime) -> bool:
     return usable(taken_at(db.session), now) and summary_pending()[1] is None
 
 
-def state_query(zoom: int, rect: Rect, states: list[str]) -> Select:
-    """The clusters of ``zoom`` in these cells holding open cases in ``states``, from the snapshot:
-    one row per cell, shaped as the live clusters' (with each state's count), in cell order."""
+def state_query(zoom: int, rect: Rect, states: list[str], facets: list[str]) -> Select:
+    """The clusters of ``zoom`` in these cells holding open cases in ``states`` (among those the
+    ``facet`` rows count), from the snapshot: one row per cell, shaped as the live clusters'
+    (with each state's count), in cell order."""
     t = WallOpenState
     x0, x1, y0, y1 = rect
     return (
@@ -245,7 +287,8 @@ def state_query(zoom: int, rect: Rect, states: list[str]) -> Select:
                literal(0).label("closed"),
                *(func.sum(case((t.state == name, t.case_count), else_=0)).label(name) for name in STATES),
                snapshot_moment().label("taken_at"))
-        .where(t.level == zoom, t.state.in_(states), t.cell_x.between(x0, x1), t.cell_y.between(y0, y1))
+        .where(t.level == zoom, t.state.in_(states), t.facet.in_(facets), t.cell_x.between(x0, x1),
+               t.cell_y.between(y0, y1))
         .group_by(t.cell_x, t.cell_y)
         .order_by("zoom_x", "zoom_y")
     )
