@@ -7,7 +7,7 @@ from unittest import mock
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import Case, WallDirtyCell, WallOpenState
+from app.models import Case, WallDirtyCell, WallOpenSnapshot, WallOpenState
 from app.models.vocab import CaseStatus, Category
 from app.services import background, clock
 from app.services.wall import clusters as wall
@@ -122,9 +122,36 @@ def test_a_later_snapshot_written_as_changes_equals_one_taken_from_scratch(city)
         db.session.commit()
         kept = snapshot_rows()
         db.session.execute(WallOpenState.__table__.delete())
+        db.session.execute(WallOpenSnapshot.__table__.delete())  # no earlier count: every cell
         open_states.take_snapshot(now)
         db.session.commit()
         assert snapshot_rows() == kept and open_states.taken_at(db.session) == now
+
+
+def test_each_minute_counts_again_only_the_cells_where_a_case_turned(city):
+    cases = random_cases(200, seed=53, varied=True)
+    user, start = city.users["command"], clock.now().replace(minute=1)
+    opened = [c for c in cases if c.status in open_states.OPEN and c.location is not None]
+    for i, case in enumerate(opened[:40]):  # due, and yellow, one after another in the next hour
+        case.due_started_at, case.due_at = start - timedelta(minutes=10), start + timedelta(minutes=3 + i)
+    db.session.commit()
+    refresh_noted_cells()
+    db.session.commit()
+    open_states.take_snapshot(start)
+    db.session.commit()
+    views = [Viewport(*CITY.box, zoom) for zoom in (8, 11, 13, open_states.SNAPSHOT_LEVEL)]
+    with mock.patch.object(open_states, "_count_all", wraps=open_states._count_all) as every_cell:
+        for step in range(1, 12):
+            now = start + timedelta(minutes=5 * step)
+            open_states.take_snapshot(now)
+            db.session.commit()
+            for view in views:
+                clusters, as_of = drawn(user, view, now)
+                assert as_of == now.isoformat() and all("open" not in c["states"] for c in clusters)
+                assert sorted(tuple(c["states"].get(s, 0) for s in STATES) for c in clusters) == \
+                       sorted(tuple(e[s] for s in STATES) for e in live_states(user, view, now).values())
+            assert_same_states(user, views[2], now, {"state": ["red", "yellow"], "category": ["noise"]})
+    assert every_cell.call_count == 0  # the same hour: only the cells where a case turned
 
 
 STATE_FILTERS = [["red"], ["yellow"], ["green"], ["red", "yellow"], ["yellow", "green", "red"]]

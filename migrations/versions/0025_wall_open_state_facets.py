@@ -8,7 +8,7 @@ The open-state snapshot (``wall_open_states``) counted a cell's open cases per s
 so a view with one filter drew its open cases unsplit (beyond 5,000 cases) and a view of
 an open state beside a filter (已超期 + 噪声) was counted live: 0.1–0.6 s at a million
 cases. It now also keeps rows per filter value (``facet``, in its primary key) at
-level 13 and coarser (services.wall.open_states.FACET_LEVEL). The snapshot is the
+level 14 and coarser (services.wall.open_states.FACET_LEVEL). The snapshot is the
 worker's count of the minute: the table is made again empty and its moment forgotten, so
 the wall counts live until the worker's next count (at most a minute).
 """

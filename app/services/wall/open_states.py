@@ -12,11 +12,14 @@ its cases live. This snapshot serves both:
   sums, flag counts and the lowest case id. Up to ``FACET_LEVEL`` (a town's centre on the
   wall), the same per value of each filter the summary has rows for (``facet``:
   "category:noise", "town:7", "flag:above_level"; ``cells.facet_kinds``).
-* **Every minute** (``take_snapshot``): two grouped reads of the open cases, one at
-  ``SNAPSHOT_LEVEL`` and one per filter value at ``FACET_LEVEL`` (each case meeting every
-  kind, ``cells.facet_of_each_case``), read without SQLite's write lock
-  (``database.deferred_reads``); the coarser levels are their children's sums, added up
-  in Python; only the rows that changed are written, and the moment.
+* **Every minute** (``take_snapshot``): the cells where an open case's due time or yellow
+  moment passed since the last count (the only way the clock changes a state) are counted
+  again, as after a write. Once an hour, and after a long pause, every cell is: two
+  grouped reads of the open cases, one at ``SNAPSHOT_LEVEL`` and one per filter value at
+  ``FACET_LEVEL`` (each case meeting every kind, ``cells.facet_of_each_case``), read
+  without SQLite's write lock (``database.deferred_reads``); the coarser levels are their
+  children's sums, added up in Python; only the rows that changed are written, and the
+  moment.
 * **After a write** (``refresh_cells``, inside the worker's refresh of the summary, which
   tells this module as a follower: ``cells.follow_refreshes``): the cells the write changed
   are counted again and rolled up, so the snapshot follows the cases as the summary does;
@@ -33,12 +36,14 @@ its cases live. This snapshot serves both:
 import math
 from datetime import datetime, timedelta
 
-from sqlalchemy import Select, and_, bindparam, case, func, insert, literal, select, true, tuple_
+from sqlalchemy import Select, and_, bindparam, case, func, insert, literal, or_, select, true, tuple_
 from sqlalchemy.orm import Session
 
 from app.database import deferred_reads
 from app.extensions import db
 from app.models import Case, WallOpenSnapshot, WallOpenState
+from app.models.types import UTCDateTime
+from app.services.settings import get_setting
 from app.services.wall.cells import (
     BASE_LEVEL,
     OPEN,
@@ -46,6 +51,7 @@ from app.services.wall.cells import (
     STATE_RANKS,
     Rect,
     case_cell,
+    epoch_seconds,
     facet_kinds,
     facet_of_each_case,
     follow_refreshes,
@@ -55,14 +61,20 @@ from app.services.wall.cells import (
     summary_facets,
     summary_pending,
     tune_aggregate_session,
+    yellow_epoch,
 )
 
 # The finest level counted: about 21,000 cells hold an open case at 1M demo cases; from
 # zoom 16 on, the wall shows the cases one by one.
 SNAPSHOT_LEVEL = 15
 # The finest level with rows per filter value (a town's centre fills the wall at zoom 13);
-# a finer view with a filter beside an open state holds few enough cases to count live.
-FACET_LEVEL = 13
+# a finer view with a filter beside an open state holds few enough cases to count live. A
+# cell of this level holds few enough cases (600 in the 1M demo's centre) for the minute's
+# count to recount the cells where a case turned.
+FACET_LEVEL = 14
+# A later count recounts only the cells where a case turned yellow or red since the last
+# one; past this many such base cells (the worker stopped for a while), it counts every cell.
+RECOUNT_ABOVE_CELLS = 2_000
 # A snapshot older than this is not used (the worker has stopped): the wall counts live.
 MAX_AGE = timedelta(minutes=3)
 REFRESH_TASK = "wall.open_states"
@@ -88,7 +100,9 @@ def _counted(where: list, now: datetime, level: int, facets: bool) -> Select:
                case((Case.above_level.is_(True), 1), else_=0).label("above_level"),
                case((Case.inspection_referral.isnot(None), 1), else_=0).label("inspection"),
                case((Case.leading_official_id.isnot(None), 1), else_=0).label("leader"), Case.id)
-        .where(Case.location.isnot(None), Case.status.in_(OPEN), *where)
+        # Open, by the state rule rather than the status: the planner would otherwise read a
+        # cell's cases by intersecting the spatial index with the status index (every open case).
+        .where(Case.location.isnot(None), state_rank(now) > 0, *where)
     )
     if facets:
         cases = cases.join_from(Case, numbers, true()).where(facet.isnot(None))
@@ -130,14 +144,46 @@ def _parents(level: int, children: dict[Key, Values]) -> dict[Key, Values]:
 def take_snapshot(now: datetime) -> int:
     """Count the open cases per cell and state at ``now`` and store them as the snapshot; return its rows.
 
-    The worker's task, every minute: the read runs in a transaction of its own, which on
-    SQLite does not hold the write lock."""
-    db.session.commit()  # the read below begins its own transaction
+    The worker's task, every minute. A state changes with the clock only when an open case's
+    due time or yellow moment passes (writes reach the snapshot through the summary's
+    refresh), so after a count, the next one counts again only the cells where that happened
+    since (``_turned_cells``); the first count of each hour, or one after more than
+    ``RECOUNT_ABOVE_CELLS`` such cells, counts every cell. The reads run in a transaction of
+    their own, which on SQLite does not hold the write lock."""
+    db.session.commit()  # the reads below begin their own transaction
+    previous = taken_at(db.session)
     with deferred_reads():
         tune_aggregate_session()
-        counted = _count_all(db.session, now)
-        db.session.commit()  # end the read: the writes below take the write lock
-    return _store_all(db.session, *counted, now)
+        turned = None
+        if previous is not None and previous <= now and _hour(previous) == _hour(now):
+            turned = _turned_cells(db.session, previous, now)
+        if turned is None or len(turned) > RECOUNT_ABOVE_CELLS:
+            counted, cells = _count_all(db.session, now), None
+        else:
+            cells, counted = _count_cells(db.session, turned, now)
+        db.session.commit()  # end the reads: the writes below take the write lock
+    if cells is None:
+        return _store_all(db.session, *counted, now)
+    _store_cells(db.session, cells, counted)
+    _set_moment(db.session, now)
+    return db.session.scalar(select(func.count()).select_from(WallOpenState)) or 0
+
+
+def _hour(moment: datetime) -> int:
+    """The hour a moment falls in (the snapshot counts every cell once an hour)."""
+    return int(moment.timestamp() // 3600)
+
+
+def _turned_cells(session: Session, previous: datetime, now: datetime) -> set[tuple[int, int]]:
+    """The summary's base cells holding an open case that turned red or yellow after ``previous``
+    and by ``now``: its due time or its yellow moment passed (``cells.rank_at``'s rule)."""
+    x, y = case_cell(BASE_LEVEL)
+    yellow = yellow_epoch(float(get_setting("yellow_at")))
+    crossed = or_(and_(Case.due_at > previous, Case.due_at <= now),
+                  and_(Case.due_at.isnot(None), yellow > epoch_seconds(literal(previous, UTCDateTime())),
+                       yellow <= epoch_seconds(literal(now, UTCDateTime()))))
+    rows = session.execute(select(x, y).distinct().where(Case.location.isnot(None), Case.status.in_(OPEN), crossed))
+    return {(int(a), int(b)) for a, b in rows}
 
 
 def recount(session: Session, now: datetime) -> None:
@@ -155,13 +201,18 @@ def _store_all(session: Session, finest: dict[Key, Values], facet_rows: dict[Key
         level_rows = _parents(level, level_rows) | (facet_rows if level == FACET_LEVEL else {})
         rows |= level_rows
     _store(session, rows, None)
+    _set_moment(session, now)
+    return len(rows)
+
+
+def _set_moment(session: Session, now: datetime) -> None:
+    """Every cell has been counted as of ``now``."""
     moment = session.get(WallOpenSnapshot, 1)
     if moment is None:
         session.add(WallOpenSnapshot(id=1, taken_at=now))
     else:
         moment.taken_at = now
     session.flush()
-    return len(rows)
 
 
 def refresh_cells(session: Session, base_cells: set[tuple[int, int]], now: datetime) -> None:
@@ -170,21 +221,36 @@ def refresh_cells(session: Session, base_cells: set[tuple[int, int]], now: datet
     Run by the summary's refresh, in its transaction, after a write. Nothing happens before
     the first snapshot; the rows written keep the snapshot's moment.
     """
-    if taken_at(session) is None:
-        return
-    shift = BASE_LEVEL - SNAPSHOT_LEVEL
-    cells = {(x >> shift, y >> shift) for x, y in base_cells}
+    if taken_at(session) is not None:
+        _store_cells(session, *_count_cells(session, base_cells, now))
+
+
+def _count_cells(session: Session, base_cells: set[tuple[int, int]], now: datetime
+                 ) -> tuple[set[tuple[int, int]], dict[Key, Values]]:
+    """The cells of ``SNAPSHOT_LEVEL`` holding these base cells, and their rows counted now with
+    those of their ``FACET_LEVEL`` cells' filter values."""
+    cells = {(x >> (BASE_LEVEL - SNAPSHOT_LEVEL), y >> (BASE_LEVEL - SNAPSHOT_LEVEL)) for x, y in base_cells}
     rows: dict[Key, Values] = {}
     for x, y in sorted(cells):
         rows |= _count(session, now, in_cell(SNAPSHOT_LEVEL, x, y))
-    _store(session, rows, (SNAPSHOT_LEVEL, cells))
+    shift = SNAPSHOT_LEVEL - FACET_LEVEL
+    for x, y in sorted({(x >> shift, y >> shift) for x, y in cells}):
+        rows |= _count(session, now, in_cell(FACET_LEVEL, x, y), FACET_LEVEL, facets=True)
+    return cells, rows
+
+
+def _store_cells(session: Session, cells: set[tuple[int, int]], counted: dict[Key, Values]) -> None:
+    """Store these ``SNAPSHOT_LEVEL`` cells' counted rows and roll them up to level 0, with the
+    counted filter-value rows at ``FACET_LEVEL``."""
+    _store(session, {key: values for key, values in counted.items() if key[0] == SNAPSHOT_LEVEL},
+           (SNAPSHOT_LEVEL, cells))
     for level in range(SNAPSHOT_LEVEL - 1, -1, -1):
         cells = {(x >> 1, y >> 1) for x, y in cells}
         children = _stored(session, level + 1, {(2 * x + dx, 2 * y + dy) for x, y in cells for dx in (0, 1)
                                                 for dy in (0, 1)})
         rows = _parents(level, children)
-        for x, y in sorted(cells) if level == FACET_LEVEL else ():
-            rows |= _count(session, now, in_cell(FACET_LEVEL, x, y), FACET_LEVEL, facets=True)
+        if level == FACET_LEVEL:
+            rows |= {key: values for key, values in counted.items() if key[0] == FACET_LEVEL}
         _store(session, rows, (level, cells))
 
 
