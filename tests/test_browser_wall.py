@@ -73,6 +73,10 @@ def test_the_wall_shows_the_demo_city_live(app, browser, live_server, artifacts_
         page.wait_for_function("(n) => window.wallStats.renders > n", arg=renders, timeout=10_000)
         if expected is not None:
             assert int(wall_map.get_attribute("data-in-view")) == expected > 0
+            # one filter: the rings split by state from the worker's snapshot, which says when
+            legend = page.locator("#legend").inner_text()
+            assert "未细分" not in legend and "状态截至" in legend, legend
+            page.screenshot(path=str(artifacts_dir / "wall-filtered-noise.png"))
     renders = page.evaluate("window.wallStats.renders")
     page.fill("#filters input[name=received_from]", "2026-01-01")
     page.wait_for_function("(n) => window.wallStats.renders > n", arg=renders, timeout=10_000)
