@@ -7,7 +7,7 @@ from unittest import mock
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import Case, WallDirtyCell, WallOpenSnapshot, WallOpenState
+from app.models import Case, WallDirtyCell, WallOpenSnapshot, WallOpenState, WallOpenTouched
 from app.models.vocab import CaseStatus, Category
 from app.services import background, clock
 from app.services.wall import clusters as wall
@@ -152,6 +152,38 @@ def test_each_minute_counts_again_only_the_cells_where_a_case_turned(city):
                        sorted(tuple(e[s] for s in STATES) for e in live_states(user, view, now).values())
             assert_same_states(user, views[2], now, {"state": ["red", "yellow"], "category": ["noise"]})
     assert every_cell.call_count == 0  # the same hour: only the cells where a case turned
+
+
+def test_a_write_refreshed_while_the_minute_counts_is_not_overwritten_by_the_count(city):
+    cases = random_cases(120, seed=54)
+    user = city.users["command"]
+    open_states.take_snapshot(clock.now())
+    db.session.commit()
+    closing = [c for c in cases if c.status in open_states.OPEN and c.location is not None][:6]
+    real = open_states._count_all
+
+    def count_then_a_write_lands(session, now):
+        counted = real(session, now)  # read before the write: stale for the closed cases' cells
+        session.commit()
+        for case in closing:
+            case.status = CaseStatus.CLOSED
+        session.commit()
+        refresh_noted_cells()  # the write's refresh stores fresh rows for those cells
+        session.commit()
+        return counted
+
+    later = clock.now() + timedelta(hours=1)  # a new hour: the count reads every cell
+    with mock.patch.object(open_states, "_count_all", count_then_a_write_lands):
+        open_states.take_snapshot(later)
+        db.session.commit()
+    assert db.session.scalar(select(func.count()).select_from(WallOpenTouched)) == 0
+    for zoom in (10, 13, open_states.SNAPSHOT_LEVEL):
+        view = Viewport(*CITY.box, zoom)
+        clusters, as_of = drawn(user, view, later)
+        assert as_of == later.isoformat() and all("open" not in c["states"] for c in clusters)
+        assert sorted(tuple(c["states"].get(s, 0) for s in STATES) for c in clusters) == \
+               sorted(tuple(e[s] for s in STATES) for e in live_states(user, view, later).values())
+        assert_same_states(user, view, later, {"state": ["red", "yellow", "green"]})
 
 
 STATE_FILTERS = [["red"], ["yellow"], ["green"], ["red", "yellow"], ["yellow", "green", "red"]]

@@ -37,7 +37,7 @@ from app.models.receptions import Reception, reception_cases
 from app.models.saved_filters import SavedFilter
 from app.models.settings import Setting
 from app.models.special_checks import SpecialCheck
-from app.models.wall import WallCell, WallDirtyCell, WallOpenSnapshot, WallOpenState
+from app.models.wall import WallCell, WallDirtyCell, WallOpenSnapshot, WallOpenState, WallOpenTouched
 
 __all__ = [
     "Alert",
@@ -96,6 +96,7 @@ __all__ = [
     "WallDirtyCell",
     "WallOpenSnapshot",
     "WallOpenState",
+    "WallOpenTouched",
     "DayStat",
     "VolumeBaseline",
 ]

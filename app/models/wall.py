@@ -74,6 +74,23 @@ class WallDirtyCell(db.Model):
     cell_y: Mapped[int] = mapped_column(Integer)
 
 
+class WallOpenTouched(db.Model):
+    """A base cell whose open-state snapshot rows a write's refresh counted again, since the
+    worker's last count of the minute began (``services.wall.open_states``).
+
+    The minute's count reads without a lock and stores afterwards: a refresh that stored
+    fresher rows in between would be overwritten, so the count recounts the cells named
+    here after storing, under the lock, and deletes the rows.
+    """
+
+    __tablename__ = "wall_open_touched"
+    __table_args__ = {"sqlite_autoincrement": True}
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    cell_x: Mapped[int] = mapped_column(Integer)
+    cell_y: Mapped[int] = mapped_column(Integer)
+
+
 class WallOpenState(db.Model):
     """The open cases of one map cell that were in one deadline state (red, yellow, green) at one moment.
 

@@ -10,7 +10,9 @@ an open state beside a filter (已超期 + 噪声) was counted live: 0.1–0.6 s
 cases. It now also keeps rows per filter value (``facet``, in its primary key) at
 level 14 and coarser (services.wall.open_states.FACET_LEVEL). The snapshot is the
 worker's count of the minute: the table is made again empty and its moment forgotten, so
-the wall counts live until the worker's next count (at most a minute).
+the wall counts live until the worker's next count (at most a minute). A minute's count
+now counts again only the cells where a case turned; ``wall_open_touched`` names the cells
+a write's refresh counted meanwhile, which the count recounts after storing its own.
 """
 from alembic import op
 import sqlalchemy as sa
@@ -49,9 +51,18 @@ def upgrade():
     op.execute("DELETE FROM wall_open_snapshot")
     op.drop_table("wall_open_states")
     create(with_facet=True)
+    op.create_table(
+        "wall_open_touched",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("cell_x", sa.Integer(), nullable=False),
+        sa.Column("cell_y", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name="pk_wall_open_touched"),
+        sqlite_autoincrement=True,
+    )
 
 
 def downgrade():
+    op.drop_table("wall_open_touched")
     op.execute("DELETE FROM wall_open_snapshot")
     op.drop_table("wall_open_states")
     create(with_facet=False)

@@ -22,7 +22,7 @@ Rules:
   live feed say when it has caught up (``summary_pending``). Bulk loads that bypass the
   ORM (``demo_city``) call ``rebuild_wall_cells``, as do ``flask wall rebuild-cells``
   (through ``rebuild_summary``) and migration 0007.
-* **One refresh at a time** (``_one_at_a_time``). Two refreshes of cells anywhere in
+* **One refresh at a time** (``one_refresh_at_a_time``). Two refreshes of cells anywhere in
   the city meet in the coarse cells, which hold the whole city. On PostgreSQL each refresh
   first takes a transaction-level advisory lock, held until its commit: a refresh that
   waited for it then reads the cases and rows the other committed, so its delete-and-insert
@@ -411,7 +411,7 @@ def refresh_cells(session: Session, cells: set[tuple[int, int]]) -> None:
     recounted from the cases too; above them, every row rolls up from its children. The
     open-state snapshot's cells follow (``open_states.refresh_cells``).
     """
-    _one_at_a_time(session)
+    one_refresh_at_a_time(session)
     yellow_at = float(get_setting("yellow_at"))
     base_cells = set(cells)
     session.execute(delete(WallCell).where(WallCell.level == BASE_LEVEL,
@@ -454,7 +454,7 @@ def follow_refreshes(follower: Follower) -> None:
         _FOLLOWERS.append(follower)
 
 
-def _one_at_a_time(session: Session) -> None:
+def one_refresh_at_a_time(session: Session) -> None:
     """Wait until no other transaction is refreshing the summary, and keep others waiting until commit.
 
     PostgreSQL only (``pg_advisory_xact_lock``, released when the transaction ends; taking
@@ -474,7 +474,7 @@ def rebuild_wall_cells(session: Session | None = None) -> int:
     """Recompute the whole summary from the cases (bulk loads, a new yellow_at), and the open-state
     snapshot if there is one; return base cells."""
     session = session or db.session
-    _one_at_a_time(session)
+    one_refresh_at_a_time(session)
     yellow_at = float(get_setting("yellow_at"))
     session.execute(delete(WallCell))
     session.execute(insert(WallCell).from_select(_COLUMNS, _base_rows(BASE_LEVEL, literal(""), [], yellow_at)))
@@ -577,7 +577,7 @@ def refresh_noted_cells(session: Session | None = None) -> int:
     find few or none.
     """
     session = session or db.session
-    _one_at_a_time(session)
+    one_refresh_at_a_time(session)
     noted = session.execute(delete(WallDirtyCell).returning(WallDirtyCell.cell_x, WallDirtyCell.cell_y)).all()
     cells = {(int(x), int(y)) for x, y in noted}
     if len(cells) > REBUILD_ABOVE_CELLS:
@@ -594,7 +594,7 @@ def rebuild_summary(session: Session | None = None) -> int:
     reads, so they need no refresh of their own; rows committed later stay noted.
     """
     session = session or db.session
-    _one_at_a_time(session)
+    one_refresh_at_a_time(session)
     session.execute(delete(WallDirtyCell))
     return rebuild_wall_cells(session)
 

@@ -19,7 +19,8 @@ its cases live. This snapshot serves both:
   ``FACET_LEVEL`` (each case meeting every kind, ``cells.facet_of_each_case``), read
   without SQLite's write lock (``database.deferred_reads``); the coarser levels are their
   children's sums, added up in Python; only the rows that changed are written, and the
-  moment.
+  moment. A write's refresh that stored fresher rows while the minute's count was reading
+  names its cells (``wall_open_touched``): the count recounts them after storing.
 * **After a write** (``refresh_cells``, inside the worker's refresh of the summary, which
   tells this module as a follower: ``cells.follow_refreshes``): the cells the write changed
   are counted again and rolled up, so the snapshot follows the cases as the summary does;
@@ -36,12 +37,12 @@ its cases live. This snapshot serves both:
 import math
 from datetime import datetime, timedelta
 
-from sqlalchemy import Select, and_, bindparam, case, func, insert, literal, or_, select, true, tuple_
+from sqlalchemy import Select, and_, bindparam, case, delete, func, insert, literal, or_, select, true, tuple_
 from sqlalchemy.orm import Session
 
 from app.database import deferred_reads
 from app.extensions import db
-from app.models import Case, WallOpenSnapshot, WallOpenState
+from app.models import Case, WallOpenSnapshot, WallOpenState, WallOpenTouched
 from app.models.types import UTCDateTime
 from app.services.settings import get_setting
 from app.services.wall.cells import (
@@ -56,6 +57,7 @@ from app.services.wall.cells import (
     facet_of_each_case,
     follow_refreshes,
     in_cell,
+    one_refresh_at_a_time,
     snapshot_moment,
     state_rank,
     summary_facets,
@@ -149,11 +151,15 @@ def take_snapshot(now: datetime) -> int:
     refresh), so after a count, the next one counts again only the cells where that happened
     since (``_turned_cells``); the first count of each hour, or one after more than
     ``RECOUNT_ABOVE_CELLS`` such cells, counts every cell. The reads run in a transaction of
-    their own, which on SQLite does not hold the write lock."""
+    their own, which on SQLite does not hold the write lock; the rows are stored under the
+    summary's refresh lock, and the cells a write's refresh counted meanwhile
+    (``wall_open_touched``) are counted again after them, so no fresher row is left
+    overwritten."""
     db.session.commit()  # the reads below begin their own transaction
     previous = taken_at(db.session)
     with deferred_reads():
         tune_aggregate_session()
+        mark = db.session.scalar(select(func.max(WallOpenTouched.id))) or 0
         turned = None
         if previous is not None and previous <= now and _hour(previous) == _hour(now):
             turned = _turned_cells(db.session, previous, now)
@@ -162,10 +168,19 @@ def take_snapshot(now: datetime) -> int:
         else:
             cells, counted = _count_cells(db.session, turned, now)
         db.session.commit()  # end the reads: the writes below take the write lock
+    one_refresh_at_a_time(db.session)  # no write's refresh stores rows from here to the commit
     if cells is None:
-        return _store_all(db.session, *counted, now)
-    _store_cells(db.session, cells, counted)
-    _set_moment(db.session, now)
+        _store_all(db.session, *counted, now)
+    else:
+        _store_cells(db.session, cells, counted)
+        _set_moment(db.session, now)
+    # A write's refresh that stored its cells' rows after the reads began stored fresher
+    # rows than these: count those cells again, now, under the lock.
+    touched = db.session.execute(delete(WallOpenTouched).returning(WallOpenTouched.id, WallOpenTouched.cell_x,
+                                                                    WallOpenTouched.cell_y)).all()
+    again = {(int(x), int(y)) for id_, x, y in touched if id_ > mark}
+    if again:
+        _store_cells(db.session, *_count_cells(db.session, again, now))
     return db.session.scalar(select(func.count()).select_from(WallOpenState)) or 0
 
 
@@ -223,6 +238,7 @@ def refresh_cells(session: Session, base_cells: set[tuple[int, int]], now: datet
     """
     if taken_at(session) is not None:
         _store_cells(session, *_count_cells(session, base_cells, now))
+        session.execute(insert(WallOpenTouched), [{"cell_x": x, "cell_y": y} for x, y in sorted(base_cells)])
 
 
 def _count_cells(session: Session, base_cells: set[tuple[int, int]], now: datetime
