@@ -81,6 +81,16 @@ def test_the_wall_shows_the_demo_city_live(app, browser, live_server, artifacts_
     page.fill("#filters input[name=received_from]", "2026-01-01")
     page.wait_for_function("(n) => window.wallStats.renders > n", arg=renders, timeout=10_000)
     assert page.locator("#legend-period").inner_text() == "2026-01-01 起受理"
+    # A period that ends before it starts is refused on the spot: nothing asked, the last period kept.
+    refused = []
+    page.on("response", lambda response: response.status >= 400 and refused.append(response.url))
+    shown = wall_map.get_attribute("data-in-view")
+    page.fill("#filters input[name=received_to]", "2025-12-01")
+    page.locator("#period-error").wait_for(state="visible", timeout=5_000)
+    page.wait_for_timeout(500)
+    assert wall_map.get_attribute("data-in-view") == shown and refused == []
+    page.fill("#filters input[name=received_to]", "")
+    assert page.locator("#period-error").is_hidden()
     renders = page.evaluate("window.wallStats.renders")
     page.fill("#filters input[name=received_from]", "")
     page.wait_for_function("(n) => window.wallStats.renders > n", arg=renders, timeout=10_000)

@@ -94,6 +94,19 @@ def assert_names_clear_of_symbols(page):
     assert not [name for town, _, name in touching["hits"] if not town], touching
 
 
+def assert_names_clear_of_panels(page):
+    """No town or village name sits under a panel drawn over the map (legend, layer switch, counts)."""
+    panels = [page.locator(selector).bounding_box()
+              for selector in ("#legend", "#in-view", ".leaflet-control-layers", ".leaflet-control-zoom")]
+    names = page.locator(".grid-label")
+    for i in range(names.count()):
+        box = names.nth(i).bounding_box()
+        for panel in panels:
+            assert (box["x"] + box["width"] <= panel["x"] + 0.5 or panel["x"] + panel["width"] <= box["x"] + 0.5
+                    or box["y"] + box["height"] <= panel["y"] + 0.5
+                    or panel["y"] + panel["height"] <= box["y"] + 0.5), (names.nth(i).inner_text(), box, panel)
+
+
 def shown_legend(page):
     """The legend's counts as the wall's map element publishes them, and as its text reads."""
     return page.evaluate("() => JSON.parse(document.getElementById('wall-map').dataset.legend)")
@@ -122,6 +135,7 @@ def test_the_wall_is_legible_and_its_legend_matches_the_api(app, browser, live_s
     labels = page.evaluate("() => JSON.parse(document.getElementById('wall-map').dataset.labels)")
     towns = page.locator(".grid-label-town")
     assert labels["town"] == towns.count() >= 5
+    assert_names_clear_of_panels(page)
     page.screenshot(path=str(artifacts_dir / f"wall-legible-{width}x{height}.png"))
     assert_names_clear_of_symbols(page)
     font_px = float(towns.first.evaluate("(node) => getComputedStyle(node).fontSize").removesuffix("px"))
@@ -150,6 +164,7 @@ def test_the_wall_is_legible_and_its_legend_matches_the_api(app, browser, live_s
     page.wait_for_timeout(1500)
     assert_names_apart(page)
     assert_names_clear_of_symbols(page)
+    assert_names_clear_of_panels(page)
     _, expected = legend_from_api(context, viewports[-1])
     assert {k: shown_legend(page)[k] for k in expected} == expected
     page.screenshot(path=str(artifacts_dir / f"wall-legible-zoomed-{width}x{height}.png"))

@@ -87,6 +87,18 @@ def test_two_filters_at_once_are_read_from_the_pair_rows(city):
     assert_summary_current()
 
 
+def test_in_a_small_city_two_filters_with_few_cases_are_counted_live_so_their_rings_split(city):
+    random_cases(200, seed=25, varied=True)
+    user, now = city.users["command"], clock.now()
+    filters = {"category": ["air", "noise"], "channel": ["visit", "letter", "phone_12369"]}
+    view = Viewport(*CITY.box, 12)
+    answer = wall.viewport_features(user, view, now, filters)
+    assert answer["total"] > 0 and all("open" not in c["states"] for c in answer["clusters"])
+    with mock.patch.object(wall, "LIVE_CITY_MAX", 100):  # a large city: the pair rows, unsplit
+        answer = wall.viewport_features(user, view, now, filters)
+    assert any("open" in c["states"] for c in answer["clusters"])
+
+
 def test_the_rows_a_view_adds_up_are_named_in_one_order():
     assert summary_facets({"channel": ["visit"], "category": ["noise"]}) == ["category:noise|channel:visit"]
     assert summary_facets({"flag": ["repeat", "above_level"]}) == ["flag:above_level|flag:repeat"]

@@ -89,8 +89,9 @@ function offsetsFor(entry) {
 
 /** The grid-name layer: ``update()`` lays the names out for the current view, around the
  *  case symbols ``caseCircles()`` returns ([{x, y, r, weight}] in container pixels; the
- *  weight says how much hiding one costs). */
-export function createLabels(map, towns, villages, latLngOf, scale, caseCircles = () => []) {
+ *  weight says how much hiding one costs) and off the panels ``overlays()`` returns (boxes
+ *  in container pixels). */
+export function createLabels(map, towns, villages, latLngOf, scale, caseCircles = () => [], overlays = () => []) {
   map.createPane(PANE).style.zIndex = 430;
   map.getPane(PANE).style.pointerEvents = "none";
   const layer = L.layerGroup().addTo(map);
@@ -118,7 +119,9 @@ export function createLabels(map, towns, villages, latLngOf, scale, caseCircles 
     layer.clearLayers();
     Object.keys(placed).forEach((key) => { placed[key] = 0; });
     const size = map.getSize();
-    const taken = [];
+    // The panels over the map (legend, layer switch, counts) hide what is under them: no name goes there.
+    const covered = overlays();
+    const taken = [...covered];
     const circles = caseCircles();
     const gap = SYMBOL_GAP * scale;
     // What a box hides: each symbol it touches, a count (a cluster's figure) weighing most.
@@ -166,7 +169,8 @@ export function createLabels(map, towns, villages, latLngOf, scale, caseCircles 
           && (span === null || within(box, span)) && (offset[0] === 0 && offset[1] === 0 || inside(box)))
         .map((place) => ({ ...place, touching: weightOf(place.box, entry) }));
       if (!places.length) {
-        if (entry.kind === "village" || !onScreen(boxAt(entry, [0, 0]))) continue;
+        const anchored = boxAt(entry, [0, 0]);
+        if (entry.kind === "village" || !onScreen(anchored) || covered.some((box) => overlaps(anchored, box))) continue;
         // Towns never share a box at any zoom the wall uses: a town whose every place is
         // taken keeps its anchor (this does not happen on the demo city).
         const box = boxAt(entry, [0, 0]);

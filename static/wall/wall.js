@@ -66,6 +66,18 @@ function filterParams() {
   return params;
 }
 
+/** Whether the period's dates are in order; if not, the end date says so and the map and
+ *  panels keep the last period asked for (the API would refuse it: 422). */
+function periodInOrder() {
+  const form = document.getElementById("filters");
+  const from = form.elements.received_from;
+  const to = form.elements.received_to;
+  const inOrder = !from.value || !to.value || from.value <= to.value;
+  to.setCustomValidity(inOrder ? "" : "结束日期早于开始日期");
+  document.getElementById("period-error").hidden = inOrder;
+  return inOrder;
+}
+
 // Which cases the map shows: every case, or those received in the period the filter sets.
 // The panels state their own period; the map states its own, so neither is read as the other.
 function mapPeriod() {
@@ -130,7 +142,7 @@ async function loadGrids() {
   }, { collapsed: false }).addTo(map);
   cityBounds = townLayer.getBounds();
   if (cityBounds.isValid()) map.fitBounds(cityBounds, fitOptions({ animate: false }));
-  gridLabels = createLabels(map, towns, villages, latLngOf, SCALE, caseCircles);
+  gridLabels = createLabels(map, towns, villages, latLngOf, SCALE, caseCircles, overlayBoxes);
   element.dataset.gridsReady = "true";
 }
 
@@ -189,13 +201,13 @@ function legendCounts(data) {
 }
 
 function renderLegendCounts(counts) {
-  // Where the summary does not split open cases by state, some red and yellow are inside
+  // Where the summary does not split open cases by state, some of each open state are inside
   // the 未细分 row: the legend gives what it knows as a lower bound rather than a total.
   const unsplit = counts.open > 0;
   for (const node of document.querySelectorAll("#legend [data-count]")) {
     const key = node.dataset.count;
     const count = `${(counts[key] || 0).toLocaleString("zh-CN")} 件`;
-    if (unsplit && (key === "red" || key === "yellow")) {
+    if (unsplit && (key === "red" || key === "yellow" || key === "green")) {
       node.textContent = counts[key] ? `至少 ${count}` : "含于未细分";
     } else {
       node.textContent = count;
@@ -203,6 +215,17 @@ function renderLegendCounts(counts) {
   }
   document.getElementById("legend-open").hidden = !counts.open;
   element.dataset.legend = JSON.stringify(counts);
+}
+
+/** The boxes, in container pixels, of the panels drawn over the map: names keep off them. */
+function overlayBoxes() {
+  const frame = map.getContainer().getBoundingClientRect();
+  return [...document.querySelectorAll("#legend, #in-view, .leaflet-control-layers, .leaflet-control-zoom")]
+    .filter((node) => node.getClientRects().length)
+    .map((node) => {
+      const r = node.getBoundingClientRect();
+      return { left: r.left - frame.left, right: r.right - frame.left, top: r.top - frame.top, bottom: r.bottom - frame.top };
+    });
 }
 
 /** Where the case symbols sit on screen, [{x, y, r, weight}] in container pixels: the names
@@ -237,16 +260,19 @@ function drawCases(data) {
   }
   caseLayer.clearLayers();
   symbols.forEach((symbol) => caseLayer.addLayer(symbol));
+  longLayer.eachLayer((ring) => ring.bringToBack());  // the 久拖不解 rings never cover a count
   gridLabels?.update();
   const total = data.kind === "clusters" ? data.total : data.points.length;
   const period = mapPeriod();
   document.getElementById("in-view").textContent = `图上 ${total.toLocaleString("zh-CN")} 件（${period}）`;
   document.getElementById("legend-period").textContent = period;
   // Open cases split by the worker's snapshot of the minute: the legend says which minute.
+  // Split by the worker's snapshot (its minute), counted just now, or partly unsplit (the 未细分 row says).
+  const counts = legendCounts(data);
   document.getElementById("legend-as-of").textContent = data.states_as_of
     ? ` · 状态截至 ${beijingTime(data.states_as_of, { hour: "2-digit", minute: "2-digit" })}`
-    : "";
-  renderLegendCounts(legendCounts(data));
+    : (counts.open ? "" : " · 状态为当前");
+  renderLegendCounts(counts);
   stats.lastDrawMs = performance.now() - started;
   stats.symbols = symbols.length;
   stats.renders += 1;
@@ -432,6 +458,7 @@ async function loadLong() {
     const symbol = longUnresolvedSymbol(latLngOf(item.lon, item.lat));
     symbol.on("click", () => openLongCard(item));
     longLayer.addLayer(symbol);
+    symbol.bringToBack();  // under the clusters: a ring must not cover a cluster's count
   }
   gridLabels?.update();
   document.getElementById("legend-long").textContent = data.truncated
@@ -608,6 +635,7 @@ async function start() {
   document.getElementById("measure").addEventListener("change", styleVillages);
   document.getElementById("filters").addEventListener("change", (event) => {
     if (event.target.id === "measure") return;
+    if (!periodInOrder()) return;  // nothing is asked for a period that ends before it starts
     loadCases(); loadVillages();
     if (event.target.name.startsWith("received_")) loadPanels();
   });

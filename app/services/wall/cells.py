@@ -599,6 +599,12 @@ def rebuild_summary(session: Session | None = None) -> int:
     return rebuild_wall_cells(session)
 
 
+def summary_total() -> int:
+    """How many cases the summary holds: its one cell of level 0."""
+    return int(db.session.scalar(select(func.sum(WallCell.open_count + WallCell.closed_count))
+                                 .where(WallCell.level == 0, WallCell.facet == "")) or 0)
+
+
 def summary_pending() -> tuple[int | None, int | None]:
     """The lowest and highest id of the cells noted and not yet refreshed (None, None when caught up)."""
     low, high = db.session.execute(select(func.min(WallDirtyCell.id), func.max(WallDirtyCell.id))).one()

@@ -65,6 +65,7 @@ from app.services.wall.cells import (
     summary_facets,
     summary_pending,
     summary_query,
+    summary_total,
     tune_aggregate_session,
     view_cells,
     yellow_epoch,
@@ -77,6 +78,9 @@ MAX_POINTS = 2000
 # A filtered view the summary answers with at most this many cases is counted live, so its
 # rings split the open cases by state.
 LIVE_SPLIT_MAX = 5000
+# In a city with at most this many cases, a view with two filters and few cases is counted
+# live too: even reading every case takes a few milliseconds.
+LIVE_CITY_MAX = 50_000
 # A cluster shows its worst member, the highest state rank (wall.cells.STATE_RANKS).
 STATE_NAMES = {rank: name for name, rank in STATE_RANKS.items()}
 
@@ -278,8 +282,10 @@ def view_clusters(user: User, view: Viewport, now: datetime, filters: dict) -> l
         split = split and bool(rows) and open_states.usable(rows[0].taken_at, now)
         # Rows without a fresh snapshot's split keep open cases unsplit: when one filter leaves
         # few, count them live instead, so the rings show each state (that query's cost grows
-        # with them). Two filters' live query reads every case either one matches: it keeps the rows.
-        if split or facets == [""] or "|" in facets[0] or sum(row.count for row in rows) > LIVE_SPLIT_MAX or all(
+        # with them). Two filters' live query reads every case either one matches: it keeps
+        # the rows unless the whole city is small enough to read.
+        if split or facets == [""] or ("|" in facets[0] and summary_total() > LIVE_CITY_MAX) or sum(
+                row.count for row in rows) > LIVE_SPLIT_MAX or all(
                 row.worst <= STATE_RANKS[DeadlineState.GREEN] for row in rows):
             return rows
     wanted = answers_from_snapshot(user, view, now, filters)
