@@ -89,8 +89,13 @@ def test_the_wall_shows_the_demo_city_live(app, browser, live_server, artifacts_
     page.locator("#period-error").wait_for(state="visible", timeout=5_000)
     page.wait_for_timeout(500)
     assert wall_map.get_attribute("data-in-view") == shown and refused == []
+    # A period that has ended: the headline counts its intake late as of now, the ranking as of its last day.
+    page.fill("#filters input[name=received_to]", "2026-10-31")
+    page.locator("table.towns th", has_text="超期(含积案，截至10-31)").wait_for(timeout=10_000)
+    assert "至今超期" in page.locator("#panel-difficult").inner_text()
     page.fill("#filters input[name=received_to]", "")
     assert page.locator("#period-error").is_hidden()
+    page.locator("table.towns th", has_text="超期(含积案)").first.wait_for(timeout=10_000)
     renders = page.evaluate("window.wallStats.renders")
     page.fill("#filters input[name=received_from]", "")
     page.wait_for_function("(n) => window.wallStats.renders > n", arg=renders, timeout=10_000)

@@ -90,7 +90,10 @@ export function renderPanels(data) {
   meterLine.append(meter, note);
   fill("panel-progress", figure("已销号", c.closed.toLocaleString("zh-CN"), "good"),
     figure("未办结", c.open.toLocaleString("zh-CN")), figure("销号率", `${closedShare.toFixed(1)}%`), meterLine);
-  fill("panel-difficult", figure("超期", c.overdue.toLocaleString("zh-CN"), "bad"),
+  // A period that has ended: its intake's overdue cases are counted as of now, the ranking's as
+  // of the period's end; each label says which.
+  const endedOn = Date.parse(data.period.end) <= Date.now() ? data.period.last_day.slice(5) : null;
+  fill("panel-difficult", figure(endedOn ? "至今超期" : "超期", c.overdue.toLocaleString("zh-CN"), "bad"),
     figure("越级访", c.above_level.toLocaleString("zh-CN"), "bad"), figure("重复访", c.repeat.toLocaleString("zh-CN")),
     figure("久拖不解", c.long_unresolved.toLocaleString("zh-CN"), "bad long"));
   const r = c.rates;
@@ -98,19 +101,21 @@ export function renderPanels(data) {
     ["一次办结", r.first_time_resolution], ["满意率", r.satisfaction]], { tone: "green", format: percent }));
   fill("panel-categories", bars(data.top_categories.map((t) => [t.label, t.count]),
     { tone: "blue", format: (v) => v.toLocaleString("zh-CN") }));
-  renderTowns(data.towns);
+  renderTowns(data.towns, endedOn);
 }
 
 // The ranking shows this many rows of towns at most, the last TOWN_TAIL of them the lowest.
 const TOWN_ROWS = 8;
 const TOWN_TAIL = 4;
 
-function renderTowns(towns) {
+function renderTowns(towns, endedOn = null) {
   const table = el("table", "towns");
   const head = el("tr");
   // The ranking's overdue count is each town's backlog too (cases received before the period
-  // and still late), not only the period's intake as in the headline's 超期: the header says so.
-  ["#", "镇（街道）", "得分", "越级访", "超期(含积案)"].forEach((title) => head.append(el("th", "", title)));
+  // and still late), not only the period's intake as in the headline's 超期, and for a period
+  // that has ended, those late by its last day (scoring.town_ranking): the header says so.
+  const overdue = endedOn ? `超期(含积案，截至${endedOn})` : "超期(含积案)";
+  ["#", "镇（街道）", "得分", "越级访", overdue].forEach((title) => head.append(el("th", "", title)));
   table.append(head);
   const row = (cells, className = "") => {
     const tr = el("tr", className);
