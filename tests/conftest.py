@@ -15,7 +15,7 @@ import pytest
 from flask import has_app_context
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import expect, sync_playwright
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 from werkzeug.serving import make_server
@@ -28,6 +28,11 @@ from tests.helpers import GPS, FakeProviders, phone_context
 
 os.environ.setdefault("SPATIALITE_LIBRARY_PATH", "mod_spatialite")
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+
+# CI runs both databases' suites side by side on two cores: a page under that load can take
+# longer than Playwright's 5 s default to settle (a GPS fix, a service worker, a redraw).
+# Waits end as soon as their condition holds, so a longer ceiling slows only a failing test.
+expect.set_options(timeout=15_000)
 
 
 # Lines a test module leaves for the end of the run (Schemathesis' request counts): output
