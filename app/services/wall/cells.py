@@ -54,7 +54,6 @@ from typing import Protocol
 
 from sqlalchemy import (
     ARRAY,
-    CompoundSelect,
     Float,
     Integer,
     Select,
@@ -235,13 +234,19 @@ def _day_facet() -> ColumnElement[str]:
     return literal("day:") + cast(day_of(Case.received_at), String)
 
 
+def facet_shape(facets: list[str]) -> str:
+    """What the rows of these ``facet`` values (``summary_facets``, all of one kind) count: "all"
+    cases, received "day"s, a "pair" of two filters' values, or one filter's ("single")."""
+    if facets == [""]:
+        return "all"
+    if facets[0].startswith("day:"):
+        return "day"
+    return "pair" if "|" in facets[0] else "single"
+
+
 def facet_level(facets: list[str]) -> int:
     """The finest level that has rows for these ``facet`` values."""
-    if facets == [""]:
-        return BASE_LEVEL
-    if facets[0].startswith("day:"):
-        return DAY_LEVEL
-    return PAIR_LEVEL if "|" in facets[0] else FACET_LEVEL
+    return {"all": BASE_LEVEL, "day": DAY_LEVEL, "pair": PAIR_LEVEL, "single": FACET_LEVEL}[facet_shape(facets)]
 
 
 def awaits_catch_up(facets: list[str], zoom: int) -> bool:
@@ -249,7 +254,8 @@ def awaits_catch_up(facets: list[str], zoom: int) -> bool:
     migration 0023; the pair rows and the single filters' rows at zoom 15, migration 0024):
     while any noted cell waits for its refresh, they may be missing, so such a view is
     counted live."""
-    return facets != [""] and (facets[0].startswith("day:") or "|" in facets[0] or zoom > PAIR_LEVEL)
+    kind = facet_shape(facets)
+    return kind in ("day", "pair") or (kind == "single" and zoom > PAIR_LEVEL)
 
 
 def period_days(start: datetime | None, end: datetime | None, now: datetime
@@ -390,7 +396,7 @@ def _facet_rows(level: int, kinds, where: list, yellow_at: float) -> Select:
 _COUNTED_LEVELS = (FACET_LEVEL, PAIR_LEVEL, DAY_LEVEL)
 
 
-def _counted_rows(level: int, where: list, yellow_at: float) -> list[Select | CompoundSelect]:
+def _counted_rows(level: int, where: list, yellow_at: float) -> list[Select]:
     """The rows of ``level`` counted from the cases rather than rolled up from its children:
     the single filters' rows at ``FACET_LEVEL``, the pairs' at ``PAIR_LEVEL``, the
     received-day rows at ``DAY_LEVEL``."""

@@ -59,6 +59,7 @@ from app.services.wall.cells import (
     cell_index,
     epoch_seconds,
     facet_level,
+    facet_shape,
     in_cells,
     period_days,
     state_rank,
@@ -284,7 +285,8 @@ def view_clusters(user: User, view: Viewport, now: datetime, filters: dict) -> l
         # few, count them live instead, so the rings show each state (that query's cost grows
         # with them). Two filters' live query reads every case either one matches: it keeps
         # the rows unless the whole city is small enough to read.
-        if split or facets == [""] or ("|" in facets[0] and summary_total() > LIVE_CITY_MAX) or sum(
+        kind = facet_shape(facets)
+        if split or kind == "all" or (kind == "pair" and summary_total() > LIVE_CITY_MAX) or sum(
                 row.count for row in rows) > LIVE_SPLIT_MAX or all(
                 row.worst <= STATE_RANKS[DeadlineState.GREEN] for row in rows):
             return rows

@@ -55,6 +55,7 @@ from app.services.wall.cells import (
     epoch_seconds,
     facet_kinds,
     facet_of_each_case,
+    facet_shape,
     follow_refreshes,
     in_cell,
     one_refresh_at_a_time,
@@ -340,7 +341,8 @@ def state_filter(filters: dict) -> tuple[list[str], list[str]] | None:
 def splits(facets: list[str]) -> bool:
     """True when the snapshot has rows for these summary ``facet`` values: all cases, or the
     values of one filter (not a pair, a received day or 销号, which holds no open case)."""
-    return facets == [""] or not any("|" in facet or facet.startswith(("day:", "state:")) for facet in facets)
+    kind = facet_shape(facets)
+    return kind == "all" or (kind == "single" and facets != ["state:closed"])
 
 
 def finest_level(facets: list[str]) -> int:
