@@ -63,6 +63,13 @@ export function labelAnchor(geometry) {
   return best || [(west + east) / 2, (south + north) / 2];
 }
 
+/** A page element's box in the map container's pixels. */
+export function boxInMap(map, node) {
+  const frame = map.getContainer().getBoundingClientRect();
+  const r = node.getBoundingClientRect();
+  return { left: r.left - frame.left, right: r.right - frame.left, top: r.top - frame.top, bottom: r.bottom - frame.top };
+}
+
 const overlaps = (a, b) => a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
 const within = (a, b) => a.left >= b.left && a.right <= b.right && a.top >= b.top && a.bottom <= b.bottom;
 // Clear space kept between a name and a case symbol, in CSS pixels (times the wall's scale).
@@ -96,7 +103,8 @@ export function createLabels(map, towns, villages, latLngOf, scale, caseCircles 
   map.getPane(PANE).style.pointerEvents = "none";
   const layer = L.layerGroup().addTo(map);
   const measure = document.createElement("canvas").getContext("2d");
-  const fontOf = (kind) => `${kind === "town" ? 700 : 600} ${Math.round((kind === "town" ? 22 : 15) * scale)}px `
+  const fontPx = { town: 22 * scale, village: 15 * scale };
+  const fontOf = (kind) => `${kind === "town" ? 700 : 600} ${Math.round(fontPx[kind])}px `
     + "'Noto Sans CJK SC', 'Microsoft YaHei', sans-serif";
   const entries = [
     ...towns.map((feature) => ({ feature, kind: "town" })),
@@ -110,10 +118,10 @@ export function createLabels(map, towns, villages, latLngOf, scale, caseCircles 
       polygons: polygonsOf(feature.geometry).map((rings) => rings.map((ring) => ring.map((c) => latLngOf(c[0], c[1])))),
       bounds: L.geoJSON(feature, { coordsToLatLng: (c) => latLngOf(c[0], c[1]) }).getBounds(),
       width: measure.measureText(name).width + 6 * scale, height: (kind === "town" ? 28 : 20) * scale,
-      fontPx: (kind === "town" ? 22 : 15) * scale,
+      fontPx: fontPx[kind],
     };
   });
-  const placed = { town: 0, village: 0, touching: 0 };
+  const placed = { town: 0, village: 0 };
 
   function update() {
     layer.clearLayers();
@@ -173,14 +181,12 @@ export function createLabels(map, towns, villages, latLngOf, scale, caseCircles 
         if (entry.kind === "village" || !onScreen(anchored) || covered.some((box) => overlaps(anchored, box))) continue;
         // Towns never share a box at any zoom the wall uses: a town whose every place is
         // taken keeps its anchor (this does not happen on the demo city).
-        const box = boxAt(entry, [0, 0]);
-        places.push({ offset: [0, 0], box, touching: weightOf(box, entry) });
+        places.push({ offset: [0, 0], box: anchored, touching: weightOf(anchored, entry) });
       }
       const best = places.reduce((a, b) => (b.touching < a.touching ? b : a));
       if (entry.kind === "village" && best.touching) continue;
       taken.push(best.box);
       placed[entry.kind] += 1;
-      if (best.touching) placed.touching += 1;
       const text = document.createElement("span");
       text.textContent = entry.name;
       const icon = L.divIcon({
@@ -197,13 +203,9 @@ export function createLabels(map, towns, villages, latLngOf, scale, caseCircles 
   // The base map's place names (factories, stations) yield to the grid names, the case
   // symbols and each other.
   function hidePlaceNamesUnder(taken, circles, gap) {
-    const frame = map.getContainer().getBoundingClientRect();
     const kept = [...taken];
     for (const node of map.getContainer().querySelectorAll(".basemap-label")) {
-      const r = node.getBoundingClientRect();
-      const box = {
-        left: r.left - frame.left, right: r.right - frame.left, top: r.top - frame.top, bottom: r.bottom - frame.top,
-      };
+      const box = boxInMap(map, node);
       const clear = !kept.some((other) => overlaps(box, other)) && !circles.some((c) => touches(box, c, gap));
       node.style.visibility = clear ? "" : "hidden";
       if (clear) kept.push(box);

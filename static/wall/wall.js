@@ -8,7 +8,7 @@ import { gcj02ToWgs84, wgs84ToGcj02 } from "../js/coords.js";
 import { getJson as fetchJson } from "../js/fetch-json.js";
 import { renderPanels } from "./panels.js";
 import { createBaseMap } from "./basemap.js";
-import { createLabels } from "./labels.js";
+import { boxInMap, createLabels } from "./labels.js";
 import {
   alertSymbols, CASE_PANE, clusterSymbol, longUnresolvedSymbol, PATROL_COLOURS, pointSymbol, SCALE, sourceSymbol,
 } from "./symbols.js";
@@ -219,13 +219,9 @@ function renderLegendCounts(counts) {
 
 /** The boxes, in container pixels, of the panels drawn over the map: names keep off them. */
 function overlayBoxes() {
-  const frame = map.getContainer().getBoundingClientRect();
   return [...document.querySelectorAll("#legend, #in-view, .leaflet-control-layers, .leaflet-control-zoom")]
     .filter((node) => node.getClientRects().length)
-    .map((node) => {
-      const r = node.getBoundingClientRect();
-      return { left: r.left - frame.left, right: r.right - frame.left, top: r.top - frame.top, bottom: r.bottom - frame.top };
-    });
+    .map((node) => boxInMap(map, node));
 }
 
 /** Where the case symbols sit on screen, [{x, y, r, weight}] in container pixels: the names
