@@ -19,17 +19,21 @@ from tests.helpers import CITY, live, random_cases, random_views
 STATES = ("closed", "red", "yellow", "green")
 
 
-def live_states(user, view: Viewport, now) -> dict:
-    """Each cell's cases by state, counted live from the cases."""
-    return {(row.zoom_x, row.zoom_y): {name: int(getattr(row, name) or 0) for name in STATES}
-            for row in live(user, view, now, {})}
-
-
-def drawn(user, view: Viewport, now) -> tuple[list[dict], str | None]:
+def drawn(user, view: Viewport, now, filters: dict | None = None) -> tuple[list[dict], str | None]:
     """The viewport answer's clusters (states without zero counts) and its snapshot moment."""
-    answer = viewport_features(user, view, now, {})
+    answer = viewport_features(user, view, now, filters or {})
     assert answer["kind"] == "clusters"
     return answer["clusters"], answer["states_as_of"]
+
+
+def assert_split_as_live(user, view: Viewport, now, filters: dict | None = None) -> tuple[list[dict], str | None]:
+    """Every ring of the view is split by state (nothing 未细分), cell by cell as the live query
+    counts; return the clusters and the snapshot moment."""
+    clusters, as_of = drawn(user, view, now, filters)
+    assert all("open" not in c["states"] for c in clusters), view
+    assert sorted(tuple(c["states"].get(s, 0) for s in STATES) for c in clusters) == \
+           sorted(tuple(int(getattr(w, s) or 0) for s in STATES) for w in live(user, view, now, filters or {})), view
+    return clusters, as_of
 
 
 def test_a_fresh_snapshot_splits_every_cluster_as_the_live_query_does(city):
@@ -38,11 +42,7 @@ def test_a_fresh_snapshot_splits_every_cluster_as_the_live_query_does(city):
     assert open_states.take_snapshot(now) > 0
     views = [Viewport(*CITY.box, zoom) for zoom in range(8, open_states.SNAPSHOT_LEVEL + 1)]
     for view in [*views, *(v for v in random_views(42, 30) if v.zoom <= open_states.SNAPSHOT_LEVEL)]:
-        clusters, as_of = drawn(user, view, now)
-        expected = live_states(user, view, now)
-        assert sorted(tuple(c["states"].get(s, 0) for s in STATES) for c in clusters) == \
-               sorted(tuple(e[s] for s in STATES) for e in expected.values()), view
-        assert all("open" not in c["states"] for c in clusters)
+        clusters, as_of = assert_split_as_live(user, view, now)
         if any(c["states"].get("red") or c["states"].get("yellow") for c in clusters):
             assert as_of == now.isoformat()
         for cluster in clusters:  # the fill is the worst state the ring shows
@@ -82,11 +82,8 @@ def test_writes_reach_the_snapshot_and_a_stale_one_goes_unsplit(city):
     db.session.commit()
     now = clock.now()
     view = Viewport(*CITY.box, 12)
-    after, as_of = drawn(user, view, now)
+    _, as_of = assert_split_as_live(user, view, now)
     assert as_of == taken.isoformat()  # the moment every cell was last counted
-    assert all("open" not in c["states"] for c in after)
-    assert sorted(tuple(c["states"].get(s, 0) for s in STATES) for c in after) == \
-           sorted(tuple(e[s] for s in STATES) for e in live_states(user, view, now).values())
     with clock.travel(open_states.MAX_AGE + timedelta(minutes=1)):
         stale, as_of = drawn(user, view, clock.now())
     assert as_of is None and any("open" in c["states"] for c in stale)
@@ -146,10 +143,7 @@ def test_each_minute_counts_again_only_the_cells_where_a_case_turned(city):
             open_states.take_snapshot(now)
             db.session.commit()
             for view in views:
-                clusters, as_of = drawn(user, view, now)
-                assert as_of == now.isoformat() and all("open" not in c["states"] for c in clusters)
-                assert sorted(tuple(c["states"].get(s, 0) for s in STATES) for c in clusters) == \
-                       sorted(tuple(e[s] for s in STATES) for e in live_states(user, view, now).values())
+                assert assert_split_as_live(user, view, now)[1] == now.isoformat()
             assert_same_states(user, views[2], now, {"state": ["red", "yellow"], "category": ["noise"]})
     assert every_cell.call_count == 0  # the same hour: only the cells where a case turned
 
@@ -179,10 +173,7 @@ def test_a_write_refreshed_while_the_minute_counts_is_not_overwritten_by_the_cou
     assert db.session.scalar(select(func.count()).select_from(WallOpenTouched)) == 0
     for zoom in (10, 13, open_states.SNAPSHOT_LEVEL):
         view = Viewport(*CITY.box, zoom)
-        clusters, as_of = drawn(user, view, later)
-        assert as_of == later.isoformat() and all("open" not in c["states"] for c in clusters)
-        assert sorted(tuple(c["states"].get(s, 0) for s in STATES) for c in clusters) == \
-               sorted(tuple(e[s] for s in STATES) for e in live_states(user, view, later).values())
+        assert assert_split_as_live(user, view, later)[1] == later.isoformat()
         assert_same_states(user, view, later, {"state": ["red", "yellow", "green"]})
 
 
@@ -260,11 +251,7 @@ def test_a_view_with_one_filter_splits_its_rings_from_the_snapshot(city):
     for beside in BESIDE:
         for view in views:
             with mock.patch.object(wall, "LIVE_SPLIT_MAX", -1):  # the summary's rows, however few the cases
-                answer = viewport_features(user, view, now, beside)
-            want = live(user, view, now, beside)
-            assert sorted(tuple(c["states"].get(s, 0) for s in STATES) for c in answer["clusters"]) == \
-                   sorted(tuple(int(getattr(w, s) or 0) for s in STATES) for w in want), (beside, view)
-            assert all("open" not in c["states"] for c in answer["clusters"])
+                assert_split_as_live(user, view, now, beside)
 
 
 def test_a_view_of_open_states_goes_live_while_the_summary_is_behind_or_the_snapshot_stale(city):
