@@ -1,4 +1,4 @@
-"""The demo city's source register (监管对象台账) and a month of grid patrols (网格巡查).
+"""The demo city's source register (监管对象台账) and the campaign's grid patrols (网格巡查).
 
 ``seed_sources`` runs after the demo city's grids, users and cases exist (``seed``) and reads
 them from the database, so it needs nothing but a random generator:
@@ -9,18 +9,23 @@ them from the database, so it needs nothing but a random generator:
   number shaped like the national one (18-character credit code + serial + "P"); codes follow
   ``services.sources`` (``JG<town code>-<serial>``).
 - About 10 % of sources are linked to a case of the same village and sector.
-- The last 30 days of patrols: in each village one of its two inspectors goes out every 1-3
-  days between 08:00 and 16:00 Beijing time and checks in at 2-5 of its sources; check-ins lie
-  within a few metres of the source, about 5 % outside the check-in radius, and about 3 % find
-  a problem, linked to a case of that village when there is one. Each patrol's track is the
-  line through its check-ins with GPS-like jitter. ``Source.last_patrol_at`` is the latest
-  check-in.
+- The last ``PATROL_DAYS`` days of patrols (the campaign's 100 days), at two grid levels: every
+  source is visited as the patrol rules in force ask of each level (``patrol_rules``; by
+  default level 3 every 2 days, level 2 key sources twice a week and the others every two
+  weeks), by one of its village's two inspectors (level 3) or its town's supervisor (level 2).
+  A grid's visits of one day make one patrol that sets out between 08:00 and 10:00 Beijing
+  time. Most grids keep to the rule; about one in ten is often late, so the compliance pages
+  and the wall have laggards to show. Check-ins lie within a few metres of the source, about
+  5 % outside the check-in radius, and about 1 % find a problem, linked to a case of the
+  source's village when there is one. Each patrol's track is the line through its check-ins
+  with GPS-like jitter. ``Source.last_patrol_at`` is the latest check-in.
 
 Rows go in with the demo city's bulk writer (executemany on SQLite, COPY on PostgreSQL).
 """
 
 import hashlib
 import json
+import math
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -36,13 +41,18 @@ from app.demo.people import full_names, mobile_numbers
 from app.extensions import db
 from app.models import Case, Grid, Patrol, PatrolCheckin, Source, User, source_cases
 from app.models.types import SRID
-from app.models.vocab import CheckinOutcome, CoordSystem, LocationSource, Role, SourceKind
-from app.services.geo.spatial import EARTH_RADIUS_M, distance_m
+from app.models.vocab import CheckinOutcome, CoordSystem, LocationSource, Role, SourceClass, SourceKind
+from app.services.geo.spatial import EARTH_RADIUS_M
+from app.services.patrols import rules as patrol_rules
 from app.services.patrols.sources import SECTOR_OF_KIND
 from app.services.settings import get_setting
 
 PER_VILLAGE = (5, 8)
-PATROL_DAYS = 30
+PATROL_DAYS = 100
+# The share of visits a grid makes on time; about LAX_SHARE of grids make only LAX_ON_TIME of them.
+ON_TIME = 0.97
+LAX_SHARE = 0.10
+LAX_ON_TIME = (0.55, 0.8)
 # Only cases of the last months are linked to sources (a million-case city stays quick).
 CASES_BACK_DAYS = 180
 # The register was compiled this long before the seed's "now".
@@ -57,7 +67,7 @@ KEY_SHARE = {SourceKind.FACTORY: 0.30, SourceKind.LIVESTOCK_FARM: 0.20, SourceKi
 KEY_SHARE_OTHERS = 0.05
 LINKED_SHARE = 0.10
 OUTSIDE_RADIUS_SHARE = 0.05
-PROBLEM_SHARE = 0.03
+PROBLEM_SHARE = 0.01
 METRES_PER_DEGREE = 111_320.0
 CREDIT_CODE_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"  # GB 32100: no I, O, Z, S, V
 
@@ -99,7 +109,7 @@ class SourceSeedSummary:
 
 
 def seed_sources(rng: np.random.Generator, now: datetime) -> SourceSeedSummary:
-    """Fill the register for every village and a month of patrols up to ``now`` (flushed, not committed)."""
+    """Fill the register for every village and its patrols up to ``now`` (flushed, not committed)."""
     villages = _villages(now - timedelta(days=CASES_BACK_DAYS))
     sqlite = db.session.get_bind().dialect.name == "sqlite"
     sources = _draw_sources(rng, villages)
@@ -219,9 +229,11 @@ def _permit_number(rng: np.random.Generator) -> str:
 
 @dataclass
 class PlannedPatrol:
-    """One patrol before its check-ins are drawn: who, where, when, and which sources in turn."""
+    """One patrol before its check-ins are drawn: who, for which grid and level, when, and which
+    sources in turn."""
 
-    village: Village
+    grid_id: int
+    level: int
     inspector_id: int
     start: datetime
     visits: list[dict]
@@ -229,9 +241,11 @@ class PlannedPatrol:
 
 def _draw_patrols(rng: np.random.Generator, villages: list[Village], sources: list[dict], now: datetime,
                   sqlite: bool) -> tuple[list[dict], list[dict]]:
-    """Patrols and check-ins for the last PATROL_DAYS days; sets ``last_patrol_at`` on the sources."""
-    plan = _plan_patrols(rng, villages, sources, now)
-    checkins = _draw_checkins(rng, plan, float(get_setting("patrol_radius_m")), sqlite)
+    """Patrols and check-ins of levels 3 and 2 for the last PATROL_DAYS days; sets ``last_patrol_at``
+    on the sources."""
+    staff = _patrol_staff(villages)
+    plan = [*_plan_patrols(rng, 3, staff[3], sources, now), *_plan_patrols(rng, 2, staff[2], sources, now)]
+    checkins = _draw_checkins(rng, plan, {v.id: v for v in villages}, float(get_setting("patrol_radius_m")), sqlite)
     patrols = _draw_tracks(rng, plan, checkins)
     for checkin in checkins:
         source = checkin["source"]
@@ -240,33 +254,65 @@ def _draw_patrols(rng: np.random.Generator, villages: list[Village], sources: li
     return patrols, checkins
 
 
-def _plan_patrols(rng: np.random.Generator, villages: list[Village], sources: list[dict],
+def _patrol_staff(villages: list[Village]) -> dict[int, dict[int, list[int]]]:
+    """Who patrols each grid, per level: a village's inspectors (3), a town's supervisors (2)."""
+    towns: dict[int, list[int]] = {}
+    supervisors = select(User.id, User.grid_id).where(User.role == Role.SUPERVISOR, User.active).order_by(User.id)
+    for user_id, grid_id in db.session.execute(supervisors):
+        towns.setdefault(grid_id, []).append(user_id)
+    return {3: {v.id: v.inspector_ids for v in villages if v.inspector_ids}, 2: towns}
+
+
+def _plan_patrols(rng: np.random.Generator, level: int, staff: dict[int, list[int]], sources: list[dict],
                   now: datetime) -> list[PlannedPatrol]:
-    """Every 1-3 days in each village, one of its inspectors sets out between 08:00 and 16:00
-    Beijing time (00:00-08:00 UTC) to visit 2-5 of its sources."""
-    by_village: dict[int, list[dict]] = {}
+    """One level's patrols: each source visited as that level's rule in force asks (its key or
+    ordinary class, ``_visit_days``), the visits of a grid on one day making one patrol by one
+    of its staff, who sets out between 08:00 and 10:00 Beijing time (00:00-02:00 UTC).
+
+    Most grids keep to the rule (``ON_TIME``); about ``LAX_SHARE`` of them are often late, so
+    the compliance pages and the wall's patrol layer have laggards to show."""
+    in_force = patrol_rules.rules()[level]
+    grid_of = "grid_id" if level == 3 else "town_id"
+    by_grid: dict[int, list[dict]] = {}
     for source in sources:
-        by_village.setdefault(source["grid_id"], []).append(source)
+        if source[grid_of] in staff:
+            by_grid.setdefault(source[grid_of], []).append(source)
     midnight = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     plan = []
-    for village in villages:
-        own = by_village.get(village.id, [])
-        if not village.inspector_ids or not own:
-            continue
-        days = np.cumsum(rng.integers(1, 4, PATROL_DAYS))
-        days = days[days <= PATROL_DAYS].tolist()
-        hours = rng.uniform(0, 8, len(days)).tolist()
-        who = rng.integers(0, len(village.inspector_ids), len(days)).tolist()
-        sizes = rng.integers(2, 6, len(days)).tolist()
-        for day, hour, inspector, size in zip(days, hours, who, sizes, strict=True):
-            order = rng.permutation(len(own))[:size].tolist()
-            plan.append(PlannedPatrol(village, village.inspector_ids[inspector],
-                                      midnight - timedelta(days=day) + timedelta(hours=hour),
-                                      [own[i] for i in order]))
+    for grid_id, own in sorted(by_grid.items()):
+        on_time = float(rng.uniform(*LAX_ON_TIME)) if rng.random() < LAX_SHARE else ON_TIME
+        days: dict[int, list[dict]] = {}
+        for source in own:
+            rule = in_force[SourceClass.KEY if source["is_key"] else SourceClass.ORDINARY]
+            for day in _visit_days(rng, rule, on_time) if rule else ():
+                days.setdefault(day, []).append(source)
+        people = staff[grid_id]
+        for day, visits in sorted(days.items(), reverse=True):
+            order = rng.permutation(len(visits)).tolist()
+            plan.append(PlannedPatrol(grid_id, level, people[int(rng.integers(len(people)))],
+                                      midnight - timedelta(days=day) + timedelta(hours=float(rng.uniform(0, 2))),
+                                      [visits[i] for i in order]))
     return plan
 
 
-def _draw_checkins(rng: np.random.Generator, plan: list[PlannedPatrol], radius: float, sqlite: bool) -> list[dict]:
+def _visit_days(rng: np.random.Generator, rule: patrol_rules.PatrolRule, on_time: float) -> list[int]:
+    """The days (as days ago, from PATROL_DAYS down to 1) a source is visited under a rule.
+
+    On time, the gap to the next visit is at most the rule's period over its times ("twice a
+    week": 3 days), so any ``times`` gaps in a row fit in the period and no due date passes;
+    with the probability ``1 - on_time`` it is one to three days longer."""
+    spacing = max(1, rule.period_days // rule.times)
+    shortest = max(1, math.ceil(spacing * 0.75))
+    day, visits = PATROL_DAYS + 1 - int(rng.integers(1, spacing + 1)), []
+    while day >= 1:
+        visits.append(day)
+        late = rng.random() >= on_time
+        day -= spacing + int(rng.integers(1, 4)) if late else int(rng.integers(shortest, spacing + 1))
+    return visits
+
+
+def _draw_checkins(rng: np.random.Generator, plan: list[PlannedPatrol], villages: dict[int, Village], radius: float,
+                   sqlite: bool) -> list[dict]:
     """A check-in at every planned visit, drawn for all at once: 8-30 minutes apart, a few
     metres from the source (about 5 % beyond the radius), about 3 % finding a problem."""
     sizes = np.array([len(p.visits) for p in plan])
@@ -291,10 +337,10 @@ def _draw_checkins(rng: np.random.Generator, plan: list[PlannedPatrol], radius: 
     ids = _uuids(rng, count)
     rows = []
     for k, (patrol, source) in enumerate(visits):
-        case = _case_for(rng, patrol.village, captured[k]) if problem[k] else None
+        case = _case_for(rng, villages[source["grid_id"]], captured[k]) if problem[k] else None
         rows.append({
             "id": ids[k], "patrol": patrol, "source": source, "inspector_id": patrol.inspector_id,
-            "grid_id": patrol.village.id,
+            "grid_id": patrol.grid_id, "level": patrol.level,
             "outcome": (CheckinOutcome.PROBLEM_FOUND if problem[k] else CheckinOutcome.NOTHING_FOUND).value,
             "lon": lon[k], "lat": lat[k], "accuracy_m": accuracy[k], "distance_m": away[k], "radius_m": radius,
             "outside_radius": away[k] > radius, "case_id": case, "notes": "发现异常，已登记" if problem[k] else "",
@@ -328,29 +374,32 @@ def _draw_tracks(rng: np.random.Generator, plan: list[PlannedPatrol], checkins: 
     by_patrol: dict[int, list[dict]] = {}
     for checkin in checkins:
         by_patrol.setdefault(id(checkin["patrol"]), []).append(checkin)
-    jitter = iter(rng.normal(0, 0.00005, (len(checkins) + 2 * len(plan), 2)).tolist())
-    accuracy = iter(rng.uniform(4, 20, len(checkins) + 2 * len(plan)).round(1).tolist())
     tails = rng.uniform(5, 20, len(plan)).tolist()
-    ids = _uuids(rng, len(plan))
-    patrols = []
-    for patrol, tail, patrol_id in zip(plan, tails, ids, strict=True):
+    anchors = []  # (lon, lat, moment) of every patrol's points, one patrol after another
+    for patrol, tail in zip(plan, tails, strict=True):
         visits = by_patrol[id(patrol)]
-        end = visits[-1]["captured_at"] + timedelta(minutes=tail)
-        anchors = [(visits[0]["lon"] + 0.002, visits[0]["lat"] - 0.001, patrol.start)]
-        anchors += [(v["lon"], v["lat"], v["captured_at"]) for v in visits] + [(visits[-1]["lon"], visits[-1]["lat"],
-                                                                                  end)]
-        track = []
-        for x, y, moment in anchors:
-            dx, dy = next(jitter)
-            track.append({"at": moment.isoformat(), "lon": round(x + dx, 7), "lat": round(y + dy, 7),
-                          "accuracy_m": next(accuracy)})
-        length = sum(distance_m(a["lon"], a["lat"], b["lon"], b["lat"]) for a, b in zip(track, track[1:],
-                                                                                         strict=False))
+        anchors.append((visits[0]["lon"] + 0.002, visits[0]["lat"] - 0.001, patrol.start))
+        anchors += [(v["lon"], v["lat"], v["captured_at"]) for v in visits]
+        anchors.append((visits[-1]["lon"], visits[-1]["lat"], visits[-1]["captured_at"] + timedelta(minutes=tail)))
+    jitter = rng.normal(0, 0.00005, (len(anchors), 2))
+    lon = np.round(np.array([a[0] for a in anchors]) + jitter[:, 0], 7)
+    lat = np.round(np.array([a[1] for a in anchors]) + jitter[:, 1], 7)
+    accuracy = rng.uniform(4, 20, len(anchors)).round(1).tolist()
+    ids = _uuids(rng, len(plan))
+    # Track lengths: the running sum of every step, read at each patrol's first and last point.
+    run = np.concatenate(([0.0], np.cumsum(_haversine(lon[:-1], lat[:-1], lon[1:], lat[1:]))))
+    points = [{"at": moment.isoformat(), "lon": x, "lat": y, "accuracy_m": a}
+              for (_, _, moment), x, y, a in zip(anchors, lon.tolist(), lat.tolist(), accuracy, strict=True)]
+    patrols, first = [], 0
+    for patrol, patrol_id in zip(plan, ids, strict=True):
+        visits = by_patrol[id(patrol)]
+        last = first + len(visits) + 1
         for visit in visits:
             visit["patrol_id"] = patrol_id
-        patrols.append({"id": patrol_id, "inspector_id": patrol.inspector_id, "grid_id": patrol.village.id,
-                        "started_at": patrol.start, "ended_at": end, "track_points": track,
-                        "distance_m": round(length, 1)})
+        patrols.append({"id": patrol_id, "inspector_id": patrol.inspector_id, "grid_id": patrol.grid_id,
+                        "level": patrol.level, "started_at": patrol.start, "ended_at": anchors[last][2],
+                        "track_points": points[first:last + 1], "distance_m": round(float(run[last] - run[first]), 1)})
+        first = last + 1
     return patrols
 
 
@@ -414,8 +463,8 @@ def _insert_patrols(patrols: list[dict], checkins: list[dict], sqlite: bool) -> 
     patrol_columns = ("id", "inspector_id", "grid_id", "level", "started_at", "ended_at", "track", "track_points",
                       "distance_m", "notes", "content_sha256", "received_at")
     patrol_rows = [
-        (_uuid(p["id"], sqlite), p["inspector_id"], p["grid_id"], 3, when(p["started_at"]), when(p["ended_at"]),
-         _linestring(p["track_points"]),
+        (_uuid(p["id"], sqlite), p["inspector_id"], p["grid_id"], p["level"], when(p["started_at"]),
+         when(p["ended_at"]), _linestring(p["track_points"]),
          json.dumps(p["track_points"]), p["distance_m"], "",
          _sha(p["id"], p["started_at"], p["ended_at"], len(p["track_points"])),
          when(p["ended_at"]))
@@ -427,9 +476,9 @@ def _insert_patrols(patrols: list[dict], checkins: list[dict], sqlite: bool) -> 
                        "accuracy_m", "location_source", "mock_location", "distance_m", "radius_m", "outside_radius",
                        "case_id", "notes", "content_sha256", "captured_at", "received_at")
     checkin_rows = [
-        (_uuid(c["id"], sqlite), _uuid(c["patrol_id"], sqlite), c["source"]["id"], c["inspector_id"], c["grid_id"], 3,
-         c["outcome"], f"SRID={SRID};POINT({c['lon']!r} {c['lat']!r})", c["accuracy_m"], LocationSource.GPS.value,
-         False, c["distance_m"], c["radius_m"], c["outside_radius"], c["case_id"], c["notes"],
+        (_uuid(c["id"], sqlite), _uuid(c["patrol_id"], sqlite), c["source"]["id"], c["inspector_id"], c["grid_id"],
+         c["level"], c["outcome"], f"SRID={SRID};POINT({c['lon']!r} {c['lat']!r})", c["accuracy_m"],
+         LocationSource.GPS.value, False, c["distance_m"], c["radius_m"], c["outside_radius"], c["case_id"], c["notes"],
          _sha(c["id"], c["source"]["id"], c["outcome"], c["stored_at"], c["lon"], c["lat"]),
          c["stored_at"], c["stored_at"])
         for c in checkins
