@@ -14,6 +14,6 @@ Modules, each importing only those above it:
 - ``people``: the demo logins, and synthetic names, mobile and ID numbers.
 - ``handling``: the clocks, timeline and handling records of generated cases.
 - ``cases``: drawing and writing the cases.
-- ``sources``: the source register and a month of patrols.
+- ``sources``: the source register and the campaign's patrols at levels 3 and 2.
 - ``seed``: ``seed_demo_city``, which runs it all.
 """
