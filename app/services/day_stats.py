@@ -44,7 +44,7 @@ Rules:
 
 from collections import Counter, defaultdict
 from collections.abc import Iterable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import cache
 
 from sqlalchemy import (
@@ -92,6 +92,7 @@ LISTED_ALWAYS = 0
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _BEIJING = timedelta(hours=8)
 _DAY = timedelta(days=1)
+_EPOCH_DATE = date(1970, 1, 1)
 # Session.info keys of the hook's work in progress.
 _SEEN, _BEFORE, _RELIST = "day_stats_seen", "day_stats_before", "day_stats_relist"
 # Ids per statement (SQLite allows 32,766 parameters).
@@ -103,6 +104,11 @@ _FOLD_LOCK = 0xDA75_7A75
 def day_number(moment: datetime) -> int:
     """The Beijing day a moment falls on, as days since 1970-01-01."""
     return (moment - _EPOCH + _BEIJING) // _DAY
+
+
+def day_date(day: int) -> date:
+    """The Beijing calendar date of a day number."""
+    return _EPOCH_DATE + timedelta(days=day)
 
 
 def day_start(day: int) -> datetime:

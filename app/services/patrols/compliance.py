@@ -28,7 +28,7 @@ from datetime import date, datetime, timedelta
 
 from geoalchemy2.shape import to_shape
 from shapely.geometry import mapping
-from sqlalchemy import false, func, select
+from sqlalchemy import case, false, func, select
 from sqlalchemy.orm import selectinload
 
 from app.errors import InvalidInput, NotFound
@@ -39,6 +39,7 @@ from app.services import clock
 from app.services.access import authorize_source, grid_scope, require, source_scope
 from app.services.campaign.periods import period
 from app.services.clock import beijing_date
+from app.services.day_stats import day_of
 from app.services.patrols import rounds, rules
 from app.services.spreadsheets import PERCENT, Sheet, workbook
 
@@ -70,7 +71,7 @@ class Activity:
     problems: int = 0
     patrols: int = 0
     distance_m: float = 0.0
-    days: set[date] = field(default_factory=set)
+    days: set[int] = field(default_factory=set)  # Beijing day numbers (services.day_stats)
 
     def as_dict(self) -> dict:
         """The figures for tables and the API (kilometres to two decimals)."""
@@ -102,8 +103,12 @@ def source_duties(sources: list[Source], level: int, start_on: date, end_on: dat
                   now: datetime) -> list[SourceDuty]:
     """Each source's duty at a level for the period, from the due engine's states and patrol days."""
     today = beijing_date(now)
-    states = rules.due_states(sources, level, now)
-    days_by_source = rules.patrol_days_by_source([s.id for s in sources], level, start_on)
+    ids, window = [s.id for s in sources], rules.window_start(now)
+    # One read of the patrol days serves the due states (from the look-back window) and the period.
+    days_by_source = rules.patrol_days_by_source(ids, level, min(start_on, window))
+    states = rules.due_states(sources, level, now, history=(
+        rules.complained_source_ids(ids, now),
+        {source_id: [d for d in days if d >= window] for source_id, days in days_by_source.items()}))
     duties = []
     for source in sources:
         due = states[source.id]
@@ -147,13 +152,21 @@ def _active_sources(*conditions) -> list[Source]:
 
 
 def _activity_rows(user: User, start_on: date, end_on: date, grid_ids: set[int] | None):
-    """Check-ins and patrols in the period and the user's scope (within some grids if given)."""
+    """Check-ins and patrols in the period and the user's scope (within some grids if given),
+    added up in SQL per person, recording grid and Beijing day (day numbers)."""
     start, end = period(start_on, end_on)
-    checkins = select(PatrolCheckin.inspector_id, PatrolCheckin.grid_id, PatrolCheckin.captured_at,
-                      PatrolCheckin.outside_radius, PatrolCheckin.outcome).where(
-        grid_scope(user, PatrolCheckin.grid_id), PatrolCheckin.captured_at >= start, PatrolCheckin.captured_at < end)
-    patrols = select(Patrol.inspector_id, Patrol.grid_id, Patrol.started_at, Patrol.distance_m).where(
-        grid_scope(user, Patrol.grid_id), Patrol.started_at >= start, Patrol.started_at < end)
+    checked = day_of(PatrolCheckin.captured_at)
+    checkins = select(
+        PatrolCheckin.inspector_id, PatrolCheckin.grid_id, checked, func.count(),
+        func.sum(case((PatrolCheckin.outside_radius.is_(True), 1), else_=0)),
+        func.sum(case((PatrolCheckin.outcome == CheckinOutcome.PROBLEM_FOUND, 1), else_=0)),
+    ).where(grid_scope(user, PatrolCheckin.grid_id), PatrolCheckin.captured_at >= start,
+            PatrolCheckin.captured_at < end).group_by(PatrolCheckin.inspector_id, PatrolCheckin.grid_id, checked)
+    started = day_of(Patrol.started_at)
+    patrols = select(Patrol.inspector_id, Patrol.grid_id, started, func.count(),
+                     func.sum(func.coalesce(Patrol.distance_m, 0.0))).where(
+        grid_scope(user, Patrol.grid_id), Patrol.started_at >= start, Patrol.started_at < end,
+    ).group_by(Patrol.inspector_id, Patrol.grid_id, started)
     if grid_ids is not None:
         checkins = checkins.where(PatrolCheckin.grid_id.in_(grid_ids))
         patrols = patrols.where(Patrol.grid_id.in_(grid_ids))
@@ -166,17 +179,17 @@ def _tally(user: User, start_on: date, end_on: date, grid_ids: set[int] | None
     by_grid: dict[int | None, Activity] = defaultdict(Activity)
     by_person: dict[int, Activity] = defaultdict(Activity)
     checkins, patrols = _activity_rows(user, start_on, end_on, grid_ids)
-    for inspector_id, grid_id, captured_at, outside, outcome in checkins:
+    for inspector_id, grid_id, day, count, outside, problems in checkins:
         for tally in (by_grid[grid_id], by_person[inspector_id]):
-            tally.checkins += 1
-            tally.flagged += int(bool(outside))
-            tally.problems += int(outcome == CheckinOutcome.PROBLEM_FOUND)
-            tally.days.add(beijing_date(captured_at))
-    for inspector_id, grid_id, started_at, distance in patrols:
+            tally.checkins += count
+            tally.flagged += int(outside or 0)
+            tally.problems += int(problems or 0)
+            tally.days.add(day)
+    for inspector_id, grid_id, day, count, distance in patrols:
         for tally in (by_grid[grid_id], by_person[inspector_id]):
-            tally.patrols += 1
-            tally.distance_m += distance or 0.0
-            tally.days.add(beijing_date(started_at))
+            tally.patrols += count
+            tally.distance_m += float(distance or 0.0)
+            tally.days.add(day)
     return by_grid, by_person
 
 
