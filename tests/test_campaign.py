@@ -254,6 +254,13 @@ def test_first_line_measures(desk, scenario):
     assert v22["signed_on_time"]["rate"] == 0.5
     t2 = next(t for t in body["towns"] if t["name"] == "东镇")["measures"]
     assert {k: (v["count"], v["base"]) for k, v in t2.items()} == figures
+    # The wall's on-time bars count the same way over the same period: a step still not done
+    # after its deadline (d2 never on site) is late, not left out.
+    wall = desk.get("command", "/api/v1/wall/panels?received_from=2026-10-16T00:00:00%2B08:00"
+                               "&received_to=2026-11-16T00:00:00%2B08:00").get_json()["counts"]["rates"]
+    for measure, rate in (("signed_on_time", "sign_on_time"), ("onsite_on_time", "onsite_on_time")):
+        count, base = (sum(t["measures"][measure][k] for t in body["towns"]) for k in ("count", "base"))
+        assert wall[rate] == round(100.0 * count / base, 1)
 
 
 def records_since_last_year():

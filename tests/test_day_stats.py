@@ -165,8 +165,12 @@ class Writer:
             clock_row.due_at = random_moment(rng, now, 400)
             clock_row.done_at = None if rng.random() < 0.5 else clock_row.due_at + timedelta(hours=rng.randrange(-5, 5))
         else:
+            # Signed or checked on site in time, late, or not yet though due (the wall's on-time rates).
             case.signed_at, case.sign_due_at = now - timedelta(hours=rng.randrange(9)), now - timedelta(hours=4)
             case.first_onsite_at, case.onsite_due_at = now - timedelta(hours=rng.randrange(9)), None
+            if case.id % 3 == 0:  # (not from rng: the other writes' draws stay as they were)
+                case.signed_at, case.first_onsite_at = None, None
+                case.onsite_due_at = now + timedelta(hours=case.id % 96 - 48)
         db.session.commit()
 
     def write(self, count: int) -> None:

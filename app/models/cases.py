@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -31,6 +31,12 @@ class Case(db.Model):
         # The daily summary's live part of "overdue now": open cases due today so far, by
         # arrival and town, read from the index alone (services.day_stats.open_due_today).
         Index("ix_cases_due_status_received_town", "due_at", "status", "received_at", "town_id"),
+        # The wall's on-time rates: cases still waiting for signing or a first on-site check,
+        # by deadline and arrival (services.wall.panels.late_undone; migration 0026).
+        Index("ix_cases_unsigned_due", "sign_due_at", "received_at", sqlite_where=text("signed_at IS NULL"),
+              postgresql_where=text("signed_at IS NULL")),
+        Index("ix_cases_unchecked_due", "onsite_due_at", "received_at", sqlite_where=text("first_onsite_at IS NULL"),
+              postgresql_where=text("first_onsite_at IS NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
