@@ -9,7 +9,7 @@ the cases received in it, their state now, and how many came in so far against t
 dates a year earlier.
 """
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import and_, case, func, literal, select
 from sqlalchemy.sql.elements import True_
@@ -27,6 +27,7 @@ from app.services.cases import long_unresolved
 from app.services.cases.long_unresolved import listed_clause
 
 _OPEN = sorted(str(s) for s in OPEN_STATUSES)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 TOP_CATEGORIES = 5
 # What the progress panel reads from the summary's ``r`` rows.
 _PANEL_COUNTS = ("total", "open", "closed", "above_channel", "repeat", "signed", "signed_on_time", "onsite",
@@ -108,12 +109,11 @@ def late_undone(user: User, now: datetime, period: StatedPeriod) -> dict[str, in
     them (``campaign.first_line``). A state of now, read from the cases through partial
     indexes that hold only the cases still waiting (migration 0026)."""
     moment = literal(now, UTCDateTime())
-    # A deadline never precedes its case's receipt (a clock starts at receipt or later): the
-    # redundant lower bound lets SQLite, which keeps no statistics, see a range on the small
-    # partial index as narrow as the one on the arrival index.
+    # Every deadline is after 1970: a lower bound that holds for all lets SQLite, which keeps
+    # no statistics, see the range on the small partial index as narrow as the one on arrival.
     return {name: int(db.session.scalar(
         select(func.count()).select_from(Case).where(
-            done.is_(None), due < moment, due >= period.start, _received_in(period.start, period.end),
+            done.is_(None), due < moment, due > _EPOCH, _received_in(period.start, period.end),
             case_scope(user))) or 0)
         for name, due, done in _WAITING}
 
