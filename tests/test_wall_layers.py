@@ -291,12 +291,15 @@ def test_a_reconnect_resumes_events_and_alerts_after_its_cursor(client, auth, ci
     auth.login("command")
     cursor = last_id(stream(client))
     append_event(city.cases["V22"], "close", note="销号")
+    append_event(city.cases["V21"], "sign", note="")
     odour_cluster()
     early_warning.scan()
     db.session.commit()
     resumed = stream(client, cursor)
     assert resumed.startswith(f"retry: 3000\nid: {cursor}\n\n")
     assert "event: closed" in resumed and city.cases["V22"].number in resumed
+    # A step names itself for the feed (签收), not only as a change of state.
+    assert 'event: state_change' in resumed and '"kind_label": "签收"' in resumed
     assert resumed.count("event: new_case") == 3  # the three odour complaints
     assert resumed.count("event: alert") == 1 and '"category_label": "大气"' in resumed
     quiet = stream(client, last_id(resumed))

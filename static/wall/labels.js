@@ -5,13 +5,16 @@
 // are laid out greedily on screen boxes: towns first, then villages from the largest on
 // screen. Each name tries its anchor and a few places around it and takes the first that
 // clears the names already placed and touches the fewest case symbols (a name beside a
-// cluster read as one string: 「7金沙镇」). A town always shows; a village name shows only
+// cluster read as one string: 「7金沙镇」). A town always shows, in smaller type where a
+// crowded centre on a small screen leaves its full size no clear place; a village name shows only
 // where it fits inside its village and touches no name and no case symbol. The base map's
 // place names give way to both. Names sit in a pane above the cases, without catching clicks.
 
 const L = window.L;
 const PANE = "labels";
 const GRID_STEPS = 16;
+// The smaller sizes a town name tries, in turn, before it takes its anchor over another name.
+const TOWN_SHRINK = [0.8, 0.65];
 
 function ringContains(ring, x, y) {
   let inside = false;
@@ -169,18 +172,28 @@ export function createLabels(map, towns, villages, latLngOf, scale, caseCircles 
     const candidates = [
       ...entries.filter((e) => e.kind === "town").map((entry) => ({ entry, span: null })), ...villagesBySize,
     ];
-    for (const { entry, span } of candidates) {
-      // Each place the name may take (inside its own grid), with how many case symbols it would touch.
+    // Each place a name may take (inside its own grid, clear of the names placed), with how
+    // much of the case symbols it would hide.
+    const placesOf = (entry, span) => {
       const inside = insideOf(entry);
-      const places = offsetsFor(entry).map((offset) => ({ offset, box: boxAt(entry, offset) }))
+      return offsetsFor(entry).map((offset) => ({ offset, box: boxAt(entry, offset) }))
         .filter(({ box, offset }) => onScreen(box) && !taken.some((other) => overlaps(box, other))
           && (span === null || within(box, span)) && (offset[0] === 0 && offset[1] === 0 || inside(box)))
         .map((place) => ({ ...place, touching: weightOf(place.box, entry) }));
+    };
+    for (const { entry: full, span } of candidates) {
+      // A town must show: where its name finds no clear place (a crowded centre on a small
+      // screen), it tries smaller type before it takes its anchor over another name.
+      let entry = full;
+      let places = placesOf(entry, span);
+      for (const factor of full.kind === "town" ? TOWN_SHRINK : []) {
+        if (places.length) break;
+        entry = { ...full, width: full.width * factor, height: full.height * factor, fontPx: full.fontPx * factor };
+        places = placesOf(entry, span);
+      }
       if (!places.length) {
         const anchored = boxAt(entry, [0, 0]);
         if (entry.kind === "village" || !onScreen(anchored) || covered.some((box) => overlaps(anchored, box))) continue;
-        // Towns never share a box at any zoom the wall uses: a town whose every place is
-        // taken keeps its anchor (this does not happen on the demo city).
         places.push({ offset: [0, 0], box: anchored, touching: weightOf(anchored, entry) });
       }
       const best = places.reduce((a, b) => (b.touching < a.touching ? b : a));
@@ -189,6 +202,7 @@ export function createLabels(map, towns, villages, latLngOf, scale, caseCircles 
       placed[entry.kind] += 1;
       const text = document.createElement("span");
       text.textContent = entry.name;
+      if (entry !== full) text.style.fontSize = `${Math.round(entry.fontPx)}px`;
       const icon = L.divIcon({
         className: `grid-label grid-label-${entry.kind}`, html: text,
         iconSize: [entry.width, entry.height],

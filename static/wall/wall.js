@@ -533,7 +533,9 @@ function fitFeed() {
 
 function feedText(event) {
   if (event.type === "alert") return `${EVENT_TEXT.alert} ${event.category_label}类投诉 ${event.count} 件集中`;
-  return `${EVENT_TEXT[event.type]} ${event.number} ${event.town || ""}`;
+  // A step names itself (签收, 答复…); "状态变化" only where an older server sends no name.
+  const what = event.type === "state_change" && event.kind_label ? event.kind_label : EVENT_TEXT[event.type];
+  return `${what} ${event.number} ${event.town || ""}`;
 }
 
 function addFeedItem(event) {

@@ -32,6 +32,7 @@ from app.models import Alert, Case, CaseEvent, Grid, User
 from app.models.vocab import OPEN_STATUSES
 from app.services import clock
 from app.services.access import case_scope
+from app.services.cases.lifecycle import event_label
 from app.services.wall.cells import summary_pending
 from app.services.wall.clusters import STATE_NAMES, state_rank
 from app.services.wall.layers import alert_feature
@@ -65,8 +66,8 @@ def new_events(user: User, after_id: int, now: datetime) -> list[dict]:
         .limit(_BATCH)
     ).all()
     return [
-        {"id": r.id, "type": event_type(r.kind), "kind": r.kind, "case_id": r.case_id,
-         "number": r.number, "status": r.status, "category": r.category, "town": r.town,
+        {"id": r.id, "type": event_type(r.kind), "kind": r.kind, "kind_label": event_label(r.kind),
+         "case_id": r.case_id, "number": r.number, "status": r.status, "category": r.category, "town": r.town,
          "state": STATE_NAMES[r.worst], "at": r.at.isoformat()}
         for r in rows
     ]
