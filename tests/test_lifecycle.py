@@ -245,6 +245,37 @@ def test_actions_endpoint_lists_only_what_this_user_may_do_now(desk):
     assert as_handler == []
 
 
+def test_a_step_that_waits_for_the_case_is_offered_with_its_reason_not_a_form(desk):
+    # Signed, no on-site check yet: 一案一策 waits for one. The page shows why instead of a
+    # form that taking would refuse; the API says the same; nothing to approve is not offered.
+    case = register(desk)["case"]
+    desk.act("command", case["id"], "accept", legal_track="petition", notice_text="您反映的问题已受理。")
+    desk.act("sup_T1", case["id"], "assign")
+    desk.act(HANDLER, case["id"], "sign")
+    actions = offers(desk, HANDLER, case["id"])
+    assert actions["plan"] == ["须先完成现场核查"] and actions["record_onsite"] == []
+    page = desk.get(HANDLER, f"/desk/cases/{case['id']}").text
+    assert 'data-step="plan"' in page and "暂不能办理：须先完成现场核查" in page
+    assert '<details class="action" data-step="plan"' not in page
+    refused = desk.act(HANDLER, case["id"], "plan", expect=409, measures="整改", responsible_name="王五",
+                       target_date=plan_date())
+    assert "须先完成现场核查" in refused["message"]
+
+    desk.act("insp_V11", case["id"], "record_onsite", notes="现场闻到明显异味", findings={"source_found": True})
+    add_onsite_photo(case["id"])
+    desk.act(HANDLER, case["id"], "plan", measures="限期整改", responsible_name="王五", target_date=plan_date())
+    assert not {"approve_extension", "reject_extension"} & set(offers(desk, "sup_T1", case["id"]))  # nothing pending
+    desk.act(HANDLER, case["id"], "request_extension", days=10, reason="需第三方检测")
+    assert offers(desk, HANDLER, case["id"])["request_extension"] == ["已申请延期，待审批"]
+    overseer = offers(desk, "sup_T1", case["id"])
+    assert overseer["approve_extension"] == [] and overseer["reject_extension"] == []
+
+
+def offers(desk, username: str, case_id: int) -> dict[str, list[str]]:
+    """The actions the API offers a user on a case, each with what it waits for."""
+    return {a["name"]: a["waiting_for"] for a in desk.get(username, f"/api/v1/cases/{case_id}/actions").get_json()}
+
+
 def test_audit_verify_reports_an_edited_event(app, desk):
     case = register(desk)["case"]
     desk.act("command", case["id"], "accept", legal_track="petition")

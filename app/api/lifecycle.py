@@ -7,7 +7,7 @@ from app.extensions import db
 from app.schemas.cases import CaseSchema
 from app.schemas.lifecycle import STEP_SCHEMAS, StepInfoSchema, TimelineEventSchema
 from app.services.access import authorize
-from app.services.cases.lifecycle import STEPS, available_steps, take
+from app.services.cases.lifecycle import STEPS, offered_steps, take
 from app.services.cases.queries import case_view
 from app.services.cases.records import timeline_of
 
@@ -18,8 +18,9 @@ blp = Blueprint("lifecycle", __name__, description="案件办理流程 Case life
 @login_required
 @blp.response(200, StepInfoSchema(many=True))
 def get_actions(case_id: int):
-    """The lifecycle actions the caller may take on this case now."""
-    return available_steps(current_user, authorize(current_user, case_id))
+    """The lifecycle actions the caller may take on this case, each ready (``waiting_for`` empty) or
+    waiting for something to happen on the case first (taking it now answers 409 with those reasons)."""
+    return offered_steps(current_user, authorize(current_user, case_id))
 
 
 @blp.route("/<int:case_id>/timeline", methods=["GET"])

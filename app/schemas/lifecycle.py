@@ -178,11 +178,13 @@ STEP_SCHEMAS: dict[str, Schema] = {
 
 
 class StepInfoSchema(Schema):
-    """A transition the caller may take now."""
+    """A transition the caller may take on the case."""
 
     name = fields.String()
     label = fields.String()
     target = fields.String(allow_none=True)
+    waiting_for = fields.List(fields.String(), metadata={
+        "description": "须先完成的事项（为空时可立即办理），如「须先完成现场核查」"})
 
 
 class TimelineEventSchema(Schema):

@@ -40,7 +40,7 @@ from app.services.cases import notifications, saved_filters, workcalendar
 from app.services.cases.attachments import Upload, attach, attachments_of, check_uploads
 from app.services.cases.deadlines import deadline_states
 from app.services.cases.intake import register_case, repeat_candidates
-from app.services.cases.lifecycle import STEPS, available_steps, close_checklist, take
+from app.services.cases.lifecycle import STEPS, close_checklist, offered_steps, take
 from app.services.cases.privacy import petitioner_view
 from app.services.cases.queries import PAGE_LOADS, case_numbers, list_cases, tab_counts
 from app.services.cases.records import records_of, timeline_of
@@ -226,7 +226,7 @@ def _case_page(case, onsite_form=None, onsite_error: str | None = None) -> str:
     evidence, records = evidence_of(case), records_of(case)
     return render_template(
         "desk/case.html", case=case, timeline=timeline_of(case), records=records,
-        steps=available_steps(current_user, case), petitioner=petitioner_view(case, current_user),
+        steps=offered_steps(current_user, case), petitioner=petitioner_view(case, current_user),
         show_personal=can(current_user, Action.VIEW_PERSONAL_DATA, case),
         candidates=_candidates_for(case), departments=_departments(), leaders=_leaders(), people=_names_on(records),
         attachments=attachments_of(current_user, case), evidence=evidence, evidence_points=map_points(evidence),

@@ -75,6 +75,8 @@ export function boxInMap(map, node) {
 
 const overlaps = (a, b) => a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
 const within = (a, b) => a.left >= b.left && a.right <= b.right && a.top >= b.top && a.bottom <= b.bottom;
+const overlapArea = (a, b) => Math.max(0, Math.min(a.right, b.right) - Math.max(a.left, b.left))
+  * Math.max(0, Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top));
 // Clear space kept between a name and a case symbol, in CSS pixels (times the wall's scale).
 const SYMBOL_GAP = 2;
 
@@ -120,7 +122,10 @@ export function createLabels(map, towns, villages, latLngOf, scale, caseCircles 
       kind, name, id: feature.properties.id, anchor: latLngOf(lon, lat),
       polygons: polygonsOf(feature.geometry).map((rings) => rings.map((ring) => ring.map((c) => latLngOf(c[0], c[1])))),
       bounds: L.geoJSON(feature, { coordsToLatLng: (c) => latLngOf(c[0], c[1]) }).getBounds(),
-      width: measure.measureText(name).width + 6 * scale, height: (kind === "town" ? 28 : 20) * scale,
+      // The type's own width, the town names' letter spacing (wall.css: 0.08em) and a little padding.
+      width: measure.measureText(name).width + (kind === "town" ? 0.08 * fontPx.town * [...name].length : 0)
+        + 6 * scale,
+      height: (kind === "town" ? 28 : 20) * scale,
       fontPx: fontPx[kind],
     };
   });
@@ -149,16 +154,18 @@ export function createLabels(map, towns, villages, latLngOf, scale, caseCircles 
       return { left: p.x + dx - entry.width / 2, right: p.x + dx + entry.width / 2,
                top: p.y + dy - entry.height / 2, bottom: p.y + dy + entry.height / 2 };
     };
-    // Whether a box's centre and corners lie in the entry's polygons, on screen now.
-    const insideOf = (entry) => {
+    // Whether a box's centre and corners (or, ``loosely``, its centre) lie in the entry's polygons, on screen now.
+    const insideOf = (entry, loosely = false) => {
       const polygons = entry.polygons.map((rings) => rings.map((ring) => ring.map((latLng) => {
         const p = map.latLngToContainerPoint(latLng);
         return [p.x, p.y];
       })));
       const contains = (x, y) => polygons.some((rings) => ringContains(rings[0], x, y)
         && !rings.slice(1).some((hole) => ringContains(hole, x, y)));
+      const centre = (box) => [(box.left + box.right) / 2, (box.top + box.bottom) / 2];
+      if (loosely) return (box) => contains(...centre(box));
       return (box) => [[box.left, box.top], [box.right, box.top], [box.left, box.bottom], [box.right, box.bottom],
-        [(box.left + box.right) / 2, (box.top + box.bottom) / 2]].every(([x, y]) => contains(x, y));
+        centre(box)].every(([x, y]) => contains(x, y));
     };
     const spanOf = (entry) => {
       const nw = map.latLngToContainerPoint(entry.bounds.getNorthWest());
@@ -191,11 +198,18 @@ export function createLabels(map, towns, villages, latLngOf, scale, caseCircles 
         entry = { ...full, width: full.width * factor, height: full.height * factor, fontPx: full.fontPx * factor };
         places = placesOf(entry, span);
       }
-      if (!places.length) {
-        const anchored = boxAt(entry, [0, 0]);
-        if (entry.kind === "village" || !onScreen(anchored) || covered.some((box) => overlaps(anchored, box))) continue;
-        places.push({ offset: [0, 0], box: anchored, touching: weightOf(anchored, entry) });
+      if (!places.length && entry.kind === "town") {
+        // Still no clear place (a district a few names wide on screen): at the smallest size,
+        // the place centred in the town (off the panels) that covers least of the names
+        // already placed, then the fewest symbols.
+        const inside = insideOf(entry, true);
+        places = offsetsFor(entry).map((offset) => ({ offset, box: boxAt(entry, offset) }))
+          .filter(({ box, offset }) => onScreen(box) && !covered.some((other) => overlaps(box, other))
+            && (offset[0] === 0 && offset[1] === 0 || inside(box)))
+          .map((place) => ({ ...place, touching: weightOf(place.box, entry)
+            + taken.reduce((sum, other) => sum + overlapArea(place.box, other), 0) }));
       }
+      if (!places.length) continue;
       const best = places.reduce((a, b) => (b.touching < a.touching ? b : a));
       if (entry.kind === "village" && best.touching) continue;
       taken.push(best.box);

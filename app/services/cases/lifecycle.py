@@ -81,6 +81,9 @@ class Step:
     missing: Callable[[Case, User, dict], list[str]]
     apply: Callable[[Case, User, dict, datetime], None]
     refuse: Callable[[Case, User], str | None] = lambda case, user: None
+    # What must happen on the case first (not what the form holds): the step is offered with
+    # these reasons instead of a form, and taking it is refused with them.
+    waits: Callable[[Case, User], list[str]] = lambda case, user: []
 
 
 STEPS: dict[str, Step] = {}
@@ -107,6 +110,16 @@ def needs(name: str):
     return attach
 
 
+def waits_for(name: str):
+    """Attach what a registered transition waits for on the case (``Step.waits``)."""
+
+    def attach(check):
+        STEPS[name] = _replace(STEPS[name], waits=check)
+        return check
+
+    return attach
+
+
 def _replace(original: Step, **changes) -> Step:
     """A copy of a frozen Step with some fields changed."""
     fields = {**original.__dict__, **changes}
@@ -128,7 +141,7 @@ def take(user: User, case_id: int, name: str, data: dict) -> Case:
     if chosen is None:
         raise NotFound("没有这个办理操作。")
     _check_allowed(chosen, case, user)
-    missing = chosen.missing(case, user, data)
+    missing = chosen.waits(case, user) + chosen.missing(case, user, data)
     if missing:
         raise Conflict(f"不能{chosen.label}：" + "；".join(missing), {"missing": missing})
     now = clock.now()
@@ -196,6 +209,36 @@ def available_steps(user: User, case: Case) -> list[Step]:
         s for s in STEPS.values()
         if case.status in s.sources and user.role in s.roles and not s.refuse(case, user)
     ]
+
+
+@dataclass(frozen=True)
+class Offer:
+    """A transition as the case page and the API offer it: ready (``waiting_for`` empty), or
+    waiting for something to happen on the case first, said in Chinese."""
+
+    step: Step
+    waiting_for: list[str]
+
+    @property
+    def name(self) -> str:
+        """The step's name."""
+        return self.step.name
+
+    @property
+    def label(self) -> str:
+        """The step's Chinese name."""
+        return self.step.label
+
+    @property
+    def target(self) -> str | None:
+        """The status the step moves the case to, if any."""
+        return self.step.target
+
+
+def offered_steps(user: User, case: Case) -> list[Offer]:
+    """The transitions of ``available_steps``, each with what it still waits for on the case, so
+    no form is offered that taking would refuse for a reason the form cannot change."""
+    return [Offer(s, s.waits(case, user)) for s in available_steps(user, case)]
 
 
 # ---------------------------------------------------------------- acceptance
@@ -362,11 +405,15 @@ def _request_return(case: Case, user: User, data: dict, now: datetime) -> None:
 
 @needs("request_return")
 def _request_return_needs(case: Case, user: User, data: dict) -> list[str]:
-    missing = [] if data.get("reason", "").strip() else ["须说明退单理由（为何不属本单位职责）"]
+    return [] if data.get("reason", "").strip() else ["须说明退单理由（为何不属本单位职责）"]
+
+
+@waits_for("request_return")
+def _request_return_waits(case: Case, user: User) -> list[str]:
     window = deadlines.clock_for(case, Stage.RETURN_WINDOW)
     if window is not None and clock.now() > window.due_at:
-        missing.append("已超过退单期限（交办后5个工作日内），请签收办理")
-    return missing
+        return ["已超过退单期限（交办后5个工作日内），请签收办理"]
+    return []
 
 
 def _only_assigner(case: Case, user: User) -> str | None:
@@ -449,11 +496,15 @@ def _plan_needs(case: Case, user: User, data: dict) -> list[str]:
         missing.append("须填写整改期限")
     elif data["target_date"] < clock.beijing_date(clock.now()):
         missing.append("整改期限不能早于今天")
-    if not _has_onsite_check(case):
-        missing.append("须先完成现场核查")
-    if needs_leader(case) and case.leading_official_id is None:
-        missing.append("督察交办件和越级访须先明确包案领导")
     return missing + _people_exist(data, ("responsible_person_id",))
+
+
+@waits_for("plan")
+def _plan_waits(case: Case, user: User) -> list[str]:
+    waiting = [] if _has_onsite_check(case) else ["须先完成现场核查"]
+    if needs_leader(case) and case.leading_official_id is None:
+        waiting.append("督察交办件和越级访须先明确包案领导")
+    return waiting
 
 
 def _has_onsite_check(case: Case) -> bool:
@@ -498,8 +549,8 @@ def _leader_sign_off(case: Case, user: User, data: dict, now: datetime) -> None:
     plan.leader_signed_off_by_id, plan.leader_signed_off_at = user.id, now
 
 
-@needs("leader_sign_off")
-def _leader_sign_off_needs(case: Case, user: User, data: dict) -> list[str]:
+@waits_for("leader_sign_off")
+def _leader_sign_off_waits(case: Case, user: User) -> list[str]:
     return [] if latest_plan(case) is not None else ["尚无一案一策方案可审定"]
 
 
@@ -531,17 +582,25 @@ def _request_extension(case: Case, user: User, data: dict, now: datetime) -> Non
 @needs("request_extension")
 def _request_extension_needs(case: Case, user: User, data: dict) -> list[str]:
     missing = []
-    if _extensions(case, approved=True) or _extensions(case, approved=None):
-        missing.append("每件只能延期一次（已申请或已批准延期）")
     if not 1 <= int(data.get("days") or 0) <= MAX_EXTENSION_DAYS:
         missing.append(f"延期天数须为 1 至 {MAX_EXTENSION_DAYS} 天")
     if not data.get("reason", "").strip():
         missing.append("须说明延期理由")
+    return missing
+
+
+@waits_for("request_extension")
+def _request_extension_waits(case: Case, user: User) -> list[str]:
+    waiting = []
+    if _extensions(case, approved=None):
+        waiting.append("已申请延期，待审批")
+    elif _extensions(case, approved=True):
+        waiting.append("每件只能延期一次（已批准延期）")
     handling = deadlines.clock_for(case, Stage.HANDLE)
     if handling is not None and handling.done_at is None and handling.due_at <= clock.now():
         # 信访工作条例 第三十四条: an extension is asked for before the time runs out.
-        missing.append("办理期限已过，不能再申请延期（须在期限届满前申请）")
-    return missing
+        waiting.append("办理期限已过，不能再申请延期（须在期限届满前申请）")
+    return waiting
 
 
 def _extensions(case: Case, approved: bool | None) -> list[CaseExtension]:
@@ -552,9 +611,11 @@ def _extensions(case: Case, approved: bool | None) -> list[CaseExtension]:
 
 
 def _not_own_extension(case: Case, user: User) -> str | None:
-    """Nobody approves their own request."""
+    """Only a pending request is decided, and nobody decides their own."""
     pending = _extensions(case, approved=None)
-    if pending and pending[0].requested_by_id == user.id:
+    if not pending:
+        return "没有待审批的延期申请"
+    if pending[0].requested_by_id == user.id:
         return "不能审批本人提出的延期申请。"
     return None
 
@@ -569,21 +630,13 @@ def _approve_extension(case: Case, user: User, data: dict, now: datetime) -> Non
 
 @needs("approve_extension")
 def _approve_extension_needs(case: Case, user: User, data: dict) -> list[str]:
-    missing = [] if _extensions(case, approved=None) else ["没有待审批的延期申请"]
-    if not data.get("notice_text", "").strip():
-        missing.append("须填写告知信访人的延期理由")
-    return missing
+    return [] if data.get("notice_text", "").strip() else ["须填写告知信访人的延期理由"]
 
 
 @step("reject_extension", "不批准延期", {S.HANDLING}, OVERSEERS, refuse=_not_own_extension)
 def _reject_extension(case: Case, user: User, data: dict, now: datetime) -> None:
     request = _extensions(case, approved=None)[0]
     request.approved, request.decided_by_id, request.decided_at = False, user.id, now
-
-
-@needs("reject_extension")
-def _reject_extension_needs(case: Case, user: User, data: dict) -> list[str]:
-    return [] if _extensions(case, approved=None) else ["没有待审批的延期申请"]
 
 
 # ---------------------------------------------------------------- reply, review, follow-up, close
@@ -605,9 +658,12 @@ def _reply_needs(case: Case, user: User, data: dict) -> list[str]:
     missing = [f"答复须写明{label}" for key, label in labels.items() if not data.get(key, "").strip()]
     if not data.get("decision"):
         missing.append("答复须写明处理意见（支持/解释说明/不予支持）")
-    if latest_plan(case) is None:
-        missing.append("须先制定一案一策")
     return missing
+
+
+@waits_for("reply")
+def _reply_waits(case: Case, user: User) -> list[str]:
+    return [] if latest_plan(case) is not None else ["须先制定一案一策"]
 
 
 def latest_reply(case: Case) -> CaseReply | None:
