@@ -190,10 +190,24 @@ def test_each_step_that_gives_work_tells_the_person_who_must_act(app, notifying)
     desk.act("sup_T1", case["id"], "approve_extension", notice_text="延期十天")
     assert _kinds("officer_env")[-1] == "extension_decided"
     desk.act("officer_env", case["id"], "reply", **REPLY)
+    assert _kinds("sup_T1")[-1] == "review_requested"  # the reply is read before the petitioner does
     desk.act("sup_T1", case["id"], "review_redo", note="事实不清")
     assert _kinds("officer_env")[-1] == "review_redo"
     # Nobody is told of their own step.
     assert "extension_requested" not in _kinds("officer_env")
+
+
+def test_a_supervisor_who_handles_a_case_himself_is_answered_by_the_command_office(app, notifying):
+    # The town's only supervisor asks for an extension and replies: he cannot approve either,
+    # so the command office is told (it had been told nothing, and nothing showed it the work).
+    desk = Desk(app)
+    case = register(desk)["case"]
+    walk_to_handling(desk, case["id"])
+    desk.act("sup_T1", case["id"], "request_extension", days=10, reason="需第三方监测")
+    assert _kinds("command")[-1] == "extension_requested" and "extension_requested" not in _kinds("sup_T1")
+    desk.act("command", case["id"], "approve_extension", notice_text="延期十天")
+    desk.act("sup_T1", case["id"], "reply", **REPLY)
+    assert _kinds("command")[-1] == "review_requested"
 
 
 def test_a_supervisors_reminder_goes_out_like_the_clocks_by_app_sms_and_work_group(app, notifying):

@@ -426,6 +426,7 @@ class NotificationKind(LabelledEnum):
     REVIEW_REDO = "review_redo", "退回重办"
     EXTENSION_REQUESTED = "extension_requested", "延期待审批"
     EXTENSION_DECIDED = "extension_decided", "延期审批结果"
+    REVIEW_REQUESTED = "review_requested", "答复待审核"
     REMINDER = "reminder", "催办"
     ESCALATION = "escalation", "督办", True
     EARLY_WARNING = "early_warning", "预警", True

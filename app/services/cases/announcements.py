@@ -64,10 +64,24 @@ def _review_redo(case: Case, actor: User, now: datetime) -> None:
     notify(K.REVIEW_REDO, people, f"{_about(case)}的答复被退回重办，请重新办理。", case, now, exclude=actor)
 
 
+def _approvers(case: Case, actor: User) -> list[User]:
+    """Who decides what ``actor`` asked for or wrote: the town's supervisors other than the actor
+    (nobody approves their own request or passes their own reply), else the command office.
+    A town supervisor who handles a case himself is thus answered by the command office."""
+    return [u for u in users_of(Role.SUPERVISOR, grid_id=case.town_id) if u.id != actor.id] or \
+        users_of(Role.COMMAND_OFFICE)
+
+
 def _extension_requested(case: Case, actor: User, now: datetime) -> None:
-    """延期 asked for: the town's supervisors approve (the command office when the town has none)."""
-    people = users_of(Role.SUPERVISOR, grid_id=case.town_id) or users_of(Role.COMMAND_OFFICE)
-    notify(K.EXTENSION_REQUESTED, people, f"{_about(case)}申请延期，请审批。", case, now, exclude=actor)
+    """延期 asked for: the town's other supervisors approve, else the command office."""
+    notify(K.EXTENSION_REQUESTED, _approvers(case, actor), f"{_about(case)}申请延期，请审批。", case, now,
+           exclude=actor)
+
+
+def _replied(case: Case, actor: User, now: datetime) -> None:
+    """答复 written: it is reviewed before the petitioner reads it, by the same approvers."""
+    notify(K.REVIEW_REQUESTED, _approvers(case, actor), f"{_about(case)}已答复，请审核答复。", case, now,
+           exclude=actor)
 
 
 def _extension_decided(case: Case, actor: User, now: datetime) -> None:
@@ -87,6 +101,7 @@ _STEPS = {
     "reject_return": _return_decided,
     "review_redo": _review_redo,
     "request_extension": _extension_requested,
+    "reply": _replied,
     "approve_extension": _extension_decided,
     "reject_extension": _extension_decided,
 }
