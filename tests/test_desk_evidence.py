@@ -107,6 +107,17 @@ def test_bad_desk_onsite_input_is_refused_in_chinese_and_keeps_what_was_typed(pe
     assert db.session.scalar(select(Inspection.id)) is None and db.session.scalar(select(Photo.id)) is None
 
 
+def test_a_supervisors_own_flagged_check_says_who_may_accept_it(app, people, city):
+    # The supervisor is on site himself: his far check waits for someone else, and says so.
+    case = signed_v11(people, city)
+    client, token = Desk(app).client("sup_T1")
+    far = uuid.uuid4()
+    assert client.put(f"/api/v1/inspections/{far}", json=onsite_body(case.id, [uuid.uuid4()], lon=120.53, lat=32.31),
+                      headers={"X-CSRFToken": token}).status_code == 201
+    page = people("sup_T1").get(f"/desk/cases/{case.id}").text
+    assert "待他人确认" in page and f"/inspections/{far}/accept" not in page
+
+
 def test_a_far_check_waits_for_a_supervisor_and_an_empty_one_cannot_be_accepted(app, people, city):
     """The desk form refuses an empty check outright (above); one that arrives flagged through
     the API waits for a supervisor, who may vouch for a doubtful position but not for evidence

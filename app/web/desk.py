@@ -324,8 +324,8 @@ def _flash_check(inspection: Inspection) -> None:
         flash("已记录现场核查，计入现场核查。", "ok")
         return
     flags = "、".join(onsite_rules.flag_labels(inspection))
-    flash(f"已记录现场核查，但暂不计入现场核查：{flags}。可补充后重新记录，或由二级网格管理员、指挥部办公室确认。",
-          "warn")
+    flash(f"已记录现场核查，但暂不计入现场核查：{flags}。可补充后重新记录，或请其他二级网格管理员、"
+          "指挥部办公室确认（本人记录的核查须由他人确认）。", "warn")
 
 
 @bp.post("/cases/<int:case_id>/inspections/<uuid:inspection_id>/accept")
