@@ -12,15 +12,16 @@ from sqlalchemy import func, select, text
 
 from app.demo.tables import CHANNEL_WEIGHTS
 from app.extensions import db
-from app.models import Campaign, Case, CaseEvent, Grid, User
+from app.models import Campaign, Case, CaseEvent, Grid, Inspection, Photo, User
 from app.models.vocab import CaseStatus, Category, Channel, ListKind, Role
 from app.services import clock
 from app.services.campaign.accountability import accountability_lists
 from app.services.campaign.periods import period
 from app.services.campaign.phases import current_phase
 from app.services.cases.deadlines import DeadlineState, case_deadline_state
-from app.services.cases.lifecycle import take
+from app.services.cases.lifecycle import close_checklist, take
 from app.services.cases.timeline import verify_chain
+from app.services.field.onsite_rules import counts_as_onsite
 from tests.conftest import empty_all_tables
 
 CASES = 400
@@ -133,6 +134,27 @@ def test_demo_cases_show_every_colour_and_take_every_next_step(app):
     signed = take(assigned.responsible_person, assigned.id, "sign", {})
     assert signed.status == CaseStatus.SIGNED and signed.due_at > now
     assert verify_chain(signed.id) == []
+
+
+def test_demo_cases_past_their_on_site_step_show_that_check_and_its_photo(app, client, auth):
+    # The timeline's 「现场核查」 names a check the desk shows, with a photo, so 销号's evidence
+    # requirement is met; before, the timeline said 现场核查 and the evidence card said none.
+    assert seed(app).exit_code == 0
+    checked = db.session.scalars(select(Case).where(Case.first_onsite_at.isnot(None))).all()
+    onsite_events = db.session.scalar(select(func.count()).select_from(CaseEvent)
+                                      .where(CaseEvent.kind == "record_onsite"))
+    assert checked and len(checked) == onsite_events == count(Inspection) == count(Photo)
+    for case in checked[:40]:
+        (check,) = db.session.scalars(select(Inspection).where(Inspection.case_id == case.id)).all()
+        assert check.captured_at == case.first_onsite_at and counts_as_onsite(check)
+        assert next(r for r in close_checklist(case) if "现场核查" in r.label).met
+    assert auth.login("command", "firstline2026").status_code == 200
+    page = client.get(f"/desk/cases/{checked[0].id}").text
+    assert "尚无现场核查或巡查记录" not in page and "计入现场核查" in page
+    (photo,) = db.session.scalars(select(Photo).where(Photo.inspection_id == check.id)).all()
+    thumb = client.get(f"/api/v1/photos/{photo.id}/thumb")
+    assert thumb.status_code == 200 and thumb.content_type == "image/jpeg"
+    thumb.close()
 
 
 def test_seed_never_duplicates_and_repeats_itself(app):

@@ -4,7 +4,8 @@ Deadlines: the clocks (case_clocks) each step started, with the general default 
 each stage from services.cases.deadline_defaults, and the due times deadlines mirrors onto a
 case. Timeline: every case's hash-chained events, as ``append_event`` writes them. Handling
 records: the plans, replies and reviews, follow-ups and pending return requests the
-lifecycle's next steps read, so every next step works on a demo case as on a real one.
+lifecycle's next steps read, and the on-site checks with their photos (``demo.evidence``),
+so every next step works on a demo case as on a real one.
 
 The case generator places each case's receipt from its clock, so this module sits below it:
 it reads cases only as the column arrays (``frame``, ``table``) it is handed.
@@ -17,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 from sqlalchemy import insert
 
-from app.demo import bulk_load
+from app.demo import bulk_load, evidence
 from app.demo.tables import (
     ACCEPT,
     ASSIGN,
@@ -293,6 +294,9 @@ def _history_columns(table: dict, frame: dict, rows: slice) -> dict:
         milestones=list(milestones),
         side_at=bulk_load.python_values(frame["side_at"][rows]),
         handle_due_at=bulk_load.python_values(table["handle_due_at"][rows]),
+        grid_id=bulk_load.python_values(table["grid_id"][rows]),
+        lon=table["input_lon"][rows].tolist(),
+        lat=table["input_lat"][rows].tolist(),
         handler=frame["handler_id"][rows].tolist(),
         field=frame["field_id"][rows].tolist(),
         reopened=frame["reopened"][rows].tolist(),
@@ -337,6 +341,7 @@ def insert_timelines(table: dict, frame: dict, command_id: int, user_names: dict
     """
     count = len(table["id"])
     full = count <= FULL_TIMELINE_MAX
+    scenes = evidence.store_photos() if full else {}
     next_id, written = bulk_load.next_id(CaseEvent), 0
     next_head_id = bulk_load.next_id(ChainHead)
     with bulk_load.bulk_load(CaseEvent.__table__):
@@ -350,6 +355,7 @@ def insert_timelines(table: dict, frame: dict, command_id: int, user_names: dict
             next_id, written, next_head_id = next_id + len(events), written + len(events), next_head_id + len(heads)
             if full:
                 insert_handling_records(cases, user_names)
+                evidence.insert_onsite_checks(cases, scenes, sqlite)
     bulk_load.advance_sequence(CaseEvent.__table__)
     bulk_load.advance_sequence(ChainHead.__table__)
     return written
