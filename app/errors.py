@@ -8,7 +8,7 @@ module sits below every layer, so models, services, pages and the API all import
 
 from flask import Flask, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError, StatementError
 from werkzeug.exceptions import HTTPException
 
 from app.extensions import db
@@ -184,6 +184,16 @@ def init_error_handlers(app: Flask) -> None:
         # PostgreSQL says DataError, SQLite's driver OverflowError.
         db.session.rollback()
         return _respond(400, "参数超出允许的范围，请检查后重试。")
+
+    @app.errorhandler(StatementError)
+    def handle_unbindable_value(exc: StatementError):
+        # A value that overflowed while SQLAlchemy bound it (a time shifted to UTC past year 1
+        # or 9999) arrives wrapped in StatementError, which the OverflowError handler does not
+        # see. The schemas refuse such times first; this keeps any path they miss a 400.
+        # Anything else wrapped so (a naive time, a programming error) stays a 500.
+        if isinstance(exc.orig, OverflowError):
+            return handle_data_error(exc)
+        return handle_unexpected(exc)
 
     @app.errorhandler(HTTPException)
     def handle_http_exception(exc: HTTPException):

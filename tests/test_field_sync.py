@@ -242,7 +242,7 @@ def test_a_card_the_citizen_could_not_use_is_refused(desk, city):
     no_digits = put(desk, INSPECTOR, f"/api/v1/contact-cards/{codes[0]}", card | {"handler_phone": "abc"})
     assert no_digits.status_code == 422 and "handler_phone" in no_digits.get_json()["errors"]
     past = put(desk, INSPECTOR, f"/api/v1/contact-cards/{codes[1]}",
-               card | {"expected_reply_at": "1999-01-01T09:00:00+08:00"})
+               card | {"expected_reply_at": "2026-01-01T09:00:00+08:00"})
     assert past.status_code == 422
     assert past.get_json()["errors"]["expected_reply_at"] == ["预计答复时间不能早于发卡时间。"]
     assert put(desk, INSPECTOR, f"/api/v1/contact-cards/{codes[2]}", card).status_code == 201

@@ -7,6 +7,7 @@ from marshmallow import Schema, fields
 
 from app.api.docs import BINARY, file_response, upload_body
 from app.extensions import db
+from app.schemas.common import Moment
 from app.services.access import Action, authorize
 from app.services.cases.attachments import Upload, attach, attachment_file, attachments_of, download_name
 
@@ -20,7 +21,7 @@ class AttachmentSchema(Schema):
     filename = fields.String()
     content_type = fields.String()
     byte_size = fields.Integer()
-    uploaded_at = fields.AwareDateTime()
+    uploaded_at = Moment()
     url = fields.Function(lambda a: f"/api/v1/attachments/{a.id}")
 
 

@@ -11,6 +11,7 @@ from app.downloads import attachment
 from app.extensions import db
 from app.models.vocab import ExportStatus
 from app.schemas.campaign import LedgerQuerySchema
+from app.schemas.common import Moment
 from app.services.campaign import export_jobs
 from app.services.campaign.periods import stated_period
 
@@ -26,8 +27,8 @@ class ExportJobSchema(Schema):
     status_label = fields.Function(lambda j: ExportStatus(j.status).label)
     file_name = fields.String()
     error = fields.String()
-    created_at = fields.AwareDateTime()
-    finished_at = fields.AwareDateTime(allow_none=True)
+    created_at = Moment()
+    finished_at = Moment(allow_none=True)
     file_url = fields.Function(
         lambda j: f"/api/v1/exports/{j.id}/file" if j.status == ExportStatus.DONE else None, allow_none=True)
 

@@ -7,6 +7,7 @@ from xml.etree import ElementTree
 from flask import Blueprint, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 
+from app.bounds import MOMENT_OUT_OF_RANGE, moment_in_range
 from app.errors import DomainError, Forbidden, InvalidInput
 from app.extensions import csrf, db
 from app.services.admin.api_keys import verify_api_key
@@ -65,6 +66,8 @@ def _when(name: str) -> datetime | None:
         raise InvalidInput(f"{name} 须为 ISO 8601 时间。") from exc
     if moment.tzinfo is None:
         raise InvalidInput(f"{name} 须带时区。")
+    if not moment_in_range(moment):
+        raise InvalidInput(f"{name}：{MOMENT_OUT_OF_RANGE}")
     return moment
 
 

@@ -11,7 +11,7 @@ from marshmallow import Schema, fields, validate
 
 from app.errors import InvalidInput
 from app.models.vocab import WallFlag
-from app.schemas.common import BoxSchema
+from app.schemas.common import BoxSchema, Moment
 from app.schemas.wall import (
     AlertCasesSchema,
     AlertsLayerSchema,
@@ -57,8 +57,8 @@ NOT_MODIFIED = {"description": "未变化：客户端持有的 ETag（If-None-Ma
 class WallFilterSchema(Schema):
     """The wall's filters: period, category, channel, deadline state, flags, town."""
 
-    received_from = fields.AwareDateTime(load_default=None)
-    received_to = fields.AwareDateTime(load_default=None)
+    received_from = Moment(load_default=None)
+    received_to = Moment(load_default=None)
     category = fields.List(fields.String(), load_default=list)
     channel = fields.List(fields.String(), load_default=list)
     state = fields.List(fields.String(validate=validate.OneOf(list(STATE_RANKS))), load_default=list)
@@ -123,8 +123,8 @@ class ScorePeriodSchema(Schema):
     """The wall's period: its received-date filter (both optional; blank means the running
     campaign, else the last 30 days, as on the campaign pages)."""
 
-    received_from = fields.AwareDateTime(load_default=None)
-    received_to = fields.AwareDateTime(load_default=None)
+    received_from = Moment(load_default=None)
+    received_to = Moment(load_default=None)
 
 
 @blp.route("/panels", methods=["GET"])

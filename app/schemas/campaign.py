@@ -4,13 +4,14 @@ accountability lists, alerts, receptions and special checks."""
 from marshmallow import Schema, fields, validate
 
 from app.models.vocab import CheckOutcome, FailureKind, ReceptionKind
+from app.schemas.common import Day, Moment
 
 
 class PeriodSchema(Schema):
     """A reporting period in Beijing dates (both inclusive); default the running campaign."""
 
-    start = fields.Date(load_default=None)
-    end = fields.Date(load_default=None)
+    start = Day(load_default=None)
+    end = Day(load_default=None)
 
 
 class PhaseSchema(Schema):
@@ -19,23 +20,23 @@ class PhaseSchema(Schema):
     id = fields.Integer(dump_only=True)
     code = fields.String(dump_only=True)
     name = fields.String(validate=validate.Length(min=1, max=50))
-    starts_on = fields.Date()
-    ends_on = fields.Date()
+    starts_on = Day()
+    ends_on = Day()
 
 
 class PhaseChangeSchema(Schema):
     """A change to a phase's name or dates (command office)."""
 
     name = fields.String(validate=validate.Length(min=1, max=50))
-    starts_on = fields.Date()
-    ends_on = fields.Date()
+    starts_on = Day()
+    ends_on = Day()
 
 
 class RequirementChangeSchema(Schema):
     """A change to a required submission's name or due date."""
 
     name = fields.String(validate=validate.Length(min=1, max=100))
-    due_on = fields.Date()
+    due_on = Day()
 
 
 class RequirementSchema(Schema):
@@ -44,7 +45,7 @@ class RequirementSchema(Schema):
     id = fields.Integer(dump_only=True)
     code = fields.String(dump_only=True)
     name = fields.String(validate=validate.Length(min=1, max=100))
-    due_on = fields.Date()
+    due_on = Day()
 
 
 class CampaignSchema(Schema):
@@ -52,8 +53,8 @@ class CampaignSchema(Schema):
 
     id = fields.Integer(dump_only=True)
     name = fields.String(dump_only=True)
-    starts_on = fields.Date(dump_only=True)
-    ends_on = fields.Date(dump_only=True)
+    starts_on = Day(dump_only=True)
+    ends_on = Day(dump_only=True)
     phases = fields.List(fields.Nested(PhaseSchema), dump_only=True)
     requirements = fields.List(fields.Nested(RequirementSchema), dump_only=True)
 
@@ -70,8 +71,8 @@ class PhaseInfoSchema(Schema):
 
     campaign_name = fields.String()
     phase_name = fields.String()
-    starts_on = fields.Date()
-    ends_on = fields.Date()
+    starts_on = Day()
+    ends_on = Day()
     days_left = fields.Integer()
 
 
@@ -82,11 +83,11 @@ class BoardRowSchema(Schema):
     town_name = fields.String()
     requirement_id = fields.Integer()
     requirement_name = fields.String()
-    due_on = fields.Date()
+    due_on = Day()
     submission_id = fields.Integer(allow_none=True)
     filename = fields.String(allow_none=True)
-    submitted_at = fields.DateTime(allow_none=True)
-    received_at = fields.DateTime(allow_none=True)
+    submitted_at = Moment(allow_none=True)
+    received_at = Moment(allow_none=True)
     late = fields.Boolean()
     missing = fields.Boolean()
 
@@ -100,8 +101,8 @@ class SubmissionSchema(Schema):
     filename = fields.String()
     size_bytes = fields.Integer()
     note = fields.String()
-    submitted_at = fields.DateTime()
-    received_at = fields.DateTime(allow_none=True)
+    submitted_at = Moment()
+    received_at = Moment(allow_none=True)
     late = fields.Boolean()
 
 
@@ -149,7 +150,7 @@ class CaseBriefSchema(Schema):
     status = fields.String()
     above_level_count = fields.Integer()
     inspection_referral = fields.String(allow_none=True)
-    due_at = fields.DateTime(allow_none=True)
+    due_at = Moment(allow_none=True)
 
 
 class FailureRecordSchema(Schema):
@@ -166,7 +167,7 @@ class FailureRecordSchema(Schema):
     note = fields.String(load_default="")
     referred = fields.Boolean(load_default=False, load_only=True)
     referred_to_discipline = fields.Boolean(dump_only=True)
-    recorded_at = fields.DateTime(dump_only=True)
+    recorded_at = Moment(dump_only=True)
 
 
 class NotFallingRowSchema(Schema):
@@ -192,8 +193,8 @@ class NotFallingSchema(Schema):
 class StatedPeriodSchema(Schema):
     """The period a list or score covers, as it is stated on pages and in files."""
 
-    first_day = fields.Date()
-    last_day = fields.Date()
+    first_day = Day()
+    last_day = Day()
     name = fields.String()
     label = fields.String()
 
@@ -224,7 +225,7 @@ class ExposureBriefSchema(Schema):
     town_id = fields.Function(lambda e: e.case.town_id)
     responsible_unit = fields.String()
     failings = fields.String()
-    decided_at = fields.AwareDateTime()
+    decided_at = Moment()
 
 
 class AccountabilitySchema(Schema):
@@ -249,9 +250,9 @@ class AlertSchema(Schema):
     lat = fields.Float()
     radius_m = fields.Float()
     case_ids = fields.List(fields.Integer())
-    raised_at = fields.DateTime()
-    last_case_at = fields.DateTime()
-    dismissed_at = fields.DateTime(allow_none=True)
+    raised_at = Moment()
+    last_case_at = Moment()
+    dismissed_at = Moment(allow_none=True)
 
 
 class LedgerQuerySchema(PeriodSchema):
@@ -265,7 +266,7 @@ class ReceptionSchema(Schema):
 
     id = fields.Integer(dump_only=True)
     kind = fields.String(required=True, validate=validate.OneOf(list(ReceptionKind.labels())))
-    held_at = fields.AwareDateTime(required=True, default_timezone=None)
+    held_at = Moment(required=True, default_timezone=None)
     place = fields.String(required=True, validate=validate.Length(min=1, max=200))
     receivers = fields.String(required=True, validate=validate.Length(min=1, max=300))
     town_id = fields.Integer(load_default=None, allow_none=True)
@@ -283,7 +284,7 @@ class ReceptionOutSchema(ReceptionSchema):
 class WeekCheckSchema(Schema):
     """Whether a town or department held its receptions in one week."""
 
-    week_of = fields.Date()
+    week_of = Day()
     host_kind = fields.String()
     host_id = fields.Integer()
     host_name = fields.String()
@@ -294,7 +295,7 @@ class WeekCheckSchema(Schema):
 class CheckPlanSchema(PeriodSchema):
     """When the checks are planned for; the period decides the key towns."""
 
-    planned_on = fields.Date(required=True)
+    planned_on = Day(required=True)
 
 
 class CheckResultSchema(Schema):
@@ -311,8 +312,8 @@ class SpecialCheckSchema(Schema):
     case_id = fields.Integer(allow_none=True)
     town_id = fields.Integer(allow_none=True)
     reason = fields.String()
-    planned_on = fields.Date()
-    checked_at = fields.DateTime(allow_none=True)
+    planned_on = Day()
+    checked_at = Moment(allow_none=True)
     outcome = fields.String(allow_none=True)
     result = fields.String()
 

@@ -22,6 +22,7 @@ from app.schemas.common import (
     DepartmentRefSchema,
     GridRefSchema,
     LonLatField,
+    Moment,
     PageMetaSchema,
     PageQuerySchema,
 )
@@ -119,18 +120,18 @@ class CaseSchema(Schema):
     deadline_state = fields.String(dump_only=True)
     due_estimated = fields.Boolean(dump_only=True, metadata={
         "description": "按周末估算：期限落在节假日安排尚未录入的年份，暂只扣除周末，录入后自动重新计算"})
-    received_at = fields.AwareDateTime()
-    accepted_at = fields.AwareDateTime(allow_none=True)
-    assigned_at = fields.AwareDateTime(allow_none=True)
-    signed_at = fields.AwareDateTime(allow_none=True)
-    first_onsite_at = fields.AwareDateTime(allow_none=True)
-    replied_at = fields.AwareDateTime(allow_none=True)
-    closed_at = fields.AwareDateTime(allow_none=True)
-    sign_due_at = fields.AwareDateTime(allow_none=True)
-    onsite_due_at = fields.AwareDateTime(allow_none=True)
-    notice_due_at = fields.AwareDateTime(allow_none=True)
-    handle_due_at = fields.AwareDateTime(allow_none=True)
-    due_at = fields.AwareDateTime(allow_none=True)
+    received_at = Moment()
+    accepted_at = Moment(allow_none=True)
+    assigned_at = Moment(allow_none=True)
+    signed_at = Moment(allow_none=True)
+    first_onsite_at = Moment(allow_none=True)
+    replied_at = Moment(allow_none=True)
+    closed_at = Moment(allow_none=True)
+    sign_due_at = Moment(allow_none=True)
+    onsite_due_at = Moment(allow_none=True)
+    notice_due_at = Moment(allow_none=True)
+    handle_due_at = Moment(allow_none=True)
+    due_at = Moment(allow_none=True)
 
 
 def staff_ref(user) -> dict | None:
@@ -165,7 +166,7 @@ class CaseCreateSchema(Schema):
     lon = fields.Float(required=True, validate=validate.Range(min=-180, max=180))
     lat = fields.Float(required=True, validate=validate.Range(min=-90, max=90))
     coord_system = fields.String(load_default=CoordSystem.WGS84, validate=validate.OneOf(list(CoordSystem)))
-    received_at = fields.AwareDateTime(load_default=None)
+    received_at = Moment(load_default=None)
     anonymous = fields.Boolean(load_default=False)
     petitioner_name = fields.String(load_default="", validate=validate.Length(max=64))
     petitioner_phone = fields.String(load_default="", validate=validate.Regexp(

@@ -3,9 +3,43 @@
 from geoalchemy2.shape import to_shape
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from app.bounds import DAY_OUT_OF_RANGE, MOMENT_OUT_OF_RANGE, day_in_range, moment_in_range
+
 # A number someone can call back: digits with the usual separators, at least five of them
 # (12369 is the shortest, the environment hotline). A petitioner's may be left blank.
 PHONE_NUMBER = r"(?=(?:\D*\d){5})[0-9+\-() ]{5,32}"
+
+
+class Moment(fields.AwareDateTime):
+    """A time with its zone, within the years the app handles (``EARLIEST_YEAR``–``LATEST_YEAR``).
+
+    Every time a request carries goes through this field (``fields.AwareDateTime`` and
+    ``fields.DateTime`` are not used in schemas): a year 1 or 9999 would otherwise overflow
+    when shifted to UTC or a year back, deep in a service or in the database driver (500).
+    """
+
+    default_error_messages = {"out_of_range": MOMENT_OUT_OF_RANGE}
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        """The parsed moment, or a 422 naming the field when it is out of range."""
+        moment = super()._deserialize(value, attr, data, **kwargs)
+        if not moment_in_range(moment):
+            raise self.make_error("out_of_range")
+        return moment
+
+
+class Day(fields.Date):
+    """A calendar date within the years the app handles; every date a request carries goes
+    through this field (``fields.Date`` is not used in schemas), for the same reason as ``Moment``."""
+
+    default_error_messages = {"out_of_range": DAY_OUT_OF_RANGE}
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        """The parsed date, or a 422 naming the field when it is out of range."""
+        day = super()._deserialize(value, attr, data, **kwargs)
+        if not day_in_range(day):
+            raise self.make_error("out_of_range")
+        return day
 
 
 class PageQuerySchema(Schema):

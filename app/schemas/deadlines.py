@@ -3,6 +3,7 @@
 from marshmallow import Schema, fields, validate
 
 from app.models.vocab import Channel, LegalTrack, PeriodUnit, Priority, Stage
+from app.schemas.common import Day
 
 
 def _one_of(enum, what: str) -> validate.OneOf:
@@ -51,6 +52,6 @@ class CalendarQuerySchema(Schema):
 class CalendarDaySchema(Schema):
     """A day that differs from the plain week: a holiday on a weekday or a make-up working day."""
 
-    day = fields.Date(dump_only=True)
+    day = Day(dump_only=True)
     is_working_day = fields.Boolean(required=True, error_messages=_REQUIRED)
     name = fields.String(load_default="", validate=validate.Length(max=64, error="名称不超过64字。"))

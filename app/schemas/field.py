@@ -13,7 +13,7 @@ from app.models.vocab import (
     Subcategory,
 )
 from app.schemas.cases import PetitionerSchema, staff_ref
-from app.schemas.common import PHONE_NUMBER, DepartmentRefSchema, LonLatField
+from app.schemas.common import PHONE_NUMBER, DepartmentRefSchema, LonLatField, Moment
 
 TEXT = validate.Length(max=5000)
 
@@ -25,7 +25,7 @@ class LocationSchema(Schema):
     lat = fields.Float(required=True, validate=validate.Range(min=-90, max=90))
     accuracy_m = fields.Float(load_default=None, allow_none=True, validate=validate.Range(min=0))
     altitude_m = fields.Float(load_default=None, allow_none=True)
-    fix_at = fields.AwareDateTime(load_default=None, allow_none=True)
+    fix_at = Moment(load_default=None, allow_none=True)
     source = fields.String(load_default=LocationSource.GPS, validate=validate.OneOf(list(LocationSource)))
     mock = fields.Boolean(load_default=False)
 
@@ -52,10 +52,10 @@ class AnnouncedPhotoSchema(Schema):
     """
 
     id = fields.UUID(required=True)
-    captured_at = fields.AwareDateTime(load_default=None, allow_none=True)
+    captured_at = Moment(load_default=None, allow_none=True)
     lon = fields.Float(load_default=None, allow_none=True, validate=validate.Range(min=-180, max=180))
     lat = fields.Float(load_default=None, allow_none=True, validate=validate.Range(min=-90, max=90))
-    exif_taken_at = fields.AwareDateTime(load_default=None, allow_none=True)
+    exif_taken_at = Moment(load_default=None, allow_none=True)
     exif_lon = fields.Float(load_default=None, allow_none=True, validate=validate.Range(min=-180, max=180))
     exif_lat = fields.Float(load_default=None, allow_none=True, validate=validate.Range(min=-90, max=90))
     # No load_default, so a record queued on an older phone hashes as it always did.
@@ -83,7 +83,7 @@ class InspectionPutSchema(Schema):
 
     kind = fields.String(required=True, validate=validate.OneOf(list(InspectionKind)))
     case_id = fields.Integer(load_default=None, allow_none=True)
-    captured_at = fields.AwareDateTime(required=True)
+    captured_at = Moment(required=True)
     location = fields.Nested(LocationSchema, required=True)
     findings = fields.Nested(FindingsSchema, load_default=dict)
     notes = fields.String(load_default="", validate=TEXT)
@@ -107,8 +107,8 @@ class InspectionResultSchema(Schema):
     id = fields.UUID()
     case_id = fields.Integer(allow_none=True)
     case_number = fields.Function(lambda i: i.case_number)
-    captured_at = fields.AwareDateTime()
-    received_at = fields.AwareDateTime()
+    captured_at = Moment()
+    received_at = Moment()
     outside_own_grid = fields.Boolean()
     manual_location = fields.Boolean()
     photos = fields.List(fields.Nested(PhotoStateSchema))
@@ -162,8 +162,8 @@ class CardPutSchema(Schema):
     handler_phone = fields.String(required=True, validate=validate.Regexp(
         rf"^{PHONE_NUMBER}$", error="联系电话应为数字号码，如 0513-86123456"))
     handler_unit = fields.String(required=True, validate=validate.Length(min=1, max=100))
-    expected_reply_at = fields.AwareDateTime(load_default=None, allow_none=True)
-    issued_at = fields.AwareDateTime(required=True)
+    expected_reply_at = Moment(load_default=None, allow_none=True)
+    issued_at = Moment(required=True)
     location = fields.Nested(LocationSchema, load_default=None, allow_none=True)
     device_id = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=64))
 
@@ -226,8 +226,8 @@ class PhoneCaseSchema(Schema):
     status = fields.String()
     status_label = fields.Function(lambda c: CaseStatus(c.status).label)
     deadline_state = fields.String()
-    due_at = fields.AwareDateTime(allow_none=True)
-    yellow_from = fields.AwareDateTime(allow_none=True)
+    due_at = Moment(allow_none=True)
+    yellow_from = Moment(allow_none=True)
     location = LonLatField()
     department = fields.Nested(DepartmentRefSchema, allow_none=True)
     responsible_person = fields.Function(lambda c: staff_ref(c.responsible_person))

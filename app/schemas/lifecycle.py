@@ -7,6 +7,7 @@ Schemas check types and lengths; the state machine checks what the case needs an
 from marshmallow import Schema, fields, validate
 
 from app.models.vocab import CoordSystem, EnforcementKind, LegalTrack, NoPhotoReason, ReplyDecision, Satisfaction
+from app.schemas.common import Day, Moment
 from app.schemas.field import FindingsSchema
 
 TEXT = validate.Length(max=5000)
@@ -61,7 +62,7 @@ class OnsiteSchema(NoteSchema):
 
     findings = fields.Nested(FindingsSchema, load_default=dict)
     notes = fields.String(load_default="", validate=TEXT)
-    captured_at = fields.AwareDateTime(load_default=None, error_messages={"invalid": "核查时间格式不正确。"})
+    captured_at = Moment(load_default=None, error_messages={"invalid": "核查时间格式不正确。"})
     no_photo_reason = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(
         list(NoPhotoReason), error="请从列表中选择无法拍照的原因。"))
     lon = fields.Float(load_default=None, error_messages={"invalid": "经度应为数字。"},
@@ -78,7 +79,7 @@ class PlanSchema(NoteSchema):
     measures = fields.String(load_default="", validate=TEXT)
     responsible_name = fields.String(load_default="", validate=validate.Length(max=64))
     responsible_person_id = fields.Integer(load_default=None)
-    target_date = fields.Date(load_default=None)
+    target_date = Day(load_default=None)
 
 
 class LeaderSchema(NoteSchema):
@@ -90,7 +91,7 @@ class LeaderSchema(NoteSchema):
 class LeaderVisitSchema(NoteSchema):
     """A leader's own site visit."""
 
-    visited_at = fields.AwareDateTime(load_default=None)
+    visited_at = Moment(load_default=None)
 
 
 class EnforcementSchema(NoteSchema):
@@ -98,7 +99,7 @@ class EnforcementSchema(NoteSchema):
 
     kind = fields.String(required=True, validate=validate.OneOf(list(EnforcementKind)))
     document_number = fields.String(load_default="", validate=validate.Length(max=100))
-    decided_on = fields.Date(load_default=None)
+    decided_on = Day(load_default=None)
     # The documented minimum is a number: apispec would write the bound as the field dumps it ("0.00").
     amount_yuan = fields.Decimal(load_default=None, places=2, validate=validate.Range(min=0), as_string=True,
                                  metadata={"minimum": 0})
@@ -193,7 +194,7 @@ class TimelineEventSchema(Schema):
     seq = fields.Integer()
     kind = fields.String()
     actor = fields.Function(lambda e: e.actor_name)
-    at = fields.AwareDateTime()
+    at = Moment()
     note = fields.String()
     data = fields.Dict()
     hash = fields.String()

@@ -3,7 +3,7 @@
 from marshmallow import Schema, fields, validate
 
 from app.models.vocab import ExposureStatus, LongUnresolvedReason
-from app.schemas.common import PageMetaSchema, PageQuerySchema
+from app.schemas.common import Day, Moment, PageMetaSchema, PageQuerySchema
 
 
 class LongUnresolvedQuerySchema(PageQuerySchema):
@@ -35,12 +35,12 @@ class LongUnresolvedCaseSchema(Schema):
     town_name = fields.String()
     department_id = fields.Integer(allow_none=True)
     department_name = fields.String()
-    received_at = fields.AwareDateTime()
-    handle_due_at = fields.AwareDateTime(allow_none=True)
+    received_at = Moment()
+    handle_due_at = Moment(allow_none=True)
     days_open = fields.Integer()
     days_overdue = fields.Integer()
     reasons = fields.List(fields.Nested(ListingReasonSchema))
-    revisit_due_at = fields.AwareDateTime(allow_none=True)
+    revisit_due_at = Moment(allow_none=True)
     revisit_state = fields.String()
     revisit_state_label = fields.String()
 
@@ -75,7 +75,7 @@ class LongUnresolvedPageSchema(Schema):
 class RectificationSchema(Schema):
     """How a closed exposed case was put right (public text)."""
 
-    closed_on = fields.Date(allow_none=True)
+    closed_on = Day(allow_none=True)
     decision_label = fields.String()
     summary = fields.String()
     measures = fields.List(fields.String())
@@ -85,14 +85,14 @@ class PublicExposureSchema(Schema):
     """A published exposure as the public reads it: no petitioner, no address."""
 
     id = fields.Integer()
-    published_at = fields.AwareDateTime(allow_none=True)
+    published_at = Moment(allow_none=True)
     case_number = fields.String()
     category_label = fields.String()
     town = fields.String()
     summary = fields.String()
     responsible_unit = fields.String()
     failings = fields.String()
-    received_on = fields.Date()
+    received_on = Day()
     days_open = fields.Integer()
     days_overdue = fields.Integer()
     progress = fields.String()
@@ -106,12 +106,12 @@ class ExposureRecordSchema(PublicExposureSchema):
     status_label = fields.String()
     case_id = fields.Integer()
     proposed_by = fields.String()
-    proposed_at = fields.AwareDateTime()
+    proposed_at = Moment()
     decided_by = fields.String(allow_none=True)
-    decided_at = fields.AwareDateTime(allow_none=True)
+    decided_at = Moment(allow_none=True)
     decision_note = fields.String()
     withdrawn_by = fields.String(allow_none=True)
-    withdrawn_at = fields.AwareDateTime(allow_none=True)
+    withdrawn_at = Moment(allow_none=True)
     withdraw_reason = fields.String()
 
 

@@ -3,6 +3,7 @@
 from marshmallow import Schema, fields, validate
 
 from app.models.vocab import NotificationKind
+from app.schemas.common import Moment
 
 _URGENT = frozenset(k.value for k in NotificationKind if k.urgent)
 
@@ -16,7 +17,7 @@ class NotificationSchema(Schema):
     urgent = fields.Function(lambda n: n.kind in _URGENT)
     message = fields.String()
     case_id = fields.Integer(allow_none=True)
-    created_at = fields.DateTime()
+    created_at = Moment()
     read = fields.Function(lambda n: n.read_at is not None)
 
 

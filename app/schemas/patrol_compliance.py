@@ -1,12 +1,10 @@
 """Patrol compliance (巡查考核) as the API reads and returns it; see services.patrol_compliance."""
 
-from datetime import date
-
 from marshmallow import Schema, fields, validate
 
+from app.schemas.common import Day, Moment
+
 _DATE = {"invalid": "日期格式应为 YYYY-MM-DD。"}
-# Dates a report can be about; far dates would overflow the time-zone arithmetic.
-_DATE_RANGE = validate.Range(min=date(2000, 1, 1), max=date(2099, 12, 31), error="日期应在 2000 年至 2099 年之间。")
 # Row ids are 32-bit integers on every backend.
 _ID_RANGE = validate.Range(min=1, max=2**31 - 1, error="编号超出范围。")
 
@@ -14,8 +12,8 @@ _ID_RANGE = validate.Range(min=1, max=2**31 - 1, error="编号超出范围。")
 class CompliancePeriodSchema(Schema):
     """A period in Beijing dates (both inclusive); blank: the running campaign or the last 30 days."""
 
-    start = fields.Date(load_default=None, error_messages=_DATE, validate=_DATE_RANGE)
-    end = fields.Date(load_default=None, error_messages=_DATE, validate=_DATE_RANGE)
+    start = Day(load_default=None, error_messages=_DATE)
+    end = Day(load_default=None, error_messages=_DATE)
 
 
 class ComplianceQuerySchema(CompliancePeriodSchema):
@@ -100,9 +98,9 @@ class TotalsSchema(DutyFiguresSchema, ActivityFiguresSchema):
 class ComplianceSchema(Schema):
     """The compliance tables for a period."""
 
-    start_on = fields.Date()
-    end_on = fields.Date()
-    today = fields.Date()
+    start_on = Day()
+    end_on = Day()
+    today = Day()
     town_id = fields.Integer(allow_none=True)
     towns = fields.List(fields.Nested(TownRowSchema))
     grids = fields.List(fields.Nested(GridRowSchema))
@@ -125,9 +123,9 @@ class SourceDutySchema(Schema):
     days = fields.Integer(metadata={"description": "days of the period judged (from registration, up to today)"})
     required = fields.Integer()
     done = fields.Integer()
-    patrol_days = fields.List(fields.Date())
-    last_on = fields.Date(allow_none=True)
-    due_on = fields.Date(allow_none=True)
+    patrol_days = fields.List(Day())
+    last_on = Day(allow_none=True)
+    due_on = Day(allow_none=True)
     state = fields.String()
     state_label = fields.String()
     days_overdue = fields.Integer()
@@ -136,9 +134,9 @@ class SourceDutySchema(Schema):
 class GridDetailSchema(Schema):
     """A village grid's row and each of its sources."""
 
-    start_on = fields.Date()
-    end_on = fields.Date()
-    today = fields.Date()
+    start_on = Day()
+    end_on = Day()
+    today = Day()
     grid = fields.Nested(GridRowSchema)
     sources = fields.List(fields.Nested(SourceDutySchema))
 
@@ -154,10 +152,10 @@ class OverdueSourceSchema(Schema):
     class_label = fields.String()
     rule_label = fields.String()
     level = fields.Integer()
-    due_on = fields.Date()
+    due_on = Day()
     days_overdue = fields.Integer()
-    last_on = fields.Date(allow_none=True)
-    last_patrol_at = fields.DateTime(allow_none=True)
+    last_on = Day(allow_none=True)
+    last_patrol_at = Moment(allow_none=True)
     grid_id = fields.Integer(allow_none=True)
     grid_name = fields.String()
     town_id = fields.Integer(allow_none=True)

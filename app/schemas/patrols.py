@@ -7,7 +7,7 @@ from shapely.geometry import mapping
 
 from app.models.patrols import MAX_TRACK_POINTS, Patrol
 from app.models.vocab import CheckinOutcome, LocationSource
-from app.schemas.common import GridRefSchema, LonLatField, PageMetaSchema, PageQuerySchema
+from app.schemas.common import Day, GridRefSchema, LonLatField, Moment, PageMetaSchema, PageQuerySchema
 
 TEXT = validate.Length(max=5000)
 
@@ -17,15 +17,15 @@ class TrackPointSchema(Schema):
 
     lon = fields.Float(required=True, validate=validate.Range(min=-180, max=180))
     lat = fields.Float(required=True, validate=validate.Range(min=-90, max=90))
-    at = fields.AwareDateTime(required=True)
+    at = Moment(required=True)
     accuracy_m = fields.Float(load_default=None, allow_none=True, validate=validate.Range(min=0))
 
 
 class PatrolPutSchema(Schema):
     """A patrol as the phone holds it; sent again, with more track, while it is open."""
 
-    started_at = fields.AwareDateTime(required=True)
-    ended_at = fields.AwareDateTime(load_default=None, allow_none=True)
+    started_at = Moment(required=True)
+    ended_at = Moment(load_default=None, allow_none=True)
     track = fields.List(fields.Nested(TrackPointSchema), load_default=list,
                         validate=validate.Length(max=MAX_TRACK_POINTS))
     notes = fields.String(load_default="", validate=TEXT)
@@ -45,7 +45,7 @@ class CheckinLocationSchema(Schema):
     accuracy_m = fields.Float(load_default=None, allow_none=True, validate=validate.Range(min=0))
     source = fields.String(load_default=LocationSource.GPS, validate=validate.OneOf(list(LocationSource)))
     mock = fields.Boolean(load_default=False)
-    fix_at = fields.AwareDateTime(load_default=None, allow_none=True)
+    fix_at = Moment(load_default=None, allow_none=True)
 
 
 class CheckinPutSchema(Schema):
@@ -54,7 +54,7 @@ class CheckinPutSchema(Schema):
     patrol_id = fields.UUID(load_default=None, allow_none=True)
     source_id = fields.Integer(required=True)
     outcome = fields.String(required=True, validate=validate.OneOf(list(CheckinOutcome)))
-    captured_at = fields.AwareDateTime(required=True)
+    captured_at = Moment(required=True)
     location = fields.Nested(CheckinLocationSchema, required=True)
     notes = fields.String(load_default="", validate=TEXT)
     inspection_id = fields.UUID(load_default=None, allow_none=True)
@@ -64,12 +64,12 @@ class PatrolResultSchema(Schema):
     """A stored patrol as the app needs to know it arrived."""
 
     id = fields.UUID()
-    started_at = fields.AwareDateTime()
-    ended_at = fields.AwareDateTime(allow_none=True)
+    started_at = Moment()
+    ended_at = Moment(allow_none=True)
     level = fields.Integer()
     track_point_count = fields.Function(lambda p: len(p.track_points or []))
     distance_m = fields.Float()
-    received_at = fields.AwareDateTime()
+    received_at = Moment()
 
 
 class CheckinResultSchema(Schema):
@@ -81,8 +81,8 @@ class CheckinResultSchema(Schema):
     outcome = fields.String()
     outcome_label = fields.Function(lambda c: CheckinOutcome(c.outcome).label)
     level = fields.Integer()
-    captured_at = fields.AwareDateTime()
-    received_at = fields.AwareDateTime()
+    captured_at = Moment()
+    received_at = Moment()
     distance_m = fields.Float(allow_none=True)
     radius_m = fields.Float()
     outside_radius = fields.Boolean()
@@ -94,8 +94,8 @@ class CheckinResultSchema(Schema):
 class PatrolQuerySchema(PageQuerySchema):
     """Filters for the patrol list; dates are Beijing calendar days, both ends included."""
 
-    start = fields.Date(load_default=None)
-    end = fields.Date(load_default=None)
+    start = Day(load_default=None)
+    end = Day(load_default=None)
     inspector_id = fields.Integer(load_default=None)
     grid_id = fields.Integer(load_default=None)
     town_id = fields.Integer(load_default=None)
@@ -117,7 +117,7 @@ class CheckinRowSchema(Schema):
     source_name = fields.Function(lambda c: c.source.name)
     outcome = fields.String()
     outcome_label = fields.Function(lambda c: CheckinOutcome(c.outcome).label)
-    captured_at = fields.AwareDateTime()
+    captured_at = Moment()
     location = LonLatField()
     accuracy_m = fields.Float(allow_none=True)
     mock_location = fields.Boolean()
@@ -136,8 +136,8 @@ class PatrolSummarySchema(Schema):
     inspector = fields.Nested(PersonRefSchema)
     grid = fields.Nested(GridRefSchema, allow_none=True)
     level = fields.Integer()
-    started_at = fields.AwareDateTime()
-    ended_at = fields.AwareDateTime(allow_none=True)
+    started_at = Moment()
+    ended_at = Moment(allow_none=True)
     distance_m = fields.Float()
     track_point_count = fields.Function(lambda p: len(p.track_points or []))
     checkin_count = fields.Function(lambda p: len(p.checkins))

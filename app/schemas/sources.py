@@ -3,7 +3,7 @@
 from marshmallow import Schema, fields, validate
 
 from app.models.vocab import CheckinOutcome, CoordSystem, Sector, SourceKind
-from app.schemas.common import GridRefSchema, LonLatField, PageMetaSchema, PageQuerySchema
+from app.schemas.common import GridRefSchema, LonLatField, Moment, PageMetaSchema, PageQuerySchema
 
 PHONE = validate.Regexp(r"^[0-9+\-() ]{0,32}$", error="联系电话格式不正确")
 CODE = validate.Regexp(r"^[A-Za-z0-9_\-]{0,32}$", error="编号只能由字母、数字、- 和 _ 组成，不超过32位")
@@ -50,9 +50,9 @@ class SourceSchema(Schema):
     responsible_phone = fields.String()
     notes = fields.String()
     active = fields.Boolean()
-    last_patrol_at = fields.AwareDateTime(allow_none=True)
-    created_at = fields.AwareDateTime()
-    updated_at = fields.AwareDateTime()
+    last_patrol_at = Moment(allow_none=True)
+    created_at = Moment()
+    updated_at = Moment()
     case_ids = fields.Function(lambda s: [c.id for c in s.cases])
 
 
@@ -96,7 +96,7 @@ class CheckinHistorySchema(Schema):
 
     id = fields.UUID()
     patrol_id = fields.UUID(allow_none=True)
-    captured_at = fields.AwareDateTime()
+    captured_at = Moment()
     inspector = fields.Function(lambda c: c.inspector.full_name if c.inspector else None)
     level = fields.Integer()
     outcome = fields.String()
@@ -116,7 +116,7 @@ class LinkedCaseSchema(Schema):
     number = fields.String()
     title = fields.String()
     status = fields.String()
-    received_at = fields.AwareDateTime()
+    received_at = Moment()
 
 
 class SourceHistorySchema(Schema):

@@ -5,13 +5,15 @@ from datetime import date, datetime
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from marshmallow import Schema, ValidationError, fields
+from marshmallow import Schema, ValidationError
 from sqlalchemy import select
 
+from app.bounds import day_in_range, moment_in_range
 from app.downloads import XLSX, attachment
 from app.extensions import db
 from app.models import Case
 from app.models.vocab import Category, CheckOutcome, CheckReason, FailureKind, ReceptionKind
+from app.schemas.common import Day
 from app.services import clock
 from app.services.access import require
 from app.services.campaign import (
@@ -36,8 +38,8 @@ bp = Blueprint("campaign_desk", __name__, url_prefix="/desk/campaign", template_
 
 
 class _PeriodForm(Schema):
-    start = fields.Date(load_default=None)
-    end = fields.Date(load_default=None)
+    start = Day(load_default=None)
+    end = Day(load_default=None)
 
 
 def _period():
@@ -236,6 +238,8 @@ def add_reception():
     """Record a reception from the form (held_at is Beijing time)."""
     try:
         held_at = datetime.fromisoformat(request.form.get("held_at", "")).replace(tzinfo=clock.BEIJING)
+        if not moment_in_range(held_at):  # a year 1 would overflow on its way to UTC
+            raise ValueError(held_at)
     except ValueError:
         flash("请填写接访时间。", "error")
         return redirect(url_for("campaign_desk.receptions_page"))
@@ -264,6 +268,8 @@ def plan_checks():
     """Plan checks on every open difficult case and the key towns of the running period."""
     try:
         planned_on = date.fromisoformat(request.form.get("planned_on", ""))
+        if not day_in_range(planned_on):
+            raise ValueError(planned_on)
     except ValueError:
         planned_on = clock.beijing_date(clock.now())
     with attempt("督查任务已生成。"):

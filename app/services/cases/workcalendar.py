@@ -31,6 +31,7 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 from sqlalchemy import select
 
+from app.bounds import DAY_OUT_OF_RANGE, day_in_range
 from app.database import get_or_404
 from app.errors import DomainError, InvalidInput
 from app.extensions import db
@@ -136,14 +137,18 @@ def format_local(moment: datetime, zone: ZoneInfo) -> str:
 
 
 def parse_day(text: str) -> date:
-    """A YYYY-MM-DD date from a URL, or InvalidInput naming the ``day`` field."""
+    """A YYYY-MM-DD date from a URL within the years the app handles, or InvalidInput naming
+    the ``day`` field (the schemas' ``Day`` field does the same for dates in a body or query)."""
     try:
         if not _ISO_DAY.fullmatch(text):
             raise ValueError(text)
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
         message = "日期应为有效的 YYYY-MM-DD 格式。"
         raise InvalidInput(message, {"day": [message]}) from None
+    if not day_in_range(day):
+        raise InvalidInput(f"日期：{DAY_OUT_OF_RANGE}", {"day": [f"日期：{DAY_OUT_OF_RANGE}"]})
+    return day
 
 
 def holiday_exceptions(holidays: Iterable[Holiday]) -> dict[date, tuple[bool, str]]:
