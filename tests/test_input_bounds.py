@@ -17,6 +17,7 @@ from sqlalchemy.exc import StatementError
 from app.bounds import DAY_OUT_OF_RANGE, MOMENT_OUT_OF_RANGE
 from app.extensions import db
 from app.models import Patrol
+from app.services.campaign.phases import create_campaign
 from tests.helpers import Desk, onsite_body, register
 
 APP = Path(__file__).resolve().parent.parent / "app"
@@ -124,3 +125,51 @@ def test_request_times_and_dates_go_through_the_bounded_fields():
                 wrong.append(f"{path.relative_to(APP.parent)}:{node.lineno} fields.{node.attr}")
     assert wrong == []
 
+
+@pytest.fixture
+def campaign(city):
+    """The 2026 campaign with the plan's phases (自查自纠 09-20…10-15, 攻坚化解 10-16…12-15,
+    总结评估 12-16…12-31) and required submissions."""
+    created = create_campaign(city.users["command"], 2026)
+    db.session.commit()
+    return created
+
+
+@pytest.mark.parametrize(("code", "change", "field"), [
+    ("tackling", {"starts_on": "0293-01-01"}, "starts_on"),            # outside the app's years
+    ("tackling", {"ends_on": "2099-12-31"}, "ends_on"),                # far from the campaign's year
+    ("tackling", {"ends_on": "2026-12-20"}, "ends_on"),                # runs into 总结评估
+    ("tackling", {"starts_on": "2026-10-10"}, "starts_on"),            # starts inside 自查自纠
+    ("evaluation", {"starts_on": "2026-09-01", "ends_on": "2026-09-10"}, "starts_on"),  # before the others
+    ("self_inspection", {"starts_on": "2025-09-01"}, "ends_on"),       # the campaign would last 16 months
+    ("tackling", {"starts_on": "2026-12-01", "ends_on": "2026-11-01"}, "ends_on"),  # ends before it starts
+])
+def test_campaign_phase_dates_must_make_a_campaign(desk, campaign, code, change, field):
+    """Phases stay in the campaign's year (or next to it), in order and without overlap; a
+    campaign stretched over centuries made the weekly reception check take 24 s."""
+    phase = next(p for p in campaign.phases if p.code == code)
+    before = (phase.starts_on, phase.ends_on)
+    response = put(desk, "command", f"/api/v1/campaigns/phases/{phase.id}", change)
+    assert response.status_code == 422, response.get_json()
+    assert field in response.get_json()["errors"]
+    db.session.refresh(phase)
+    assert (phase.starts_on, phase.ends_on) == before
+
+
+def test_campaign_phase_moved_within_its_year_is_kept(desk, campaign):
+    """A phase moved within the year and in order is accepted; the campaign's span follows."""
+    phase = next(p for p in campaign.phases if p.code == "self_inspection")
+    response = put(desk, "command", f"/api/v1/campaigns/phases/{phase.id}", {"starts_on": "2026-09-01"})
+    assert response.status_code == 200, response.get_json()
+    db.session.refresh(campaign)
+    assert campaign.starts_on.isoformat() == "2026-09-01"
+
+
+def test_requirement_due_date_stays_near_the_campaign(desk, campaign):
+    """A report due in 4810 (or five years on) is refused; one due in January after is kept."""
+    requirement = campaign.requirements[0]
+    for due_on in ("4810-01-01", "2031-01-01"):
+        response = put(desk, "command", f"/api/v1/campaigns/requirements/{requirement.id}", {"due_on": due_on})
+        assert response.status_code == 422 and "due_on" in response.get_json()["errors"], response.get_json()
+    response = put(desk, "command", f"/api/v1/campaigns/requirements/{requirement.id}", {"due_on": "2027-01-10"})
+    assert response.status_code == 200, response.get_json()

@@ -33,6 +33,11 @@ DEFAULT_REQUIREMENTS = (
     ("case_plan_list", "一案一策清单", (10, 15)),
     ("stage_report", "阶段性工作报告", (12, 15)),
 )
+# A campaign runs for a season of its year (the plan's is about a hundred days). A phase or a
+# due date may be moved into the year before or after (a December start, a January report),
+# and the campaign as a whole stays within a year: its reports walk it week by week, and a
+# campaign stretched over centuries took the weekly reception check 24 s.
+MAX_CAMPAIGN_DAYS = 366
 PHASE_FIELDS = ("code", "name", "starts_on", "ends_on")
 REQUIREMENT_FIELDS = ("code", "name", "due_on")
 
@@ -112,12 +117,16 @@ def change_phase(actor: User, phase_id: int, **changes) -> CampaignPhase:
     require(actor, "manage_campaigns")
     phase = get_or_404(CampaignPhase, phase_id, "阶段不存在。")
     before = audit.snapshot(phase, PHASE_FIELDS)
+    campaign = phase.campaign
+    years = _campaign_years(campaign)
     for key in ("name", "starts_on", "ends_on"):
         if changes.get(key) is not None:
+            if key != "name" and changes[key].year not in years:
+                raise _outside_years(key, years)
             setattr(phase, key, changes[key])
     if phase.ends_on < phase.starts_on:
         raise InvalidInput("阶段结束日期不能早于开始日期。", {"ends_on": ["早于开始日期"]})
-    campaign = phase.campaign
+    _check_phase_order(campaign, phase)
     campaign.starts_on = min(p.starts_on for p in campaign.phases)
     campaign.ends_on = max(p.ends_on for p in campaign.phases)
     db.session.flush()
@@ -131,6 +140,9 @@ def change_requirement(actor: User, requirement_id: int, **changes) -> Submissio
     require(actor, "manage_campaigns")
     requirement = get_or_404(SubmissionRequirement, requirement_id, "报送要求不存在。")
     before = audit.snapshot(requirement, REQUIREMENT_FIELDS)
+    years = _campaign_years(requirement.campaign)
+    if changes.get("due_on") is not None and changes["due_on"].year not in years:
+        raise _outside_years("due_on", years)
     for key in ("name", "due_on"):
         if changes.get(key) is not None:
             setattr(requirement, key, changes[key])
@@ -223,3 +235,33 @@ def submission_board(actor: User, campaign: Campaign, now: datetime) -> list[dic
                 "missing": row is None,
             })
     return board
+
+
+def _campaign_years(campaign: Campaign) -> range:
+    """The years a campaign's dates may fall in: the year it ends in as stored, and the years
+    either side (read before a change, so one edit cannot carry the campaign far away)."""
+    year = campaign.ends_on.year
+    return range(year - 1, year + 2)
+
+
+def _outside_years(key: str, years: range) -> InvalidInput:
+    """422 for a date outside the campaign's years, naming the field."""
+    message = f"日期应在 {years[0]} 至 {years[-1]} 年之间（专项行动所在年份及前后一年）。"
+    return InvalidInput(message, {key: [message]})
+
+
+def _check_phase_order(campaign: Campaign, changed: CampaignPhase) -> None:
+    """The phases follow one another in the plan's order (自查自纠 → 攻坚化解 → 总结评估, i.e. the
+    order they were created in) without overlapping, and the campaign lasts at most a year.
+
+    Raises InvalidInput (422) under the changed phase's date that breaks the order.
+    """
+    phases = sorted(campaign.phases, key=lambda p: p.id)
+    for earlier, later in zip(phases, phases[1:], strict=False):
+        if later.starts_on <= earlier.ends_on:
+            message = f"阶段不能重叠或颠倒：「{later.name}」须在「{earlier.name}」结束（{earlier.ends_on}）之后开始。"
+            raise InvalidInput(message, {"ends_on" if changed is earlier else "starts_on": [message]})
+    span = (phases[-1].ends_on - phases[0].starts_on).days + 1
+    if span > MAX_CAMPAIGN_DAYS:
+        message = f"专项行动从第一阶段开始到最后阶段结束不能超过 {MAX_CAMPAIGN_DAYS} 天（现为 {span} 天）。"
+        raise InvalidInput(message, {"ends_on": [message]})
