@@ -4,6 +4,8 @@ a known code updates its source (upsert) when the importer may edit it."""
 
 import dataclasses
 import io
+import re
+import zipfile
 
 import pytest
 from geoalchemy2.shape import to_shape
@@ -153,7 +155,7 @@ def test_whole_file_problems_are_clear(city, monkeypatch):
         check_source_file(command, "a.csv", "名称,地址\r\n甲,乙".encode())
     with pytest.raises(InvalidInput, match="只支持 .xlsx 或 .csv"):
         check_source_file(command, "a.xls", b"whatever")
-    with pytest.raises(InvalidInput, match="无法读取该 Excel 文件"):
+    with pytest.raises(InvalidInput, match=r"不是有效的 Excel（\.xlsx）文件"):
         check_source_file(command, "a.xlsx", b"not a zip")
     with pytest.raises(InvalidInput, match="没有监管对象数据"):
         check_source_file(command, "a.csv", csv_bytes([]))
@@ -199,3 +201,28 @@ def test_api_import_all_or_nothing_then_good_rows_only(app, city):
     assert [row["line"] for row in done.get_json()["errors"]] == [4, 5, 6, 7, 8] and count_sources() == 2
     no_file = person.client.post("/api/v1/sources/import", data={}, headers={"X-CSRFToken": person.token()})
     assert no_file.status_code == 422 and "请上传" in no_file.get_json()["message"]
+
+
+def _zip_without_workbook() -> bytes:
+    """A zip named .xlsx that holds no workbook (what openpyxl calls "no valid workbook part")."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("readme.txt", "not a workbook")
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(("name", "content", "expected"), [
+    ("台账.xlsx", b"not a zip at all", "不是有效的 Excel（.xlsx）文件"),
+    ("台账.xlsx", _zip_without_workbook(), "已损坏或缺少工作表"),
+    ("台账.csv", b'\xef\xbb\xbf\xe5\x90\x8d\xe7\xa7\xb0\r\n"' + b"x" * 140_000 + b"\r\n", "有一格内容过长"),
+])
+def test_unreadable_files_are_explained_in_chinese(app, city, name, content, expected):
+    """The reader libraries' English ("File is not a zip file", "field larger than field limit
+    (131072)") never reaches errors.file: the person reads what is wrong and what to do."""
+    person = PageClient(app)
+    person.login("command")
+    response = person.client.post("/api/v1/sources/import", data={"file": (io.BytesIO(content), name)},
+                                  content_type="multipart/form-data", headers={"X-CSRFToken": person.token()})
+    assert response.status_code == 422, response.get_json()
+    errors = response.get_json()["errors"]["file"]
+    assert expected in errors[0] and not re.search(r"[A-Za-z]{4,} [a-z]{2,}", errors[0]), errors

@@ -12,6 +12,7 @@ GB18030, its superset) from a Chinese Windows "CSV (逗号分隔)".
 import csv
 import io
 import re
+import zipfile
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Generic, TypeVar
@@ -127,16 +128,27 @@ def read_table(filename: str, content: bytes) -> list[tuple[int, list[str]]]:
     raise InvalidInput("只支持 .xlsx 或 .csv 文件。", {"file": ["只支持 .xlsx 或 .csv 文件"]})
 
 
+# What a person can do about a file openpyxl cannot read. Its own messages are English and
+# name its internals ("File contains no valid workbook part"), so none reaches the person.
+_NOT_XLSX = ("无法读取该文件：不是有效的 Excel（.xlsx）文件。若是 .xls 或 WPS 文件，"
+             "请在 Excel 或 WPS 中另存为 .xlsx 后重试。")
+_DAMAGED_XLSX = "无法读取该文件：Excel（.xlsx）文件已损坏或缺少工作表，请在 Excel 或 WPS 中打开并另存为 .xlsx 后重试。"
+
+
 def _xlsx_rows(content: bytes) -> list[tuple[int, list[str]]]:
     """Rows of the first sheet, cells as text (a phone typed as a number keeps its digits)."""
+    if not zipfile.is_zipfile(io.BytesIO(content)):  # an .xlsx is a zip; an .xls or a renamed file is not
+        raise InvalidInput(_NOT_XLSX, {"file": [_NOT_XLSX]})
     try:
         book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     except Exception as exc:  # noqa: BLE001 - openpyxl raises many types for a damaged file
-        raise InvalidInput("无法读取该 Excel 文件，请确认是 .xlsx 格式。", {"file": [str(exc)[:200]]}) from exc
+        raise InvalidInput(_DAMAGED_XLSX, {"file": [_DAMAGED_XLSX]}) from exc
     try:
         sheet = book.worksheets[0]
         cells = sheet.iter_rows(values_only=True)
         rows = [(number, [_cell_text(v) for v in row]) for number, row in enumerate(cells, start=1)]
+    except Exception as exc:  # noqa: BLE001 - a sheet's XML can be damaged past the workbook part
+        raise InvalidInput(_DAMAGED_XLSX, {"file": [_DAMAGED_XLSX]}) from exc
     finally:
         book.close()
     return [(n, cells) for n, cells in rows if any(cells)]
@@ -169,8 +181,20 @@ def _csv_rows(content: bytes) -> list[tuple[int, list[str]]]:
         for cells in reader:
             rows.append((reader.line_num, [c.strip() for c in cells]))
     except csv.Error as exc:
-        raise InvalidInput(f"CSV 格式错误（第 {reader.line_num} 行）：{exc}", {"file": [str(exc)]}) from exc
+        message = _csv_problem(str(exc), reader.line_num)
+        raise InvalidInput(message, {"file": [message]}) from exc
     return [(n, cells) for n, cells in rows if any(cells)]
+
+
+def _csv_problem(error: str, line: int) -> str:
+    """The csv module's English complaint said in Chinese, with what to do about it."""
+    if "field larger than field limit" in error:
+        what = f"有一格内容过长（超过 {csv.field_size_limit()} 个字符），多半是引号没有成对"
+    elif "new-line character" in error or "unexpected end of data" in error:
+        what = "引号没有成对，或一格中的换行未加引号"
+    else:
+        what = "格式不正确"
+    return f"CSV 格式错误（第 {line} 行）：{what}。请用 Excel 或 WPS 打开后另存为 CSV 再导入。"
 
 
 def workbook(sheets: list[Sheet]) -> bytes:
