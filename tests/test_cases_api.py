@@ -161,3 +161,28 @@ def test_a_form_part_without_a_name_is_refused_in_chinese(client, auth, city):
                            content_type="multipart/form-data; boundary=XX", headers={"X-CSRFToken": auth.csrf()})
     assert response.status_code == 400
     assert response.get_json()["message"] == "表单中有没有名称的字段，无法处理。"
+
+
+# Far from every case of the tiny city, and of no category nearby: only the phone can match.
+NOWHERE = "/api/v1/cases/repeat-candidates?lon=0&lat=0&category=air"
+
+
+@pytest.mark.parametrize("username", ["sup_T1", "officer_env", "command"])
+def test_repeat_candidates_by_phone_for_those_who_may_read_phones(client, auth, city, username):
+    """Roles that see the petitioner's phone whole find earlier cases by it (every case of the
+    tiny city has the same petitioner), within their scope."""
+    auth.login(username)
+    found = client.get(f"{NOWHERE}&phone=13812345678").get_json()
+    assert {c["id"] for c in found} == {city.cases[code].id for code in SCOPES[username]}
+    assert {c["reason"] for c in found} == {"同一信访人电话"}
+
+
+@pytest.mark.parametrize("username", ["insp_V11", "leader", "admin"])
+def test_repeat_candidates_never_confirm_a_phone_to_those_who_see_it_masked(client, auth, city, username):
+    """An inspector, a leader or an administrator sees the phone masked; a guessed number must
+    not find the case either (a right and a wrong guess answer alike)."""
+    auth.login(username)
+    right = client.get(f"{NOWHERE}&phone=13812345678")
+    wrong = client.get(f"{NOWHERE}&phone=13900000000")
+    assert right.status_code == wrong.status_code == 200
+    assert right.get_json() == wrong.get_json() == []

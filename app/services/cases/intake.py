@@ -19,7 +19,7 @@ from app.models.vocab import (
     Stage,
 )
 from app.services import background, clock
-from app.services.access import case_scope, require
+from app.services.access import Action, case_scope, may, require
 from app.services.cases import deadlines
 from app.services.cases.announcements import announce_registered
 from app.services.cases.departments import department_for_sector
@@ -171,7 +171,13 @@ def apply_above_level(case: Case) -> None:
 
 def repeat_candidates(user: User, lon: float, lat: float, category: str, phone: str | None,
                       exclude_id: int | None = None) -> list[RepeatCandidate]:
-    """Earlier cases in the user's scope from the same phone, or of the same category nearby."""
+    """Earlier cases in the user's scope from the same phone, or of the same category nearby.
+
+    The phone is matched only for those who may read petitioners' phones (as the case search
+    does): for anyone else it is ignored, so the answer cannot confirm a guessed number.
+    """
+    if not may(user, Action.VIEW_PERSONAL_DATA):
+        phone = None
     radius = float(get_setting("repeat_radius_m"))
     since = clock.now() - timedelta(days=int(get_setting("repeat_period_days")))
     nearby = (Case.category == category) & in_bbox("cases", Case.location, Case.id, *bbox_around(lon, lat, radius))
