@@ -50,6 +50,12 @@ class Forbidden(DomainError):
         super().__init__(message, errors)
 
 
+class UnsupportedMediaType(DomainError):
+    """The body is not in the format the endpoint reads, e.g. JSON sent as text/plain (415)."""
+
+    status = 415
+
+
 class Conflict(DomainError):
     """The request clashes with what is stored: other content under the same key (409).
 

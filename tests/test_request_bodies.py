@@ -1,6 +1,6 @@
 """A JSON body is checked once before any view reads it: not JSON, nested too deep, or holding
 a lone UTF-16 surrogate (half an emoji cut by a length limit on a phone) is a 400 with a
-Chinese message, never a 500.
+Chinese message, never a 500; JSON sent under another Content-Type is a 415 saying so.
 
 The inspector app's outbox keeps a 4xx record with its message for the person to correct
 (and retries 5xx forever), so each of these must be a 4xx whose message is not taken for a
@@ -12,6 +12,7 @@ import uuid
 
 import pytest
 
+from app.api.arguments import NOT_JSON
 from app.request_checks import MAX_JSON_DEPTH
 from tests.helpers import Desk, onsite_body
 
@@ -86,6 +87,16 @@ def test_nesting_within_the_limit_reaches_the_schema(desk):
 def test_a_body_that_is_not_json_is_a_400_in_chinese(desk, body):
     """Broken JSON: webargs' English "Invalid JSON body." never reaches anyone."""
     assert_refused(send(desk, "command", "POST", "/api/v1/cases", body), 400, "json", "不是有效的 JSON")
+
+
+def test_json_sent_as_text_is_a_415_saying_how_to_send_it(desk, city):
+    """JSON under Content-Type: text/plain used to be read as no body at all: a 422 with 此项必填
+    under every field, pointing at the wrong mistake."""
+    response = send(desk, "command", "POST", "/api/v1/cases", json.dumps(CASE), content_type="text/plain")
+    assert_refused(response, 415, "json", NOT_JSON)
+    form = send(desk, "insp_V11", "PUT", f"/api/v1/inspections/{uuid.uuid4()}", "notes=x",
+                content_type="application/x-www-form-urlencoded")
+    assert_refused(form, 415, "json", NOT_JSON)
 
 
 def test_an_empty_body_still_means_no_fields(desk, city):

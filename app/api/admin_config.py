@@ -1,9 +1,9 @@
 """The routing table (sector → department) and system settings: everyone reads, the admin edits."""
 
 from flask_login import current_user, login_required
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
+from app.api.arguments import ApiBlueprint
 from app.api.decorators import admin_only
 from app.extensions import db
 from app.schemas.config import RouteSchema, SettingValueSchema
@@ -11,7 +11,7 @@ from app.services.admin.changes import change_route, change_setting
 from app.services.cases.departments import routing_table
 from app.services.settings import SETTINGS, all_settings
 
-blp = Blueprint("config", __name__, description="分工路由与系统参数 Routing table and settings")
+blp = ApiBlueprint("config", __name__, description="分工路由与系统参数 Routing table and settings")
 # Every setting with its current value: one field per row of the settings table, so a new
 # setting is documented (with its Chinese label) the moment it is added there.
 SettingsSchema = Schema.from_dict(

@@ -2,16 +2,16 @@
 
 from flask import request, send_file
 from flask_login import current_user, login_required
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
+from app.api.arguments import ApiBlueprint
 from app.api.docs import BINARY, file_response, upload_body
 from app.extensions import db
 from app.schemas.common import Moment
 from app.services.access import Action, authorize
 from app.services.cases.attachments import Upload, attach, attachment_file, attachments_of, download_name
 
-blp = Blueprint("attachments", __name__, description="案件附件 Case attachments")
+blp = ApiBlueprint("attachments", __name__, description="案件附件 Case attachments")
 
 
 class AttachmentSchema(Schema):

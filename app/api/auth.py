@@ -2,10 +2,10 @@
 
 from flask import request
 from flask_login import current_user, login_required
-from flask_smorest import Blueprint
 from flask_wtf.csrf import generate_csrf
 from marshmallow import Schema, fields, validate
 
+from app.api.arguments import ApiBlueprint
 from app.auth_setup import sign_in, sign_out
 from app.errors import error_response
 from app.extensions import db
@@ -14,7 +14,7 @@ from app.schemas.auth import CsrfSchema, LoginSchema, MeSchema
 from app.services.admin.auth import LoginFailed, authenticate, change_own_password, sign_out_everywhere
 from app.services.admin.throttling import LoginThrottled
 
-blp = Blueprint("auth", __name__, description="登录与当前用户 Sign-in and the current user")
+blp = ApiBlueprint("auth", __name__, description="登录与当前用户 Sign-in and the current user")
 
 
 class SignedIn:

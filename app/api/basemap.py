@@ -2,14 +2,14 @@
 
 from flask import Response, current_app, request
 from flask_login import login_required
-from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
+from app.api.arguments import ApiBlueprint
 from app.api.docs import GEOJSON
 from app.schemas.common import BoxSchema, FeatureCollectionSchema
 from app.services.geo import basemap
 
-blp = Blueprint("basemap", __name__, description="底图 Base map")
+blp = ApiBlueprint("basemap", __name__, description="底图 Base map")
 
 
 class BasemapQuerySchema(BoxSchema):

@@ -6,8 +6,8 @@ from io import BytesIO
 
 from flask import request, send_file
 from flask_login import current_user, login_required
-from flask_smorest import Blueprint
 
+from app.api.arguments import ApiBlueprint
 from app.api.docs import BINARY, GEOJSON, XLSX, file_response, upload_body
 from app.downloads import attachment
 from app.errors import InvalidInput, NotFound
@@ -57,7 +57,7 @@ from app.services.campaign import (
 )
 from app.services.campaign.periods import period, stated_period
 
-blp = Blueprint("campaign", __name__,
+blp = ApiBlueprint("campaign", __name__,
                 description="专项行动、考核、问责与预警 Campaign, scoring, accountability, alerts")
 
 # Lists answered as a bare JSON array state their period in a header: first/last day, both included.

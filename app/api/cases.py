@@ -1,8 +1,8 @@
 """Cases: the list a user may see, and one case."""
 
 from flask_login import current_user, login_required
-from flask_smorest import Blueprint
 
+from app.api.arguments import ApiBlueprint
 from app.extensions import db
 from app.schemas.cases import (
     CaseCreatedSchema,
@@ -19,7 +19,7 @@ from app.services.cases.intake import register_case, repeat_candidates
 from app.services.cases.queries import case_view, case_views, list_cases, tab_counts
 from app.services.geo.coords import to_wgs84
 
-blp = Blueprint("cases", __name__, description="案件 Cases")
+blp = ApiBlueprint("cases", __name__, description="案件 Cases")
 
 
 @blp.route("", methods=["GET"])

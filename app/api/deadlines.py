@@ -4,8 +4,8 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_login import current_user, login_required
-from flask_smorest import Blueprint
 
+from app.api.arguments import ApiBlueprint
 from app.api.decorators import admin_only
 from app.extensions import db
 from app.schemas.deadlines import CalendarDaySchema, CalendarQuerySchema, DeadlineRulePatchSchema, DeadlineRuleSchema
@@ -14,7 +14,7 @@ from app.services.admin import changes as admin_changes
 from app.services.cases.deadlines import list_rules
 from app.services.cases.workcalendar import calendar_days, parse_day
 
-blp = Blueprint("deadlines", __name__, description="时限规则与工作日历 Deadline rules and working calendar")
+blp = ApiBlueprint("deadlines", __name__, description="时限规则与工作日历 Deadline rules and working calendar")
 
 
 @blp.route("/deadline-rules", methods=["GET"])

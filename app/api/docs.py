@@ -15,7 +15,8 @@ know (e.g. a 404 of an operation without path parameters, a 409 of a read).
   404 (nothing there, or outside the caller's scope, which the API never tells apart);
 - operations with parameters or a body, and signed-in writes: 422 (``errors`` names the fields);
 - signed-in writes: 409 (clashes with what is stored);
-- operations with a request body: 413 (too large).
+- operations with a request body: 413 (too large) and 415 (a body not in the declared format,
+  e.g. JSON sent without ``Content-Type: application/json``).
 """
 
 from apispec import BasePlugin
@@ -25,12 +26,14 @@ from flask_login import login_required
 from app.schemas.common import ErrorSchema
 
 ERROR_DESCRIPTIONS = {
-    400: "请求格式不正确：JSON 无法解析、CSRF 令牌缺失或无效、数值超出范围等。",
+    400: ("请求格式不正确：JSON 无法解析、嵌套过深或含无效字符（如被截断的表情符号）、CSRF 令牌缺失或无效、"
+          "数值超出范围等。"),
     401: "未登录，或会话已结束（已退出、在其他设备上退出全部、改了密码或账号已停用）。",
     403: "当前角色无权执行此操作，或须先修改管理员设置的初始密码。",
     404: "记录不存在，或不在调用者的范围内（不透露是否存在）。",
     409: "与当前状态或已保存的内容冲突；原样重试无济于事，errors 说明缺什么或冲突在哪里。",
     413: "上传内容过大。",
+    415: "内容格式不对：如 JSON 须以 Content-Type: application/json 提交。",
     422: "参数或内容有误；errors 按字段列出原因。",
     429: "请求过于频繁（或登录失败次数过多）；Retry-After 说明多少秒后可再试。",
     503: "与同时到达的另一请求冲突或服务器繁忙，可原样重试；Retry-After 说明多少秒后。",
@@ -92,7 +95,7 @@ def error_statuses(method: str, operation: dict, signed_in: bool, has_path_param
     if signed_in_write:
         statuses.add(409)
     if operation.get("requestBody"):
-        statuses.add(413)
+        statuses |= {413, 415}
     return statuses
 
 

@@ -3,9 +3,9 @@
 import uuid
 
 from flask_login import current_user, login_required
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
+from app.api.arguments import ApiBlueprint
 from app.api.docs import XLSX, file_response
 from app.downloads import attachment
 from app.extensions import db
@@ -15,7 +15,7 @@ from app.schemas.common import Moment
 from app.services.campaign import export_jobs
 from app.services.campaign.periods import stated_period
 
-blp = Blueprint("exports", __name__, description="后台导出 Exports made in the background")
+blp = ApiBlueprint("exports", __name__, description="后台导出 Exports made in the background")
 
 
 class ExportJobSchema(Schema):

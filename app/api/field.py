@@ -4,8 +4,8 @@ import uuid
 
 from flask import request, send_file
 from flask_login import current_user, login_required
-from flask_smorest import Blueprint
 
+from app.api.arguments import ApiBlueprint
 from app.api.auth import SignedIn
 from app.api.docs import BINARY, file_response, json_response
 from app.extensions import db
@@ -29,7 +29,7 @@ from app.services.field import sync as field_sync
 from app.services.field.bootstrap import bootstrap_for
 from app.services.field.photo_access import photo_file
 
-blp = Blueprint("field", __name__, description="网格员移动端同步 Inspector app sync")
+blp = ApiBlueprint("field", __name__, description="网格员移动端同步 Inspector app sync")
 PHOTO_TYPES = ("image/jpeg", "image/png", "image/heic")
 
 

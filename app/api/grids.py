@@ -2,14 +2,14 @@
 
 from flask import jsonify
 from flask_login import login_required
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
+from app.api.arguments import ApiBlueprint
 from app.api.docs import GEOJSON
 from app.schemas.common import FeatureCollectionSchema
 from app.services.geo.grid_geojson import grids_feature_collection
 
-blp = Blueprint("grids", __name__, description="网格 Grids")
+blp = ApiBlueprint("grids", __name__, description="网格 Grids")
 
 
 class GridQuerySchema(Schema):

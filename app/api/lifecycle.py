@@ -1,8 +1,8 @@
 """Lifecycle actions on a case: one POST per transition, the actions open now, the timeline."""
 
 from flask_login import current_user, login_required
-from flask_smorest import Blueprint
 
+from app.api.arguments import ApiBlueprint
 from app.extensions import db
 from app.schemas.cases import CaseSchema
 from app.schemas.lifecycle import STEP_SCHEMAS, StepInfoSchema, TimelineEventSchema
@@ -11,7 +11,7 @@ from app.services.cases.lifecycle import STEPS, offered_steps, take
 from app.services.cases.queries import case_view
 from app.services.cases.records import timeline_of
 
-blp = Blueprint("lifecycle", __name__, description="案件办理流程 Case lifecycle")
+blp = ApiBlueprint("lifecycle", __name__, description="案件办理流程 Case lifecycle")
 
 
 @blp.route("/<int:case_id>/actions", methods=["GET"])

@@ -4,8 +4,8 @@ from io import BytesIO
 
 from flask import send_file
 from flask_login import current_user, login_required
-from flask_smorest import Blueprint
 
+from app.api.arguments import ApiBlueprint
 from app.api.docs import XLSX, file_response
 from app.extensions import db
 from app.schemas.long_unresolved import (
@@ -22,7 +22,7 @@ from app.services import clock
 from app.services.campaign import exposures
 from app.services.cases.long_unresolved import long_unresolved_page
 
-blp = Blueprint("long_unresolved", __name__, description="久拖不解与媒体曝光 Long-unresolved cases and exposures")
+blp = ApiBlueprint("long_unresolved", __name__, description="久拖不解与媒体曝光 Long-unresolved cases and exposures")
 
 
 @blp.route("/long-unresolved", methods=["GET"])

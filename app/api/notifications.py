@@ -1,13 +1,13 @@
 """The signed-in user's notifications: the badge the desk polls, and marking them read."""
 
 from flask_login import current_user, login_required
-from flask_smorest import Blueprint
 
+from app.api.arguments import ApiBlueprint
 from app.extensions import db
 from app.schemas.notifications import MarkReadSchema, NotificationSummarySchema
 from app.services.cases import notifications
 
-blp = Blueprint("notifications", __name__, description="消息 Notifications")
+blp = ApiBlueprint("notifications", __name__, description="消息 Notifications")
 
 
 @blp.route("/summary", methods=["GET"])

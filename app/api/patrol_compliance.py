@@ -4,8 +4,8 @@ sources overdue today, and one grid's sources with their figures."""
 
 from flask import jsonify
 from flask_login import current_user, login_required
-from flask_smorest import Blueprint
 
+from app.api.arguments import ApiBlueprint
 from app.api.docs import GEOJSON, XLSX, file_response
 from app.downloads import attachment
 from app.schemas.common import FeatureCollectionSchema
@@ -20,7 +20,7 @@ from app.schemas.patrol_compliance import (
 )
 from app.services.patrols import compliance as patrol_compliance
 
-blp = Blueprint("patrol_compliance", __name__, description="巡查考核 Patrol compliance")
+blp = ApiBlueprint("patrol_compliance", __name__, description="巡查考核 Patrol compliance")
 
 
 @blp.route("", methods=["GET"])

@@ -3,8 +3,8 @@
 import uuid
 
 from flask_login import current_user, login_required
-from flask_smorest import Blueprint
 
+from app.api.arguments import ApiBlueprint
 from app.extensions import db
 from app.schemas.patrols import (
     CheckinPutSchema,
@@ -18,7 +18,7 @@ from app.schemas.patrols import (
 )
 from app.services.patrols import rounds
 
-blp = Blueprint("patrols", __name__, description="网格巡查 Grid patrols")
+blp = ApiBlueprint("patrols", __name__, description="网格巡查 Grid patrols")
 
 
 @blp.route("/patrols/<uuid:patrol_id>", methods=["PUT"])

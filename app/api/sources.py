@@ -2,9 +2,9 @@
 
 from flask import Response, jsonify, request
 from flask_login import current_user, login_required
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
+from app.api.arguments import ApiBlueprint
 from app.api.docs import GEOJSON, XLSX, file_response
 from app.errors import InvalidInput, error_response
 from app.extensions import db
@@ -21,7 +21,7 @@ from app.schemas.sources import (
 from app.services.access import authorize_source
 from app.services.patrols import source_import, sources
 
-blp = Blueprint("sources", __name__, description="监管对象台账 Source register")
+blp = ApiBlueprint("sources", __name__, description="监管对象台账 Source register")
 
 
 class ImportFormSchema(Schema):

@@ -6,9 +6,9 @@ through ``access.case_scope``. Nothing returned carries personal data.
 
 from flask import Response, current_app, request, stream_with_context
 from flask_login import current_user, login_required
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
+from app.api.arguments import ApiBlueprint
 from app.errors import InvalidInput
 from app.models.vocab import WallFlag
 from app.schemas.common import BoxSchema, Moment
@@ -49,7 +49,7 @@ from app.services.wall.layers import (
 )
 from app.services.wall.panels import wall_panels
 
-blp = Blueprint("wall", __name__, description="挂图作战 Map wall")
+blp = ApiBlueprint("wall", __name__, description="挂图作战 Map wall")
 # Answers keyed by ETag: a client sending the ETag it holds in If-None-Match gets 304.
 NOT_MODIFIED = {"description": "未变化：客户端持有的 ETag（If-None-Match）仍是最新的"}
 
