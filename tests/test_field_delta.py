@@ -1,6 +1,8 @@
 """The phone's delta sync (issue 15, item 4): a first sync of the nearest-due open cases, then
 only what changed (and what to drop), a page at a time; phones without a token as before."""
 
+import base64
+import json
 from datetime import timedelta
 
 import pytest
@@ -95,6 +97,40 @@ def test_the_first_sync_is_the_nearest_due_cases_capped(app, city, monkeypatch):
 def test_an_unreadable_token_starts_again(app, city, token):
     body = _sync(Desk(app), token)
     assert body["full"] is True and [c["id"] for c in body["cases"]] == [city.cases["V11"].id]
+
+
+def _token(raw: dict) -> str:
+    """A token as a phone could forge it: base64url JSON of anything."""
+    return base64.urlsafe_b64encode(json.dumps(raw).encode()).decode().rstrip("=")
+
+
+ISO = "2026-01-01T00:00:00+00:00"
+
+
+@pytest.mark.parametrize("raw", [
+    {"g": None, "f": True, "a": "abc"},
+    {"g": None, "f": True, "a": [1, 2]},
+    {"g": None, "f": True, "a": -5},
+    {"g": None, "f": True, "a": 10**9},
+    {"g": None, "f": "yes"},
+    {"g": "x", "f": True},
+    [1, 2, 3],
+    {"g": None, "f": False, "s": ISO, "a": 5},
+    {"g": None, "f": False, "s": ISO, "a": ["x", 1]},
+    {"g": None, "f": False, "s": ISO, "a": [ISO, "x"]},
+    {"g": None, "f": False, "s": ISO, "a": [ISO]},
+    {"g": None, "f": False, "s": "2026-01-01T00:00:00"},
+    {"g": None, "f": False, "s": "0001-01-01T00:00:00+00:00"},
+    {"g": None, "f": False, "s": 5},
+    {"g": None, "f": False, "s": ISO, "t": "9999-12-31T23:59:59+00:00"},
+])
+def test_a_forged_token_starts_again_instead_of_failing(app, city, raw):
+    # The phone replaces its list on a full page; an error would leave it resending the token for ever.
+    grid_id = city.cases["V11"].grid_id
+    forged = raw if isinstance(raw, list) else raw | {"g": raw["g"] if raw["g"] is not None else grid_id}
+    body = _sync(Desk(app), _token(forged))
+    assert body["full"] is True and [c["id"] for c in body["cases"]] == [city.cases["V11"].id]
+    assert body["sync_token"] and bootstrap.SyncCursor.decode(body["sync_token"], grid_id).full is False
 
 
 def test_a_token_of_another_grid_starts_again(app, city):

@@ -20,7 +20,7 @@ import base64
 import binascii
 import json
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import and_, nulls_last, or_, select
@@ -116,25 +116,74 @@ class SyncCursor:
 
     @classmethod
     def decode(cls, token: str, grid_id: int) -> "SyncCursor":
-        """The cursor a token names; a first sync when it is empty, unreadable or of another grid
-        (the inspector was moved: the phone starts again)."""
+        """The cursor a token names; a first sync when it is empty, unreadable, not shaped as
+        the server writes tokens, or of another grid (the inspector was moved: the phone starts again).
+
+        Only the server makes tokens, so one that is not exactly its shape (a forged one, or one
+        damaged on the phone) is never used to query: a fresh first sync is always correct, and
+        the phone already replaces its list on it (``full``), where an error would leave it
+        resending the same token for ever.
+        """
         try:
             raw = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
-            cursor = cls(grid_id=int(raw["g"]), full=bool(raw["f"]), since=_time(raw.get("s")),
-                         started=_time(raw.get("t")), after=raw.get("a"))
-        except (ValueError, KeyError, TypeError, binascii.Error):
+            cursor = cls._checked(raw)
+        except (ValueError, binascii.Error):
             return cls(grid_id=grid_id, full=True)
-        if cursor.grid_id != grid_id or (not cursor.full and cursor.since is None):
+        if cursor.grid_id != grid_id:
             return cls(grid_id=grid_id, full=True)
         return cursor
 
+    @classmethod
+    def _checked(cls, raw) -> "SyncCursor":
+        """The cursor of a decoded token, every field of the type ``encode`` writes; ValueError otherwise."""
+        if not isinstance(raw, dict) or not _is_int(raw.get("g")) or not isinstance(raw.get("f"), bool):
+            raise ValueError("sync token: grid or kind")
+        full, since, started, after = raw["f"], _token_time(raw.get("s")), _token_time(raw.get("t")), raw.get("a")
+        if full:
+            # A first sync's position is an offset into the nearest-due list.
+            if after is not None and not (_is_int(after) and 0 <= after < MAX_OFFLINE_CASES):
+                raise ValueError("sync token: offset")
+        elif since is None:
+            raise ValueError("sync token: a delta without its start")
+        elif after is not None:
+            # A delta's position is the (updated_at, id) of the last change sent.
+            if not (isinstance(after, list) and len(after) == 2 and _is_int(after[1])):
+                raise ValueError("sync token: last change")
+            after = [_token_time(after[0]).isoformat(), after[1]]
+        return cls(grid_id=raw["g"], full=full, since=since, started=started, after=after)
+
 
 def _iso(moment: datetime | None) -> str | None:
+    """A time as a token holds it."""
     return moment.isoformat() if moment else None
 
 
 def _time(text: str | None) -> datetime | None:
+    """A time a token holds (already checked by ``_token_time``)."""
     return datetime.fromisoformat(text) if text else None
+
+
+# The earliest time a token the server wrote can hold: nothing synced before the app existed.
+_TOKEN_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+def _is_int(value) -> bool:
+    """An integer as JSON has it (a bool is not one)."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _token_time(text) -> datetime | None:
+    """A token's time: None, or ISO text with a zone within the years a server could have written;
+    ValueError otherwise (a naive time cannot be compared with the stored ones, and one far out
+    of range overflows when the overlap is subtracted)."""
+    if text is None:
+        return None
+    if not isinstance(text, str):
+        raise ValueError("sync token: time is not text")
+    moment = datetime.fromisoformat(text)
+    if moment.utcoffset() is None or not _TOKEN_EPOCH <= moment <= utcnow() + timedelta(days=1):
+        raise ValueError("sync token: time out of range")
+    return moment
 
 
 def delta(user: User, token: str) -> dict:
