@@ -359,6 +359,26 @@ def test_the_untouched_original_is_kept_beside_the_copy(desk, city):
     assert desk.get(INSPECTOR, f"/api/v1/photos/{photo_id}/original").status_code == 403
 
 
+@pytest.mark.parametrize("variant", [None, "original"])
+@pytest.mark.parametrize(("taken", "offset", "expected"), [
+    ("2026:11:29 09:25:00", "+99:00", datetime(2026, 11, 29, 1, 25, tzinfo=UTC)),  # no such zone: the city's
+    ("2026:11:29 09:25:00", "+30:00", datetime(2026, 11, 29, 1, 25, tzinfo=UTC)),
+    ("2026:11:29 09:25:00", "+08:75", datetime(2026, 11, 29, 1, 25, tzinfo=UTC)),
+    ("0001:01:01 00:00:00", "+08:00", None),  # a clock never set
+    ("0001:01:01 00:00:00", None, None),
+    ("9999:12:31 23:59:59", "-12:00", None),  # past the last time there is, in UTC
+])
+def test_an_impossible_exif_time_is_ignored_and_the_photo_taken(desk, city, variant, taken, offset, expected):
+    # The phone resends a 5xx for ever: a camera's odd metadata must never hold a photo back.
+    record_id, photo_id = _announce_one(desk, city)
+    url = f"/api/v1/inspections/{record_id}/photos/{photo_id}"
+    if variant:
+        assert put_bytes(desk, INSPECTOR, url, make_jpeg(1200, 900, gps=None, taken="")).status_code == 201
+    stored = put_bytes(desk, INSPECTOR, url, make_jpeg(1600, 1200, taken=taken, offset=offset), variant=variant)
+    assert stored.status_code == 201, stored.get_json()
+    assert db.session.get(Photo, photo_id).exif_taken_at == expected
+
+
 def test_a_bad_original_is_refused_and_the_copy_stands(desk, city):
     record_id, photo_id = _announce_one(desk, city)
     url = f"/api/v1/inspections/{record_id}/photos/{photo_id}"

@@ -225,8 +225,18 @@ def _exif_facts(image: Image.Image, zone: ZoneInfo) -> tuple[datetime | None, fl
     return _taken_at(details, zone), *_gps_position(gps)
 
 
+# The years a camera's DateTimeOriginal can stand for; outside them it is a clock never set
+# (year 1), or a value that cannot be converted to UTC or shown, and is treated as absent.
+EXIF_YEARS = range(1900, 9999)
+# The widest UTC offsets in use (UTC-12 to UTC+14); '+30:00' is no time zone on earth.
+MAX_OFFSET = timedelta(hours=14)
+
+
 def _taken_at(details: dict, zone: ZoneInfo) -> datetime | None:
-    """EXIF 'YYYY:MM:DD HH:MM:SS' as an aware UTC time."""
+    """EXIF 'YYYY:MM:DD HH:MM:SS' as an aware UTC time, or None when it is missing or impossible.
+
+    A photo's metadata never blocks the photo: an unreadable or impossible time is ignored.
+    """
     raw = details.get(DATETIME_ORIGINAL)
     if not isinstance(raw, str):
         return None
@@ -234,21 +244,27 @@ def _taken_at(details: dict, zone: ZoneInfo) -> datetime | None:
         local = datetime.strptime(raw.strip()[:19], "%Y:%m:%d %H:%M:%S")
     except ValueError:
         return None
-    offset = details.get(OFFSET_TIME_ORIGINAL)
-    tz = _parse_offset(offset) or zone
-    return local.replace(tzinfo=tz).astimezone(UTC)
+    if local.year not in EXIF_YEARS:
+        return None
+    tz = _parse_offset(details.get(OFFSET_TIME_ORIGINAL)) or zone
+    try:
+        return local.replace(tzinfo=tz).astimezone(UTC)
+    except (OverflowError, ValueError):
+        return None
 
 
 def _parse_offset(offset) -> timezone | None:
-    """'+08:00' → a fixed offset, or None."""
-    if not isinstance(offset, str) or len(offset) != 6 or offset[0] not in "+-":
+    """'+08:00' → a fixed offset; None when absent, unreadable or beyond any real zone."""
+    if not isinstance(offset, str) or len(offset) != 6 or offset[0] not in "+-" or offset[3] != ":":
         return None
     try:
         hours, minutes = int(offset[1:3]), int(offset[4:6])
     except ValueError:
         return None
-    sign = 1 if offset[0] == "+" else -1
-    return timezone(sign * timedelta(hours=hours, minutes=minutes))
+    shift = timedelta(hours=hours, minutes=minutes)
+    if minutes >= 60 or shift > MAX_OFFSET:
+        return None
+    return timezone(shift if offset[0] == "+" else -shift)
 
 
 def _gps_position(gps: dict) -> tuple[float | None, float | None]:
