@@ -223,6 +223,24 @@ def test_patrol_conflicts_and_bad_input(desk, city):
     assert count(Patrol) == 1
 
 
+def test_a_patrol_from_the_future_is_refused_as_a_checkin_is(desk, city):
+    # A year-9999 start once broke the patrol's desk page for everyone; the check-ins' rule applies.
+    start = clock.now() - timedelta(hours=1)
+    far = put(desk, INSPECTOR, f"/api/v1/patrols/{uuid.uuid4()}", {"started_at": "9999-12-31T23:59:59+00:00"})
+    assert far.status_code == 422 and far.get_json()["errors"] == {"started_at": ["晚于当前时间"]}
+    assert "巡查开始时间" in far.get_json()["message"] and "手机时间" in far.get_json()["message"]
+    late_end = put(desk, INSPECTOR, f"/api/v1/patrols/{uuid.uuid4()}",
+                   {"started_at": iso(start), "ended_at": iso(clock.now() + timedelta(days=2))})
+    assert late_end.status_code == 422 and "ended_at" in late_end.get_json()["errors"]
+    late_point = put(desk, INSPECTOR, f"/api/v1/patrols/{uuid.uuid4()}",
+                     {"started_at": iso(start), "track": [track_point(0, 0, start), track_point(180, 50, start)]})
+    assert late_point.status_code == 422 and "track" in late_point.get_json()["errors"]
+    assert count(Patrol) == 0
+    # A phone clock a few minutes fast is within the check-ins' tolerance.
+    fast_clock = {"started_at": iso(clock.now() + timedelta(minutes=5))}
+    assert put(desk, INSPECTOR, f"/api/v1/patrols/{uuid.uuid4()}", fast_clock).status_code == 201
+
+
 def test_racing_uploads_of_one_patrol_keep_every_point(desk, city, source):
     patrol_id, start = uuid.uuid4(), clock.now() - timedelta(hours=1)
     desk.client(INSPECTOR)

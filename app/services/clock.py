@@ -5,9 +5,13 @@ from contextlib import contextmanager
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from app.errors import InvalidInput
 from app.models.types import utcnow
 
 BEIJING = ZoneInfo("Asia/Shanghai")
+# A phone's clock may run a little fast: a time it sends up to this far past the server's
+# now is taken as it is; a later one is refused (``refuse_future``).
+FUTURE_TOLERANCE = timedelta(minutes=10)
 
 _offset = timedelta(0)
 
@@ -34,6 +38,17 @@ def frozen_at(moment: datetime):
     """Make now() read close to ``moment`` for the duration of the block (tests only)."""
     with travel(moment - utcnow()):
         yield
+
+
+def refuse_future(moment: datetime | None, field: str, what: str) -> None:
+    """Refuse (422) a time from a phone that lies in the future beyond ``FUTURE_TOLERANCE``.
+
+    Nothing the phone records can have happened later than now: such a time is a phone clock
+    set wrong, and kept it would sort, count and show wrongly everywhere (a year-9999 time
+    cannot even be shown in the city's zone). ``what`` names the field in the message.
+    """
+    if moment is not None and moment > now() + FUTURE_TOLERANCE:
+        raise InvalidInput(f"{what}晚于服务器当前时间，请检查手机时间设置。", {field: ["晚于当前时间"]})
 
 
 def beijing_date(moment: datetime) -> date:

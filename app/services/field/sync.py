@@ -46,6 +46,7 @@ def put_inspection(user: User, inspection_id: uuid.UUID, body: dict) -> tuple[In
     sha = content_sha(body)
     existing = db.session.get(Inspection, inspection_id)
     if existing is None:
+        _check_times(body)
         inspection = _new_inspection(user, inspection_id, body, sha, _case_for(user, body))
         existing = insert_once(inspection, lambda: db.session.get(Inspection, inspection_id))
         if existing is None:
@@ -53,6 +54,14 @@ def put_inspection(user: User, inspection_id: uuid.UUID, body: dict) -> tuple[In
             _apply_to_case(user, inspection, body)
             return inspection, True
     return _same_or_conflict(existing, user, sha, body), False
+
+
+def _check_times(body: dict) -> None:
+    """Refuse a record whose times lie in the future: the phone's clock is wrong (one rule with check-ins)."""
+    clock.refuse_future(body["captured_at"], "captured_at", "现场记录时间")
+    clock.refuse_future(body["location"].get("fix_at"), "location", "定位时间")
+    latest = max((item["captured_at"] for item in body["photos"] if item.get("captured_at")), default=None)
+    clock.refuse_future(latest, "photos", "照片拍摄时间")
 
 
 def _same_or_conflict(existing: Inspection, user: User, sha: str, body: dict) -> Inspection:

@@ -52,8 +52,6 @@ from app.services.paging import page_of
 from app.services.patrols import rules as patrol_rules
 from app.services.settings import get_setting
 
-# A phone clock may run a little fast; a check-in dated later than this is refused.
-FUTURE_TOLERANCE = timedelta(minutes=10)
 STATE_ORDER = {PatrolDueState.OVERDUE: 0, PatrolDueState.DUE: 1, PatrolDueState.OK: 2,
                PatrolDueState.NOT_REQUIRED: 3}
 
@@ -64,10 +62,19 @@ STATE_ORDER = {PatrolDueState.OVERDUE: 0, PatrolDueState.DUE: 1, PatrolDueState.
 def put_patrol(user: User, patrol_id: uuid.UUID, body: dict) -> tuple[Patrol, bool]:
     """Create or grow a patrol from the phone; return it and whether this upload created it."""
     require_field_user(user)
+    _check_patrol_times(body)
     patrol = _locked_patrol(patrol_id) or _insert_patrol(user, patrol_id, body["started_at"])
     created = not patrol.content_sha256  # new, or only known so far from its check-ins
     _merge_patrol(user, patrol, body)
     return patrol, created
+
+
+def _check_patrol_times(body: dict) -> None:
+    """Refuse a patrol whose start, end or track lies in the future (the phone's clock is wrong)."""
+    clock.refuse_future(body["started_at"], "started_at", "巡查开始时间")
+    clock.refuse_future(body.get("ended_at"), "ended_at", "巡查结束时间")
+    latest = max((point["at"] for point in body.get("track") or []), default=None)
+    clock.refuse_future(latest, "track", "巡查轨迹时间")
 
 
 def _insert_patrol(user: User, patrol_id: uuid.UUID, started_at: datetime) -> Patrol:
@@ -190,8 +197,7 @@ def _same_checkin_or_conflict(existing: PatrolCheckin, user: User, sha: str, bod
 
 def _check_checkin(body: dict) -> None:
     """Refuse a check-in from the future and a report link on a 'nothing found' check-in."""
-    if body["captured_at"] > clock.now() + FUTURE_TOLERANCE:
-        raise InvalidInput("打卡时间晚于服务器当前时间，请检查手机时间设置。", {"captured_at": ["晚于当前时间"]})
+    clock.refuse_future(body["captured_at"], "captured_at", "打卡时间")
     if body["outcome"] == CheckinOutcome.NOTHING_FOUND and body.get("inspection_id") is not None:
         raise InvalidInput("“未发现问题”的打卡不能关联巡查发现记录。", {"inspection_id": ["应为空"]})
 
