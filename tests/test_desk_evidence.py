@@ -6,9 +6,10 @@ import hashlib
 import io
 import re
 import uuid
+from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from app.extensions import db
 from app.models import Case, CaseEvent, Inspection, Photo
@@ -235,6 +236,21 @@ def test_a_phone_copy_is_labelled_as_such_on_the_download(people, city, app):
     assert "下载手机压缩件" in page and "下载原图" not in page
     inspector_page = people("insp_V11").get(f"/desk/cases/{city.cases['V11'].id}").text
     assert f"/api/v1/photos/{photo_id}/thumb" in inspector_page and "/original" not in inspector_page
+
+
+def test_a_time_at_the_end_of_the_calendar_never_breaks_the_case_page(app, people, city):
+    # Stored before phones' times were checked: 9999-12-31 23:59 UTC has no city time (year 10000).
+    case, record, photo = city.cases["V11"], uuid.uuid4(), uuid.uuid4()
+    client, token = Desk(app).client("insp_V11")
+    assert client.put(f"/api/v1/inspections/{record}", json=onsite_body(case.id, [photo]),
+                      headers={"X-CSRFToken": token}).status_code == 201
+    last = datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC)
+    db.session.execute(update(Inspection).where(Inspection.id == record).values(captured_at=last, fix_at=last))
+    db.session.execute(update(Photo).where(Photo.id == photo).values(captured_at=last, exif_taken_at=last))
+    db.session.commit()
+    for username in ("sup_T1", "insp_V11"):
+        page = people(username).get(f"/desk/cases/{case.id}")
+        assert page.status_code == 200 and "9999-12-31T23:59:59+00:00" in page.text
 
 
 def test_photo_flags_on_the_desk_say_how_old_and_how_far(app, people, city):

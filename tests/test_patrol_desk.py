@@ -5,12 +5,13 @@ source's page, and scope (another town's patrol does not exist)."""
 import json
 import re
 import uuid
+from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from app.extensions import db
-from app.models import PatrolCheckin
+from app.models import Patrol, PatrolCheckin
 from app.services import clock
 from tests.factories import make_case
 from tests.helpers import Desk, sign_in_pages
@@ -58,6 +59,19 @@ def test_compliance_page_puts_overdue_first_and_shows_the_tables(client, scenari
     assert re.findall(r'data-patrol="([^"]+)"', text) == [str(i) for i in order]
     level2 = client.get(f"/desk/patrols/?{PERIOD}&level=2")
     assert re.findall(r'data-source="([^"]+)"', level2.text) == ["S2", "S3", "S1"]
+
+
+def test_a_time_at_the_end_of_the_calendar_never_breaks_the_patrol_page(client, scenario):
+    # Stored before a patrol's times were checked (its check-ins' always were): 9999-12-31 23:59 UTC
+    # has no city time (it is in year 10000 there).
+    patrol = scenario.patrols["P3"]
+    last = datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC)
+    db.session.execute(update(Patrol).where(Patrol.id == patrol.id).values(started_at=last, ended_at=last))
+    db.session.commit()
+    sign_in_pages(client, "sup_T1")
+    page = client.get(f"/desk/patrols/{patrol.id}")
+    assert page.status_code == 200 and "9999-12-31T23:59:59+00:00" in page.text
+    assert client.get(f"/desk/patrols/?{PERIOD}").status_code == 200
 
 
 def test_grid_page_lists_each_source_with_required_and_done(client, scenario, city):

@@ -52,8 +52,15 @@ def refuse_future(moment: datetime | None, field: str, what: str) -> None:
 
 
 def beijing_date(moment: datetime) -> date:
-    """The calendar date in Beijing at a UTC moment."""
-    return moment.astimezone(BEIJING).date()
+    """The calendar date in Beijing at a UTC moment.
+
+    The last hours of 9999-12-31 UTC fall in year 10000 in Beijing, which no date holds: such a
+    stored time counts on the last day there is, so a page or report showing it never fails.
+    """
+    try:
+        return moment.astimezone(BEIJING).date()
+    except OverflowError:
+        return date.max
 
 
 def day_start(day: date) -> datetime:

@@ -73,11 +73,18 @@ def unread_badge() -> int:
 
 
 def local_time(value: datetime | None) -> str:
-    """A UTC time as people in the city read it (Asia/Shanghai), or a dash."""
+    """A UTC time as people in the city read it (Asia/Shanghai), or a dash.
+
+    A stored time at the edge of the calendar (9999-12-31 23:59 UTC is in year 10000 in the
+    city) cannot be converted: it is shown as stored, so one odd record never breaks a page.
+    """
     if value is None:
         return "—"
     zone = ZoneInfo(current_app.config["TIME_ZONE"])
-    return value.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+    try:
+        return value.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+    except (OverflowError, ValueError):
+        return value.isoformat()
 
 
 def cn_day(value: date) -> str:
