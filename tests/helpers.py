@@ -13,6 +13,7 @@ import math
 import random
 import re
 import threading
+import unicodedata
 import urllib.parse
 import uuid
 from datetime import datetime, timedelta
@@ -227,6 +228,19 @@ def sign_in_phone(page, live_server):
     expect(page.locator("body")).to_have_attribute("data-offline-ready", "true", timeout=20000)
     expect(page.locator("body")).to_have_attribute("data-spare-codes", re.compile(r"^([5-9]|\d\d+)$"),
                                                    timeout=20000)
+
+
+# ---------------------------------------------------------------- file names
+
+# A name as a fuzzer uploads it: DEL, C0 controls, a bidi override, a zero-width joiner and a
+# line separator around the real name.
+HOSTILE_NAME = "a\x7fb\x01\u202e\u200d\u2028c.pdf"
+
+
+def header_is_clean(value: str) -> bool:
+    """True when a header value holds no character a server may refuse to send: nothing below
+    0x20, no DEL, nothing of Unicode category C (controls, format, surrogates, private, unassigned)."""
+    return all(ord(ch) >= 0x20 and ord(ch) != 0x7F and not unicodedata.category(ch).startswith("C") for ch in value)
 
 
 # ---------------------------------------------------------------- field uploads

@@ -4,11 +4,11 @@ import io
 import re
 
 from PIL import Image
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from app.extensions import db
 from app.models import CaseAttachment
-from tests.helpers import Desk
+from tests.helpers import HOSTILE_NAME, Desk, header_is_clean
 
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 
@@ -71,3 +71,21 @@ def test_intake_form_files_the_attachments(app, city):
     from app.models import Case
 
     assert db.session.scalar(select(func.count(Case.id)).where(Case.title == "第二封来信")) == 0
+
+
+def test_control_characters_never_reach_a_name_or_the_download_header(app, city):
+    # DEL in a name made the download's Content-Disposition invalid: gunicorn answered 500.
+    desk = Desk(app)
+    stored = _post(desk, "sup_T1", city.cases["V11"].id, [(HOSTILE_NAME, PDF), ("a\x7fb.jpg", _jpeg())])
+    assert stored.status_code == 201
+    assert [a["filename"] for a in stored.get_json()] == ["abc.pdf", "ab.jpg"]
+    # A name stored before uploads were cleaned still downloads with a clean header.
+    first = stored.get_json()[0]
+    db.session.execute(update(CaseAttachment).where(CaseAttachment.id == first["id"]).values(filename=HOSTILE_NAME))
+    db.session.commit()
+    for attachment in stored.get_json():
+        with desk.client("sup_T1")[0].get(attachment["url"]) as download:
+            header = download.headers["Content-Disposition"]
+            assert download.status_code == 200 and header_is_clean(header), header
+            assert header.startswith("attachment; ") and "filename*=UTF-8''a" in header
+

@@ -7,16 +7,17 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from openpyxl import load_workbook
+from sqlalchemy import update
 
 from app.extensions import db
-from app.models import Alert, CaseClock, ContactCard, FollowUp, Notification
+from app.models import Alert, CaseClock, ContactCard, FollowUp, Notification, TownSubmission
 from app.models.vocab import CaseStatus, Category, Channel, ListKind, Sector
 from app.services import clock
 from app.services.campaign.early_warning import active_alerts, scan
 from app.services.campaign.phases import create_campaign, current_phase
 from app.services.campaign.scoring import town_ranking
 from tests.factories import make_case
-from tests.helpers import Desk, put, sign_in_pages
+from tests.helpers import HOSTILE_NAME, Desk, header_is_clean, put, sign_in_pages
 
 V11, V12, V21, V22 = (120.505, 32.31), (120.515, 32.31), (120.525, 32.31), (120.535, 32.31)
 NOW = datetime(2026, 11, 20, 4, tzinfo=UTC)  # 2026-11-20 12:00 Beijing, in the tackling phase
@@ -122,15 +123,29 @@ def test_submissions_late_received_and_missing(desk, city):
     assert desk.get("sup_T1", f"/api/v1/campaigns/submissions/{late['id']}/file").status_code == 404
 
 
-def _upload(desk, username, requirement_id, town_id=None, expect=201):
+def _upload(desk, username, requirement_id, town_id=None, expect=201, name="plan.docx"):
     client, token = desk.client(username)
-    form = {"requirement_id": str(requirement_id), "file": (io.BytesIO(f"plan of {username}".encode()), "plan.docx")}
+    form = {"requirement_id": str(requirement_id), "file": (io.BytesIO(f"plan of {username}".encode()), name)}
     if town_id:
         form["town_id"] = str(town_id)
     response = client.post("/api/v1/campaigns/submissions", data=form, headers={"X-CSRFToken": token},
                            content_type="multipart/form-data")
     assert response.status_code == expect, response.get_json()
     return response.get_json()
+
+
+def test_a_submitted_name_with_control_characters_downloads_with_a_clean_header(desk):
+    # DEL in the name made the download's Content-Disposition invalid: gunicorn answered 500.
+    campaign = desk.get("command", "/api/v1/campaigns").get_json()[0]
+    work_plan = next(r["id"] for r in campaign["requirements"] if r["code"] == "work_plan")
+    stored = _upload(desk, "sup_T1", work_plan, name=HOSTILE_NAME)
+    assert stored["filename"] == "abc.pdf"
+    # A name stored before uploads were cleaned still downloads.
+    db.session.execute(update(TownSubmission).where(TownSubmission.id == stored["id"]).values(filename=HOSTILE_NAME))
+    db.session.commit()
+    download = desk.get("command", f"/api/v1/campaigns/submissions/{stored['id']}/file")
+    header = download.headers["Content-Disposition"]
+    assert download.status_code == 200 and header_is_clean(header) and "filename*=UTF-8''abc.pdf" in header
 
 
 def test_phase_dates_are_data(desk):

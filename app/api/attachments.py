@@ -6,6 +6,7 @@ from marshmallow import Schema, fields
 
 from app.api.arguments import ApiBlueprint
 from app.api.docs import BINARY, file_response, upload_body
+from app.downloads import as_download
 from app.extensions import db
 from app.schemas.common import Moment
 from app.services.access import Action, authorize
@@ -56,7 +57,6 @@ def get_attachments(case_id: int):
 def get_attachment(attachment_id: int):
     """Download one attachment, always as a file (never shown inline), named for its real type."""
     path, attachment = attachment_file(current_user, attachment_id)
-    response = send_file(path, mimetype=attachment.content_type, as_attachment=True,
-                         download_name=download_name(attachment))
+    response = as_download(send_file(path, mimetype=attachment.content_type), download_name(attachment))
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response

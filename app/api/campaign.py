@@ -9,7 +9,7 @@ from flask_login import current_user, login_required
 
 from app.api.arguments import ApiBlueprint
 from app.api.docs import BINARY, GEOJSON, XLSX, file_response, upload_body
-from app.downloads import attachment
+from app.downloads import as_download, attachment
 from app.errors import InvalidInput, NotFound
 from app.extensions import db
 from app.schemas.campaign import (
@@ -167,8 +167,7 @@ def post_receive(submission_id: int):
 def get_submission_file(submission_id: int):
     """Download a submitted document (its town and the command office)."""
     row = campaigns.get_submission(current_user, submission_id)
-    return send_file(BytesIO(row.content or b""), mimetype=row.content_type, as_attachment=True,
-                     download_name=row.filename)
+    return as_download(send_file(BytesIO(row.content or b""), mimetype=row.content_type), row.filename)
 
 
 @blp.route("/scores/grids", methods=["GET"])

@@ -17,6 +17,7 @@ from app.models.vocab import Role
 from app.services import clock
 from app.services.access import require
 from app.services.admin import audit
+from app.services.cases.attachments import safe_name
 from app.services.clock import beijing_date, day_start
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
@@ -169,7 +170,7 @@ def submit(actor: User, requirement_id: int, town_id: int | None, filename: str,
         row = TownSubmission(requirement_id=requirement.id, town_id=town_id)
         db.session.add(row)
     now = clock.now()
-    row.filename, row.content, row.content_type = filename[:200] or "upload", content, content_type[:100]
+    row.filename, row.content, row.content_type = safe_name(filename), content, content_type[:100]
     row.size_bytes, row.note, row.submitted_at, row.submitted_by_id = len(content), note, now, actor.id
     row.late = beijing_date(now) > requirement.due_on
     db.session.flush()

@@ -19,6 +19,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from app.database import get_or_404
+from app.downloads import printable_name
 from app.errors import InvalidInput
 from app.extensions import db
 from app.models import Case, User
@@ -70,8 +71,9 @@ def sniff(data: bytes) -> tuple[str, str]:
 
 
 def safe_name(filename: str) -> str:
-    """A display name without folders or control characters (the stored file is named by hash)."""
-    name = re.sub(r"[\x00-\x1f/\\]", "_", Path(filename or "附件").name).strip() or "附件"
+    """A display name without folders, and without control, format or line-separator characters
+    (DEL in a name once made its download's header invalid); the stored file is named by hash."""
+    name = re.sub(r"[/\\]", "_", printable_name(Path(filename or "附件").name)).strip() or "附件"
     return name[:200]
 
 
