@@ -12,12 +12,17 @@ but no UTF-8 text, so the database driver or the log failed on it with UnicodeEn
 a 500). A surrogate left alone is what an emoji cut in half by a length limit on a phone
 leaves behind; the inspector app's outbox keeps a 4xx record with its message for the person
 to correct instead of sending it again and again, so these must be 4xx, never 5xx.
+
+A form Werkzeug cannot read at all (a file name that is not UTF-8, a multipart body cut
+short) it hands on as an empty form, without a word: an upload then "succeeds" with nothing
+stored. Such a form is refused with 400 and a Chinese reason instead (``CheckedRequest``).
 """
 
 import json
 import re
 
-from flask import Flask, request
+from flask import Flask, Request, request
+from werkzeug.formparser import FormDataParser
 
 from app.errors import DomainError
 from app.schemas.messages import label
@@ -30,6 +35,33 @@ MAX_JSON_DEPTH = 32
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _INVALID_CHARACTERS = "内容含有无效字符（可能是被截断的表情符号），请删除后重试。"
+
+
+class _TellingFormParser(FormDataParser):
+    """Werkzeug's form parser, which says when it cannot read a form instead of handing on an empty one."""
+
+    def __init__(self, *args, **kwargs):
+        """As Werkzeug's, but never silent."""
+        super().__init__(*args, **kwargs)
+        self.silent = False
+
+    def parse(self, stream, mimetype, content_length, options=None):
+        """The form and files; an empty body is an empty form, an unreadable one a 400."""
+        if content_length == 0:
+            return stream, self.cls(), self.cls()
+        try:
+            return super().parse(stream, mimetype, content_length, options)
+        except UnicodeDecodeError as exc:
+            raise DomainError("表单内容（例如文件名）不是 UTF-8 编码，无法读取；请将文件改名后重新上传。",
+                              {"form": ["编码无效"]}) from exc
+        except ValueError as exc:
+            raise DomainError("表单内容不完整或格式不正确，无法读取，请重新上传。", {"form": ["格式不正确"]}) from exc
+
+
+class CheckedRequest(Request):
+    """The app's request: a form it cannot read is refused, not read as empty."""
+
+    form_data_parser_class = _TellingFormParser
 
 
 def refuse_nameless_form_fields() -> None:
@@ -97,5 +129,6 @@ def _too_deep() -> DomainError:
 
 def init_request_checks(app: Flask) -> None:
     """Register the checks; call before the CSRF extension so they run first."""
+    app.request_class = CheckedRequest
     app.before_request(refuse_nameless_form_fields)
     app.before_request(refuse_unusable_json)

@@ -89,3 +89,25 @@ def test_control_characters_never_reach_a_name_or_the_download_header(app, city)
             assert download.status_code == 200 and header_is_clean(header), header
             assert header.startswith("attachment; ") and "filename*=UTF-8''a" in header
 
+
+def test_an_upload_with_no_file_is_refused_not_answered_with_nothing(app, city):
+    desk = Desk(app)
+    client, token = desk.client("sup_T1")
+    url = f"/api/v1/cases/{city.cases['V11'].id}/attachments"
+    empty = client.post(url, data=b"", content_type="multipart/form-data; boundary=XX", headers={"X-CSRFToken": token})
+    no_file = client.post(url, data={"note": "x"}, content_type="multipart/form-data", headers={"X-CSRFToken": token})
+    for response in (empty, no_file):
+        assert response.status_code == 422 and response.get_json()["message"] == "须选择要上传的文件。"
+    assert db.session.scalar(select(func.count(CaseAttachment.id))) == 0
+
+
+def test_a_file_name_not_in_utf8_is_refused_with_a_reason(app, city):
+    # Werkzeug dropped the whole form silently, and the upload answered 201 with nothing stored.
+    desk = Desk(app)
+    client, token = desk.client("sup_T1")
+    body = (b'--XX\r\nContent-Disposition: form-data; name="files"; filename="\xc0\xb4\xd0\xc5.pdf"\r\n'
+            b"Content-Type: application/pdf\r\n\r\n" + PDF + b"\r\n--XX--\r\n")
+    response = client.post(f"/api/v1/cases/{city.cases['V11'].id}/attachments", data=body,
+                           content_type="multipart/form-data; boundary=XX", headers={"X-CSRFToken": token})
+    assert response.status_code == 400 and "UTF-8" in response.get_json()["message"]
+    assert db.session.scalar(select(func.count(CaseAttachment.id))) == 0

@@ -189,7 +189,7 @@ def new_case():
             uploads = [Upload(f.filename or "", f.read(), f.mimetype) for f in request.files.getlist("attachments")]
             check_uploads(uploads)  # refuse a bad file before anything is saved
             case, candidates = register_case(current_user, load_form(CaseCreateSchema(), request.form))
-            attach(current_user, case, uploads)
+            attach(current_user, case, uploads, optional=True)
             db.session.commit()
         except ValidationError as exc:
             return _intake_page(exc.messages), 422

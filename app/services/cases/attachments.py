@@ -112,9 +112,16 @@ def check_uploads(uploads: list[Upload]) -> list[tuple[Upload, str, str]]:
     return [(upload, *_check(upload)) for upload in uploads if upload.data or upload.filename]
 
 
-def attach(user: User, case: Case, uploads: list[Upload]) -> list[CaseAttachment]:
-    """Check every file first, then store them all; nothing is kept if one is refused."""
+def attach(user: User, case: Case, uploads: list[Upload], optional: bool = False) -> list[CaseAttachment]:
+    """Check every file first, then store them all; nothing is kept if one is refused.
+
+    An upload that carries no file is refused (it used to answer "stored: nothing", which a
+    client takes for success); only a form where files are optional (``optional``, the intake
+    form) may have none.
+    """
     checked = check_uploads(uploads)
+    if not checked and not optional:
+        raise InvalidInput("须选择要上传的文件。", {"attachments": ["未选择文件"]})
     existing = db.session.scalar(select(db.func.count(CaseAttachment.id)).where(CaseAttachment.case_id == case.id))
     if existing + len(checked) > MAX_PER_CASE:
         raise InvalidInput(f"每件案件最多 {MAX_PER_CASE} 个附件。", {"attachments": ["数量超限"]})
