@@ -1,5 +1,6 @@
 """The lifecycle end to end through the API, on each legal track, and its refusals."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -256,6 +257,7 @@ def test_a_step_that_waits_for_the_case_is_offered_with_its_reason_not_a_form(de
     assert actions["plan"] == ["须先完成现场核查"] and actions["record_onsite"] == []
     page = desk.get(HANDLER, f"/desk/cases/{case['id']}").text
     assert 'data-step="plan"' in page and "暂不能办理：须先完成现场核查" in page
+    assert re.search(r"首次现场核查期限 [^<]* · ", page)  # the header names the deadline it shows
     assert '<details class="action" data-step="plan"' not in page
     refused = desk.act(HANDLER, case["id"], "plan", expect=409, measures="整改", responsible_name="王五",
                        target_date=plan_date())

@@ -12,7 +12,7 @@ from app.schemas.messages import error_lines
 from app.services import clock
 from app.services.access import may
 from app.services.cases import notifications
-from app.services.cases.deadlines import case_deadline_state, estimated_stages
+from app.services.cases.deadlines import case_deadline_state, due_label, estimated_stages
 from app.services.cases.lifecycle import event_label
 from app.services.settings import get_setting
 
@@ -54,6 +54,7 @@ def register_web(app: Flask) -> None:
         state_label=state_label,
         deadline_state=lambda case: case_deadline_state(case, clock.now()),
         estimated_stages=estimated_stages,
+        due_label=due_label,
         may=may,
         step_label=step_label,
         unread_notifications=unread_badge,

@@ -257,6 +257,17 @@ def open_clocks(case: Case) -> list[CaseClock]:
     return list(clocks)
 
 
+def due_label(case: Case) -> str:
+    """What a page calls the case's due time: the deadline of its nearest running clock
+    (「签收期限」, 「首次现场核查期限」, 「办结期限」…), the clock ``refresh_case_due`` takes, or
+    plain 「期限」 when none runs."""
+    clocks = open_clocks(case)
+    if not clocks:
+        return "期限"
+    label = Stage(clocks[0].stage).label
+    return label if label.endswith("期限") else f"{label}期限"
+
+
 def estimated_stages(case: Case) -> list[str]:
     """Labels of the case's running clocks counted on weekends only (按周末估算), nearest first."""
     return [Stage(c.stage).label for c in open_clocks(case) if c.estimated]
