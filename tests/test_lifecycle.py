@@ -273,6 +273,28 @@ def test_a_step_that_waits_for_the_case_is_offered_with_its_reason_not_a_form(de
     assert overseer["approve_extension"] == [] and overseer["reject_extension"] == []
 
 
+def test_the_decisions_tab_holds_what_waits_for_this_users_decision(desk):
+    # An officer asks for an extension, then replies: each waits for an overseer, never for
+    # the one who asked or wrote; the tab's count and list agree, and it is empty for others.
+    case = register(desk)["case"]
+    walk_to_handling(desk, case["id"])
+
+    def deciding(username):
+        listed = desk.get(username, "/api/v1/cases?tab=to_decide&per_page=50").get_json()
+        counted = desk.get(username, "/api/v1/cases/tab-counts").get_json()["to_decide"]
+        assert counted == listed["meta"]["total"]
+        return [c["id"] for c in listed["items"]]
+
+    assert deciding("sup_T1") == [] and deciding("command") == []
+    desk.act(HANDLER, case["id"], "request_extension", days=10, reason="需第三方检测")
+    assert deciding("sup_T1") == [case["id"]] and deciding("command") == [case["id"]]
+    assert deciding(HANDLER) == []
+    desk.act("sup_T1", case["id"], "approve_extension", notice_text="因需检测，延期10日答复。")
+    assert deciding("sup_T1") == []
+    desk.act("sup_T1", case["id"], "reply", **REPLY)  # the supervisor handles it himself
+    assert deciding("sup_T1") == [] and deciding("command") == [case["id"]]  # not his own reply
+
+
 def offers(desk, username: str, case_id: int) -> dict[str, list[str]]:
     """The actions the API offers a user on a case, each with what it waits for."""
     return {a["name"]: a["waiting_for"] for a in desk.get(username, f"/api/v1/cases/{case_id}/actions").get_json()}

@@ -114,7 +114,8 @@ def test_tab_counts_match_the_api_list_of_each_tab(app, client, city):
     for tab in QueueTab:
         listed = desk.get("command", f"/api/v1/cases?open=true&tab={tab.value}").get_json()["meta"]["total"]
         assert counts[tab.value] == listed, tab
-    assert counts == {"to_sign": 3, "to_handle": 1, "due_soon": 1, "overdue": 1, "assigned_by_me": 1, "all": 4}
+    assert counts == {"to_sign": 3, "to_handle": 1, "to_decide": 0, "due_soon": 1, "overdue": 1, "assigned_by_me": 1,
+                      "all": 4}
     sign_in_pages(client, "command")
     page = client.get("/desk/")
     assert re.search(r'data-tab="to_sign"[^>]*>待签收 <span class="count">3</span>', page.text)

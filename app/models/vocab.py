@@ -489,6 +489,7 @@ class QueueTab(LabelledEnum):
 
     TO_SIGN = "to_sign", "待签收"
     TO_HANDLE = "to_handle", "待办理"
+    TO_DECIDE = "to_decide", "待审批"
     DUE_SOON = "due_soon", "即将超期"
     OVERDUE = "overdue", "已超期"
     ASSIGNED_BY_ME = "assigned_by_me", "我交办的"

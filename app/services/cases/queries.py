@@ -2,12 +2,12 @@
 
 
 from sqlalchemy import case as when
-from sqlalchemy import false, func, nulls_last, or_
+from sqlalchemy import false, func, nulls_last, or_, select
 from sqlalchemy.orm import joinedload
 from sqlalchemy.sql.elements import ColumnElement
 
 from app.extensions import db
-from app.models import Case, User
+from app.models import Case, CaseExtension, CaseReply, User
 from app.models.vocab import OPEN_STATUSES, CaseStatus, QueueTab, Role
 from app.services import clock
 from app.services.access import Action, may, scoped_cases
@@ -42,7 +42,8 @@ def _tab_clause(user: User, key: str) -> ColumnElement[bool]:
     """The WHERE clause of one tab (within the user's scope and the other filters).
 
     待签收 is work assigned and not yet signed; 待办理 the other open cases waiting for the
-    user's part (``_to_handle``: for most roles every other open case); 即将超期 and
+    user's part (``_to_handle``: for most roles every other open case); 待审批 what waits for
+    the user's decision (``_to_decide``); 即将超期 and
     已超期 the yellow and red of the deadline colours; 我交办的 what this user assigned;
     全部 every case the other filters let through.
     """
@@ -67,10 +68,31 @@ def _to_handle(user: User) -> ColumnElement[bool]:
     return _opened() & (Case.status != CaseStatus.ASSIGNED)
 
 
+def _to_decide(user: User) -> ColumnElement[bool]:
+    """待审批: what waits for this user's decision, as the case page offers it (lifecycle's
+    ``refuse`` rules): a reply to review that is not their own, a return request of a case
+    they assigned (the command office: any), an extension another asked for. Only the
+    overseers (二级网格, 指挥部办公室) decide; for everyone else the tab is empty."""
+    if user.role not in (Role.SUPERVISOR, Role.COMMAND_OFFICE):
+        return false()
+    own_reply = select(CaseReply.case_id).where(CaseReply.replied_by_id == user.id, CaseReply.review_passed.is_(None))
+    others_extension = select(CaseExtension.case_id).where(CaseExtension.approved.is_(None),
+                                                          CaseExtension.requested_by_id != user.id)
+    returns = Case.status == CaseStatus.RETURN_REQUESTED
+    if user.role != Role.COMMAND_OFFICE:
+        returns = returns & (Case.assigned_by_id == user.id)
+    return or_(
+        (Case.status == CaseStatus.REPLIED) & Case.id.not_in(own_reply),
+        returns,
+        (Case.status == CaseStatus.HANDLING) & Case.id.in_(others_extension),
+    )
+
+
 # Each tab's clause is built only when asked for (a queue page asks for every tab once).
 _TAB_CLAUSES = {
     QueueTab.TO_SIGN: lambda user, now: _to_sign(user),
     QueueTab.TO_HANDLE: lambda user, now: _to_handle(user),
+    QueueTab.TO_DECIDE: lambda user, now: _to_decide(user),
     QueueTab.DUE_SOON: lambda user, now: _opened() & yellow_clause(now),
     QueueTab.OVERDUE: lambda user, now: _opened() & overdue_clause(now),
     QueueTab.ASSIGNED_BY_ME: lambda user, now: Case.assigned_by_id == user.id,
