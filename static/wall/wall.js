@@ -217,9 +217,11 @@ function renderLegendCounts(counts) {
   element.dataset.legend = JSON.stringify(counts);
 }
 
-/** The boxes, in container pixels, of the panels drawn over the map: names keep off them. */
+/** The boxes, in container pixels, of the panels drawn over the map and of the early-warning
+ *  tags (「预警 大气 3件」): names keep off them. */
 function overlayBoxes() {
-  return [...document.querySelectorAll("#legend, #in-view, .leaflet-control-layers, .leaflet-control-zoom")]
+  return [...document.querySelectorAll("#legend, #in-view, .leaflet-control-layers, .leaflet-control-zoom, "
+    + ".alert-label")]
     .filter((node) => node.getClientRects().length)
     .map((node) => boxInMap(map, node));
 }
@@ -499,6 +501,7 @@ async function loadAlerts() {
   }
   document.getElementById("legend-alerts").textContent = `预警 ${data.alerts.length} 起`;
   element.dataset.alerts = String(data.alerts.length);
+  gridLabels?.update();  // names keep off the tags
 }
 
 // --- Refresh, live feed, kiosk -----------------------------------------------------------
@@ -622,7 +625,7 @@ async function start() {
   map.on("moveend", () => { loadCases(); loadSources(); loadLong(); loadBaseMap(); });
   map.on("overlayadd overlayremove", (event) => {
     if (event.layer === longLayer && event.type === "overlayadd") loadLong();
-    if (event.layer === caseLayer || event.layer === longLayer) gridLabels?.update();  // names move with the symbols
+    if ([caseLayer, longLayer, alertLayer].includes(event.layer)) gridLabels?.update();  // names move with the symbols
     if (event.layer !== sourceLayer) return;
     document.getElementById("legend-sources").hidden = event.type === "overlayremove";
     if (event.type === "overlayadd") loadSources();
