@@ -29,6 +29,7 @@ from app.demo.people import DEMO_PASSWORD
 from app.extensions import db
 from config import TestConfig
 from tests.conftest import RUN_SUMMARY, FreshContextClient, empty_all_tables
+from tests.helpers import SHORT_PATROLS
 
 pytestmark = pytest.mark.slow
 
@@ -135,7 +136,7 @@ def demo_city(app, request):
     app.config.update(WALL_SSE_MAX_SECONDS=LIVE_FEED_SECONDS, WALL_SSE_POLL_SECONDS=0.05)
     users: list[SignedIn] = []
     with app.app_context():
-        result = app.test_cli_runner().invoke(args=["demo", "seed", "--cases", str(DEMO_CASES)])
+        result = app.test_cli_runner().invoke(args=["demo", "seed", "--cases", str(DEMO_CASES), *SHORT_PATROLS])
         assert result.exit_code == 0, result.output
         yield users
         db.session.remove()

@@ -16,7 +16,7 @@ from pyproj import Transformer
 from app.extensions import db
 from app.models import AdminAuditEntry, BaseMapFeature
 from app.services.geo import basemap
-from tests.helpers import Desk
+from tests.helpers import SHORT_PATROLS, Desk
 from tests.page_client import PageClient
 
 ROADS = {"type": "FeatureCollection", "features": [
@@ -146,7 +146,7 @@ def test_the_admin_imports_and_removes_a_layer_from_the_page(app, city):
 
 @pytest.mark.browser
 def test_the_demo_wall_draws_its_own_base_map_with_nothing_from_outside(app, browser, live_server, artifacts_dir):
-    result = app.test_cli_runner().invoke(args=["demo", "seed", "--cases", "200"])
+    result = app.test_cli_runner().invoke(args=["demo", "seed", "--cases", "200", *SHORT_PATROLS])
     assert result.exit_code == 0, result.output
     assert {layer for layer, *_ in db.session.execute(db.select(BaseMapFeature.layer).distinct())} == {
         "road", "water", "place"}

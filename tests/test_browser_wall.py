@@ -20,7 +20,7 @@ from app.services.cases.timeline import append_event
 from app.services.geo.coords import wgs84_to_gcj02
 from app.services.geo.grid_locator import locate_point
 from tests.factories import EAST, NORTH, SOUTH, WEST, make_case
-from tests.helpers import sign_in_to_wall
+from tests.helpers import SHORT_PATROLS, sign_in_to_wall
 
 pytestmark = pytest.mark.browser
 
@@ -32,7 +32,7 @@ def test_the_wall_shows_the_demo_city_live(app, browser, live_server, artifacts_
     monkeypatch.setitem(app.config, "WALL_SSE_POLL_SECONDS", 0.5)
     # Short streams: the browser must reconnect (with Last-Event-ID) to see the new event.
     monkeypatch.setitem(app.config, "WALL_SSE_MAX_SECONDS", 2)
-    result = app.test_cli_runner().invoke(args=["demo", "seed", "--cases", str(CASES)])
+    result = app.test_cli_runner().invoke(args=["demo", "seed", "--cases", str(CASES), *SHORT_PATROLS])
     assert result.exit_code == 0, result.output
     context = browser.new_context(locale="zh-CN", timezone_id="Asia/Shanghai", viewport={"width": 1920, "height": 1080})
     page = context.new_page()
@@ -276,7 +276,7 @@ def assert_everything_fits(page, width: int, height: int) -> None:
 def test_the_sources_and_alerts_layers_fit_the_wall(app, browser, live_server, artifacts_dir, monkeypatch,
                                                      width, height):
     monkeypatch.setitem(app.config, "WALL_SSE_POLL_SECONDS", 0.5)
-    result = app.test_cli_runner().invoke(args=["demo", "seed", "--cases", str(LAYER_CASES)])
+    result = app.test_cli_runner().invoke(args=["demo", "seed", "--cases", str(LAYER_CASES), *SHORT_PATROLS])
     assert result.exit_code == 0, result.output
     add_sources(SOURCES)
     expected_buckets = buckets_by_hand()

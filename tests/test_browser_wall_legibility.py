@@ -11,7 +11,7 @@ from app.extensions import db
 from app.models import Case
 from app.models.vocab import OPEN_STATUSES
 from app.services.cases.timeline import append_event
-from tests.helpers import sign_in_to_wall
+from tests.helpers import SHORT_PATROLS, sign_in_to_wall
 
 pytestmark = pytest.mark.browser
 
@@ -115,7 +115,7 @@ def shown_legend(page):
 @pytest.mark.parametrize("width,height", [(1920, 1080), (3840, 2160)])
 def test_the_wall_is_legible_and_its_legend_matches_the_api(app, browser, live_server, artifacts_dir,
                                                              width, height):
-    result = app.test_cli_runner().invoke(args=["demo", "seed", "--cases", str(CASES)])
+    result = app.test_cli_runner().invoke(args=["demo", "seed", "--cases", str(CASES), *SHORT_PATROLS])
     assert result.exit_code == 0, result.output
     outside = []
     context = guarded_context(browser, width, height, outside)
@@ -177,7 +177,7 @@ def test_a_wall_that_lost_its_connection_replays_what_it_missed(app, browser, li
                                                                monkeypatch):
     monkeypatch.setitem(app.config, "WALL_SSE_POLL_SECONDS", 0.5)
     monkeypatch.setitem(app.config, "WALL_SSE_MAX_SECONDS", 2)  # streams end: the wall must reconnect
-    result = app.test_cli_runner().invoke(args=["demo", "seed", "--cases", "300"])
+    result = app.test_cli_runner().invoke(args=["demo", "seed", "--cases", "300", *SHORT_PATROLS])
     assert result.exit_code == 0, result.output
     outside = []
     context = guarded_context(browser, 1920, 1080, outside)

@@ -5,14 +5,14 @@ seeds once and checks many things.
 """
 
 from collections import Counter
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from geoalchemy2.shape import to_shape
 from sqlalchemy import func, select, text
 
 from app.demo.tables import CHANNEL_WEIGHTS
 from app.extensions import db
-from app.models import Campaign, Case, CaseEvent, Grid, Inspection, Photo, User
+from app.models import Campaign, Case, CaseEvent, Grid, Inspection, PatrolCheckin, Photo, User
 from app.models.vocab import CaseStatus, Category, Channel, ListKind, Role
 from app.services import clock
 from app.services.campaign.accountability import accountability_lists
@@ -23,6 +23,7 @@ from app.services.cases.lifecycle import close_checklist, take
 from app.services.cases.timeline import verify_chain
 from app.services.field.onsite_rules import counts_as_onsite
 from tests.conftest import empty_all_tables
+from tests.helpers import SHORT_PATROLS
 
 CASES = 400
 ID_WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
@@ -30,7 +31,7 @@ ID_WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
 
 def seed(app, *args: str):
     """Run ``flask demo seed`` with a small case count."""
-    return app.test_cli_runner().invoke(args=["demo", "seed", "--cases", str(CASES), *args])
+    return app.test_cli_runner().invoke(args=["demo", "seed", "--cases", str(CASES), *SHORT_PATROLS, *args])
 
 
 def count(model) -> int:
@@ -48,6 +49,9 @@ def test_seed_builds_a_complete_city(app, client, auth):
     result = seed(app)
     assert result.exit_code == 0, result.output
     assert "演示城市已生成" in result.output
+    # --patrol-days bounds the patrol history (the default covers the campaign's 100 days).
+    oldest = db.session.scalar(select(func.min(PatrolCheckin.captured_at)))
+    assert clock.now() - timedelta(days=15) < oldest < clock.now() - timedelta(days=12)
 
     grids = db.session.scalars(select(Grid)).all()
     levels = Counter(g.level for g in grids)

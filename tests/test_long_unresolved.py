@@ -17,7 +17,7 @@ from app.services.campaign import accountability
 from app.services.cases.deadlines import case_deadline_state
 from app.services.cases.long_unresolved import long_unresolved_page
 from app.services.settings import set_setting
-from tests.helpers import HANDLER, REPLY, Desk, register, sign_in_pages, walk_to_handling
+from tests.helpers import HANDLER, REPLY, SHORT_PATROLS, Desk, register, sign_in_pages, walk_to_handling
 
 DAYS = timedelta(days=1)
 
@@ -313,7 +313,7 @@ def test_the_desk_list_and_queue_show_listed_cases_and_their_follow_up(app, clie
 
 
 def test_the_demo_city_lists_its_old_cases_and_their_follow_up_clocks_turn_red(app):
-    assert app.test_cli_runner().invoke(args=["demo", "seed", "--cases", "400"]).exit_code == 0
+    assert app.test_cli_runner().invoke(args=["demo", "seed", "--cases", "400", *SHORT_PATROLS]).exit_code == 0
     command = db.session.scalar(select(User).where(User.username == "command"))
     now = clock.now()
     page = long_unresolved_page(command, now, per_page=200)

@@ -9,6 +9,7 @@ from flask.cli import AppGroup
 
 from app.demo.people import DEMO_PASSWORD
 from app.demo.seed import existing_data_counts, seed_demo_city
+from app.demo.sources import PATROL_DAYS
 from app.extensions import db
 
 demo = AppGroup("demo", help="演示数据 Demo city.")
@@ -19,7 +20,9 @@ demo = AppGroup("demo", help="演示数据 Demo city.")
               help="案件数量 Number of cases.")  # fmt: skip
 @click.option("--seed", default=42, show_default=True, type=int, help="随机种子：同一种子生成同一城市。")
 @click.option("--if-empty", is_flag=True, help="数据库已有数据时什么也不做（make run 每次启动都调用）。")
-def seed_command(case_count: int, seed: int, if_empty: bool) -> None:
+@click.option("--patrol-days", default=PATROL_DAYS, show_default=True, type=click.IntRange(min=1, max=PATROL_DAYS),
+              help="生成最近多少天的网格巡查记录（默认覆盖专项行动的 100 天）。")
+def seed_command(case_count: int, seed: int, if_empty: bool, patrol_days: int) -> None:
     """Build the demo city (grids, departments, users, cases) in an empty database.
 
     Refuses (exit 1) when the database already holds grids, users or cases, so the demo
@@ -37,7 +40,7 @@ def seed_command(case_count: int, seed: int, if_empty: bool) -> None:
         click.echo(f"数据库不是空的（{held}），拒绝生成演示城市，以免数据重复或混入演示数据。", err=True)
         sys.exit(1)
     started = time.perf_counter()
-    summary = seed_demo_city(case_count, seed)
+    summary = seed_demo_city(case_count, seed, patrol_days=patrol_days)
     db.session.commit()
     click.echo(
         f"演示城市已生成：网格 {summary.grids} 个（镇/街道 {summary.towns} 个，村/社区 {summary.villages} 个），"

@@ -25,7 +25,7 @@ from app.demo.cases import DemoCity, case_table, demo_city_handles, draw_cases, 
 from app.demo.geography import build_geography, grid_features
 from app.demo.handling import clock_table, insert_clocks, insert_timelines
 from app.demo.people import demo_accounts, insert_users
-from app.demo.sources import seed_sources
+from app.demo.sources import PATROL_DAYS, seed_sources
 from app.demo.tables import FULL_TIMELINE_MAX
 from app.extensions import db
 from app.models import Case, Grid, User
@@ -75,7 +75,8 @@ def existing_data_counts() -> dict[str, int]:
     }
 
 
-def seed_demo_city(case_count: int = 2000, seed: int = 42, now: datetime | None = None) -> SeedSummary:
+def seed_demo_city(case_count: int = 2000, seed: int = 42, now: datetime | None = None,
+                   patrol_days: int = PATROL_DAYS) -> SeedSummary:
     """Build the demo city in the caller's transaction (flushed, not committed).
 
     Geography, people and cases draw from three independent streams of the seed, so the
@@ -106,7 +107,7 @@ def seed_demo_city(case_count: int = 2000, seed: int = 42, now: datetime | None 
         rebuild_wall_cells()
         rebuild_day_stats()
         take_snapshot(now)  # the wall's rings split by state from the first view, not the worker's first minute
-    register = seed_sources(source_rng, now)
+    register = seed_sources(source_rng, now, patrol_days)
     insert_basemap(build_basemap(map_rng, geography))
     seed_campaign(now)
     return SeedSummary(len(geography.towns), len(geography.villages), len(accounts), case_count, events,

@@ -108,15 +108,16 @@ class SourceSeedSummary:
     case_links: int
 
 
-def seed_sources(rng: np.random.Generator, now: datetime) -> SourceSeedSummary:
-    """Fill the register for every village and its patrols up to ``now`` (flushed, not committed)."""
+def seed_sources(rng: np.random.Generator, now: datetime, patrol_days: int = PATROL_DAYS) -> SourceSeedSummary:
+    """Fill the register for every village and its last ``patrol_days`` of patrols up to ``now``
+    (flushed, not committed)."""
     villages = _villages(now - timedelta(days=CASES_BACK_DAYS))
     sqlite = db.session.get_bind().dialect.name == "sqlite"
     sources = _draw_sources(rng, villages)
     first_id = bulk_load.next_id(Source)
     for offset, row in enumerate(sources):
         row["id"] = first_id + offset
-    patrols, checkins = _draw_patrols(rng, villages, sources, now, sqlite)
+    patrols, checkins = _draw_patrols(rng, villages, sources, now, sqlite, patrol_days)
     links = _draw_links(rng, villages, sources, checkins)
     _insert_sources(sources, sqlite, now)
     _insert_patrols(patrols, checkins, sqlite)
@@ -240,11 +241,11 @@ class PlannedPatrol:
 
 
 def _draw_patrols(rng: np.random.Generator, villages: list[Village], sources: list[dict], now: datetime,
-                  sqlite: bool) -> tuple[list[dict], list[dict]]:
-    """Patrols and check-ins of levels 3 and 2 for the last PATROL_DAYS days; sets ``last_patrol_at``
+                  sqlite: bool, days: int) -> tuple[list[dict], list[dict]]:
+    """Patrols and check-ins of levels 3 and 2 for the last ``days`` days; sets ``last_patrol_at``
     on the sources."""
     staff = _patrol_staff(villages)
-    plan = [*_plan_patrols(rng, 3, staff[3], sources, now), *_plan_patrols(rng, 2, staff[2], sources, now)]
+    plan = [*_plan_patrols(rng, 3, staff[3], sources, now, days), *_plan_patrols(rng, 2, staff[2], sources, now, days)]
     checkins = _draw_checkins(rng, plan, {v.id: v for v in villages}, float(get_setting("patrol_radius_m")), sqlite)
     patrols = _draw_tracks(rng, plan, checkins)
     for checkin in checkins:
@@ -264,7 +265,7 @@ def _patrol_staff(villages: list[Village]) -> dict[int, dict[int, list[int]]]:
 
 
 def _plan_patrols(rng: np.random.Generator, level: int, staff: dict[int, list[int]], sources: list[dict],
-                  now: datetime) -> list[PlannedPatrol]:
+                  now: datetime, days_back: int) -> list[PlannedPatrol]:
     """One level's patrols: each source visited as that level's rule in force asks (its key or
     ordinary class, ``_visit_days``), the visits of a grid on one day making one patrol by one
     of its staff, who sets out between 08:00 and 10:00 Beijing time (00:00-02:00 UTC).
@@ -284,7 +285,7 @@ def _plan_patrols(rng: np.random.Generator, level: int, staff: dict[int, list[in
         days: dict[int, list[dict]] = {}
         for source in own:
             rule = in_force[SourceClass.KEY if source["is_key"] else SourceClass.ORDINARY]
-            for day in _visit_days(rng, rule, on_time) if rule else ():
+            for day in _visit_days(rng, rule, on_time, days_back) if rule else ():
                 days.setdefault(day, []).append(source)
         people = staff[grid_id]
         for day, visits in sorted(days.items(), reverse=True):
@@ -295,15 +296,15 @@ def _plan_patrols(rng: np.random.Generator, level: int, staff: dict[int, list[in
     return plan
 
 
-def _visit_days(rng: np.random.Generator, rule: patrol_rules.PatrolRule, on_time: float) -> list[int]:
-    """The days (as days ago, from PATROL_DAYS down to 1) a source is visited under a rule.
+def _visit_days(rng: np.random.Generator, rule: patrol_rules.PatrolRule, on_time: float, days_back: int) -> list[int]:
+    """The days (as days ago, from ``days_back`` down to 1) a source is visited under a rule.
 
     On time, the gap to the next visit is at most the rule's period over its times ("twice a
     week": 3 days), so any ``times`` gaps in a row fit in the period and no due date passes;
     with the probability ``1 - on_time`` it is one to three days longer."""
     spacing = max(1, rule.period_days // rule.times)
     shortest = max(1, math.ceil(spacing * 0.75))
-    day, visits = PATROL_DAYS + 1 - int(rng.integers(1, spacing + 1)), []
+    day, visits = days_back + 1 - int(rng.integers(1, spacing + 1)), []
     while day >= 1:
         visits.append(day)
         late = rng.random() >= on_time

@@ -48,7 +48,8 @@ class CaseQuerySchema(PageQuerySchema):
     open = fields.Boolean(load_default=None)
     tab = fields.String(load_default=None, validate=validate.OneOf(list(QueueTab), error="没有这个分页签。"),
                         metadata={"description": "待签收 to_sign, 待办理 to_handle, 待审批 to_decide, "
-                                                 "即将超期 due_soon, 已超期 overdue, 我交办的 assigned_by_me, 全部 all"})
+                                                 "即将超期 due_soon, 已超期 overdue, 我交办的 assigned_by_me, "
+                                                 "全部 all"})
     q = fields.String(load_default=None, validate=validate.Length(max=100, error="搜索内容不超过 100 字。"),
                       metadata={"description": "案件编号、工单号、地址、关键词；有权查看个人信息者还可按来电号码"})
 
