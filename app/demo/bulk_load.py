@@ -7,6 +7,7 @@ indexes, rebuilding them once at the end. They are for building into an empty da
 one transaction only (see docs/benchmarks.md for the figures behind them).
 """
 
+import uuid
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from operator import itemgetter
@@ -56,6 +57,11 @@ def stored_values(values: np.ndarray, sqlite: bool) -> list:
 def stored_time(moment: datetime, sqlite: bool):
     """One aware UTC datetime as ``stored_values`` stores times."""
     return moment.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds") if sqlite else moment
+
+
+def stored_uuid(value: uuid.UUID, sqlite: bool):
+    """A UUID as the driver stores it: 32 hex characters on SQLite, native on PostgreSQL."""
+    return value.hex if sqlite else value
 
 
 def next_id(model) -> int:

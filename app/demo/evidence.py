@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 from PIL import Image, ImageDraw
 
 from app.demo import bulk_load
+from app.demo.sources import METRES_PER_DEGREE
 from app.demo.tables import ONSITE
 from app.models import Inspection, Photo
 from app.models.types import SRID
@@ -39,7 +40,6 @@ NOTES = {
     "solid_waste": "现场堆放固体废物，未见防渗防雨措施，已责令清运并规范贮存。",
 }
 NOTES_OTHER = "已到现场核查，情况属实，已拍照取证并向当事单位说明整改要求。"
-METRES_PER_DEGREE = 111_320.0
 
 
 def _draw(category: str, light: int) -> bytes:
@@ -100,11 +100,6 @@ def _uuid(*parts) -> uuid.UUID:
     return uuid.UUID(bytes=hashlib.sha256("|".join(map(str, parts)).encode()).digest()[:16], version=4)
 
 
-def _stored_uuid(value: uuid.UUID, sqlite: bool):
-    """A UUID as the driver stores it: 32 hex characters on SQLite, native on PostgreSQL."""
-    return value.hex if sqlite else value
-
-
 INSPECTION_COLUMNS = ("id", "case_id", "inspector_id", "grid_id", "kind", "location", "accuracy_m", "fix_at",
                       "location_source", "manual_location", "mock_location", "outside_own_grid", "findings", "notes",
                       "recorded_via", "distance_to_case_m", "far_from_case", "poor_accuracy", "incomplete",
@@ -117,6 +112,7 @@ def insert_onsite_checks(cases: list[dict], scenes: dict, sqlite: bool) -> None:
     """One counting check and its photo for each case past its on-site step (``cases`` as the
     timelines' batches hold them: id, category, milestones, field person, grid, position)."""
     when = bulk_load.stored_time
+    stored = bulk_load.stored_uuid
     checks, shots = [], []
     for case in cases:
         captured: datetime | None = case["milestones"][ONSITE]
@@ -131,7 +127,7 @@ def insert_onsite_checks(cases: list[dict], scenes: dict, sqlite: bool) -> None:
         findings = {"source_found": True, "violation_found": key % 3 == 0}
         notes = NOTES.get(case["category"], NOTES_OTHER)
         checks.append((
-            _stored_uuid(check_id, sqlite), key, case["field"], case["grid_id"], InspectionKind.ONSITE_CHECK.value,
+            stored(check_id, sqlite), key, case["field"], case["grid_id"], InspectionKind.ONSITE_CHECK.value,
             f"SRID={SRID};POINT({lon!r} {lat!r})", float(4 + key % 12), when(captured, sqlite),
             LocationSource.GPS.value, False, False, False, json.dumps(findings), notes, RecordedVia.PHONE.value,
             float(metres), False, False, False, "", hashlib.sha256(f"{check_id}|{captured}".encode()).hexdigest(),
@@ -139,7 +135,7 @@ def insert_onsite_checks(cases: list[dict], scenes: dict, sqlite: bool) -> None:
         ))
         scene = scenes.get((case["category"], key % len(LIGHTS))) or scenes["other", key % len(LIGHTS)]
         shots.append((
-            _stored_uuid(photo_id, sqlite), _stored_uuid(check_id, sqlite), PhotoStatus.RECEIVED.value, scene.sha256,
+            stored(photo_id, sqlite), stored(check_id, sqlite), PhotoStatus.RECEIVED.value, scene.sha256,
             scene.byte_size, scene.width, scene.height, scene.content_type, when(captured, sqlite), False,
             PhotoOrigin.CAMERA.value, False, when(received, sqlite), when(received, sqlite),
         ))

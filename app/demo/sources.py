@@ -453,18 +453,13 @@ def _linestring(points: list[dict]) -> str:
     return f"SRID={SRID};LINESTRING({coordinates})"
 
 
-def _uuid(value: uuid.UUID, sqlite: bool):
-    """A UUID as the driver stores it: 32 hex characters on SQLite, native on PostgreSQL."""
-    return value.hex if sqlite else value
-
-
 def _insert_patrols(patrols: list[dict], checkins: list[dict], sqlite: bool) -> None:
     """Bulk-insert patrols (with their tracks) and check-ins."""
-    when = partial(bulk_load.stored_time, sqlite=sqlite)
+    when, stored = partial(bulk_load.stored_time, sqlite=sqlite), bulk_load.stored_uuid
     patrol_columns = ("id", "inspector_id", "grid_id", "level", "started_at", "ended_at", "track", "track_points",
                       "distance_m", "notes", "content_sha256", "received_at")
     patrol_rows = [
-        (_uuid(p["id"], sqlite), p["inspector_id"], p["grid_id"], p["level"], when(p["started_at"]),
+        (stored(p["id"], sqlite), p["inspector_id"], p["grid_id"], p["level"], when(p["started_at"]),
          when(p["ended_at"]), _linestring(p["track_points"]),
          json.dumps(p["track_points"]), p["distance_m"], "",
          _sha(p["id"], p["started_at"], p["ended_at"], len(p["track_points"])),
@@ -477,7 +472,7 @@ def _insert_patrols(patrols: list[dict], checkins: list[dict], sqlite: bool) -> 
                        "accuracy_m", "location_source", "mock_location", "distance_m", "radius_m", "outside_radius",
                        "case_id", "notes", "content_sha256", "captured_at", "received_at")
     checkin_rows = [
-        (_uuid(c["id"], sqlite), _uuid(c["patrol_id"], sqlite), c["source"]["id"], c["inspector_id"], c["grid_id"],
+        (stored(c["id"], sqlite), stored(c["patrol_id"], sqlite), c["source"]["id"], c["inspector_id"], c["grid_id"],
          c["level"], c["outcome"], f"SRID={SRID};POINT({c['lon']!r} {c['lat']!r})", c["accuracy_m"],
          LocationSource.GPS.value, False, c["distance_m"], c["radius_m"], c["outside_radius"], c["case_id"], c["notes"],
          _sha(c["id"], c["source"]["id"], c["outcome"], c["stored_at"], c["lon"], c["lat"]),

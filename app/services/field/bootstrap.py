@@ -20,12 +20,13 @@ import base64
 import binascii
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import and_, nulls_last, or_, select
 from sqlalchemy.orm import undefer
 
+from app.bounds import moment_in_range
 from app.errors import Forbidden
 from app.extensions import db
 from app.models import Case, Grid, User
@@ -163,17 +164,14 @@ def _time(text: str | None) -> datetime | None:
     return datetime.fromisoformat(text) if text else None
 
 
-# The earliest time a token the server wrote can hold: nothing synced before the app existed.
-_TOKEN_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
-
-
 def _is_int(value) -> bool:
     """An integer as JSON has it (a bool is not one)."""
     return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _token_time(text) -> datetime | None:
-    """A token's time: None, or ISO text with a zone within the years a server could have written;
+    """A token's time: None, or ISO text with a zone within the app's years (``app.bounds``) and
+    not after tomorrow;
     ValueError otherwise (a naive time cannot be compared with the stored ones, and one far out
     of range overflows when the overlap is subtracted)."""
     if text is None:
@@ -181,7 +179,7 @@ def _token_time(text) -> datetime | None:
     if not isinstance(text, str):
         raise ValueError("sync token: time is not text")
     moment = datetime.fromisoformat(text)
-    if moment.utcoffset() is None or not _TOKEN_EPOCH <= moment <= utcnow() + timedelta(days=1):
+    if moment.utcoffset() is None or not moment_in_range(moment) or moment > utcnow() + timedelta(days=1):
         raise ValueError("sync token: time out of range")
     return moment
 
