@@ -13,7 +13,7 @@
 const L = window.L;
 const PANE = "labels";
 const GRID_STEPS = 16;
-// The smaller sizes a town name tries, in turn, before it takes its anchor over another name.
+// The smaller sizes a town name tries, in turn, before it may cover part of another name.
 const TOWN_SHRINK = [0.8, 0.65];
 
 function ringContains(ring, x, y) {
@@ -180,17 +180,21 @@ export function createLabels(map, towns, villages, latLngOf, scale, caseCircles 
       ...entries.filter((e) => e.kind === "town").map((entry) => ({ entry, span: null })), ...villagesBySize,
     ];
     // Each place a name may take (inside its own grid, clear of the names placed), with how
-    // much of the case symbols it would hide.
-    const placesOf = (entry, span) => {
-      const inside = insideOf(entry);
+    // much of the case symbols it would hide. ``crowded`` (a town with no clear place even at
+    // its smallest size: a district a few names wide on screen): the places centred in the
+    // town and off the panels, weighed also by how much of the names placed they cover.
+    const placesOf = (entry, span, crowded = false) => {
+      const inside = insideOf(entry, crowded);
+      const blocking = crowded ? covered : taken;
       return offsetsFor(entry).map((offset) => ({ offset, box: boxAt(entry, offset) }))
-        .filter(({ box, offset }) => onScreen(box) && !taken.some((other) => overlaps(box, other))
+        .filter(({ box, offset }) => onScreen(box) && !blocking.some((other) => overlaps(box, other))
           && (span === null || within(box, span)) && (offset[0] === 0 && offset[1] === 0 || inside(box)))
-        .map((place) => ({ ...place, touching: weightOf(place.box, entry) }));
+        .map((place) => ({ ...place, touching: weightOf(place.box, entry)
+          + (crowded ? taken.reduce((sum, other) => sum + overlapArea(place.box, other), 0) : 0) }));
     };
     for (const { entry: full, span } of candidates) {
-      // A town must show: where its name finds no clear place (a crowded centre on a small
-      // screen), it tries smaller type before it takes its anchor over another name.
+      // A town must show: where its name finds no clear place, it tries smaller type, then
+      // (at the smallest) the crowded places.
       let entry = full;
       let places = placesOf(entry, span);
       for (const factor of full.kind === "town" ? TOWN_SHRINK : []) {
@@ -198,17 +202,7 @@ export function createLabels(map, towns, villages, latLngOf, scale, caseCircles 
         entry = { ...full, width: full.width * factor, height: full.height * factor, fontPx: full.fontPx * factor };
         places = placesOf(entry, span);
       }
-      if (!places.length && entry.kind === "town") {
-        // Still no clear place (a district a few names wide on screen): at the smallest size,
-        // the place centred in the town (off the panels) that covers least of the names
-        // already placed, then the fewest symbols.
-        const inside = insideOf(entry, true);
-        places = offsetsFor(entry).map((offset) => ({ offset, box: boxAt(entry, offset) }))
-          .filter(({ box, offset }) => onScreen(box) && !covered.some((other) => overlaps(box, other))
-            && (offset[0] === 0 && offset[1] === 0 || inside(box)))
-          .map((place) => ({ ...place, touching: weightOf(place.box, entry)
-            + taken.reduce((sum, other) => sum + overlapArea(place.box, other), 0) }));
-      }
+      if (!places.length && entry.kind === "town") places = placesOf(entry, span, true);
       if (!places.length) continue;
       const best = places.reduce((a, b) => (b.touching < a.touching ? b : a));
       if (entry.kind === "village" && best.touching) continue;
