@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 from unittest import mock
 
 import pytest
+from flask_migrate import downgrade, upgrade
 from sqlalchemy import func, select
 
 from app.extensions import db
@@ -289,6 +290,59 @@ def test_a_rolled_back_write_leaves_the_summary_alone(app, city):
     assert stored_sums() == before
 
 
+@pytest.mark.parametrize("hour", [0, 5, 11, 12, 18, 23])
+def test_counts_of_today_read_from_either_end_of_the_day(app, campaigns, hour):
+    """Overdue today and newly listed are counted from midnight in the morning and from the rest of
+    the day after noon: the same figures as the cases either way, with deadlines and thresholds
+    on both sides of the moment (and on it)."""
+    city = campaigns
+    Writer(app, city, random.Random(hour)).write(60)
+    moment = beijing_midnight(clock.now()) + timedelta(hours=hour, minutes=30)
+    open_cases = db.session.scalars(select(Case).where(Case.status.in_(day_stats.OPEN)).order_by(Case.id)).all()
+    offsets = [timedelta(minutes=m) for m in (-29, -1, 0, 1, 29, 120, -120)]
+    c = long_unresolved.criteria()
+    assert len(open_cases) >= 2 * len(offsets)
+    for number, (case, offset) in enumerate(zip(open_cases, offsets * 3, strict=False)):
+        # Due around the moment, and reaching the list's age or overdue threshold around it.
+        case.due_at = moment + offset
+        if number < len(offsets):
+            case.received_at = moment + offset - c.open_days * timedelta(days=1)
+        elif number < 2 * len(offsets):
+            case.replied_at, case.handle_due_at = None, moment + offset - c.overdue_days * timedelta(days=1)
+    db.session.commit()
+    with mock.patch.object(clock, "now", return_value=moment):
+        for period in (stated_default(), describe(moment - timedelta(days=400), moment + timedelta(days=1))):
+            assert panels.progress_counts(city.users["command"], moment, period) == \
+                panels.live_progress_counts(city.users["command"], moment, period)
+            assert scoring.town_ranking(period.start, period.end) == scoring.live_town_ranking(period.start, period.end)
+            start, end = period.start, period.end
+            totals, scores = scoring.grid_totals(start, end), scoring.grid_scores(start, end)
+            assert {(s.grid_id, s.score, s.zeroed, s.deductions) for s in totals} == \
+                {(s.grid_id, s.score, s.zeroed, len(s.deductions)) for s in scores}
+        assert long_unresolved.listed_count(moment) == db.session.scalar(
+            select(func.count(Case.id)).where(listed_clause(moment)))
+
+
+def test_the_migration_fills_the_hour_rows_as_the_app_counts_them(app, city):
+    """Migration 0027 writes the ``h`` rows out in each backend's SQL: the same rows as the app's."""
+    Writer(app, city, random.Random(5)).write(30)
+    day_stats.rebuild_day_stats()
+    db.session.commit()
+    expected = {key: counts for key, counts in stored_sums().items() if key[0] == "h"}
+    assert expected
+    db.session.remove()
+    downgrade(revision="0026_late_undone")
+    assert not [key for key in stored_sums() if key[0] == "h"]
+    db.session.remove()
+    upgrade()
+    assert {key: counts for key, counts in stored_sums().items() if key[0] == "h"} == expected
+
+
+def stated_default():
+    """The common default period as the wall reads it (the running campaign)."""
+    return panels.wall_period({})
+
+
 def test_changing_the_list_thresholds_rebuilds_the_listed_rows(app, city):
     writer = Writer(app, city, random.Random(11))
     writer.write(30)
@@ -318,3 +372,4 @@ def test_flask_wall_rebuild_stats(app, city):
     assert "每日统计汇总已重建" in result.output
     assert stored_sums() == before
     assert Counter(k[0] for k in before)["r"] > 0
+

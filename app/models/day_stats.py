@@ -26,10 +26,13 @@ class DayStat(db.Model):
     __table_args__ = (
         Index("ix_day_stats_kind_day", "kind", "day"),
         Index("ix_day_stats_delta", "id", sqlite_where=text("delta"), postgresql_where=text("delta")),
+        # "Overdue now": the open rows due before today (``o``) or in today's hours (``h``).
+        Index("ix_day_stats_kind_due", "kind", "due_day", "day", sqlite_where=text("due_day IS NOT NULL"),
+              postgresql_where=text("due_day IS NOT NULL"), postgresql_include=["open", "town_id"]),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    # "r" received, "o" open by due day, "p" above-level and irregular petitions, "l" listed
+    # "r" received, "o" open by due day, "h" by due hour, "p" above-level and irregular petitions, "l" listed
     # (久拖不解) from a day on: see services.day_stats.
     kind: Mapped[str] = mapped_column(String(1))
     # Days since 1970-01-01 in Beijing time (UTC+8, no daylight saving).
@@ -37,6 +40,7 @@ class DayStat(db.Model):
     town_id: Mapped[int | None] = mapped_column(Integer)
     grid_id: Mapped[int | None] = mapped_column(Integer)
     category: Mapped[str | None] = mapped_column(String(32))
+    # The due day (a day number), or for "h" rows the due hour (hours since 1970-01-01 00:00 UTC).
     due_day: Mapped[int | None] = mapped_column(Integer)
     # True for a write's difference, not yet folded by the worker.
     delta: Mapped[bool] = mapped_column(Boolean, default=True)

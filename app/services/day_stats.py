@@ -8,8 +8,10 @@ Kinds of row (``DayStat.kind``), each the count of the cases of one key:
   satisfied; ``c`` per received day and category, how many; ``t`` per received day and town,
   how many came in above level;
 * ``o`` **open**: per received day, town and due day, the open cases, so "overdue at a
-  moment" is a sum over due days before that day plus a live count of the day itself; ``w``
-  the same per town and due day whenever received (the ranking's open and overdue now);
+  moment" is a sum over due days before that day, plus today's whole hours from ``h``, the
+  same per due *hour* (``due_day`` holds an hour number), plus a live count of the hour
+  itself; ``w`` the same per town and due day whenever received (the ranking's open and
+  overdue now);
 * ``p`` **petitions**: per received day and level-3 grid, the above-level petitions by the
   deduction their arrival costs (``scoring``'s rules: single, repeat, exempt because the grid
   handled the matter first), the irregular ones that are not above level, and both together
@@ -36,7 +38,8 @@ Rules:
 * The worker folds the differences into one row per key every minute (``fold``); an answer
   is the same before and after.
 * Moments, not writes, move "overdue now" and the time criteria of the list: those are a sum
-  of whole days before today plus a count of today's cases through an index.
+  of whole days before today and of today's whole hours, plus a count of the current hour's
+  cases through an index (never more than an hour of deadlines, whatever the time of day).
 * The ``l`` rows follow the list's thresholds (settings): saving one rebuilds them in the
   same transaction. Bulk loads outside the ORM (the demo) call ``rebuild_day_stats``, as do
   ``flask wall rebuild-stats`` and migration 0019.
@@ -84,7 +87,7 @@ OPEN = sorted(str(s) for s in OPEN_STATUSES)
 ABOVE_LEVEL = sorted(str(c) for c in Channel.above_level_channels())
 CONTENT = sorted(str(s) for s in (Satisfaction.SATISFIED, Satisfaction.BASICALLY_SATISFIED))
 KEYS = ("kind", "day", "town_id", "grid_id", "category", "due_day")
-KINDS = ("r", "c", "t", "o", "w", "p", "l")
+KINDS = ("r", "c", "t", "o", "w", "h", "p", "l")
 LISTED_SETTINGS = frozenset({"long_unresolved_open_days", "long_unresolved_overdue_days",
                              "long_unresolved_reopened_min", "unresolved_above_level_min"})
 # The ``l`` day of a case listed whatever the time.
@@ -92,6 +95,7 @@ LISTED_ALWAYS = 0
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _BEIJING = timedelta(hours=8)
 _DAY = timedelta(days=1)
+_HOUR = timedelta(hours=1)
 _EPOCH_DATE = date(1970, 1, 1)
 # Session.info keys of the hook's work in progress.
 _SEEN, _BEFORE, _RELIST = "day_stats_seen", "day_stats_before", "day_stats_relist"
@@ -114,6 +118,23 @@ def day_date(day: int) -> date:
 def day_start(day: int) -> datetime:
     """00:00 Beijing time of a day number, in UTC."""
     return _EPOCH + day * _DAY - _BEIJING
+
+
+def hour_number(moment: datetime) -> int:
+    """The hour a moment falls in, as hours since 1970-01-01 00:00 UTC (Beijing days start on one)."""
+    return (moment - _EPOCH) // _HOUR
+
+
+def hour_start(hour: int) -> datetime:
+    """The start of an hour number, in UTC."""
+    return _EPOCH + hour * _HOUR
+
+
+def hour_of(moment) -> ColumnElement[int]:
+    """The hour number of a timestamp column, in SQL."""
+    if db.engine.dialect.name == "sqlite":
+        return cast(func.strftime("%s", moment), Integer) // 3600
+    return cast(func.floor(func.extract("epoch", moment) / 3600), Integer)
 
 
 def day_of(moment) -> ColumnElement[int]:
@@ -196,6 +217,14 @@ def _open(where: list, wanted: Iterable[str] = COUNTS) -> Select:
             .where(_is_open(), *where).group_by(day, Case.town_id, due))
 
 
+def _open_hours(where: list, wanted: Iterable[str] = COUNTS) -> Select:
+    """``h`` rows: open cases by received day, town and due hour (in ``due_day``)."""
+    day, due = day_of(Case.received_at), hour_of(Case.due_at)
+    return (select(*_row("h", {"day": day, "town_id": Case.town_id, "due_day": due}, {"open": func.count(Case.id)},
+                         wanted))
+            .where(_is_open(), *where).group_by(day, Case.town_id, due))
+
+
 def _open_towns(where: list, wanted: Iterable[str] = COUNTS) -> Select:
     """``w`` rows: open cases by town and due day, whenever received (day 0)."""
     due, counts = day_of(Case.due_at), {"open": func.count(Case.id)}
@@ -250,8 +279,8 @@ def _listed(where: list, wanted: Iterable[str] = COUNTS) -> Select:
             .where(_is_open(), *where).group_by(day))
 
 
-_BUILDERS = {"r": _received, "c": _categories, "t": _towns, "o": _open, "w": _open_towns, "p": _petitions,
-             "l": _listed}
+_BUILDERS = {"r": _received, "c": _categories, "t": _towns, "o": _open, "w": _open_towns, "h": _open_hours,
+             "p": _petitions, "l": _listed}
 
 
 def contributions(where: list, kinds: Iterable[str] = KINDS):
@@ -286,58 +315,65 @@ LATE = "late"
 
 
 def tally(kind: str, start: datetime | None, end: datetime | None, by: tuple[str, ...] = (),
-          counts: Iterable[str] = COUNTS, today: int | None = None, late_only: bool = False) -> dict[tuple, Counter]:
+          counts: Iterable[str] = COUNTS, today: int | None = None, due_from: int | None = None,
+          due_before: int | None = None) -> dict[tuple, Counter]:
     """The ``counts`` of ``kind`` for cases received in [start, end), grouped by ``by``.
 
-    ``late_only``: only rows whose due day is before ``today`` (``LATE`` in ``by`` groups on
-    that instead). Whole days come from the summary, partial first and last days from the cases.
+    ``due_from``, ``due_before``: only rows whose due key (a day, or an hour for ``h`` rows)
+    lies in [due_from, due_before). ``LATE`` in ``by`` groups on whether the due day is before
+    ``today``. Whole days come from the summary, partial first and last days from the cases.
     Each statement is built once per shape, with parameters (a million-case answer should not
     spend its time building SQL).
     """
     counts, dialect = tuple(counts), db.engine.dialect.name
-    today = {"today": today} if today is not None else {}
+    due = {name: value for name, value in (("today", today), ("due_from", due_from), ("due_before", due_before))
+           if value is not None}
+    shape = (due_from is not None, due_before is not None)
     result: dict[tuple, Counter] = defaultdict(Counter)
     first, last = whole_days(start, end)
     if first is None or last is None or first < last:
         bounds = {"first": first, "last": last}
-        statement = _summary_statement(dialect, kind, by, counts, late_only,
+        statement = _summary_statement(dialect, kind, by, counts, shape,
                                        *(bounds[name] is not None for name in bounds))
-        _add(result, statement, {**{k: v for k, v in bounds.items() if v is not None}, **today}, counts)
+        _add(result, statement, {**{k: v for k, v in bounds.items() if v is not None}, **due}, counts)
     for low, high in _edges(start, end):
-        statement = _live_statement(dialect, kind, by, counts, late_only, low is not None,
-                                    high is not None)
-        _add(result, statement, {**{k: v for k, v in {"low": low, "high": high}.items() if v is not None}, **today},
+        statement = _live_statement(dialect, kind, by, counts, shape, low is not None, high is not None)
+        _add(result, statement, {**{k: v for k, v in {"low": low, "high": high}.items() if v is not None}, **due},
              counts)
     return result
 
 
-def _grouped(table, by: tuple[str, ...], counts: tuple[str, ...], conditions: list, filtered: bool) -> Select:
-    """SELECT the ``by`` groups and the ``counts`` summed, from a table of summary rows."""
+def _grouped(table, by: tuple[str, ...], counts: tuple[str, ...], conditions: list,
+             due_shape: tuple[bool, bool]) -> Select:
+    """SELECT the ``by`` groups and the ``counts`` summed, from a table of summary rows whose due
+    key is at least ``:due_from`` and before ``:due_before`` (as far as ``due_shape`` says)."""
     today = bindparam("today", type_=Integer())
     groups = [(table.c.due_day < today).label(LATE) if g == LATE else table.c[g] for g in by]
-    conditions = [*conditions, table.c.due_day < today] if filtered else conditions
+    due_from, due_before = due_shape
+    conditions = [*conditions, *([table.c.due_day >= bindparam("due_from", type_=Integer())] if due_from else []),
+                  *([table.c.due_day < bindparam("due_before", type_=Integer())] if due_before else [])]
     query = select(*groups, *(func.sum(table.c[name]).label(name) for name in counts)).where(*conditions)
     return query.group_by(*groups) if groups else query
 
 
 @cache
-def _summary_statement(dialect: str, kind: str, by: tuple, counts: tuple, filtered: bool, from_first: bool,
-                       to_last: bool) -> Select:
+def _summary_statement(dialect: str, kind: str, by: tuple, counts: tuple, due_shape: tuple[bool, bool],
+                       from_first: bool, to_last: bool) -> Select:
     """The summary's rows of ``kind`` for whole days [:first, :last), grouped (built once per shape)."""
     table = DayStat.__table__
     days = [table.c.day >= bindparam("first", type_=Integer())] if from_first else []
     days += [table.c.day < bindparam("last", type_=Integer())] if to_last else []
-    return _grouped(table, by, counts, [table.c.kind == kind, *days], filtered)
+    return _grouped(table, by, counts, [table.c.kind == kind, *days], due_shape)
 
 
 @cache
-def _live_statement(dialect: str, kind: str, by: tuple, counts: tuple, filtered: bool, from_low: bool,
-                    to_high: bool) -> Select:
+def _live_statement(dialect: str, kind: str, by: tuple, counts: tuple, due_shape: tuple[bool, bool],
+                    from_low: bool, to_high: bool) -> Select:
     """The same rows counted from the cases received in [:low, :high) (built once per shape)."""
     received = [Case.received_at >= bindparam("low", type_=UTCDateTime())] if from_low else []
     received += [Case.received_at < bindparam("high", type_=UTCDateTime())] if to_high else []
     rows = _BUILDERS[kind](received, counts).subquery()
-    return _grouped(rows, by, counts, [], filtered)
+    return _grouped(rows, by, counts, [], due_shape)
 
 
 def _add(result: dict[tuple, Counter], query: Select, params: dict, counts: tuple[str, ...]) -> None:
@@ -365,20 +401,28 @@ def _open_by_town_statement() -> Select:
 
 
 def open_due_today(start: datetime | None, end: datetime | None, moment: datetime, inclusive: bool,
-                   by_town: bool = False) -> dict:
+                   by_town: bool = False) -> dict[tuple, int]:
     """Open cases received in [start, end) due on ``moment``'s Beijing day up to ``moment``
-    (``<=`` when inclusive), counted live: the part of "overdue" the ``o`` rows cannot hold."""
-    statement = _due_today_statement(db.engine.dialect.name, start is not None, end is not None, inclusive, by_town)
-    params = {"midnight": day_start(day_number(moment)), "moment": moment, "start": start, "end": end}
-    return {tuple(row[:-1]): row[-1]
-            for row in db.session.execute(statement, {k: v for k, v in params.items() if v is not None})}
+    (``<=`` when inclusive), keyed by town (``by_town``) or ``()``: the part of "overdue" the
+    ``o`` rows cannot hold. Today's whole hours are a sum of ``h`` rows; the hour ``moment``
+    falls in is counted live, through an index of deadlines."""
+    hour = hour_number(moment)
+    found = Counter({key: c["open"] for key, c in tally(
+        "h", start, end, by=("town_id",) if by_town else (), counts=("open",),
+        due_from=hour_number(day_start(day_number(moment))), due_before=hour).items()})
+    statement = _due_now_statement(db.engine.dialect.name, start is not None, end is not None, inclusive, by_town)
+    params = {"since": hour_start(hour), "moment": moment, "start": start, "end": end}
+    for row in db.session.execute(statement, {k: v for k, v in params.items() if v is not None}):
+        found[tuple(row[:-1])] += int(row[-1])
+    return {key: n for key, n in found.items() if n}
 
 
 @cache
-def _due_today_statement(dialect: str, from_start: bool, to_end: bool, inclusive: bool, by_town: bool) -> Select:
-    """``open_due_today``'s SELECT for one shape, built once (read from one index alone)."""
+def _due_now_statement(dialect: str, from_start: bool, to_end: bool, inclusive: bool, by_town: bool) -> Select:
+    """``open_due_today``'s live SELECT for one shape, built once (read from one index alone):
+    open cases due from ``:since`` up to ``:moment``."""
     moment = bindparam("moment", type_=UTCDateTime())
-    conditions = [_is_open(), Case.due_at >= bindparam("midnight", type_=UTCDateTime()),
+    conditions = [_is_open(), Case.due_at >= bindparam("since", type_=UTCDateTime()),
                   Case.due_at <= moment if inclusive else Case.due_at < moment]
     conditions += [Case.received_at >= bindparam("start", type_=UTCDateTime())] if from_start else []
     conditions += [Case.received_at < bindparam("end", type_=UTCDateTime())] if to_end else []
@@ -545,7 +589,7 @@ def fold(session: Session | None = None, batch: int = 100) -> int:
         pairs = [tuple(d) for d in days[i:i + batch]]
         rows = [r.id for r in session.execute(select(DayStat.id).where(tuple_(DayStat.kind, DayStat.day).in_(pairs)))]
         table = DayStat.__table__
-        summed = _grouped(table, KEYS, COUNTS, [table.c.id.in_(rows)], False).subquery()
+        summed = _grouped(table, KEYS, COUNTS, [table.c.id.in_(rows)], (False, False)).subquery()
         nonzero = or_(*(summed.c[c] != 0 for c in COUNTS))
         session.execute(insert(DayStat).from_select(
             [*KEYS, "delta", *COUNTS],

@@ -19,6 +19,7 @@ from app.services.access import require
 from app.services.admin import audit
 from app.services.cases.attachments import safe_name
 from app.services.clock import beijing_date, day_start
+from app.services.read_memo import remembered
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 
@@ -63,7 +64,9 @@ def current_campaign(now: datetime) -> Campaign | None:
     """The campaign running on now's Beijing date (the latest-starting one if several)."""
     today = beijing_date(now)
     query = select(Campaign).where(Campaign.starts_on <= today, Campaign.ends_on >= today)
-    return db.session.scalar(query.order_by(Campaign.starts_on.desc(), Campaign.id.desc()).limit(1))
+    # Asked by the period, the phase and the scores of one page: once.
+    return remembered(("current_campaign", today), lambda: db.session.scalar(
+        query.order_by(Campaign.starts_on.desc(), Campaign.id.desc()).limit(1)))
 
 
 def current_phase(now: datetime) -> PhaseInfo | None:

@@ -207,12 +207,18 @@ def grid_totals(start: datetime, end: datetime) -> list[GridTotal]:
     single = float(get_setting("score_above_level_deduction"))
     repeat = float(get_setting("score_repeat_above_level_deduction"))
     zero_rule = get_setting("score_zero_during_campaign") == 1
-    petitions = day_stats.tally("p", start, end, by=("grid_id",), counts=("single", "repeat_above", "exempt"))
-    during: dict[tuple, Counter] = defaultdict(Counter)
-    for span_start, span_end in _campaign_spans(start, end) if zero_rule else []:
-        for key, counts in day_stats.tally("p", span_start, span_end, by=("grid_id",),
-                                           counts=("zeroing", "irregular_only")).items():
-            during[key].update(counts)
+    spans = _campaign_spans(start, end) if zero_rule else []
+    deducting, zeroing = ("single", "repeat_above", "exempt"), ("zeroing", "irregular_only")
+    if spans == [(start, end)]:
+        # The campaign's own period (the wall's default): its rows read once for both.
+        petitions = day_stats.tally("p", start, end, by=("grid_id",), counts=deducting + zeroing)
+        during = petitions
+    else:
+        petitions = day_stats.tally("p", start, end, by=("grid_id",), counts=deducting)
+        during = defaultdict(Counter)
+        for span_start, span_end in spans:
+            for key, counts in day_stats.tally("p", span_start, span_end, by=("grid_id",), counts=zeroing).items():
+                during[key].update(counts)
     totals = []
     villages = select(Grid.id, Grid.name, Grid.parent_id).where(Grid.level == 3).order_by(Grid.code)
     for grid in db.session.execute(villages):

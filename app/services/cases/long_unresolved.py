@@ -79,22 +79,28 @@ def listed_count(now: datetime) -> int:
     """How many cases are on the list now, city-wide, from the daily summary (``day_stats``'s
     ``l`` rows: listed from a day before today) plus today's newly listed, counted live.
 
-    A case listed now but not at today's 00:00 reached its age or overdue threshold in
-    between: its arrival or handling deadline lies in a one-day window, so the live part
-    reads two index ranges.
+    A case listed from today reaches its age or overdue threshold today: its arrival or
+    handling deadline lies in a one-day window, so the live part reads two index ranges, of
+    whichever end of the day is nearer. Before Beijing noon it counts those listed since
+    00:00; after, it takes today's ``l`` row and subtracts those whose threshold is still to
+    come before midnight.
     """
     today = day_stats.day_number(now)
-    whole = db.session.scalar(select(func.sum(DayStat.open)).where(DayStat.kind == "l", DayStat.day < today)) or 0
     c, midnight = criteria(), day_stats.day_start(today)
+    next_midnight = midnight + DAY
+    rest = next_midnight - now < now - midnight
+    last_day = today + 1 if rest else today
+    whole = db.session.scalar(select(func.sum(DayStat.open)).where(DayStat.kind == "l", DayStat.day < last_day)) or 0
+    low, high = (now, next_midnight) if rest else (midnight, now)
     # Each part read through its own index (an OR of ranges would read the table on SQLite).
-    newly = union(
-        select(Case.id).where(Case.received_at >= midnight - c.open_days * DAY,
-                              Case.received_at < now - c.open_days * DAY),
-        select(Case.id).where(Case.handle_due_at >= midnight - c.overdue_days * DAY,
-                              Case.handle_due_at < now - c.overdue_days * DAY))
-    live = select(func.count(Case.id)).where(Case.id.in_(newly), listed_clause(now, c),
-                                             not_(listed_clause(midnight, c)))
-    return int(whole) + (db.session.scalar(live) or 0)
+    reaching = union(
+        select(Case.id).where(Case.received_at >= low - c.open_days * DAY, Case.received_at < high - c.open_days * DAY),
+        select(Case.id).where(Case.handle_due_at >= low - c.overdue_days * DAY,
+                              Case.handle_due_at < high - c.overdue_days * DAY))
+    live = select(func.count(Case.id)).where(Case.id.in_(reaching), listed_clause(high, c),
+                                             not_(listed_clause(low, c)))
+    counted = db.session.scalar(live) or 0
+    return int(whole) - counted if rest else int(whole) + counted
 
 
 def is_listed(case: Case, now: datetime) -> bool:

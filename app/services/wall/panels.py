@@ -80,7 +80,7 @@ def progress_counts(user: User, now: datetime, period: StatedPeriod) -> dict:
     this = day_stats.tally("r", period.start, period.end, counts=_PANEL_COUNTS)[()]
     last = day_stats.tally("r", last_start, last_end, counts=("total",))[()]
     today = day_stats.day_number(now)
-    overdue = day_stats.tally("o", period.start, period.end, counts=("open",), today=today, late_only=True)[()]["open"]
+    overdue = day_stats.tally("o", period.start, period.end, counts=("open",), due_before=today)[()]["open"]
     overdue += day_stats.open_due_today(period.start, period.end, now, inclusive=True).get((), 0)
     counts = {"this_period": this["total"], "last_period": last["total"],
               "open": this["open"], "closed": this["closed"], "overdue": overdue}
