@@ -290,37 +290,37 @@ def test_a_rolled_back_write_leaves_the_summary_alone(app, city):
     assert stored_sums() == before
 
 
-@pytest.mark.parametrize("hour", [0, 5, 11, 12, 18, 23])
-def test_counts_of_today_read_from_either_end_of_the_day(app, campaigns, hour):
-    """Overdue today and newly listed are counted from midnight in the morning and from the rest of
-    the day after noon: the same figures as the cases either way, with deadlines and thresholds
-    on both sides of the moment (and on it)."""
+def test_counts_of_today_read_from_either_end_of_the_day(app, campaigns):
+    """Overdue today comes from today's hour rows and the current hour, newly listed from
+    midnight in the morning and from the rest of the day after noon: the same figures as the
+    cases at any hour, with deadlines and thresholds on both sides of the moment (and on it)."""
     city = campaigns
-    Writer(app, city, random.Random(hour)).write(60)
-    moment = beijing_midnight(clock.now()) + timedelta(hours=hour, minutes=30)
-    open_cases = db.session.scalars(select(Case).where(Case.status.in_(day_stats.OPEN)).order_by(Case.id)).all()
+    Writer(app, city, random.Random(4)).write(60)
     offsets = [timedelta(minutes=m) for m in (-29, -1, 0, 1, 29, 120, -120)]
     c = long_unresolved.criteria()
-    assert len(open_cases) >= 2 * len(offsets)
-    for number, (case, offset) in enumerate(zip(open_cases, offsets * 3, strict=False)):
-        # Due around the moment, and reaching the list's age or overdue threshold around it.
-        case.due_at = moment + offset
-        if number < len(offsets):
-            case.received_at = moment + offset - c.open_days * timedelta(days=1)
-        elif number < 2 * len(offsets):
-            case.replied_at, case.handle_due_at = None, moment + offset - c.overdue_days * timedelta(days=1)
-    db.session.commit()
-    with mock.patch.object(clock, "now", return_value=moment):
-        for period in (stated_default(), describe(moment - timedelta(days=400), moment + timedelta(days=1))):
-            assert panels.progress_counts(city.users["command"], moment, period) == \
-                panels.live_progress_counts(city.users["command"], moment, period)
-            assert scoring.town_ranking(period.start, period.end) == scoring.live_town_ranking(period.start, period.end)
-            start, end = period.start, period.end
-            totals, scores = scoring.grid_totals(start, end), scoring.grid_scores(start, end)
-            assert {(s.grid_id, s.score, s.zeroed, s.deductions) for s in totals} == \
-                {(s.grid_id, s.score, s.zeroed, len(s.deductions)) for s in scores}
-        assert long_unresolved.listed_count(moment) == db.session.scalar(
-            select(func.count(Case.id)).where(listed_clause(moment)))
+    for hour in (0, 5, 11, 12, 18, 23):
+        moment = beijing_midnight(clock.now()) + timedelta(hours=hour, minutes=30)
+        open_cases = db.session.scalars(select(Case).where(Case.status.in_(day_stats.OPEN)).order_by(Case.id)).all()
+        assert len(open_cases) >= 2 * len(offsets)
+        for number, (case, offset) in enumerate(zip(open_cases, offsets * 3, strict=False)):
+            # Due around the moment, and reaching the list's age or overdue threshold around it.
+            case.due_at = moment + offset
+            if number < len(offsets):
+                case.received_at = moment + offset - c.open_days * timedelta(days=1)
+            elif number < 2 * len(offsets):
+                case.replied_at, case.handle_due_at = None, moment + offset - c.overdue_days * timedelta(days=1)
+        db.session.commit()
+        with mock.patch.object(clock, "now", return_value=moment):
+            for period in (stated_default(), describe(moment - timedelta(days=400), moment + timedelta(days=1))):
+                user = city.users["command"]
+                assert panels.progress_counts(user, moment, period) == panels.live_progress_counts(user, moment, period)
+                start, end = period.start, period.end
+                assert scoring.town_ranking(start, end) == scoring.live_town_ranking(start, end)
+                totals, scores = scoring.grid_totals(start, end), scoring.grid_scores(start, end)
+                assert {(s.grid_id, s.score, s.zeroed, s.deductions) for s in totals} == \
+                    {(s.grid_id, s.score, s.zeroed, len(s.deductions)) for s in scores}
+            assert long_unresolved.listed_count(moment) == db.session.scalar(
+                select(func.count(Case.id)).where(listed_clause(moment))), hour
 
 
 def test_the_migration_fills_the_hour_rows_as_the_app_counts_them(app, city):
