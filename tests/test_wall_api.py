@@ -268,6 +268,12 @@ def test_the_panels_cover_the_campaign_or_the_picked_period_and_say_so(client, a
         august = client.get("/api/v1/wall/panels", query_string={
             "received_from": "2026-08-01T00:00:00+08:00", "received_to": "2026-09-01T00:00:00+08:00"}).get_json()
         scores = client.get("/api/v1/wall/village-scores").get_json()
+        minute = client.get("/api/v1/wall/panels", query_string={
+            "received_from": "2026-11-07T23:20:00+08:00", "received_to": "2026-12-06T12:00:00+08:00"}).get_json()
+    # A period to the minute says so: its first day's count is not the whole day's.
+    assert minute["period"]["label"] == "2026-11-07 23:20 至 2026-12-06 12:00"
+    assert minute["period"]["short_label"] == "11-07 23:20 至 12-06 12:00"
+    assert minute["counts"]["this_period"] == 1
     assert body["period"]["heading"] == "统计期间：2026-09-20 至 2026-12-31（2026年环境信访百日攻坚行动）"
     assert (body["counts"]["this_period"], body["counts"]["last_period"]) == (5, 1)
     assert scores["period"]["label"] == "2026-09-20 至 2026-12-31"

@@ -30,15 +30,24 @@ class StatedPeriod:
 
     @property
     def label(self) -> str:
-        """'2026-09-20 至 2026-12-31' (both days included)."""
-        return f"{self.first_day.isoformat()} 至 {self.last_day.isoformat()}"
+        """'2026-09-20 至 2026-12-31' (both days included); an end that is not a Beijing midnight
+        with its time: '2026-11-07 23:20 至 2026-12-07 23:20' (the end itself not included)."""
+        return self._words("%Y-%m-%d")
 
     @property
     def short_label(self) -> str:
         """'09-20 至 12-31' within one year (where a panel title has little room), else the label."""
         if self.first_day.year != self.last_day.year:
             return self.label
-        return f"{self.first_day:%m-%d} 至 {self.last_day:%m-%d}"
+        return self._words("%m-%d")
+
+    def _words(self, form: str) -> str:
+        """Both ends with dates in ``form``: an end on a Beijing midnight as its day, else to the minute."""
+        def bound(moment: datetime, day: date) -> str:
+            if moment == clock.day_start(clock.beijing_date(moment)):
+                return day.strftime(form)
+            return moment.astimezone(clock.BEIJING).strftime(f"{form} %H:%M")
+        return f"{bound(self.start, self.first_day)} 至 {bound(self.end, self.last_day)}"
 
     @property
     def short_name(self) -> str:
