@@ -2,7 +2,7 @@
 exposure through the API, and what they feed into the accountability lists."""
 
 from collections import Counter
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from io import BytesIO
 
 import pytest
@@ -14,6 +14,7 @@ from app.models import Case, CaseClock, FollowUp, Notification, User
 from app.models.vocab import CaseStatus, DeadlineState, Stage
 from app.services import clock
 from app.services.campaign import accountability
+from app.services.cases import long_unresolved
 from app.services.cases.deadlines import case_deadline_state
 from app.services.cases.long_unresolved import long_unresolved_page
 from app.services.settings import set_setting
@@ -39,6 +40,22 @@ def _sweep(app):
     assert result.exit_code == 0, result.output
     db.session.rollback()
     return result.output
+
+
+def test_a_case_just_over_a_threshold_never_reads_as_within_it(city):
+    """The reasons count calendar days, as the list's columns do; on the day a case passes its
+    threshold that count can equal the threshold, so the reason gives the time itself."""
+    case, c = city.cases["V22"], long_unresolved.criteria()
+    now = datetime(2026, 12, 6, 12, tzinfo=UTC)  # 20:00 in Beijing
+    case.replied_at = None
+    case.handle_due_at = now - c.overdue_days * DAYS - timedelta(hours=6)  # 14:00, 15 calendar days before
+    case.received_at = now - c.open_days * DAYS - timedelta(hours=3)
+    texts = {r["code"]: r["text"] for r in long_unresolved.reasons(case, now, c)}
+    assert long_unresolved.days_overdue(case, now) == 15 and long_unresolved.days_open(case, now) == 90
+    assert texts["overdue"] == "超过办理期限 15 天 6 小时未答复（标准：超过 15 天）"
+    assert texts["open_long"] == "收到信访已 90 天 3 小时仍未办结（标准：超过 90 天）"
+    case.handle_due_at -= DAYS
+    assert long_unresolved.reasons(case, now, c)[1]["text"] == "超过办理期限 16 天未答复（标准：超过 15 天）"
 
 
 def test_cases_aged_past_each_criterion_are_listed_with_the_reason_and_drop_off_when_closed(desk, city):

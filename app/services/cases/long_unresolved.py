@@ -129,13 +129,24 @@ def days_overdue(case: Case, now: datetime) -> int:
     return max(0, (beijing_date(case.replied_at or now) - last_day).days)
 
 
+def _span(days: int, elapsed: timedelta, threshold_days: int) -> str:
+    """How long past a threshold of whole days, in calendar days as the lists count them ('16 天');
+    while those do not exceed the threshold, the time itself ('15 天 17 小时'), so that a listed
+    case never reads as within its standard."""
+    if days > threshold_days:
+        return f"{days} 天"
+    return f"{elapsed.days} 天 {elapsed.seconds // 3600} 小时"
+
+
 def reasons(case: Case, now: datetime, c: Criteria) -> list[dict]:
     """Why the case is listed, in Chinese, with its figures and the threshold."""
     found = []
     if case.received_at < now - c.open_days * DAY:
-        found.append((R.OPEN_LONG, f"收到信访已 {days_open(case, now)} 天仍未办结（标准：超过 {c.open_days} 天）"))
+        age = _span(days_open(case, now), now - case.received_at, c.open_days)
+        found.append((R.OPEN_LONG, f"收到信访已 {age}仍未办结（标准：超过 {c.open_days} 天）"))
     if case.replied_at is None and case.handle_due_at is not None and case.handle_due_at < now - c.overdue_days * DAY:
-        found.append((R.OVERDUE, f"超过办理期限 {days_overdue(case, now)} 天未答复（标准：超过 {c.overdue_days} 天）"))
+        late = _span(days_overdue(case, now), now - case.handle_due_at, c.overdue_days)
+        found.append((R.OVERDUE, f"超过办理期限 {late}未答复（标准：超过 {c.overdue_days} 天）"))
     if case.reopened_count >= c.reopened_min:
         found.append((R.REOPENED, f"已重新办理 {case.reopened_count} 次（标准：{c.reopened_min} 次及以上）"))
     if case.above_level_count >= c.above_level_min:
