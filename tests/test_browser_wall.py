@@ -53,6 +53,9 @@ def test_the_wall_shows_the_demo_city_live(app, browser, live_server, artifacts_
     assert rows.count() == 2 + min(len(panels["towns"]), 8)
     total = [cell.strip() for cell in rows.last.locator("td").all_inner_texts()]
     assert total[1:4] == [f"合计 {len(panels['towns'])} 个", "", str(panels["counts"]["above_level"])]
+    # Scores read as on the campaign pages (Python's own printing of the same numbers).
+    first = [cell.strip() for cell in rows.nth(1).locator("td").all_inner_texts()]
+    assert first[2] == str(float(panels["towns"][0]["score"]))
     assert page.locator("#phase").inner_text() not in ("", "攻坚行动加载中…")
     # The map says which cases it counts (the panels state their own period).
     assert page.locator("#in-view").inner_text().endswith("（全部受理时间）")

@@ -69,6 +69,11 @@ function renderPeriod(period) {
   });
 }
 
+/** A score as the campaign pages print it: 「20.0」, 「18.1」, 「16.84」 (never a bare 「20」 beside them). */
+export function scoreText(score) {
+  return Number.isInteger(score) ? score.toFixed(1) : String(score);
+}
+
 /** Every panel from GET /api/v1/wall/panels. */
 export function renderPanels(data) {
   const c = data.counts;
@@ -133,7 +138,7 @@ function renderTowns(towns, endedOn = null) {
       continue;
     }
     const [rank, town] = item;
-    row([rank, town.town_name, town.score, town.above_level, town.overdue]);
+    row([rank, town.town_name, scoreText(town.score), town.above_level, town.overdue]);
   }
   const sum = (key) => towns.reduce((total, town) => total + (town[key] || 0), 0);
   row(["", `合计 ${towns.length} 个`, "", sum("above_level"), sum("overdue")], "towns-total");
