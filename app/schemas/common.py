@@ -1,5 +1,8 @@
 """Shapes shared by several resources."""
 
+from collections.abc import Callable
+from typing import Any
+
 from geoalchemy2.shape import to_shape
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
@@ -10,7 +13,21 @@ from app.bounds import DAY_OUT_OF_RANGE, MOMENT_OUT_OF_RANGE, day_in_range, mome
 PHONE_NUMBER = r"(?=(?:\D*\d){5})[0-9+\-() ]{5,32}"
 
 
-class Moment(fields.AwareDateTime):
+class _WithinAppYears:
+    """A field whose parsed value must fall in the years the app handles (``app.bounds``);
+    ``in_range`` says whether it does, ``default_error_messages["out_of_range"]`` what to say."""
+
+    in_range: Callable[[Any], bool]
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        """The parsed value, or a 422 naming the field when it is out of range."""
+        parsed = super()._deserialize(value, attr, data, **kwargs)
+        if not self.in_range(parsed):
+            raise self.make_error("out_of_range")
+        return parsed
+
+
+class Moment(_WithinAppYears, fields.AwareDateTime):
     """A time with its zone, within the years the app handles (``EARLIEST_YEAR``–``LATEST_YEAR``).
 
     Every time a request carries goes through this field (``fields.AwareDateTime`` and
@@ -19,27 +36,15 @@ class Moment(fields.AwareDateTime):
     """
 
     default_error_messages = {"out_of_range": MOMENT_OUT_OF_RANGE}
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        """The parsed moment, or a 422 naming the field when it is out of range."""
-        moment = super()._deserialize(value, attr, data, **kwargs)
-        if not moment_in_range(moment):
-            raise self.make_error("out_of_range")
-        return moment
+    in_range = staticmethod(moment_in_range)
 
 
-class Day(fields.Date):
+class Day(_WithinAppYears, fields.Date):
     """A calendar date within the years the app handles; every date a request carries goes
     through this field (``fields.Date`` is not used in schemas), for the same reason as ``Moment``."""
 
     default_error_messages = {"out_of_range": DAY_OUT_OF_RANGE}
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        """The parsed date, or a 422 naming the field when it is out of range."""
-        day = super()._deserialize(value, attr, data, **kwargs)
-        if not day_in_range(day):
-            raise self.make_error("out_of_range")
-        return day
+    in_range = staticmethod(day_in_range)
 
 
 class PageQuerySchema(Schema):
