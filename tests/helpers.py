@@ -122,7 +122,6 @@ REPLY = {"request_summary": "要求整治异味", "facts_and_reasons": "经核�
          "decision": "support", "legal_basis": "《大气污染防治法》第八十条"}
 
 
-
 # A demo seed whose tests read no patrol figures makes two weeks of patrols, not the campaign's
 # 100 days (about 13,000 check-ins instead of 90,000: seconds per seed); tests/test_demo_sources.py
 # seeds the default.

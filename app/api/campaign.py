@@ -58,7 +58,7 @@ from app.services.campaign import (
 from app.services.campaign.periods import period, stated_period
 
 blp = ApiBlueprint("campaign", __name__,
-                description="专项行动、考核、问责与预警 Campaign, scoring, accountability, alerts")
+                   description="专项行动、考核、问责与预警 Campaign, scoring, accountability, alerts")
 
 # Lists answered as a bare JSON array state their period in a header: first/last day, both included.
 PERIOD_HEADER = {"X-Period": {"description": "统计期间（北京时间日期，两端都含），如 2026-09-20/2026-12-31",

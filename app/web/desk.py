@@ -268,7 +268,7 @@ def _names_on(records: dict[str, list]) -> dict[int, str]:
     """The names of the staff the records name by id (who signed a plan off, who replied, who reviewed),
     in one read of those users only (no petitioner data here)."""
     ids = {plan.leader_signed_off_by_id for plan in records["plans"]} | {
-        reply.replied_by_id for reply in records["replies"]} | {reply.reviewed_by_id for reply in records["replies"]}
+        person for reply in records["replies"] for person in (reply.replied_by_id, reply.reviewed_by_id)}
     ids.discard(None)
     if not ids:
         return {}
