@@ -28,7 +28,7 @@ import json
 import math
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from functools import partial
 
 import numpy as np
@@ -42,6 +42,7 @@ from app.extensions import db
 from app.models import Case, Grid, Patrol, PatrolCheckin, Source, User, source_cases
 from app.models.types import SRID
 from app.models.vocab import CheckinOutcome, CoordSystem, LocationSource, Role, SourceClass, SourceKind
+from app.services.clock import beijing_date, day_start
 from app.services.geo.spatial import EARTH_RADIUS_M
 from app.services.patrols import rules as patrol_rules
 from app.services.patrols.sources import SECTOR_OF_KIND
@@ -268,7 +269,7 @@ def _plan_patrols(rng: np.random.Generator, level: int, staff: dict[int, list[in
                   now: datetime, days_back: int) -> list[PlannedPatrol]:
     """One level's patrols: each source visited as that level's rule in force asks (its key or
     ordinary class, ``_visit_days``), the visits of a grid on one day making one patrol by one
-    of its staff, who sets out between 08:00 and 10:00 Beijing time (00:00-02:00 UTC).
+    of its staff, who sets out between 08:00 and 10:00 Beijing time.
 
     Most grids keep to the rule (``ON_TIME``); about ``LAX_SHARE`` of them are often late, so
     the compliance pages and the wall's patrol layer have laggards to show."""
@@ -278,7 +279,9 @@ def _plan_patrols(rng: np.random.Generator, level: int, staff: dict[int, list[in
     for source in sources:
         if source[grid_of] in staff:
             by_grid.setdefault(source[grid_of], []).append(source)
-    midnight = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    # Days ago are Beijing days: the compliance pages judge duty by the Beijing date, and between
+    # 00:00 and 08:00 Beijing time the UTC date is still the day before.
+    midnight = day_start(beijing_date(now))
     plan = []
     for grid_id, own in sorted(by_grid.items()):
         on_time = float(rng.uniform(*LAX_ON_TIME)) if rng.random() < LAX_SHARE else ON_TIME
@@ -291,7 +294,7 @@ def _plan_patrols(rng: np.random.Generator, level: int, staff: dict[int, list[in
         for day, visits in sorted(days.items(), reverse=True):
             order = rng.permutation(len(visits)).tolist()
             plan.append(PlannedPatrol(grid_id, level, people[int(rng.integers(len(people)))],
-                                      midnight - timedelta(days=day) + timedelta(hours=float(rng.uniform(0, 2))),
+                                      midnight - timedelta(days=day) + timedelta(hours=float(rng.uniform(8, 10))),
                                       [visits[i] for i in order]))
     return plan
 
