@@ -58,9 +58,18 @@ def test_a_case_just_over_a_threshold_never_reads_as_within_it(city):
     assert long_unresolved.reasons(case, now, c)[1]["text"] == "超过办理期限 16 天未答复（标准：超过 15 天）"
 
 
+def holiday_shift(case_id: int) -> timedelta:
+    """How far the working calendar moved a case's 60-day handling deadline past the plain end of
+    its 60th day (a period ending on a holiday ends on the next working day; near the Spring
+    Festival it moves), so the day counts below hold whatever day the tests run on."""
+    case = db.session.get(Case, case_id)
+    return case.handle_due_at - clock.day_start(clock.beijing_date(case.accepted_at) + 61 * DAYS)
+
+
 def test_cases_aged_past_each_criterion_are_listed_with_the_reason_and_drop_off_when_closed(desk, city):
     petition = register(desk)["case"]
     walk_to_handling(desk, petition["id"])  # accepted now: handling due in 60 days
+    shift = holiday_shift(petition["id"])
     reopened, above_level, plain = city.cases["V12"], city.cases["V21"], city.cases["V22"]
     reopened.reopened_count = 2
     above_level.above_level, above_level.above_level_count = True, 3
@@ -69,16 +78,16 @@ def test_cases_aged_past_each_criterion_are_listed_with_the_reason_and_drop_off_
     listed, _ = _listed(desk)
     assert listed == {reopened.number: ["reopened"], above_level.number: ["above_level"]}
 
-    with clock.travel(76 * DAYS):  # 16 days past the 60-day handling deadline
+    with clock.travel(76 * DAYS + shift):  # 16 days past the 60-day handling deadline
         listed, body = _listed(desk)
         assert listed[petition["number"]] == ["overdue"]
         [row] = [i for i in body["items"] if i["number"] == petition["number"]]
-        assert (row["days_open"], row["days_overdue"]) == (76, 16)
+        assert (row["days_open"], row["days_overdue"]) == (76 + shift.days, 16)
         assert row["reasons"][0]["text"] == "超过办理期限 16 天未答复（标准：超过 15 天）"
         assert row["town_name"] == "西镇" and row["department_name"] == "市生态环境局"
         assert city.cases["V11"].number not in listed  # received 77 days ago, no deadline: not yet
 
-    with clock.travel(92 * DAYS):
+    with clock.travel(92 * DAYS + shift):
         listed, body = _listed(desk)
         assert listed[petition["number"]] == ["open_long", "overdue"]
         assert listed[city.cases["V11"].number] == ["open_long"]
@@ -250,7 +259,8 @@ def test_a_closed_exposed_case_shows_its_rectification_without_personal_data(app
     created = register(desk)["case"]
     walk_to_handling(desk, created["id"])
     desk.act(HANDLER, created["id"], "enforce", kind="fine", amount_yuan="50000", document_number="罚字〔2026〕1号")
-    with clock.travel(92 * DAYS):
+    shift = holiday_shift(created["id"])
+    with clock.travel(92 * DAYS + shift):
         exposure = _propose(desk, created["id"], responsible_unit="市生态环境局")
         desk.post("leader", f"/api/v1/exposures/{exposure['id']}/approve")
         reply = REPLY | {"facts_and_reasons": "经核查，李四反映属实（电话13900001111），已对企业罚款五万元并限期整改。"}
@@ -262,7 +272,7 @@ def test_a_closed_exposed_case_shows_its_rectification_without_personal_data(app
     fix = public["rectification"]
     assert public["progress"] == "已办结" and fix["decision_label"] == "支持" and fix["measures"] == ["罚款"]
     assert fix["summary"] == "经核查，信访人反映属实（电话***），已对企业罚款五万元并限期整改。"
-    assert public["days_open"] == 92 and public["days_overdue"] == 32  # by calendar date
+    assert public["days_open"] == 92 + shift.days and public["days_overdue"] == 32  # by calendar date
 
 
 # ---------------------------------------------------------------- accountability
