@@ -6,23 +6,27 @@ PostGIS uses its GiST index for ``&&`` by itself.
 
 import math
 
-from sqlalchemy import func, select, text
+from sqlalchemy import and_, column, func, select, table
 from sqlalchemy.sql.elements import ColumnElement
 
 from app.extensions import db
 from app.models.types import SRID
 
 EARTH_RADIUS_M = 6_371_008.8
+# SpatiaLite's virtual table over every R-tree (VirtualSpatialIndex).
+_SPATIAL_INDEX = table("SpatialIndex", column("rowid"), column("f_table_name"), column("f_geometry_column"),
+                       column("search_frame"))
 
 
-def in_bbox(table_name: str, column, id_column, west: float, south: float, east: float, north: float
-            ) -> ColumnElement[bool]:
-    """A WHERE clause: the geometry in ``column`` intersects the box, using the spatial index."""
+def in_bbox(table_name: str, column, id_column, west, south, east, north) -> ColumnElement[bool]:
+    """A WHERE clause: the geometry in ``column`` intersects the box, using the spatial index.
+
+    The edges are numbers or SQL expressions (bound parameters of a statement built once)."""
     if db.engine.dialect.name == "sqlite":
-        frame = text(
-            "f_table_name = :t AND f_geometry_column = :c AND search_frame = BuildMbr(:w, :s, :e, :n, 4326)"
-        ).bindparams(t=table_name, c=column.key, w=west, s=south, e=east, n=north)
-        return id_column.in_(select(text("rowid")).select_from(text("SpatialIndex")).where(frame))
+        index = _SPATIAL_INDEX.c
+        frame = and_(index.f_table_name == table_name, index.f_geometry_column == column.key,
+                     index.search_frame == func.BuildMbr(west, south, east, north, SRID))
+        return id_column.in_(select(index.rowid).where(frame))
     return func.ST_Intersects(column, func.ST_MakeEnvelope(west, south, east, north, SRID))
 
 

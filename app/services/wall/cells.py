@@ -76,7 +76,7 @@ from sqlalchemy import (
 )
 from sqlalchemy import inspect as inspect_state
 from sqlalchemy.orm import Session, aliased
-from sqlalchemy.sql import Subquery
+from sqlalchemy.sql import Delete, Insert, Subquery
 from sqlalchemy.sql.elements import ColumnElement
 
 from app.extensions import db
@@ -201,16 +201,23 @@ _KINDS: list[tuple[str, ColumnElement[str] | None, list[ColumnElement[bool]]]] =
 ]
 
 
+def _constant(words: str) -> ColumnElement[str]:
+    """A fixed string of the summary's own (a filter's name) written into the SQL rather than
+    bound: the row statements hold dozens, and a driver re-reads every bound one per run."""
+    quoted = words.replace("'", "''")
+    return literal_column(f"'{quoted}'", String)
+
+
 def facet_kinds() -> list[tuple[ColumnElement[str], list[ColumnElement[bool]]]]:
     """Each single filter row kind: its ``facet`` value per case (SQL) and the cases it counts."""
-    return [(literal(f"{name}:") + value if value is not None else literal(name), applies)
+    return [(_constant(f"{name}:") + value if value is not None else _constant(name), applies)
             for name, value, applies in _KINDS]
 
 
 def _pairs() -> list[tuple[ColumnElement[str], list[ColumnElement[bool]]]]:
     """Each pair filter row kind: two different filters' values joined by "|", in ``_KINDS`` order."""
     singles = facet_kinds()
-    return [(first + literal("|") + second, [*first_applies, *second_applies])
+    return [(first + _constant("|") + second, [*first_applies, *second_applies])
             for i, (first, first_applies) in enumerate(singles)
             for second, second_applies in singles[i + 1:]]
 
@@ -231,7 +238,7 @@ MAX_PERIOD_DAYS = 800
 
 def _day_facet() -> ColumnElement[str]:
     """Each case's received-day row value, in SQL."""
-    return literal("day:") + cast(day_of(Case.received_at), String)
+    return _constant("day:") + cast(day_of(Case.received_at), String)
 
 
 def facet_shape(facets: list[str]) -> str:
@@ -319,7 +326,7 @@ def _alternatives(name: str, value) -> list[list[str]] | None:
     return None
 
 
-def _base_rows(level: int, facet: ColumnElement[str], where: list, yellow_at: float) -> Select:
+def _base_rows(level: int, facet: ColumnElement[str], where: list, yellow_at: float | ColumnElement[float]) -> Select:
     """SELECT summary rows of ``level`` straight from the cases matching ``where``, one per cell and facet."""
     x, y = case_cell(level)
     opened = Case.status.in_(OPEN)
@@ -367,10 +374,29 @@ def _cell_box(level: int, x: int, y: int) -> tuple[float, float, float, float]:
             (x + 1) * size - 180.0 + _EDGE_MARGIN, (y + 1) * size - 90.0 + _EDGE_MARGIN)
 
 
-def in_cell(level: int, cell_x: int, cell_y: int) -> list[ColumnElement[bool]]:
-    """WHERE clauses: the case lies in this cell of ``level``, found through the spatial index."""
+def in_cell(level: int, cell_x, cell_y, box=None) -> list[ColumnElement[bool]]:
+    """WHERE clauses: the case lies in this cell of ``level``, found through the spatial index.
+
+    The cell is numbers, or bound parameters with its ``box`` (``_named_cell``)."""
     x, y = case_cell(level)
-    return [in_bbox("cases", Case.location, Case.id, *_cell_box(level, cell_x, cell_y)), x == cell_x, y == cell_y]
+    return [in_bbox("cases", Case.location, Case.id, *(box or _cell_box(level, cell_x, cell_y))),
+            x == cell_x, y == cell_y]
+
+
+# The bound parameters of a cell in a statement built once (``_named_cell``, ``_cell_values``).
+_CELL_NAMES = ("cell_x", "cell_y", "cell_w", "cell_s", "cell_e", "cell_n")
+
+
+def _named_cell(level: int) -> list[ColumnElement[bool]]:
+    """``in_cell`` for the cell given when the statement runs (``_cell_values``)."""
+    x, y, *box = (bindparam(name, type_=Integer if name in ("cell_x", "cell_y") else Float)
+                  for name in _CELL_NAMES)
+    return in_cell(level, x, y, box)
+
+
+def _cell_values(level: int, x: int, y: int) -> dict:
+    """The parameters that name a cell to ``_named_cell``."""
+    return dict(zip(_CELL_NAMES, (x, y, *_cell_box(level, x, y)), strict=True))
 
 
 def facet_of_each_case(kinds) -> tuple[Subquery, ColumnElement[str]]:
@@ -379,12 +405,13 @@ def facet_of_each_case(kinds) -> tuple[Subquery, ColumnElement[str]]:
     does not count it. One pass over the cases gives every kind's rows."""
     numbers = union_all(*(select(literal_column(str(i), Integer).label("kind")) for i in range(len(kinds))))
     numbers = numbers.subquery("kinds")
-    facet = case(*((numbers.c.kind == i, case((and_(*applies), value)) if applies else value)
+    facet = case(*((numbers.c.kind == literal_column(str(i), Integer),
+                    case((and_(*applies), value)) if applies else value)
                    for i, (value, applies) in enumerate(kinds)))
     return numbers, facet
 
 
-def _facet_rows(level: int, kinds, where: list, yellow_at: float) -> Select:
+def _facet_rows(level: int, kinds, where: list, yellow_at: float | ColumnElement[float]) -> Select:
     """SELECT the filter rows of ``level`` of these kinds (``facet_kinds`` or ``_pairs``) from the
     cases matching ``where``, in one pass over them (``facet_of_each_case``)."""
     numbers, facet = facet_of_each_case(kinds)
@@ -396,7 +423,7 @@ def _facet_rows(level: int, kinds, where: list, yellow_at: float) -> Select:
 _COUNTED_LEVELS = (FACET_LEVEL, PAIR_LEVEL, DAY_LEVEL)
 
 
-def _counted_rows(level: int, where: list, yellow_at: float) -> list[Select]:
+def _counted_rows(level: int, where: list, yellow_at: float | ColumnElement[float]) -> list[Select]:
     """The rows of ``level`` counted from the cases rather than rolled up from its children:
     the single filters' rows at ``FACET_LEVEL``, the pairs' at ``PAIR_LEVEL``, the
     received-day rows at ``DAY_LEVEL``."""
@@ -415,28 +442,43 @@ def refresh_cells(session: Session, cells: set[tuple[int, int]]) -> None:
 
     At the counted levels (``_COUNTED_LEVELS``) the filter, pair and received-day rows are
     recounted from the cases too; above them, every row rolls up from its children. The
-    open-state snapshot's cells follow (``open_states.refresh_cells``).
+    open-state snapshot's cells follow (``open_states.refresh_cells``). Every statement is
+    built once per level (``_refresh_statements``) and run with the cells as parameters.
     """
     one_refresh_at_a_time(session)
-    yellow_at = float(get_setting("yellow_at"))
+    yellow_at = {"yellow_at": float(get_setting("yellow_at"))}
     base_cells = set(cells)
-    session.execute(delete(WallCell).where(WallCell.level == BASE_LEVEL,
-                                           tuple_(WallCell.cell_x, WallCell.cell_y).in_(sorted(cells))))
-    for cell_x, cell_y in sorted(cells):
-        session.execute(insert(WallCell).from_select(
-            _COLUMNS, _base_rows(BASE_LEVEL, literal(""), in_cell(BASE_LEVEL, cell_x, cell_y), yellow_at)))
-    for level in range(BASE_LEVEL - 1, -1, -1):
-        cells = {(cx >> 1, cy >> 1) for cx, cy in cells}
-        children = sorted((2 * px + dx, 2 * py + dy) for px, py in cells for dx in (0, 1) for dy in (0, 1))
-        session.execute(delete(WallCell).where(WallCell.level == level,
-                                               tuple_(WallCell.cell_x, WallCell.cell_y).in_(sorted(cells))))
-        session.execute(insert(WallCell).from_select(
-            _COLUMNS, _parent_rows(level, [tuple_(WallCell.cell_x, WallCell.cell_y).in_(children)])))
-        for cell_x, cell_y in sorted(cells) if level in _COUNTED_LEVELS else ():
-            for rows in _counted_rows(level, in_cell(level, cell_x, cell_y), yellow_at):
-                session.execute(insert(WallCell).from_select(_COLUMNS, rows))
+    for level in range(BASE_LEVEL, -1, -1):
+        if level < BASE_LEVEL:
+            cells = {(cx >> 1, cy >> 1) for cx, cy in cells}
+        clear, roll_up, count = _refresh_statements(db.engine.dialect.name, level)
+        session.execute(clear, {"cells": sorted(cells)})
+        if roll_up is not None:
+            children = sorted((2 * px + dx, 2 * py + dy) for px, py in cells for dx in (0, 1) for dy in (0, 1))
+            session.execute(roll_up, {"children": children})
+        for cell_x, cell_y in sorted(cells) if count else ():
+            for statement in count:
+                session.execute(statement, {**_cell_values(level, cell_x, cell_y), **yellow_at})
     for follower in _FOLLOWERS:
         follower.cells_refreshed(session, base_cells, clock.now())
+
+
+@cache
+def _refresh_statements(dialect: str, level: int) -> tuple[Delete, Insert | None, list[Insert]]:
+    """What ``refresh_cells`` runs at ``level`` (the backend's SQL differs): delete the rows of
+    the cells named ``cells``; insert them rolled up from the ``children`` (below the base
+    level); insert the rows counted from the cases of one cell (``_named_cell``), if any."""
+    rows = WallCell.__table__  # Core statements: the ORM would read parameters as rows to insert
+    named = tuple_(WallCell.cell_x, WallCell.cell_y)
+    clear = delete(rows).where(WallCell.level == level, named.in_(bindparam("cells", expanding=True)))
+    yellow_at = bindparam("yellow_at", type_=Float)
+    if level == BASE_LEVEL:
+        roll_up, counted = None, [_base_rows(BASE_LEVEL, literal(""), _named_cell(BASE_LEVEL), yellow_at)]
+    else:
+        roll_up = insert(rows).from_select(
+            _COLUMNS, _parent_rows(level, [named.in_(bindparam("children", expanding=True))]))
+        counted = _counted_rows(level, _named_cell(level), yellow_at)
+    return clear, roll_up, [insert(rows).from_select(_COLUMNS, select_rows) for select_rows in counted]
 
 
 class Follower(Protocol):
