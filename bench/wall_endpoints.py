@@ -47,13 +47,19 @@ from app.services.wall.panels import (  # noqa: E402
 )
 from config import Config  # noqa: E402
 
-# (label, lon, lat, zoom, filters): filtered viewport views: a period (of whole days from the
-# summary's received-day rows, to the minute live), open deadline states (alone and beside a
-# filter), one filter with its rings split, two filters, zoom 15+.
+# (label, lon, lat, zoom, filters): filtered viewport views: a period, alone or beside one filter
+# (of whole days from the summary's received-day rows, to the minute with its ends live), open
+# deadline states (alone and beside a filter), one filter with its rings split, two filters, zoom 15+.
 FILTERED_VIEWS = [
     ("city, last 30 days as picked on the wall", 120.57, 32.39, 11, {"received_from": "picked"}),
     ("town NW, last 30 days as picked", 120.42, 32.48, 12, {"received_from": "picked"}),
     ("city, last 30 days to the minute", 120.57, 32.39, 11, {"received_from": "month"}),
+    ("city, last 30 days as picked + 噪声", 120.57, 32.39, 11, {"received_from": "picked", "category": ["noise"]}),
+    ("city zoomed out, last 30 days as picked + 来访", 120.57, 32.39, 9,
+     {"received_from": "picked", "channel": ["visit"]}),
+    ("town NW, last 30 days as picked + 越级访", 120.42, 32.48, 12,
+     {"received_from": "picked", "flag": ["above_level"]}),
+    ("city, last 30 days to the minute + 噪声", 120.57, 32.39, 11, {"received_from": "month", "category": ["noise"]}),
     ("city, 已超期", 120.57, 32.39, 11, {"state": ["red"]}),
     ("city, 临期", 120.57, 32.39, 11, {"state": ["yellow"]}),
     ("city, 噪声 (rings split)", 120.57, 32.39, 11, {"category": ["noise"]}),

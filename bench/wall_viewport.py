@@ -173,7 +173,7 @@ def endpoint_queries(caller: User, view: Viewport, kind: str, filters: dict) -> 
     elif wanted is not None:
         queries, path = [(open_states.state_query(view.zoom, view.cells, *wanted), {})], "state snapshot"
     elif (days := answers_by_days(caller, view, now, filters)) is not None:
-        queries, path = [period_query(view, now, *days)], "day rows + ends live"
+        queries, path = [period_query(caller, view, now, filters, *days)], "day rows + ends live"
     else:
         queries, path = [(cluster_query(caller, view, now, filters), {})], "live"
     if view.zoom >= POINTS_ZOOM and kind == "points":

@@ -169,15 +169,17 @@ def rank_at(moment: ColumnElement[datetime], yellow_at: ColumnElement[float]) ->
 AGGREGATE_SETTINGS = "set_config('jit', 'off', true), set_config('work_mem', '32MB', true)"
 
 
-def tune_aggregate_session() -> None:
-    """On PostgreSQL, settings for the wall's live aggregates in this transaction.
+def tune_aggregate_session(session: Session | None = None) -> None:
+    """On PostgreSQL, settings for the wall's aggregates (live counts, the summary's refresh)
+    in this transaction.
 
     The planner's cost estimate for a city-wide box is high enough to switch JIT compilation
-    on, which alone takes longer than the query; a little more sort memory lets a live
-    grouping hash in memory instead of sorting on disk.
+    on, which alone takes longer than the query; a little more sort memory lets a grouping
+    hash in memory instead of sorting on disk.
     """
-    if db.engine.dialect.name == "postgresql":  # set_config(..., true) is SET LOCAL, one round trip
-        db.session.execute(text(f"SELECT {AGGREGATE_SETTINGS}"))
+    session = session or db.session
+    if session.get_bind().dialect.name == "postgresql":  # set_config(..., true) is SET LOCAL, one round trip
+        session.execute(text(f"SELECT {AGGREGATE_SETTINGS}"))
 
 
 # Filter rows: from FACET_LEVEL up, each cell also has one row per value of each filter the
@@ -234,6 +236,10 @@ def _kind_of(facet: str) -> int:
 DAY_LEVEL = 12
 # A longer period goes live (its IN list would outgrow the rows it saves reading).
 MAX_PERIOD_DAYS = 800
+# The rows of a day beside a filter are kept at DAY_LEVEL only (a coarser view adds up that
+# level's, ``summary_query``): the roll-up above it leaves them out, so a write does not
+# rewrite every coarse cell's thousands of them (at 1M cases, 13,000 rows per coarse cell).
+_ROLLED_UP_FROM_DAY_LEVEL = [WallCell.facet.not_like("day:%|%")]
 
 
 def _day_facet() -> ColumnElement[str]:
@@ -241,28 +247,37 @@ def _day_facet() -> ColumnElement[str]:
     return _constant("day:") + cast(day_of(Case.received_at), String)
 
 
+def _day_kinds() -> list[tuple[ColumnElement[str], list[ColumnElement[bool]]]]:
+    """The received-day row kinds: the day alone, and the day beside each single filter's value
+    ("day:20429|category:noise"), so a period of whole days beside one filter is read from rows too."""
+    day = _day_facet()
+    return [(day, []), *((day + _constant("|") + value, applies) for value, applies in facet_kinds())]
+
+
 def facet_shape(facets: list[str]) -> str:
     """What the rows of these ``facet`` values (``summary_facets``, all of one kind) count: "all"
-    cases, received "day"s, a "pair" of two filters' values, or one filter's ("single")."""
+    cases, received "day"s, received days beside one filter's value ("day_single"), a "pair"
+    of two filters' values, or one filter's ("single")."""
     if facets == [""]:
         return "all"
     if facets[0].startswith("day:"):
-        return "day"
+        return "day_single" if "|" in facets[0] else "day"
     return "pair" if "|" in facets[0] else "single"
 
 
 def facet_level(facets: list[str]) -> int:
     """The finest level that has rows for these ``facet`` values."""
-    return {"all": BASE_LEVEL, "day": DAY_LEVEL, "pair": PAIR_LEVEL, "single": FACET_LEVEL}[facet_shape(facets)]
+    return {"all": BASE_LEVEL, "day": DAY_LEVEL, "day_single": DAY_LEVEL, "pair": PAIR_LEVEL,
+            "single": FACET_LEVEL}[facet_shape(facets)]
 
 
 def awaits_catch_up(facets: list[str], zoom: int) -> bool:
     """True for the rows an upgrade added and the worker writes after it (the received-day rows,
-    migration 0023; the pair rows and the single filters' rows at zoom 15, migration 0024):
-    while any noted cell waits for its refresh, they may be missing, so such a view is
-    counted live."""
+    migration 0023; the pair rows and the single filters' rows at zoom 15, migration 0024;
+    the days beside one filter, migration 0028): while any noted cell waits for its refresh,
+    they may be missing, so such a view is counted live."""
     kind = facet_shape(facets)
-    return kind in ("day", "pair") or (kind == "single" and zoom > PAIR_LEVEL)
+    return kind in ("day", "day_single", "pair") or (kind == "single" and zoom > PAIR_LEVEL)
 
 
 def period_days(start: datetime | None, end: datetime | None, now: datetime
@@ -290,17 +305,18 @@ def summary_facets(filters: dict) -> list[str] | None:
     one category or channel exclude each other, so their rows add up; flags are combined
     with AND; of the deadline states only 销号 (closed) does not move with the clock. Two
     filters are the pair rows of each combination of their alternatives (at most two
-    values held at once: two flags are a pair, three are not). A period of whole days alone
-    is its days' rows. The other states, a period to the minute or with another filter and
-    three filters at once cut across rows: those go live.
+    values held at once: two flags are a pair, three are not). A period of whole days is
+    its days' rows, alone or beside one filter (``days_beside``). The other states, a
+    period to the minute, a period beside two filters and three filters at once cut across
+    rows: those go live.
     """
     given = {name: value for name, value in filters.items() if value}
     if not given:
         return [""]
     period = {name: given.pop(name) for name in ("received_from", "received_to") if name in given}
     if period:
-        days = None if given else period_days(period.get("received_from"), period.get("received_to"), clock.now())
-        return days[0] if days and not days[1] else None  # whole days only
+        days = period_days(period.get("received_from"), period.get("received_to"), clock.now())
+        return days_beside(days[0], given) if days and not days[1] else None  # whole days only
     combinations: list[list[str]] = [[]]
     for name, value in given.items():
         alternatives = _alternatives(name, value)
@@ -310,6 +326,20 @@ def summary_facets(filters: dict) -> list[str] | None:
     if any(len(held) > 2 for held in combinations):
         return None
     return sorted("|".join(sorted(held, key=_kind_of)) for held in combinations)
+
+
+def days_beside(days: list[str], others: dict) -> list[str] | None:
+    """The rows of these received days (``period_days``) beside the other filters given: the days'
+    own rows without any, each day beside each alternative of one filter that has single rows
+    ("day:20429|category:noise"), else None (two filters, an open state; or more rows than a
+    long period's days, which a live count reads faster)."""
+    others = {name: value for name, value in others.items() if value}
+    if not others:
+        return days
+    singles = summary_facets(others)
+    if singles is None or facet_shape(singles) != "single" or len(days) * len(singles) > MAX_PERIOD_DAYS:
+        return None
+    return [f"{day}|{single}" for day in days for single in singles]
 
 
 def _alternatives(name: str, value) -> list[list[str]] | None:
@@ -362,7 +392,7 @@ def _parent_rows(level: int, where: list) -> Select:
             func.sum(child.above_level), func.sum(child.inspection), func.sum(child.leader),
             func.min(child.min_case_id),
         )
-        .where(child.level == level + 1, *where)
+        .where(child.level == level + 1, *where, *(_ROLLED_UP_FROM_DAY_LEVEL if level + 1 == DAY_LEVEL else ()))
         .group_by("parent_x", "parent_y", child.facet)
     )
 
@@ -433,7 +463,7 @@ def _counted_rows(level: int, where: list, yellow_at: float | ColumnElement[floa
     if level == PAIR_LEVEL:
         counted.append(_facet_rows(level, _pairs(), where, yellow_at))
     if level == DAY_LEVEL:
-        counted.append(_base_rows(DAY_LEVEL, _day_facet(), where, yellow_at))
+        counted.append(_facet_rows(DAY_LEVEL, _day_kinds(), where, yellow_at))
     return counted
 
 
@@ -446,6 +476,7 @@ def refresh_cells(session: Session, cells: set[tuple[int, int]]) -> None:
     built once per level (``_refresh_statements``) and run with the cells as parameters.
     """
     one_refresh_at_a_time(session)
+    tune_aggregate_session(session)  # at 1M cases, JIT took 190 of a dense cell's 900 ms
     yellow_at = {"yellow_at": float(get_setting("yellow_at"))}
     base_cells = set(cells)
     for level in range(BASE_LEVEL, -1, -1):
@@ -712,11 +743,18 @@ def summary_query(zoom: int, rect: Rect, now: datetime, facets: list[str], split
     One row per occupied cell of that level, summed over the ``facets`` asked for
     (``summary_facets``), with its state at ``now``, in cell order. The index on (level,
     facet, column, row) reads exactly those rows: one seek per facet and column of cells
-    (``_summary_statement``).
+    (``_summary_statement``). The days beside a filter are kept at ``DAY_LEVEL`` only: a
+    coarser zoom reads that level's rows in its cells and adds them up per cell of its own
+    (a coarse cell is exactly the finer cells inside it).
     With ``split`` (the unfiltered map, a level the open-state snapshot keeps), each row also
     carries the snapshot's red, yellow and green counts of its cell and their moment.
     """
     x0, x1, y0, y1 = rect
+    if facet_shape(facets) == "day_single" and zoom < DAY_LEVEL:
+        per_cell = 2 ** (DAY_LEVEL - zoom)
+        return (_summary_statement(db.engine.dialect.name, grouped=True),
+                {"level": DAY_LEVEL, "facets": facets, "per_cell": per_cell, "west": x0 * per_cell,
+                 "east": (x1 + 1) * per_cell - 1, "low": y0 * per_cell, "high": (y1 + 1) * per_cell - 1, "now": now})
     statement = _summary_statement(db.engine.dialect.name, split)
     return (statement,
             {"level": zoom, "facets": facets, "columns": list(range(x0, x1 + 1)), "low": y0, "high": y1, "now": now})
@@ -729,10 +767,11 @@ def snapshot_moment():
 
 
 @cache
-def _summary_statement(dialect: str, split: bool = False) -> Select:
+def _summary_statement(dialect: str, split: bool = False, grouped: bool = False) -> Select:
     """The summary SELECT with parameters, built once per backend (and with the open-state
     snapshot's split: for each summary row, each state's row of the same cell and facet
-    from ``services.wall.open_states``, by its primary key).
+    from ``services.wall.open_states``, by its primary key; or ``grouped``: a finer level's
+    rows between the columns ``west`` and ``east``, added up per ``per_cell`` of them).
 
     On PostgreSQL the rows are read facet by facet (a lateral subquery per value asked
     for, which OFFSET 0 keeps from being folded into one scan): given every facet in one
@@ -741,8 +780,9 @@ def _summary_statement(dialect: str, split: bool = False) -> Select:
     instead of 7).
     """
     moment, level = bindparam("now", type_=UTCDateTime()), bindparam("level", type_=Integer())
-    in_view = [WallCell.cell_x.in_(bindparam("columns", expanding=True, type_=Integer())),
-               WallCell.cell_y.between(bindparam("low", type_=Integer()), bindparam("high", type_=Integer()))]
+    columns = (WallCell.cell_x.between(bindparam("west", type_=Integer()), bindparam("east", type_=Integer()))
+               if grouped else WallCell.cell_x.in_(bindparam("columns", expanding=True, type_=Integer())))
+    in_view = [columns, WallCell.cell_y.between(bindparam("low", type_=Integer()), bindparam("high", type_=Integer()))]
     if dialect == "postgresql":
         asked = func.unnest(bindparam("facets", type_=ARRAY(String()))).table_valued("facet").render_derived("asked")
         rows = select(WallCell).where(WallCell.level == level, WallCell.facet == asked.c.facet, *in_view)
@@ -759,8 +799,12 @@ def _summary_statement(dialect: str, split: bool = False) -> Select:
         (c.earliest_yellow <= epoch_seconds(moment), 2),
         else_=1,
     )
+    zoom_x, zoom_y = c.cell_x, c.cell_y
+    if grouped:
+        per_cell = bindparam("per_cell", type_=Integer())
+        zoom_x, zoom_y = c.cell_x // per_cell, c.cell_y // per_cell
     columns = [
-        c.cell_x.label("zoom_x"), c.cell_y.label("zoom_y"), func.sum(c.open_count + c.closed_count).label("count"),
+        zoom_x.label("zoom_x"), zoom_y.label("zoom_y"), func.sum(c.open_count + c.closed_count).label("count"),
         func.sum(c.lon_sum).label("lon_sum"), func.sum(c.lat_sum).label("lat_sum"), func.max(worst).label("worst"),
         func.sum(c.above_level).label("above_level"), func.sum(c.inspection).label("inspection"),
         func.sum(c.leader).label("leader"), func.min(c.min_case_id).label("case_id"),
@@ -773,5 +817,5 @@ def _summary_statement(dialect: str, split: bool = False) -> Select:
         columns.append(func.sum(row.case_count).label(f"snap_{state.value}"))
     if split:
         columns.append(snapshot_moment().label("taken_at"))
-    return (select(*columns).select_from(source).where(*where).group_by(c.cell_x, c.cell_y)
+    return (select(*columns).select_from(source).where(*where).group_by(zoom_x, zoom_y)
             .order_by("zoom_x", "zoom_y"))

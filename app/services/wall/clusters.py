@@ -57,6 +57,7 @@ from app.services.wall.cells import (
     awaits_catch_up,
     cell_degrees,
     cell_index,
+    days_beside,
     epoch_seconds,
     facet_level,
     facet_shape,
@@ -224,25 +225,29 @@ def answers_from_snapshot(user: User, view: Viewport, now: datetime, filters: di
 
 def answers_by_days(user: User, view: Viewport, now: datetime, filters: dict
                     ) -> tuple[list[str], list[tuple[datetime, datetime]]] | None:
-    """For a period to the minute as the view's only filter: the received-day rows of its whole
-    days and the stretches at its ends to count live (``period_query``), or None."""
+    """For a period to the minute, alone or beside one filter with rows: the rows of its whole
+    days (``days_beside``) and the stretches at its ends to count live (``period_query``), or None."""
     given = {name: value for name, value in filters.items() if value}
-    if set(given) - {"received_from", "received_to"} or not may(user, "wall") or view.zoom > DAY_LEVEL:
+    if not {"received_from", "received_to"} & set(given) or not may(user, "wall") or view.zoom > DAY_LEVEL:
         return None
-    days = period_days(given.get("received_from"), given.get("received_to"), now)
+    days = period_days(given.pop("received_from", None), given.pop("received_to", None), now)
     if days is None or not days[1]:  # whole days: the summary's own (answers_from_summary)
         return None
-    return days if summary_pending()[1] is None else None
+    facets = days_beside(days[0], given)
+    return (facets, days[1]) if facets is not None and summary_pending()[1] is None else None
 
 
-def period_query(view: Viewport, now: datetime, facets: list[str], stretches: list[tuple[datetime, datetime]]
-                 ) -> tuple[Select, dict]:
-    """The clusters of a period to the minute: its whole days from the summary's received-day rows,
-    its partial days at either end counted live (a day or two of cases, found by receipt time),
-    added up per cell. Open cases come unsplit, as from any filter rows."""
+def period_query(user: User, view: Viewport, now: datetime, filters: dict, facets: list[str],
+                 stretches: list[tuple[datetime, datetime]]) -> tuple[Select, dict]:
+    """The clusters of a period to the minute (beside the view's other ``filters``): its whole
+    days from the summary's rows (``answers_by_days``), its partial days at either end counted
+    live (a day or two of cases, found by receipt time), added up per cell. Open cases come
+    unsplit, as from any filter rows."""
     summary, parameters = summary_query(view.zoom, view.cells, now, facets)
     received = or_(*(and_(Case.received_at >= a, Case.received_at < b) for a, b in stretches))
-    ends = _cluster_select(cell_degrees(view.zoom), state_rank(now), [*in_cells(view.zoom, view.cells), received],
+    others = {name: value for name, value in filters.items() if name not in ("received_from", "received_to")}
+    ends = _cluster_select(cell_degrees(view.zoom), state_rank(now),
+                           [*in_cells(view.zoom, view.cells), received, *wall_filters(user, now, others)],
                            states=False)
     both = union_all(summary.order_by(None), ends).subquery()
     c = both.c
@@ -295,7 +300,7 @@ def view_clusters(user: User, view: Viewport, now: datetime, filters: dict) -> l
         return db.session.execute(open_states.state_query(view.zoom, view.cells, *wanted)).all()
     period = answers_by_days(user, view, now, filters)
     if period is not None:
-        rows = db.session.execute(*period_query(view, now, *period)).all()
+        rows = db.session.execute(*period_query(user, view, now, filters, *period)).all()
         if sum(row.count for row in rows) > LIVE_SPLIT_MAX:
             return rows
     tune_aggregate_session()
