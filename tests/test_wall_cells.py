@@ -87,14 +87,20 @@ def test_two_filters_at_once_are_read_from_the_pair_rows(city):
     assert_summary_current()
 
 
-def test_in_a_small_city_two_filters_with_few_cases_are_counted_live_so_their_rings_split(city):
+@pytest.mark.parametrize("filters", [
+    {"category": ["air", "noise"], "channel": ["visit", "letter", "phone_12369"]},  # two filters: pair rows
+    {"received_from": "29 days ago", "category": ["air", "noise"]},  # whole days beside a filter
+    {"received_from": "to the minute", "channel": ["visit", "letter", "phone_12369"]},  # and its ends live
+])
+def test_in_a_small_city_few_cases_of_two_conditions_are_counted_live_so_their_rings_split(city, filters):
     random_cases(200, seed=25, varied=True)
     user, now = city.users["command"], clock.now()
-    filters = {"category": ["air", "noise"], "channel": ["visit", "letter", "phone_12369"]}
+    moments = {"29 days ago": day_start(day_number(now) - 29), "to the minute": now - timedelta(days=20, minutes=7)}
+    filters = {name: moments.get(value, value) if isinstance(value, str) else value for name, value in filters.items()}
     view = Viewport(*CITY.box, 12)
     answer = wall.viewport_features(user, view, now, filters)
     assert answer["total"] > 0 and all("open" not in c["states"] for c in answer["clusters"])
-    with mock.patch.object(wall, "LIVE_CITY_MAX", 100):  # a large city: the pair rows, unsplit
+    with mock.patch.object(wall, "LIVE_CITY_MAX", 100):  # a large city: the rows, unsplit
         answer = wall.viewport_features(user, view, now, filters)
     assert any("open" in c["states"] for c in answer["clusters"])
 

@@ -80,8 +80,8 @@ MAX_POINTS = 2000
 # A filtered view the summary answers with at most this many cases is counted live, so its
 # rings split the open cases by state.
 LIVE_SPLIT_MAX = 5000
-# In a city with at most this many cases, a view with two filters and few cases is counted
-# live too: even reading every case takes a few milliseconds.
+# In a city with at most this many cases, a view with two filters (or a period beside a
+# filter) and few cases is counted live too: even reading every case takes a few milliseconds.
 LIVE_CITY_MAX = 50_000
 # A cluster shows its worst member, the highest state rank (wall.cells.STATE_RANKS).
 STATE_NAMES = {rank: name for name, rank in STATE_RANKS.items()}
@@ -288,10 +288,9 @@ def view_clusters(user: User, view: Viewport, now: datetime, filters: dict) -> l
         split = split and bool(rows) and open_states.usable(rows[0].taken_at, now)
         # Rows without a fresh snapshot's split keep open cases unsplit: when one filter leaves
         # few, count them live instead, so the rings show each state (that query's cost grows
-        # with them). Two filters' live query reads every case either one matches: it keeps
-        # the rows unless the whole city is small enough to read.
+        # with them), unless that count would read far more cases than it keeps (_reads_widely).
         kind = facet_shape(facets)
-        if split or kind == "all" or (kind == "pair" and summary_total() > LIVE_CITY_MAX) or sum(
+        if split or kind == "all" or _reads_widely(kind) or sum(
                 row.count for row in rows) > LIVE_SPLIT_MAX or all(
                 row.worst <= STATE_RANKS[DeadlineState.GREEN] for row in rows):
             return rows
@@ -301,10 +300,18 @@ def view_clusters(user: User, view: Viewport, now: datetime, filters: dict) -> l
     period = answers_by_days(user, view, now, filters)
     if period is not None:
         rows = db.session.execute(*period_query(user, view, now, filters, *period)).all()
-        if sum(row.count for row in rows) > LIVE_SPLIT_MAX:
+        if _reads_widely(facet_shape(period[0])) or sum(row.count for row in rows) > LIVE_SPLIT_MAX:
             return rows
     tune_aggregate_session()
     return db.session.execute(cluster_query(user, view, now, filters)).all()
+
+
+def _reads_widely(kind: str) -> bool:
+    """True for rows (``facet_shape``) whose view, counted live, reads every case either of two
+    conditions matches (two filters, or a period beside a filter: 150,000 cases of a town's
+    last 30 days for 4,000 above-level ones at 1M), in a city bigger than ``LIVE_CITY_MAX``:
+    such a view keeps its rows, open cases unsplit, however few cases it holds."""
+    return kind in ("pair", "day_single") and summary_total() > LIVE_CITY_MAX
 
 
 def points_query(user: User, view: Viewport, now: datetime, filters: dict):
