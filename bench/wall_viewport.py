@@ -44,7 +44,7 @@ from app.extensions import db  # noqa: E402
 from app.models import User  # noqa: E402
 from app.services import clock
 from app.services.wall import open_states  # noqa: E402
-from app.services.wall.cells import AGGREGATE_SETTINGS  # noqa: E402
+from app.services.wall.cells import AGGREGATE_SETTINGS, SMALL_AGGREGATE_SETTINGS  # noqa: E402
 from app.services.wall.clusters import (  # noqa: E402
     POINTS_ZOOM,
     Viewport,
@@ -156,6 +156,8 @@ def bench_view(app, client, user, backend, label, lon, lat, zoom, runs, filters=
         with db.engine.connect() as conn:
             if backend == "postgresql" and path.startswith("live"):  # as wall.tune_aggregate_session
                 conn.execute(text(f"SELECT {AGGREGATE_SETTINGS}"))
+            elif backend == "postgresql" and path.startswith("day rows"):
+                conn.execute(text(f"SELECT {SMALL_AGGREGATE_SETTINGS}"))
             bare = timed(lambda: [conn.execute(query, parameters).all() for query, parameters in queries], runs)
     p95_ratio = percentile(endpoint, 0.95) / percentile(bare, 0.95)
     return (f"| {label} | {zoom} | {path} | {in_view:,} | {shapes:,} | {percentile(endpoint, .5):.1f} | "

@@ -167,19 +167,22 @@ def rank_at(moment: ColumnElement[datetime], yellow_at: ColumnElement[float]) ->
 
 
 AGGREGATE_SETTINGS = "set_config('jit', 'off', true), set_config('work_mem', '32MB', true)"
+# A count that reads a day or two of cases: no parallel workers either (on two cores, starting
+# them doubled a period to the minute's 27 ms).
+SMALL_AGGREGATE_SETTINGS = f"{AGGREGATE_SETTINGS}, set_config('max_parallel_workers_per_gather', '0', true)"
 
 
-def tune_aggregate_session(session: Session | None = None) -> None:
+def tune_aggregate_session(session: Session | None = None, small: bool = False) -> None:
     """On PostgreSQL, settings for the wall's aggregates (live counts, the summary's refresh)
     in this transaction.
 
     The planner's cost estimate for a city-wide box is high enough to switch JIT compilation
     on, which alone takes longer than the query; a little more sort memory lets a grouping
-    hash in memory instead of sorting on disk.
+    hash in memory instead of sorting on disk. A ``small`` count starts no parallel workers.
     """
     session = session or db.session
     if session.get_bind().dialect.name == "postgresql":  # set_config(..., true) is SET LOCAL, one round trip
-        session.execute(text(f"SELECT {AGGREGATE_SETTINGS}"))
+        session.execute(text(f"SELECT {SMALL_AGGREGATE_SETTINGS if small else AGGREGATE_SETTINGS}"))
 
 
 # Filter rows: from FACET_LEVEL up, each cell also has one row per value of each filter the

@@ -305,6 +305,7 @@ def view_clusters(user: User, view: Viewport, now: datetime, filters: dict) -> l
         return db.session.execute(open_states.state_query(view.zoom, view.cells, *wanted)).all()
     period = answers_by_days(user, view, now, filters)
     if period is not None:
+        tune_aggregate_session(small=True)  # its live part is a day or two of cases
         rows = db.session.execute(*period_query(user, view, now, filters, *period)).all()
         if _reads_widely(facet_shape(period[0])) or sum(row.count for row in rows) > LIVE_SPLIT_MAX:
             return rows
