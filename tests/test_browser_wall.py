@@ -76,10 +76,15 @@ def test_the_wall_shows_the_demo_city_live(app, browser, live_server, artifacts_
         page.wait_for_function("(n) => window.wallStats.renders > n", arg=renders, timeout=10_000)
         if expected is not None:
             assert int(wall_map.get_attribute("data-in-view")) == expected > 0
+            # Every figure of the map names the filter; the panels say they do not follow it.
+            assert page.locator("#in-view").inner_text().endswith("（全部受理时间 · 噪声）")
+            assert page.locator("#legend-period").inner_text() == "全部受理时间 · 噪声"
+            assert "统计面板不随类型" in page.locator("#period").inner_text()
             # one filter: the rings split by state from the worker's snapshot, which says when
             legend = page.locator("#legend").inner_text()
             assert "未细分" not in legend and "状态截至" in legend, legend
             page.screenshot(path=str(artifacts_dir / "wall-filtered-noise.png"))
+    assert "统计面板不随" not in page.locator("#period").inner_text()
     renders = page.evaluate("window.wallStats.renders")
     page.fill("#filters input[name=received_from]", "2026-01-01")
     page.wait_for_function("(n) => window.wallStats.renders > n", arg=renders, timeout=10_000)
@@ -103,6 +108,28 @@ def test_the_wall_shows_the_demo_city_live(app, browser, live_server, artifacts_
     page.fill("#filters input[name=received_from]", "")
     page.wait_for_function("(n) => window.wallStats.renders > n", arg=renders, timeout=10_000)
     assert int(wall_map.get_attribute("data-in-view")) > 0.9 * CASES
+
+    # A slow answer for a period picked before another never draws over the newer one: the
+    # panels, the village shading and the map all keep the last period picked.
+    held = []
+    slow = "**/api/v1/wall/*received_from=2026-03-01*"
+    page.route(slow, lambda route: held.append(route))
+    page.fill("#filters input[name=received_from]", "2026-03-01")
+    page.wait_for_timeout(300)
+    renders = page.evaluate("window.wallStats.renders")
+    page.fill("#filters input[name=received_from]", "2026-11-01")
+    page.wait_for_function("(n) => window.wallStats.renders > n", arg=renders, timeout=10_000)
+    page.locator("#period", has_text="2026-11-01").wait_for(timeout=10_000)
+    page.wait_for_function("() => (window.wallStats.villagesFor || '').includes('2026-11-01')", timeout=10_000)
+    assert len(held) >= 3, [route.request.url for route in held]  # viewport, villages, panels
+    for route in held:
+        route.continue_()
+    page.wait_for_timeout(1_500)
+    page.unroute(slow)
+    assert "2026-11-01" in page.locator("#period").inner_text()
+    assert page.locator("#legend-period").inner_text() == "2026-11-01 起受理"
+    assert "2026-11-01" in page.evaluate("window.wallStats.villagesFor")
+    page.fill("#filters input[name=received_from]", "")
 
     with app.app_context():
         from app.models import Case

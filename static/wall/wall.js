@@ -47,7 +47,14 @@ let cityBounds = null;
 let gridLabels = null;
 // The base map's place names arrive after a move; the grid names then lay them out again.
 const loadBaseMap = () => baseMap.load().then(() => gridLabels?.update());
-let requestSerial = 0;
+// The newest request of each kind wins: an older answer that arrives later (a slow period
+// picked before a quick one) is dropped, or it would draw the old selection over the new.
+const newestRequests = new Map();
+function newestOf(kind) {
+  const serial = (newestRequests.get(kind) || 0) + 1;
+  newestRequests.set(kind, serial);
+  return () => newestRequests.get(kind) === serial;
+}
 
 function filterParams() {
   const params = new URLSearchParams();
@@ -92,6 +99,34 @@ function mapPeriod() {
 
 // "no-cache" revalidates with the ETag: an unchanged viewport comes back as a 304.
 const getJson = (url) => fetchJson(url, { cache: "no-cache" });
+
+// The filters beside the period, as the selects name them (「噪声 · 来访」), or "" for none.
+function otherFilters() {
+  const form = document.getElementById("filters");
+  return ["category", "channel", "state", "flag"]
+    .map((name) => form.elements[name])
+    .filter((select) => select.value)
+    .map((select) => select.selectedOptions[0].textContent.trim())
+    .join(" · ");
+}
+
+// What the map counts: its period and the other filters, stated wherever the map gives a figure.
+function mapScope() {
+  const others = otherFilters();
+  return others ? `${mapPeriod()} · ${others}` : mapPeriod();
+}
+
+// The panels follow the period only: with another filter set, the header says so, beside
+// the figures that would otherwise be read as the map's (受理量 600 beside 「图上 202 件」).
+function notePanelScope() {
+  const header = document.getElementById("period");
+  header.querySelector(".period-scope")?.remove();
+  if (!otherFilters()) return;
+  const note = document.createElement("span");
+  note.className = "period-scope";
+  note.textContent = "（统计面板不随类型、渠道、状态、标记筛选）";
+  header.append(note);
+}
 
 // --- Grids and village shading ---------------------------------------------------------
 
@@ -155,9 +190,13 @@ function scorePeriodParams() {
 async function loadVillages() {
   // Open and overdue per village from the case aggregates; "score" is the points each
   // village lost in the assessment (services.scoring) for the same period as the panels.
+  const current = newestOf("villages");
+  const asked = filterParams();
   const [data, scores] = await Promise.all([
-    getJson(`${urls.villagesUrl}?${filterParams()}`), getJson(`${urls.villageScoresUrl}?${scorePeriodParams()}`),
+    getJson(`${urls.villagesUrl}?${asked}`), getJson(`${urls.villageScoresUrl}?${scorePeriodParams()}`),
   ]);
+  if (!current()) return;
+  stats.villagesFor = decodeURIComponent(asked.toString());
   villageValues = new Map(data.villages.map((v) => [v.grid_id, { open: v.open, overdue: v.overdue, score: 0 }]));
   for (const village of scores.villages) {
     const values = villageValues.get(village.grid_id) || { open: 0, overdue: 0 };
@@ -261,9 +300,9 @@ function drawCases(data) {
   longLayer.eachLayer((ring) => ring.bringToBack());  // the 久拖不解 rings never cover a count
   gridLabels?.update();
   const total = data.kind === "clusters" ? data.total : data.points.length;
-  const period = mapPeriod();
-  document.getElementById("in-view").textContent = `图上 ${total.toLocaleString("zh-CN")} 件（${period}）`;
-  document.getElementById("legend-period").textContent = period;
+  const scope = mapScope();
+  document.getElementById("in-view").textContent = `图上 ${total.toLocaleString("zh-CN")} 件（${scope}）`;
+  document.getElementById("legend-period").textContent = scope;
   // Open cases split by the worker's snapshot of the minute: the legend says which minute.
   // Split by the worker's snapshot (its minute), counted just now, or partly unsplit (the 未细分 row says).
   const counts = legendCounts(data);
@@ -279,34 +318,39 @@ function drawCases(data) {
 }
 
 async function loadCases() {
-  const serial = ++requestSerial;
+  const current = newestOf("cases");
   const started = performance.now();
   const count = document.getElementById("in-view");
   // A period or deadline-state filter over a whole city is counted live and can take a few
   // seconds: say so rather than leave the old figure standing.
-  const slow = setTimeout(() => { if (serial === requestSerial) count.textContent = "正在统计…"; }, 400);
+  const slow = setTimeout(() => { if (current()) count.textContent = "正在统计…"; }, 400);
   try {
     const data = await getJson(`${urls.viewportUrl}?${viewportParams()}`);
-    if (serial !== requestSerial) return;  // a newer view was asked for meanwhile
+    if (!current()) return;  // a newer view was asked for meanwhile
     stats.lastFetchMs = performance.now() - started;
     drawCases(data);
   } catch {
-    if (serial !== requestSerial) return;
+    if (!current()) return;
     count.textContent = "案件加载失败，稍后自动重试";
-    setTimeout(() => { if (serial === requestSerial) loadCases(); }, 15_000);
+    setTimeout(() => { if (current()) loadCases(); }, 15_000);
   } finally {
     clearTimeout(slow);
   }
 }
 
 async function loadPanels() {
+  const current = newestOf("panels");
   try {
-    renderPanels(await getJson(`${urls.panelsUrl}?${scorePeriodParams()}`));
+    const data = await getJson(`${urls.panelsUrl}?${scorePeriodParams()}`);
+    if (!current()) return;  // a newer period was picked meanwhile
+    renderPanels(data);
+    notePanelScope();
     element.dataset.panelsReady = "true";
   } catch {
+    if (!current()) return;
     // The map stays useful when a statistic fails; the header says so.
     document.getElementById("phase").textContent = "统计数据暂不可用，稍后自动重试";
-    setTimeout(loadPanels, 30_000);
+    setTimeout(() => { if (current()) loadPanels(); }, 30_000);
   }
 }
 
@@ -499,7 +543,7 @@ async function loadAlerts() {
       alertLayer.addLayer(symbol);
     }
   }
-  document.getElementById("legend-alerts").textContent = `预警 ${data.alerts.length} 起`;
+  document.getElementById("legend-alerts").textContent = `预警 ${data.alerts.length} 起（全市，不随筛选）`;
   element.dataset.alerts = String(data.alerts.length);
   gridLabels?.update();  // names keep off the tags
 }
@@ -639,6 +683,7 @@ async function start() {
     if (!periodInOrder()) return;  // nothing is asked for a period that ends before it starts
     loadCases(); loadVillages();
     if (event.target.name.startsWith("received_")) loadPanels();
+    else notePanelScope();
   });
   document.getElementById("kiosk").addEventListener("click", () => (kioskTimer ? stopKiosk() : startKiosk()));
   await Promise.all([loadCases(), loadVillages(), loadPanels(), loadAlerts(), loadLong(), loadBaseMap()]);
