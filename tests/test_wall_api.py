@@ -122,6 +122,22 @@ def test_a_box_far_too_big_for_its_zoom_is_refused_with_a_message(client, auth, 
     assert "范围过大" in response.get_json()["message"]
 
 
+@pytest.mark.parametrize("path", ["/api/v1/wall/viewport", "/api/v1/wall/villages"])
+@pytest.mark.parametrize(("query", "field"), [
+    ({"category": "plastic"}, "category"), ({"channel": "fax"}, "channel"), ({"category": ""}, "category"),
+    ({"received_from": "2026-11-30T00:00:00+08:00", "received_to": "2026-11-01T00:00:00+08:00"}, "received_to"),
+    ({"received_from": "2026-11-01T00:00:00+08:00", "received_to": "2026-11-01T00:00:00+08:00"}, "received_to"),
+])
+def test_a_filter_the_wall_does_not_know_is_refused_not_answered_with_an_empty_map(client, auth, city, path, query,
+                                                                                     field):
+    auth.login("command")
+    response = client.get(path, query_string={**CITY_BOX, "zoom": 12, **query})
+    assert response.status_code == 422, response.get_data(as_text=True)
+    body = response.get_json()
+    assert field in str(body), body
+    assert any("\u4e00" <= ch <= "\u9fff" for ch in str(body)), body  # said in Chinese
+
+
 def test_the_state_filter_keeps_only_red_cases(client, auth, city):
     cases = scatter_cases(40)
     auth.login("command")

@@ -6,11 +6,11 @@ through ``access.case_scope``. Nothing returned carries personal data.
 
 from flask import Response, current_app, request, stream_with_context
 from flask_login import current_user, login_required
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from app.api.arguments import ApiBlueprint
 from app.errors import InvalidInput
-from app.models.vocab import WallFlag
+from app.models.vocab import Category, Channel, WallFlag
 from app.schemas.common import BoxSchema, Moment
 from app.schemas.wall import (
     AlertCasesSchema,
@@ -55,15 +55,24 @@ NOT_MODIFIED = {"description": "未变化：客户端持有的 ETag（If-None-Ma
 
 
 class WallFilterSchema(Schema):
-    """The wall's filters: period, category, channel, deadline state, flags, town."""
+    """The wall's filters: period, category, channel, deadline state, flags, town. A value the
+    wall does not know, or a period that ends before it starts, is refused (422) as the
+    panels refuse it, rather than answered with an empty map."""
 
     received_from = Moment(load_default=None)
     received_to = Moment(load_default=None)
-    category = fields.List(fields.String(), load_default=list)
-    channel = fields.List(fields.String(), load_default=list)
+    category = fields.List(fields.String(validate=validate.OneOf(list(Category))), load_default=list)
+    channel = fields.List(fields.String(validate=validate.OneOf(list(Channel))), load_default=list)
     state = fields.List(fields.String(validate=validate.OneOf(list(STATE_RANKS))), load_default=list)
     flag = fields.List(fields.String(validate=validate.OneOf(list(WallFlag))), load_default=list)
     town_id = fields.Integer(load_default=None)
+
+    @validates_schema
+    def _period_in_order(self, data, **kwargs):
+        """Both ends given: the end after the start (the wall's date fields check it too)."""
+        start, end = data.get("received_from"), data.get("received_to")
+        if start is not None and end is not None and end <= start:
+            raise ValidationError("统计期间无效：截止日期应晚于起始日期。", "received_to")
 
 
 class ViewportSchema(WallFilterSchema, BoxSchema):
