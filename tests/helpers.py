@@ -564,3 +564,36 @@ def random_views(seed: int, count: int) -> list[Viewport]:
         south, north = sorted(rng.uniform(SOUTH - 0.005, NORTH + 0.005) for _ in range(2))
         views.append(Viewport(west, south, east, north, rng.choice(ZOOMS)))
     return views
+
+
+def assert_alert_tags_clear_of_counts(page, most: int = 0):
+    """An alert's tag (「预警 大气 3件」) covers at most ``most`` clusters' counts and no other
+    tag: it takes the place around its ring that hides fewest (wall.js placeAlertTags)."""
+    found = page.evaluate("""() => {
+      const map = window.wallMap;
+      const frame = map.getContainer().getBoundingClientRect();
+      const counts = [];
+      map.eachLayer((layer) => {
+        if (layer.getRadius && layer.options.pane === "cases" && "state" in layer.options) {
+          const p = map.latLngToContainerPoint(layer.getLatLng());
+          counts.push({ x: p.x, y: p.y, r: layer.getRadius() });
+        }
+      });
+      const tags = [...document.querySelectorAll(".alert-label")].map((node) => {
+        const r = node.getBoundingClientRect();
+        const box = { left: r.left - frame.left, right: r.right - frame.left, top: r.top - frame.top,
+                      bottom: r.bottom - frame.top };
+        const covered = counts.filter((c) => {
+          const dx = c.x - Math.max(box.left, Math.min(c.x, box.right));
+          const dy = c.y - Math.max(box.top, Math.min(c.y, box.bottom));
+          return dx * dx + dy * dy < c.r * c.r;
+        }).length;
+        return [node.textContent, node.style.left, node.style.top, covered, box];
+      });
+      return tags;
+    }""")
+    assert found, "the demo city raises an alert"
+    assert all(covered <= most for *_, covered, _ in found), found
+    boxes = [box for *_, box in found]
+    assert not [(a, b) for i, a in enumerate(boxes) for b in boxes[i + 1:] if a["left"] < b["right"]
+                and b["left"] < a["right"] and a["top"] < b["bottom"] and b["top"] < a["bottom"]], found

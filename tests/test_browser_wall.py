@@ -20,7 +20,7 @@ from app.services.cases.timeline import append_event
 from app.services.geo.coords import wgs84_to_gcj02
 from app.services.geo.grid_locator import locate_point
 from tests.factories import EAST, NORTH, SOUTH, WEST, make_case
-from tests.helpers import SHORT_PATROLS, sign_in_to_wall
+from tests.helpers import SHORT_PATROLS, assert_alert_tags_clear_of_counts, sign_in_to_wall
 
 pytestmark = pytest.mark.browser
 
@@ -334,6 +334,9 @@ def test_the_sources_and_alerts_layers_fit_the_wall(app, browser, live_server, a
     page.locator(f'#wall-map[data-alerts="{alerts}"]').wait_for(timeout=10_000)
     page.wait_for_timeout(1000)
     assert page.locator(".alert-icon").count() == alerts
+    # Three alerts in the crowded centre, where no place around a ring is clear of every count:
+    # the tags keep apart and near their rings, each hiding as few counts as it can.
+    assert_alert_tags_clear_of_counts(page, most=2)
     assert "预警" in page.locator("#legend-alerts").inner_text()
     page.get_by_label("监管对象（距上次巡查天数）").check()
     page.locator("#wall-map[data-sources]").wait_for(timeout=10_000)

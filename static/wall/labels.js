@@ -81,7 +81,7 @@ const overlapArea = (a, b) => Math.max(0, Math.min(a.right, b.right) - Math.max(
 const SYMBOL_GAP = 2;
 
 /** True when a screen box and a case symbol's circle ({x, y, r}) come closer than ``gap``. */
-function touches(box, circle, gap) {
+export function touches(box, circle, gap = SYMBOL_GAP) {
   const dx = circle.x - Math.max(box.left, Math.min(circle.x, box.right));
   const dy = circle.y - Math.max(box.top, Math.min(circle.y, box.bottom));
   return dx * dx + dy * dy < (circle.r + gap) ** 2;

@@ -8,7 +8,7 @@ import { gcj02ToWgs84, wgs84ToGcj02 } from "../js/coords.js";
 import { getJson as fetchJson } from "../js/fetch-json.js";
 import { renderPanels } from "./panels.js";
 import { createBaseMap } from "./basemap.js";
-import { boxInMap, createLabels } from "./labels.js";
+import { boxInMap, createLabels, touches } from "./labels.js";
 import {
   alertSymbols, CASE_PANE, clusterSymbol, longUnresolvedSymbol, PATROL_COLOURS, pointSymbol, SCALE, sourceSymbol,
 } from "./symbols.js";
@@ -267,9 +267,10 @@ function overlayBoxes() {
 
 /** Where the case symbols sit on screen, [{x, y, r, weight}] in container pixels: the names
  *  keep clear of them, of a cluster's count (weight 10) before a 久拖不解 ring (weight 1). */
+const COUNT_WEIGHT = 10;  // hiding a cluster's figure (or a case) costs ten 久拖不解 rings
 function caseCircles() {
   const circles = [];
-  for (const [layer, weight] of [[caseLayer, 10], [longLayer, 1]]) {
+  for (const [layer, weight] of [[caseLayer, COUNT_WEIGHT], [longLayer, 1]]) {
     if (!map.hasLayer(layer)) continue;
     layer.eachLayer((symbol) => {
       const p = map.latLngToContainerPoint(symbol.getLatLng());
@@ -278,6 +279,47 @@ function caseCircles() {
   }
   return circles;
 }
+
+// An alert's tag goes where it covers no other tag, the fewest clusters' figures, then the
+// fewest 久拖不解 rings: beside its ring if it can, else a little further out, nearest
+// first. The grid names then keep off it.
+function tagOffsets(ring, width, height) {
+  const gap = 4 * SCALE;
+  const [beside, above] = [ring / 2 + gap + width / 2, ring / 2 + gap + height / 2];
+  const offsets = [[beside, 0], [-beside, 0], [0, above], [0, -above], [beside, above], [beside, -above],
+    [-beside, above], [-beside, -above], [0, 2 * above], [0, -2 * above], [beside, 2 * above],
+    [beside, -2 * above], [-beside, 2 * above], [-beside, -2 * above]];  // never so far it leaves its ring
+  return offsets.sort((a, b) => Math.hypot(...a) - Math.hypot(...b));
+}
+
+function placeAlertTags() {
+  if (!map.hasLayer(alertLayer)) return;
+  const circles = caseCircles();
+  const placed = [];
+  alertLayer.eachLayer((marker) => {
+    const label = marker.getElement?.()?.querySelector(".alert-label");
+    if (!label) return;
+    const centre = map.latLngToContainerPoint(marker.getLatLng());
+    const [width, height] = [label.offsetWidth, label.offsetHeight];
+    let best = null;
+    for (const [dx, dy] of tagOffsets(label.parentElement.offsetWidth, width, height)) {
+      const box = { left: centre.x + dx - width / 2, right: centre.x + dx + width / 2,
+        top: centre.y + dy - height / 2, bottom: centre.y + dy + height / 2 };
+      // Another tag first, then a cluster's figure, then a 久拖不解 ring: each outweighs any number of the next.
+      const hidden = circles.filter((circle) => touches(box, circle));
+      const counts = hidden.filter((circle) => circle.weight === COUNT_WEIGHT).length;
+      const cost = 1e6 * placed.filter((other) => boxesOverlap(box, other)).length + 1e3 * counts
+        + hidden.length - counts;
+      if (!best || cost < best.cost) best = { dx, dy, box, cost };
+      if (cost === 0) break;
+    }
+    Object.assign(label.style, { left: `calc(50% + ${best.dx}px)`, top: `calc(50% + ${best.dy}px)`,
+      transform: "translate(-50%, -50%)" });
+    placed.push(best.box);
+  });
+}
+
+const boxesOverlap = (a, b) => a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
 
 function drawCases(data) {
   const started = performance.now();
@@ -298,6 +340,7 @@ function drawCases(data) {
   caseLayer.clearLayers();
   symbols.forEach((symbol) => caseLayer.addLayer(symbol));
   longLayer.eachLayer((ring) => ring.bringToBack());  // the 久拖不解 rings never cover a count
+  placeAlertTags();
   gridLabels?.update();
   const total = data.kind === "clusters" ? data.total : data.points.length;
   const scope = mapScope();
@@ -545,6 +588,7 @@ async function loadAlerts() {
   }
   document.getElementById("legend-alerts").textContent = `预警 ${data.alerts.length} 起（全市，不随筛选）`;
   element.dataset.alerts = String(data.alerts.length);
+  placeAlertTags();
   gridLabels?.update();  // names keep off the tags
 }
 
@@ -669,7 +713,10 @@ async function start() {
   map.on("moveend", () => { loadCases(); loadSources(); loadLong(); loadBaseMap(); });
   map.on("overlayadd overlayremove", (event) => {
     if (event.layer === longLayer && event.type === "overlayadd") loadLong();
-    if ([caseLayer, longLayer, alertLayer].includes(event.layer)) gridLabels?.update();  // names move with the symbols
+    if ([caseLayer, longLayer, alertLayer].includes(event.layer)) {  // tags and names move with the symbols
+      placeAlertTags();
+      gridLabels?.update();
+    }
     if (event.layer !== sourceLayer) return;
     document.getElementById("legend-sources").hidden = event.type === "overlayremove";
     if (event.type === "overlayadd") loadSources();
