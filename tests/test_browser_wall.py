@@ -93,8 +93,11 @@ def test_the_wall_shows_the_demo_city_live(app, browser, live_server, artifacts_
     refused = []
     page.on("response", lambda response: response.status >= 400 and refused.append(response.url))
     shown = wall_map.get_attribute("data-in-view")
+    bar = page.locator("#filters").bounding_box()
     page.fill("#filters input[name=received_to]", "2025-12-01")
     page.locator("#period-error").wait_for(state="visible", timeout=5_000)
+    assert page.locator("#filters").bounding_box() == bar  # the message hangs below: the map does not move
+    page.screenshot(path=str(artifacts_dir / "wall-period-error.png"))
     page.wait_for_timeout(500)
     assert wall_map.get_attribute("data-in-view") == shown and refused == []
     # A period that has ended: the headline counts its intake late as of now, the ranking as of its last day.
