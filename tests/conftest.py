@@ -54,7 +54,9 @@ def _test_database_url(tmp_dir: str) -> str:
 @pytest.fixture(scope="session")
 def app():
     """The app, on a database migrated from empty by the real migrations."""
-    with tempfile.TemporaryDirectory() as tmp_dir:
+    # A browser test's server thread may still be writing a photo as the session ends: the
+    # folder is removed as far as it can be rather than failing the run ("Directory not empty").
+    with tempfile.TemporaryDirectory(ignore_cleanup_errors=True) as tmp_dir:
 
         class Config(TestConfig):
             SQLALCHEMY_DATABASE_URI = _test_database_url(tmp_dir)
