@@ -76,6 +76,7 @@ from sqlalchemy import inspect as inspect_state
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.elements import ColumnElement
 
+from app.database import unindexed
 from app.extensions import db
 from app.models import Case, CaseClock, DayStat, FollowUp, Setting
 from app.models.day_stats import COUNTS
@@ -144,19 +145,10 @@ def day_of(moment) -> ColumnElement[int]:
     return cast(func.floor((func.extract("epoch", moment) + 28800) / 86400), Integer)
 
 
-def _unindexed(column) -> ColumnElement[str]:
-    """A string column as an expression no index serves (``column || ''``).
-
-    The status and channel tests below must never drive a plan: the rows wanted are those of
-    a few days or a few ids, and SQLite, which keeps no statistics here, would otherwise read
-    every open case through ``ix_cases_status_due`` (or every above-level one) to find them.
-    """
-    return column + literal("")
-
-
 def _is_open() -> ColumnElement[bool]:
-    """The case is open (through no index)."""
-    return _unindexed(Case.status).in_(OPEN)
+    """The case is open (through no index: the rows wanted are those of a few days or a few ids,
+    never every open case through ``ix_cases_status_due``)."""
+    return unindexed(Case.status).in_(OPEN)
 
 
 def _count(condition) -> ColumnElement[int]:
@@ -206,7 +198,7 @@ def _towns(where: list, wanted: Iterable[str] = COUNTS) -> Select:
     day = day_of(Case.received_at)
     counts = {"above_channel": func.count(Case.id)}
     return (select(*_row("t", {"day": day, "town_id": Case.town_id}, counts, wanted))
-            .where(_unindexed(Case.channel).in_(ABOVE_LEVEL), *where).group_by(day, Case.town_id))
+            .where(unindexed(Case.channel).in_(ABOVE_LEVEL), *where).group_by(day, Case.town_id))
 
 
 def _open(where: list, wanted: Iterable[str] = COUNTS) -> Select:

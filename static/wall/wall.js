@@ -8,7 +8,7 @@ import { gcj02ToWgs84, wgs84ToGcj02 } from "../js/coords.js";
 import { getJson as fetchJson } from "../js/fetch-json.js";
 import { renderPanels } from "./panels.js";
 import { createBaseMap } from "./basemap.js";
-import { boxInMap, createLabels, touches } from "./labels.js";
+import { boxInMap, createLabels, overlaps, touches } from "./labels.js";
 import {
   alertSymbols, CASE_PANE, clusterSymbol, longUnresolvedSymbol, PATROL_COLOURS, pointSymbol, SCALE, sourceSymbol,
 } from "./symbols.js";
@@ -308,7 +308,7 @@ function placeAlertTags() {
       // Another tag first, then a cluster's figure, then a 久拖不解 ring: each outweighs any number of the next.
       const hidden = circles.filter((circle) => touches(box, circle));
       const counts = hidden.filter((circle) => circle.weight === COUNT_WEIGHT).length;
-      const cost = 1e6 * placed.filter((other) => boxesOverlap(box, other)).length + 1e3 * counts
+      const cost = 1e6 * placed.filter((other) => overlaps(box, other)).length + 1e3 * counts
         + hidden.length - counts;
       if (!best || cost < best.cost) best = { dx, dy, box, cost };
       if (cost === 0) break;
@@ -318,8 +318,6 @@ function placeAlertTags() {
     placed.push(best.box);
   });
 }
-
-const boxesOverlap = (a, b) => a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
 
 function drawCases(data) {
   const started = performance.now();

@@ -79,6 +79,7 @@ from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql import Delete, Insert, Subquery
 from sqlalchemy.sql.elements import ColumnElement
 
+from app.database import unindexed
 from app.extensions import db
 from app.models import Case, Setting, WallCell, WallDirtyCell, WallOpenSnapshot, WallOpenState
 from app.models.types import UTCDateTime
@@ -809,7 +810,7 @@ def _summary_statement(dialect: str, split: bool = False, grouped: bool = False)
         per_cell = bindparam("per_cell", type_=Integer())
         zoom_x, zoom_y = c.cell_x // per_cell, c.cell_y // per_cell
     elif dialect == "sqlite":  # grouped by the cell, not in the primary key's order (see above)
-        zoom_x, zoom_y = c.cell_x + 0, c.cell_y + 0
+        zoom_x, zoom_y = unindexed(c.cell_x), unindexed(c.cell_y)
     columns = [
         zoom_x.label("zoom_x"), zoom_y.label("zoom_y"), func.sum(c.open_count + c.closed_count).label("count"),
         func.sum(c.lon_sum).label("lon_sum"), func.sum(c.lat_sum).label("lat_sum"), func.max(worst).label("worst"),

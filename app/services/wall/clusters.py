@@ -38,6 +38,7 @@ from datetime import datetime
 from sqlalchemy import Float, Integer, Row, Select, and_, case, cast, func, literal, not_, or_, select, union_all
 from sqlalchemy.sql.elements import ColumnElement
 
+from app.database import unindexed
 from app.errors import NotFound
 from app.extensions import db
 from app.models import Case, CaseEvent, Department, Grid, User, WallDirtyCell
@@ -139,8 +140,9 @@ def wall_filters(user: User, now: datetime, filters: dict, indexed: bool = True)
     that another condition must drive (a day's cases beside 噪声, a third of the city, which
     SQLite, keeping no statistics, would otherwise read through the category's index)."""
     clauses: list[ColumnElement[bool]] = [case_scope(user)]
-    category, channel, town = ((Case.category, Case.channel, Case.town_id) if indexed else
-                               (Case.category + literal(""), Case.channel + literal(""), Case.town_id + 0))
+    category, channel, town = (Case.category, Case.channel, Case.town_id)
+    if not indexed:
+        category, channel, town = unindexed(category), unindexed(channel), unindexed(town)
     if filters.get("received_from"):
         clauses.append(Case.received_at >= filters["received_from"])
     if filters.get("received_to"):
