@@ -167,7 +167,7 @@ def rank_at(moment: ColumnElement[datetime], yellow_at: ColumnElement[float]) ->
     )
 
 
-AGGREGATE_SETTINGS = "set_config('jit', 'off', true), set_config('work_mem', '32MB', true)"
+AGGREGATE_SETTINGS = "set_config('work_mem', '32MB', true)"
 # A count that reads a day or two of cases: no parallel workers either (on two cores, starting
 # them doubled a period to the minute's 27 ms).
 SMALL_AGGREGATE_SETTINGS = f"{AGGREGATE_SETTINGS}, set_config('max_parallel_workers_per_gather', '0', true)"
@@ -177,9 +177,8 @@ def tune_aggregate_session(session: Session | None = None, small: bool = False) 
     """On PostgreSQL, settings for the wall's aggregates (live counts, the summary's refresh)
     in this transaction.
 
-    The planner's cost estimate for a city-wide box is high enough to switch JIT compilation
-    on, which alone takes longer than the query; a little more sort memory lets a grouping
-    hash in memory instead of sorting on disk. A ``small`` count starts no parallel workers.
+    A little more sort memory lets a grouping hash in memory instead of sorting on disk (JIT
+    is off on every connection: ``app.database``). A ``small`` count starts no parallel workers.
     """
     session = session or db.session
     if session.get_bind().dialect.name == "postgresql":  # set_config(..., true) is SET LOCAL, one round trip
@@ -480,7 +479,7 @@ def refresh_cells(session: Session, cells: set[tuple[int, int]]) -> None:
     built once per level (``_refresh_statements``) and run with the cells as parameters.
     """
     one_refresh_at_a_time(session)
-    tune_aggregate_session(session)  # at 1M cases, JIT took 190 of a dense cell's 900 ms
+    tune_aggregate_session(session)
     yellow_at = {"yellow_at": float(get_setting("yellow_at"))}
     base_cells = set(cells)
     for level in range(BASE_LEVEL, -1, -1):
