@@ -100,6 +100,12 @@ def test_the_wall_shows_the_demo_city_live(app, browser, live_server, artifacts_
     page.screenshot(path=str(artifacts_dir / "wall-period-error.png"))
     page.wait_for_timeout(500)
     assert wall_map.get_attribute("data-in-view") == shown and refused == []
+    # Moving the map meanwhile asks for the period still applied, and the count names that one.
+    renders = page.evaluate("window.wallStats.renders")
+    page.evaluate("() => { window.wallMap.panBy([40, 0], { animate: false }); }")
+    page.wait_for_function("(n) => window.wallStats.renders > n", arg=renders, timeout=10_000)
+    assert refused == [] and page.locator("#legend-period").inner_text() == "2026-01-01 起受理"
+    assert page.locator("#in-view").inner_text().endswith("（2026-01-01 起受理）")
     # A period that has ended: the headline counts its intake late as of now, the ranking as of its last day.
     page.fill("#filters input[name=received_to]", "2026-10-31")
     page.locator("table.towns th", has_text="超期(含积案，截至10-31)").wait_for(timeout=10_000)

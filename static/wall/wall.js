@@ -56,11 +56,31 @@ function newestOf(kind) {
   return () => newestRequests.get(kind) === serial;
 }
 
+// The filters last applied: the form as it stood at its last change with a valid period.
+// Everything the wall asks for and states reads these, so a reversed period changes nothing
+// until it is put right (the map's count still names the period it counts).
+let applied = { entries: [], labels: "" };
+
+function applyFilters() {
+  const form = document.getElementById("filters");
+  applied = {
+    entries: [...new FormData(form)].filter(([name, value]) => value && name !== "measure"),
+    // The filters beside the period, as the selects name them (「噪声 · 来访」), or "" for none.
+    labels: ["category", "channel", "state", "flag"]
+      .map((name) => form.elements[name])
+      .filter((select) => select.value)
+      .map((select) => select.selectedOptions[0].textContent.trim())
+      .join(" · "),
+  };
+}
+
+function appliedValue(name) {
+  return applied.entries.find(([key]) => key === name)?.[1] || "";
+}
+
 function filterParams() {
   const params = new URLSearchParams();
-  const form = new FormData(document.getElementById("filters"));
-  for (const [name, value] of form) {
-    if (!value || name === "measure") continue;
+  for (const [name, value] of applied.entries) {
     if (name === "received_from") {
       params.set(name, `${value}T00:00:00+08:00`);
     } else if (name === "received_to") {
@@ -88,9 +108,8 @@ function periodInOrder() {
 // Which cases the map shows: every case, or those received in the period the filter sets.
 // The panels state their own period; the map states its own, so neither is read as the other.
 function mapPeriod() {
-  const form = document.getElementById("filters");
-  const from = form.elements.received_from.value;
-  const to = form.elements.received_to.value;
+  const from = appliedValue("received_from");
+  const to = appliedValue("received_to");
   if (from && to) return `受理 ${from} 至 ${to}`;
   if (from) return `${from} 起受理`;
   if (to) return `${to} 前受理`;
@@ -100,14 +119,8 @@ function mapPeriod() {
 // "no-cache" revalidates with the ETag: an unchanged viewport comes back as a 304.
 const getJson = (url) => fetchJson(url, { cache: "no-cache" });
 
-// The filters beside the period, as the selects name them (「噪声 · 来访」), or "" for none.
 function otherFilters() {
-  const form = document.getElementById("filters");
-  return ["category", "channel", "state", "flag"]
-    .map((name) => form.elements[name])
-    .filter((select) => select.value)
-    .map((select) => select.selectedOptions[0].textContent.trim())
-    .join(" · ");
+  return applied.labels;
 }
 
 // What the map counts: its period and the other filters, stated wherever the map gives a figure.
@@ -726,11 +739,18 @@ async function start() {
   document.getElementById("filters").addEventListener("change", (event) => {
     if (event.target.id === "measure") return;
     if (!periodInOrder()) return;  // nothing is asked for a period that ends before it starts
+    applyFilters();
     loadCases(); loadVillages();
     if (event.target.name.startsWith("received_")) loadPanels();
     else notePanelScope();
   });
   document.getElementById("kiosk").addEventListener("click", () => (kioskTimer ? stopKiosk() : startKiosk()));
+  // A reversed period the browser kept from before a reload is dropped, not asked for.
+  if (!periodInOrder()) {
+    document.getElementById("filters").elements.received_to.value = "";
+    periodInOrder();
+  }
+  applyFilters();
   await Promise.all([loadCases(), loadVillages(), loadPanels(), loadAlerts(), loadLong(), loadBaseMap()]);
   connectLive();
   element.dataset.ready = "true";
