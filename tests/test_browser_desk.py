@@ -4,6 +4,7 @@ as the department, and watch its colour in the queue as the clock moves (never s
 from datetime import timedelta
 
 import pytest
+from playwright.sync_api import expect
 
 from app.services import clock
 from tests.helpers import sign_in, take_action
@@ -25,6 +26,7 @@ def test_register_assign_sign_and_watch_the_colour(page, live_server, city, arti
     page.get_by_label("标题").fill("机械厂夜间噪声扰民")
     page.get_by_label("问题描述").fill("每晚十一点后冲压声明显")
     page.locator('#pick-map[data-ready="true"]').wait_for()
+    expect(page.locator("#pick-map .leaflet-control-zoom-out")).to_have_attribute("title", "缩小")  # not "Zoom out"
     box = page.locator("#pick-map").bounding_box()
     page.locator("#pick-map").click(position={"x": box["width"] * 0.12, "y": box["height"] * 0.5})  # village V11
     assert page.get_by_label("经度").input_value() != ""

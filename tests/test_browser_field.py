@@ -158,6 +158,7 @@ def test_patrol_discovery_picked_on_the_map_waits_out_an_expired_session(phone_p
 
     page.get_by_role("button", name="在地图上选点").click()  # Leaflet, from the worker's cache
     expect(page.locator('.pick-map[data-ready="true"]')).to_be_visible()
+    expect(page.locator(".pick-map .leaflet-control-zoom-in")).to_have_attribute("title", "放大")  # not "Zoom in"
     page.locator(".pick-map path.leaflet-interactive").click()  # the middle of the V11 polygon
     page.locator("#pick-panel").screenshot(path=str(artifacts_dir / "field-map-pick.png"))
     page.get_by_role("button", name="确认此位置").click()

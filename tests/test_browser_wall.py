@@ -60,6 +60,9 @@ def test_the_wall_shows_the_demo_city_live(app, browser, live_server, artifacts_
     # The map says which cases it counts (the panels state their own period).
     assert page.locator("#in-view").inner_text().endswith("（全部受理时间）")
     assert page.locator("#legend-period").inner_text() == "全部受理时间"
+    # Leaflet's own controls speak Chinese too.
+    assert page.locator(".leaflet-control-zoom-in").get_attribute("title") == "放大"
+    assert page.locator(".leaflet-control-layers-toggle").get_attribute("title") == "图层"
     page.locator('#live[data-state="open"]').wait_for(timeout=10_000)
     no_scroll = page.evaluate("[document.documentElement.scrollHeight, document.documentElement.scrollWidth]")
     assert no_scroll == [1080, 1920]

@@ -32,6 +32,8 @@ VENDOR_FILES = (("idb", "index.js"), ("qrcode-generator", "qrcode.mjs"), ("exifr
 # Fetched into a second cache once the app has started, not on first load: only the manual
 # map pick needs them, and it must still work offline.
 DEFERRED_VENDOR_FILES = (("leaflet", "leaflet.js"), ("leaflet", "leaflet.css"))
+# Modules of static/js the phone shares with the desk and the wall.
+SHARED_MODULES = ("coords.js", "leaflet-zh.js")
 # The service worker pulls these in with importScripts for Background Sync.
 WORKER_VENDOR_FILES = (("idb", "umd.js"),)
 
@@ -41,7 +43,7 @@ def precache_urls() -> list[str]:
     urls = [url_for("field_app.shell"), url_for("field_app.offline"), url_for("field_app.manifest")]
     urls.append(url_for("static", filename="m/app.css"))
     urls += [url_for("static", filename=f"m/{name}") for name in MODULES]
-    urls.append(url_for("static", filename="js/coords.js"))
+    urls += [url_for("static", filename=f"js/{name}") for name in SHARED_MODULES]
     urls += [url_for("vendor.vendor_file", package=p, filename=f) for p, f in VENDOR_FILES]
     return urls
 
@@ -56,7 +58,7 @@ def _asset_files() -> list[Path]:
     root = Path(current_app.root_path)
     static = root.parent / "static"
     modules = root.parent / "node_modules"
-    files = [static / "m" / "sw.js", static / "m" / "app.css", static / "js" / "coords.js"]
+    files = [static / "m" / "sw.js", static / "m" / "app.css", *(static / "js" / name for name in SHARED_MODULES)]
     files += [static / "m" / name for name in MODULES]
     files += [modules / PACKAGES[p] / f for p, f in VENDOR_FILES + DEFERRED_VENDOR_FILES + WORKER_VENDOR_FILES]
     files += sorted((root / "web" / "templates" / "field").glob("*.html"))

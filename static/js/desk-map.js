@@ -4,6 +4,7 @@
 import { toWgs84 } from "./coords.js";
 import { createBaseMap } from "../wall/basemap.js";
 import { getJson } from "./fetch-json.js";
+import { speakChinese } from "./leaflet-zh.js";
 
 const GRID_STYLE = { color: "#0b6e4f", weight: 1, fillOpacity: 0.04 };
 const OWN_GRID_STYLE = { color: "#0b6e4f", weight: 3, fillOpacity: 0.12 };
@@ -29,6 +30,7 @@ function addBaseMap(map, url) {
 // The map is returned at once, so callers can attach handlers before the grids arrive;
 // `ready` resolves when the grid layer is drawn.
 export function gridMap(element, { highlightId = null, fit = true } = {}) {
+  speakChinese(window.L);
   const map = window.L.map(element, { zoomSnap: 0.5, attributionControl: false });
   map.setView([32.39, 120.57], 10);
   addBaseMap(map, element.dataset.basemapUrl);

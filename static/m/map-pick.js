@@ -3,6 +3,8 @@
 // the background after start-up, so the pick works offline too. No tiles: the grid polygon
 // from the server is the map, as on the desk.
 
+import { speakChinese } from "/static/js/leaflet-zh.js";
+
 const OWN_GRID_STYLE = { color: "#0b6e4f", weight: 3, fillOpacity: 0.12 };
 const PICK_STYLE = { radius: 10, color: "#c62828", weight: 3, fillOpacity: 0.5 };
 const FIX_STYLE = { color: "#1565c0", weight: 2, fillOpacity: 0.1, interactive: false };
@@ -24,7 +26,10 @@ function loadLeaflet() {
   leaflet ||= Promise.all([
     loadFile("link", { rel: "stylesheet", href: "/vendor/leaflet/leaflet.css" }),
     loadFile("script", { src: "/vendor/leaflet/leaflet.js" }),
-  ]).then(() => window.L, (error) => {
+  ]).then(() => {
+    speakChinese(window.L);
+    return window.L;
+  }, (error) => {
     leaflet = null;
     throw error;
   });

@@ -6,6 +6,7 @@
 
 import { gcj02ToWgs84, wgs84ToGcj02 } from "../js/coords.js";
 import { getJson as fetchJson } from "../js/fetch-json.js";
+import { labelLayers, speakChinese } from "../js/leaflet-zh.js";
 import { renderPanels } from "./panels.js";
 import { createBaseMap } from "./basemap.js";
 import { boxInMap, createLabels, overlaps, touches } from "./labels.js";
@@ -29,6 +30,7 @@ const EVENT_TEXT = { new_case: "新案件", state_change: "状态变化", turned
 const stats = { renders: 0, lastFetchMs: 0, lastDrawMs: 0, symbols: 0, sourceRenders: 0 };
 window.wallStats = stats;
 
+speakChinese(L);
 const map = L.map(element, { preferCanvas: true, zoomSnap: 1, attributionControl: false, zoomControl: true });
 map.setView([32.39, 120.57], 10);
 window.wallMap = map;  // for the browser benchmark and tests, as wallStats
@@ -184,10 +186,11 @@ async function loadGrids() {
     coordsToLatLng, interactive: false,
     style: { color: "#7fd1ff", weight: 2.2, fill: false },
   }).addTo(map);
-  L.control.layers(null, {
+  const layers = L.control.layers(null, {
     "底图（道路、水系、地名）": baseMap.layer, "镇（街道）界": townLayer, "村（社区）着色": villageLayer, "案件": caseLayer,
     "监管对象（距上次巡查天数）": sourceLayer, "预警": alertLayer, "久拖不解": longLayer,
   }, { collapsed: false }).addTo(map);
+  labelLayers(layers);
   cityBounds = townLayer.getBounds();
   if (cityBounds.isValid()) map.fitBounds(cityBounds, fitOptions({ animate: false }));
   gridLabels = createLabels(map, towns, villages, latLngOf, SCALE, caseCircles, overlayBoxes);
