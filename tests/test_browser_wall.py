@@ -82,12 +82,19 @@ def test_the_wall_shows_the_demo_city_live(app, browser, live_server, artifacts_
             # Every figure of the map names the filter; the panels say they do not follow it.
             assert page.locator("#in-view").inner_text().endswith("（全部受理时间 · 噪声）")
             assert page.locator("#legend-period").inner_text() == "全部受理时间 · 噪声"
+            page.wait_for_function("() => document.getElementById('legend-measure').textContent"
+                                   ".endsWith('未办结（件） · 全部受理时间 · 噪声')", timeout=10_000)
             assert "统计面板不随类型" in page.locator("#period").inner_text()
             # one filter: the rings split by state from the worker's snapshot, which says when
             legend = page.locator("#legend").inner_text()
             assert "未细分" not in legend and "状态截至" in legend, legend
             page.screenshot(path=str(artifacts_dir / "wall-filtered-noise.png"))
     assert "统计面板不随" not in page.locator("#period").inner_text()
+    # The scores' shading is for the panels' period, and says so.
+    page.select_option("#measure", "score")
+    period = page.locator("#panel-totals .panel-period").inner_text()
+    assert page.locator("#legend-measure").inner_text() == f"村（社区）着色：考核扣分（分，清零计满分） · 统计期间 {period}"
+    page.select_option("#measure", "open")
     renders = page.evaluate("window.wallStats.renders")
     page.fill("#filters input[name=received_from]", "2026-01-01")
     page.wait_for_function("(n) => window.wallStats.renders > n", arg=renders, timeout=10_000)
@@ -115,7 +122,8 @@ def test_the_wall_shows_the_demo_city_live(app, browser, live_server, artifacts_
     assert "至今超期" in page.locator("#panel-difficult").inner_text()
     page.fill("#filters input[name=received_to]", "")
     assert page.locator("#period-error").is_hidden()
-    page.locator("table.towns th", has_text="超期(含积案)").first.wait_for(timeout=10_000)
+    page.locator("table.towns th", has_text="现超期(含积案)").first.wait_for(timeout=10_000)
+    assert "现有久拖不解" in page.locator("#panel-difficult").inner_text()  # the list now, not the period's
     renders = page.evaluate("window.wallStats.renders")
     page.fill("#filters input[name=received_from]", "")
     page.wait_for_function("(n) => window.wallStats.renders > n", arg=renders, timeout=10_000)

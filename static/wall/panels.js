@@ -100,7 +100,8 @@ export function renderPanels(data) {
   const endedOn = Date.parse(data.period.end) <= Date.now() ? data.period.last_day.slice(5) : null;
   fill("panel-difficult", figure(endedOn ? "至今超期" : "超期", c.overdue.toLocaleString("zh-CN"), "bad"),
     figure("越级访", c.above_level.toLocaleString("zh-CN"), "bad"), figure("重复访", c.repeat.toLocaleString("zh-CN")),
-    figure("久拖不解", c.long_unresolved.toLocaleString("zh-CN"), "bad long"));
+    // The list as it stands now, whenever its cases came in: not the period's (the label says so).
+    figure("现有久拖不解", c.long_unresolved.toLocaleString("zh-CN"), "bad long"));
   const r = c.rates;
   fill("panel-rates", bars([["按时签收", r.sign_on_time], ["按时现场核查", r.onsite_on_time],
     ["一次办结", r.first_time_resolution], ["满意率", r.satisfaction]], { tone: "green", format: percent }));
@@ -119,7 +120,7 @@ function renderTowns(towns, endedOn = null) {
   // The ranking's overdue count is each town's backlog too (cases received before the period
   // and still late), not only the period's intake as in the headline's 超期, and for a period
   // that has ended, those late by its last day (scoring.town_ranking): the header says so.
-  const overdue = endedOn ? `超期(含积案，截至${endedOn})` : "超期(含积案)";
+  const overdue = endedOn ? `超期(含积案，截至${endedOn})` : "现超期(含积案)";
   ["#", "镇（街道）", "得分", "越级访", overdue].forEach((title) => head.append(el("th", "", title)));
   table.append(head);
   const row = (cells, className = "") => {

@@ -154,11 +154,15 @@ function shadeFor(value, max) {
   return SHADES[Math.min(SHADES.length - 1, 1 + Math.floor((value / Math.max(1, max)) * (SHADES.length - 1)))];
 }
 
-const MEASURE_TEXT = { open: "未办结（件）", overdue: "超期（件）", score: "考核扣分（分）" };
+const MEASURE_TEXT = { open: "未办结（件）", overdue: "超期（件）", score: "考核扣分（分，清零计满分）" };
+// The panels' period as they state it (「09-20 至 12-31」): the scores' shading is for it.
+let panelPeriod = "";
 
-// The shading's legend: the measure's name and unit, the colour ramp, and its range.
+// The shading's legend: the measure's name and unit, what it counts, the colour ramp, and its
+// range. Open and overdue follow the map's filters; the scores, the panels' period.
 function renderScaleLegend(measure, max) {
-  document.getElementById("legend-measure").textContent = `村（社区）着色：${MEASURE_TEXT[measure]}`;
+  const scope = measure === "score" ? `统计期间 ${panelPeriod}` : mapScope();
+  document.getElementById("legend-measure").textContent = `村（社区）着色：${MEASURE_TEXT[measure]} · ${scope}`;
   document.getElementById("legend-scale").style.background = `linear-gradient(90deg, ${SHADES.join(", ")})`;
   document.getElementById("legend-scale-high").textContent = Number(max.toFixed(1)).toLocaleString("zh-CN");
   element.dataset.shadeMax = String(max);
@@ -402,6 +406,8 @@ async function loadPanels() {
     if (!current()) return;  // a newer period was picked meanwhile
     renderPanels(data);
     notePanelScope();
+    panelPeriod = data.period.short_label;
+    styleVillages();
     element.dataset.panelsReady = "true";
   } catch {
     if (!current()) return;
