@@ -93,7 +93,8 @@ def test_the_wall_shows_the_demo_city_live(app, browser, live_server, artifacts_
     # The scores' shading is for the panels' period, and says so.
     page.select_option("#measure", "score")
     period = page.locator("#panel-totals .panel-period").inner_text()
-    assert page.locator("#legend-measure").inner_text() == f"村（社区）着色：考核扣分（分，清零计满分） · 统计期间 {period}"
+    shading = page.locator("#legend-measure").inner_text()
+    assert shading == f"村（社区）着色：考核扣分（分，清零计满分） · 统计期间 {period}"
     page.select_option("#measure", "open")
     renders = page.evaluate("window.wallStats.renders")
     page.fill("#filters input[name=received_from]", "2026-01-01")

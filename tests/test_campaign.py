@@ -16,6 +16,7 @@ from app.services import clock
 from app.services.campaign.early_warning import active_alerts, scan
 from app.services.campaign.phases import create_campaign, current_phase
 from app.services.campaign.scoring import town_ranking
+from app.services.clock import beijing_date
 from tests.factories import make_case
 from tests.helpers import HOSTILE_NAME, Desk, header_is_clean, put, sign_in_pages
 
@@ -556,8 +557,20 @@ def test_receptions_and_the_weekly_check(desk, scenario, city):
         ("2026-11-02", "西镇", 1, True), ("2026-11-02", "东镇", 0, False), ("2026-11-02", "市生态环境局", 1, True),
         ("2026-11-09", "西镇", 1, True), ("2026-11-09", "东镇", 1, True), ("2026-11-09", "市生态环境局", 0, False),
     ]
+    assert {w["state"] for w in weeks if not w["ok"]} == {"missed"}  # both weeks are over
     page = desk.client("sup_T2")[0].get("/desk/campaign/receptions?start=2026-11-02&end=2026-11-15")
     assert page.status_code == 200 and "未开展" in page.get_data(as_text=True)
+
+    # A period that runs past today: this week is not missed yet, the weeks after it are still to come.
+    monday = beijing_date(clock.now()) - timedelta(days=beijing_date(clock.now()).weekday())
+    later = (monday + timedelta(days=21)).isoformat()
+    weeks = desk.get("command", f"/api/v1/receptions/weekly-check?start={monday - timedelta(days=7)}&end={later}")
+    states = {(w["week_of"], w["host_name"]): w["state"] for w in weeks.get_json()}
+    assert states[(str(monday - timedelta(days=7)), "市生态环境局")] == "missed"
+    assert states[(str(monday), "东镇")] == "in_progress"
+    assert states[(str(monday + timedelta(days=7)), "东镇")] == "upcoming"
+    page = desk.client("command")[0].get(f"/desk/campaign/receptions?start={monday}&end={later}").get_data(as_text=True)
+    assert "未开展" not in page and "本周进行中" in page and "未到" in page
 
 
 def test_special_checks_plan_result_and_report(desk, scenario):

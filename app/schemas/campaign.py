@@ -289,7 +289,9 @@ class WeekCheckSchema(Schema):
     host_id = fields.Integer()
     host_name = fields.String()
     held = fields.Integer()
-    ok = fields.Boolean()
+    ok = fields.Boolean(metadata={"description": "enough receptions held that week"})
+    state = fields.String(metadata={"description": "met, missed (a week that is over), in_progress "
+                                                   "(this week, not enough yet) or upcoming"})
 
 
 class CheckPlanSchema(PeriodSchema):

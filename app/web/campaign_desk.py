@@ -229,7 +229,8 @@ def receptions_page():
     start, end = stated.start, stated.end
     return render_template("campaign/receptions.html", args=args, period=stated,
                            items=receptions.receptions_between(start, end),
-                           weeks=receptions.weekly_check(start, end), kinds=ReceptionKind.labels())
+                           weeks=receptions.weekly_check(start, end), week_states=receptions.WEEK_STATES,
+                           kinds=ReceptionKind.labels())
 
 
 @bp.post("/receptions")

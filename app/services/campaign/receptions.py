@@ -66,8 +66,14 @@ def _weeks(start: datetime, end: datetime) -> list[date]:
     return weeks
 
 
+# What a week's check says (``state``): enough held; a week that is over without enough; the
+# current week, not enough yet; a week still to come (a period may run past today).
+WEEK_STATES = {"met": "达标", "missed": "未开展", "in_progress": "本周进行中", "upcoming": "未到"}
+
+
 def weekly_check(start: datetime, end: datetime) -> list[dict]:
-    """For each week and each town or listed department: receptions held, and whether enough."""
+    """For each week and each town or listed department: receptions held, whether enough
+    (``ok``), and the week's ``state`` (``WEEK_STATES``): only a week that is over can be missed."""
     minimum = int(get_setting("reception_min_per_week"))
     codes = list(get_setting("reception_department_codes"))
     towns = db.session.scalars(select(Grid).where(Grid.level == 2).order_by(Grid.code))
@@ -83,6 +89,16 @@ def weekly_check(start: datetime, end: datetime) -> list[dict]:
         day = beijing_date(held_at)
         key = (day - timedelta(days=day.weekday()), "town" if town_id else "department", town_id or department_id)
         held[key] = held.get(key, 0) + 1
+    now = clock.now()
+
+    def state(week: date, count: int) -> str:
+        if count >= minimum:
+            return "met"
+        if day_start(week) > now:
+            return "upcoming"
+        return "in_progress" if day_start(week + timedelta(days=7)) > now else "missed"
+
     return [{"week_of": w, "host_kind": kind, "host_id": host_id, "host_name": name,
-             "held": held.get((w, kind, host_id), 0), "ok": held.get((w, kind, host_id), 0) >= minimum}
+             "held": held.get((w, kind, host_id), 0), "ok": held.get((w, kind, host_id), 0) >= minimum,
+             "state": state(w, held.get((w, kind, host_id), 0))}
             for w in weeks for kind, host_id, name in hosts]
