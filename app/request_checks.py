@@ -13,6 +13,13 @@ a 500). A surrogate left alone is what an emoji cut in half by a length limit on
 leaves behind; the inspector app's outbox keeps a 4xx record with its message for the person
 to correct instead of sending it again and again, so these must be 4xx, never 5xx.
 
+A request that may write receives its whole body before anything reads the database
+(``receive_the_body``). On SQLite such a request's first transaction takes the write lock
+(``app.database``), and the first transaction is loading the signed-in user: a phone sending
+a photo at 25 KB/s on a weak signal held the lock for the whole upload, and every other writer
+in the city (a bulk sign at the desk, a login) waited ten seconds and failed. On PostgreSQL it
+kept a connection idle in its transaction as long.
+
 A form Werkzeug cannot read at all (a file name that is not UTF-8, a multipart body cut
 short) it hands on as an empty form, without a word: an upload then "succeeds" with nothing
 stored. Such a form is refused with 400 and a Chinese reason instead (``CheckedRequest``).
@@ -127,8 +134,21 @@ def _too_deep() -> DomainError:
     return DomainError(message, {"json": [message]})
 
 
+def receive_the_body() -> None:
+    """Read a writing request's body to the end (a form into its fields and spooled files, any
+    other body into memory, within MAX_CONTENT_LENGTH) before any transaction begins."""
+    if request.method in ("GET", "HEAD", "OPTIONS"):
+        return
+    if request.mimetype in ("multipart/form-data", "application/x-www-form-urlencoded"):
+        request.form  # noqa: B018  (parsing reads the stream; the view reads the parsed form)
+    else:
+        request.get_data(cache=True)  # the view's get_data returns these bytes
+
+
 def init_request_checks(app: Flask) -> None:
-    """Register the checks; call before the CSRF extension so they run first."""
+    """Register the checks; call before the CSRF extension and anything that reads the
+    database, so they run first."""
     app.request_class = CheckedRequest
+    app.before_request(receive_the_body)
     app.before_request(refuse_nameless_form_fields)
     app.before_request(refuse_unusable_json)
