@@ -6,7 +6,7 @@ handlers registered by ``init_error_handlers`` turn it (and every other exceptio
 module sits below every layer, so models, services, pages and the API all import it.
 """
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, current_app, g, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError, StatementError
 from werkzeug.exceptions import HTTPException
@@ -134,6 +134,9 @@ def _wants_json() -> bool:
     return request.path.startswith("/api/") or request.is_json
 
 
+BUSY_PAGE_MESSAGE = "服务器正忙，未能保存。请稍候几秒，用浏览器的“返回”回到上一页（已填内容仍在）后重新提交。"
+
+
 def _respond(code: int, message: str | None, errors: dict | None = None):
     """Answer JSON to API callers and a Chinese page to people."""
     if _wants_json():
@@ -161,7 +164,15 @@ def init_error_handlers(app: Flask) -> None:
     @app.errorhandler(TransientConflict)
     def handle_transient_conflict(exc: TransientConflict):
         db.session.rollback()
-        body, code = _respond(exc.status, exc.message, exc.errors)
+        # The page reads nothing more from the database: the clash may have been loading the
+        # signed-in person, and the menu would ask again and fail as a bare 500. Flask-Login
+        # puts the person into every template, so a person not yet loaded counts as nobody.
+        g.bare_page = True
+        if "_login_user" not in g:
+            g._login_user = current_app.login_manager.anonymous_user()
+        # The phone and scripts retry by themselves; a person at a page does it by hand.
+        message = exc.message if _wants_json() else BUSY_PAGE_MESSAGE
+        body, code = _respond(exc.status, message, exc.errors)
         return body, code, {"Retry-After": str(exc.retry_after_s)}
 
     @app.errorhandler(CSRFError)

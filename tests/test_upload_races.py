@@ -1,12 +1,19 @@
 """Uploads that meet other requests: a clash is a 503 the phone retries, a conflict a 409 that shows
 only what the caller may read, and of several photos sent under one id exactly one is kept."""
 
+import hashlib
+import http.cookiejar
 import json
+import socket
 import sqlite3
 import threading
+import time
+import urllib.error
+import urllib.request
 import uuid
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import psycopg.errors
 import pytest
@@ -19,6 +26,7 @@ from app.models import CaseEvent, Inspection, Photo
 from app.services.cases.timeline import verify_chain
 from app.services.field import photos as photo_files
 from app.services.field import sync
+from tests.factories import PASSWORD
 from tests.helpers import INSPECTOR, Desk, make_jpeg, onsite_body, put, put_bytes
 
 BUSY = {"code": 503, "message": "服务器繁忙，正在自动重试。", "errors": {"retry": ["transient"]}}
@@ -82,6 +90,26 @@ def test_a_clash_with_another_transaction_is_503_and_the_retry_goes_in(desk, cit
     assert put(desk, INSPECTOR, url, body).status_code == 201
     assert count(Inspection) == 1
     assert db.session.scalars(select(CaseEvent.kind)).all().count("record_onsite") == 1
+
+
+def test_a_clash_while_the_signed_in_person_loads_is_a_busy_page_not_a_500(desk, city):
+    """The desk's write met a held lock while loading who is signed in: the page that says so
+    must not ask the database again (its menu did, and failed as a bare 500)."""
+    client, token = desk.client("sup_T1")
+    failures = []
+
+    def fail(conn, cursor, statement, parameters, context, executemany):
+        if statement.startswith("SELECT users."):
+            failures.append(statement)
+            raise driver_error("40001")
+
+    event.listen(db.engine, "before_cursor_execute", fail)
+    try:
+        answer = client.post("/desk/bulk/sign", data={"csrf_token": token, "case_ids": city.cases["V11"].id})
+    finally:
+        event.remove(db.engine, "before_cursor_execute", fail)
+    assert answer.status_code == 503 and answer.headers["Retry-After"]
+    assert "服务器正忙，未能保存" in answer.get_data(as_text=True) and len(failures) == 1
 
 
 def test_a_broken_rule_is_not_mistaken_for_a_clash(desk, city):
@@ -230,3 +258,58 @@ def test_a_conflict_on_someone_elses_record_names_only_its_id(desk, city):
     assert "厂区东侧有暗管" not in shown and "120.50731" not in shown and "32.31217" not in shown
     own = put(desk, INSPECTOR, url, mine | {"notes": "改过"})
     assert own.status_code == 409 and own.get_json()["errors"]["server"]["notes"] == "厂区东侧有暗管"
+
+
+class HttpSession:
+    """A client of the live server over real HTTP, with its own cookies (the test client
+    cannot send a body slowly)."""
+
+    def __init__(self, base: str):
+        self.base = base
+        self.jar = http.cookiejar.CookieJar()
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar))
+
+    def token(self) -> str:
+        with self.opener.open(f"{self.base}/api/v1/auth/csrf") as answer:
+            return json.load(answer)["csrf_token"]
+
+    def login(self, username: str) -> int:
+        """Sign in through the API; the status (a login writes the session's record)."""
+        request = urllib.request.Request(
+            f"{self.base}/api/v1/auth/login", method="POST",
+            data=json.dumps({"username": username, "password": PASSWORD}).encode(),
+            headers={"Content-Type": "application/json", "X-CSRFToken": self.token()})
+        try:
+            with self.opener.open(request) as answer:
+                return answer.status
+        except urllib.error.HTTPError as error:
+            return error.code
+
+    def cookie(self) -> str:
+        return "; ".join(f"{c.name}={c.value}" for c in self.jar)
+
+
+def test_a_photo_arriving_slowly_keeps_no_other_writer_waiting(live_server, announced):
+    """A phone on a weak signal sends its photo for many seconds. The server reads the whole
+    body before it opens a transaction (on SQLite a writer's first transaction takes the write
+    lock), so a login at the desk meanwhile goes in at once instead of failing after ten."""
+    phone = HttpSession(live_server)
+    assert phone.login(INSPECTOR) == 200
+    photo = make_jpeg(800, 600)
+    address = urlsplit(live_server)
+    upload = socket.create_connection((address.hostname, address.port))
+    head = (f"PUT {announced} HTTP/1.1\r\nHost: {address.netloc}\r\nContent-Type: image/jpeg\r\n"
+            f"Content-Length: {len(photo)}\r\nX-Content-SHA256: {hashlib.sha256(photo).hexdigest()}\r\n"
+            f"X-CSRFToken: {phone.token()}\r\nCookie: {phone.cookie()}\r\nConnection: close\r\n\r\n")
+    upload.sendall(head.encode() + photo[:len(photo) // 2])
+    time.sleep(0.5)  # the server has the head and half the photo, and waits for the rest
+    try:
+        assert HttpSession(live_server).login("sup_T1") == 200  # not 503 after the busy timeout
+    finally:
+        upload.sendall(photo[len(photo) // 2:])
+        answer = b""
+        while chunk := upload.recv(65536):
+            answer += chunk
+        upload.close()
+    assert answer.startswith(b"HTTP/1.1 201"), answer[:200]
+    assert count(Photo) == 1
