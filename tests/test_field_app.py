@@ -352,7 +352,10 @@ const cases = {
   reason_instead_of_photo: { ...complete, photo_count: 0, no_photo_reason: "safety" },
   at_the_limits: { ...complete, distance_m: 500, accuracy_m: 100 },
   beyond_the_limits: { ...complete, distance_m: 500.5, accuracy_m: 100.5 },
-  picked_on_the_map: { ...complete, accuracy_m: null },
+  picked_on_the_map: { ...complete, accuracy_m: null, manual_location: true },
+  picked_without_a_photo: { ...complete, accuracy_m: null, manual_location: true, photo_count: 0,
+    no_photo_reason: "safety" },
+  fix_of_unknown_accuracy: { ...complete, accuracy_m: null },
   case_without_location: { ...complete, distance_m: null },
 };
 const out = { missing: [rules.MISSING_PHOTO, rules.MISSING_FINDINGS] };
@@ -382,5 +385,9 @@ def test_the_phone_judges_an_onsite_check_as_the_contract_says(verdicts):
     assert verdicts["at_the_limits"]["counts_as_onsite"] is True
     beyond = verdicts["beyond_the_limits"]
     assert (beyond["far_from_case"], beyond["poor_accuracy"], beyond["incomplete"]) == (True, True, False)
-    assert verdicts["picked_on_the_map"]["poor_accuracy"] is True and not verdicts["picked_on_the_map"]["incomplete"]
+    # A point picked on the map is judged by its photos, as the server judges it.
+    assert verdicts["picked_on_the_map"]["counts_as_onsite"] is True
+    without = verdicts["picked_without_a_photo"]
+    assert without["poor_accuracy"] is True and not without["incomplete"] and not without["counts_as_onsite"]
+    assert verdicts["fix_of_unknown_accuracy"]["poor_accuracy"] is True
     assert verdicts["case_without_location"]["far_from_case"] is False

@@ -435,8 +435,10 @@ function review() {
   }
   const limits = settings();
   const distance = toCase(location);
+  const manual = Boolean(location) && location.source === "manual";
   const verdict = assessCheck({
-    distance_m: distance, accuracy_m: location ? location.accuracy_m : null, photo_count: photos.length,
+    distance_m: distance, accuracy_m: location ? location.accuracy_m : null, manual_location: manual,
+    photo_count: photos.length,
     findings: { source_found: chosen("source_found"), violation_found: chosen("violation_found") },
     no_photo_reason: noPhotoReason(),
   }, limits);
@@ -445,8 +447,9 @@ function review() {
     warnings.push(`距案件位置 ${lengthText(distance)}，超过 ${limits.onsite_max_distance_m} 米。`);
   }
   if (location && verdict.poor_accuracy) {
-    warnings.push(location.accuracy_m === null ? "位置是在地图上手选的，没有定位精度。"
-      : `定位精度 ${metres(location.accuracy_m)}，差于 ${limits.onsite_max_accuracy_m} 米。`);
+    warnings.push(manual ? "位置是在地图上手选的，又没有照片佐证。"
+      : location.accuracy_m === null ? "定位精度未知。"
+        : `定位精度 ${metres(location.accuracy_m)}，差于 ${limits.onsite_max_accuracy_m} 米。`);
   }
   return { missing, warnings };
 }
