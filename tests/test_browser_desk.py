@@ -7,7 +7,7 @@ import pytest
 from playwright.sync_api import expect
 
 from app.services import clock
-from tests.helpers import sign_in, take_action
+from tests.helpers import open_action, sign_in, take_action
 
 pytestmark = pytest.mark.browser
 
@@ -38,7 +38,20 @@ def test_register_assign_sign_and_watch_the_colour(page, live_server, city, arti
     assert "市生态环境局" in page.locator(".facts").inner_text()
 
     take_action(page, "accept", {"定性": "信访"})
-    take_action(page, "assign")
+    # A second click while the answer is on its way sends nothing: no second request finds the
+    # case already assigned and answers 「不能交办」 over the first one's success. (The server
+    # here answers 204, so the page stays as it was sent.)
+    posts = []
+    page.route("**/actions/assign", lambda route: (posts.append(route.request.url), route.fulfill(status=204)))
+    button = open_action(page, "assign").locator("button[type=submit]")
+    button.click()
+    expect(button).to_be_disabled()
+    button.click(force=True)
+    page.wait_for_timeout(300)
+    assert len(posts) == 1
+    page.unroute("**/actions/assign")
+    page.reload()
+    take_action(page, "assign", done="已交办")
     assert "已交办" in page.locator(".pill").inner_text()
     page.get_by_role("button", name="退出").click()
 

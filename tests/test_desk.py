@@ -6,7 +6,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Case, Notification
+from app.models import Case, CaseExtension, Notification
 from app.models.vocab import CaseStatus
 from app.services import clock
 from app.services.settings import set_setting
@@ -69,6 +69,29 @@ def test_actions_panel_and_refusals_are_shown_in_chinese(client, city):
     assert "案件当前为「已交办」，不能交办" in again.text
     hidden = client.post(f"/desk/cases/{city.cases['V21'].id}/actions/sign", data={"csrf_token": token})
     assert hidden.status_code == 404
+
+
+def test_a_refused_action_comes_back_open_with_everything_typed(client, city):
+    """A refusal (here the extension's days) loses nothing: the form is open again, filled in."""
+    case = city.cases["V11"]
+    case.status = CaseStatus.HANDLING
+    db.session.commit()
+    sign_in_pages(client, "sup_T1")
+    token = form_token(client.get(f"/desk/cases/{case.id}").text)
+    reason = "需要第三方检测报告，周期较长 <script>"
+    refused = client.post(f"/desk/cases/{case.id}/actions/request_extension",
+                          data={"csrf_token": token, "days": "45", "reason": reason})
+    assert refused.status_code == 409  # the step's own rule refused it, as the API would
+    page = refused.text
+    assert page.count("延期天数") >= 2  # the flash at the top and the form's own line
+    form = page[page.index('data-step="request_extension"'):]
+    form = form[:form.index("</details>")]
+    assert form.startswith('data-step="request_extension" open')
+    assert 'role="alert"' in form and 'name="days" value="45"' in form
+    assert ">需要第三方检测报告，周期较长 &lt;script&gt;</textarea>" in form
+    # Nothing else is filled in: another action's form is as empty as ever.
+    assert page.count("周期较长") == 1 and page.count(" open>") == 1
+    assert not db.session.scalars(select(CaseExtension)).all()
 
 
 def test_inspector_sees_masked_petitioner_on_case_page(client, city):

@@ -221,8 +221,8 @@ def case_page(case_id: int):
 _CHECKLIST_STATES = {CaseStatus.HANDLING, CaseStatus.REPLIED, CaseStatus.REVIEWED, CaseStatus.FOLLOWED_UP}
 
 
-def _case_page(case, onsite_form=None, onsite_error: str | None = None) -> str:
-    """The case page; a refused on-site check comes back open, as typed, with its error."""
+def _case_page(case, typed_step: str | None = None, typed=None, typed_error: str | None = None) -> str:
+    """The case page; a refused action (``typed_step``) comes back open, as typed, with its error."""
     evidence, records = evidence_of(case), records_of(case)
     return render_template(
         "desk/case.html", case=case, timeline=timeline_of(case), records=records,
@@ -233,7 +233,7 @@ def _case_page(case, onsite_form=None, onsite_error: str | None = None) -> str:
         can_original=can(current_user, Action.VIEW_ORIGINAL_PHOTO, case),
         can_accept=current_user.role in onsite_rules.ACCEPTORS and case.status in onsite_rules.ONSITE_STATES,
         show_checklist=case.status in _CHECKLIST_STATES, close_items=close_checklist(case),
-        onsite_form=onsite_form, onsite_error=onsite_error,
+        typed_step=typed_step, typed=typed or {}, typed_error=typed_error,
     )
 
 
@@ -278,17 +278,30 @@ def _names_on(records: dict[str, list]) -> dict[int, str]:
 @bp.post("/cases/<int:case_id>/actions/<name>")
 @login_required
 def take_action(case_id: int, name: str):
-    """Take one lifecycle action from the case page's actions panel."""
+    """Take one lifecycle action from the case page's actions panel. A refusal comes back on the
+    case page with the action's form open and filled in as typed: nothing typed is lost."""
     schema = STEP_SCHEMAS.get(name)
     if schema is None:
         abort(404)
     try:
-        with attempt(not_found_page=True) as done:
-            case = take(current_user, case_id, name, load_form(schema, request.form))
-            done.message = f"已{STEPS[name].label}，案件现为「{CaseStatus(case.status).label}」。"
+        case = take(current_user, case_id, name, load_form(schema, request.form))
+        db.session.commit()
     except ValidationError as exc:
-        flash(f"{STEPS[name].label}失败：{first_message(exc.messages)}", "error")
+        return _refused(case_id, name, f"{STEPS[name].label}失败：{first_message(exc.messages)}", 422)
+    except DomainError as exc:
+        db.session.rollback()
+        if exc.status == 404:
+            raise
+        return _refused(case_id, name, exc.message, exc.status)
+    flash(f"已{STEPS[name].label}，案件现为「{CaseStatus(case.status).label}」。", "ok")
     return redirect(url_for("desk.case_page", case_id=case_id))
+
+
+def _refused(case_id: int, name: str, message: str, status: int):
+    """The case page again, the refused action's form open with what was typed and why it was
+    refused (at the top too: the action may no longer be offered)."""
+    flash(message, "error")
+    return _case_page(authorize(current_user, case_id, options=PAGE_LOADS), name, request.form, message), status
 
 
 @bp.post("/cases/<int:case_id>/onsite")
@@ -304,16 +317,16 @@ def record_onsite(case_id: int):
         missing = onsite_rules.missing_from(len(chosen_photos(data["photos"])), data.get("no_photo_reason"),
                                             data.get("findings"))
         if missing:
-            return _case_page(case, request.form, f"现场核查未保存：{'；'.join(missing)}。"), 422
+            return _case_page(case, "record_onsite", request.form, f"现场核查未保存：{'；'.join(missing)}。"), 422
         take(current_user, case_id, "record_onsite", data)
         db.session.commit()
     except ValidationError as exc:
-        return _case_page(case, request.form, f"现场核查未保存：{first_message(exc.messages)}"), 422
+        return _case_page(case, "record_onsite", request.form, f"现场核查未保存：{first_message(exc.messages)}"), 422
     except DomainError as exc:
         db.session.rollback()
         if exc.status == 404:
             raise
-        return _case_page(authorize(current_user, case_id), request.form, exc.message), exc.status
+        return _case_page(authorize(current_user, case_id), "record_onsite", request.form, exc.message), exc.status
     _flash_check(db.session.get(Inspection, uuid.UUID(data["inspection_id"])))
     return redirect(url_for("desk.case_page", case_id=case_id, _anchor="evidence"))
 
