@@ -120,13 +120,15 @@ def test_submissions_late_received_and_missing(desk, city):
     mine = desk.get("sup_T2", f"/api/v1/campaigns/{campaign['id']}/submissions").get_json()
     assert {r["town_name"] for r in mine} == {"东镇"}
     download = desk.get("command", f"/api/v1/campaigns/submissions/{late['id']}/file")
-    assert download.data == b"plan of sup_T2"
+    assert download.data == DOCX + b"plan of sup_T2"
+    assert download.mimetype == "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
     assert desk.get("sup_T1", f"/api/v1/campaigns/submissions/{late['id']}/file").status_code == 404
 
 
-def _upload(desk, username, requirement_id, town_id=None, expect=201, name="plan.docx"):
+def _upload(desk, username, requirement_id, town_id=None, expect=201, name="plan.docx", content=None):
     client, token = desk.client(username)
-    form = {"requirement_id": str(requirement_id), "file": (io.BytesIO(f"plan of {username}".encode()), name)}
+    content = DOCX + f"plan of {username}".encode() if content is None else content
+    form = {"requirement_id": str(requirement_id), "file": (io.BytesIO(content), name)}
     if town_id:
         form["town_id"] = str(town_id)
     response = client.post("/api/v1/campaigns/submissions", data=form, headers={"X-CSRFToken": token},
@@ -135,11 +137,28 @@ def _upload(desk, username, requirement_id, town_id=None, expect=201, name="plan
     return response.get_json()
 
 
+DOCX = b"PK\x03\x04"  # a Word file is a ZIP: what the kind is told by, with the name
+
+
+def test_a_town_files_documents_only(desk):
+    """The command office opens what towns file: a program or a script is refused, whatever
+    its name says; a scan, a PDF, a WPS or an OFD file goes in."""
+    campaign = desk.get("command", "/api/v1/campaigns").get_json()[0]
+    work_plan = next(r["id"] for r in campaign["requirements"] if r["code"] == "work_plan")
+    for name, content in (("bad.exe", b"MZ\x90\x00rest"), ("plan.docx", b"MZ\x90\x00rest"),
+                          ("plan.zip", DOCX + b"archive"), ("plan.html", b"<script>alert(1)</script>")):
+        refused = _upload(desk, "sup_T1", work_plan, name=name, content=content, expect=422)
+        assert "报送材料只接受 PDF、Word、Excel" in refused["message"], name
+    for name, content in (("方案.pdf", b"%PDF-1.7 plan"), ("方案.wps", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1 wps"),
+                          ("方案.ofd", DOCX + b"ofd"), ("扫描件.jpg", b"\xff\xd8\xff\xe0 jpeg")):
+        assert _upload(desk, "sup_T1", work_plan, name=name, content=content)["filename"] == name
+
+
 def test_a_submitted_name_with_control_characters_downloads_with_a_clean_header(desk):
     # DEL in the name made the download's Content-Disposition invalid: gunicorn answered 500.
     campaign = desk.get("command", "/api/v1/campaigns").get_json()[0]
     work_plan = next(r["id"] for r in campaign["requirements"] if r["code"] == "work_plan")
-    stored = _upload(desk, "sup_T1", work_plan, name=HOSTILE_NAME)
+    stored = _upload(desk, "sup_T1", work_plan, name=HOSTILE_NAME, content=b"%PDF-1.4 plan")
     assert stored["filename"] == "abc.pdf"
     # A name stored before uploads were cleaned still downloads.
     db.session.execute(update(TownSubmission).where(TownSubmission.id == stored["id"]).values(filename=HOSTILE_NAME))

@@ -145,8 +145,7 @@ def post_submission():
     except ValueError as exc:
         raise InvalidInput("请选择报送要求。", {"requirement_id": ["不正确"]}) from exc
     row = campaigns.submit(current_user, requirement_id, town_id, upload.filename if upload else "",
-                           upload.read() if upload else b"", upload.mimetype if upload else "",
-                           request.form.get("note", ""))
+                           upload.read() if upload else b"", request.form.get("note", ""))
     db.session.commit()
     return row
 

@@ -91,8 +91,7 @@ def upload():
     with attempt("材料已报送。"):
         campaigns.submit(current_user, requirement_id, town_id,
                          upload_file.filename if upload_file else "",
-                         upload_file.read() if upload_file else b"",
-                         upload_file.mimetype if upload_file else "", request.form.get("note", ""))
+                         upload_file.read() if upload_file else b"", request.form.get("note", ""))
     return redirect(url_for("campaign_desk.overview"))
 
 

@@ -17,7 +17,7 @@ from app.models.vocab import Role
 from app.services import clock
 from app.services.access import require
 from app.services.admin import audit
-from app.services.cases.attachments import safe_name
+from app.services.cases.attachments import safe_name, sniff
 from app.services.clock import beijing_date, day_start
 from app.services.read_memo import remembered
 
@@ -157,14 +157,16 @@ def change_requirement(actor: User, requirement_id: int, **changes) -> Submissio
 
 
 def submit(actor: User, requirement_id: int, town_id: int | None, filename: str, content: bytes,
-           content_type: str = "application/octet-stream", note: str = "") -> TownSubmission:
-    """A town uploads its document; a new upload replaces one not yet received."""
+           note: str = "") -> TownSubmission:
+    """A town uploads its document (``document_type``: its kind from its bytes, never the
+    sender's word); a new upload replaces one not yet received."""
     requirement = get_or_404(SubmissionRequirement, requirement_id, "报送要求不存在。")
     town_id = _submitting_town(actor, town_id)
     if not content:
         raise InvalidInput("请选择要上传的文件。", {"file": ["文件为空"]})
     if len(content) > MAX_UPLOAD_BYTES:
         raise InvalidInput("文件超过 20 MB。", {"file": ["文件过大"]})
+    content_type = document_type(filename, content)
     row = db.session.scalar(select(TownSubmission).where(TownSubmission.requirement_id == requirement.id,
                                                          TownSubmission.town_id == town_id))
     if row is not None and row.received_at is not None:
@@ -178,6 +180,33 @@ def submit(actor: User, requirement_id: int, town_id: int | None, filename: str,
     row.late = beijing_date(now) > requirement.due_on
     db.session.flush()
     return row
+
+
+# What a town files (a work plan, a list, a report): a document or a scan of one, told by its
+# first bytes; the name only tells apart the kinds that share a container (ZIP, OLE).
+_ZIP, _OLE = b"PK\x03\x04", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_IN_ZIP = {"docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+           "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+           "pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+           "ofd": "application/ofd"}
+_IN_OLE = {"doc": "application/msword", "xls": "application/vnd.ms-excel", "ppt": "application/vnd.ms-powerpoint",
+           "wps": "application/vnd.ms-works", "et": "application/vnd.ms-excel"}
+DOCUMENT_TYPES = "PDF、Word、Excel、PowerPoint、WPS、OFD 或图片（JPEG、PNG）"
+
+
+def document_type(filename: str, content: bytes) -> str:
+    """The content type of a filed document, or InvalidInput for anything else (a program, a
+    script, an archive): the command office opens these files."""
+    extension = (filename or "").rsplit(".", 1)[-1].lower() if "." in (filename or "") else ""
+    if content.startswith(_ZIP) and extension in _IN_ZIP:
+        return _IN_ZIP[extension]
+    if content.startswith(_OLE) and extension in _IN_OLE:
+        return _IN_OLE[extension]
+    try:
+        return sniff(content)[0]
+    except InvalidInput:
+        message = f"报送材料只接受 {DOCUMENT_TYPES}文件。"
+        raise InvalidInput(message, {"file": ["文件类型不支持"]}) from None
 
 
 def _submitting_town(actor: User, town_id: int | None) -> int:
