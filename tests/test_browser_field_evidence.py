@@ -21,7 +21,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Inspection, Photo
-from app.models.vocab import PhotoStatus
+from app.models.vocab import CaseStatus, PhotoStatus
 from app.services.field.photos import photo_path
 from tests.helpers import (
     CHANGE_THE_RECORD,
@@ -242,6 +242,35 @@ def test_a_busy_server_is_asked_again_after_retry_after(phone, live_server, city
     wait_until_sent(page)
     assert answers == [503, "server"]
     assert len(the_inspection().photos) == 1
+
+
+def test_a_refused_check_goes_again_once_its_reason_has_gone(phone, live_server, city, tmp_path):
+    """The town took the case back while the inspector was offline: the check is refused, kept
+    with its photo, not counted as done; once the case is assigned again it goes as it was."""
+    case = city.cases["V11"]
+    page = phone.new_page()
+    sign_in(page, live_server)
+    phone.set_offline(True)
+    open_check(page, city)
+    page.locator("#photo-camera").set_input_files(camera_file(tmp_path / "a.jpg", minutes_ago(5)))
+    choose_findings(page)
+    page.get_by_role("button", name="保存记录").click()
+    expect(page.locator("#pending b")).to_have_text("1")
+    case.status = CaseStatus.ACCEPTED  # 退单 agreed meanwhile: the case is back at intake
+    db.session.commit()
+    phone.set_offline(False)
+    page.get_by_role("link", name="上传", exact=True).click()
+    refused = page.locator('li.outbox-item[data-state="rejected"]')
+    expect(refused).to_contain_text("案件当前为「已受理」，不能再记录现场核查。", timeout=SYNC_TIMEOUT_MS)
+    page.get_by_role("link", name="任务").click()
+    expect(page.locator(f'li.task[data-number="{case.number}"]')).not_to_contain_text("本机已核查")
+
+    case.status = CaseStatus.ASSIGNED  # assigned again
+    db.session.commit()
+    page.get_by_role("link", name="上传", exact=True).click()
+    refused.get_by_role("button", name="重新上传").click()
+    expect(page.locator('li.outbox-item[data-state="sent"]')).to_have_count(1, timeout=SYNC_TIMEOUT_MS)
+    assert [p.status for p in the_inspection().photos] == [PhotoStatus.RECEIVED]
 
 
 def test_a_conflict_shows_both_versions_and_goes_as_a_new_record(phone, live_server, city, artifacts_dir, tmp_path):

@@ -221,7 +221,7 @@ async function drawOutbox() {
   const userId = app.data ? app.data.user.id : null;
   const items = await store.outboxItems();
   drawnOutbox = outboxSignature(items);
-  await renderOutbox(items, app.progress, userId, { keepServer, sendAsNew });
+  await renderOutbox(items, app.progress, userId, { keepServer, sendAsNew, retry, discard });
 }
 
 const outboxSignature = (items) => items.map((item) => `${item.key}:${item.state}`).join("|");
@@ -242,6 +242,23 @@ async function keepServer(item) {
   if (!window.confirm(`${what}将被删除，以服务器上的为准。确定？`)) return;
   await store.dropItem(item.key);
   toast("已删除本机的记录，以服务器上的为准。");
+  await updateCounts();
+  await drawOutbox();
+}
+
+/** A refused record sent again as it is, once its reason has gone. */
+async function retry(item) {
+  await store.retryItem(item.key);
+  toast("已重新加入待上传。");
+  await drawOutbox();
+  await afterQueued();
+}
+
+/** A refused record the inspector gives up: it and its photos leave this phone, after one question. */
+async function discard(item) {
+  if (!window.confirm("这条未被接收的记录及其照片将从本机删除。确定？")) return;
+  await store.dropItem(item.key);
+  toast("已删除本机的记录。");
   await updateCounts();
   await drawOutbox();
 }

@@ -149,6 +149,25 @@ export async function dropItem(key) {
 }
 
 /**
+ * Queue a refused record again as it is (the same id: nothing of it was stored), with its
+ * refused photos: the inspector says the reason has gone (the case was assigned again).
+ */
+export async function retryItem(key) {
+  const tx = (await db()).transaction(["outbox", "photos"], "readwrite");
+  const outbox = tx.objectStore("outbox");
+  const photos = tx.objectStore("photos");
+  const item = await outbox.index("key").get(key);
+  if (item && item.state === "rejected") {
+    for (const id of item.photo_ids || []) {
+      const photo = await photos.get(id);
+      if (photo && photo.state === "rejected") await photos.put({ ...photo, state: "pending", last_error: null });
+    }
+    await outbox.put({ ...item, state: "pending", last_error: null });
+  }
+  return tx.done;
+}
+
+/**
  * Send a conflicting check again as a new record: a new id and new photo ids (announced in
  * its body), the same content, the same photo files queued again, the camera files behind
  * it, and a check-in that waits for this discovery pointed at the new id. Returns the new key.

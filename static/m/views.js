@@ -61,7 +61,7 @@ function localCountsByCase(items) {
   const counts = new Map();
   for (const item of items) {
     const caseId = item.body && item.body.case_id;
-    if (!caseId) continue;
+    if (!caseId || item.state === "rejected") continue;  // refused: not done, whatever the phone holds
     const entry = counts.get(caseId) || { checks: 0, cards: 0 };
     if (item.kind === "card") entry.cards += 1;
     else entry.checks += 1;
@@ -135,13 +135,18 @@ async function outboxItem(item, progress, userId, actions) {
       ? h("p", { class: "warn-text" }, serverFlags(response)) : null,
     error && item.state !== "conflict" ? h("p", { class: item.state === "pending" ? "muted" : "error" }, error) : null,
     item.state === "conflict" ? conflictPanel(item, photos, actions) : null,
+    item.state === "rejected" ? h("div", { class: "actions" },
+      h("button", { type: "button", class: "small primary", onclick: () => actions.retry(item) }, "重新上传"),
+      h("button", { type: "button", class: "small", onclick: () => actions.discard(item) }, "删除本机记录"),
+      h("p", { class: "muted" }, "情况改变后（例如案件重新交办）可重新上传；照片和位置都还在本机。")) : null,
     other ? h("p", { class: "warn-text" }, "此记录由另一位用户保存，需该用户登录后才能上传。") : null,
     item.kind === "card" ? h("a", { class: "button small", href: `#/card-view/${encodeURIComponent(item.id)}` }, "查看联系卡") : null);
 }
 
 /**
  * Draw the outbox, newest first, each with its state and its photos' states; a conflict
- * offers `actions.keepServer(item)` and `actions.sendAsNew(item)`.
+ * offers `actions.keepServer(item)` and `actions.sendAsNew(item)`, a refused record
+ * `actions.retry(item)` and `actions.discard(item)`.
  */
 export async function renderOutbox(items, progress, userId, actions) {
   const rows = await Promise.all([...items].reverse().map((item) => outboxItem(item, progress, userId, actions)));
