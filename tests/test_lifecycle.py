@@ -98,10 +98,19 @@ def test_return_needs_the_assigners_approval_and_the_window(desk):
     desk.act("sup_T1", case["id"], "assign")
     desk.act(HANDLER, case["id"], "request_return", expect=409)
     desk.act(HANDLER, case["id"], "request_return", reason="属养殖污染，应由农业农村局办理")
+    # While the assigner decides, no sign deadline runs against the unit that objected in time.
+    stages = {c.stage: c for c in db.session.scalars(select(CaseClock).where(CaseClock.case_id == case["id"]))}
+    assert Stage.SIGN not in stages and stages[Stage.RETURN_WINDOW].done_at is not None
+    assert db.session.get(Case, case["id"]).sign_due_at is None
     refused = desk.act("sup_T2", case["id"], "approve_return", expect=404)  # another town: not even visible
     assert refused["code"] == 404
     desk.act("sup_T1", case["id"], "reject_return", expect=409)
-    back = desk.act("sup_T1", case["id"], "reject_return", note="经核实属工业企业")
+    with clock.travel(timedelta(days=2)):
+        back = desk.act("sup_T1", case["id"], "reject_return", note="经核实属工业企业")
+        # Kept: the unit signs within its full period from the decision, not from the first assignment.
+        sign = db.session.scalars(select(CaseClock).where(CaseClock.case_id == case["id"],
+                                                          CaseClock.stage == Stage.SIGN)).one()
+        assert sign.done_at is None and abs(sign.started_at - clock.now()) < timedelta(minutes=1)
     assert back["status"] == "assigned"
     with clock.travel(timedelta(days=10)):
         late = desk.act(HANDLER, case["id"], "request_return", expect=409, reason="再退")

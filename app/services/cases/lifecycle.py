@@ -400,7 +400,11 @@ def _sign(case: Case, user: User, data: dict, now: datetime) -> None:
 
 @step("request_return", "申请退单", {S.ASSIGNED}, HANDLERS, S.RETURN_REQUESTED)
 def _request_return(case: Case, user: User, data: dict, now: datetime) -> None:
+    """The objection is lodged in time (the window is met); while the assigner decides, no sign
+    deadline runs against the unit that objected, and nobody reminds it to sign."""
     db.session.add(CaseReturn(case_id=case.id, reason=data["reason"], requested_by_id=user.id, requested_at=now))
+    deadlines.stop_clock(case, Stage.RETURN_WINDOW, now)
+    deadlines.drop_clock(case, Stage.SIGN)
 
 
 @needs("request_return")
@@ -434,7 +438,9 @@ def _approve_return(case: Case, user: User, data: dict, now: datetime) -> None:
 
 @step("reject_return", "不同意退单", {S.RETURN_REQUESTED}, INTAKE, S.ASSIGNED, refuse=_only_assigner)
 def _reject_return(case: Case, user: User, data: dict, now: datetime) -> None:
+    """The case stays with the unit: its sign deadline runs afresh from the decision."""
     _decide_return(case, user, False, data["note"], now)
+    deadlines.start_clock(case, Stage.SIGN, now)
 
 
 @needs("approve_return")
