@@ -51,6 +51,19 @@ def test_the_desk_search_box_finds_by_work_order_number(client, city, hotline_ca
     assert "来电号码" in page.text  # the box says a phone may be typed, to those who may search by it
 
 
+def test_the_desk_search_finds_a_closed_case_by_its_number(client, city):
+    """The queue lists open cases; a search looks through every status and says so."""
+    closed = city.cases["V11"]
+    closed.status = CaseStatus.CLOSED
+    db.session.commit()
+    sign_in_pages(client, "command")
+    assert closed.number not in _numbers(client.get("/desk/").text)
+    page = client.get(f"/desk/?q={closed.number}")
+    assert _numbers(page.text) == [closed.number] and "全部状态（搜索含已结束）" in page.text
+    # A status chosen beside the search still narrows it.
+    assert _numbers(client.get(f"/desk/?q={closed.number}&status=assigned").text) == []
+
+
 @pytest.mark.parametrize("username", ["leader", "admin"])
 def test_a_phone_finds_nothing_for_those_who_may_not_read_it(app, city, hotline_case, username):
     """A masked phone must not be searchable digit by digit, or the mask would be worth nothing."""

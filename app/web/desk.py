@@ -90,7 +90,9 @@ def load_form(schema: Schema, form) -> dict:
 def queue():
     """The work queue: tabs with their counts, search, filters, saved filters and bulk actions."""
     filters = _queue_filters()
-    if filters.get("open") is None and not filters.get("status"):
+    # The queue shows the open cases; a search looks through every status (a number typed in
+    # must find its case, closed or not), and the status select says which it is.
+    if filters.get("open") is None and not filters.get("status") and not (filters.get("q") or "").strip():
         filters["open"] = True
     towns, villages = places_to_filter_by(current_user)
     parent = {village.id: village.parent_id for village in villages}
