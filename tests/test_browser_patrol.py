@@ -286,3 +286,41 @@ def supervisor_sees_the_patrol(browser, live_server, patrol_id, artifacts_dir) -
     expect(page.locator("#checkins")).to_contain_text("超出范围")
     page.screenshot(path=str(artifacts_dir / "desk-patrol-from-field.png"), full_page=True)
     context.close()
+
+
+def test_a_problem_found_at_a_check_in_survives_the_app_being_killed(browser, live_server, city, sources, tmp_path):
+    """Typed, photographed, then the app is killed offline: it reopens on the same discovery
+    with its check-in, and saving sends both."""
+    phone = phone_context(browser, START)
+    page = phone.new_page()
+    sign_in_phone(page, live_server)
+    page.get_by_role("link", name="今日巡查").click()
+    phone.set_offline(True)
+    check_in(page, phone, sources["restaurant"], RESTAURANT)
+    page.get_by_role("button", name="发现问题", exact=True).click()
+    page.get_by_label("污染类型").select_option(label="大气")
+    page.get_by_label("问题描述").fill("后厨油烟直排，无净化设施")
+    page.locator("#photo-camera").set_input_files(camera_jpeg(tmp_path / "fumes.jpg", (80, 80, 80)))
+    expect(page.locator('#photo-list li[data-state="ready"]')).to_have_count(1)
+    expect(page.locator("#draft-state")).to_have_attribute("data-photos", "1")
+    page.close()  # killed: no unload, no goodbye
+
+    page = phone.new_page()
+    page.goto(f"{live_server}/m/")
+    expect(page.locator("#view-record")).to_be_visible()
+    expect(page.locator("#record-title")).to_have_text("巡查发现")
+    expect(page.locator("#draft-notice")).to_contain_text("含 1 张照片")
+    expect(page.get_by_label("问题描述")).to_have_value("后厨油烟直排，无净化设施")
+    expect(page.get_by_label("标题")).to_have_value("巡查发现：老王饭店")
+    page.get_by_role("button", name="保存记录").click()
+    expect(page.locator("#pending b")).to_have_text("2")  # the discovery and its check-in
+    phone.set_offline(False)
+    expect(page.locator("#pending b")).to_have_text("0", timeout=30_000)
+    db.session.rollback()
+    checkin = db.session.scalars(select(PatrolCheckin)).one()
+    assert checkin.source_id == sources["restaurant"].id and checkin.outcome == CheckinOutcome.PROBLEM_FOUND
+    inspection = db.session.scalars(select(Inspection)).one()
+    assert checkin.inspection_id == inspection.id and inspection.kind == InspectionKind.PATROL_DISCOVERY
+    assert checkin.case.title == "巡查发现：老王饭店" and checkin.case.description == "后厨油烟直排，无净化设施"
+    assert count(Photo, Photo.status == PhotoStatus.RECEIVED) == 1
+    phone.close()

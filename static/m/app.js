@@ -5,8 +5,8 @@
 import * as api from "./api.js";
 import { initCards, openCardForm, showCard } from "./card.js";
 import {
-  closeCheckin, findSource, initPatrol, locateForList, openCheckin, refreshPatrolToday, renderPatrolToday, resumePatrol,
-  stopTracking,
+  closeCheckin, discoveryAt, findSource, initPatrol, locateForList, openCheckin, refreshPatrolToday,
+  renderPatrolToday, resumePatrol, stopTracking,
 } from "./patrol.js";
 import { closeRecord, initRecordForm, openRecord, recordDirty } from "./record-form.js";
 import * as store from "./store.js";
@@ -94,14 +94,19 @@ async function render() {
   return show("tasks");
 }
 
-/** The draft this user left in the form `kind` for `caseId` (null: a discovery), if any. */
-async function draftFor(kind, caseId) {
+/** The draft this user left in the form `kind` for `caseId` (null: a discovery) and, for a
+ *  check-in's discovery, at the source `sourceId` (null: a discovery made away from one). */
+async function draftFor(kind, caseId, sourceId = null) {
   const draft = await store.loadDraft(app.data.user.id);
-  return draft && draft.kind === kind && (draft.case_id ?? null) === caseId ? draft : null;
+  return draft && draft.kind === kind && (draft.case_id ?? null) === caseId
+    && String(draft.checkin ? draft.checkin.source_id : null) === String(sourceId) ? draft : null;
 }
 
 /** The address of the form a draft was left in: the app reopens there after being killed. */
-const draftHash = (draft) => (draft.kind === "onsite_check" ? `#/check/${draft.case_id}` : "#/patrol");
+function draftHash(draft) {
+  if (draft.kind === "onsite_check") return `#/check/${draft.case_id}`;
+  return draft.checkin ? `#/discovery/${draft.checkin.source_id}` : "#/patrol";
+}
 
 let restoring = false;
 
@@ -131,10 +136,16 @@ async function renderCheckin(name, arg) {
     return go("#/patrols");
   }
   if (name === "discovery") {
-    // The form needs the check-in's fix; after a reload it is gone, so the check-in starts again.
+    // The form needs the check-in's fix: after the app was killed it comes from the draft,
+    // which keeps the check-in; with neither, the check-in starts again.
+    const draft = await draftFor("patrol_discovery", null, source.id);
+    if (draft && (!app.discovery || app.discovery.source.id !== source.id)) {
+      app.discovery = discoveryAt(app.data, draft.checkin);
+    }
     if (!app.discovery || app.discovery.source.id !== source.id) return go(`#/checkin/${source.id}`);
     app.recordBack = `#/checkin/${source.id}`;
-    await openRecord({ kind: "patrol_discovery", data: app.data, onSaved: discoverySaved, checkin: app.discovery });
+    await openRecord({ kind: "patrol_discovery", data: app.data, onSaved: discoverySaved, checkin: app.discovery,
+      draft: draft && draft.checkin.checkin_id === app.discovery.checkinId ? draft : null });
     return show("record");
   }
   openCheckin({ source, data: app.data, onDone: checkinSaved, onProblem: (found) => {

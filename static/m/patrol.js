@@ -422,10 +422,24 @@ async function checkinNothingFound() {
 /** "发现问题": the discovery form, prefilled; the check-in is queued when the form is saved. */
 function checkinProblemFound() {
   if (!checkin || !checkin.fix) return;
-  const visit = { ...checkin, capturedAt: isoWithOffset() };
+  const visit = checkin;
   closeCheckin();
-  visit.onProblem({
-    source: visit.source, checkinId: visit.id, location: { ...visit.fix, altitude_m: visit.fix.altitude_m ?? null },
-    save: (inspectionId) => queue(visit, "problem_found", inspectionId, visit.capturedAt),
-  });
+  visit.onProblem(discoveryAt(visit.data, { source_id: visit.source.id, checkin_id: visit.id,
+    fix: { ...visit.fix, altitude_m: visit.fix.altitude_m ?? null }, captured_at: isoWithOffset() }));
+}
+
+/**
+ * The discovery of a check-in at a source ({source, checkinId, location, capturedAt, kept, save}):
+ * `kept` is what a draft keeps of it ({source_id, checkin_id, fix, captured_at}), so a form the
+ * app was killed in comes back with its check-in; `save(inspectionId)` queues the check-in.
+ * Undefined when the source is no longer on today's list.
+ */
+export function discoveryAt(data, kept) {
+  const source = findSource(data, kept.source_id);
+  if (!source) return undefined;
+  const visit = { source, data, id: kept.checkin_id, fix: kept.fix };
+  return {
+    source, checkinId: kept.checkin_id, location: kept.fix, capturedAt: kept.captured_at, kept,
+    save: (inspectionId) => queue(visit, "problem_found", inspectionId, kept.captured_at),
+  };
 }

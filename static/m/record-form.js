@@ -43,7 +43,7 @@ export const recordDirty = () => Boolean(current && (current.photos.length || cu
 
 /**
  * Open the form for `kind` ("onsite_check" with `caseItem`, or "patrol_discovery"). `checkin`
- * ({source, checkinId, location}) makes it the discovery of a patrol check-in at a source;
+ * (patrol.discoveryAt) makes it the discovery of a patrol check-in at a source;
  * `draft` (store.loadDraft) brings back a form the app was killed in, with its photos.
  */
 export async function openRecord({ kind, caseItem = null, data, onSaved, checkin = null, draft = null }) {
@@ -140,17 +140,17 @@ function keepDraft() {
 }
 
 /**
- * Write the draft of the open form. A check-in's discovery is not kept: it belongs to a
- * check-in in progress, which a restarted app begins again.
+ * Write the draft of the open form; a check-in's discovery keeps its check-in with it (the
+ * source, the check-in's id, fix and time), so both come back after the app was killed.
  */
 async function writeDraft() {
   const form = current;
-  if (!form || form.saving || form.checkin || !recordDirty()) return;
+  if (!form || form.saving || !recordDirty()) return;
   const savedAt = isoWithOffset();
   const photoIds = form.photos.map((photo) => photo.id);
   await saveDraft(form.data.user.id, {
     kind: form.kind, case_id: form.caseItem ? form.caseItem.id : null, id: form.id, fields: formFields(),
-    location: form.location, photo_ids: photoIds, saved_at: savedAt,
+    location: form.location, photo_ids: photoIds, saved_at: savedAt, checkin: form.checkin ? form.checkin.kept : null,
   });
   if (current !== form) return;
   const state = $("draft-state");
@@ -567,7 +567,7 @@ async function save(event) {
     photo_ids: photos.map((p) => p.id),
     label: caseItem ? `现场核查 ${caseItem.number}` : discoveryLabel(body.discovery.title),
   };
-  await queueInspection(item, item.photo_ids, { originals: originalsItem(item), draftOf: checkin ? null : data.user.id });
+  await queueInspection(item, item.photo_ids, { originals: originalsItem(item), draftOf: data.user.id });
   await closeRecord();
   onSaved(item);
 }
