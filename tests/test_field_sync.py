@@ -128,6 +128,10 @@ def test_patrol_discovery_opens_one_potential_case_for_my_grid(desk, city):
     case = cases[0]
     assert case.list_kind == "potential" and case.discovered_by_grid_id == city.grids["V11"].id
     assert case.received_at == datetime(2026, 11, 29, 1, 30, tzinfo=UTC) and case.department.code == "agri"
+    # The desk's evidence card says where it was found (the case's own place), never 「无位置」.
+    client, _ = desk.client("sup_T1")
+    page = client.get(f"/desk/cases/{case.id}").get_data(as_text=True)
+    assert "发现位置即案件登记位置（120.50500, 32.31000）" in page and "无位置" not in page
     assert put(desk, INSPECTOR, f"/api/v1/inspections/{uuid.uuid4()}",
                onsite_body(None) | {"kind": "patrol_discovery"}).status_code == 422
 
