@@ -438,6 +438,8 @@ def test_early_warning_raises_once_per_cluster(desk, city):
     assert alert.case_ids == sorted([*(c.id for c in noise), fourth.id])
     assert db.session.query(Notification).filter_by(kind="early_warning").count() == 1
     assert len(desk.get("command", "/api/v1/alerts").get_json()) == 1
+    page = desk.client("command")[0].get("/desk/campaign/alerts").get_data(as_text=True)
+    assert "· 东镇V21村（中心 120.525" in page  # where it is by name, before its coordinates
     assert active_alerts(NOW + timedelta(hours=49)) == []
     assert db.session.query(Alert).count() == 1
 

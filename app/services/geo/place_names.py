@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Grid
+from app.services.geo.grid_locator import locate_point
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,15 @@ class AddressPlace:
 def city_name() -> str:
     """The city's name as its top-level grid (level 1) calls it; empty before grids are imported."""
     return db.session.scalar(select(Grid.name).where(Grid.level == 1).order_by(Grid.id).limit(1)) or ""
+
+
+def point_name(lon: float, lat: float) -> str:
+    """「镇（街道）村（社区）」 of a point (an alert's centre), or why there is none."""
+    hit = locate_point(lon, lat)
+    if hit is None:
+        return "市域外或网格间隙"
+    names = dict(db.session.execute(select(Grid.id, Grid.name).where(Grid.id.in_([hit.town_id, hit.grid_id]))).all())
+    return f"{names.get(hit.town_id, '')}{names.get(hit.grid_id, '')}"
 
 
 def town_names() -> dict[int, str]:
