@@ -322,6 +322,7 @@ def test_accountability_lists(desk, scenario, city):
     ]
     assert [c["id"] for c in body["unresolved_above_level"]] == [scenario["a1"].id]  # f is closed
     assert [c["id"] for c in body["unrectified_referrals"]] == [scenario["g"].id]    # g2 not due yet
+    assert body["unrectified_referrals"][0]["handle_due_at"] == "2026-11-10T04:00:00+00:00"  # the deadline it is past
     # T1 fell (2 < 3); T2 3 >= 1. Environment bureau (市生态环境局) 5 >= 3; urban management has none now.
     assert [(r["name"], r["volume"], r["last_year"]) for r in body["not_falling"]["towns"]] == [("东镇", 3, 1)]
     assert [(r["name"], r["volume"], r["last_year"]) for r in body["not_falling"]["departments"]] == [

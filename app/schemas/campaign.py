@@ -150,7 +150,9 @@ class CaseBriefSchema(Schema):
     status = fields.String()
     above_level_count = fields.Integer()
     inspection_referral = fields.String(allow_none=True)
-    due_at = Moment(allow_none=True)
+    due_at = Moment(allow_none=True, metadata={"description": "the nearest running deadline, if any"})
+    handle_due_at = Moment(allow_none=True, metadata={"description": "办结期限: the handling deadline (an "
+                                                                     "unrectified referral is past it)"})
 
 
 class FailureRecordSchema(Schema):
