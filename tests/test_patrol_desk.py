@@ -209,3 +209,11 @@ def test_patrol_map_and_source_tracks_draw_in_chromium(page, live_server, scenar
     page.screenshot(path=str(artifacts_dir / "patrol-source-tracks.png"), full_page=True)
     page.locator("#patrol-tracks .track-list a").first.click()
     page.wait_for_url(f"{live_server}/desk/patrols/{scenario.patrols['P3'].id}")
+
+
+def test_a_rate_never_reads_100_or_0_percent_when_it_is_not():
+    """1,036 of 1,039 done read 「100%」 in a red tile: such a share keeps one decimal."""
+    from app.web import share_text
+
+    assert [share_text(v) for v in (None, 0, 1, 2 / 3, 1036 / 1039, 0.999999, 0.001, 0.5)] == [
+        "—", "0%", "100%", "67%", "99.7%", "99.9%", "0.1%", "50%"]

@@ -1,5 +1,6 @@
 """Server-rendered pages: sign-in, the supervisor desk, API docs, vendored front-end files."""
 
+import math
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -15,6 +16,19 @@ from app.services.cases import notifications
 from app.services.cases.deadlines import case_deadline_state, due_label, estimated_stages
 from app.services.cases.lifecycle import event_label
 from app.services.settings import get_setting
+
+
+def share_text(value: float | None) -> str:
+    """A share as a whole percentage, but never 「100%」 or 「0%」 when it is not: then one
+    decimal, toward the truth (1,036 of 1,039 patrols read 「100%」 in a red tile)."""
+    if value is None:
+        return "—"
+    percent = value * 100
+    if 99.5 <= percent < 100:
+        return f"{math.floor(percent * 10) / 10:.1f}%"
+    if 0 < percent < 0.5:
+        return f"{math.ceil(percent * 10) / 10:.1f}%"
+    return f"{percent:.0f}%"
 
 
 def register_web(app: Flask) -> None:
@@ -64,6 +78,7 @@ def register_web(app: Flask) -> None:
     app.jinja_env.filters["lonlat"] = lonlat
     app.jinja_env.filters["error_lines"] = error_lines
     app.jinja_env.filters["cn_day"] = cn_day
+    app.jinja_env.filters["share"] = share_text
 
 
 def unread_badge() -> int:
