@@ -368,7 +368,7 @@ def _draw_flags(rng: np.random.Generator, frame: dict) -> dict:
     above-level visit when it came in on an above-level channel, and one more for every
     above-level petition that repeats it later; 「越级 3 次」 is three petitions, each deducted.
     ``repeat_count`` counts the petitions that repeat a case, so a repeated matter is never
-    resolved first time (一次办结)."""
+    resolved first time (一次化解)."""
     count, channel = len(frame["kind"]), frame["channel"]
     patrol = channel == CHANNELS.index(Channel.GRID_PATROL)
     via_above = np.isin(channel, index_of(CHANNELS, ABOVE_LEVEL_CHANNELS))

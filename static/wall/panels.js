@@ -104,7 +104,7 @@ export function renderPanels(data) {
     figure("现有久拖不解", c.long_unresolved.toLocaleString("zh-CN"), "bad long"));
   const r = c.rates;
   fill("panel-rates", bars([["按时签收", r.sign_on_time], ["按时现场核查", r.onsite_on_time],
-    ["一次办结", r.first_time_resolution], ["满意率", r.satisfaction]], { tone: "green", format: percent }));
+    ["一次化解", r.first_time_resolution], ["满意率", r.satisfaction]], { tone: "green", format: percent }));
   fill("panel-categories", bars(data.top_categories.map((t) => [t.label, t.count]),
     { tone: "blue", format: (v) => v.toLocaleString("zh-CN") }));
   renderTowns(data.towns, endedOn);
