@@ -30,7 +30,7 @@ from app.services.campaign import (
     phases as campaigns,
 )
 from app.services.campaign.periods import period, stated_period
-from app.services.geo.place_names import point_name, town_names
+from app.services.geo.place_names import point_names, town_names
 from app.web.forms import attempt
 from app.web.pdf import pdf_response
 
@@ -162,7 +162,8 @@ def alerts():
     numbers = {case_id: number for case_id, number in
                db.session.execute(select(Case.id, Case.number).where(Case.id.in_(ids)))} if ids else {}
     return render_template("campaign/alerts.html", alerts=active, numbers=numbers, categories=Category.labels(),
-                           places={alert.id: point_name(alert.lon, alert.lat) for alert in active})
+                           places=dict(zip([alert.id for alert in active],
+                                           point_names([(alert.lon, alert.lat) for alert in active]), strict=True)))
 
 
 @bp.post("/alerts/scan")

@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Grid
-from app.services.geo.grid_locator import locate_point
+from app.services.geo.grid_locator import get_locator
 
 
 @dataclass(frozen=True)
@@ -32,13 +32,15 @@ def city_name() -> str:
     return db.session.scalar(select(Grid.name).where(Grid.level == 1).order_by(Grid.id).limit(1)) or ""
 
 
-def point_name(lon: float, lat: float) -> str:
-    """「镇（街道）村（社区）」 of a point (an alert's centre), or why there is none."""
-    hit = locate_point(lon, lat)
-    if hit is None:
-        return "市域外或网格间隙"
-    names = dict(db.session.execute(select(Grid.id, Grid.name).where(Grid.id.in_([hit.town_id, hit.grid_id]))).all())
-    return f"{names.get(hit.town_id, '')}{names.get(hit.grid_id, '')}"
+def point_names(points: list[tuple[float, float]]) -> list[str]:
+    """「镇（街道）村（社区）」 of each point (alerts' centres), or why there is none; two reads
+    however many points."""
+    locator = get_locator()
+    hits = [locator.locate(lon, lat) for lon, lat in points]
+    ids = {i for hit in hits if hit for i in (hit.town_id, hit.grid_id)}
+    names = dict(db.session.execute(select(Grid.id, Grid.name).where(Grid.id.in_(ids))).all()) if ids else {}
+    return [f"{names.get(hit.town_id, '')}{names.get(hit.grid_id, '')}" if hit else "市域外或网格间隙"
+            for hit in hits]
 
 
 def town_names() -> dict[int, str]:
