@@ -247,39 +247,42 @@ setInterval(async () => {
   await drawOutbox();
 }, 3000);
 
-/** A conflict settled for the server's version: this phone's copy goes, after one question. */
-async function keepServer(item) {
-  const what = item.kind === "originals" ? "本机保存的这些原图" : "本机这条记录及其照片";
-  if (!window.confirm(`${what}将被删除，以服务器上的为准。确定？`)) return;
+/** Drop this phone's copy of an outbox item once the inspector confirms `question`; say `done`. */
+async function dropAfterAsking(item, question, done) {
+  if (!window.confirm(question)) return;
   await store.dropItem(item.key);
-  toast("已删除本机的记录，以服务器上的为准。");
+  toast(done);
   await updateCounts();
   await drawOutbox();
 }
 
-/** A refused record sent again as it is, once its reason has gone. */
-async function retry(item) {
-  await store.retryItem(item.key);
-  toast("已重新加入待上传。");
+/** Put an outbox item back in the queue (`requeue`: a store function of its key); say `done`. */
+async function queueAgain(item, requeue, done) {
+  await requeue(item.key);
+  toast(done);
   await drawOutbox();
   await afterQueued();
+}
+
+/** A conflict settled for the server's version: this phone's copy goes, after one question. */
+function keepServer(item) {
+  const what = item.kind === "originals" ? "本机保存的这些原图" : "本机这条记录及其照片";
+  return dropAfterAsking(item, `${what}将被删除，以服务器上的为准。确定？`, "已删除本机的记录，以服务器上的为准。");
 }
 
 /** A refused record the inspector gives up: it and its photos leave this phone, after one question. */
-async function discard(item) {
-  if (!window.confirm("这条未被接收的记录及其照片将从本机删除。确定？")) return;
-  await store.dropItem(item.key);
-  toast("已删除本机的记录。");
-  await updateCounts();
-  await drawOutbox();
+function discard(item) {
+  return dropAfterAsking(item, "这条未被接收的记录及其照片将从本机删除。确定？", "已删除本机的记录。");
+}
+
+/** A refused record sent again as it is, once its reason has gone. */
+function retry(item) {
+  return queueAgain(item, store.retryItem, "已重新加入待上传。");
 }
 
 /** A conflict settled by sending this phone's version again under a new id. */
-async function sendAsNew(item) {
-  await store.resendAsNew(item.key);
-  toast("已作为新记录加入待上传。");
-  await drawOutbox();
-  await afterQueued();
+function sendAsNew(item) {
+  return queueAgain(item, store.resendAsNew, "已作为新记录加入待上传。");
 }
 
 async function drawMe() {

@@ -429,7 +429,7 @@ function checkinProblemFound() {
 }
 
 /**
- * The discovery of a check-in at a source ({source, checkinId, location, capturedAt, kept, save}):
+ * The discovery of a check-in at a source ({source, checkinId, location, kept, save}):
  * `kept` is what a draft keeps of it ({source_id, checkin_id, fix, captured_at}), so a form the
  * app was killed in comes back with its check-in; `save(inspectionId)` queues the check-in.
  * Undefined when the source is no longer on today's list.
@@ -439,7 +439,7 @@ export function discoveryAt(data, kept) {
   if (!source) return undefined;
   const visit = { source, data, id: kept.checkin_id, fix: kept.fix };
   return {
-    source, checkinId: kept.checkin_id, location: kept.fix, capturedAt: kept.captured_at, kept,
+    source, checkinId: kept.checkin_id, location: kept.fix, kept,
     save: (inspectionId) => queue(visit, "problem_found", inspectionId, kept.captured_at),
   };
 }

@@ -98,7 +98,10 @@ def weekly_check(start: datetime, end: datetime) -> list[dict]:
             return "upcoming"
         return "in_progress" if day_start(week + timedelta(days=7)) > now else "missed"
 
-    return [{"week_of": w, "host_kind": kind, "host_id": host_id, "host_name": name,
-             "held": held.get((w, kind, host_id), 0), "ok": held.get((w, kind, host_id), 0) >= minimum,
-             "state": state(w, held.get((w, kind, host_id), 0))}
-            for w in weeks for kind, host_id, name in hosts]
+    rows = []
+    for w in weeks:
+        for kind, host_id, name in hosts:
+            count = held.get((w, kind, host_id), 0)
+            rows.append({"week_of": w, "host_kind": kind, "host_id": host_id, "host_name": name,
+                         "held": count, "ok": count >= minimum, "state": state(w, count)})
+    return rows
